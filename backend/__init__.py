@@ -1,0 +1,114 @@
+"""Borsellino: the wallet backend of the Rete delle Reti patron app."""
+
+from __future__ import annotations
+
+from flask_swagger_ui import get_swaggerui_blueprint
+from werkzeug.exceptions import HTTPException
+
+from backend import errors, idempotency
+from backend.api import Api
+from backend.config import Settings
+from backend.db import Database
+from backend.logging_setup import configure_logging, install_request_logging
+from backend.rate_limit import limiter
+from backend.unit_of_work import BorsellinoFlask
+
+API_TITLE = "Borsellino API"
+API_VERSION = "v1"
+
+
+def create_app(config: Settings | dict | None = None) -> BorsellinoFlask:
+    """Build the app. ``config``: a ``Settings``, a dict of overrides, or None (environment)."""
+    if isinstance(config, Settings):
+        settings = config
+    else:
+        settings = Settings.from_env().with_overrides(**(config or {}))
+    settings.check()
+    configure_logging(settings.log_level)
+
+    app = BorsellinoFlask(__name__)
+    app.config.update(
+        SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        TESTING=settings.testing,
+        JSON_SORT_KEYS=False,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
+        RATELIMIT_HEADERS_ENABLED=True,
+        **_openapi_settings(settings),
+    )
+    app.extensions["borsellino.db"] = Database(settings.database_url, settings.database_pool_size)
+
+    _register_error_handlers(app)
+    install_request_logging(app)
+    app.after_request(idempotency.record_failure)
+    # Per-request state lives on ``g``; a request may share an outer app context
+    # (tests, CLI), so start and end every request with a clean slate.
+    app.before_request(_reset_request_state)
+    app.teardown_request(_close_session)
+    app.teardown_appcontext(_close_session)
+    limiter.init_app(app)
+
+    api = app.extensions["borsellino.api"] = Api(app)
+    _register_blueprints(api)
+    app.register_blueprint(
+        get_swaggerui_blueprint("/docs", "/openapi.json", config={"app_name": API_TITLE}),
+        url_prefix="/docs",
+    )
+    return app
+
+
+def _reset_request_state() -> None:
+    from flask import g
+
+    for name in ("_principal", "idempotency_claim", "idempotency_recorded"):
+        g.pop(name, None)
+    _close_session()
+
+
+def _close_session(_exc=None) -> None:
+    from backend.db import db
+
+    db.discard_session()
+
+
+def _register_error_handlers(app) -> None:
+    app.register_error_handler(errors.DomainError, errors.handle_domain_error)
+    app.register_error_handler(HTTPException, errors.handle_http_exception)
+    app.register_error_handler(Exception, errors.handle_unexpected)
+
+
+def _register_blueprints(api: Api) -> None:
+    # One line per domain. Domain blueprints carry their own /v1/... prefix.
+    from backend import ops
+
+    api.register_blueprint(ops.blp)
+
+
+def _openapi_settings(settings: Settings) -> dict:
+    return {
+        "API_TITLE": API_TITLE,
+        "API_VERSION": API_VERSION,
+        "OPENAPI_VERSION": "3.1.0",
+        "OPENAPI_URL_PREFIX": "/",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "API_SPEC_OPTIONS": {
+            "info": {
+                "description": (
+                    "The API of the Rete delle Reti patron app: one account and one wallet for "
+                    "every citizen in every library of every member network. See "
+                    "mobile_api_spec/README.md for auth, errors, pagination, idempotency and money."
+                ),
+                "contact": {"name": "Rete delle Reti", "email": "api@retedellereti.example"},
+            },
+            "servers": [
+                {"url": "https://api.retedellereti.example", "description": "Production"},
+                {"url": "http://127.0.0.1:8000", "description": "Local demo (borsellino demo)"},
+            ],
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                }
+            },
+        },
+    }

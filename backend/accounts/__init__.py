@@ -1,0 +1,1 @@
+"""Networks, libraries, patrons and staff: who exists, and where."""

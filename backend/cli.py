@@ -1,0 +1,143 @@
+"""The ``borsellino`` command: demo, serve, database, OpenAPI, and each domain's commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import FlaskGroup, with_appcontext
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SPEC_PATH = REPO_ROOT / "mobile_api_spec" / "openapi.json"
+
+
+def _create_app():
+    from backend import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
+             add_version_option=False, load_dotenv=False)
+def main():
+    """Borsellino: wallet backend of the Rete delle Reti patron app."""
+
+
+@main.group()
+def db():
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="heads", show_default=True)
+@with_appcontext
+def db_upgrade(revision):
+    """Apply Alembic migrations to DATABASE_URL."""
+    from flask import current_app
+
+    from backend.migrations_support import upgrade
+
+    url = current_app.config["SETTINGS"].database_url
+    _ensure_sqlite_folder(url)
+    upgrade(url, revision)
+    click.echo(f"database at {revision}")
+
+
+def spec_json(app) -> str:
+    """The OpenAPI document as committed: stable key order, trailing newline."""
+    with app.app_context():
+        spec = app.extensions["borsellino.api"].spec.to_dict()
+    return json.dumps(spec, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+@main.command("openapi")
+@click.argument("output", required=False, type=click.Path(dir_okay=False, path_type=Path))
+def openapi(output):
+    """Write the OpenAPI document (default: mobile_api_spec/openapi.json)."""
+    from backend import create_app
+
+    output = output or SPEC_PATH
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(spec_json(create_app({"testing": False})), encoding="utf-8")
+    click.echo(f"wrote {output}")
+
+
+def _gunicorn_argv(extra: list[str]) -> list[str]:
+    conf = Path(__file__).resolve().parent / "gunicorn_conf.py"
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
+    return [gunicorn, "-c", str(conf), *extra, "backend.wsgi:app"]
+
+
+@main.command("serve", context_settings={"ignore_unknown_options": True})
+@click.argument("gunicorn_args", nargs=-1, type=click.UNPROCESSED)
+def serve(gunicorn_args):
+    """Run gunicorn with backend/gunicorn_conf.py (extra arguments go to gunicorn)."""
+    argv = _gunicorn_argv(list(gunicorn_args))
+    os.execv(argv[0], argv)
+
+
+@main.command("demo")
+@click.option("--port", default=8000, show_default=True)
+@click.option("--reset/--keep", default=True, show_default=True,
+              help="Start from fresh demo data, or keep the existing demo database.")
+@click.option("--folder", default="demo-data", show_default=True, type=click.Path(file_okay=False))
+def demo(port, reset, folder):
+    """Create, migrate and seed a SQLite demo database, then serve it on 127.0.0.1."""
+    from backend import create_app
+    from backend.db import db as database
+    from backend.demo import seed
+    from backend.migrations_support import upgrade
+
+    folder = Path(folder).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    db_file = folder / "borsellino.sqlite"
+    if reset:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(db_file) + suffix).unlink(missing_ok=True)
+    fresh = not db_file.exists()
+    url = f"sqlite:///{db_file}"
+    env = {**os.environ, "DATABASE_URL": url, "BORSELLINO_ENV": "development",
+           "BORSELLINO_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+    os.environ.update(env)
+    upgrade(url)
+    app = create_app({"database_url": url})
+    logins = []
+    if fresh:
+        with app.app_context():
+            ctx = database.run_in_transaction(seed)
+            logins = ctx.logins
+    base = f"http://127.0.0.1:{port}"
+    click.echo("")
+    click.echo("Borsellino demo (SQLite: %s)" % db_file)
+    click.echo(f"  API docs       {base}/docs")
+    click.echo(f"  OpenAPI        {base}/openapi.json")
+    click.echo(f"  Staff console  {base}/console/")
+    click.echo(f"  Health         {base}/healthz")
+    if logins:
+        click.echo("Demo logins:")
+        for line in logins:
+            click.echo("  " + line)
+    else:
+        click.echo("Existing demo data kept (logins as in README).")
+    click.echo("")
+    sys.stdout.flush()
+    argv = _gunicorn_argv(["--bind", f"127.0.0.1:{port}", "--workers", "2"])
+    raise SystemExit(subprocess.call(argv, env=env))
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+# Each domain registers its command group here: main.add_command(group).
+def _register_domain_commands() -> None:
+    pass
+
+
+_register_domain_commands()

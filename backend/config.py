@@ -1,0 +1,147 @@
+"""Settings from environment variables, with safe defaults for the demo.
+
+Every setting has one name, read in one place. ``Settings.from_env()`` is the
+only reader of ``os.environ`` for the app; tests build ``Settings`` directly.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace  # noqa: F401 (fields: tests)
+from pathlib import Path
+
+DEMO_SECRET = "demo-secret-change-me-0000000000000000"
+DEFAULT_DATABASE_URL = "sqlite:///" + str(Path("demo-data") / "borsellino.sqlite")
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or inconsistent; the message says why."""
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    # name -> (env var, description) lives in ENV_VARS below, for the README table.
+    env: str = "development"
+    secret_key: str = DEMO_SECRET
+    database_url: str = DEFAULT_DATABASE_URL
+    database_pool_size: int = 10
+    log_level: str = "INFO"
+    public_base_url: str = "http://127.0.0.1:8000"
+    ratelimit_storage_uri: str = "memory://"
+    # JWT: "kid:secret" pairs separated by commas; the first signs, all verify.
+    jwt_keys: str = ""
+    access_token_minutes: int = 15
+    refresh_token_days: int = 30
+    payment_provider: str = "sandbox"
+    stripe_secret_key: str = ""
+    stripe_publishable_key: str = ""
+    stripe_webhook_secret: str = ""
+    topup_min_amount: int = 500
+    topup_max_amount: int = 50_000
+    wallet_max_balance: int = 100_000
+    currency: str = "EUR"
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "Borsellino <noreply@retedellereti.example>"
+    fcm_credentials_file: str = ""
+    webpush_vapid_private_key: str = ""
+    webpush_vapid_subject: str = "mailto:noreply@retedellereti.example"
+    idempotency_ttl_hours: int = 48
+    # Cheap hashing is for the test suite only; production refuses it.
+    password_hash_fast: bool = False
+    testing: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def with_overrides(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: dict | None = None) -> "Settings":
+        environ = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            raw = environ.get(ENV_PREFIX + f.name.upper())
+            if f.name == "database_url":
+                raw = environ.get("DATABASE_URL", raw)
+            if raw is None:
+                continue
+            if f.type in ("int", int):
+                values[f.name] = int(raw)
+            elif f.type in ("bool", bool):
+                values[f.name] = _bool(raw)
+            else:
+                values[f.name] = raw
+        return cls(**values)
+
+    def check(self) -> None:
+        """Refuse unsafe production settings, saying exactly which and why."""
+        if not self.is_production:
+            return
+        problems = []
+        if self.secret_key == DEMO_SECRET or len(self.secret_key) < 32:
+            problems.append("BORSELLINO_SECRET_KEY is the demo default or shorter than 32 characters")
+        if not self.jwt_keys:
+            problems.append("BORSELLINO_JWT_KEYS is not set (signing keys for access tokens)")
+        if self.is_sqlite:
+            problems.append("DATABASE_URL points to SQLite; production needs PostgreSQL")
+        if self.payment_provider == "sandbox":
+            problems.append("BORSELLINO_PAYMENT_PROVIDER is 'sandbox', which takes no real money")
+        if self.password_hash_fast:
+            problems.append("BORSELLINO_PASSWORD_HASH_FAST weakens password hashing")
+        if problems:
+            raise ConfigError("Refusing to start in production mode: " + "; ".join(problems) + ".")
+
+
+ENV_PREFIX = "BORSELLINO_"
+
+# Documented in the README; a test checks every Settings field appears here.
+ENV_VARS = {
+    "BORSELLINO_ENV": "`development` (default) or `production` (refuses unsafe settings)",
+    "DATABASE_URL": "SQLAlchemy URL; `sqlite:///demo-data/borsellino.sqlite` by default, "
+    "`postgresql+psycopg://user@host/db` in production",
+    "BORSELLINO_DATABASE_POOL_SIZE": "connections per process (PostgreSQL)",
+    "BORSELLINO_SECRET_KEY": "secret for signing (≥ 32 characters in production)",
+    "BORSELLINO_JWT_KEYS": "`kid:secret,kid2:secret2`: the first key signs access tokens, all verify",
+    "BORSELLINO_ACCESS_TOKEN_MINUTES": "lifetime of access tokens (15)",
+    "BORSELLINO_REFRESH_TOKEN_DAYS": "lifetime of refresh tokens (30)",
+    "BORSELLINO_LOG_LEVEL": "`INFO` by default",
+    "BORSELLINO_PUBLIC_BASE_URL": "URL the API is reached at (OpenAPI `servers`, links in emails)",
+    "BORSELLINO_RATELIMIT_STORAGE_URI": "`memory://` (default) or `redis://127.0.0.1:6379/0`",
+    "BORSELLINO_PAYMENT_PROVIDER": "`sandbox` (demo only) or `stripe`",
+    "BORSELLINO_STRIPE_SECRET_KEY": "Stripe secret key",
+    "BORSELLINO_STRIPE_PUBLISHABLE_KEY": "Stripe publishable key, handed to the app",
+    "BORSELLINO_STRIPE_WEBHOOK_SECRET": "Stripe webhook signing secret",
+    "BORSELLINO_TOPUP_MIN_AMOUNT": "smallest card top-up in cents (500)",
+    "BORSELLINO_TOPUP_MAX_AMOUNT": "largest card top-up in cents (50000)",
+    "BORSELLINO_WALLET_MAX_BALANCE": "largest wallet balance in cents (100000)",
+    "BORSELLINO_CURRENCY": "`EUR`",
+    "BORSELLINO_SMTP_HOST": "SMTP server for email; empty disables email",
+    "BORSELLINO_SMTP_PORT": "SMTP port (25)",
+    "BORSELLINO_SMTP_USERNAME": "SMTP user",
+    "BORSELLINO_SMTP_PASSWORD": "SMTP password",
+    "BORSELLINO_SMTP_STARTTLS": "`true` to use STARTTLS",
+    "BORSELLINO_MAIL_FROM": "sender of emails",
+    "BORSELLINO_FCM_CREDENTIALS_FILE": "Firebase service-account JSON; empty disables FCM push",
+    "BORSELLINO_WEBPUSH_VAPID_PRIVATE_KEY": "VAPID private key; empty disables Web Push",
+    "BORSELLINO_WEBPUSH_VAPID_SUBJECT": "VAPID subject (`mailto:` address)",
+    "BORSELLINO_IDEMPOTENCY_TTL_HOURS": "how long idempotent responses are replayed (48)",
+    "BORSELLINO_PASSWORD_HASH_FAST": "test suite only: cheap password hashing",
+    "BORSELLINO_TESTING": "test suite only",
+}

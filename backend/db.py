@@ -1,0 +1,209 @@
+"""Engine, sessions, declarative Base and the transaction helper.
+
+One unit of work per HTTP request: the request's session is committed once, by
+the app after the view returned (see ``backend.unit_of_work``). Services take a
+session and never commit. Jobs and CLI commands use ``db.run_in_transaction``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import secrets
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+from flask import g, has_request_context, request
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+from werkzeug.local import LocalProxy
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes on every backend (SQLite stores naive UTC text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+# Internal keys are 64-bit integers (compact joins, keyset order); SQLite
+# only autoincrements a column declared exactly INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+def new_public_id(prefix: str) -> str:
+    """Opaque, unguessable public id such as ``fee_3f9a…`` (96 random bits)."""
+    return f"{prefix}_{secrets.token_hex(12)}"
+
+
+class PublicIdMixin:
+    """Internal integer key plus the opaque id the API shows.
+
+    Subclasses set ``PUBLIC_ID_PREFIX``. Lists page by the internal key, the
+    cursor being the public id of the last item (as Stripe's ``starting_after``).
+    """
+
+    PUBLIC_ID_PREFIX = "obj"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("public_id", new_public_id(self.PUBLIC_ID_PREFIX))
+        super().__init__(**kwargs)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- retries --------------------------------------------------------------
+
+# PostgreSQL serialization_failure, deadlock_detected; SQLite busy.
+RETRYABLE_SQLSTATES = {"40001", "40P01"}
+
+
+def is_retryable(exc: BaseException) -> bool:
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if sqlstate in RETRYABLE_SQLSTATES:
+        return True
+    return isinstance(exc, OperationalError) and "database is locked" in str(orig)
+
+
+def backoff(attempt: int) -> None:
+    time.sleep(min(0.2, 0.005 * (2**attempt)) * random.random())
+
+
+class Database:
+    """Holds the engine and hands out sessions; one instance per app."""
+
+    max_attempts = 8
+
+    def __init__(self, url: str, pool_size: int = 10, echo: bool = False) -> None:
+        self.url = url
+        self.engine = self._make_engine(url, pool_size, echo)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
+        # SQLite readers must not take the write lock: GETs begin DEFERRED.
+        self._read_sessions = sessionmaker(
+            bind=self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False
+        )
+
+    @staticmethod
+    def _make_engine(url: str, pool_size: int, echo: bool) -> Engine:
+        if url.startswith("sqlite"):
+            engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+            _configure_sqlite(engine)
+            return engine
+        return create_engine(
+            url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        )
+
+    def new_session(self, *, readonly: bool = False) -> Session:
+        return (self._read_sessions if readonly else self._sessions)()
+
+    @property
+    def session(self) -> Session:
+        """The current request's (or app context's) session, created on first use."""
+        session = g.get("_db_session")
+        if session is None:
+            readonly = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+            session = g._db_session = self.new_session(readonly=readonly)
+        return session
+
+    def discard_session(self) -> None:
+        session = g.pop("_db_session", None)
+        if session is not None:
+            session.close()
+
+    def run_in_transaction(self, work: Callable[[Session], T]) -> T:
+        """Run ``work(session)`` and commit, retrying serialization failures and deadlocks."""
+        for attempt in range(self.max_attempts):
+            session = self.new_session()
+            try:
+                result = work(session)
+                session.commit()
+                return result
+            except Exception as exc:
+                session.rollback()
+                if not is_retryable(exc) or attempt == self.max_attempts - 1:
+                    raise
+                log.info("retrying transaction after %s", type(exc.orig).__name__)
+                backoff(attempt)
+            finally:
+                session.close()
+        raise AssertionError("unreachable")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Take transaction control away from pysqlite so that BEGIN is ours.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _current_database() -> Database:
+    from flask import current_app
+
+    return current_app.extensions["borsellino.db"]
+
+
+# ``db.session`` inside a request; ``db.run_in_transaction(...)`` in jobs and commands.
+db: Database = LocalProxy(_current_database)  # type: ignore[assignment]

@@ -1,0 +1,232 @@
+"""Domain errors and the one JSON error shape of the API.
+
+Services raise ``DomainError(SOME_CODE, param=..., **values)``; the app turns
+every error (ours, Werkzeug's, validation, rate limiting, crashes) into::
+
+    {"error": {"type": "...", "code": "...", "message": "...", "param": "..."}}
+
+with the message in the request's language. Each domain declares its own
+codes next to its services with ``ErrorCode(...)``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import jsonify
+from werkzeug.exceptions import HTTPException
+
+from backend.i18n import Text, negotiate_language
+from backend.money import Money
+
+log = logging.getLogger(__name__)
+
+
+def _type_for(status: int, code: str) -> str:
+    if code.startswith("idempotency"):
+        return "idempotency_error"
+    return {
+        401: "authentication_error",
+        403: "permission_error",
+        429: "rate_limit_error",
+    }.get(status, "api_error" if status >= 500 else "invalid_request_error")
+
+
+class ErrorCode:
+    """A stable machine code, its HTTP status and its message in both languages."""
+
+    def __init__(self, code: str, status: int, *, it: str, en: str) -> None:
+        self.code = code
+        self.status = status
+        self.text = Text(it=it, en=en)
+
+    def __repr__(self) -> str:
+        return f"ErrorCode({self.code!r}, {self.status})"
+
+    @property
+    def type(self) -> str:
+        return _type_for(self.status, self.code)
+
+
+class DomainError(Exception):
+    """A refusal a user can understand: bad input, a business rule, a conflict.
+
+    Keyword values fill the message's placeholders and are added to the error
+    object (``Money`` as ``{"amount", "currency"}``), e.g. the shortfall.
+    """
+
+    def __init__(self, error: ErrorCode, *, param: str | None = None, headers=None, **values):
+        super().__init__(error.code)
+        self.error = error
+        self.param = param
+        self.headers = headers or {}
+        self.extra = values
+
+    def body(self, language: str | None = None) -> dict:
+        language = language or negotiate_language()
+        shown = {k: (v.format(language) if isinstance(v, Money) else v) for k, v in self.extra.items()}
+        payload = {
+            "type": self.error.type,
+            "code": self.error.code,
+            "message": self.error.text.render(language, **shown),
+        }
+        if self.param:
+            payload["param"] = self.param
+        for key, value in self.extra.items():
+            payload[key] = value.as_dict() if isinstance(value, Money) else value
+        return {"error": payload}
+
+
+# --- codes shared by every domain ---------------------------------------
+
+VALIDATION_ERROR = ErrorCode(
+    "validation_error", 400,
+    it="Richiesta non valida: controlla il campo «{field}».",
+    en="Invalid request: check the field '{field}'.",
+)
+MALFORMED_REQUEST = ErrorCode(
+    "malformed_request", 400,
+    it="Il corpo della richiesta non è JSON valido.",
+    en="The request body is not valid JSON.",
+)
+INVALID_CURSOR = ErrorCode(
+    "invalid_cursor", 400,
+    it="Il cursore di paginazione non è valido per questo elenco.",
+    en="The pagination cursor is not valid for this list.",
+)
+UNAUTHENTICATED = ErrorCode(
+    "unauthenticated", 401,
+    it="Accesso richiesto: manca un token valido.",
+    en="Authentication required: no valid token.",
+)
+FORBIDDEN = ErrorCode(
+    "forbidden", 403,
+    it="Non hai il permesso per questa operazione.",
+    en="You are not allowed to do this.",
+)
+NOT_FOUND = ErrorCode(
+    "not_found", 404,
+    it="Risorsa non trovata.",
+    en="Resource not found.",
+)
+METHOD_NOT_ALLOWED = ErrorCode(
+    "method_not_allowed", 405,
+    it="Metodo non consentito per questa risorsa.",
+    en="Method not allowed for this resource.",
+)
+CONFLICT = ErrorCode(
+    "conflict", 409,
+    it="La richiesta è in conflitto con lo stato attuale.",
+    en="The request conflicts with the current state.",
+)
+PAYLOAD_TOO_LARGE = ErrorCode(
+    "payload_too_large", 413,
+    it="La richiesta è troppo grande.",
+    en="The request is too large.",
+)
+UNSUPPORTED_MEDIA_TYPE = ErrorCode(
+    "unsupported_media_type", 415,
+    it="Invia il corpo come application/json.",
+    en="Send the body as application/json.",
+)
+RATE_LIMITED = ErrorCode(
+    "rate_limited", 429,
+    it="Troppe richieste: riprova tra poco.",
+    en="Too many requests: try again shortly.",
+)
+INTERNAL_ERROR = ErrorCode(
+    "internal_error", 500,
+    it="Errore interno: l'operazione non è stata eseguita. Riprova.",
+    en="Internal error: nothing was done. Please try again.",
+)
+SERVICE_UNAVAILABLE = ErrorCode(
+    "service_unavailable", 503,
+    it="Servizio momentaneamente non disponibile.",
+    en="Service temporarily unavailable.",
+)
+
+_BY_STATUS = {
+    e.status: e
+    for e in (MALFORMED_REQUEST, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, METHOD_NOT_ALLOWED,
+              CONFLICT, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, RATE_LIMITED,
+              INTERNAL_ERROR, SERVICE_UNAVAILABLE)
+}
+
+
+def _first_field(messages, prefix: str = "") -> str:
+    """Dotted path of the first invalid field in marshmallow's nested messages."""
+    if isinstance(messages, dict) and messages:
+        key = sorted(messages, key=str)[0]
+        sub = messages[key]
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if key == "_schema":
+            return prefix or "body"
+        return _first_field(sub, path) if isinstance(sub, dict) else path
+    return prefix or "body"
+
+
+def error_response(error: DomainError):
+    response = jsonify(error.body())
+    response.status_code = error.error.status
+    for name, value in error.headers.items():
+        response.headers[name] = value
+    return response
+
+
+def handle_domain_error(error: DomainError):
+    return error_response(error)
+
+
+def handle_http_exception(exc: HTTPException):
+    status = exc.code or 500
+    data = getattr(exc, "data", None) or {}
+    messages = data.get("messages")
+    if status in (400, 422) and messages:
+        return validation_error_response(messages)
+    if status == 400:
+        code = MALFORMED_REQUEST
+    else:
+        code = _BY_STATUS.get(status, INTERNAL_ERROR if status >= 500 else CONFLICT)
+    response = error_response(DomainError(code))
+    if status == 405:
+        # Werkzeug knows the allowed methods; keep its Allow header.
+        response.headers["Allow"] = exc.get_response().headers.get("Allow", "")
+    for name, value in (data.get("headers") or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def validation_error_response(messages):
+    """400 with the first invalid field as ``param`` and every field's messages in ``details``."""
+    details = _without_location(messages)
+    field_name = _first_field(details)
+    language = negotiate_language()
+    response = jsonify({
+        "error": {
+            "type": VALIDATION_ERROR.type,
+            "code": VALIDATION_ERROR.code,
+            "message": VALIDATION_ERROR.text.render(language, field=field_name),
+            "param": field_name,
+            "details": details,
+        }
+    })
+    response.status_code = 400
+    return response
+
+
+_LOCATIONS = ("json", "query", "headers", "form", "view_args", "path", "files", "cookies")
+
+
+def _without_location(messages):
+    """webargs nests messages under their location; merge those levels away."""
+    if isinstance(messages, dict) and messages and all(k in _LOCATIONS for k in messages):
+        merged = {}
+        for value in messages.values():
+            merged.update(value if isinstance(value, dict) else {"body": value})
+        return merged
+    return messages
+
+
+def handle_unexpected(exc: Exception):
+    log.exception("unhandled error")
+    return error_response(DomainError(INTERNAL_ERROR))

@@ -1,0 +1,30 @@
+"""gunicorn settings; every value can be set from the environment.
+
+``borsellino serve`` uses this file. Workers are processes (the app is
+CPU-light and waits on PostgreSQL); recycle them now and then, with jitter
+so they don't all restart at once.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("BORSELLINO_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("BORSELLINO_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("BORSELLINO_THREADS", "1"))
+worker_class = "gthread" if threads > 1 else "sync"
+max_requests = int(os.environ.get("BORSELLINO_MAX_REQUESTS", "2000"))
+max_requests_jitter = int(os.environ.get("BORSELLINO_MAX_REQUESTS_JITTER", "200"))
+timeout = int(os.environ.get("BORSELLINO_WORKER_TIMEOUT", "30"))
+graceful_timeout = 20
+keepalive = 5
+# The app writes its own JSON request log; gunicorn's own messages go to stdout too.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("BORSELLINO_LOG_LEVEL", "info").lower()
+# gunicorn's control socket lives under $HOME by default: two servers on one
+# machine would collide. Off unless a path is given.
+_control = os.environ.get("BORSELLINO_CONTROL_SOCKET", "")
+if _control:
+    control_socket = _control
+else:
+    control_socket_disable = True

@@ -1,0 +1,7 @@
+"""Every model module, imported so that ``Base.metadata`` is complete (Alembic, tests)."""
+
+from backend import idempotency  # noqa: F401
+from backend.accounts import models as accounts_models  # noqa: F401
+from backend.db import Base
+
+metadata = Base.metadata

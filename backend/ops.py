@@ -1,0 +1,49 @@
+"""Liveness and readiness for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import jsonify
+from flask.views import MethodView
+from sqlalchemy import text
+
+from backend.api import Blueprint
+from backend.auth.policy import public
+from backend.db import db
+from backend.migrations_support import alembic_config
+
+blp = Blueprint("ops", __name__, description="Health and readiness")
+
+
+@blp.route("/healthz")
+class Health(MethodView):
+    @public
+    @blp.doc(summary="The process is alive")
+    def get(self):
+        return jsonify({"status": "ok"})
+
+
+@blp.route("/readyz")
+class Ready(MethodView):
+    @public
+    @blp.doc(
+        summary="The database answers and its schema is at the latest migration",
+        responses={"503": {"description": "Not ready: see `checks`"}},
+    )
+    def get(self):
+        checks = {"database": "ok", "migrations": "ok"}
+        try:
+            with db.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+                current = set(MigrationContext.configure(conn).get_current_heads())
+            expected = set(ScriptDirectory.from_config(alembic_config(db.url)).get_heads())
+            if current != expected:
+                checks["migrations"] = "pending"
+        except Exception:
+            checks["database"] = "unreachable"
+            checks["migrations"] = "unknown"
+        ready = all(v == "ok" for v in checks.values())
+        response = jsonify({"status": "ready" if ready else "not_ready", "checks": checks})
+        response.status_code = 200 if ready else 503
+        return response

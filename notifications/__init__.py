@@ -1,0 +1,1 @@
+"""Notification delivery: outbox dispatcher and channels."""

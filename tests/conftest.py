@@ -1,0 +1,93 @@
+"""Fixtures: one migrated database per run, emptied after every test.
+
+``TEST_DATABASE_URL`` picks the database (default: a temporary SQLite file);
+CI runs the suite once on SQLite and once on a fresh PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from backend import create_app
+from backend.config import Settings
+from backend.rate_limit import limiter
+from tests.support.database import empty_all_tables, is_postgres, reset_and_migrate, test_database_url
+
+
+def pytest_collection_modifyitems(config, items):
+    if is_postgres(config._borsellino_db_url):
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set TEST_DATABASE_URL); CI runs it there")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
+
+
+def pytest_configure(config):
+    config._borsellino_db_url = test_database_url()
+
+
+@pytest.fixture(scope="session")
+def database_url(pytestconfig) -> str:
+    url = pytestconfig._borsellino_db_url
+    reset_and_migrate(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url) -> Settings:
+    return Settings(
+        database_url=database_url,
+        testing=True,
+        password_hash_fast=True,
+        jwt_keys="k2026:test-signing-key-0123456789abcdef,k2025:older-key-0123456789abcdef",
+        ratelimit_storage_uri="memory://",
+        log_level="WARNING",
+    )
+
+
+@pytest.fixture(scope="session")
+def app(settings):
+    app = create_app(settings)
+    from tests.support.test_api import blp
+
+    app.extensions["borsellino.api"].register_blueprint(blp)
+    yield app
+    app.extensions["borsellino.db"].dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(request):
+    yield
+    if "app" in request.fixturenames:
+        app = request.getfixturevalue("app")
+        empty_all_tables(app.extensions["borsellino.db"].engine)
+        with app.app_context():
+            limiter.reset()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def db(app):
+    """A session for arranging and checking data; commit what the API must see."""
+    with app.app_context():
+        session = app.extensions["borsellino.db"].new_session()
+        try:
+            yield session
+        finally:
+            session.close()
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def is_pg(database_url) -> bool:
+    return is_postgres(database_url)
