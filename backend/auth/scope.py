@@ -1,0 +1,31 @@
+"""Scope checks shared by every domain: may this staff member act here?
+
+Outside their scope a caller gets the same 404 as for a missing object, so
+ids of other libraries' things reveal nothing.
+"""
+
+from __future__ import annotations
+
+from backend.accounts.models import Library
+from backend.auth.policy import Principal
+from backend.errors import NOT_FOUND, DomainError
+
+
+def acts_for_library(principal: Principal, library: Library) -> bool:
+    """Librarians for their own libraries; admins (and finance) for their network's."""
+    if principal.role == "librarian":
+        return library.public_id in principal.library_ids
+    if principal.role in ("admin", "finance"):
+        return library.network.public_id == principal.network_id
+    return False
+
+
+def require_library(principal: Principal, library: Library | None) -> Library:
+    if library is None or not acts_for_library(principal, library):
+        raise DomainError(NOT_FOUND)
+    return library
+
+
+def require_network(principal: Principal, network_public_id: str) -> None:
+    if principal.network_id != network_public_id:
+        raise DomainError(NOT_FOUND)
