@@ -97,6 +97,15 @@ class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+def dialect_insert(session: Session):
+    """``insert`` of the session's dialect, for ``on_conflict_do_nothing`` (PostgreSQL, SQLite)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
 # --- retries --------------------------------------------------------------
 
 # PostgreSQL serialization_failure, deadlock_detected; SQLite busy.

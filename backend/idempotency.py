@@ -25,7 +25,7 @@ from sqlalchemy import Integer, String, Text, UniqueConstraint, delete, select, 
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from backend.api import add_doc, add_error_responses
-from backend.db import Base, BigId, db, utcnow
+from backend.db import Base, BigId, db, dialect_insert, utcnow
 from backend.errors import DomainError, ErrorCode
 
 IDEMPOTENCY_KEY_MISSING = ErrorCode(
@@ -93,7 +93,7 @@ def _claim(session: Session, owner: str, key: str, fingerprint: str) -> int:
     """Insert or take over the key; raise DomainError / _Replay otherwise."""
     now = utcnow()
     ttl = timedelta(hours=current_app.config["SETTINGS"].idempotency_ttl_hours)
-    insert = _insert_for(session)
+    insert = dialect_insert(session)
     stmt = (
         insert(IdempotencyKey)
         .values(owner=owner, key=key, fingerprint=fingerprint, state=IN_FLIGHT,
@@ -135,14 +135,6 @@ def _claim(session: Session, owner: str, key: str, fingerprint: str) -> int:
     if taken:
         return row.id
     raise DomainError(IDEMPOTENCY_IN_PROGRESS, headers={"Retry-After": "1"})
-
-
-def _insert_for(session: Session):
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
 
 
 def idempotent(func):

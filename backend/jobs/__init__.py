@@ -1,0 +1,1 @@
+"""Periodic jobs and the ``borsellino scheduler`` process that runs them."""

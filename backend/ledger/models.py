@@ -1,0 +1,173 @@
+"""Double-entry ledger tables.
+
+Sign convention: a posting's ``amount`` is positive for a debit and negative
+for a credit; the postings of an entry sum to zero. An account's *balance* is
+shown on its normal side: ``sum(postings)`` for debit-normal accounts (cash in
+a drawer, money due from the card processor) and ``-sum(postings)`` for
+credit-normal ones (patron wallets, income, funds held for others).
+
+Only wallets keep a cached balance (``balance``/``held``), guarded by CHECK
+constraints and updated in the same transaction as their postings. House
+accounts keep none, so a sell-out or a fundraising rush only inserts postings
+and never queues on one hot row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backend.db import Base, BigId, PublicIdMixin, TimestampMixin
+
+DEBIT_NORMAL = "debit"
+CREDIT_NORMAL = "credit"
+
+# kind -> normal side. Each domain posts to these kinds; add new kinds here.
+ACCOUNT_KINDS = {
+    "wallet": CREDIT_NORMAL,  # what the network owes the patron
+    "card_clearing": DEBIT_NORMAL,  # due from the card processor
+    "cash_drawer": DEBIT_NORMAL,  # cash in one desk's drawer
+    "cash_over_short": DEBIT_NORMAL,  # counted cash differences (deficit > 0)
+    "fee_income": CREDIT_NORMAL,  # one library's fee income
+    "ticket_income": CREDIT_NORMAL,  # one organizer's ticket income
+    "campaign_fund": CREDIT_NORMAL,  # one +Teca campaign's donations
+    "partner_payable": CREDIT_NORMAL,  # owed to one partner venue
+    "network_settlement": CREDIT_NORMAL,  # between networks
+    "adjustments": DEBIT_NORMAL,  # goodwill credits, corrections (an expense)
+    "chargebacks": DEBIT_NORMAL,  # card disputes lost (an expense)
+}
+
+# How wallet money came in, so refunds go back the same way and receipts are right.
+FUNDING_SOURCES = ("card", "cash", "adjustment")
+
+
+class LedgerAccount(PublicIdMixin, TimestampMixin, Base):
+    __tablename__ = "ledger_accounts"
+    PUBLIC_ID_PREFIX = "acc"
+
+    kind: Mapped[str] = mapped_column(String(32))
+    # Stable identity of the account, e.g. "wallet:pat_…", "fee_income:lib_…".
+    key: Mapped[str] = mapped_column(String(120))
+    currency: Mapped[str] = mapped_column(String(3))
+    normal_side: Mapped[str] = mapped_column(String(6))
+    patron_id: Mapped[int | None] = mapped_column(ForeignKey("patrons.id"), index=True)
+    library_id: Mapped[int | None] = mapped_column(ForeignKey("libraries.id"))
+    network_id: Mapped[int | None] = mapped_column(ForeignKey("networks.id"))
+    # Cached only for wallets (NULL elsewhere): balance on the normal side, and
+    # the part of it reserved by pending holds.
+    balance: Mapped[int | None] = mapped_column(BigInteger)
+    held: Mapped[int | None] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        UniqueConstraint("key", "currency"),
+        CheckConstraint(
+            "(balance IS NULL AND held IS NULL) OR "
+            "(balance >= 0 AND held >= 0 AND held <= balance)",
+            name="wallet_not_negative",
+        ),
+    )
+
+    @property
+    def available(self) -> int:
+        return (self.balance or 0) - (self.held or 0)
+
+
+class JournalEntry(PublicIdMixin, TimestampMixin, Base):
+    """An immutable business event that moves money; corrected only by a reversing entry."""
+
+    __tablename__ = "journal_entries"
+    PUBLIC_ID_PREFIX = "txn"
+
+    kind: Mapped[str] = mapped_column(String(40))
+    currency: Mapped[str] = mapped_column(String(3))
+    memo: Mapped[str] = mapped_column(String(300), default="")
+    # Public id of what this entry is about (a fee, an order, a top-up…).
+    reference: Mapped[str | None] = mapped_column(String(64), index=True)
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"), unique=True)
+    # A (partial) refund of an earlier payment; several refunds may point at one payment.
+    refunds_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"), index=True)
+    # Who caused it: a staff or patron public id, or "system".
+    actor: Mapped[str] = mapped_column(String(64), default="system")
+
+    postings: Mapped[list["Posting"]] = relationship(back_populates="entry", order_by="Posting.id")
+    reverses: Mapped["JournalEntry | None"] = relationship(
+        remote_side="JournalEntry.id", foreign_keys=[reverses_id])
+
+
+class Posting(Base):
+    __tablename__ = "postings"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    created_at: Mapped[datetime]
+
+    entry: Mapped[JournalEntry] = relationship(back_populates="postings")
+    account: Mapped[LedgerAccount] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("amount <> 0", name="nonzero"),
+        Index("ix_postings_account_id_id", "account_id", "id"),
+    )
+
+
+class Hold(PublicIdMixin, TimestampMixin, Base):
+    """Wallet money reserved for something not yet settled (pending → captured | released | expired)."""
+
+    __tablename__ = "holds"
+    PUBLIC_ID_PREFIX = "hold"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    reference: Mapped[str | None] = mapped_column(String(64))
+    settled_at: Mapped[datetime | None]
+    capture_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
+
+    account: Mapped[LedgerAccount] = relationship()
+
+    __table_args__ = (CheckConstraint("amount > 0", name="positive"),)
+
+
+class FundingLot(PublicIdMixin, TimestampMixin, Base):
+    """A sum that came into a wallet from one source; spent oldest first.
+
+    The remaining amounts of a wallet's lots always add up to its balance.
+    """
+
+    __tablename__ = "funding_lots"
+    PUBLIC_ID_PREFIX = "lot"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"))
+    source: Mapped[str] = mapped_column(String(12))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    remaining: Mapped[int] = mapped_column(BigInteger)
+    # For card money: the provider's payment id, so it can be refunded there.
+    provider_ref: Mapped[str | None] = mapped_column(String(120))
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"))
+
+    __table_args__ = (
+        CheckConstraint("remaining >= 0 AND remaining <= amount", name="remaining_in_range"),
+        Index("ix_funding_lots_account_id_remaining", "account_id", "remaining"),
+    )
+
+
+class LotAllocation(Base):
+    """How much of a lot an entry spent (positive) or gave back (negative)."""
+
+    __tablename__ = "lot_allocations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("funding_lots.id"), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+    lot: Mapped[FundingLot] = relationship()
+
+    __table_args__ = (CheckConstraint("amount <> 0", name="nonzero"),)

@@ -1,0 +1,443 @@
+"""The ledger's service API: the only code that writes money.
+
+Other modules describe *what* happens (``debit``/``credit`` legs, a hold, a
+reversal); this module checks the double-entry rules, writes the immutable
+entry and postings, and keeps each wallet's cached balance, holds and funding
+lots consistent in the same transaction.
+
+A wallet never goes negative, whatever the concurrency: every decrease is a
+guarded ``UPDATE … WHERE balance - held >= :amount`` (0 rows → 422
+``insufficient_funds`` with the shortfall), backed by a CHECK constraint. The
+wallet's row lock taken by that UPDATE also serializes the funding lots of
+that wallet, so no extra locks are needed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from backend.accounts.models import Library, Network, Patron
+from backend.db import dialect_insert, new_public_id, utcnow
+from backend.errors import DomainError
+from backend.ledger.errors import (
+    ALREADY_REVERSED,
+    HOLD_NOT_PENDING,
+    INSUFFICIENT_FUNDS,
+    NOTHING_TO_RESTORE,
+    UnbalancedEntry,
+)
+from backend.ledger.models import (
+    ACCOUNT_KINDS,
+    CREDIT_NORMAL,
+    FUNDING_SOURCES,
+    FundingLot,
+    Hold,
+    JournalEntry,
+    LedgerAccount,
+    LotAllocation,
+    Posting,
+)
+from backend.money import Money
+
+# --- accounts ---------------------------------------------------------------
+
+
+def _get_or_create_account(session: Session, *, kind: str, key: str, currency: str, **owner) -> LedgerAccount:
+    if kind not in ACCOUNT_KINDS:
+        raise ValueError(f"unknown account kind {kind!r}")
+    found = session.scalar(
+        select(LedgerAccount).where(LedgerAccount.key == key, LedgerAccount.currency == currency)
+    )
+    if found is not None:
+        return found
+    cached = kind == "wallet"
+    # Two first payments may race to create the same account: insert-or-ignore.
+    insert = dialect_insert(session)
+    session.execute(
+        insert(LedgerAccount)
+        .values(
+            public_id=new_public_id(LedgerAccount.PUBLIC_ID_PREFIX), kind=kind, key=key,
+            currency=currency, normal_side=ACCOUNT_KINDS[kind], created_at=utcnow(),
+            balance=0 if cached else None, held=0 if cached else None, **owner,
+        )
+        .on_conflict_do_nothing(index_elements=["key", "currency"])
+    )
+    return session.scalars(
+        select(LedgerAccount).where(LedgerAccount.key == key, LedgerAccount.currency == currency)
+    ).one()
+
+
+def wallet_of(session: Session, patron: Patron, currency: str = "EUR") -> LedgerAccount:
+    """The patron's wallet in ``currency`` (created empty on first use)."""
+    return _get_or_create_account(
+        session, kind="wallet", key=f"wallet:{patron.public_id}", currency=currency, patron_id=patron.id
+    )
+
+
+def house_account(
+    session: Session,
+    kind: str,
+    owner_public_id: str,
+    currency: str = "EUR",
+    *,
+    library: Library | None = None,
+    network: Network | None = None,
+) -> LedgerAccount:
+    """A house account such as ``house_account(s, "fee_income", library.public_id, library=library)``."""
+    if kind == "wallet":
+        raise ValueError("use wallet_of() for wallets")
+    return _get_or_create_account(
+        session, kind=kind, key=f"{kind}:{owner_public_id}", currency=currency,
+        library_id=library.id if library else None, network_id=network.id if network else None,
+    )
+
+
+def account_balance(session: Session, account: LedgerAccount) -> Money:
+    """Balance on the account's normal side, from its postings (any account)."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(Posting.amount), 0)).where(Posting.account_id == account.id)
+    )
+    sign = -1 if account.normal_side == CREDIT_NORMAL else 1
+    return Money(int(total) * sign, account.currency)
+
+
+# --- entries ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Leg:
+    account: LedgerAccount
+    amount: int  # debit > 0, credit < 0
+
+
+def debit(account: LedgerAccount, money: Money) -> Leg:
+    return Leg(account, _positive(money, account))
+
+
+def credit(account: LedgerAccount, money: Money) -> Leg:
+    return Leg(account, -_positive(money, account))
+
+
+def _positive(money: Money, account: LedgerAccount) -> int:
+    if money.amount <= 0:
+        raise UnbalancedEntry("leg amounts must be positive; direction comes from debit()/credit()")
+    if money.currency != account.currency:
+        raise UnbalancedEntry(f"{money.currency} leg on a {account.currency} account")
+    return money.amount
+
+
+@dataclass(frozen=True)
+class Funding:
+    """Where wallet credits of an entry come from (new lots), e.g. a card payment."""
+
+    source: str
+    provider_ref: str | None = None
+
+    def __post_init__(self):
+        if self.source not in FUNDING_SOURCES:
+            raise ValueError(f"unknown funding source {self.source!r}")
+
+
+def post_entry(
+    session: Session,
+    *,
+    kind: str,
+    legs: Sequence[Leg],
+    memo: str = "",
+    reference: str | None = None,
+    actor: str = "system",
+    funding: Funding | None = None,
+    refunds: JournalEntry | None = None,
+    spend_from: Sequence[str] | None = None,
+    from_hold: Hold | None = None,
+    reverses: JournalEntry | None = None,
+) -> JournalEntry:
+    """Write one balanced entry and apply it to the wallets it touches.
+
+    Wallet credits open new funding lots (``funding``: a top-up), or give back
+    the lots that an earlier payment spent (``refunds``: a full or partial
+    refund of that entry). Wallet debits spend lots oldest first, only of the
+    sources in ``spend_from`` when given (e.g. ``("card",)`` for a refund to
+    card). A debit may consume a pending hold (``from_hold``) instead of free
+    balance. ``reverses`` is for ``reverse_entry`` only.
+    """
+    _check_balanced(legs)
+    currency = legs[0].account.currency
+    now = utcnow()
+    entry = JournalEntry(
+        kind=kind, currency=currency, memo=memo[:300], reference=reference, actor=actor, created_at=now,
+        refunds_id=refunds.id if refunds is not None else None,
+        reverses_id=reverses.id if reverses is not None else None,
+    )
+    session.add(entry)
+    session.flush()
+
+    # Net change per wallet, applied in account-id order so that two entries
+    # touching the same wallets never lock them in opposite orders.
+    wallet_deltas: dict[int, int] = defaultdict(int)
+    wallets: dict[int, LedgerAccount] = {}
+    for leg in legs:
+        session.add(Posting(entry_id=entry.id, account_id=leg.account.id, amount=leg.amount,
+                            currency=currency, created_at=now))
+        if leg.account.kind == "wallet":
+            wallet_deltas[leg.account.id] -= leg.amount  # credit-normal: a credit raises the balance
+            wallets[leg.account.id] = leg.account
+
+    for account_id in sorted(wallet_deltas):
+        delta, wallet = wallet_deltas[account_id], wallets[account_id]
+        if delta < 0:
+            hold = from_hold if from_hold is not None and from_hold.account_id == account_id else None
+            _decrease_wallet(session, wallet, -delta, hold)
+            if reverses is not None:
+                _take_back_lots(session, wallet, entry, reverses, -delta)
+            else:
+                _spend_lots(session, wallet, entry, -delta, spend_from)
+        elif delta > 0:
+            _increase_wallet(session, wallet, delta)
+            original = reverses if reverses is not None else refunds
+            if original is not None:
+                _restore_lots(session, wallet, entry, original, delta)
+            elif funding is not None:
+                session.add(FundingLot(account_id=account_id, source=funding.source, amount=delta,
+                                       remaining=delta, provider_ref=funding.provider_ref,
+                                       entry_id=entry.id))
+            else:
+                raise ValueError("a wallet credit needs funding= (new money) or refunds= (money back)")
+    if from_hold is not None:
+        _settle_hold(session, from_hold, "captured", entry)
+    session.flush()
+    return entry
+
+
+def reverse_entry(session: Session, original: JournalEntry, *, memo: str = "", actor: str = "system") -> JournalEntry:
+    """The exact opposite of ``original``, pointing at it; an entry is reversed at most once.
+
+    Wallet money it took goes back to the same funding lots; wallet money it
+    brought in is taken out again (422 ``insufficient_funds`` if already spent).
+    """
+    if original.kind == "reversal":
+        raise DomainError(ALREADY_REVERSED)
+    if session.scalar(select(JournalEntry.id).where(
+            (JournalEntry.reverses_id == original.id) | (JournalEntry.refunds_id == original.id))):
+        raise DomainError(ALREADY_REVERSED)
+    return post_entry(
+        session, kind="reversal", legs=[Leg(p.account, -p.amount) for p in original.postings],
+        memo=memo or f"reversal of {original.public_id}", reference=original.reference, actor=actor,
+        reverses=original,
+    )
+
+
+def _check_balanced(legs: Sequence[Leg]) -> None:
+    if len(legs) < 2:
+        raise UnbalancedEntry("an entry needs at least two postings")
+    currencies = {leg.account.currency for leg in legs}
+    if len(currencies) != 1:
+        raise UnbalancedEntry(f"an entry must be in one currency, got {sorted(currencies)}")
+    if any(leg.amount == 0 for leg in legs):
+        raise UnbalancedEntry("zero postings are not allowed")
+    if sum(leg.amount for leg in legs) != 0:
+        raise UnbalancedEntry("postings must sum to zero")
+
+
+def _increase_wallet(session: Session, wallet: LedgerAccount, amount: int) -> None:
+    session.execute(
+        update(LedgerAccount).where(LedgerAccount.id == wallet.id)
+        .values(balance=LedgerAccount.balance + amount)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(wallet, ["balance", "held"])
+
+
+def _decrease_wallet(session: Session, wallet: LedgerAccount, amount: int, hold: Hold | None) -> None:
+    if hold is not None:
+        if amount > hold.amount:
+            raise UnbalancedEntry("a capture cannot exceed its hold")
+        # Held money is already reserved: it leaves balance and held together.
+        stmt = (
+            update(LedgerAccount)
+            .where(LedgerAccount.id == wallet.id, LedgerAccount.held >= hold.amount)
+            .values(balance=LedgerAccount.balance - amount, held=LedgerAccount.held - hold.amount)
+        )
+    else:
+        stmt = (
+            update(LedgerAccount)
+            .where(LedgerAccount.id == wallet.id,
+                   LedgerAccount.balance - LedgerAccount.held >= amount)
+            .values(balance=LedgerAccount.balance - amount)
+        )
+    changed = session.execute(stmt.execution_options(synchronize_session=False)).rowcount
+    session.expire(wallet, ["balance", "held"])
+    if changed != 1:
+        raise _insufficient(wallet, amount, wallet.available)
+
+
+def _insufficient(wallet: LedgerAccount, needed: int, available: int) -> DomainError:
+    return DomainError(
+        INSUFFICIENT_FUNDS,
+        param="amount",
+        shortfall=Money(max(needed - available, 1), wallet.currency),
+        available=Money(max(available, 0), wallet.currency),
+    )
+
+
+def _allocate(session: Session, lot: FundingLot, entry: JournalEntry, amount: int) -> None:
+    """Spend (amount > 0) or give back (amount < 0) part of a lot for ``entry``."""
+    lot.remaining -= amount
+    session.add(LotAllocation(lot_id=lot.id, entry_id=entry.id, amount=amount))
+
+
+def _spend_lots(session: Session, wallet: LedgerAccount, entry: JournalEntry, amount: int,
+                sources: Sequence[str] | None) -> None:
+    lots = wallet_lots(session, wallet, sources)
+    if sources is not None:
+        rank = {source: i for i, source in enumerate(sources)}
+        lots.sort(key=lambda lot: (rank[lot.source], lot.id))
+    left = amount
+    for lot in lots:
+        if left == 0:
+            break
+        take = min(lot.remaining, left)
+        _allocate(session, lot, entry, take)
+        left -= take
+    if left:
+        # Only with ``sources``: the wallet has the money, but not of that kind.
+        raise _insufficient(wallet, amount, amount - left)
+
+
+def _restore_lots(session: Session, wallet: LedgerAccount, entry: JournalEntry, original: JournalEntry,
+                  amount: int) -> None:
+    """Give back what ``original`` spent (net of earlier refunds), most recent lots first."""
+    related = select(JournalEntry.id).where(
+        (JournalEntry.id == original.id) | (JournalEntry.refunds_id == original.id)
+    )
+    spent = session.execute(
+        select(LotAllocation.lot_id, func.sum(LotAllocation.amount))
+        .join(FundingLot, FundingLot.id == LotAllocation.lot_id)
+        .where(FundingLot.account_id == wallet.id, LotAllocation.entry_id.in_(related),
+               LotAllocation.entry_id != entry.id)
+        .group_by(LotAllocation.lot_id)
+        .order_by(LotAllocation.lot_id.desc())
+    ).all()
+    left = amount
+    for lot_id, net_spent in spent:
+        give = min(int(net_spent), left)
+        if give > 0:
+            _allocate(session, session.get(FundingLot, lot_id, populate_existing=True), entry, -give)
+            left -= give
+    if left:
+        raise DomainError(NOTHING_TO_RESTORE)
+
+
+def _take_back_lots(session: Session, wallet: LedgerAccount, entry: JournalEntry, original: JournalEntry,
+                    amount: int) -> None:
+    """Reversing a wallet credit empties the lots it opened first, then the oldest others."""
+    left = amount
+    for lot in session.scalars(select(FundingLot).where(
+            FundingLot.entry_id == original.id, FundingLot.account_id == wallet.id, FundingLot.remaining > 0)
+            .execution_options(populate_existing=True)):
+        take = min(lot.remaining, left)
+        _allocate(session, lot, entry, take)
+        left -= take
+    if left:
+        _spend_lots(session, wallet, entry, left, None)
+
+
+# --- holds ------------------------------------------------------------------
+
+
+def place_hold(session: Session, wallet: LedgerAccount, money: Money, *, expires_at: datetime,
+               reference: str | None = None) -> Hold:
+    """Reserve wallet money until it is captured, released, or expires."""
+    amount = _positive(money, wallet)
+    changed = session.execute(
+        update(LedgerAccount)
+        .where(LedgerAccount.id == wallet.id, LedgerAccount.balance - LedgerAccount.held >= amount)
+        .values(held=LedgerAccount.held + amount)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.expire(wallet, ["balance", "held"])
+    if changed != 1:
+        raise _insufficient(wallet, amount, wallet.available)
+    hold = Hold(account_id=wallet.id, amount=amount, currency=wallet.currency, expires_at=expires_at,
+                reference=reference, status="pending")
+    session.add(hold)
+    session.flush()
+    return hold
+
+
+def capture_hold(session: Session, hold: Hold, legs_to: Sequence[Leg], *, kind: str, memo: str = "",
+                 reference: str | None = None, actor: str = "system") -> JournalEntry:
+    """Settle a pending hold: the wallet pays the held amount to ``legs_to`` (credits)."""
+    hold = _lock_pending(session, hold)
+    wallet = session.get(LedgerAccount, hold.account_id)
+    total = -sum(leg.amount for leg in legs_to)
+    if total != hold.amount:
+        raise UnbalancedEntry("a capture must credit exactly the held amount")
+    return post_entry(
+        session, kind=kind, legs=[Leg(wallet, hold.amount), *legs_to], memo=memo,
+        reference=reference or hold.reference, actor=actor, from_hold=hold,
+    )
+
+
+def release_hold(session: Session, hold: Hold, *, status: str = "released") -> Hold:
+    hold = _lock_pending(session, hold)
+    session.execute(
+        update(LedgerAccount).where(LedgerAccount.id == hold.account_id, LedgerAccount.held >= hold.amount)
+        .values(held=LedgerAccount.held - hold.amount)
+        .execution_options(synchronize_session=False)
+    )
+    _settle_hold(session, hold, status, None)
+    return hold
+
+
+def expire_holds(session: Session, now: datetime | None = None) -> int:
+    """Release every pending hold past its expiry; returns how many (scheduler job)."""
+    now = now or utcnow()
+    expired = session.scalars(
+        select(Hold).where(Hold.status == "pending", Hold.expires_at <= now).order_by(Hold.id).limit(500)
+    ).all()
+    count = 0
+    for hold in expired:
+        try:
+            release_hold(session, hold, status="expired")
+            count += 1
+        except DomainError:
+            continue  # settled meanwhile by its owner
+    return count
+
+
+def _lock_pending(session: Session, hold: Hold) -> Hold:
+    # Claim the hold with a guarded update so capture and release can't both win.
+    claimed = session.execute(
+        update(Hold).where(Hold.id == hold.id, Hold.status == "pending")
+        .values(status="settling")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.expire(hold)
+    if claimed != 1:
+        raise DomainError(HOLD_NOT_PENDING)
+    return hold
+
+
+def _settle_hold(session: Session, hold: Hold, status: str, entry: JournalEntry | None) -> None:
+    hold.status = status
+    hold.settled_at = utcnow()
+    if entry is not None:
+        hold.capture_entry_id = entry.id
+
+
+# --- reading --------------------------------------------------------------
+
+
+def wallet_lots(session: Session, wallet: LedgerAccount, sources: Iterable[str] | None = None) -> list[FundingLot]:
+    """The wallet's lots with money left, oldest first (fresh from the database)."""
+    stmt = select(FundingLot).where(FundingLot.account_id == wallet.id, FundingLot.remaining > 0)
+    if sources is not None:
+        stmt = stmt.where(FundingLot.source.in_(list(sources)))
+    return list(session.scalars(stmt.order_by(FundingLot.id).execution_options(populate_existing=True)))

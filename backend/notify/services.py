@@ -1,0 +1,280 @@
+"""Enqueue notifications, and the patron's inbox, devices and preferences.
+
+``notify`` only writes rows in the caller's transaction (the inbox entry and one
+outbox ``Delivery`` per external channel): it never talks to a mail server or a
+push service, so a channel that is down can neither slow down nor roll back the
+payment that caused the message. The dispatcher (``backend.notify.dispatcher``)
+delivers later, with retries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import current_app, has_app_context
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from backend.accounts.models import Network, Patron, StaffUser
+from backend.db import utcnow
+from backend.errors import NOT_FOUND, DomainError, ErrorCode
+from backend.i18n import normalize_language
+from backend.money import Money
+from backend.notify.models import (
+    CAMPAIGN_NEWS,
+    DEAD,
+    EMAIL,
+    FCM,
+    MARKETING,
+    REMINDERS,
+    WEBPUSH,
+    Delivery,
+    Device,
+    Notification,
+    NotificationPreferences,
+)
+from backend.notify.templates import Template, TemplateDataError, template_for, to_json
+from backend.pagination import Page, paginate
+
+__all__ = [
+    "notify", "notify_staff", "notify_low_balance", "TemplateDataError",
+]
+
+DEVICE_LIMIT_REACHED = ErrorCode(
+    "device_limit_reached", 422,
+    it="Hai già registrato {limit} dispositivi: rimuovine uno prima di aggiungerne un altro.",
+    en="You already registered {limit} devices: remove one before adding another.",
+)
+MAX_DEVICES_PER_PATRON = 10
+
+_OPTIONAL_CATEGORY_PREFERENCE = {
+    REMINDERS: "reminders", CAMPAIGN_NEWS: "campaign_news", MARKETING: "marketing",
+}
+
+
+# --- enqueue (called by every domain) ---------------------------------------
+
+def notify(session: Session, patron: Patron, kind: str, *, dedupe_key: str | None = None,
+           **data) -> Notification | None:
+    """Queue a notification of ``kind`` to ``patron`` in the caller's transaction.
+
+    ``data`` must match the kind's fields (see ``backend.notify.templates``).
+    Returns None, writing nothing, when the patron switched the kind's category
+    off, or when ``dedupe_key`` was already used (a reminder already sent).
+    """
+    template = template_for(kind)
+    if template.for_staff:
+        raise TemplateDataError(f"{kind} is for staff: use notify_staff")
+    template.check(data)
+    prefs = preferences_of(session, patron)
+    option = _OPTIONAL_CATEGORY_PREFERENCE.get(template.category)
+    if option and not prefs[option]:
+        return None
+    note = _insert(session, template, data, dedupe_key, patron=patron,
+                   language=normalize_language(patron.language))
+    if note is None:
+        return None
+    channels = enabled_channels()
+    if EMAIL in channels and prefs["email"] and patron.email:
+        session.add(Delivery(notification=note, channel=EMAIL))
+    if prefs["push"]:
+        for device in session.scalars(select(Device).where(Device.patron_id == patron.id)):
+            if device.kind in channels:
+                session.add(Delivery(notification=note, channel=device.kind, device=device))
+    session.flush()
+    return note
+
+
+def notify_staff(session: Session, network: Network, kind: str, *,
+                 roles: tuple[str, ...] = ("finance", "admin"), dedupe_key: str | None = None,
+                 **data) -> list[Notification]:
+    """Queue a staff notification (e.g. ``ledger_audit_failed``) to the network's active
+    staff with one of ``roles``, by email; ``dedupe_key`` is suffixed per person."""
+    template = template_for(kind)
+    template.check(data)
+    people = session.scalars(
+        select(StaffUser).where(StaffUser.network_id == network.id, StaffUser.role.in_(roles),
+                                StaffUser.active.is_(True)).order_by(StaffUser.id)
+    )
+    sent = []
+    email_on = EMAIL in enabled_channels()
+    for person in people:
+        key = f"{dedupe_key}:{person.public_id}" if dedupe_key else None
+        note = _insert(session, template, data, key, staff_user=person,
+                       language=normalize_language(person.language))
+        if note is None:
+            continue
+        if email_on:
+            session.add(Delivery(notification=note, channel=EMAIL))
+        sent.append(note)
+    session.flush()
+    return sent
+
+
+def notify_low_balance(session: Session, patron: Patron, *, before: Money,
+                       after: Money) -> Notification | None:
+    """Call after a debit: warns once when the balance crosses the patron's threshold
+    downwards (not again on every later purchase while it stays low)."""
+    threshold = preferences_of(session, patron)["low_balance_threshold"]
+    if threshold is None or not (before.amount >= threshold > after.amount):
+        return None
+    return notify(session, patron, "low_balance", balance=after,
+                  threshold=Money(threshold, after.currency))
+
+
+def _insert(session: Session, template: Template, data: dict, dedupe_key: str | None, *,
+            language: str, patron: Patron | None = None,
+            staff_user: StaffUser | None = None) -> Notification | None:
+    if dedupe_key is not None and session.scalar(
+        select(Notification.id).where(Notification.dedupe_key == dedupe_key)
+    ):
+        return None
+    title, body = template.render(language, data)
+    note = Notification(
+        patron=patron, staff_user=staff_user, kind=template.kind, category=template.category,
+        language=language, title=title, body=body, data=to_json(data), dedupe_key=dedupe_key,
+    )
+    if dedupe_key is None:
+        session.add(note)
+        session.flush()
+        return note
+    # A concurrent transaction may insert the same key: lose quietly, keep the caller's work.
+    try:
+        with session.begin_nested():
+            session.add(note)
+    except IntegrityError:
+        return None
+    return note
+
+
+def enabled_channels() -> set[str]:
+    """External channels configured for this deployment (the inbox is always on)."""
+    if not has_app_context():
+        return set()
+    settings = current_app.config["SETTINGS"]
+    channels = set()
+    if settings.smtp_host:
+        channels.add(EMAIL)
+    if settings.fcm_credentials_file:
+        channels.add(FCM)
+    if settings.webpush_vapid_private_key:
+        channels.add(WEBPUSH)
+    return channels
+
+
+# --- preferences ---------------------------------------------------------------
+
+def preferences_of(session: Session, patron: Patron) -> dict:
+    row = session.get(NotificationPreferences, patron.id)
+    if row is None:
+        return {**NotificationPreferences.DEFAULTS, "transactional": True}
+    values = {name: getattr(row, name) for name in NotificationPreferences.DEFAULTS}
+    return {**values, "transactional": True}
+
+
+def update_preferences(session: Session, patron: Patron, changes: dict) -> dict:
+    row = session.get(NotificationPreferences, patron.id)
+    if row is None:
+        row = NotificationPreferences(patron_id=patron.id, **NotificationPreferences.DEFAULTS)
+        session.add(row)
+    for name, value in changes.items():
+        if name in NotificationPreferences.DEFAULTS:
+            setattr(row, name, value)
+    session.flush()
+    return preferences_of(session, patron)
+
+
+# --- inbox -------------------------------------------------------------------------
+
+def inbox(session: Session, patron: Patron, *, limit: int, starting_after: str | None,
+          unread_only: bool = False) -> Page:
+    stmt = select(Notification).where(Notification.patron_id == patron.id)
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    return paginate(session, stmt, Notification, limit=limit, starting_after=starting_after)
+
+
+def unread_count(session: Session, patron: Patron) -> int:
+    return session.scalar(
+        select(func.count()).select_from(Notification)
+        .where(Notification.patron_id == patron.id, Notification.read_at.is_(None))
+    )
+
+
+def mark_read(session: Session, patron: Patron, public_id: str) -> Notification:
+    note = session.scalar(
+        select(Notification).where(Notification.public_id == public_id,
+                                   Notification.patron_id == patron.id)
+    )
+    if note is None:
+        raise DomainError(NOT_FOUND, param="notification_id")
+    if note.read_at is None:
+        note.read_at = utcnow()
+        session.flush()
+    return note
+
+
+def mark_all_read(session: Session, patron: Patron) -> int:
+    return session.execute(
+        update(Notification)
+        .where(Notification.patron_id == patron.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    ).rowcount
+
+
+# --- devices -----------------------------------------------------------------------
+
+def _hash(address: str) -> str:
+    return hashlib.sha256(address.encode()).hexdigest()
+
+
+def register_device(session: Session, patron: Patron, *, kind: str, address: str,
+                    p256dh: str | None = None, auth: str | None = None,
+                    label: str = "") -> Device:
+    """Register (or re-register) a device; a token seen before moves to this patron,
+    since a phone or browser belongs to whoever signed in on it last."""
+    device = session.scalar(select(Device).where(Device.address_hash == _hash(address)))
+    if device is None:
+        count = session.scalar(
+            select(func.count()).select_from(Device).where(Device.patron_id == patron.id)
+        )
+        if count >= MAX_DEVICES_PER_PATRON:
+            raise DomainError(DEVICE_LIMIT_REACHED, limit=MAX_DEVICES_PER_PATRON)
+        device = Device(patron=patron, kind=kind, address=address, address_hash=_hash(address))
+        session.add(device)
+    device.patron = patron
+    device.kind, device.p256dh, device.auth, device.label = kind, p256dh, auth, label
+    session.flush()
+    return device
+
+
+def unregister_device(session: Session, patron: Patron, public_id: str) -> None:
+    device = session.scalar(
+        select(Device).where(Device.public_id == public_id, Device.patron_id == patron.id)
+    )
+    if device is None:
+        raise DomainError(NOT_FOUND, param="device_id")
+    session.delete(device)
+    session.flush()
+
+
+def devices_of(session: Session, patron: Patron) -> list[Device]:
+    return list(session.scalars(
+        select(Device).where(Device.patron_id == patron.id).order_by(Device.id)
+    ))
+
+
+# --- failures (admin) -----------------------------------------------------------------
+
+def dead_deliveries(session: Session, network_public_id: str, *, limit: int,
+                    starting_after: str | None) -> Page:
+    """Dead-lettered deliveries to the network's patrons and staff, newest first."""
+    network_id = select(Network.id).where(Network.public_id == network_public_id).scalar_subquery()
+    patrons = select(Patron.id).where(Patron.home_network_id == network_id)
+    staff = select(StaffUser.id).where(StaffUser.network_id == network_id)
+    recipients = select(Notification.id).where(
+        Notification.patron_id.in_(patrons) | Notification.staff_user_id.in_(staff)
+    )
+    stmt = select(Delivery).where(Delivery.status == DEAD, Delivery.notification_id.in_(recipients))
+    return paginate(session, stmt, Delivery, limit=limit, starting_after=starting_after)

@@ -1,0 +1,224 @@
+"""What each kind of notification says, in Italian and English, and the data it needs.
+
+Other domains call ``notify(session, patron, "<kind>", **data)`` with exactly the
+fields listed for that kind (a missing or unknown field is a programming error
+and raises ``TemplateDataError`` before anything is written). Values:
+
+- ``MONEY``: a ``Money``; shown "12,50 €" in Italian, "€12.50" in English;
+- ``WHEN``: an aware ``datetime``; shown in Europe/Rome local time;
+- ``TEXT``: a ``str`` (event title, library name, …);
+- ``COUNT``: an ``int``.
+
+Kinds and their data
+--------------------
+===================== ============= ===================================================
+kind                  category      data
+===================== ============= ===================================================
+topup_succeeded       transactional amount: MONEY, balance: MONEY
+topup_failed          transactional amount: MONEY
+refund_processed      transactional amount: MONEY, description: TEXT
+low_balance           transactional balance: MONEY, threshold: MONEY (use ``notify_low_balance``)
+fee_charged           transactional amount: MONEY, description: TEXT, library: TEXT
+fee_paid              transactional amount: MONEY, description: TEXT, library: TEXT, balance: MONEY
+ticket_confirmed      transactional event_title: TEXT, starts_at: WHEN, venue: TEXT, quantity: COUNT, amount: MONEY
+event_reminder        reminders     event_title: TEXT, starts_at: WHEN, venue: TEXT
+occurrence_cancelled  transactional event_title: TEXT, starts_at: WHEN, refund: MONEY
+waitlist_offer        transactional event_title: TEXT, starts_at: WHEN, expires_at: WHEN
+campaign_update       campaign_news campaign_title: TEXT, message: TEXT
+partner_offer         marketing     offer_title: TEXT, venue: TEXT
+ledger_audit_failed   staff         discrepancies: COUNT, summary: TEXT (use ``notify_staff``)
+===================== ============= ===================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+
+from backend.i18n import Text
+from backend.money import Money
+from backend.notify.models import CAMPAIGN_NEWS, MARKETING, REMINDERS, TRANSACTIONAL
+
+ROME = ZoneInfo("Europe/Rome")
+_LOCALES = {"it": "it_IT", "en": "en_IE"}
+
+MONEY, WHEN, TEXT, COUNT = "money", "when", "text", "count"
+_PYTHON_TYPES = {MONEY: Money, WHEN: datetime, TEXT: str, COUNT: int}
+
+
+class TemplateDataError(TypeError):
+    """``notify`` was called with data that does not match the kind's template."""
+
+
+@dataclass(frozen=True)
+class Template:
+    kind: str
+    category: str
+    title: Text
+    body: Text
+    fields: dict[str, str] = field(default_factory=dict)
+    for_staff: bool = False
+
+    def check(self, data: dict) -> None:
+        missing = set(self.fields) - set(data)
+        unknown = set(data) - set(self.fields)
+        if missing or unknown:
+            raise TemplateDataError(
+                f"{self.kind}: missing {sorted(missing)}, unknown {sorted(unknown)}"
+            )
+        for name, kind in self.fields.items():
+            value = data[name]
+            if not isinstance(value, _PYTHON_TYPES[kind]) or isinstance(value, bool):
+                raise TemplateDataError(f"{self.kind}.{name} must be {kind}, got {value!r}")
+            if kind == WHEN and value.tzinfo is None:
+                raise TemplateDataError(f"{self.kind}.{name} must be an aware datetime")
+
+    def render(self, language: str, data: dict) -> tuple[str, str]:
+        shown = {name: _show(value, language) for name, value in data.items()}
+        return self.title.render(language, **shown), self.body.render(language, **shown)
+
+
+def _show(value, language: str) -> str:
+    if isinstance(value, Money):
+        return value.format(language)
+    if isinstance(value, datetime):
+        pattern = "EEEE d MMMM 'alle' HH:mm" if language == "it" else "EEEE d MMMM 'at' HH:mm"
+        return format_datetime(value.astimezone(ROME), pattern, locale=_LOCALES[language])
+    return str(value)
+
+
+def to_json(data: dict) -> dict:
+    """The values as stored with the notification and sent to the app."""
+    out = {}
+    for name, value in data.items():
+        if isinstance(value, Money):
+            out[name] = value.as_dict()
+        elif isinstance(value, datetime):
+            out[name] = value.astimezone(ROME).isoformat()
+        else:
+            out[name] = value
+    return out
+
+
+TEMPLATES: dict[str, Template] = {}
+
+
+def register(template: Template) -> Template:
+    if template.kind in TEMPLATES:
+        raise ValueError(f"template {template.kind!r} registered twice")
+    TEMPLATES[template.kind] = template
+    return template
+
+
+def template_for(kind: str) -> Template:
+    try:
+        return TEMPLATES[kind]
+    except KeyError:
+        raise TemplateDataError(f"unknown notification kind {kind!r}") from None
+
+
+register(Template(
+    "topup_succeeded", TRANSACTIONAL,
+    Text(it="Ricarica di {amount} riuscita", en="Top-up of {amount} received"),
+    Text(it="Abbiamo accreditato {amount} sul tuo borsellino. Saldo attuale: {balance}.",
+         en="We added {amount} to your wallet. Your balance is now {balance}."),
+    {"amount": MONEY, "balance": MONEY},
+))
+register(Template(
+    "topup_failed", TRANSACTIONAL,
+    Text(it="Ricarica di {amount} non riuscita", en="Top-up of {amount} failed"),
+    Text(it="La ricarica di {amount} non è andata a buon fine e il borsellino non è stato "
+            "ricaricato. Puoi riprovare dall'app.",
+         en="Your top-up of {amount} did not go through and your wallet was not credited. "
+            "You can try again in the app."),
+    {"amount": MONEY},
+))
+register(Template(
+    "refund_processed", TRANSACTIONAL,
+    Text(it="Rimborso di {amount}", en="Refund of {amount}"),
+    Text(it="Ti abbiamo rimborsato {amount} per: {description}.",
+         en="We refunded {amount} for: {description}."),
+    {"amount": MONEY, "description": TEXT},
+))
+register(Template(
+    "low_balance", TRANSACTIONAL,
+    Text(it="Saldo basso: {balance}", en="Low balance: {balance}"),
+    Text(it="Il saldo del tuo borsellino è sceso a {balance}, sotto la soglia di {threshold} "
+            "che hai scelto. Puoi ricaricarlo dall'app o in biblioteca.",
+         en="Your wallet balance is down to {balance}, below your {threshold} threshold. "
+            "You can top it up in the app or at the library."),
+    {"balance": MONEY, "threshold": MONEY},
+))
+register(Template(
+    "fee_charged", TRANSACTIONAL,
+    Text(it="Nuovo addebito di {amount}", en="New charge of {amount}"),
+    Text(it="{library} ti ha addebitato {amount} per: {description}.",
+         en="{library} charged you {amount} for: {description}."),
+    {"amount": MONEY, "description": TEXT, "library": TEXT},
+))
+register(Template(
+    "fee_paid", TRANSACTIONAL,
+    Text(it="Ricevuta: pagati {amount}", en="Receipt: {amount} paid"),
+    Text(it="Hai pagato {amount} a {library} per: {description}. Saldo del borsellino: {balance}.",
+         en="You paid {amount} to {library} for: {description}. Wallet balance: {balance}."),
+    {"amount": MONEY, "description": TEXT, "library": TEXT, "balance": MONEY},
+))
+register(Template(
+    "ticket_confirmed", TRANSACTIONAL,
+    Text(it="Biglietti confermati: {event_title}", en="Tickets confirmed: {event_title}"),
+    Text(it="{quantity} biglietto/i per «{event_title}», {starts_at}, {venue}. Totale: {amount}. "
+            "Mostra il codice QR dall'app all'ingresso.",
+         en="{quantity} ticket(s) for \"{event_title}\", {starts_at}, {venue}. Total: {amount}. "
+            "Show the QR code in the app at the door."),
+    {"event_title": TEXT, "starts_at": WHEN, "venue": TEXT, "quantity": COUNT, "amount": MONEY},
+))
+register(Template(
+    "event_reminder", REMINDERS,
+    Text(it="Domani: {event_title}", en="Tomorrow: {event_title}"),
+    Text(it="Ti aspettiamo a «{event_title}», {starts_at}, {venue}.",
+         en="See you at \"{event_title}\", {starts_at}, {venue}."),
+    {"event_title": TEXT, "starts_at": WHEN, "venue": TEXT},
+))
+register(Template(
+    "occurrence_cancelled", TRANSACTIONAL,
+    Text(it="Annullato: {event_title}", en="Cancelled: {event_title}"),
+    Text(it="«{event_title}» di {starts_at} è stato annullato. Ti abbiamo rimborsato {refund} "
+            "sul borsellino.",
+         en="\"{event_title}\" on {starts_at} has been cancelled. We refunded {refund} to your "
+            "wallet."),
+    {"event_title": TEXT, "starts_at": WHEN, "refund": MONEY},
+))
+register(Template(
+    "waitlist_offer", TRANSACTIONAL,
+    Text(it="Si è liberato un posto: {event_title}", en="A place is free: {event_title}"),
+    Text(it="Si è liberato un posto per «{event_title}», {starts_at}. Confermalo dall'app "
+            "entro {expires_at}, poi passerà al prossimo in lista.",
+         en="A place is free for \"{event_title}\", {starts_at}. Confirm it in the app by "
+            "{expires_at}; after that it goes to the next person on the list."),
+    {"event_title": TEXT, "starts_at": WHEN, "expires_at": WHEN},
+))
+register(Template(
+    "campaign_update", CAMPAIGN_NEWS,
+    Text(it="Novità da +Teca: {campaign_title}", en="+Teca news: {campaign_title}"),
+    Text(it="{message}", en="{message}"),
+    {"campaign_title": TEXT, "message": TEXT},
+))
+register(Template(
+    "partner_offer", MARKETING,
+    Text(it="Nuova convenzione: {offer_title}", en="New partner offer: {offer_title}"),
+    Text(it="{venue} offre «{offer_title}» ai lettori delle biblioteche della rete.",
+         en="{venue} offers \"{offer_title}\" to the network's library patrons."),
+    {"offer_title": TEXT, "venue": TEXT},
+))
+register(Template(
+    "ledger_audit_failed", TRANSACTIONAL,
+    Text(it="Verifica contabile: {discrepancies} anomalie", en="Ledger audit: {discrepancies} discrepancies"),
+    Text(it="La verifica notturna del registro contabile ha trovato {discrepancies} anomalie. "
+            "Dettagli: {summary}",
+         en="The nightly ledger audit found {discrepancies} discrepancies. Details: {summary}"),
+    {"discrepancies": COUNT, "summary": TEXT},
+    for_staff=True,
+))
