@@ -137,7 +137,9 @@ def _ensure_sqlite_folder(url: str) -> None:
 
 # Each domain registers its command group here: main.add_command(group).
 def _register_domain_commands() -> None:
-    pass
+    from backend.ledger.cli import ledger_cli
+
+    main.add_command(ledger_cli)
 
 
 _register_domain_commands()
