@@ -83,7 +83,7 @@ def test_holds_reserve_money_until_captured_or_released(world):
     wallet = wallet_of(session, patron)
     hold = place_hold(session, wallet, Money(600), expires_at=utcnow() + timedelta(minutes=10))
     assert balance(session, patron) == (1000, 600)
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError), session.begin_nested():
         pay(session, patron, income, 500)  # only 400 is free
     capture_hold(session, hold, [credit(income, Money(600))], kind="ticket_purchase")
     assert balance(session, patron) == (400, 0)

@@ -166,6 +166,10 @@ def post_entry(
     sources in ``spend_from`` when given (e.g. ``("card",)`` for a refund to
     card). A debit may consume a pending hold (``from_hold``) instead of free
     balance. ``reverses`` is for ``reverse_entry`` only.
+
+    Like every service, it may leave partial writes in the session when it
+    raises: the request's unit of work rolls them back. Code that must carry
+    on after a refusal (a batch, a job) calls it inside ``session.begin_nested()``.
     """
     _check_balanced(legs)
     currency = legs[0].account.currency
