@@ -83,6 +83,7 @@ def _register_blueprints(api: Api) -> None:
     from backend import ops
 
     api.register_blueprint(ops.blp)
+    from backend.accounts import api as accounts_api; [api.register_blueprint(b) for b in accounts_api.blueprints]  # noqa: E702
 
 
 def _openapi_settings(settings: Settings) -> dict:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, String, Table, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backend.db import Base, BigId, PublicIdMixin, TimestampMixin
+from backend.db import Base, BigId, PublicIdMixin, TimestampMixin, utcnow
 
 
 class Network(PublicIdMixin, TimestampMixin, Base):
@@ -71,6 +71,12 @@ class Patron(PublicIdMixin, TimestampMixin, Base):
     # pending (created by the library) → active (app activated) → deleted (pseudonymised)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     deleted_at: Mapped[datetime | None]
+    # Optional second way in, set by the patron: a verified email plus a password.
+    # ``login_email`` is set only once the address is verified, and is unique.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    login_email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    pending_email: Mapped[str | None] = mapped_column(String(254))
+    email_verified_at: Mapped[datetime | None]
 
     home_network: Mapped[Network] = relationship()
     home_library: Mapped[Library | None] = relationship()
@@ -105,3 +111,100 @@ class StaffUser(PublicIdMixin, TimestampMixin, Base):
     network: Mapped[Network] = relationship()
     partner_venue: Mapped[PartnerVenue | None] = relationship()
     libraries: Mapped[list[Library]] = relationship(secondary=staff_libraries, order_by=Library.id)
+
+
+# --- sign-in state ---------------------------------------------------------
+
+
+class AuthSession(PublicIdMixin, TimestampMixin, Base):
+    """One signed-in device: the family of its rotating refresh tokens.
+
+    Access tokens carry the session's public id (``sid``); revoking the session
+    stops its access tokens at the next request and its refresh tokens at once.
+    Exactly one of ``patron_id`` / ``staff_user_id`` is set.
+    """
+
+    __tablename__ = "auth_sessions"
+    PUBLIC_ID_PREFIX = "ses"
+
+    patron_id: Mapped[int | None] = mapped_column(ForeignKey("patrons.id"), index=True)
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    # app | console
+    channel: Mapped[str] = mapped_column(String(16), default="app")
+    device_name: Mapped[str] = mapped_column(String(120), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    last_used_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    # logout | logout_all | refresh_reuse | password_reset | account_deleted | deactivated
+    revoked_reason: Mapped[str | None] = mapped_column(String(32))
+
+    patron: Mapped[Patron | None] = relationship()
+    staff_user: Mapped[StaffUser | None] = relationship()
+
+
+class RefreshToken(Base):
+    """An opaque refresh token, stored as its SHA-256; each is usable once."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("auth_sessions.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    # Set when rotated: presenting it again is reuse and revokes the session.
+    used_at: Mapped[datetime | None]
+
+    session: Mapped[AuthSession] = relationship()
+
+
+class SignInThrottle(Base):
+    """Consecutive failed sign-ins for one identifier (card number or email).
+
+    Keyed by what the caller typed, not by account, so an unknown card locks
+    out exactly like a known one and the lockout reveals nothing.
+    """
+
+    __tablename__ = "sign_in_throttles"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OneTimeToken(Base):
+    """Email verification and PIN/password reset links: stored hashed, used once."""
+
+    __tablename__ = "one_time_tokens"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # verify_email | reset_pin | reset_password
+    purpose: Mapped[str] = mapped_column(String(32))
+    patron_id: Mapped[int | None] = mapped_column(ForeignKey("patrons.id", ondelete="CASCADE"), index=True)
+    staff_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class OutgoingMessage(PublicIdMixin, TimestampMixin, Base):
+    """An email waiting for the notifications outbox (see ``accounts.messages``)."""
+
+    __tablename__ = "outgoing_messages"
+    PUBLIC_ID_PREFIX = "msg"
+
+    patron_id: Mapped[int | None] = mapped_column(ForeignKey("patrons.id", ondelete="CASCADE"), index=True)
+    staff_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    to_email: Mapped[str] = mapped_column(String(254))
+    purpose: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,18 @@
+"""Small helpers shared by the accounts tests."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+
+def card_sign_in(client, card: str, pin: str, device: str = "phone"):
+    return client.post("/v1/auth/patron/card", json={"card_number": card, "pin": pin, "device_name": device})
+
+
+def auth(access_token: str) -> dict:
+    return {"Authorization": f"Bearer {access_token}"}
+
+
+def count(db, model, *where) -> int:
+    db.rollback()  # see what the API committed
+    return db.scalar(select(func.count()).select_from(model).where(*where))
