@@ -24,8 +24,9 @@ CAMPAIGN_NEWS = "campaign_news"
 MARKETING = "marketing"
 CATEGORIES = (TRANSACTIONAL, REMINDERS, CAMPAIGN_NEWS, MARKETING)
 
-# Delivery states: pending → sending → sent, or back to pending (retry) → … → dead.
-PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
+# Delivery states: pending → sending → sent, or back to pending (retry) → … → dead;
+# cancelled when its device was unregistered before it went out.
+PENDING, SENDING, SENT, DEAD, CANCELLED = "pending", "sending", "sent", "dead", "cancelled"
 
 EMAIL, FCM, WEBPUSH = "email", "fcm", "webpush"
 
@@ -94,8 +95,9 @@ class Delivery(PublicIdMixin, Base):
         ForeignKey("notifications.id", ondelete="CASCADE"), index=True
     )
     channel: Mapped[str] = mapped_column(String(10))  # email | fcm | webpush
+    # Kept (NULL) when the device goes away, so the delivery history survives.
     device_id: Mapped[int | None] = mapped_column(
-        ForeignKey("notification_devices.id", ondelete="CASCADE"), index=True
+        ForeignKey("notification_devices.id", ondelete="SET NULL"), index=True
     )
     status: Mapped[str] = mapped_column(String(10), default=PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

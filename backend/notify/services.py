@@ -255,8 +255,9 @@ def unregister_device(session: Session, patron: Patron, public_id: str) -> None:
     )
     if device is None:
         raise DomainError(NOT_FOUND, param="device_id")
-    session.delete(device)
-    session.flush()
+    from backend.notify.dispatcher import forget_device
+
+    forget_device(session, device.id)
 
 
 def devices_of(session: Session, patron: Patron) -> list[Device]:

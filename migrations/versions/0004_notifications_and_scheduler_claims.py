@@ -101,7 +101,7 @@ def upgrade() -> None:
     sa.Column('created_at', backend.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('public_id', sa.String(length=40), nullable=False),
-    sa.ForeignKeyConstraint(['device_id'], ['notification_devices.id'], name=op.f('fk_notification_deliveries_device_id_notification_devices'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['device_id'], ['notification_devices.id'], name=op.f('fk_notification_deliveries_device_id_notification_devices'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['notification_id'], ['notifications.id'], name=op.f('fk_notification_deliveries_notification_id_notifications'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notification_deliveries')),
     sa.UniqueConstraint('public_id', name=op.f('uq_notification_deliveries_public_id'))
