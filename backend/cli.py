@@ -140,6 +140,7 @@ def _register_domain_commands() -> None:
     from backend.ledger.cli import ledger_cli
 
     main.add_command(ledger_cli)
+    from backend.topups.cli import topups_cli; main.add_command(topups_cli)  # noqa: E702
 
 
 _register_domain_commands()

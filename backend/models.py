@@ -5,6 +5,9 @@ from backend.accounts import models as accounts_models  # noqa: F401
 from backend.ledger import models as ledger_models  # noqa: F401
 from backend.notify import models as notify_models  # noqa: F401
 from backend.jobs import models as jobs_models  # noqa: F401
+from backend.receipts import models as receipts_models  # noqa: F401
+from backend.topups import models as topups_models  # noqa: F401
+from backend.desk import models as desk_models  # noqa: F401
 from backend.db import Base
 
 metadata = Base.metadata

@@ -1,0 +1,35 @@
+"""Serve a receipt as HTML or PDF (the views of desk and top-ups share this)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import Response
+
+from backend.i18n import negotiate_language, normalize_language
+from backend.receipts.render import render_html, render_pdf
+
+
+class ReceiptFormatArgs(ma.Schema):
+    format = ma.fields.String(load_default="html", validate=ma.validate.OneOf(("html", "pdf")),
+                              metadata={"description": "`html` (printable page) or `pdf`"})
+    lang = ma.fields.String(load_default=None, validate=ma.validate.OneOf(("it", "en")),
+                            metadata={"description": "Language; default from Accept-Language"})
+
+
+def receipt_response(receipt, args: dict) -> Response:
+    language = normalize_language(args.get("lang") or negotiate_language())
+    if args["format"] == "pdf":
+        response = Response(render_pdf(receipt, language), mimetype="application/pdf")
+        response.headers["Content-Disposition"] = f'inline; filename="{receipt.number}.pdf"'
+    else:
+        response = Response(render_html(receipt, language), mimetype="text/html")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+RECEIPT_RESPONSES = {
+    200: {"description": "The receipt", "content": {
+        "text/html": {"schema": {"type": "string"}},
+        "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+    }},
+}

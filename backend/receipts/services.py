@@ -1,0 +1,74 @@
+"""Issue receipts (numbered in the money's own transaction) and find them."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from backend.accounts.models import Library, Network, Patron
+from backend.db import dialect_insert, utcnow
+from backend.ledger.models import JournalEntry
+from backend.money import Money
+from backend.receipts.models import Receipt, ReceiptCounter
+
+
+def library_series(library: Library) -> str:
+    return library.code.upper()
+
+
+def app_series(network: Network) -> str:
+    return f"APP-{network.code.upper()}"
+
+
+def next_number(session: Session, series: str, year: int) -> int:
+    """The next number of the series; the counter row lock orders concurrent issuers."""
+    insert = dialect_insert(session)
+    session.execute(
+        insert(ReceiptCounter).values(series=series, year=year, last_number=0)
+        .on_conflict_do_nothing(index_elements=["series", "year"])
+    )
+    return session.execute(
+        update(ReceiptCounter)
+        .where(ReceiptCounter.series == series, ReceiptCounter.year == year)
+        .values(last_number=ReceiptCounter.last_number + 1)
+        .returning(ReceiptCounter.last_number)
+    ).scalar_one()
+
+
+def issue_receipt(
+    session: Session,
+    *,
+    kind: str,
+    patron: Patron,
+    series: str,
+    network: Network,
+    issuer_name: str,
+    operator_name: str,
+    amount: Money,
+    balance_after: Money,
+    method: str,
+    reference: str,
+    entry: JournalEntry,
+    library: Library | None = None,
+) -> Receipt:
+    now = utcnow()
+    sequence = next_number(session, series, now.year)
+    receipt = Receipt(
+        series=series, year=now.year, sequence=sequence, number=f"{series}-{now.year}-{sequence:06d}",
+        kind=kind, patron_id=patron.id, library_id=library.id if library else None, network_id=network.id,
+        issuer_name=issuer_name, operator_name=operator_name, patron_name=patron.display_name,
+        card_number=patron.card_number, amount=amount.amount, currency=amount.currency,
+        balance_after=balance_after.amount, method=method, reference=reference,
+        entry_public_id=entry.public_id, created_at=now,
+    )
+    session.add(receipt)
+    session.flush()
+    return receipt
+
+
+def receipt_for(session: Session, reference: str) -> Receipt | None:
+    return session.scalar(select(Receipt).where(Receipt.reference == reference).order_by(Receipt.id))
+
+
+def find_receipt(session: Session, public_id: str) -> Receipt | None:
+    return session.scalar(select(Receipt).where(Receipt.public_id == public_id))

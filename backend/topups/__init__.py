@@ -1,0 +1,1 @@
+"""Card top-ups: PaymentIntents, verified webhooks, settlement, refunds of unused balance."""

@@ -1,0 +1,228 @@
+"""HTTP layer of card top-ups, refunds to card, and the provider's webhook."""
+
+from __future__ import annotations
+
+from flask import after_this_request, current_app, request
+from flask.views import MethodView
+
+from backend.accounts.services import person_of
+from backend.api import Blueprint, add_error_responses
+from backend.auth.policy import allow, public, require_principal
+from backend.db import db
+from backend.errors import NOT_FOUND, DomainError
+from backend.idempotency import idempotent
+from backend.money import Money
+from backend.pagination import PageArgsSchema, page_schema, paginate, select
+from backend.receipts.http import RECEIPT_RESPONSES, ReceiptFormatArgs, receipt_response
+from backend.receipts.services import receipt_for
+from backend.topups import refunds, services
+from backend.topups.errors import SANDBOX_ONLY, TOPUP_NOT_PAYABLE
+from backend.topups.models import CardRefund, Topup
+from backend.topups.provider import get_provider
+from backend.topups.schemas import (
+    RefundableSchema,
+    RefundRequestSchema,
+    RefundSchema,
+    SandboxPayArgs,
+    StartedTopupSchema,
+    TopupRequestSchema,
+    TopupSchema,
+    WebhookAckSchema,
+)
+from payments.sandbox import SandboxProvider
+
+blp = Blueprint("topups", __name__, url_prefix="/v1/wallet", description="Card top-ups and refunds to card")
+webhooks = Blueprint("payment_webhooks", __name__, url_prefix="/v1/payments",
+                     description="Notifications from the card payment provider")
+
+
+def _patron():
+    return person_of(db.session, require_principal())
+
+
+def _with_receipt(topup: Topup) -> Topup:
+    receipt = receipt_for(db.session, topup.public_id)
+    topup.receipt_public_id = receipt.public_id if receipt else None
+    return topup
+
+
+@blp.route("/topups")
+class Topups(MethodView):
+    @allow("patron")
+    @idempotent
+    @blp.arguments(TopupRequestSchema)
+    @blp.response(201, StartedTopupSchema)
+    def post(self, data):
+        """Start a card top-up: returns what the app's PaymentSheet needs.
+
+        The wallet is credited only when the card provider confirms the payment
+        (poll `GET /v1/wallet/topups/{topup_id}` until `succeeded` or `failed`).
+        """
+        started = services.start_topup(db.session, get_provider(), current_app.config["SETTINGS"], _patron(),
+                                       data["amount"])
+        return {
+            "topup": _with_receipt(started.topup),
+            "payment_sheet": {
+                "provider": get_provider().name,
+                "publishable_key": started.publishable_key,
+                "payment_intent_client_secret": started.intent.client_secret,
+                "customer_id": started.sheet.customer_id,
+                "customer_session_client_secret": started.sheet.customer_session_client_secret,
+            },
+        }
+
+    @allow("patron")
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, page_schema(TopupSchema))
+    def get(self, args):
+        """My card top-ups, newest first."""
+        page = paginate(db.session, select(Topup).where(Topup.patron_id == _patron().id), Topup, **args)
+        page.data = [_with_receipt(t) for t in page.data]
+        return page
+
+
+add_error_responses(Topups.post, 422, 503)
+
+
+@blp.route("/topups/<topup_id>")
+class TopupById(MethodView):
+    @allow("patron")
+    @blp.response(200, TopupSchema)
+    def get(self, topup_id):
+        """One of my top-ups (poll this after the PaymentSheet closes)."""
+        return _with_receipt(services.topup_of(db.session, _patron(), topup_id))
+
+
+add_error_responses(TopupById.get, 404)
+
+
+@blp.route("/topups/<topup_id>/receipt")
+class TopupReceipt(MethodView):
+    @allow("patron")
+    @blp.arguments(ReceiptFormatArgs, location="query")
+    @blp.doc(responses=RECEIPT_RESPONSES)
+    def get(self, args, topup_id):
+        """Receipt of a succeeded top-up, as printable HTML or PDF."""
+        topup = services.topup_of(db.session, _patron(), topup_id)
+        receipt = receipt_for(db.session, topup.public_id)
+        if receipt is None:
+            raise DomainError(NOT_FOUND)
+        return receipt_response(receipt, args)
+
+
+add_error_responses(TopupReceipt.get, 404)
+
+
+@blp.route("/topups/<topup_id>/sandbox-payment")
+class SandboxPayment(MethodView):
+    @allow("patron")
+    @idempotent
+    @blp.arguments(SandboxPayArgs)
+    @blp.response(200, TopupSchema)
+    def post(self, args, topup_id):
+        """Demo only (sandbox provider): pay the top-up as the PaymentSheet would.
+
+        The sandbox signs the provider's event and it goes through the same
+        webhook handling as a real one. 404 with a real provider.
+        """
+        provider = get_provider()
+        if not isinstance(provider, SandboxProvider):
+            raise DomainError(SANDBOX_ONLY)
+        topup = services.topup_of(db.session, _patron(), topup_id)
+        if topup.status not in ("pending", "failed"):
+            raise DomainError(TOPUP_NOT_PAYABLE)
+        body, signature = provider.pay(provider.retrieve_intent(topup.intent_id), succeed=args["succeed"])
+        services.receive_webhook(db.session, provider, body, signature)
+        db.session.refresh(topup)
+        return _with_receipt(topup)
+
+
+add_error_responses(SandboxPayment.post, 404)
+
+
+@blp.route("/refunds/refundable")
+class Refundable(MethodView):
+    @allow("patron")
+    @blp.response(200, RefundableSchema)
+    def get(self):
+        """How much of my balance can go back to my card(s) now."""
+        return {"refundable_to_card": refunds.refundable_amount(db.session, _patron())}
+
+
+def _refund_body(request_id: str, parts: list[CardRefund]) -> dict:
+    statuses = {p.status for p in parts}
+    status = statuses.pop() if len(statuses) == 1 else "partial"
+    return {
+        "id": request_id,
+        "amount": Money(sum(p.amount for p in parts), parts[0].currency),
+        "status": status,
+        "parts": [{"public_id": p.public_id, "amount": Money(p.amount, p.currency), "status": p.status,
+                   "topup_id": p.topup.public_id} for p in parts],
+    }
+
+
+@blp.route("/refunds")
+class Refunds(MethodView):
+    @allow("patron")
+    @idempotent
+    @blp.arguments(RefundRequestSchema)
+    @blp.response(201, RefundSchema)
+    def post(self, data):
+        """Give unused card-funded balance back to the card(s) it came from.
+
+        The wallet is debited now; the card provider is asked right after (status
+        `pending` until it answers; a refusal puts the money back in the wallet).
+        Money paid in cash is paid out at a library desk instead.
+        """
+        principal = require_principal()
+        parts = refunds.request_refund(db.session, _patron(), data["amount"], actor=principal.subject)
+        request_id = parts[0].request_id
+        app = current_app._get_current_object()
+
+        @after_this_request
+        def _send(response):
+            # Runs after the unit of work committed; the settle job retries whatever is left.
+            if response.status_code == 201:
+                try:
+                    refunds.submit_pending_refunds(app.extensions["borsellino.db"], get_provider(app), request_id)
+                except Exception:  # noqa: BLE001 - the job will send it
+                    app.logger.exception("sending refund %s failed; the settle job will retry", request_id)
+            return response
+
+        return _refund_body(request_id, parts)
+
+
+add_error_responses(Refunds.post, 422)
+
+
+@blp.route("/refunds/<refund_id>")
+class RefundById(MethodView):
+    @allow("patron")
+    @blp.response(200, RefundSchema)
+    def get(self, refund_id):
+        """A refund request of mine and where each part stands."""
+        return _refund_body(refund_id, refunds.refunds_of_request(db.session, _patron(), refund_id))
+
+
+add_error_responses(RefundById.get, 404)
+
+
+@webhooks.route("/webhook")
+class Webhook(MethodView):
+    @public
+    @webhooks.response(200, WebhookAckSchema)
+    def post(self):
+        """Events from the card provider (Stripe), verified by their `Stripe-Signature` header.
+
+        Configure this URL in the Stripe dashboard with the events `payment_intent.succeeded`,
+        `payment_intent.payment_failed`, `payment_intent.canceled`, `charge.refunded` and
+        `charge.dispute.created`. Each event is processed once, in any order.
+        """
+        outcome = services.receive_webhook(db.session, get_provider(), request.get_data(cache=False),
+                                           request.headers.get("Stripe-Signature"))
+        return {"received": True, "outcome": outcome}
+
+
+add_error_responses(Webhook.post, 400, 503)
+
+blueprints = [blp, webhooks]

@@ -1,0 +1,37 @@
+"""Settle top-ups whose webhook never came, and send pending refunds (scheduler job + CLI)."""
+
+from __future__ import annotations
+
+import logging
+
+from backend.errors import DomainError
+from backend.topups.refunds import submit_pending_refunds
+from backend.topups.services import open_topups_to_settle, settle_topup
+from payments.base import PaymentError
+
+log = logging.getLogger(__name__)
+
+
+def settle(database, provider) -> dict[str, int]:
+    """Ask the provider about every open top-up older than a few minutes; one transaction each."""
+    counts: dict[str, int] = {}
+    for topup_id in database.run_in_transaction(open_topups_to_settle):
+        try:
+            outcome = database.run_in_transaction(lambda s: settle_topup(s, provider, topup_id))
+        except (PaymentError, DomainError) as exc:
+            log.warning("could not settle top-up %s now: %s", topup_id, exc)
+            outcome = "provider_unavailable"
+        counts[outcome] = counts.get(outcome, 0) + 1
+    for outcome, n in submit_pending_refunds(database, provider).items():
+        counts[f"refund_{outcome}"] = n
+    return counts
+
+
+def settle_job() -> None:
+    """Entry point for the scheduler (needs an app context)."""
+    from backend.db import db
+    from backend.topups.provider import get_provider
+
+    counts = settle(db._get_current_object(), get_provider())
+    if counts:
+        log.info("topups settle: %s", counts)

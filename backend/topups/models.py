@@ -1,0 +1,114 @@
+"""Card top-ups, the provider's customers and events, refunds to card.
+
+A top-up is our record of one card payment into a wallet. It exists before
+the provider's PaymentIntent (whose metadata and idempotency key carry our
+id), and only a verified provider event or the settle job moves it on::
+
+    pending ──succeeded──▶ succeeded        (wallet credited, exactly once)
+       │  └──payment_failed──▶ failed ──(patron retries the sheet)──▶ succeeded
+       └──canceled──▶ canceled
+    amount_mismatch: the provider reports another amount; nothing credited, for finance.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backend.accounts.models import Patron
+from backend.db import Base, BigId, PublicIdMixin, TimestampMixin, utcnow
+
+PENDING, SUCCEEDED, FAILED, CANCELED, AMOUNT_MISMATCH = (
+    "pending", "succeeded", "failed", "canceled", "amount_mismatch")
+# Statuses the settle job and webhooks may still move on.
+OPEN_STATUSES = (PENDING, FAILED)
+
+
+class Topup(PublicIdMixin, TimestampMixin, Base):
+    __tablename__ = "topups"
+    PUBLIC_ID_PREFIX = "top"
+
+    patron_id: Mapped[int] = mapped_column(ForeignKey("patrons.id"))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(20), default=PENDING)
+    provider: Mapped[str] = mapped_column(String(20))
+    intent_id: Mapped[str | None] = mapped_column(String(120), unique=True)
+    failure_code: Mapped[str | None] = mapped_column(String(80))
+    # The ledger entry that credited the wallet, once succeeded.
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
+    # Card money given back through the provider so far (our refunds + the provider's own).
+    refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    disputed_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    settled_at: Mapped[datetime | None]
+
+    patron: Mapped[Patron] = relationship()
+
+    __table_args__ = (
+        Index("ix_topups_patron_id_id", "patron_id", "id"),
+        Index("ix_topups_status_created_at", "status", "created_at"),
+    )
+
+
+class PaymentCustomer(Base):
+    """The provider's customer object for one patron (saved cards live there)."""
+
+    __tablename__ = "payment_customers"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    patron_id: Mapped[int] = mapped_column(ForeignKey("patrons.id"))
+    provider: Mapped[str] = mapped_column(String(20))
+    customer_id: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("patron_id", "provider"),)
+
+
+class ProviderEvent(Base):
+    """Every webhook event processed, so a redelivery changes nothing."""
+
+    __tablename__ = "provider_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[str] = mapped_column(String(120))
+    type: Mapped[str] = mapped_column(String(80))
+    # What we did with it: credited, marked_failed, ignored, …
+    outcome: Mapped[str] = mapped_column(String(40), default="")
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("provider", "event_id"),)
+
+
+REFUND_PENDING, REFUND_SUCCEEDED, REFUND_FAILED = "pending", "succeeded", "failed"
+
+
+class CardRefund(PublicIdMixin, TimestampMixin, Base):
+    """Unused card-funded balance going back to one original card payment.
+
+    The wallet is debited when the refund is requested (so the money can't be
+    spent twice); the provider is asked afterwards, outside the request's
+    transaction, with this record's id as idempotency key. A refusal gives the
+    money back to the wallet by reversing the debit.
+    """
+
+    __tablename__ = "card_refunds"
+    PUBLIC_ID_PREFIX = "rfd"
+
+    patron_id: Mapped[int] = mapped_column(ForeignKey("patrons.id"), index=True)
+    topup_id: Mapped[int] = mapped_column(ForeignKey("topups.id"), index=True)
+    # Several refunds asked together share a request id (one API object).
+    request_id: Mapped[str] = mapped_column(String(40), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(12), default=REFUND_PENDING)
+    provider_refund_id: Mapped[str | None] = mapped_column(String(120))
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"))
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    topup: Mapped[Topup] = relationship()

@@ -1,0 +1,81 @@
+"""The card-payment provider interface the top-ups domain talks to.
+
+Plain data in and out (no Stripe objects, no Flask), so the domain code reads
+the same for Stripe and for the offline sandbox, and tests can swap providers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class PaymentError(Exception):
+    """The provider could not do what was asked (network, refusal, bad state)."""
+
+
+class PaymentRefused(PaymentError):
+    """The provider answered and said no (e.g. nothing left to refund): retrying won't help."""
+
+
+class InvalidWebhook(PaymentError):
+    """A webhook whose signature, timestamp or body does not check out."""
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A payment intent as the provider sees it now."""
+
+    id: str
+    status: str  # requires_payment_method | requires_confirmation | requires_action | processing | succeeded | canceled
+    amount: int
+    currency: str  # upper case, as in our Money
+    amount_received: int = 0
+    metadata: dict = field(default_factory=dict)
+    client_secret: str | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class WalletSheet:
+    """What the mobile PaymentSheet needs besides the intent's client secret."""
+
+    customer_id: str
+    customer_session_client_secret: str
+
+
+@dataclass(frozen=True)
+class Refund:
+    id: str
+    status: str  # pending | succeeded | failed | canceled | requires_action
+    amount: int
+    payment_intent_id: str
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """A verified event: ``object`` is the event's ``data.object`` as a dict."""
+
+    id: str
+    type: str
+    created: int
+    object: dict
+
+
+class PaymentProvider(Protocol):
+    name: str
+    publishable_key: str
+
+    def ensure_customer(self, reference: str, *, email: str | None = None) -> str:
+        """The provider's customer for one of our patrons (created once, by idempotency key)."""
+
+    def create_intent(self, *, amount: int, currency: str, customer_id: str, metadata: dict,
+                      idempotency_key: str, description: str = "") -> Intent: ...
+
+    def retrieve_intent(self, intent_id: str) -> Intent: ...
+
+    def wallet_sheet(self, customer_id: str) -> WalletSheet: ...
+
+    def refund(self, *, intent_id: str, amount: int, idempotency_key: str, metadata: dict) -> Refund: ...
+
+    def parse_webhook(self, payload: bytes, signature_header: str | None) -> WebhookEvent: ...

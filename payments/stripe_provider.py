@@ -1,0 +1,107 @@
+"""Stripe through the official library's ``StripeClient``.
+
+Every creating call carries an idempotency key derived from our own record, so
+a retried request can never open a second PaymentIntent or refund twice.
+Tests pass their own ``stripe.HTTPClient`` (the library's HTTP seam).
+"""
+
+from __future__ import annotations
+
+import json
+
+import stripe
+
+from payments.base import Intent, PaymentError, PaymentRefused, Refund, WalletSheet, WebhookEvent
+from payments.signing import verify
+
+
+class StripeProvider:
+    name = "stripe"
+
+    def __init__(self, *, secret_key: str, publishable_key: str, webhook_secret: str,
+                 http_client: stripe.HTTPClient | None = None, max_network_retries: int = 2) -> None:
+        self.publishable_key = publishable_key
+        self._webhook_secret = webhook_secret
+        self._client = stripe.StripeClient(
+            secret_key, http_client=http_client, max_network_retries=max_network_retries
+        )
+
+    def ensure_customer(self, reference: str, *, email: str | None = None) -> str:
+        params = {"metadata": {"patron_id": reference}}
+        if email:
+            params["email"] = email
+        customer = self._call(self._client.v1.customers.create, params,
+                              {"idempotency_key": f"customer-{reference}"})
+        return customer.id
+
+    def create_intent(self, *, amount, currency, customer_id, metadata, idempotency_key, description=""):
+        params = {
+            "amount": amount,
+            "currency": currency.lower(),
+            "customer": customer_id,
+            "metadata": metadata,
+            "automatic_payment_methods": {"enabled": True},
+            "description": description,
+        }
+        intent = self._call(self._client.v1.payment_intents.create, params,
+                            {"idempotency_key": idempotency_key})
+        return _intent(intent)
+
+    def retrieve_intent(self, intent_id):
+        try:
+            return _intent(self._client.v1.payment_intents.retrieve(intent_id))
+        except stripe.StripeError as exc:
+            raise PaymentError(_message(exc)) from exc
+
+    def wallet_sheet(self, customer_id):
+        session = self._call(
+            self._client.v1.customer_sessions.create,
+            {"customer": customer_id, "components": {"mobile_payment_element": {"enabled": True}}},
+            None,
+        )
+        return WalletSheet(customer_id=customer_id, customer_session_client_secret=session.client_secret)
+
+    def refund(self, *, intent_id, amount, idempotency_key, metadata):
+        refund = self._call(
+            self._client.v1.refunds.create,
+            {"payment_intent": intent_id, "amount": amount, "metadata": metadata},
+            {"idempotency_key": idempotency_key},
+        )
+        return Refund(id=refund.id, status=refund.status, amount=refund.amount, payment_intent_id=intent_id)
+
+    def parse_webhook(self, payload, signature_header):
+        verify(payload, signature_header, self._webhook_secret)
+        return parse_event(payload)
+
+    @staticmethod
+    def _call(method, params, options):
+        try:
+            return method(params, options) if options else method(params)
+        except (stripe.InvalidRequestError, stripe.CardError) as exc:
+            raise PaymentRefused(_message(exc)) from exc
+        except stripe.StripeError as exc:
+            raise PaymentError(_message(exc)) from exc
+
+
+def parse_event(payload: bytes | str) -> WebhookEvent:
+    from payments.base import InvalidWebhook
+
+    try:
+        body = json.loads(payload)
+        return WebhookEvent(id=str(body["id"]), type=str(body["type"]), created=int(body.get("created", 0)),
+                            object=dict(body["data"]["object"]))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidWebhook("malformed event body") from exc
+
+
+def _intent(obj) -> Intent:
+    error = obj.get("last_payment_error") or {}
+    return Intent(
+        id=obj["id"], status=obj["status"], amount=int(obj["amount"]), currency=str(obj["currency"]).upper(),
+        amount_received=int(obj.get("amount_received") or 0), metadata=dict(obj.get("metadata") or {}),
+        client_secret=obj.get("client_secret"), last_error=(error.get("code") or error.get("message")),
+    )
+
+
+def _message(exc: stripe.StripeError) -> str:
+    return f"stripe: {type(exc).__name__}: {getattr(exc, 'user_message', None) or exc}"
