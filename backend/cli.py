@@ -86,7 +86,9 @@ def serve(gunicorn_args):
 @click.option("--reset/--keep", default=True, show_default=True,
               help="Start from fresh demo data, or keep the existing demo database.")
 @click.option("--folder", default="demo-data", show_default=True, type=click.Path(file_okay=False))
-def demo(port, reset, folder):
+@click.option("--scheduler/--no-scheduler", default=True, show_default=True,
+              help="Run the job scheduler (notification delivery, housekeeping) in this process.")
+def demo(port, reset, folder, scheduler):
     """Create, migrate and seed a SQLite demo database, then serve it on 127.0.0.1."""
     from backend import create_app
     from backend.db import db as database
@@ -118,6 +120,11 @@ def demo(port, reset, folder):
     click.echo(f"  OpenAPI        {base}/openapi.json")
     click.echo(f"  Staff console  {base}/console/")
     click.echo(f"  Health         {base}/healthz")
+    if scheduler:
+        from backend.jobs.scheduler import start_in_background
+
+        start_in_background(app)
+        click.echo("  Scheduler      running in this process (borsellino scheduler list)")
     if logins:
         click.echo("Demo logins:")
         for line in logins:
@@ -141,6 +148,7 @@ def _register_domain_commands() -> None:
 
     main.add_command(ledger_cli)
     from backend.topups.cli import topups_cli; main.add_command(topups_cli)  # noqa: E702
+    from backend.jobs.cli import scheduler_cli; main.add_command(scheduler_cli)  # noqa: E702
 
 
 _register_domain_commands()

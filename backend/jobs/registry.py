@@ -1,0 +1,83 @@
+"""The job registry: every periodic job of every domain, one line each.
+
+Add yours with one line in ``JOBS`` (or ``JOBS.append(Job(...))`` from your
+module): a unique name, the function as ``"module:function"`` (imported when
+it runs, so this file stays cheap to import), and its period — ``every`` (a
+``timedelta``) or ``daily_at`` (a local Europe/Rome ``time``). The function
+takes no arguments and runs inside the app context; it opens its own
+transactions with ``db.run_in_transaction`` (or wrap a ``fn(session)`` with
+``in_transaction("module:fn")``). Each job runs once per period even with
+several scheduler processes (see ``backend.jobs.runner``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone
+from importlib import import_module
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+ROME = ZoneInfo("Europe/Rome")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    target: str | Callable[[], object]
+    every: timedelta | None = None
+    daily_at: time | None = None  # Europe/Rome local time
+
+    def __post_init__(self) -> None:
+        if (self.every is None) == (self.daily_at is None):
+            raise ValueError(f"job {self.name}: give exactly one of every= or daily_at=")
+
+    def function(self) -> Callable[[], object]:
+        return resolve(self.target)
+
+    def period(self, now: datetime) -> str:
+        """The period ``now`` falls in: its key is claimed once per job."""
+        if self.every is not None:
+            step = int(self.every.total_seconds())
+            start = _EPOCH + timedelta(seconds=int((now - _EPOCH).total_seconds()) // step * step)
+            return start.strftime("%Y-%m-%dT%H:%M:%SZ")
+        local = now.astimezone(ROME)
+        day = local.date() if local.time() >= self.daily_at else local.date() - timedelta(days=1)
+        return day.isoformat()
+
+
+def resolve(target: str | Callable) -> Callable:
+    if callable(target):
+        return target
+    module, _, attr = target.partition(":")
+    return getattr(import_module(module), attr)
+
+
+def in_transaction(target: str | Callable) -> Callable[[], object]:
+    """Adapt a ``fn(session)`` service to a job: run it in one retried transaction."""
+
+    def run():
+        from backend.db import db
+
+        return db.run_in_transaction(resolve(target))
+
+    run.__name__ = f"in_transaction({target if isinstance(target, str) else target.__name__})"
+    return run
+
+
+JOBS: list[Job] = [
+    Job("dispatch_outbox", "backend.notify.dispatcher:dispatch_outbox", every=timedelta(seconds=5)),
+    Job("prune_idempotency_keys", in_transaction("backend.idempotency:prune_expired"),
+        every=timedelta(hours=1)),
+    Job("prune_refresh_tokens", in_transaction("backend.jobs.housekeeping:prune_expired_refresh_tokens"),
+        daily_at=time(3, 30)),
+    Job("nightly_ledger_audit", "backend.jobs.housekeeping:nightly_ledger_audit", daily_at=time(2, 0)),
+]
+
+
+def job_named(name: str, jobs: list[Job] | None = None) -> Job:
+    for job in jobs if jobs is not None else JOBS:
+        if job.name == name:
+            return job
+    raise KeyError(name)
