@@ -95,6 +95,9 @@ def require_principal() -> Principal:
 @dataclass(frozen=True)
 class Policy:
     roles: tuple[str, ...]  # empty: public
+    # "bearer": API views (Authorization header); "console": staff console pages
+    # (cookie session, see backend.console.access).
+    channel: str = "bearer"
 
     @property
     def is_public(self) -> bool:

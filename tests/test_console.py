@@ -1,0 +1,73 @@
+"""Staff console: cookie sign-in with CSRF, dashboard per role, finding a patron."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from backend.accounts import membership
+from tests.support.factories import make_library, make_network, make_patron, make_staff, make_venue
+
+
+@pytest.fixture
+def people(db):
+    network = make_network(db)
+    library = make_library(db, network)
+    librarian = make_staff(db, "librarian", network, libraries=[library], password="librarian pass")
+    partner = make_staff(db, "partner", network, venue=make_venue(db, network), password="partner pass")
+    patron = make_patron(db, network, library, card="CONS0001")
+    db.commit()
+    return {"librarian": librarian, "partner": partner, "patron": patron}
+
+
+def _csrf(client, path="/console/login"):
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
+
+
+def _login(client, email, password):
+    return client.post("/console/login", data={"email": email, "password": password, "csrf_token": _csrf(client)})
+
+
+def test_pages_need_a_signed_in_staff_user(client, people):
+    response = client.get("/console/patrons/find")
+    assert response.status_code == 302 and "/console/login" in response.headers["Location"]
+
+
+def test_login_needs_the_csrf_token(client, people):
+    response = client.post("/console/login", data={"email": people["librarian"].email, "password": "librarian pass"})
+    assert response.status_code == 400
+    assert client.get("/console/").status_code == 302
+
+
+def test_wrong_password_shows_an_error_in_the_language_asked(client, people):
+    _csrf(client)
+    response = client.post("/console/login", headers={"Accept-Language": "en"},
+                           data={"email": people["librarian"].email, "password": "nope",
+                                 "csrf_token": _csrf(client)})
+    assert response.status_code == 401 and "Invalid email or password" in response.get_data(as_text=True)
+
+
+def test_librarian_sees_role_and_scope_and_finds_a_patron_by_card_or_code(client, app_ctx, people):
+    assert _login(client, people["librarian"].email, "librarian pass").status_code == 302
+    dashboard = client.get("/console/").get_data(as_text=True)
+    assert '<dd id="role">librarian</dd>' in dashboard and "/console/patrons/find" in dashboard
+    token = _csrf(client, "/console/patrons/find")
+    by_card = client.post("/console/patrons/find", data={"card_number": "cons0001", "csrf_token": token})
+    assert people["patron"].display_name in by_card.get_data(as_text=True)
+    code, _ = membership.issue(people["patron"])
+    by_code = client.post("/console/patrons/find", data={"membership_code": code, "csrf_token": token})
+    assert people["patron"].display_name in by_code.get_data(as_text=True)
+
+
+def test_a_partner_cannot_open_the_librarian_pages(client, people):
+    _login(client, people["partner"].email, "partner pass")
+    assert client.get("/console/").status_code == 200
+    assert client.get("/console/patrons/find").status_code == 403
+
+
+def test_logout_ends_the_console_session(client, people):
+    _login(client, people["librarian"].email, "librarian pass")
+    response = client.post("/console/logout", data={"csrf_token": _csrf(client, "/console/")})
+    assert response.status_code == 302
+    assert client.get("/console/").status_code == 302
