@@ -191,12 +191,6 @@ def forget_device(session: Session, device_id: int) -> None:
     session.flush()
 
 
-def retry_dead(session: Session, delivery: Delivery) -> None:
-    """An admin asks for one more try of a dead delivery (e.g. after fixing SMTP)."""
-    delivery.status, delivery.next_attempt_at, delivery.attempts = PENDING, utcnow(), 0
-    session.flush()
-
-
 _built: dict[int, tuple[Settings, dict[str, Channel]]] = {}
 
 

@@ -25,6 +25,7 @@ from backend.notify.models import (
     CAMPAIGN_NEWS,
     DEAD,
     EMAIL,
+    PENDING,
     FCM,
     MARKETING,
     REMINDERS,
@@ -268,14 +269,31 @@ def devices_of(session: Session, patron: Patron) -> list[Device]:
 
 # --- failures (admin) -----------------------------------------------------------------
 
-def dead_deliveries(session: Session, network_public_id: str, *, limit: int,
-                    starting_after: str | None) -> Page:
-    """Dead-lettered deliveries to the network's patrons and staff, newest first."""
+def _network_deliveries(network_public_id: str):
     network_id = select(Network.id).where(Network.public_id == network_public_id).scalar_subquery()
     patrons = select(Patron.id).where(Patron.home_network_id == network_id)
     staff = select(StaffUser.id).where(StaffUser.network_id == network_id)
     recipients = select(Notification.id).where(
         Notification.patron_id.in_(patrons) | Notification.staff_user_id.in_(staff)
     )
-    stmt = select(Delivery).where(Delivery.status == DEAD, Delivery.notification_id.in_(recipients))
+    return select(Delivery).where(Delivery.notification_id.in_(recipients))
+
+
+def dead_deliveries(session: Session, network_public_id: str, *, limit: int,
+                    starting_after: str | None) -> Page:
+    """Dead-lettered deliveries to the network's patrons and staff, newest first."""
+    stmt = _network_deliveries(network_public_id).where(Delivery.status == DEAD)
     return paginate(session, stmt, Delivery, limit=limit, starting_after=starting_after)
+
+
+def retry_dead_delivery(session: Session, network_public_id: str, public_id: str) -> Delivery:
+    """Give a dead delivery of the admin's network a fresh set of attempts."""
+    delivery = session.scalar(
+        _network_deliveries(network_public_id).where(Delivery.public_id == public_id,
+                                                      Delivery.status == DEAD)
+    )
+    if delivery is None:
+        raise DomainError(NOT_FOUND, param="delivery_id")
+    delivery.status, delivery.attempts, delivery.next_attempt_at = PENDING, 0, utcnow()
+    session.flush()
+    return delivery
