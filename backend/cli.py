@@ -149,6 +149,7 @@ def _register_domain_commands() -> None:
     main.add_command(ledger_cli)
     from backend.topups.cli import topups_cli; main.add_command(topups_cli)  # noqa: E702
     from backend.jobs.cli import scheduler_cli; main.add_command(scheduler_cli)  # noqa: E702
+    from backend.accounts.cli import admin_cli; main.add_command(admin_cli)  # noqa: E702
 
 
 _register_domain_commands()
