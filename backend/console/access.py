@@ -22,7 +22,7 @@ bp = Blueprint("console", __name__, url_prefix="/console", template_folder="temp
 @bp.record_once
 def _cookie_settings(state):
     config = state.app.config
-    config.setdefault("SESSION_COOKIE_NAME", "borsellino_console")
+    config["SESSION_COOKIE_NAME"] = "borsellino_console"
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"
     config["SESSION_COOKIE_SECURE"] = config["SETTINGS"].is_production
