@@ -95,6 +95,7 @@ def parse_event(payload: bytes | str) -> WebhookEvent:
 
 
 def _intent(obj) -> Intent:
+    obj = obj.to_dict() if hasattr(obj, "to_dict") else obj
     error = obj.get("last_payment_error") or {}
     return Intent(
         id=obj["id"], status=obj["status"], amount=int(obj["amount"]), currency=str(obj["currency"]).upper(),

@@ -218,7 +218,7 @@ class Webhook(MethodView):
         `payment_intent.payment_failed`, `payment_intent.canceled`, `charge.refunded` and
         `charge.dispute.created`. Each event is processed once, in any order.
         """
-        outcome = services.receive_webhook(db.session, get_provider(), request.get_data(cache=False),
+        outcome = services.receive_webhook(db.session, get_provider(), request.get_data(cache=True),
                                            request.headers.get("Stripe-Signature"))
         return {"received": True, "outcome": outcome}
 
