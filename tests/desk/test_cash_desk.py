@@ -1,0 +1,103 @@
+"""Cash desk: session arithmetic, closed sessions, scope, receipts."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+
+from backend.desk.models import Desk, DeskOperation
+from backend.ledger.audit import run_audit
+from tests.support.factories import bearer, make_library, make_network, make_patron, make_staff
+
+
+def _eur(cents):
+    return {"amount": cents, "currency": "EUR"}
+
+
+def _post(client, url, who, body):
+    return client.post(url, json=body, headers={**bearer(who), "Idempotency-Key": str(uuid.uuid4())})
+
+
+def _setup(db):
+    network = make_network(db)
+    library, other_library = make_library(db, network), make_library(db, network)
+    librarian = make_staff(db, "librarian", network, libraries=[library])
+    stranger = make_staff(db, "librarian", network, libraries=[other_library])
+    patron = make_patron(db, network, library)
+    desk = Desk(library=library, name="Cassa 1")
+    db.add(desk)
+    db.commit()
+    return library, librarian, stranger, patron, desk
+
+
+def test_session_arithmetic_close_with_deficit_and_closed_session_refuses(client, db, app_ctx):
+    library, librarian, _, patron, desk = _setup(db)
+    opened = _post(client, f"/v1/desk/desks/{desk.public_id}/sessions", librarian, {"opening_float": _eur(10000)})
+    assert opened.status_code == 201, opened.json
+    sid = opened.json["id"]
+    again = _post(client, f"/v1/desk/desks/{desk.public_id}/sessions", librarian, {"opening_float": _eur(100)})
+    assert again.status_code == 409
+    for cents in (2000, 3000):
+        r = _post(client, f"/v1/desk/sessions/{sid}/topups", librarian,
+                  {"card_number": patron.card_number, "amount": _eur(cents)})
+        assert r.status_code == 201, r.json
+    payout = _post(client, f"/v1/desk/sessions/{sid}/payouts", librarian,
+                   {"card_number": patron.card_number, "amount": _eur(1000)})
+    assert payout.status_code == 201 and payout.json["balance_after"] == _eur(4000)
+    numbers = [r for r in client.get(f"/v1/desk/sessions/{sid}/operations", headers=bearer(librarian)).json["data"]]
+    assert sorted(o["receipt_number"] for o in numbers) == [
+        f"{library.code}-{o}" for o in sorted(n["receipt_number"].split("-", 1)[1] for n in numbers)]
+    closed = _post(client, f"/v1/desk/sessions/{sid}/close", librarian, {"counted": _eur(13950), "note": "manca 50c"})
+    assert closed.status_code == 200, closed.json
+    body = closed.json
+    assert body["expected"] == _eur(14000) and body["counted"] == _eur(13950)
+    assert body["difference"] == {"amount": -50, "currency": "EUR"} and body["status"] == "closed"
+    totals = {(t["operation"], t["method"]): (t["count"], t["total"]["amount"]) for t in body["totals"]}
+    assert totals == {("cash_topup", "cash"): (2, 5000), ("cash_payout", "cash"): (1, 1000)}
+    late = _post(client, f"/v1/desk/sessions/{sid}/topups", librarian,
+                 {"card_number": patron.card_number, "amount": _eur(500)})
+    assert late.status_code == 409 and late.json["error"]["code"] == "cash_session_closed"
+    db.rollback()
+    assert db.scalar(select(func.count()).select_from(DeskOperation)) == 3
+    assert run_audit(db).clean
+    db.rollback()
+
+
+def test_librarian_of_another_library_is_refused_and_nothing_changes(client, db, app_ctx):
+    _, librarian, stranger, patron, desk = _setup(db)
+    sid = _post(client, f"/v1/desk/desks/{desk.public_id}/sessions", librarian,
+                {"opening_float": _eur(5000)}).json["id"]
+    assert _post(client, f"/v1/desk/sessions/{sid}/topups", stranger,
+                 {"card_number": patron.card_number, "amount": _eur(500)}).status_code == 404
+    assert _post(client, f"/v1/desk/sessions/{sid}/close", stranger, {"counted": _eur(0)}).status_code == 404
+    assert client.get(f"/v1/desk/sessions/{sid}", headers=bearer(stranger)).status_code == 404
+    assert client.get(f"/v1/desk/sessions/{sid}", headers=bearer(librarian)).json["status"] == "open"
+    db.rollback()
+    assert db.scalar(select(func.count()).select_from(DeskOperation)) == 0
+    db.rollback()
+
+
+def test_receipt_html_and_pdf_in_both_languages_and_card_money_not_paid_in_cash(client, db, app_ctx):
+    from tests.support.ledger import fund_wallet
+
+    library, librarian, _, patron, desk = _setup(db)
+    fund_wallet(db, patron, 3000, source="card")
+    db.commit()
+    sid = _post(client, f"/v1/desk/desks/{desk.public_id}/sessions", librarian,
+                {"opening_float": _eur(5000)}).json["id"]
+    op = _post(client, f"/v1/desk/sessions/{sid}/topups", librarian,
+               {"card_number": patron.card_number, "amount": _eur(1250)}).json
+    html = client.get(f"/v1/desk/receipts/{op['receipt_id']}?lang=it", headers=bearer(librarian))
+    assert html.status_code == 200 and html.mimetype == "text/html"
+    text = html.get_data(as_text=True)
+    for expected in (library.name, librarian.name, "12,50", "42,50", op["receipt_number"]):
+        assert expected in text
+    assert "Balance after" in client.get(f"/v1/desk/receipts/{op['receipt_id']}?lang=en",
+                                         headers=bearer(librarian)).get_data(as_text=True)
+    pdf = client.get(f"/v1/desk/receipts/{op['receipt_id']}?format=pdf", headers=bearer(librarian))
+    assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+    too_much = _post(client, f"/v1/desk/sessions/{sid}/payouts", librarian,
+                     {"card_number": patron.card_number, "amount": _eur(2000)})
+    assert too_much.status_code == 422 and too_much.json["error"]["code"] == "not_enough_cash_balance"
+    assert too_much.json["error"]["payable"] == _eur(1250)
