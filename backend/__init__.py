@@ -84,6 +84,7 @@ def _register_blueprints(api: Api) -> None:
 
     api.register_blueprint(ops.blp)
     from backend.accounts import api as accounts_api; [api.register_blueprint(b) for b in accounts_api.blueprints]  # noqa: E702
+    from backend.events.api import blp as events_blp; api.register_blueprint(events_blp)  # noqa: E702
     from backend.console import pages as console_pages; api._app.register_blueprint(console_pages.bp)  # noqa: E702
     from backend.topups import api as topups_api; [api.register_blueprint(b) for b in topups_api.blueprints]  # noqa: E702
     from backend.desk import api as desk_api; [api.register_blueprint(b) for b in desk_api.blueprints]  # noqa: E702

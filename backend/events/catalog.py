@@ -1,0 +1,218 @@
+"""The program: organizers create and publish events; the app discovers them.
+
+Discovery lists *occurrences* (one line per date) ordered by start time with
+keyset pagination. "Near a point" is done with plain arithmetic so that it
+runs the same on SQLite and PostgreSQL: a bounding box (index-friendly) plus
+the equirectangular distance, accurate to well under 1% at the radii a
+patron asks for (≤ 200 km) and at Italian latitudes.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session
+
+from backend.accounts.models import Library, Network
+from backend.auth.policy import Principal
+from backend.db import utcnow
+from backend.errors import NOT_FOUND, DomainError
+from backend.events.access import organizer_for
+from backend.events.errors import (
+    CAPACITY_BELOW_SOLD,
+    EVENT_INCOMPLETE,
+    INVALID_STATE,
+    OCCURRENCE_IN_PAST,
+)
+from backend.events.models import Event, Occurrence, TicketType
+from backend.events.times import to_utc
+from backend.pagination import Page, paginate
+
+KM_PER_DEGREE = 111.32
+EVENT_FIELDS = ("title", "description", "category", "audience", "age_min", "age_max", "accessibility",
+                "image_url", "venue_name", "venue_address", "latitude", "longitude", "per_patron_limit",
+                "sales_open_days", "sales_close_minutes", "cancel_cutoff_hours", "payment_hold_minutes")
+
+
+# --- organizers ---------------------------------------------------------------------
+
+
+def create_event(session: Session, principal: Principal, data: dict) -> Event:
+    network, library = organizer_for(session, principal, library_id=data.get("library"),
+                                     network_id=data.get("network"))
+    event = Event(network=network, library=library, status="draft", created_by=principal.subject,
+                  **{name: data[name] for name in EVENT_FIELDS if name in data})
+    session.add(event)
+    for position, spec in enumerate(data.get("ticket_types") or []):
+        add_ticket_type(session, event, spec, position=position)
+    for spec in data.get("occurrences") or []:
+        add_occurrence(session, event, spec)
+    session.flush()
+    return event
+
+
+def update_event(session: Session, event: Event, changes: dict) -> Event:
+    if event.status == "cancelled":
+        raise DomainError(INVALID_STATE, status=event.status)
+    for name in EVENT_FIELDS:
+        if name in changes:
+            setattr(event, name, changes[name])
+    session.flush()
+    return event
+
+
+def add_ticket_type(session: Session, event: Event, spec: dict, *, position: int | None = None) -> TicketType:
+    if event.status == "cancelled":
+        raise DomainError(INVALID_STATE, status=event.status)
+    price = spec["price"].amount if spec["kind"] != "free" else 0
+    ticket_type = TicketType(name=spec["name"], kind=spec["kind"], condition=spec.get("condition", ""),
+                             price=price, capacity=spec.get("capacity"),
+                             position=position if position is not None else len(event.ticket_types))
+    event.ticket_types.append(ticket_type)
+    session.flush()
+    return ticket_type
+
+
+def add_occurrence(session: Session, event: Event, spec: dict) -> Occurrence:
+    if event.status == "cancelled":
+        raise DomainError(INVALID_STATE, status=event.status)
+    starts_at = to_utc(spec["starts_at"])
+    if starts_at <= utcnow():
+        raise DomainError(OCCURRENCE_IN_PAST, param="starts_at")
+    ends_at = to_utc(spec["ends_at"]) if spec.get("ends_at") else None
+    if ends_at is not None and ends_at <= starts_at:
+        raise DomainError(OCCURRENCE_IN_PAST, param="ends_at")
+    occurrence = Occurrence(starts_at=starts_at, ends_at=ends_at, capacity=spec["capacity"], sold=0,
+                            status="scheduled")
+    event.occurrences.append(occurrence)
+    session.flush()
+    return occurrence
+
+
+def change_capacity(session: Session, occurrence: Occurrence, capacity: int) -> Occurrence:
+    from sqlalchemy import update
+
+    changed = session.execute(
+        update(Occurrence).where(Occurrence.id == occurrence.id, Occurrence.sold <= capacity)
+        .values(capacity=capacity).execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(occurrence)
+    if changed != 1:
+        raise DomainError(CAPACITY_BELOW_SOLD, param="capacity", sold=occurrence.sold)
+    from backend.events.waitlist import offer_freed_seats
+
+    offer_freed_seats(session, occurrence)
+    return occurrence
+
+
+def publish(session: Session, event: Event) -> Event:
+    if event.status != "draft":
+        raise DomainError(INVALID_STATE, status=event.status)
+    now = utcnow()
+    if not event.ticket_types or not any(o.starts_at > now for o in event.occurrences):
+        raise DomainError(EVENT_INCOMPLETE)
+    event.status = "published"
+    session.flush()
+    return event
+
+
+def cancel_event(session: Session, event: Event, *, actor: str) -> dict:
+    """Cancel the whole event: every scheduled date is cancelled and refunded."""
+    from backend.events.tickets import cancel_occurrence
+
+    if event.status == "cancelled":
+        raise DomainError(INVALID_STATE, status=event.status)
+    summary = {"tickets_refunded": 0, "patrons_notified": 0}
+    for occurrence in event.occurrences:
+        if occurrence.status == "scheduled":
+            done = cancel_occurrence(session, occurrence, actor=actor)
+            summary["tickets_refunded"] += done["tickets_refunded"]
+            summary["patrons_notified"] += done["patrons_notified"]
+    event.status = "cancelled"
+    session.flush()
+    return summary
+
+
+def managed_events(session: Session, principal: Principal, *, limit: int, starting_after: str | None) -> Page:
+    stmt = select(Event)
+    if principal.role == "librarian":
+        stmt = stmt.outerjoin(Library, Library.id == Event.library_id).where(
+            or_(Library.public_id.in_(principal.library_ids),
+                and_(Event.library_id.is_(None), Event.network_id.in_(
+                    select(Library.network_id).where(Library.public_id.in_(principal.library_ids))))))
+    else:
+        stmt = stmt.join(Network, Network.id == Event.network_id).where(Network.public_id == principal.network_id)
+    return paginate(session, stmt, Event, limit=limit, starting_after=starting_after)
+
+
+# --- discovery ------------------------------------------------------------------------
+
+
+def published_event(session: Session, public_id: str) -> Event:
+    event = session.scalar(select(Event).where(Event.public_id == public_id, Event.status != "draft"))
+    if event is None:
+        raise DomainError(NOT_FOUND)
+    return event
+
+
+def public_occurrence(session: Session, public_id: str) -> Occurrence:
+    occurrence = session.scalar(select(Occurrence).join(Event).where(
+        Occurrence.public_id == public_id, Event.status != "draft"))
+    if occurrence is None:
+        raise DomainError(NOT_FOUND)
+    return occurrence
+
+
+def search_occurrences(session: Session, args: dict) -> Page:
+    """Upcoming dates of published events, soonest first, filtered as the app asks."""
+    now = utcnow()
+    start = max(to_utc(args["from"]), now) if args.get("from") else now
+    stmt = (select(Occurrence).join(Event, Event.id == Occurrence.event_id)
+            .where(Event.status == "published", Occurrence.status == "scheduled", Occurrence.starts_at >= start))
+    if args.get("to"):
+        stmt = stmt.where(Occurrence.starts_at < to_utc(args["to"]))
+    if args.get("library"):
+        stmt = stmt.where(Event.library_id == select(Library.id).where(
+            Library.public_id == args["library"]).scalar_subquery())
+    if args.get("network"):
+        stmt = stmt.where(Event.network_id == select(Network.id).where(
+            Network.public_id == args["network"]).scalar_subquery())
+    if args.get("category"):
+        stmt = stmt.where(Event.category == args["category"])
+    if args.get("free") is not None:
+        paid = exists().where(TicketType.event_id == Event.id, TicketType.price > 0)
+        stmt = stmt.where(~paid if args["free"] else paid)
+    if args.get("available_only"):
+        stmt = stmt.where(Occurrence.sold < Occurrence.capacity)
+    if args.get("q"):
+        pattern = "%" + args["q"].replace("\\", "").replace("%", "").replace("_", "") + "%"
+        stmt = stmt.where(or_(Event.title.ilike(pattern), Event.description.ilike(pattern),
+                              Event.venue_name.ilike(pattern)))
+    if args.get("lat") is not None and args.get("lon") is not None:
+        stmt = stmt.where(*near(args["lat"], args["lon"], args.get("radius_km") or 10.0))
+    return paginate(session, stmt, Occurrence, limit=args["limit"], starting_after=args.get("starting_after"),
+                    order_by=Occurrence.starts_at, descending=False)
+
+
+def near(lat: float, lon: float, radius_km: float) -> list:
+    """SQL conditions for "within ``radius_km`` of (lat, lon)", portable arithmetic only."""
+    dlat = radius_km / KM_PER_DEGREE
+    scale = max(math.cos(math.radians(lat)), 1e-6)
+    dlon = dlat / scale
+    dy = Event.latitude - lat
+    dx = (Event.longitude - lon) * scale
+    return [
+        Event.latitude.is_not(None), Event.longitude.is_not(None),
+        Event.latitude.between(lat - dlat, lat + dlat), Event.longitude.between(lon - dlon, lon + dlon),
+        dy * dy + dx * dx <= dlat * dlat,
+    ]
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine), for showing the distance in results."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (math.sin((p2 - p1) / 2) ** 2
+         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
+    return 6371.0 * 2 * math.asin(math.sqrt(a))
+

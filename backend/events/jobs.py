@@ -1,0 +1,75 @@
+"""Periodic work of the events domain (run by the scheduler, one transaction each).
+
+- ``settle_pending_orders``: orders awaiting a card top-up are paid as soon as
+  the wallet holds enough (a safety net if the top-up path did not call
+  ``complete_pending_orders_for``), and past their hold time they release their seats;
+- ``expire_waitlist_offers``: unused offers pass to the next in line;
+- ``send_event_reminders``: holders of tickets for dates in the next 24 h
+  get one ``event_reminder`` each (deduplicated per patron and date).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.db import utcnow
+from backend.errors import DomainError
+from backend.events.models import Event, Occurrence, Order, Ticket
+from backend.events.purchase import complete_order, expire_pending_orders
+from backend.events.waitlist import expire_offers
+from backend.ledger.services import wallet_of
+from backend.notify.services import notify
+
+
+def settle_pending_orders(session: Session, now: datetime | None = None) -> dict:
+    now = now or utcnow()
+    paid = 0
+    waiting = session.scalars(select(Order).where(
+        Order.status == "awaiting_payment", Order.expires_at > now).order_by(Order.id).limit(500)).all()
+    for order in waiting:
+        if wallet_of(session, order.patron).available < order.total:
+            continue
+        try:
+            with session.begin_nested():
+                complete_order(session, order)
+            paid += 1
+        except DomainError:
+            continue
+    return {"paid": paid, "expired": expire_pending_orders(session, now)}
+
+
+def expire_waitlist_offers(session: Session, now: datetime | None = None) -> int:
+    return expire_offers(session, now)
+
+
+def send_event_reminders(session: Session, now: datetime | None = None) -> int:
+    now = now or utcnow()
+    rows = session.execute(
+        select(Ticket.patron_id, Occurrence)
+        .join(Occurrence, Occurrence.id == Ticket.occurrence_id)
+        .join(Event, Event.id == Occurrence.event_id)
+        .where(Ticket.status == "valid", Occurrence.status == "scheduled",
+               Occurrence.starts_at > now, Occurrence.starts_at <= now + timedelta(hours=24))
+        .distinct()
+    ).all()
+    sent = 0
+    from backend.accounts.models import Patron
+
+    for patron_id, occurrence in rows:
+        patron = session.get(Patron, patron_id)
+        note = notify(session, patron, "event_reminder", dedupe_key=f"event_reminder:{occurrence.public_id}:{patron.public_id}",
+                      event_title=occurrence.event.title, starts_at=occurrence.starts_at,
+                      venue=occurrence.event.venue_name)
+        sent += note is not None
+    return sent
+
+
+# (name, function, seconds between runs) for the job registry.
+JOBS = (
+    ("events.settle_pending_orders", settle_pending_orders, 30),
+    ("events.expire_waitlist_offers", expire_waitlist_offers, 60),
+    ("events.send_event_reminders", send_event_reminders, 900),
+)

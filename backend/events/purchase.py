@@ -1,0 +1,299 @@
+"""Buying tickets: one request, one transaction, no oversell, nobody charged without a ticket.
+
+Order of work in ``buy`` (it matters under a sell-out):
+
+1. cheap refusals first, from plain reads (sales window, sold out, limit);
+2. the patron's own row is locked (``FOR NO KEY UPDATE``) so two devices of
+   one patron can't both pass the per-patron limit;
+3. the order and its tickets are written and the wallet is debited through
+   the ledger (guarded; 422 with the shortfall, nothing reserved);
+4. the seats are taken **last** with one guarded update (``seats``), so the
+   hot occurrence row is locked only for that statement and the commit.
+
+Any refusal raises and the request's unit of work rolls everything back.
+
+With ``pay_shortfall_by_card`` a patron without enough money gets an order
+*awaiting payment* that keeps its seats for the event's
+``payment_hold_minutes``; the card top-up's webhook (or the scheduler) then
+calls ``complete_pending_orders_for`` and the order is paid from the wallet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from backend.accounts.models import Patron
+from backend.db import utcnow
+from backend.errors import NOT_FOUND, DomainError
+from backend.events import seats
+from backend.events.errors import (
+    DUPLICATE_TICKET_TYPE,
+    ORDER_NOT_AWAITING_PAYMENT,
+    PATRON_LIMIT,
+    SALES_CLOSED,
+    SOLD_OUT,
+    UNKNOWN_TICKET_TYPE,
+)
+from backend.events.models import Event, Occurrence, Order, Ticket, TicketType
+from backend.ledger.models import JournalEntry, LedgerAccount
+from backend.ledger.services import credit, debit, house_account, post_entry, wallet_of
+from backend.money import Money
+from backend.notify.services import notify, notify_low_balance
+
+ACTIVE_TICKET_STATES = ("reserved", "valid")
+
+
+@dataclass(frozen=True)
+class Item:
+    ticket_type_id: str  # public id
+    quantity: int
+
+
+@dataclass
+class PurchaseResult:
+    order: Order
+    # For an order awaiting a card top-up: what the wallet lacks.
+    shortfall: Money | None = None
+
+
+# --- lookups -------------------------------------------------------------------
+
+
+def sellable_occurrence(session: Session, public_id: str) -> Occurrence:
+    """A published event's occurrence (drafts don't exist for the public: 404)."""
+    occurrence = session.scalar(
+        select(Occurrence).join(Event).where(Occurrence.public_id == public_id, Event.status != "draft")
+    )
+    if occurrence is None:
+        raise DomainError(NOT_FOUND)
+    return occurrence
+
+
+def check_sales_open(occurrence: Occurrence, now: datetime) -> None:
+    event = occurrence.event
+    if event.status != "published" or occurrence.status != "scheduled":
+        raise DomainError(SALES_CLOSED)
+    closes = occurrence.starts_at - timedelta(minutes=event.sales_close_minutes)
+    opens = (occurrence.starts_at - timedelta(days=event.sales_open_days)
+             if event.sales_open_days is not None else None)
+    if now >= closes or (opens is not None and now < opens):
+        raise DomainError(SALES_CLOSED)
+
+
+def income_account(session: Session, event: Event) -> LedgerAccount:
+    """The organizer's ticket income (a house account without cached balance: no hot row)."""
+    return house_account(session, "ticket_income", event.organizer_public_id,
+                         library=event.library, network=event.network if event.library is None else None)
+
+
+def lock_patron(session: Session, patron: Patron) -> None:
+    # NO KEY UPDATE: serializes this patron's own purchases without blocking
+    # inserts that merely reference the patron (foreign-key share locks).
+    session.execute(select(Patron.id).where(Patron.id == patron.id).with_for_update(key_share=True))
+
+
+def tickets_held(session: Session, patron: Patron, occurrence: Occurrence) -> int:
+    return session.scalar(
+        select(func.count()).select_from(Ticket).where(
+            Ticket.patron_id == patron.id, Ticket.occurrence_id == occurrence.id,
+            Ticket.status.in_(ACTIVE_TICKET_STATES))
+    ) or 0
+
+
+def check_patron_limit(session: Session, patron: Patron, occurrence: Occurrence, count: int) -> None:
+    lock_patron(session, patron)
+    held = tickets_held(session, patron, occurrence)
+    limit = occurrence.event.per_patron_limit
+    if held + count > limit:
+        raise DomainError(PATRON_LIMIT, param="quantity", limit=limit, held=held)
+
+
+def _resolve(occurrence: Occurrence, items: Sequence[Item]) -> list[tuple[TicketType, int]]:
+    by_id = {t.public_id: t for t in occurrence.event.ticket_types}
+    seen, resolved = set(), []
+    for item in items:
+        if item.ticket_type_id not in by_id:
+            raise DomainError(UNKNOWN_TICKET_TYPE, param="items.ticket_type")
+        if item.ticket_type_id in seen:
+            raise DomainError(DUPLICATE_TICKET_TYPE, param="items.ticket_type")
+        seen.add(item.ticket_type_id)
+        resolved.append((by_id[item.ticket_type_id], item.quantity))
+    return resolved
+
+
+# --- buying ----------------------------------------------------------------------
+
+
+def buy(session: Session, patron: Patron, occurrence_public_id: str, items: Sequence[Item], *,
+        pay_shortfall_by_card: bool = False, actor: str | None = None) -> PurchaseResult:
+    now = utcnow()
+    occurrence = sellable_occurrence(session, occurrence_public_id)
+    check_sales_open(occurrence, now)
+    lines = _resolve(occurrence, items)
+    count = sum(quantity for _, quantity in lines)
+    if occurrence.sold + count > occurrence.capacity:
+        # Fast refusal from a plain read; the guarded update below is what counts.
+        raise DomainError(SOLD_OUT, param="quantity", available=occurrence.available)
+    check_patron_limit(session, patron, occurrence, count)
+
+    event = occurrence.event
+    total = Money(sum(t.price * q for t, q in lines))
+    order = _new_order(session, patron, occurrence, lines, total, status="completed")
+    result = PurchaseResult(order)
+    if total.amount > 0:
+        wallet = wallet_of(session, patron)
+        if pay_shortfall_by_card and wallet.available < total.amount:
+            order.status = "awaiting_payment"
+            order.expires_at = now + timedelta(minutes=event.payment_hold_minutes)
+            for ticket in order.tickets:
+                ticket.status = "reserved"
+            result.shortfall = Money(total.amount - wallet.available)
+        else:
+            _pay(session, patron, order, wallet, actor or patron.public_id)
+    if order.status == "completed":
+        order.completed_at = now
+        _confirm(session, patron, order)
+    session.flush()
+    # Last: the only statement that touches the shared occurrence row.
+    for ticket_type, quantity in lines:
+        seats.take_type_seats(session, occurrence, ticket_type, quantity)
+    seats.take_seats(session, occurrence, count)
+    return result
+
+
+def _new_order(session: Session, patron: Patron, occurrence: Occurrence,
+               lines: list[tuple[TicketType, int]], total: Money, *, status: str) -> Order:
+    order = Order(patron=patron, occurrence=occurrence, status=status,
+                  quantity=sum(q for _, q in lines), total=total.amount, currency=total.currency)
+    session.add(order)
+    for ticket_type, quantity in lines:
+        for _ in range(quantity):
+            order.tickets.append(Ticket(
+                occurrence=occurrence, patron_id=patron.id, ticket_type=ticket_type,
+                price=ticket_type.price, currency=ticket_type.currency,
+                status="valid" if status == "completed" else "reserved"))
+    session.flush()
+    return order
+
+
+def _pay(session: Session, patron: Patron, order: Order, wallet: LedgerAccount, actor: str) -> JournalEntry:
+    event = order.occurrence.event
+    total = Money(order.total, order.currency)
+    before = Money(wallet.balance or 0, wallet.currency)
+    entry = post_entry(
+        session, kind="ticket_purchase",
+        legs=[debit(wallet, total), credit(income_account(session, event), total)],
+        memo=f"{order.quantity} × {event.title}"[:300], reference=order.public_id, actor=actor,
+    )
+    order.entry_id = entry.id
+    notify_low_balance(session, patron, before=before, after=before - total)
+    return entry
+
+
+def _confirm(session: Session, patron: Patron, order: Order) -> None:
+    occurrence = order.occurrence
+    notify(session, patron, "ticket_confirmed", event_title=occurrence.event.title,
+           starts_at=occurrence.starts_at, venue=occurrence.event.venue_name,
+           quantity=order.quantity, amount=Money(order.total, order.currency))
+
+
+# --- orders awaiting a card top-up ---------------------------------------------------
+
+
+def own_order(session: Session, patron: Patron, public_id: str) -> Order:
+    order = session.scalar(select(Order).where(Order.public_id == public_id, Order.patron_id == patron.id))
+    if order is None:
+        raise DomainError(NOT_FOUND)
+    return order
+
+
+def complete_order(session: Session, order: Order, *, actor: str = "system") -> Order:
+    """Pay an order awaiting payment from the wallet (422 ``insufficient_funds`` if still short)."""
+    now = utcnow()
+    claimed = session.execute(
+        update(Order).where(Order.id == order.id, Order.status == "awaiting_payment", Order.expires_at > now)
+        .values(status="completed", completed_at=now, expires_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(order, ["status", "completed_at", "expires_at"])
+    if claimed != 1:
+        raise DomainError(ORDER_NOT_AWAITING_PAYMENT, status=order.status)
+    patron = order.patron
+    _pay(session, patron, order, wallet_of(session, patron), actor)
+    session.execute(
+        update(Ticket).where(Ticket.order_id == order.id, Ticket.status == "reserved").values(status="valid")
+        .execution_options(synchronize_session=False)
+    )
+    for ticket in order.tickets:
+        session.refresh(ticket, ["status"])
+    _confirm(session, patron, order)
+    session.flush()
+    return order
+
+
+def complete_pending_orders_for(session: Session, patron: Patron) -> list[Order]:
+    """Call after money arrived in the patron's wallet (a card top-up's webhook).
+
+    Pays every unexpired order of the patron awaiting payment, oldest first,
+    as far as the wallet allows; the others keep waiting until they expire.
+    Never raises for an order it can't pay, and never undoes the caller's work.
+    """
+    completed = []
+    pending = session.scalars(
+        select(Order).where(Order.patron_id == patron.id, Order.status == "awaiting_payment",
+                            Order.expires_at > utcnow()).order_by(Order.id)
+    ).all()
+    for order in pending:
+        try:
+            with session.begin_nested():
+                complete_order(session, order)
+            completed.append(order)
+        except DomainError:
+            session.refresh(order)
+    return completed
+
+
+def release_order(session: Session, order: Order, *, status: str) -> bool:
+    """An order awaiting payment gives its seats back (expired, or cancelled by the patron)."""
+    from backend.events.waitlist import offer_freed_seats
+
+    released = session.execute(
+        update(Order).where(Order.id == order.id, Order.status == "awaiting_payment")
+        .values(status=status, expires_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(order, ["status", "expires_at"])
+    if released != 1:
+        return False
+    per_type: dict[int, int] = {}
+    for ticket in order.tickets:
+        if ticket.status == "reserved":
+            ticket.status = "void"
+            per_type[ticket.ticket_type_id] = per_type.get(ticket.ticket_type_id, 0) + 1
+    occurrence = order.occurrence
+    for ticket_type in occurrence.event.ticket_types:
+        if ticket_type.id in per_type:
+            seats.give_back_type_seats(session, occurrence, ticket_type, per_type[ticket_type.id])
+    seats.give_back_seats(session, occurrence, sum(per_type.values()))
+    session.flush()
+    offer_freed_seats(session, occurrence)
+    return True
+
+
+def expire_pending_orders(session: Session, now: datetime | None = None) -> int:
+    """Scheduler job: pay orders whose top-up arrived, release the seats of the rest past expiry."""
+    now = now or utcnow()
+    count = 0
+    due = session.scalars(
+        select(Order).where(Order.status == "awaiting_payment", Order.expires_at <= now)
+        .order_by(Order.id).limit(500)
+    ).all()
+    for order in due:
+        if release_order(session, order, status="expired"):
+            count += 1
+    return count

@@ -1,0 +1,344 @@
+"""Request and response shapes of the events API."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from backend.events.models import CATEGORIES, TICKET_KINDS
+from backend.events.times import in_rome
+from backend.money import MoneyField, PositiveMoneySchema, StrictInteger
+from backend.pagination import PageArgsSchema
+
+MAX_TICKETS_PER_ORDER = 20
+
+
+class RomeDateTime(fields.DateTime):
+    """A schedule time, shown in Europe/Rome local time with its offset."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(in_rome(value), attr, obj, **kwargs)
+
+
+LOCAL_TIME_HELP = ("ISO 8601; without an offset the time is read as Europe/Rome local time "
+                   "(e.g. 2026-12-05T21:00:00)")
+
+
+# --- organizers: requests ------------------------------------------------------------
+
+
+class TicketTypeInSchema(ma.Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    kind = fields.String(required=True, validate=validate.OneOf(TICKET_KINDS))
+    condition = fields.String(load_default="", validate=validate.Length(max=300),
+                              metadata={"description": "Who is entitled to a reduced ticket"})
+    price = fields.Nested(PositiveMoneySchema, metadata={"description": "Required unless kind is free"})
+    capacity = StrictInteger(validate=validate.Range(min=1, max=100_000), allow_none=True,
+                             metadata={"description": "Optional cap for this type within each date"})
+
+    @ma.validates_schema
+    def _price_matches_kind(self, data, **kwargs):
+        if data.get("kind") == "free" and data.get("price") is not None:
+            raise ma.ValidationError("A free ticket has no price.", "price")
+        if data.get("kind") in ("full", "reduced") and data.get("price") is None:
+            raise ma.ValidationError("A paid ticket needs a price.", "price")
+        if data.get("kind") == "reduced" and not data.get("condition"):
+            raise ma.ValidationError("State who is entitled to the reduced ticket.", "condition")
+
+
+class OccurrenceInSchema(ma.Schema):
+    starts_at = fields.DateTime(required=True, metadata={"description": LOCAL_TIME_HELP})
+    ends_at = fields.DateTime(allow_none=True, metadata={"description": LOCAL_TIME_HELP})
+    capacity = StrictInteger(required=True, validate=validate.Range(min=1, max=100_000))
+
+
+class _EventFields(ma.Schema):
+    title = fields.String(validate=validate.Length(min=1, max=200))
+    description = fields.String(validate=validate.Length(max=10_000))
+    category = fields.String(validate=validate.OneOf(CATEGORIES))
+    audience = fields.String(validate=validate.Length(max=120), metadata={"description": "e.g. Famiglie, Adulti"})
+    age_min = StrictInteger(allow_none=True, validate=validate.Range(min=0, max=120))
+    age_max = StrictInteger(allow_none=True, validate=validate.Range(min=0, max=120))
+    accessibility = fields.String(validate=validate.Length(max=500))
+    image_url = fields.Url(allow_none=True, schemes={"https"}, validate=validate.Length(max=500))
+    venue_name = fields.String(validate=validate.Length(min=1, max=200))
+    venue_address = fields.String(validate=validate.Length(max=300))
+    latitude = fields.Float(allow_none=True, validate=validate.Range(min=-90, max=90))
+    longitude = fields.Float(allow_none=True, validate=validate.Range(min=-180, max=180))
+    per_patron_limit = StrictInteger(validate=validate.Range(min=1, max=MAX_TICKETS_PER_ORDER))
+    sales_open_days = StrictInteger(allow_none=True, validate=validate.Range(min=0, max=365))
+    sales_close_minutes = StrictInteger(validate=validate.Range(min=0, max=10_080))
+    cancel_cutoff_hours = StrictInteger(validate=validate.Range(min=0, max=720))
+    payment_hold_minutes = StrictInteger(validate=validate.Range(min=1, max=60))
+
+    @ma.validates_schema
+    def _ages(self, data, **kwargs):
+        if data.get("age_min") is not None and data.get("age_max") is not None \
+                and data["age_min"] > data["age_max"]:
+            raise ma.ValidationError("age_min is above age_max.", "age_min")
+
+
+class EventCreateSchema(_EventFields):
+    library = fields.String(validate=validate.Length(max=40), metadata={"description": "Organizing library"})
+    network = fields.String(validate=validate.Length(max=40),
+                            metadata={"description": "Organizing network (admins), instead of a library"})
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    venue_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    ticket_types = fields.List(fields.Nested(TicketTypeInSchema), validate=validate.Length(max=10))
+    occurrences = fields.List(fields.Nested(OccurrenceInSchema), validate=validate.Length(max=200))
+
+    @ma.validates_schema
+    def _one_organizer(self, data, **kwargs):
+        if bool(data.get("library")) == bool(data.get("network")):
+            raise ma.ValidationError("Give exactly one of library and network.", "library")
+
+
+class EventUpdateSchema(_EventFields):
+    pass
+
+
+class CapacitySchema(ma.Schema):
+    capacity = StrictInteger(required=True, validate=validate.Range(min=0, max=100_000))
+
+
+# --- discovery ---------------------------------------------------------------------------
+
+
+class OccurrenceSearchArgsSchema(PageArgsSchema):
+    from_ = fields.DateTime(data_key="from", attribute="from", metadata={"description": LOCAL_TIME_HELP})
+    to = fields.DateTime(metadata={"description": LOCAL_TIME_HELP})
+    library = fields.String(validate=validate.Length(max=40))
+    network = fields.String(validate=validate.Length(max=40))
+    category = fields.String(validate=validate.OneOf(CATEGORIES))
+    free = fields.Boolean(metadata={"description": "true: only free events; false: only paid ones"})
+    available_only = fields.Boolean(load_default=False)
+    q = fields.String(validate=validate.Length(min=1, max=100), metadata={"description": "Text search"})
+    lat = fields.Float(validate=validate.Range(min=-90, max=90))
+    lon = fields.Float(validate=validate.Range(min=-180, max=180))
+    radius_km = fields.Float(validate=validate.Range(min=0.1, max=200), metadata={"description": "Default 10"})
+
+    @ma.validates_schema
+    def _point(self, data, **kwargs):
+        if (data.get("lat") is None) != (data.get("lon") is None):
+            raise ma.ValidationError("Give both lat and lon.", "lat")
+
+
+# --- responses ------------------------------------------------------------------------------
+
+
+class TicketTypeSchema(ma.Schema):
+    id = fields.String(attribute="public_id")
+    name = fields.String()
+    kind = fields.String()
+    condition = fields.String()
+    price = fields.Function(lambda t: {"amount": t.price, "currency": t.currency},
+                            metadata={"description": "Money"})
+    capacity = fields.Integer(allow_none=True)
+
+
+class VenueSchema(ma.Schema):
+    name = fields.String(attribute="venue_name")
+    address = fields.String(attribute="venue_address")
+    latitude = fields.Float(allow_none=True)
+    longitude = fields.Float(allow_none=True)
+
+
+class OrganizerSchema(ma.Schema):
+    library = fields.Function(lambda e: e.library.public_id if e.library else None, allow_none=True)
+    library_name = fields.Function(lambda e: e.library.name if e.library else None, allow_none=True)
+    network = fields.Function(lambda e: e.network.public_id)
+
+
+class EventSummarySchema(ma.Schema):
+    id = fields.String(attribute="public_id")
+    title = fields.String()
+    category = fields.String()
+    image_url = fields.String(allow_none=True)
+    venue = fields.Function(lambda e: VenueSchema().dump(e), metadata={"description": "Venue"})
+    is_free = fields.Function(lambda e: all(t.price == 0 for t in e.ticket_types))
+    status = fields.String()
+
+
+class OccurrenceSchema(ma.Schema):
+    id = fields.String(attribute="public_id")
+    event = fields.Nested(EventSummarySchema)
+    starts_at = RomeDateTime()
+    ends_at = RomeDateTime(allow_none=True)
+    capacity = fields.Integer()
+    available = fields.Integer(metadata={"description": "Seats on sale right now"})
+    sold_out = fields.Function(lambda o: o.available == 0)
+    status = fields.String(metadata={"description": "scheduled or cancelled"})
+
+
+class OccurrenceBriefSchema(OccurrenceSchema):
+    class Meta:
+        exclude = ("event",)
+
+
+class EventSchema(EventSummarySchema):
+    description = fields.String()
+    audience = fields.String()
+    age_min = fields.Integer(allow_none=True)
+    age_max = fields.Integer(allow_none=True)
+    accessibility = fields.String()
+    organizer = fields.Function(lambda e: OrganizerSchema().dump(e))
+    per_patron_limit = fields.Integer()
+    sales_open_days = fields.Integer(allow_none=True)
+    sales_close_minutes = fields.Integer()
+    cancel_cutoff_hours = fields.Integer()
+    payment_hold_minutes = fields.Integer()
+    ticket_types = fields.List(fields.Nested(TicketTypeSchema))
+    occurrences = fields.List(fields.Nested(OccurrenceBriefSchema))
+
+
+class TicketSchema(ma.Schema):
+    id = fields.String(attribute="public_id")
+    status = fields.String(metadata={"description": "reserved (awaiting payment), valid, cancelled, void"})
+    occurrence = fields.Nested(OccurrenceSchema)
+    ticket_type = fields.Nested(TicketTypeSchema)
+    price = fields.Function(lambda t: {"amount": t.price, "currency": t.currency})
+    version = fields.Integer()
+    order = fields.Function(lambda t: t.order.public_id)
+    qr_code = fields.Method("_qr", allow_none=True, metadata={
+        "description": "EdDSA-signed JWT to show as a QR code at the door (valid tickets only); "
+                       "verifiable offline with GET /v1/events/keys"})
+
+    def _qr(self, ticket):
+        from backend.events.qr import sign
+
+        return sign(ticket) if ticket.status == "valid" else None
+
+
+class OrderTicketSchema(TicketSchema):
+    class Meta:
+        exclude = ("occurrence",)
+
+
+class OrderSchema(ma.Schema):
+    id = fields.String(attribute="public_id")
+    status = fields.String(metadata={"description": "awaiting_payment, completed, expired, cancelled"})
+    occurrence = fields.Function(lambda o: o.occurrence.public_id)
+    quantity = fields.Integer()
+    total = fields.Function(lambda o: {"amount": o.total, "currency": o.currency})
+    payment = fields.Function(lambda o: None if o.entry_id is None else "wallet", allow_none=True)
+    expires_at = fields.DateTime(allow_none=True, metadata={
+        "description": "Until when an order awaiting a card top-up keeps its seats"})
+    created_at = fields.DateTime()
+    tickets = fields.List(fields.Nested(lambda: OrderTicketSchema()))
+
+
+class PurchaseResultSchema(ma.Schema):
+    order = fields.Nested(OrderSchema)
+    shortfall = MoneyField(allow_none=True, metadata={
+        "description": "Set when the order awaits a card top-up of at least this amount"})
+
+
+class ItemSchema(ma.Schema):
+    ticket_type = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    quantity = StrictInteger(required=True, validate=validate.Range(min=1, max=MAX_TICKETS_PER_ORDER))
+
+
+class PurchaseSchema(ma.Schema):
+    items = fields.List(fields.Nested(ItemSchema), required=True, validate=validate.Length(min=1, max=10))
+    pay_shortfall_by_card = fields.Boolean(load_default=False, metadata={
+        "description": "If the wallet is short, keep the seats while a card top-up completes "
+                       "(the order then completes by itself) instead of refusing with 422"})
+
+    @ma.validates_schema
+    def _total(self, data, **kwargs):
+        if sum(item["quantity"] for item in data.get("items", [])) > MAX_TICKETS_PER_ORDER:
+            raise ma.ValidationError(f"At most {MAX_TICKETS_PER_ORDER} tickets per order.", "items")
+
+
+class WaitlistJoinSchema(ma.Schema):
+    ticket_type = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    quantity = StrictInteger(required=True, validate=validate.Range(min=1, max=MAX_TICKETS_PER_ORDER))
+
+
+class WaitlistEntrySchema(ma.Schema):
+    id = fields.String(attribute="public_id")
+    status = fields.String(metadata={"description": "waiting, offered, accepted, expired, left, cancelled"})
+    occurrence = fields.Nested(OccurrenceSchema)
+    ticket_type = fields.Nested(TicketTypeSchema)
+    quantity = fields.Integer()
+    offer_expires_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class WaitlistAcceptedSchema(ma.Schema):
+    entry = fields.Nested(WaitlistEntrySchema)
+    order = fields.Nested(OrderSchema)
+
+
+class ScanSchema(ma.Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    gate = fields.String(load_default="", validate=validate.Length(max=120),
+                         metadata={"description": "Where the scan happened, e.g. 'Ingresso A'"})
+    occurrence = fields.String(validate=validate.Length(max=40),
+                               metadata={"description": "Refuse tickets of other dates"})
+
+
+class OfflineScanSchema(ma.Schema):
+    scan_id = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    code = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    gate = fields.String(load_default="", validate=validate.Length(max=120))
+    scanned_at = fields.AwareDateTime(required=True)
+
+
+class ScanBatchSchema(ma.Schema):
+    scans = fields.List(fields.Nested(OfflineScanSchema), required=True, validate=validate.Length(min=1, max=500))
+
+
+class CheckInSchema(ma.Schema):
+    ticket = fields.Function(lambda r: r.ticket.public_id if r.ticket else None, allow_none=True)
+    outcome = fields.String(metadata={"description": "accepted, already_uploaded, already_checked_in, invalid"})
+    ticket_type = fields.Function(lambda r: r.ticket.ticket_type.name if r.ticket else None, allow_none=True)
+    condition = fields.Function(lambda r: r.ticket.ticket_type.condition if r.ticket else None, allow_none=True,
+                                metadata={"description": "For reduced tickets: what to check"})
+    scanned_at = fields.Function(lambda r: r.checkin.scanned_at.isoformat() if r.checkin else None,
+                                 allow_none=True)
+
+
+class BatchScanResultSchema(CheckInSchema):
+    scan_id = fields.String()
+    code = fields.Function(lambda r: r.error.error.code if r.error else None, allow_none=True)
+    message = fields.Function(lambda r: r.error.body()["error"]["message"] if r.error else None, allow_none=True)
+    first_used_at = fields.Function(lambda r: r.extra.get("first_used_at"), allow_none=True)
+    gate = fields.Function(lambda r: r.extra.get("gate"), allow_none=True)
+
+
+class ScanBatchResultSchema(ma.Schema):
+    results = fields.List(fields.Nested(BatchScanResultSchema))
+    accepted = fields.Integer()
+    conflicts = fields.Integer()
+    invalid = fields.Integer()
+
+
+class DoorCountSchema(ma.Schema):
+    occurrence = fields.Function(lambda d: d["occurrence"].public_id)
+    checked_in = fields.Integer()
+    sold = fields.Integer(metadata={"description": "Seats taken (tickets plus seats held for payment/offers)"})
+    capacity = fields.Integer()
+
+
+class CancellationSchema(ma.Schema):
+    tickets_refunded = fields.Integer()
+    patrons_notified = fields.Integer()
+
+
+class JwkSchema(ma.Schema):
+    kty = fields.String()
+    crv = fields.String()
+    x = fields.String()
+    kid = fields.String()
+    use = fields.String()
+    alg = fields.String()
+
+
+class JwksSchema(ma.Schema):
+    keys = fields.List(fields.Nested(JwkSchema))
+
+
+class TicketListArgsSchema(PageArgsSchema):
+    include_past = fields.Boolean(load_default=False)
