@@ -1,4 +1,4 @@
-"""Periodic work of the events domain (run by the scheduler, one transaction each).
+"""Periodic work of the events domain, registered in ``backend.jobs.registry``.
 
 - ``settle_pending_orders``: orders awaiting a card top-up are paid as soon as
   the wallet holds enough (a safety net if the top-up path did not call
@@ -66,10 +66,3 @@ def send_event_reminders(session: Session, now: datetime | None = None) -> int:
         sent += note is not None
     return sent
 
-
-# (name, function, seconds between runs) for the job registry.
-JOBS = (
-    ("events.settle_pending_orders", settle_pending_orders, 30),
-    ("events.expire_waitlist_offers", expire_waitlist_offers, 60),
-    ("events.send_event_reminders", send_event_reminders, 900),
-)

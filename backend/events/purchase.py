@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from backend.accounts.models import Patron
 from backend.db import utcnow
@@ -66,8 +66,11 @@ class PurchaseResult:
 
 def sellable_occurrence(session: Session, public_id: str) -> Occurrence:
     """A published event's occurrence (drafts don't exist for the public: 404)."""
+    # One round trip for everything a purchase reads (event, organizer, ticket types).
     occurrence = session.scalar(
         select(Occurrence).join(Event).where(Occurrence.public_id == public_id, Event.status != "draft")
+        .options(joinedload(Occurrence.event).options(
+            joinedload(Event.library), joinedload(Event.network), selectinload(Event.ticket_types)))
     )
     if occurrence is None:
         raise DomainError(NOT_FOUND)
@@ -143,7 +146,9 @@ def buy(session: Session, patron: Patron, occurrence_public_id: str, items: Sequ
 
     event = occurrence.event
     total = Money(sum(t.price * q for t, q in lines))
-    order = _new_order(session, patron, occurrence, lines, total, status="completed")
+    # The order is written once, fully formed: the payment (if any) is posted
+    # first, referencing the order's public id.
+    order = _new_order(session, patron, occurrence, lines, total, status="completed", flush=False)
     result = PurchaseResult(order)
     if total.amount > 0:
         wallet = wallet_of(session, patron)
@@ -158,6 +163,7 @@ def buy(session: Session, patron: Patron, occurrence_public_id: str, items: Sequ
     if order.status == "completed":
         order.completed_at = now
         _confirm(session, patron, order)
+    session.add(order)
     session.flush()
     # Last: the only statement that touches the shared occurrence row.
     for ticket_type, quantity in lines:
@@ -167,17 +173,19 @@ def buy(session: Session, patron: Patron, occurrence_public_id: str, items: Sequ
 
 
 def _new_order(session: Session, patron: Patron, occurrence: Occurrence,
-               lines: list[tuple[TicketType, int]], total: Money, *, status: str) -> Order:
+               lines: list[tuple[TicketType, int]], total: Money, *, status: str, flush: bool = True) -> Order:
     order = Order(patron=patron, occurrence=occurrence, status=status,
                   quantity=sum(q for _, q in lines), total=total.amount, currency=total.currency)
-    session.add(order)
+    if flush:
+        session.add(order)
     for ticket_type, quantity in lines:
         for _ in range(quantity):
             order.tickets.append(Ticket(
                 occurrence=occurrence, patron_id=patron.id, ticket_type=ticket_type,
                 price=ticket_type.price, currency=ticket_type.currency,
                 status="valid" if status == "completed" else "reserved"))
-    session.flush()
+    if flush:
+        session.flush()
     return order
 
 
@@ -185,9 +193,10 @@ def _pay(session: Session, patron: Patron, order: Order, wallet: LedgerAccount, 
     event = order.occurrence.event
     total = Money(order.total, order.currency)
     before = Money(wallet.balance or 0, wallet.currency)
+    income = income_account(session, event)
     entry = post_entry(
         session, kind="ticket_purchase",
-        legs=[debit(wallet, total), credit(income_account(session, event), total)],
+        legs=[debit(wallet, total), credit(income, total)],
         memo=f"{order.quantity} × {event.title}"[:300], reference=order.public_id, actor=actor,
     )
     order.entry_id = entry.id

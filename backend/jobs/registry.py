@@ -73,6 +73,9 @@ JOBS: list[Job] = [
     Job("prune_refresh_tokens", in_transaction("backend.jobs.housekeeping:prune_expired_refresh_tokens"),
         daily_at=time(3, 30)),
     Job("nightly_ledger_audit", "backend.jobs.housekeeping:nightly_ledger_audit", daily_at=time(2, 0)),
+    Job("events_settle_pending_orders", in_transaction("backend.events.jobs:settle_pending_orders"), every=timedelta(seconds=30)),
+    Job("events_expire_waitlist_offers", in_transaction("backend.events.jobs:expire_waitlist_offers"), every=timedelta(minutes=1)),
+    Job("events_send_reminders", in_transaction("backend.events.jobs:send_event_reminders"), every=timedelta(minutes=15)),
 ]
 
 
