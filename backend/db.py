@@ -136,8 +136,10 @@ class Database:
         self.engine = self._make_engine(url, pool_size, echo)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
-        # SQLite readers must not take the write lock: GETs begin DEFERRED.
-        self._read_sessions = sessionmaker(
+        # SQLite: writers take the write lock at BEGIN (IMMEDIATE), so two
+        # writers never deadlock upgrading read locks; readers (GETs) and
+        # sessions that mostly read begin DEFERRED and never block writers.
+        self._deferred_sessions = sessionmaker(
             bind=self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False
         )
 
@@ -151,8 +153,9 @@ class Database:
             url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
         )
 
-    def new_session(self, *, readonly: bool = False) -> Session:
-        return (self._read_sessions if readonly else self._sessions)()
+    def new_session(self, *, immediate: bool = True) -> Session:
+        """A new session; ``immediate=False`` begins SQLite transactions DEFERRED (no effect on PostgreSQL)."""
+        return (self._sessions if immediate else self._deferred_sessions)()
 
     @property
     def session(self) -> Session:
@@ -160,7 +163,7 @@ class Database:
         session = g.get("_db_session")
         if session is None:
             readonly = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
-            session = g._db_session = self.new_session(readonly=readonly)
+            session = g._db_session = self.new_session(immediate=not readonly)
         return session
 
     def discard_session(self) -> None:

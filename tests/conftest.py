@@ -7,6 +7,7 @@ CI runs the suite once on SQLite and once on a fresh PostgreSQL database.
 from __future__ import annotations
 
 import pytest
+from flask.testing import FlaskClient
 
 from backend import create_app
 from backend.config import Settings
@@ -66,16 +67,40 @@ def _clean_state(request):
             limiter.reset()
 
 
+class _Client(FlaskClient):
+    """Test client that first commits the test's ``db`` session.
+
+    So data arranged in the test is visible to the API, and the test's own
+    transaction (begun by any read, even a lazy load behind ``bearer()``)
+    never holds a lock or an old snapshot across a request: reads after the
+    request see what it wrote, on SQLite as on PostgreSQL.
+    """
+
+    test_session = None
+
+    def open(self, *args, **kwargs):
+        if self.test_session is not None:
+            self.test_session.commit()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
-def client(app):
-    return app.test_client()
+def client(app, db):
+    client = _Client(app, app.response_class, use_cookies=True)
+    client.test_session = db
+    return client
 
 
 @pytest.fixture
 def db(app):
-    """A session for arranging and checking data; commit what the API must see."""
+    """A session for arranging and checking data; commit what the API must see.
+
+    It begins DEFERRED on SQLite, so reading (even a lazy load behind
+    ``bearer(patron)``) never holds the write lock the API needs; roll back
+    or commit before writing again after the API wrote.
+    """
     with app.app_context():
-        session = app.extensions["borsellino.db"].new_session()
+        session = app.extensions["borsellino.db"].new_session(immediate=False)
         try:
             yield session
         finally:

@@ -18,7 +18,7 @@ def audit_command():
     from backend.db import db
     from backend.ledger.audit import run_audit
 
-    session = db.new_session(readonly=True)
+    session = db.new_session(immediate=False)
     try:
         report = run_audit(session)
     finally:
