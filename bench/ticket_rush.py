@@ -1,0 +1,257 @@
+"""Sell-out benchmark: 2,000 funded patrons race for 300 seats through gunicorn + PostgreSQL.
+
+    .venv/bin/python bench/ticket_rush.py \
+        --database-url postgresql+psycopg://postgres@127.0.0.1:5432/borsellino_bench_events
+
+The database is wiped and migrated. For each concurrency level (32 and 64 by
+default) a fresh 300-seat occurrence goes on sale and every patron sends one
+``POST /v1/events/occurrences/{id}/orders`` for one ticket, all at once, over
+``--connections`` parallel HTTP connections. Afterwards it checks, from the
+database: exactly 300 tickets sold, none oversold, nobody charged without a
+ticket (every wallet equals its funding minus its tickets), and a clean
+ledger audit. It prints requests/s (every answered purchase attempt, sold or
+refused as sold out), the time to sell out, and p50/p99 latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
+JWT_KEYS = "bench:bench-jwt-key-0123456789abcdef0123456789"
+PRICE = 500
+FUNDS = 5_000
+
+
+def settings(url: str):
+    from backend.config import Settings
+
+    return Settings(database_url=url, secret_key=SECRET, jwt_keys=JWT_KEYS, log_level="WARNING",
+                    access_token_minutes=120, database_pool_size=4)
+
+
+def prepare(url: str, patrons: int):
+    """Fresh schema, one library, ``patrons`` funded patrons and their access tokens."""
+    from sqlalchemy import create_engine, text
+
+    from backend import create_app
+    from backend.accounts.claims import patron_claims
+    from backend.accounts.models import Library, Network, Patron
+    from backend.auth.tokens import issue_access_token
+    from backend.db import db
+    from backend.ledger.services import Funding, credit, debit, house_account, post_entry, wallet_of
+    from backend.migrations_support import upgrade
+    from backend.money import Money
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    upgrade(url)
+    app = create_app(settings(url))
+
+    def seed(session):
+        network = Network(code="BENCH", name="Rete di prova")
+        library = Library(network=network, code="B1", name="Biblioteca di prova", city="Rho")
+        session.add_all([network, library])
+        session.flush()
+        clearing = house_account(session, "card_clearing", "bench")
+        people = []
+        for n in range(patrons):
+            patron = Patron(card_number=f"BENCH{n:06d}", home_network=network, home_library=library,
+                            first_name="Lettore", last_name=str(n), status="active", language="it")
+            session.add(patron)
+            people.append(patron)
+        session.flush()
+        for patron in people:
+            wallet = wallet_of(session, patron)
+            post_entry(session, kind="topup_card", legs=[debit(clearing, Money(FUNDS)), credit(wallet, Money(FUNDS))],
+                       funding=Funding("card", f"pi_bench_{patron.id}"))
+        return network.id, library.id, [issue_access_token(patron_claims(p)) for p in people]
+
+    with app.app_context():
+        network_id, library_id, tokens = db.run_in_transaction(seed)
+    return app, network_id, library_id, tokens
+
+
+def new_occurrence(app, network_id: int, library_id: int, capacity: int) -> tuple[str, str]:
+    from backend.db import db, utcnow
+    from backend.events.models import Event, Occurrence, TicketType
+
+    def make(session):
+        event = Event(network_id=network_id, library_id=library_id, title="Concerto di prova", category="music",
+                      venue_name="Auditorium", status="published", per_patron_limit=4)
+        event.ticket_types.append(TicketType(name="Intero", kind="full", price=PRICE))
+        event.occurrences.append(Occurrence(starts_at=utcnow() + timedelta(days=10), capacity=capacity, sold=0,
+                                            status="scheduled"))
+        session.add(event)
+        session.flush()
+        return event.occurrences[0].public_id, event.ticket_types[0].public_id
+
+    with app.app_context():
+        return db.run_in_transaction(make)
+
+
+def rush(port: int, occurrence: str, ticket_type: str, tokens: list[str], connections: int):
+    body = json.dumps({"items": [{"ticket_type": ticket_type, "quantity": 1}]})
+    path = f"/v1/events/occurrences/{occurrence}/orders"
+    results: list[tuple[int, float, float]] = []  # status, latency, finished at
+    lock = threading.Lock()
+    queue = list(reversed(tokens))
+    start_gate = threading.Barrier(connections + 1)
+
+    def worker():
+        mine = []
+        start_gate.wait()
+        while True:
+            with lock:
+                if not queue:
+                    break
+                token = queue.pop()
+            began = time.perf_counter()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            conn.request("POST", path, body=body, headers={
+                "Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4()),
+                "Content-Type": "application/json"})
+            response = conn.getresponse()
+            response.read()
+            conn.close()
+            ended = time.perf_counter()
+            mine.append((response.status, ended - began, ended))
+        with lock:
+            results.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    for t in threads:
+        t.start()
+    start_gate.wait()
+    t0 = time.perf_counter()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    return [(s, lat, end - t0) for s, lat, end in results], wall
+
+
+def verify(app, occurrence_public_id: str, capacity: int, rounds_done: int) -> dict:
+    from sqlalchemy import func, select
+
+    from backend.db import db
+    from backend.events.models import Occurrence, Order, Ticket
+    from backend.ledger.audit import run_audit
+    from backend.ledger.models import JournalEntry, LedgerAccount
+
+    def check(session):
+        occurrence = session.scalar(select(Occurrence).where(Occurrence.public_id == occurrence_public_id))
+        tickets = session.scalar(select(func.count()).select_from(Ticket).where(
+            Ticket.occurrence_id == occurrence.id, Ticket.status == "valid"))
+        paid_orders = session.scalar(select(func.count()).select_from(JournalEntry).join(
+            Order, Order.public_id == JournalEntry.reference).where(Order.occurrence_id == occurrence.id,
+                                                                     JournalEntry.kind == "ticket_purchase"))
+        # Every wallet must equal its funding minus the tickets its owner holds (all rounds).
+        held = dict(session.execute(select(Ticket.patron_id, func.count()).where(Ticket.status == "valid")
+                                    .group_by(Ticket.patron_id)).all())
+        wrong = 0
+        for patron_id, balance in session.execute(select(LedgerAccount.patron_id, LedgerAccount.balance)
+                                                  .where(LedgerAccount.kind == "wallet")):
+            if balance != FUNDS - PRICE * held.get(patron_id, 0):
+                wrong += 1
+        report = run_audit(session)
+        return {"sold": occurrence.sold, "tickets": tickets, "paid_orders": paid_orders,
+                "oversold": max(0, tickets - capacity), "charged_without_ticket": wrong,
+                "audit_clean": report.clean, "audit_problems": report.problems[:5]}
+
+    with app.app_context():
+        return db.run_in_transaction(check)
+
+
+def serve(url: str, port: int, workers: int):
+    env = {**os.environ, "DATABASE_URL": url, "BORSELLINO_SECRET_KEY": SECRET, "BORSELLINO_JWT_KEYS": JWT_KEYS,
+           "BORSELLINO_BIND": f"127.0.0.1:{port}", "BORSELLINO_WORKERS": str(workers),
+           "BORSELLINO_LOG_LEVEL": "WARNING", "BORSELLINO_DATABASE_POOL_SIZE": "2",
+           "BORSELLINO_MAX_REQUESTS": "0", "BORSELLINO_ACCESS_TOKEN_MINUTES": "120"}
+    env.pop("BORSELLINO_CONTROL_SOCKET", None)
+    process = subprocess.Popen([str(REPO / ".venv/bin/borsellino"), "serve"], env=env, cwd=REPO,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    for _ in range(200):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return process
+        except OSError:
+            pass
+        time.sleep(0.1)
+    os.killpg(process.pid, signal.SIGTERM)
+    raise SystemExit("gunicorn did not start: " + process.stderr.read().decode()[-2000:])
+
+
+def pct(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=os.environ.get(
+        "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/borsellino_bench_events"))
+    parser.add_argument("--port", type=int, default=8102)
+    parser.add_argument("--patrons", type=int, default=2000)
+    parser.add_argument("--seats", type=int, default=300)
+    parser.add_argument("--connections", type=int, nargs="+", default=[32, 64])
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
+    args = parser.parse_args()
+
+    print(f"preparing {args.patrons} funded patrons in {args.database_url.rsplit('/', 1)[-1]} …", flush=True)
+    app, network_id, library_id, tokens = prepare(args.database_url, args.patrons)
+    server = serve(args.database_url, args.port, args.workers)
+    failures = 0
+    try:
+        for rounds, connections in enumerate(args.connections, start=1):
+            occurrence, ticket_type = new_occurrence(app, network_id, library_id, args.seats)
+            results, wall = rush(args.port, occurrence, ticket_type, tokens, connections)
+            by_status: dict[int, int] = {}
+            for status, _, _ in results:
+                by_status[status] = by_status.get(status, 0) + 1
+            sold = [r for r in results if r[0] == 201]
+            latencies = [lat for _, lat, _ in results]
+            sold_out_at = max((end for _, _, end in sold), default=0.0)
+            check = verify(app, occurrence, args.seats, rounds)
+            ok = (check["tickets"] == args.seats and check["sold"] == args.seats and check["oversold"] == 0
+                  and check["charged_without_ticket"] == 0 and check["audit_clean"]
+                  and check["paid_orders"] == args.seats and set(by_status) <= {201, 409})
+            failures += not ok
+            print(json.dumps({
+                "connections": connections, "workers": args.workers, "requests": len(results),
+                "responses": by_status, "wall_s": round(wall, 3),
+                "requests_per_s": round(len(results) / wall, 1),
+                "purchases": len(sold), "sold_out_after_s": round(sold_out_at, 3),
+                "purchases_per_s_until_sold_out": round(len(sold) / sold_out_at, 1) if sold_out_at else None,
+                "p50_ms": round(pct(latencies, 0.50), 1), "p99_ms": round(pct(latencies, 0.99), 1),
+                "purchase_p50_ms": round(pct([s[1] for s in sold], 0.50), 1) if sold else None,
+                "purchase_p99_ms": round(pct([s[1] for s in sold], 0.99), 1) if sold else None,
+                **check, "ok": ok,
+            }), flush=True)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    raise SystemExit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
