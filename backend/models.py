@@ -4,6 +4,7 @@ from backend import idempotency  # noqa: F401
 from backend.accounts import models as accounts_models  # noqa: F401
 from backend.ledger import models as ledger_models  # noqa: F401
 from backend.events import models as events_models  # noqa: F401
+from backend.fees import models as fees_models  # noqa: F401
 from backend.notify import models as notify_models  # noqa: F401
 from backend.jobs import models as jobs_models  # noqa: F401
 from backend.receipts import models as receipts_models  # noqa: F401

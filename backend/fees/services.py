@@ -1,0 +1,344 @@
+"""Library fees: charge, import, pay from the wallet, waive.
+
+Money moves only through the ledger. A payment settles one or several fees
+of one patron atomically: the fees are claimed with a guarded update
+(``outstanding`` → ``paid``), then one journal entry debits the wallet and
+credits each library's ``fee_income``; if the wallet cannot afford the total,
+the whole request is rolled back by its unit of work and nothing is paid.
+Waiving a paid fee gives its money back to the wallet as a refund of the
+payment entry (the same funding lots are restored).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.orm import Session
+
+from backend.accounts.models import Library, Network, Patron
+from backend.accounts.signin import normalize_card
+from backend.auth.policy import Principal
+from backend.auth.scope import acts_for_library, require_library
+from backend.db import dialect_insert, new_public_id, utcnow
+from backend.errors import NOT_FOUND, DomainError
+from backend.fees.errors import (
+    AMOUNT_REQUIRED, FEE_ALREADY_WAIVED, FEE_CHANGED, FEE_NOT_OUTSTANDING, UNKNOWN_FEE_TYPE,
+)
+from backend.fees.models import OUTSTANDING, PAID, WAIVED, Fee, FeePayment, FeeType
+from backend.i18n import normalize_language
+from backend.ledger.services import credit, debit, house_account, post_entry, wallet_of
+from backend.money import Money
+from backend.notify.services import notify, notify_low_balance
+from backend.wallet import references
+
+# code: (Italian name, English name, default amount in cents; 0 = give the amount each time)
+DEFAULT_FEE_TYPES = {
+    "overdue": ("Ritardo nella restituzione", "Overdue item", 50),
+    "lost_item": ("Documento smarrito", "Lost item", 2000),
+    "damaged_item": ("Documento danneggiato", "Damaged item", 1000),
+    "new_card": ("Nuova tessera", "New library card", 300),
+    "printing": ("Stampe e fotocopie", "Printing and photocopies", 10),
+    "interlibrary_loan": ("Prestito interbibliotecario", "Interlibrary loan", 300),
+    "room_booking": ("Prenotazione sala", "Room booking", 2500),
+    "other": ("Altro", "Other", 0),
+}
+
+
+# --- fee types ----------------------------------------------------------------
+
+
+def fee_types_of(session: Session, network: Network) -> list[FeeType]:
+    """The network's fee types; the standard ones are created on first use."""
+    existing = set(session.scalars(select(FeeType.code).where(FeeType.network_id == network.id)))
+    missing = [code for code in DEFAULT_FEE_TYPES if code not in existing]
+    if missing:
+        insert = dialect_insert(session)
+        now = utcnow()
+        for code in missing:
+            name_it, name_en, amount = DEFAULT_FEE_TYPES[code]
+            # Two first requests of a network may race: insert-or-ignore.
+            session.execute(insert(FeeType).values(
+                public_id=new_public_id(FeeType.PUBLIC_ID_PREFIX), network_id=network.id, code=code,
+                name_it=name_it, name_en=name_en, default_amount=amount, currency="EUR", active=True,
+                created_at=now,
+            ).on_conflict_do_nothing(index_elements=["network_id", "code"]))
+    return list(session.scalars(
+        select(FeeType).where(FeeType.network_id == network.id).order_by(FeeType.id)))
+
+
+def fee_type_by_code(session: Session, network: Network, code: str) -> FeeType:
+    for fee_type in fee_types_of(session, network):
+        if fee_type.code == code and fee_type.active:
+            return fee_type
+    raise DomainError(UNKNOWN_FEE_TYPE, param="type", type=code)
+
+
+def set_default_amount(session: Session, principal: Principal, fee_type_id: str, money: Money) -> FeeType:
+    fee_type = session.scalar(select(FeeType).where(FeeType.public_id == fee_type_id))
+    if fee_type is None or fee_type.network.public_id != principal.network_id:
+        raise DomainError(NOT_FOUND)
+    fee_type.default_amount = money.amount
+    return fee_type
+
+
+# --- charging ---------------------------------------------------------------
+
+
+def describe(fee: Fee, language: str) -> str:
+    name = fee.fee_type.name(language)
+    return f"{name}: {fee.description}" if fee.description else name
+
+
+def _amount(fee_type: FeeType, money: Money | None) -> Money:
+    if money is not None:
+        return money
+    if fee_type.default_amount <= 0:
+        raise DomainError(AMOUNT_REQUIRED, param="amount")
+    return Money(fee_type.default_amount, fee_type.currency)
+
+
+def charge_fee(session: Session, principal: Principal, *, patron: Patron, library: Library, type_code: str,
+               amount: Money | None = None, description: str = "") -> Fee:
+    """A librarian charges ``patron`` a fee owed to ``library`` (within the librarian's scope)."""
+    require_library(principal, library)
+    fee_type = fee_type_by_code(session, library.network, type_code)
+    money = _amount(fee_type, amount)
+    fee = Fee(network_id=library.network_id, library=library, patron=patron, fee_type=fee_type,
+              amount=money.amount, currency=money.currency, description=description,
+              status=OUTSTANDING, charged_by=principal.subject)
+    session.add(fee)
+    session.flush()
+    _tell_charged(session, fee)
+    return fee
+
+
+def _tell_charged(session: Session, fee: Fee) -> None:
+    language = normalize_language(fee.patron.language)
+    notify(session, fee.patron, "fee_charged", amount=Money(fee.amount, fee.currency),
+           description=describe(fee, language), library=fee.library.name)
+
+
+@dataclass
+class ImportResult:
+    external_id: str
+    result: str  # created | unchanged | rejected
+    fee: Fee | None = None
+    error: str | None = None
+
+
+def import_fees(session: Session, principal: Principal, network: Network, items: list[dict]) -> list[ImportResult]:
+    """Fees sent by the library management system, keyed by its own fee id.
+
+    Sending the same batch again changes nothing (``unchanged``); an external
+    id already used for a different fee is ``rejected`` (``external_id_reused``),
+    as is an item naming an unknown card, library or type, or a library
+    outside the caller's scope. Other items of the batch still go in.
+    """
+    libraries = {lib.code: lib for lib in session.scalars(select(Library).where(Library.network_id == network.id))}
+    cards = {normalize_card(item["card_number"]) for item in items}
+    patrons = {p.card_number: p for p in session.scalars(select(Patron).where(Patron.card_number.in_(cards)))}
+    types = {t.code: t for t in fee_types_of(session, network) if t.active}
+    insert = dialect_insert(session)
+    results = []
+    for item in items:
+        external_id = item["external_id"]
+        library = libraries.get(item["library_code"])
+        patron = patrons.get(normalize_card(item["card_number"]))
+        fee_type = types.get(item["type"])
+        error = None
+        if library is None or not acts_for_library(principal, library):
+            error = "unknown_library_code"
+        elif patron is None or patron.status == "deleted":
+            error = "unknown_card_number"
+        elif fee_type is None:
+            error = "unknown_fee_type"
+        elif item.get("amount") is None and fee_type.default_amount <= 0:
+            error = "amount_required"
+        if error:
+            results.append(ImportResult(external_id, "rejected", error=error))
+            continue
+        money = _amount(fee_type, item.get("amount"))
+        description = item.get("description") or ""
+        # Insert-or-ignore on (network, external id): a batch sent twice, even
+        # at the same moment, creates each fee once.
+        created_id = session.execute(insert(Fee).values(
+            public_id=new_public_id(Fee.PUBLIC_ID_PREFIX), created_at=utcnow(), network_id=network.id,
+            library_id=library.id, patron_id=patron.id, fee_type_id=fee_type.id, amount=money.amount,
+            currency=money.currency, description=description, status=OUTSTANDING,
+            external_id=external_id, charged_by=principal.subject,
+        ).on_conflict_do_nothing(index_elements=["network_id", "external_id"]).returning(Fee.id)).scalar()
+        if created_id is not None:
+            fee = session.get(Fee, created_id)
+            _tell_charged(session, fee)
+            results.append(ImportResult(external_id, "created", fee))
+            continue
+        fee = session.scalar(select(Fee).where(Fee.network_id == network.id, Fee.external_id == external_id))
+        same = (fee.patron_id, fee.library_id, fee.fee_type_id, fee.amount, fee.currency, fee.description) == (
+            patron.id, library.id, fee_type.id, money.amount, money.currency, description)
+        if same and acts_for_library(principal, fee.library):
+            results.append(ImportResult(external_id, "unchanged", fee))
+        else:
+            results.append(ImportResult(external_id, "rejected", error="external_id_reused"))
+    session.flush()
+    return results
+
+
+# --- paying -----------------------------------------------------------------
+
+
+def pay_fees(session: Session, patron: Patron, fee_ids: list[str]) -> FeePayment:
+    """Pay the patron's ``fee_ids`` from the wallet, all or nothing, in one ledger entry."""
+    wanted = list(dict.fromkeys(fee_ids))
+    fees = list(session.scalars(
+        select(Fee).where(Fee.public_id.in_(wanted), Fee.patron_id == patron.id).order_by(Fee.id)))
+    if len(fees) != len(wanted):
+        raise DomainError(NOT_FOUND, param="fee_ids")
+    for fee in fees:
+        if fee.status != OUTSTANDING:
+            raise DomainError(FEE_NOT_OUTSTANDING, param="fee_ids", fee_id=fee.public_id, status=fee.status)
+    currencies = {fee.currency for fee in fees}
+    if len(currencies) != 1:
+        raise DomainError(FEE_CHANGED, param="fee_ids")
+    now = utcnow()
+    # Claim the fees first: a concurrent payment or waiver of the same fee
+    # waits on these rows, then finds them no longer outstanding.
+    claimed = session.execute(
+        update(Fee).where(Fee.id.in_([f.id for f in fees]), Fee.status == OUTSTANDING)
+        .values(status=PAID, paid_at=now).execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != len(fees):
+        raise DomainError(FEE_CHANGED, param="fee_ids")
+
+    currency = currencies.pop()
+    per_library: dict[int, int] = defaultdict(int)
+    for fee in fees:
+        per_library[fee.library_id] += fee.amount
+    total = Money(sum(per_library.values()), currency)
+    wallet = wallet_of(session, patron, currency)
+    legs = [debit(wallet, total)]
+    for library_id in sorted(per_library):
+        library = session.get(Library, library_id)
+        income = house_account(session, "fee_income", library.public_id, currency, library=library)
+        legs.append(credit(income, Money(per_library[library_id], currency)))
+    payment_id = new_public_id(FeePayment.PUBLIC_ID_PREFIX)
+    entry = post_entry(
+        session, kind="fee_payment", legs=legs, reference=payment_id, actor=patron.public_id,
+        memo="fees " + " ".join(f.public_id for f in fees),
+    )
+    payment = FeePayment(public_id=payment_id, patron_id=patron.id, entry_id=entry.id,
+                         amount=total.amount, currency=currency)
+    session.add(payment)
+    session.flush()
+    session.execute(update(Fee).where(Fee.id.in_([f.id for f in fees])).values(payment_id=payment.id)
+                    .execution_options(synchronize_session=False))
+    for fee in fees:
+        session.expire(fee)
+    # Shown in the response; not stored (the ledger has it).
+    payment.balance_after = Money(wallet.balance, wallet.currency)
+    _tell_paid(session, patron, fees, total, payment.balance_after)
+    return payment
+
+
+def _tell_paid(session: Session, patron: Patron, fees: list[Fee], total: Money, after: Money) -> None:
+    language = normalize_language(patron.language)
+    libraries = list(dict.fromkeys(fee.library.name for fee in fees))
+    notify(session, patron, "fee_paid", amount=total, balance=after,
+           description="; ".join(describe(fee, language) for fee in fees), library=", ".join(libraries))
+    notify_low_balance(session, patron, before=after + total, after=after)
+
+
+# --- waiving ----------------------------------------------------------------
+
+
+def waive_fee(session: Session, principal: Principal, fee_id: str, reason: str) -> Fee:
+    """Cancel a fee; a paid one gives its money back to the wallet (refund of the payment entry)."""
+    fee = get_fee_for_staff(session, principal, fee_id)
+    if fee.status == WAIVED:
+        raise DomainError(FEE_ALREADY_WAIVED, fee_id=fee.public_id)
+    was = fee.status
+    changed = session.execute(
+        update(Fee).where(Fee.id == fee.id, Fee.status == was)
+        .values(status=WAIVED, waived_at=utcnow(), waived_by=principal.subject, waive_reason=reason)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise DomainError(FEE_CHANGED)
+    session.expire(fee)
+    if was == PAID:
+        money = Money(fee.amount, fee.currency)
+        income = house_account(session, "fee_income", fee.library.public_id, fee.currency, library=fee.library)
+        refund = post_entry(
+            session, kind="fee_refund", legs=[debit(income, money), credit(wallet_of(session, fee.patron, fee.currency), money)],
+            refunds=fee.payment.entry, reference=fee.public_id, actor=principal.subject,
+            memo=f"waived: {reason}",
+        )
+        fee.refund_entry_id = refund.id
+        session.flush()
+        language = normalize_language(fee.patron.language)
+        notify(session, fee.patron, "refund_processed", amount=money, description=describe(fee, language))
+    return fee
+
+
+# --- reading ----------------------------------------------------------------
+
+
+def get_fee_for_patron(session: Session, patron: Patron, fee_id: str) -> Fee:
+    fee = session.scalar(select(Fee).where(Fee.public_id == fee_id, Fee.patron_id == patron.id))
+    if fee is None:
+        raise DomainError(NOT_FOUND)
+    return fee
+
+
+def get_fee_for_staff(session: Session, principal: Principal, fee_id: str) -> Fee:
+    fee = session.scalar(select(Fee).where(Fee.public_id == fee_id))
+    if fee is None:
+        raise DomainError(NOT_FOUND)
+    require_library(principal, fee.library)
+    return fee
+
+
+def fees_of_patron(patron: Patron, *, status: str | None = None) -> Select:
+    stmt = select(Fee).where(Fee.patron_id == patron.id)
+    return stmt.where(Fee.status == status) if status else stmt
+
+
+def fees_for_staff(session: Session, principal: Principal, *, status: str | None = None,
+                   patron_id: str | None = None, library_id: str | None = None) -> Select:
+    """Fees of the libraries the staff member acts for (a librarian's, or the admin's network's)."""
+    stmt = select(Fee).join(Library, Library.id == Fee.library_id)
+    if principal.role == "librarian":
+        stmt = stmt.where(Library.public_id.in_(principal.library_ids or ("-",)))
+    else:
+        stmt = stmt.join(Network, Network.id == Library.network_id).where(Network.public_id == principal.network_id)
+    if library_id:
+        stmt = stmt.where(Library.public_id == library_id)
+    if patron_id:
+        stmt = stmt.where(Fee.patron_id == select(Patron.id).where(Patron.public_id == patron_id).scalar_subquery())
+    if status:
+        stmt = stmt.where(Fee.status == status)
+    return stmt
+
+
+# --- what a wallet transaction paid for -------------------------------------
+
+
+def _explain_payment(session: Session, patron: Patron, public_id: str, language: str) -> list[references.PaidItem]:
+    payment = session.scalar(select(FeePayment).where(FeePayment.public_id == public_id,
+                                                      FeePayment.patron_id == patron.id))
+    if payment is None:
+        return []
+    return [references.PaidItem("fee", fee.public_id, f"{describe(fee, language)} – {fee.library.name}")
+            for fee in payment.fees]
+
+
+def _explain_fee(session: Session, patron: Patron, public_id: str, language: str) -> list[references.PaidItem]:
+    fee = session.scalar(select(Fee).where(Fee.public_id == public_id, Fee.patron_id == patron.id))
+    if fee is None:
+        return []
+    return [references.PaidItem("fee", fee.public_id, f"{describe(fee, language)} – {fee.library.name}")]
+
+
+references.register(FeePayment.PUBLIC_ID_PREFIX, _explain_payment)
+references.register(Fee.PUBLIC_ID_PREFIX, _explain_fee)

@@ -1,0 +1,1 @@
+"""The patron's wallet: balance, transactions, monthly statements."""

@@ -1,0 +1,76 @@
+"""HTTP layer of the patron's wallet (``/v1/wallet``)."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask.views import MethodView
+
+from backend.accounts import services as accounts
+from backend.api import Blueprint, add_error_responses
+from backend.auth.policy import allow, require_principal
+from backend.db import db
+from backend.i18n import negotiate_language
+from backend.ledger.models import JournalEntry
+from backend.pagination import Page, page_schema, paginate
+from backend.wallet import services, statement
+from backend.wallet import schemas as s
+
+blp = Blueprint("wallet", __name__, url_prefix="/v1/wallet",
+                description="My wallet: balance, transactions, monthly statements")
+
+
+def _me():
+    return accounts.person_of(db.session, require_principal())
+
+
+@blp.route("")
+class Balance(MethodView):
+    @allow("patron")
+    @blp.response(200, s.BalanceSchema)
+    @blp.doc(summary="My balance: total, held by pending holds, available")
+    def get(self):
+        return services.balance_of(db.session, _me())
+
+
+@blp.route("/transactions")
+class Transactions(MethodView):
+    @allow("patron")
+    @blp.arguments(s.TransactionListArgsSchema, location="query")
+    @blp.response(200, page_schema(s.TransactionSchema))
+    @blp.doc(summary="My transactions, newest first (filters: kind, created_from, created_to)")
+    def get(self, args):
+        wallet = services.find_wallet(db.session, _me())
+        stmt = services.transactions_of(wallet, kind=args.get("kind"), created_from=args.get("created_from"),
+                                        created_to=args.get("created_to"))
+        page = paginate(db.session, stmt, JournalEntry, limit=args["limit"], starting_after=args["starting_after"])
+        items = services.as_transactions(db.session, wallet, page.data, negotiate_language()) if wallet else []
+        return Page(data=items, has_more=page.has_more, next_cursor=page.next_cursor)
+
+
+@blp.route("/transactions/<transaction_id>")
+class OneTransaction(MethodView):
+    @allow("patron")
+    @blp.response(200, s.TransactionDetailSchema)
+    @blp.doc(summary="One of my transactions, with what it paid for")
+    def get(self, transaction_id):
+        return services.get_transaction(db.session, _me(), transaction_id, negotiate_language())
+
+    add_error_responses(get, 404)
+
+
+@blp.route("/statements/<int:year>/<int:month>")
+class MonthlyStatement(MethodView):
+    @allow("patron")
+    @blp.response(200, content_type="application/pdf",
+                  description="The statement of that month (Europe/Rome), in my language")
+    @blp.doc(summary="My monthly statement as PDF, with opening and closing balance")
+    def get(self, year, month):
+        patron = _me()
+        data = statement.monthly_statement(db.session, patron, year, month)
+        return Response(statement.render_pdf(data, patron), mimetype="application/pdf", headers={
+            "Content-Disposition": f'attachment; filename="borsellino-{year:04d}-{month:02d}.pdf"'})
+
+    add_error_responses(get, 404)
+
+
+blueprints = (blp,)
