@@ -76,6 +76,7 @@ JOBS: list[Job] = [
     Job("events_settle_pending_orders", in_transaction("backend.events.jobs:settle_pending_orders"), every=timedelta(seconds=30)),
     Job("events_expire_waitlist_offers", in_transaction("backend.events.jobs:expire_waitlist_offers"), every=timedelta(minutes=1)),
     Job("events_send_reminders", in_transaction("backend.events.jobs:send_event_reminders"), every=timedelta(minutes=15)),
+    Job("topups_settle", "backend.topups.jobs:settle_job", every=timedelta(minutes=2)),
 ]
 
 
