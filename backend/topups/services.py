@@ -19,6 +19,7 @@ from backend.accounts.models import Patron
 from backend.config import Settings
 from backend.db import dialect_insert, utcnow
 from backend.errors import NOT_FOUND, DomainError
+from backend.events.purchase import complete_pending_orders_for
 from backend.ledger.models import LedgerAccount
 from backend.ledger.services import (
     Funding,
@@ -196,6 +197,9 @@ def _credit_wallet(session: Session, provider: PaymentProvider, topup: Topup) ->
         reference=topup.public_id, entry=entry,
     )
     notify(session, patron, "topup_succeeded", amount=money, balance=balance)
+    # Ticket orders kept while the patron topped up are paid now, in the same transaction
+    # (never raises for an order it can't pay; the events job is the safety net).
+    complete_pending_orders_for(session, patron)
 
 
 def _topup_for_intent(session: Session, intent_id: str | None, metadata: dict | None = None) -> Topup | None:
