@@ -6,7 +6,7 @@ import pytest
 
 from backend.accounts.models import Library, Patron, StaffUser
 from tests.accounts_helpers import card_sign_in, count
-from tests.support.factories import bearer, make_library, make_network, make_staff, make_venue
+from tests.support.factories import bearer, make_library, make_network, make_staff
 
 
 @pytest.fixture

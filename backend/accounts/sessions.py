@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session
 from backend.accounts.claims import patron_claims, staff_claims
 from backend.accounts.errors import INVALID_REFRESH_TOKEN
 from backend.accounts.models import AuthSession, Patron, RefreshToken, StaffUser
-from backend.auth.policy import Principal
 from backend.auth.tokens import InvalidToken, issue_access_token
 from backend.db import db, utcnow
 from backend.errors import NOT_FOUND, DomainError
@@ -130,9 +129,8 @@ def revoke_session_by_id(session: Session, session_id: int, reason: str) -> None
     )
 
 
-def _owned_by(principal_or_person) -> tuple:
+def _owned_by(person: Patron | StaffUser) -> tuple:
     """SQL condition: sessions of this patron or staff user."""
-    person = principal_or_person
     if isinstance(person, Patron):
         return (AuthSession.patron_id == person.id,)
     return (AuthSession.staff_user_id == person.id,)
@@ -162,10 +160,6 @@ def revoke_own_session(session: Session, person: Patron | StaffUser, public_id: 
     if target.revoked_at is None:
         target.revoked_at = utcnow()
         target.revoked_reason = reason
-
-
-def current_session_public_id(principal: Principal) -> str | None:
-    return principal.session_id
 
 
 def check_session_alive(claims: dict) -> None:
