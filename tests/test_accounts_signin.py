@@ -42,6 +42,7 @@ def test_unknown_card_and_wrong_pin_get_the_same_answer_and_change_nothing(clien
     assert wrong_pin.get_json() == unknown.get_json()
     assert wrong_pin.get_json()["error"]["code"] == "invalid_credentials"
     assert count(db, AuthSession) == 0
+    db.expire_all()
     assert db.get(Patron, patron.id).status == "pending"
 
 
