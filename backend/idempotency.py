@@ -147,6 +147,10 @@ def idempotent(func):
             if not key or len(key) > 255:
                 raise DomainError(IDEMPOTENCY_KEY_MISSING, param="Idempotency-Key")
             owner, fingerprint = _owner(), _fingerprint()
+            # End the request session's transaction (only the policy's reads so far): on
+            # SQLite it holds the write lock (BEGIN IMMEDIATE) and the claim's own
+            # transaction would wait for it forever.
+            db.session.rollback()
             try:
                 g.idempotency_claim = db.run_in_transaction(
                     lambda s: _claim(s, owner, key, fingerprint)

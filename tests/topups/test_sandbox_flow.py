@@ -104,3 +104,22 @@ def test_a_signed_sandbox_event_is_an_ordinary_webhook_and_a_forged_one_is_not(a
                             headers={"Stripe-Signature": signature, "Content-Type": "application/json"})
     assert delivered.json == {"received": True, "outcome": "credited"}
     assert _balance(db, patron) == 1500
+
+
+def test_the_app_flow_with_a_real_signed_in_session(client, db, sandbox):
+    """Tokens from a real sign-in name a session that every request checks; the top-up still goes through."""
+    from tests.accounts_helpers import card_sign_in
+    from tests.support.factories import make_library, make_network, make_patron
+
+    network = make_network(db)
+    person = make_patron(db, network, make_library(db, network), pin="2468", card="SBX0001")
+    db.commit()
+    token = card_sign_in(client, "SBX0001", "2468").get_json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    started = client.post("/v1/wallet/topups", json={"amount": {"amount": 1000, "currency": "EUR"}},
+                          headers={**headers, "Idempotency-Key": "first"})
+    assert started.status_code == 201, started.json
+    paid = client.post(f"/v1/wallet/topups/{started.json['topup']['id']}/sandbox-payment", json={},
+                       headers={**headers, "Idempotency-Key": "pay"})
+    assert paid.json["status"] == "succeeded"
+    assert _balance(db, person) == 1000
