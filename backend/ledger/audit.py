@@ -62,7 +62,9 @@ def run_audit(session: Session) -> AuditReport:
     lots = dict(session.execute(
         select(FundingLot.account_id, func.sum(FundingLot.remaining)).group_by(FundingLot.account_id)
     ).all())
-    for account in session.scalars(select(LedgerAccount).where(LedgerAccount.kind == "wallet")):
+    # populate_existing: compare the stored balances, not copies cached in this session.
+    for account in session.scalars(select(LedgerAccount).where(LedgerAccount.kind == "wallet")
+                                   .execution_options(populate_existing=True)):
         report.wallets += 1
         expected = -int(posted.get(account.id, 0))
         name = f"wallet {account.key} ({account.currency})"

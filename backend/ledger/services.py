@@ -396,6 +396,10 @@ def release_hold(session: Session, hold: Hold, *, status: str = "released") -> H
         .values(held=LedgerAccount.held - hold.amount)
         .execution_options(synchronize_session=False)
     )
+    # As after every wallet update: a wallet object already loaded in this session must not keep the old held.
+    wallet = session.identity_map.get(session.identity_key(LedgerAccount, hold.account_id))
+    if wallet is not None:
+        session.expire(wallet, ["balance", "held"])
     _settle_hold(session, hold, status, None)
     return hold
 
