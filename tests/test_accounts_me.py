@@ -126,3 +126,17 @@ def test_deleting_my_account_pseudonymises_and_signs_out(client, db, world):
     assert row.last_name != last_name and row.pin_hash is None
     assert db.scalar(select(AuthSession.device_name).where(AuthSession.patron_id == row.id)) == ""
     assert db.get(Patron, world["bob"].id).status == "active"
+
+
+def test_deletion_is_refused_while_the_wallet_holds_money(client, db, app_ctx, world):
+    from tests.support.ledger import fund_wallet
+
+    fund_wallet(db, world["alice"], 1250)
+    db.commit()
+    response = client.delete("/v1/me", headers=bearer(world["alice"]))
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["code"] == "wallet_not_empty" and error["balance"] == {"amount": 1250, "currency": "EUR"}
+    assert "12,50" in error["message"]
+    db.expire_all()
+    assert db.get(Patron, world["alice"].id).status == "active"

@@ -247,9 +247,12 @@ class Me(MethodView):
     @allow("patron")
     @me_blp.response(204)
     @me_blp.doc(summary="Delete my account: personal data is pseudonymised, financial records are "
-                        "kept as the law requires, every device is signed out")
+                        "kept as the law requires, every device is signed out. Refused (422 "
+                        "wallet_not_empty) while the wallet holds money")
     def delete(self):
         privacy.pseudonymise(db.session, _me())
+
+    add_error_responses(delete, 422)
 
 
 @me_blp.route("/credentials")

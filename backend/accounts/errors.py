@@ -64,3 +64,8 @@ ACCOUNT_GONE = ErrorCode(
     it="Questo account non è più disponibile: accedi di nuovo.",
     en="This account is no longer available: please sign in again.",
 )
+WALLET_NOT_EMPTY = ErrorCode(
+    "wallet_not_empty", 422,
+    it="Il borsellino contiene ancora {balance}: chiedi il rimborso in biblioteca prima di eliminare l'account.",
+    en="Your wallet still holds {balance}: ask a library for a refund before deleting the account.",
+)

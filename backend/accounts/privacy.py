@@ -4,7 +4,9 @@ Deletion pseudonymises: personal data is overwritten, the patron row stays
 (with its internal id) so wallets, journal entries and receipts kept for the
 10-year retention rule still add up, and every session is revoked.
 
-Other domains add their part of the export with ``register_exporter``.
+Other domains add their part of the export with ``register_exporter``, and
+may refuse a deletion (raise a ``DomainError``) with ``register_deletion_check``:
+money still in the wallet must go back to its owner first, never be stranded.
 """
 
 from __future__ import annotations
@@ -16,15 +18,34 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from backend.accounts import sessions
+from backend.accounts.errors import WALLET_NOT_EMPTY
 from backend.accounts.models import AuthSession, OneTimeToken, OutgoingMessage, Patron
 from backend.db import utcnow
+from backend.errors import DomainError
 
 # name -> fn(session, patron) -> JSON-able data; one entry per domain.
 EXPORTERS: dict[str, Callable[[Session, Patron], object]] = {}
 
 
+# fn(session, patron) -> None, raising a DomainError when the account cannot go yet.
+DELETION_CHECKS: list[Callable[[Session, Patron], None]] = []
+
+
 def register_exporter(name: str, exporter: Callable[[Session, Patron], object]) -> None:
     EXPORTERS[name] = exporter
+
+
+def register_deletion_check(check: Callable[[Session, Patron], None]) -> None:
+    if check not in DELETION_CHECKS:
+        DELETION_CHECKS.append(check)
+
+
+def _wallet_is_empty(session: Session, patron: Patron) -> None:
+    from backend.wallet.services import balance_of  # the wallet reads the ledger; accounts does not
+
+    balance = balance_of(session, patron).balance
+    if balance.amount != 0:
+        raise DomainError(WALLET_NOT_EMPTY, balance=balance)
 
 
 def _iso(value):
@@ -65,6 +86,7 @@ def _messages(session: Session, patron: Patron) -> list[dict]:
 register_exporter("account", _account)
 register_exporter("sessions", _sessions)
 register_exporter("emails", _messages)
+register_deletion_check(_wallet_is_empty)
 
 
 def export(session: Session, patron: Patron) -> dict:
@@ -74,6 +96,8 @@ def export(session: Session, patron: Patron) -> dict:
 
 def pseudonymise(session: Session, patron: Patron) -> None:
     """Erase personal data, keep the row (and so the financial records), sign out everywhere."""
+    for check in DELETION_CHECKS:
+        check(session, patron)
     patron.first_name = "—"
     patron.last_name = "—"
     patron.email = patron.phone = patron.login_email = patron.pending_email = None
