@@ -192,3 +192,36 @@ def test_forged_or_stale_access_tokens_are_refused(client, db, patron, case):
 def test_an_older_key_still_verifies_during_rotation(client, db, patron):
     token = jwt.encode(_claims(patron), "older-key-0123456789abcdef", algorithm="HS256", headers={"kid": "k2025"})
     assert client.get("/v1/me", headers=auth(token)).status_code == 200
+
+
+def test_staff_password_reset_by_emailed_code(client, db):
+    import re
+
+    from backend.accounts.models import OutgoingMessage
+
+    network = make_network(db)
+    user = make_staff(db, "finance", network, password="old password!")
+    db.commit()
+    old = client.post("/v1/auth/staff/password", json={"email": user.email, "password": "old password!"}).get_json()
+    assert client.post("/v1/auth/staff/reset", json={"email": user.email}).status_code == 202
+    assert client.post("/v1/auth/staff/reset", json={"email": "nobody@example.org"}).status_code == 202
+    with db.get_bind().connect() as conn:
+        bodies = conn.execute(select(OutgoingMessage.body, OutgoingMessage.to_email)).all()
+    assert [to for _, to in bodies] == [user.email]
+    code = re.search(r"(?:codice|code) (\S+)", bodies[0][0]).group(1)
+    short = client.post("/v1/auth/reset/confirm", json={"token": code, "new_secret": "short"})
+    assert short.status_code == 400
+    assert client.post("/v1/auth/reset/confirm", json={"token": code, "new_secret": "new password!"}).status_code == 200
+    assert client.get("/v1/auth/staff/me", headers=auth(old["access_token"])).status_code == 401
+    assert client.post("/v1/auth/staff/password", json={"email": user.email, "password": "old password!"}).status_code == 401
+    assert client.post("/v1/auth/staff/password", json={"email": user.email, "password": "new password!"}).status_code == 201
+
+
+def test_repeated_wrong_passwords_lock_the_staff_email(client, db):
+    network = make_network(db)
+    user = make_staff(db, "admin", network, password="right password")
+    db.commit()
+    for _ in range(MAX_FAILURES):
+        client.post("/v1/auth/staff/password", json={"email": user.email, "password": "wrong"})
+    locked = client.post("/v1/auth/staff/password", json={"email": user.email, "password": "right password"})
+    assert locked.status_code == 429 and locked.get_json()["error"]["code"] == "too_many_attempts"
