@@ -1,0 +1,227 @@
+"""Console pages of the cash desk: open a session, cash top-up, payout, close, report, receipts.
+
+The same services as the API (``backend.desk.services``), so the same rules:
+librarians of the desk's library (admins of its network), one open session
+per desk, a closed session accepts nothing. A refused operation renders the
+page again with the reason and a 4xx status, so the unit of work rolls back.
+
+Money forms carry a one-time ``form_key`` used as the idempotency key: a
+double click or a browser resubmission books the operation once.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from flask import current_app, g, redirect, request, url_for
+from sqlalchemy import select
+
+from backend import idempotency
+from backend.accounts.services import person_of
+from backend.console.access import bp, console_principal, language, register_link, render, staff_page
+from backend.db import db
+from backend.desk import services
+from backend.desk.errors import INVALID_AMOUNT
+from backend.desk.models import CashSession, DeskOperation
+from backend.errors import DomainError
+from backend.i18n import Text
+from backend.money import MAX_AMOUNT, Money
+from backend.receipts.http import receipt_response
+from backend.receipts.models import Receipt
+
+STAFF = ("librarian", "admin")
+
+T = {
+    "opened": Text(it="Sessione aperta.", en="Session opened."),
+    "topup_done": Text(it="Ricarica di {amount} registrata: ricevuta {number}.",
+                       en="Top-up of {amount} recorded: receipt {number}."),
+    "payout_done": Text(it="Restituiti {amount} in contanti: ricevuta {number}.",
+                        en="{amount} paid out in cash: receipt {number}."),
+    "closed": Text(it="Sessione chiusa.", en="Session closed."),
+    "replayed": Text(it="Questo modulo era già stato inviato: nulla è stato ripetuto. Controlla le operazioni "
+                        "qui sotto.",
+                     en="This form was already sent: nothing was done twice. Check the operations below."),
+    "not_found": Text(it="Non trovato, o non è di una tua biblioteca.",
+                      en="Not found, or not in one of your libraries."),
+}
+
+register_link("console.desk_index", Text(it="Cassa", en="Cash desk"), *STAFF)
+
+_AMOUNT = re.compile(r"^\s*(\d{1,7})(?:[.,](\d{1,2}))?\s*(?:€)?\s*$")
+
+
+def parse_amount(raw: str, *, allow_zero: bool = False) -> Money:
+    """``"12,50"`` or ``"12.50"`` euros → ``Money(1250)``; anything else is refused (400)."""
+    match = _AMOUNT.match(raw or "")
+    if not match:
+        raise DomainError(INVALID_AMOUNT, param="amount")
+    cents = int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))
+    if cents > MAX_AMOUNT or (cents == 0 and not allow_zero):
+        raise DomainError(INVALID_AMOUNT, param="amount")
+    return Money(cents, "EUR")
+
+
+def _error_text(refused: DomainError) -> str:
+    return refused.body(language())["error"]["message"]
+
+
+def _form_key() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def _claim_form() -> bool:
+    """Claim this form's one-time key; False when it was already used (then redirect, do nothing)."""
+    key = request.form.get("form_key", "").strip()
+    if not key or len(key) > 255:
+        raise DomainError(idempotency.IDEMPOTENCY_KEY_MISSING, param="form_key")
+    owner, fingerprint = idempotency._owner(), idempotency._fingerprint()
+    db.session.rollback()  # see idempotency.idempotent: never hold SQLite's write lock here
+    try:
+        g.idempotency_claim = db.run_in_transaction(lambda s: idempotency._claim(s, owner, key, fingerprint))
+    except idempotency._Replay:
+        return False
+    return True
+
+
+def _staff():
+    return person_of(db.session, console_principal())
+
+
+def _session_page(cash_session: CashSession, *, notice: str | None = None, error: str | None = None,
+                  status: int = 200):
+    if error:
+        db.session.rollback()  # show the session as it is, without the refused operation's partial writes
+    totals = services.totals(db.session, cash_session)
+    operations = db.session.scalars(
+        services.operations_of(db.session, cash_session).order_by(DeskOperation.id.desc()).limit(200)).all()
+    receipts = {r.id: r for r in db.session.scalars(
+        select(Receipt).where(Receipt.id.in_([op.receipt_id for op in operations if op.receipt_id])))}
+    return render("console/desk/session.html", cs=cash_session, totals=totals, operations=operations,
+                  receipts=receipts, notice=notice, error=error, form_key=_form_key(),
+                  money=lambda cents: Money(cents or 0, cash_session.currency).format(language()),
+                  form=request.form if error else {}), status
+
+
+def _in_scope_session(session_id: str) -> CashSession:
+    return services.cash_session_in_scope(db.session, console_principal(), session_id)
+
+
+def _not_found():
+    return render("console/message.html", message=T["not_found"]), 404
+
+
+@bp.route("/desk")
+@staff_page(*STAFF)
+def desk_index():
+    desks = services.desks_in_scope(db.session, console_principal())
+    return _index_page(desks)
+
+
+def _index_page(desks, *, error: str | None = None, status: int = 200):
+    if error:
+        db.session.rollback()
+    open_sessions = {d.id: db.session.scalar(select(CashSession.public_id).where(
+        CashSession.desk_id == d.id, CashSession.status == "open")) for d in desks}
+    return render("console/desk/index.html", desks=desks, open_sessions=open_sessions, form_key=_form_key(),
+                  error=error), status
+
+
+@bp.route("/desk/<desk_id>/open", methods=["POST"])
+@staff_page(*STAFF)
+def desk_open(desk_id):
+    try:
+        desk = services.desk_in_scope(db.session, console_principal(), desk_id)
+    except DomainError:
+        return _not_found()
+    try:
+        opening_float = parse_amount(request.form.get("opening_float", ""), allow_zero=True)
+        if not _claim_form():
+            return redirect(url_for("console.desk_index"))
+        opened = services.open_session(db.session, desk, _staff(), opening_float)
+    except DomainError as refused:
+        return _index_page(services.desks_in_scope(db.session, console_principal()),
+                           error=_error_text(refused), status=refused.error.status)
+    return redirect(url_for("console.desk_session", session_id=opened.public_id, notice="opened"))
+
+
+@bp.route("/desk/sessions/<session_id>")
+@staff_page(*STAFF)
+def desk_session(session_id):
+    try:
+        cash_session = _in_scope_session(session_id)
+    except DomainError:
+        return _not_found()
+    notice = request.args.get("notice")
+    text = {"opened": T["opened"], "closed": T["closed"], "replayed": T["replayed"]}.get(notice)
+    done = request.args.get("done")
+    if done:
+        op = db.session.scalar(select(DeskOperation).where(DeskOperation.public_id == done,
+                                                           DeskOperation.session_id == cash_session.id))
+        if op is not None:
+            receipt = db.session.get(Receipt, op.receipt_id)
+            key = "topup_done" if op.kind == "cash_topup" else "payout_done"
+            return _session_page(cash_session, notice=T[key].render(
+                language(), amount=Money(op.amount, op.currency).format(language()), number=receipt.number))
+    return _session_page(cash_session, notice=text.render(language()) if text else None)
+
+
+def _operate(session_id: str, operation):
+    try:
+        cash_session = _in_scope_session(session_id)
+    except DomainError:
+        return _not_found()
+    try:
+        money = parse_amount(request.form.get("amount", ""))
+        patron = services.find_patron(db.session, card_number=request.form.get("card_number", "").strip() or None,
+                                      membership_code=request.form.get("membership_code", "").strip() or None)
+        if not _claim_form():
+            return redirect(url_for("console.desk_session", session_id=session_id, notice="replayed"))
+        done = operation(cash_session, patron, money)
+    except DomainError as refused:
+        return _session_page(cash_session, error=_error_text(refused), status=refused.error.status)
+    return redirect(url_for("console.desk_session", session_id=session_id, done=done.operation.public_id))
+
+
+@bp.route("/desk/sessions/<session_id>/topup", methods=["POST"])
+@staff_page(*STAFF)
+def desk_topup(session_id):
+    settings = current_app.config["SETTINGS"]
+    return _operate(session_id, lambda cs, patron, money: services.cash_topup(
+        db.session, settings, cs, _staff(), patron, money))
+
+
+@bp.route("/desk/sessions/<session_id>/payout", methods=["POST"])
+@staff_page(*STAFF)
+def desk_payout(session_id):
+    return _operate(session_id, lambda cs, patron, money: services.cash_payout(
+        db.session, cs, _staff(), patron, money))
+
+
+@bp.route("/desk/sessions/<session_id>/close", methods=["POST"])
+@staff_page(*STAFF)
+def desk_close(session_id):
+    try:
+        cash_session = _in_scope_session(session_id)
+    except DomainError:
+        return _not_found()
+    try:
+        counted = parse_amount(request.form.get("counted", ""), allow_zero=True)
+        if not _claim_form():
+            return redirect(url_for("console.desk_session", session_id=session_id, notice="replayed"))
+        services.close_session(db.session, cash_session, _staff(), counted, request.form.get("note", "").strip())
+    except DomainError as refused:
+        return _session_page(cash_session, error=_error_text(refused), status=refused.error.status)
+    return redirect(url_for("console.desk_session", session_id=session_id, notice="closed"))
+
+
+@bp.route("/desk/receipts/<receipt_id>")
+@staff_page(*STAFF)
+def desk_receipt(receipt_id):
+    try:
+        receipt = services.receipt_in_scope(db.session, console_principal(), receipt_id)
+    except DomainError:
+        return _not_found()
+    fmt = "pdf" if request.args.get("format") == "pdf" else "html"
+    lang = request.args.get("lang") if request.args.get("lang") in ("it", "en") else language()
+    return receipt_response(receipt, {"format": fmt, "lang": lang})
