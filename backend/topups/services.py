@@ -20,7 +20,7 @@ from backend.config import Settings
 from backend.db import dialect_insert, utcnow
 from backend.errors import NOT_FOUND, DomainError
 from backend.events.purchase import complete_pending_orders_for
-from backend.ledger.models import LedgerAccount
+from backend.ledger.models import JournalEntry, LedgerAccount
 from backend.ledger.services import (
     Funding,
     Leg,
@@ -28,6 +28,7 @@ from backend.ledger.services import (
     debit,
     house_account,
     post_entry,
+    reverse_entry,
     wallet_of,
 )
 from backend.money import Money
@@ -261,6 +262,13 @@ def _dispatch(session: Session, provider: PaymentProvider, event: WebhookEvent) 
             return "unknown_intent"
         _ensure_credited(session, provider, topup)
         return book_dispute(session, topup, int(obj.get("amount") or 0), str(obj.get("id")))
+    if event.type == "charge.dispute.closed":
+        topup = _topup_for_intent(session, obj.get("payment_intent"))
+        if topup is None:
+            return "unknown_intent"
+        if obj.get("status") != "won":
+            return "dispute_lost"  # the money stays taken back, as booked when it opened
+        return undo_dispute(session, topup, str(obj.get("id")))
     return "ignored"
 
 
@@ -358,6 +366,26 @@ def book_dispute(session: Session, topup: Topup, amount: int, dispute_id: str) -
     session.refresh(topup)
     _take_back(session, topup, amount, kind="card_dispute", memo=f"card dispute {dispute_id} on {topup.intent_id}")
     return "dispute_booked"
+
+
+def undo_dispute(session: Session, topup: Topup, dispute_id: str) -> str:
+    """A dispute we won: the money taken back returns where it was (wallet lots, chargebacks)."""
+    entry = session.scalar(select(JournalEntry).where(
+        JournalEntry.kind == "card_dispute", JournalEntry.reference == topup.public_id,
+        JournalEntry.memo.like(f"card dispute {dispute_id} on %")))
+    if entry is None:
+        return "unknown_dispute"
+    if session.scalar(select(JournalEntry.id).where(JournalEntry.reverses_id == entry.id)):
+        return "already_booked"
+    amount = -sum(p.amount for p in entry.postings if p.account.kind == "card_clearing")
+    reverse_entry(session, entry, memo=f"card dispute {dispute_id} won on {topup.intent_id}")
+    session.execute(
+        update(Topup).where(Topup.id == topup.id)
+        .values(disputed_amount=Topup.disputed_amount - amount, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(topup)
+    return "dispute_won"
 
 
 def _topup_description(topup: Topup) -> str:

@@ -203,3 +203,25 @@ def test_a_dispute_overtaking_the_success_event_settles_the_payment_first(api, p
         "already_settled"
     assert api.balance(patron) == 0
     api.audit_clean()
+
+
+def test_a_dispute_won_gives_back_what_was_taken_and_a_lost_one_changes_nothing(api, patron):
+    _, intent_id = _paid_topup(api, patron, 2000)
+    _spend(api.db, patron, 500)
+    api.deliver("charge.dispute.created", _dispute(intent_id, 2000, dispute_id="dp_won"))
+    assert api.balance(patron) == 0 and _chargebacks(api.db) == 500
+    won = api.deliver("charge.dispute.closed", _dispute(intent_id, 2000, status="won", dispute_id="dp_won"))
+    assert won.json["outcome"] == "dispute_won"
+    assert api.balance(patron) == 1500 and _chargebacks(api.db) == 0
+    assert _refundable(api, patron) == 1500  # card money again, refundable to that card
+    again = api.deliver("charge.dispute.closed", _dispute(intent_id, 2000, status="won", dispute_id="dp_won"))
+    assert again.json["outcome"] == "already_booked"
+    assert api.balance(patron) == 1500
+    api.audit_clean()
+
+    _, other_intent = _paid_topup(api, patron, 1000)
+    api.deliver("charge.dispute.created", _dispute(other_intent, 1000, dispute_id="dp_lost"))
+    lost = api.deliver("charge.dispute.closed", _dispute(other_intent, 1000, status="lost", dispute_id="dp_lost"))
+    assert lost.json["outcome"] == "dispute_lost"
+    assert api.balance(patron) == 1500
+    api.audit_clean()
