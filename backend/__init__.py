@@ -91,6 +91,7 @@ def _register_blueprints(api: Api) -> None:
     from backend.notify.api import blp as notify_blp; api.register_blueprint(notify_blp)  # noqa: E702
     from backend.wallet import api as wallet_api; [api.register_blueprint(b) for b in wallet_api.blueprints]  # noqa: E702
     from backend.fees import api as fees_api; [api.register_blueprint(b) for b in fees_api.blueprints]  # noqa: E702
+    from backend import bench_baseline; bench_baseline.register_if_enabled(api._app)  # noqa: E702
 
 
 def _openapi_settings(settings: Settings) -> dict:
