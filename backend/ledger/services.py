@@ -157,6 +157,7 @@ def post_entry(
     spend_from: Sequence[str] | None = None,
     from_hold: Hold | None = None,
     reverses: JournalEntry | None = None,
+    take_back_from: JournalEntry | None = None,
 ) -> JournalEntry:
     """Write one balanced entry and apply it to the wallets it touches.
 
@@ -165,7 +166,9 @@ def post_entry(
     refund of that entry). Wallet debits spend lots oldest first, only of the
     sources in ``spend_from`` when given (e.g. ``("card",)`` for a refund to
     card). A debit may consume a pending hold (``from_hold``) instead of free
-    balance. ``reverses`` is for ``reverse_entry`` only.
+    balance. ``take_back_from``: money the provider took back (a card refund
+    made elsewhere, a dispute) comes first out of the lots that payment's
+    credit opened, then oldest first. ``reverses`` is for ``reverse_entry`` only.
 
     Like every service, it may leave partial writes in the session when it
     raises: the request's unit of work rolls them back. Code that must carry
@@ -198,8 +201,8 @@ def post_entry(
         if delta < 0:
             hold = from_hold if from_hold is not None and from_hold.account_id == account_id else None
             _decrease_wallet(session, wallet, -delta, hold)
-            if reverses is not None:
-                _take_back_lots(session, wallet, entry, reverses, -delta)
+            if reverses is not None or take_back_from is not None:
+                _take_back_lots(session, wallet, entry, reverses or take_back_from, -delta)
             else:
                 _spend_lots(session, wallet, entry, -delta, spend_from)
         elif delta > 0:
@@ -340,7 +343,7 @@ def _restore_lots(session: Session, wallet: LedgerAccount, entry: JournalEntry, 
 
 def _take_back_lots(session: Session, wallet: LedgerAccount, entry: JournalEntry, original: JournalEntry,
                     amount: int) -> None:
-    """Reversing a wallet credit empties the lots it opened first, then the oldest others."""
+    """Taking back a wallet credit empties the lots it opened first, then the oldest others."""
     left = amount
     for lot in session.scalars(select(FundingLot).where(
             FundingLot.entry_id == original.id, FundingLot.account_id == wallet.id, FundingLot.remaining > 0)

@@ -17,6 +17,7 @@ kind                  category      data
 topup_succeeded       transactional amount: MONEY, balance: MONEY
 topup_failed          transactional amount: MONEY
 refund_processed      transactional amount: MONEY, description: TEXT
+card_disputed         transactional amount: MONEY, taken: MONEY, description: TEXT
 low_balance           transactional balance: MONEY, threshold: MONEY (use ``notify_low_balance``)
 fee_charged           transactional amount: MONEY, description: TEXT, library: TEXT
 fee_paid              transactional amount: MONEY, description: TEXT, library: TEXT, balance: MONEY
@@ -142,6 +143,17 @@ register(Template(
     Text(it="Ti abbiamo rimborsato {amount} per: {description}.",
          en="We refunded {amount} for: {description}."),
     {"amount": MONEY, "description": TEXT},
+))
+register(Template(
+    "card_disputed", TRANSACTIONAL,
+    Text(it="Contestazione del pagamento con carta: {amount}",
+         en="Card payment disputed: {amount}"),
+    Text(it="La tua banca ha contestato il pagamento di {amount} ({description}) e lo ha "
+            "ripreso. Abbiamo tolto {taken} dal borsellino. Per chiarimenti rivolgiti alla tua "
+            "biblioteca.",
+         en="Your bank disputed the payment of {amount} ({description}) and took it back. "
+            "We removed {taken} from your wallet. Ask your library if anything is unclear."),
+    {"amount": MONEY, "taken": MONEY, "description": TEXT},
 ))
 register(Template(
     "low_balance", TRANSACTIONAL,

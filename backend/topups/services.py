@@ -322,8 +322,12 @@ def _take_back(session: Session, topup: Topup, amount: int, *, kind: str, memo: 
     if amount - take > 0:
         legs.append(debit(house_account(session, "chargebacks", topup.provider, topup.currency),
                           Money(amount - take, topup.currency)))
+    credited = session.scalar(select(JournalEntry).where(
+        JournalEntry.reference == topup.public_id, JournalEntry.kind == "topup_card"))
+    # The money leaves from this top-up's own card lot first, so what stays
+    # refundable to a card is what the patron's other card payments brought.
     entry = post_entry(session, kind=kind, legs=legs, memo=memo, reference=topup.public_id,
-                       spend_from=("card", "adjustment", "cash"))
+                       take_back_from=credited)
     return entry, Money(take, topup.currency)
 
 
@@ -364,7 +368,10 @@ def book_dispute(session: Session, topup: Topup, amount: int, dispute_id: str) -
         .execution_options(synchronize_session=False)
     )
     session.refresh(topup)
-    _take_back(session, topup, amount, kind="card_dispute", memo=f"card dispute {dispute_id} on {topup.intent_id}")
+    _, taken = _take_back(session, topup, amount, kind="card_dispute",
+                          memo=f"card dispute {dispute_id} on {topup.intent_id}")
+    notify(session, topup.patron, "card_disputed", amount=Money(amount, topup.currency), taken=taken,
+           description=_topup_description(topup))
     return "dispute_booked"
 
 

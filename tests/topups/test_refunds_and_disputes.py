@@ -225,3 +225,18 @@ def test_a_dispute_won_gives_back_what_was_taken_and_a_lost_one_changes_nothing(
     assert lost.json["outcome"] == "dispute_lost"
     assert api.balance(patron) == 1500
     api.audit_clean()
+
+
+def test_a_dispute_takes_back_that_payment_s_own_money_and_tells_the_patron(api, patron):
+    _, first_intent = _paid_topup(api, patron, 2000)
+    _, second_intent = _paid_topup(api, patron, 1000)
+    assert api.deliver("charge.dispute.created", _dispute(second_intent, 1000)).json["outcome"] == "dispute_booked"
+    assert api.balance(patron) == 2000
+    # The first payment's money is untouched, so all of it can still go back to its card.
+    assert _refundable(api, patron) == 2000
+    refund = _ask_refund(api, patron, 2000)
+    assert refund.status_code == 201, refund.json
+    assert [call["payment_intent"] for call in api.fake.calls_to("POST", "/v1/refunds")] == [first_intent]
+    [notice] = _notifications(api.db, "card_disputed")
+    assert "10,00\xa0€" in notice.body
+    api.audit_clean()
