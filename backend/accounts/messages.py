@@ -1,8 +1,9 @@
 """Outgoing messages of accounts (verification and reset emails).
 
-``send_email`` is the one door: today it stores the message in
-``outgoing_messages`` (read by tests and by the notifications outbox when it
-takes over); switching to ``backend.notify`` means changing this function only.
+``send_email`` is the one door: it keeps a record in ``outgoing_messages``
+and queues the email in the notifications outbox (``send_account_email``),
+whose dispatcher sends it over SMTP to the address given — also one not yet
+verified — with retries. It never shows in the app's inbox.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from backend.accounts.models import OutgoingMessage, Patron, StaffUser
 from backend.i18n import Text
+from backend.notify.services import send_account_email
 
 
 def send_email(session: Session, recipient: Patron | StaffUser, *, to_email: str, purpose: str,
@@ -25,4 +27,6 @@ def send_email(session: Session, recipient: Patron | StaffUser, *, to_email: str
         staff_user_id=recipient.id if isinstance(recipient, StaffUser) else None,
     )
     session.add(message)
+    send_account_email(session, recipient, to_email=to_email, purpose=purpose,
+                       subject=message.subject, body=message.body)
     return message

@@ -137,6 +137,8 @@ def _claim(session: Session, now: datetime, batch: int) -> list[_Claimed]:
 
 def _address(row: Delivery) -> Any:
     if row.channel == EMAIL:
+        if row.address:
+            return row.address
         person = row.notification.patron or row.notification.staff_user
         return person.email if person is not None else None
     device = row.device

@@ -95,6 +95,8 @@ class Delivery(PublicIdMixin, Base):
         ForeignKey("notifications.id", ondelete="CASCADE"), index=True
     )
     channel: Mapped[str] = mapped_column(String(10))  # email | fcm | webpush
+    # An explicit address (e.g. an email not verified yet); else the recipient's own.
+    address: Mapped[str | None] = mapped_column(String(254))
     # Kept (NULL) when the device goes away, so the delivery history survives.
     device_id: Mapped[int | None] = mapped_column(
         ForeignKey("notification_devices.id", ondelete="SET NULL"), index=True

@@ -186,11 +186,33 @@ def update_preferences(session: Session, patron: Patron, changes: dict) -> dict:
     return preferences_of(session, patron)
 
 
+# Account emails (verification, PIN/password reset) go through the same outbox
+# and dispatcher, to the address they name, but never appear in the inbox:
+# they carry one-time tokens.
+ACCOUNT_EMAIL = "account"
+
+
+def send_account_email(session: Session, recipient: Patron | StaffUser, *, to_email: str, purpose: str,
+                       subject: str, body: str) -> Notification:
+    note = Notification(
+        patron=recipient if isinstance(recipient, Patron) else None,
+        staff_user=recipient if isinstance(recipient, StaffUser) else None,
+        kind=purpose, category=ACCOUNT_EMAIL, language=normalize_language(recipient.language),
+        title=subject, body=body, data={},
+    )
+    session.add(note)
+    if EMAIL in enabled_channels():
+        session.add(Delivery(notification=note, channel=EMAIL, address=to_email))
+    session.flush()
+    return note
+
+
 # --- inbox -------------------------------------------------------------------------
 
 def inbox(session: Session, patron: Patron, *, limit: int, starting_after: str | None,
           unread_only: bool = False) -> Page:
-    stmt = select(Notification).where(Notification.patron_id == patron.id)
+    stmt = select(Notification).where(Notification.patron_id == patron.id,
+                                      Notification.category != ACCOUNT_EMAIL)
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
     return paginate(session, stmt, Notification, limit=limit, starting_after=starting_after)
@@ -199,7 +221,8 @@ def inbox(session: Session, patron: Patron, *, limit: int, starting_after: str |
 def unread_count(session: Session, patron: Patron) -> int:
     return session.scalar(
         select(func.count()).select_from(Notification)
-        .where(Notification.patron_id == patron.id, Notification.read_at.is_(None))
+        .where(Notification.patron_id == patron.id, Notification.read_at.is_(None),
+               Notification.category != ACCOUNT_EMAIL)
     )
 
 
