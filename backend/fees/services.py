@@ -15,7 +15,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import Select, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.accounts.models import Library, Network, Patron
 from backend.accounts.signin import normalize_card
@@ -28,6 +29,7 @@ from backend.fees.errors import (
 )
 from backend.fees.models import OUTSTANDING, PAID, WAIVED, Fee, FeePayment, FeeType
 from backend.i18n import normalize_language
+from backend.ledger.models import LedgerAccount
 from backend.ledger.services import credit, debit, house_account, post_entry, wallet_of
 from backend.money import Money
 from backend.notify.services import notify, notify_low_balance
@@ -189,10 +191,16 @@ def import_fees(session: Session, principal: Principal, network: Network, items:
 
 
 def pay_fees(session: Session, patron: Patron, fee_ids: list[str]) -> FeePayment:
-    """Pay the patron's ``fee_ids`` from the wallet, all or nothing, in one ledger entry."""
+    """Pay the patron's ``fee_ids`` from the wallet, all or nothing, in one ledger entry.
+
+    Every object the response shows is loaded here, once (fees with their type
+    and library, the two ledger accounts in one query), and the fees' new state
+    is set from the guarded update itself: serializing the payment reads nothing.
+    """
     wanted = list(dict.fromkeys(fee_ids))
     fees = list(session.scalars(
-        select(Fee).where(Fee.public_id.in_(wanted), Fee.patron_id == patron.id).order_by(Fee.id)))
+        select(Fee).where(Fee.public_id.in_(wanted), Fee.patron_id == patron.id)
+        .options(joinedload(Fee.library), joinedload(Fee.fee_type)).order_by(Fee.id)))
     if len(fees) != len(wanted):
         raise DomainError(NOT_FOUND, param="fee_ids")
     for fee in fees:
@@ -201,44 +209,71 @@ def pay_fees(session: Session, patron: Patron, fee_ids: list[str]) -> FeePayment
     currencies = {fee.currency for fee in fees}
     if len(currencies) != 1:
         raise DomainError(FEE_CHANGED, param="fee_ids")
-    now = utcnow()
-    # Claim the fees first: a concurrent payment or waiver of the same fee
-    # waits on these rows, then finds them no longer outstanding.
-    claimed = session.execute(
-        update(Fee).where(Fee.id.in_([f.id for f in fees]), Fee.status == OUTSTANDING)
-        .values(status=PAID, paid_at=now).execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != len(fees):
-        raise DomainError(FEE_CHANGED, param="fee_ids")
 
     currency = currencies.pop()
     per_library: dict[int, int] = defaultdict(int)
+    libraries: dict[int, Library] = {}
     for fee in fees:
         per_library[fee.library_id] += fee.amount
+        libraries[fee.library_id] = fee.library
     total = Money(sum(per_library.values()), currency)
-    wallet = wallet_of(session, patron, currency)
+    wallet, incomes = _payment_accounts(session, patron, [libraries[i] for i in sorted(per_library)], currency)
     legs = [debit(wallet, total)]
-    for library_id in sorted(per_library):
-        library = session.get(Library, library_id)
-        income = house_account(session, "fee_income", library.public_id, currency, library=library)
-        legs.append(credit(income, Money(per_library[library_id], currency)))
+    legs += [credit(incomes[library_id], Money(per_library[library_id], currency)) for library_id in sorted(per_library)]
     payment_id = new_public_id(FeePayment.PUBLIC_ID_PREFIX)
+    # The guarded wallet debit comes first: it takes the wallet's row lock, so two
+    # payments of the same patron (the only ones that can name the same fees) run
+    # one after the other from here on.
     entry = post_entry(
         session, kind="fee_payment", legs=legs, reference=payment_id, actor=patron.public_id,
         memo="fees " + " ".join(f.public_id for f in fees),
     )
-    payment = FeePayment(public_id=payment_id, patron_id=patron.id, entry_id=entry.id,
+    payment = FeePayment(public_id=payment_id, patron_id=patron.id, entry=entry,
                          amount=total.amount, currency=currency)
     session.add(payment)
     session.flush()
-    session.execute(update(Fee).where(Fee.id.in_([f.id for f in fees])).values(payment_id=payment.id)
-                    .execution_options(synchronize_session=False))
-    for fee in fees:
-        session.expire(fee)
+    # Guarded claim: only fees still outstanding become paid. If a concurrent payment
+    # or waiver got any of them first, nothing is paid: the unit of work rolls the
+    # whole request back, wallet debit included. "evaluate" gives the loaded fees
+    # their new values without reading them again.
+    claimed = session.execute(
+        update(Fee).where(Fee.id.in_([f.id for f in fees]), Fee.status == OUTSTANDING)
+        .values(status=PAID, paid_at=entry.created_at, payment_id=payment.id)
+        .execution_options(synchronize_session="evaluate")
+    ).rowcount
+    if claimed != len(fees):
+        raise DomainError(FEE_CHANGED, param="fee_ids")
+    set_committed_value(payment, "fees", fees)
+    for fee in fees:  # the patron's fees (selected by patron_id): no lazy load for the response
+        set_committed_value(fee, "patron", patron)
     # Shown in the response; not stored (the ledger has it).
     payment.balance_after = Money(wallet.balance, wallet.currency)
     _tell_paid(session, patron, fees, total, payment.balance_after)
     return payment
+
+
+def _payment_accounts(session: Session, patron: Patron, libraries: list[Library],
+                      currency: str) -> tuple[LedgerAccount, dict[int, LedgerAccount]]:
+    """The patron's wallet and each library's ``fee_income``, in one query when they all exist.
+
+    Accounts are never deleted and their keys never change, so a lookup by key is
+    exact; any account not found yet (a first payment) comes from the ledger's own
+    get-or-create functions.
+    """
+    keys = {f"wallet:{patron.public_id}": None}
+    keys.update({f"fee_income:{library.public_id}": library.id for library in libraries})
+    found = {account.key: account for account in session.scalars(
+        select(LedgerAccount).where(LedgerAccount.key.in_(list(keys)), LedgerAccount.currency == currency))}
+    wallet = found.get(f"wallet:{patron.public_id}")
+    if wallet is None or wallet.kind != "wallet" or wallet.patron_id != patron.id:
+        wallet = wallet_of(session, patron, currency)
+    incomes = {}
+    for library in libraries:
+        income = found.get(f"fee_income:{library.public_id}")
+        if income is None or income.kind != "fee_income" or income.library_id != library.id:
+            income = house_account(session, "fee_income", library.public_id, currency, library=library)
+        incomes[library.id] = income
+    return wallet, incomes
 
 
 def _tell_paid(session: Session, patron: Patron, fees: list[Fee], total: Money, after: Money) -> None:
