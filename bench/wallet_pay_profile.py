@@ -45,9 +45,19 @@ def main():
     app, pairs = prepare(args.database_url, patrons=max(args.payments, 20), fees_each=2)
     engine = app.extensions["borsellino.db"].engine
     statements: list[str] = []
+    durations: list[float] = []
     commits = [0]
-    event.listen(engine, "before_cursor_execute",
-                 lambda conn, cursor, sql, params, context, many: statements.append(sql))
+    started_at = [0.0]
+
+    def before(conn, cursor, sql, params, context, many):
+        statements.append(sql)
+        started_at[0] = time.perf_counter()
+
+    def after(conn, cursor, sql, params, context, many):
+        durations.append((time.perf_counter() - started_at[0]) * 1000)
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
     event.listen(engine, "commit", lambda conn: commits.__setitem__(0, commits[0] + 1))
     client = app.test_client()
 
@@ -58,12 +68,13 @@ def main():
 
     for token, fee_id in pairs[:5]:  # warm imports, caches and the pool
         pay(token, fee_id)
-    counts, commit_counts, times, cpu = [], [], [], []
+    counts, commit_counts, times, cpu, sql_ms = [], [], [], [], []
     shown = False
     todo = pairs[5:5 + args.payments]
     profiler = cProfile.Profile() if args.cprofile else None
     for token, fee_id in todo:
         statements.clear()
+        durations.clear()
         commits[0] = 0
         started, cpu_started = time.perf_counter(), time.process_time()
         if profiler:
@@ -74,16 +85,18 @@ def main():
         times.append((time.perf_counter() - started) * 1000)
         cpu.append((time.process_time() - cpu_started) * 1000)
         counts.append(len(statements))
+        sql_ms.append(sum(durations))
         commit_counts.append(commits[0])
         if args.show_sql and not shown:
             shown = True
             for n, sql in enumerate(statements, 1):
-                print(f"{n:2d}. {' '.join(sql.split())[:200]}")
+                print(f"{n:2d}. {durations[n - 1]:5.1f} ms  {' '.join(sql.split())[:160]}")
     print(f"payments: {len(todo)}  statements/payment: {statistics.mean(counts):.1f} "
           f"(min {min(counts)}, max {max(counts)})  commits/payment: {statistics.mean(commit_counts):.1f}  "
           f"wall ms: median {statistics.median(times):.1f}, mean {statistics.mean(times):.1f}  "
-          f"Python CPU ms: median {statistics.median(cpu):.1f}")
+          f"in SQL statements: median {statistics.median(sql_ms):.1f}  Python CPU ms: median {statistics.median(cpu):.1f}")
     if profiler:
+        profiler.dump_stats("/tmp/wallet_pay.pstats")
         pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.cprofile)
 
 
