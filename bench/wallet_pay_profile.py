@@ -32,6 +32,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--payments", type=int, default=50)
+    parser.add_argument("--patrons", type=int, default=100)
+    parser.add_argument("--fees-each", type=int, default=2, help="40 and 500 patrons: the benchmark's data")
     parser.add_argument("--show-sql", action="store_true")
     parser.add_argument("--cprofile", type=int, default=0, metavar="N")
     parser.add_argument("--sort", default="cumulative", help="pstats order: cumulative, tottime…")
@@ -42,7 +44,7 @@ def main():
     sys.path.insert(0, str(REPO / "bench"))
     from wallet_pay import prepare
 
-    app, pairs = prepare(args.database_url, patrons=max(args.payments, 20), fees_each=2)
+    app, pairs = prepare(args.database_url, patrons=args.patrons, fees_each=args.fees_each)
     engine = app.extensions["borsellino.db"].engine
     statements: list[str] = []
     durations: list[float] = []
