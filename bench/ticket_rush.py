@@ -11,6 +11,14 @@ database: exactly 300 tickets sold, none oversold, nobody charged without a
 ticket (every wallet equals its funding minus its tickets), and a clean
 ledger audit. It prints requests/s (every answered purchase attempt, sold or
 refused as sold out), the time to sell out, and p50/p99 latency.
+
+The load comes from ``wrk`` (``--client wrk``, the default when it is
+installed; script ``bench/ticket_rush.lua``): one C process on one thread, so
+the server's two cores are not shared with a Python client. ``--client
+python`` keeps the original threaded client. Each patron's token names a real
+sign-in session, so every request pays the session-revocation check as in
+production. Every round prints the load average before it, the machine's CPU
+busy share during it, and the CPU the client itself used.
 """
 
 from __future__ import annotations
@@ -19,9 +27,11 @@ import argparse
 import http.client
 import json
 import os
+import resource
+import shutil
 import signal
-import statistics
 import subprocess
+import tempfile
 import sys
 import threading
 import time
@@ -51,9 +61,9 @@ def prepare(url: str, patrons: int):
 
     from backend import create_app
     from backend.accounts.claims import patron_claims
-    from backend.accounts.models import Library, Network, Patron
+    from backend.accounts.models import AuthSession, Library, Network, Patron
     from backend.auth.tokens import issue_access_token
-    from backend.db import db
+    from backend.db import db, utcnow
     from backend.ledger.services import Funding, credit, debit, house_account, post_entry, wallet_of
     from backend.migrations_support import upgrade
     from backend.money import Money
@@ -83,7 +93,12 @@ def prepare(url: str, patrons: int):
             wallet = wallet_of(session, patron)
             post_entry(session, kind="topup_card", legs=[debit(clearing, Money(FUNDS)), credit(wallet, Money(FUNDS))],
                        funding=Funding("card", f"pi_bench_{patron.id}"))
-        return network.id, library.id, [issue_access_token(patron_claims(p)) for p in people]
+        # A signed-in device per patron: tokens carry ``sid`` and pay the revocation check.
+        devices = [AuthSession(patron=p, expires_at=utcnow() + timedelta(days=1)) for p in people]
+        session.add_all(devices)
+        session.flush()
+        return network.id, library.id, [issue_access_token(patron_claims(p, d.public_id))
+                                        for p, d in zip(people, devices)]
 
     with app.app_context():
         network_id, library_id, tokens = db.run_in_transaction(seed)
@@ -146,6 +161,50 @@ def rush(port: int, occurrence: str, ticket_type: str, tokens: list[str], connec
         t.join()
     wall = time.perf_counter() - t0
     return [(s, lat, end - t0) for s, lat, end in results], wall
+
+
+def rush_wrk(port: int, occurrence: str, ticket_type: str, tokens: list[str], connections: int):
+    """The same rush driven by wrk; results as ``rush``: (status, latency, finished at)."""
+    body = json.dumps({"items": [{"ticket_type": ticket_type, "quantity": 1}]}, separators=(",", ":"))
+    path = f"/v1/events/occurrences/{occurrence}/orders"
+    threads = 1
+    with tempfile.TemporaryDirectory(prefix="ticket_rush_") as out:
+        token_file = Path(out) / "tokens.txt"
+        token_file.write_text("\n".join(tokens) + "\n")
+        command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", "600s", "--timeout", "60s",
+                   "-s", str(REPO / "bench/ticket_rush.lua"), f"http://127.0.0.1:{port}",
+                   "--", str(token_file), str(threads), path, body, uuid.uuid4().hex[:12], out]
+        t0 = time.monotonic()  # CLOCK_MONOTONIC, the clock the Lua script reads
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        files = [Path(out) / f"thread-{n}.tsv" for n in range(threads)]
+        try:
+            while not all(f.exists() for f in files):
+                if process.poll() is not None:
+                    raise SystemExit("wrk ended early: " + process.stdout.read().decode()[-2000:])
+                time.sleep(0.05)
+        finally:
+            process.send_signal(signal.SIGINT)  # wrk runs until told; its own summary is not used
+            process.communicate(timeout=30)
+        wall = max(float(line.split("\t")[2]) for f in files for line in f.read_text().splitlines())
+        results = []
+        for f in files:
+            for line in f.read_text().splitlines():
+                status, latency, ended = line.split("\t")
+                results.append((int(status), float(latency), float(ended) - t0))
+    return results, wall - t0
+
+
+def cpu_times() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+def client_cpu() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def verify(app, occurrence_public_id: str, capacity: int, rounds_done: int) -> dict:
@@ -215,6 +274,7 @@ def main():
     parser.add_argument("--seats", type=int, default=300)
     parser.add_argument("--connections", type=int, nargs="+", default=[32, 64])
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
+    parser.add_argument("--client", choices=["wrk", "python"], default="wrk" if shutil.which("wrk") else "python")
     args = parser.parse_args()
 
     print(f"preparing {args.patrons} funded patrons in {args.database_url.rsplit('/', 1)[-1]} …", flush=True)
@@ -224,7 +284,11 @@ def main():
     try:
         for rounds, connections in enumerate(args.connections, start=1):
             occurrence, ticket_type = new_occurrence(app, network_id, library_id, args.seats)
-            results, wall = rush(args.port, occurrence, ticket_type, tokens, connections)
+            load = os.getloadavg()[0]
+            busy0, total0, client0 = *cpu_times(), client_cpu()
+            drive = rush_wrk if args.client == "wrk" else rush
+            results, wall = drive(args.port, occurrence, ticket_type, tokens, connections)
+            busy1, total1, client1 = *cpu_times(), client_cpu()
             by_status: dict[int, int] = {}
             for status, _, _ in results:
                 by_status[status] = by_status.get(status, 0) + 1
@@ -237,7 +301,9 @@ def main():
                   and check["paid_orders"] == args.seats and set(by_status) <= {201, 409})
             failures += not ok
             print(json.dumps({
-                "connections": connections, "workers": args.workers, "requests": len(results),
+                "client": args.client, "connections": connections, "workers": args.workers,
+                "load_before": round(load, 2), "cpu_busy": round((busy1 - busy0) / max(1, total1 - total0), 2),
+                "client_cpu_s": round(client1 - client0, 2), "requests": len(results),
                 "responses": by_status, "wall_s": round(wall, 3),
                 "requests_per_s": round(len(results) / wall, 1),
                 "purchases": len(sold), "sold_out_after_s": round(sold_out_at, 3),
