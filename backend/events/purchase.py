@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from backend.accounts.models import Patron
 from backend.db import utcnow
@@ -67,11 +67,11 @@ class PurchaseResult:
 def sellable_occurrence(session: Session, public_id: str) -> Occurrence:
     """A published event's occurrence (drafts don't exist for the public: 404)."""
     # One round trip for everything a purchase reads (event, organizer, ticket types).
-    occurrence = session.scalar(
+    occurrence = session.scalars(
         select(Occurrence).join(Event).where(Occurrence.public_id == public_id, Event.status != "draft")
         .options(joinedload(Occurrence.event).options(
-            joinedload(Event.library), joinedload(Event.network), selectinload(Event.ticket_types)))
-    )
+            joinedload(Event.library), joinedload(Event.network), joinedload(Event.ticket_types)))
+    ).unique().one_or_none()
     if occurrence is None:
         raise DomainError(NOT_FOUND)
     return occurrence

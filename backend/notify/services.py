@@ -49,6 +49,8 @@ DEVICE_LIMIT_REACHED = ErrorCode(
 )
 MAX_DEVICES_PER_PATRON = 10
 
+PUSH_CHANNELS = frozenset({FCM, WEBPUSH})
+
 _OPTIONAL_CATEGORY_PREFERENCE = {
     REMINDERS: "reminders", CAMPAIGN_NEWS: "campaign_news", MARKETING: "marketing",
 }
@@ -79,7 +81,8 @@ def notify(session: Session, patron: Patron, kind: str, *, dedupe_key: str | Non
     channels = enabled_channels()
     if EMAIL in channels and prefs["email"] and patron.email:
         session.add(Delivery(notification=note, channel=EMAIL))
-    if prefs["push"]:
+    # No push channel configured: no device could get a delivery, don't read them.
+    if prefs["push"] and channels & PUSH_CHANNELS:
         for device in session.scalars(select(Device).where(Device.patron_id == patron.id)):
             if device.kind in channels:
                 session.add(Delivery(notification=note, channel=device.kind, device=device))
@@ -167,11 +170,26 @@ def enabled_channels() -> set[str]:
 # --- preferences ---------------------------------------------------------------
 
 def preferences_of(session: Session, patron: Patron) -> dict:
-    row = session.get(NotificationPreferences, patron.id)
-    if row is None:
-        return {**NotificationPreferences.DEFAULTS, "transactional": True}
-    values = {name: getattr(row, name) for name in NotificationPreferences.DEFAULTS}
-    return {**values, "transactional": True}
+    # A patron without a preferences row is the common case, and the identity map
+    # can't remember an absent row: a payment (confirmation + low-balance check)
+    # would read it twice. Remember the absence for the current (innermost)
+    # transaction only, so a savepoint rollback or a new transaction reads again.
+    absent = _absent_preferences(session)
+    if patron.id not in absent:
+        row = session.get(NotificationPreferences, patron.id)
+        if row is not None:
+            values = {name: getattr(row, name) for name in NotificationPreferences.DEFAULTS}
+            return {**values, "transactional": True}
+        absent.add(patron.id)
+    return {**NotificationPreferences.DEFAULTS, "transactional": True}
+
+
+def _absent_preferences(session: Session) -> set[int]:
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    memo = session.info.get("notify.absent_preferences")
+    if memo is None or memo[0] is not transaction:
+        memo = session.info["notify.absent_preferences"] = (transaction, set())
+    return memo[1]
 
 
 def update_preferences(session: Session, patron: Patron, changes: dict) -> dict:
@@ -179,6 +197,7 @@ def update_preferences(session: Session, patron: Patron, changes: dict) -> dict:
     if row is None:
         row = NotificationPreferences(patron_id=patron.id, **NotificationPreferences.DEFAULTS)
         session.add(row)
+        _absent_preferences(session).discard(patron.id)
     for name, value in changes.items():
         if name in NotificationPreferences.DEFAULTS:
             setattr(row, name, value)
