@@ -9,11 +9,17 @@ translation are read and changed together.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from flask import has_request_context, request
 
 LANGUAGES = ("it", "en")
 DEFAULT_LANGUAGE = "it"
+# Babel locale of each language: Italian formats (12,50 €) and an English that
+# keeps the euro sign before the amount (€12.50).
+LOCALES = {"it": "it_IT", "en": "en_IE"}
+# Local time of every library of the cooperation: schedules, receipts, statements.
+ROME = ZoneInfo("Europe/Rome")
 
 
 def negotiate_language(accept_language: str | None = None) -> str:

@@ -11,10 +11,11 @@ from decimal import Decimal
 import marshmallow as ma
 from babel.numbers import format_currency
 
+from backend.i18n import LOCALES
+
 SUPPORTED_CURRENCIES = ("EUR",)
 # One million euro: far above any library transaction, far below int64 trouble.
 MAX_AMOUNT = 100_000_000
-_LOCALES = {"it": "it_IT", "en": "en_IE"}
 
 
 @dataclass(frozen=True, order=True)
@@ -47,7 +48,7 @@ class Money:
     def format(self, language: str = "it") -> str:
         """``12,50 €`` in Italian, ``€12.50`` in English."""
         return format_currency(
-            Decimal(self.amount) / 100, self.currency, locale=_LOCALES.get(language, "it_IT")
+            Decimal(self.amount) / 100, self.currency, locale=LOCALES.get(language, "it_IT")
         )
 
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime, timezone
 
-ROME = ZoneInfo("Europe/Rome")
+from backend.i18n import ROME
 
 
 def to_utc(value: datetime) -> datetime:
     """A naive time is Rome wall-clock time (what an organizer types); aware times are converted."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=ROME)
-    return value.astimezone(ZoneInfo("UTC"))
+    return value.astimezone(timezone.utc)
 
 
 def in_rome(value: datetime | None) -> datetime | None:

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from importlib import import_module
 from typing import Callable
-from zoneinfo import ZoneInfo
 
-ROME = ZoneInfo("Europe/Rome")
+from backend.i18n import ROME
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 

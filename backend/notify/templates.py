@@ -35,16 +35,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 
-from backend.i18n import Text
+from backend.i18n import LOCALES, ROME, Text
 from backend.money import Money
 from backend.notify.models import CAMPAIGN_NEWS, MARKETING, REMINDERS, TRANSACTIONAL
 
-ROME = ZoneInfo("Europe/Rome")
-_LOCALES = {"it": "it_IT", "en": "en_IE"}
 
 MONEY, WHEN, TEXT, COUNT = "money", "when", "text", "count"
 _PYTHON_TYPES = {MONEY: Money, WHEN: datetime, TEXT: str, COUNT: int}
@@ -87,7 +84,7 @@ def _show(value, language: str) -> str:
         return value.format(language)
     if isinstance(value, datetime):
         pattern = "EEEE d MMMM 'alle' HH:mm" if language == "it" else "EEEE d MMMM 'at' HH:mm"
-        return format_datetime(value.astimezone(ROME), pattern, locale=_LOCALES[language])
+        return format_datetime(value.astimezone(ROME), pattern, locale=LOCALES[language])
     return str(value)
 
 

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from fpdf import FPDF
 from jinja2 import Environment
 
-from backend.i18n import Text
+from backend.i18n import LOCALES, ROME, Text
 from backend.money import Money
 from backend.receipts.models import Receipt
 
-ROME = ZoneInfo("Europe/Rome")
-_LOCALES = {"it": "it_IT", "en": "en_IE"}
 
 TITLES = {
     "cash_topup": Text(it="Ricarica del borsellino in contanti", en="Wallet top-up in cash"),
@@ -43,7 +40,7 @@ METHODS = {"cash": Text(it="contanti", en="cash"), "card": Text(it="carta", en="
 def receipt_rows(receipt: Receipt, language: str) -> tuple[str, list[tuple[str, str]]]:
     """The title and (label, value) lines every format shows."""
     when = format_datetime(receipt.created_at.astimezone(ROME), "d MMMM yyyy HH:mm",
-                           locale=_LOCALES.get(language, "it_IT"))
+                           locale=LOCALES.get(language, "it_IT"))
     rows = [
         (LABELS["receipt"].render(language), receipt.number),
         (LABELS["date"].render(language), when),

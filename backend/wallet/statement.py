@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from fpdf import FPDF
@@ -20,14 +19,12 @@ from sqlalchemy.orm import Session
 from backend.accounts.models import Patron
 from backend.db import utcnow
 from backend.errors import NOT_FOUND, DomainError
-from backend.i18n import Text, normalize_language
+from backend.i18n import LOCALES, ROME, Text, normalize_language
 from backend.ledger.models import JournalEntry, Posting
 from backend.money import Money
 from backend.wallet.references import title_of
 from backend.wallet.services import find_wallet
 
-ROME = ZoneInfo("Europe/Rome")
-_LOCALES = {"it": "it_IT", "en": "en_IE"}
 
 T = {
     "title": Text(it="Estratto conto del borsellino", en="Wallet statement"),
@@ -104,7 +101,7 @@ def _safe(text: str) -> str:
 
 def render_pdf(statement: Statement, patron: Patron, language: str | None = None) -> bytes:
     lang = normalize_language(language or patron.language)
-    locale = _LOCALES[lang]
+    locale = LOCALES[lang]
 
     def money(amount: int) -> str:
         return Money(amount, statement.currency).format(lang)
