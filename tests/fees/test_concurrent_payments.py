@@ -91,3 +91,43 @@ def test_the_same_payment_retried_from_ten_threads_is_charged_once(app, db, app_
     report = run_audit(db)
     db.commit()
     assert report.clean, report.problems
+
+
+def test_one_fee_paid_from_ten_devices_and_waived_at_once_is_settled_once(app, db, app_ctx):
+    # Different Idempotency-Keys: only the guarded claim stands between these requests.
+    world = make_world(db)
+    [fee_id] = _outstanding_fees(db, world, world.alice, 1, 700)
+    fund_wallet(db, world.alice, 5000)
+    db.commit()
+    payers = [world.idem(world.alice) for _ in range(10)]
+    waiver = world.idem(world.librarian)
+    start = threading.Barrier(11)
+
+    def pay(headers):
+        client = app.test_client()
+        start.wait()
+        response = client.post("/v1/fees/payments", json={"fee_ids": [fee_id]}, headers=headers)
+        return response.status_code, (response.get_json() or {}).get("error", {}).get("code")
+
+    def waive():
+        client = app.test_client()
+        start.wait()
+        return client.post(f"/v1/fees/{fee_id}/waive", json={"reason": "chiusura pratica"},
+                           headers=waiver).status_code
+
+    with ThreadPoolExecutor(11) as pool:
+        waived = pool.submit(waive)
+        answers = list(pool.map(pay, payers))
+    assert waived.result() == 200
+
+    refused = [code for status, code in answers if status == 409]
+    assert len([a for a in answers if a[0] == 201]) + len(refused) == 10, answers
+    assert set(refused) <= {"fee_not_outstanding", "fee_changed"}
+    paid = db.scalar(select(func.count()).select_from(FeePayment))
+    assert paid <= 1
+    # Waived before any payment: nothing charged; waived after the one payment: refunded.
+    assert wallet_balance(db, world.alice) == (5000, 0)
+    assert db.scalar(select(Fee.status).where(Fee.public_id == fee_id)) == "waived"
+    report = run_audit(db)
+    db.commit()
+    assert report.clean, report.problems
