@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -134,7 +135,15 @@ def demo(port, reset, folder, scheduler):
     click.echo("")
     sys.stdout.flush()
     argv = _gunicorn_argv(["--bind", f"127.0.0.1:{port}", "--workers", "2"])
-    raise SystemExit(subprocess.call(argv, env=env))
+    server = subprocess.Popen(argv, env=env)
+    # Stopping the demo (Ctrl-C, or a TERM from a supervisor) stops its server too.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda sig, _frame: server.send_signal(sig))
+    try:
+        raise SystemExit(server.wait())
+    except KeyboardInterrupt:
+        server.send_signal(signal.SIGINT)
+        raise SystemExit(server.wait())
 
 
 def _ensure_sqlite_folder(url: str) -> None:
@@ -142,14 +151,15 @@ def _ensure_sqlite_folder(url: str) -> None:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
 
 
-# Each domain registers its command group here: main.add_command(group).
 def _register_domain_commands() -> None:
+    """Each domain's command group (``borsellino ledger``, ``admin``, ``topups``, ``scheduler``)."""
+    from backend.accounts.cli import admin_cli
+    from backend.jobs.cli import scheduler_cli
     from backend.ledger.cli import ledger_cli
+    from backend.topups.cli import topups_cli
 
-    main.add_command(ledger_cli)
-    from backend.topups.cli import topups_cli; main.add_command(topups_cli)  # noqa: E702
-    from backend.jobs.cli import scheduler_cli; main.add_command(scheduler_cli)  # noqa: E702
-    from backend.accounts.cli import admin_cli; main.add_command(admin_cli)  # noqa: E702
+    for group in (ledger_cli, admin_cli, topups_cli, scheduler_cli):
+        main.add_command(group)
 
 
 _register_domain_commands()
