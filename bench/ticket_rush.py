@@ -42,17 +42,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
-JWT_KEYS = "bench:bench-jwt-key-0123456789abcdef0123456789"
+from bench.server import serve, settings, stop  # noqa: E402
+
 PRICE = 500
 FUNDS = 5_000
-
-
-def settings(url: str):
-    from backend.config import Settings
-
-    return Settings(database_url=url, secret_key=SECRET, jwt_keys=JWT_KEYS, log_level="WARNING",
-                    access_token_minutes=120, database_pool_size=4)
 
 
 def prepare(url: str, patrons: int):
@@ -263,33 +256,6 @@ def verify(app, occurrence_public_id: str, capacity: int, rounds_done: int) -> d
         return db.run_in_transaction(check)
 
 
-def serve(url: str, port: int, workers: int):
-    env = {**os.environ, "DATABASE_URL": url, "BORSELLINO_SECRET_KEY": SECRET, "BORSELLINO_JWT_KEYS": JWT_KEYS,
-           "BORSELLINO_BIND": f"127.0.0.1:{port}", "BORSELLINO_WORKERS": str(workers),
-           "BORSELLINO_LOG_LEVEL": "WARNING", "BORSELLINO_DATABASE_POOL_SIZE": "2",
-           "BORSELLINO_MAX_REQUESTS": "0", "BORSELLINO_ACCESS_TOKEN_MINUTES": "120"}
-    env.pop("BORSELLINO_CONTROL_SOCKET", None)
-    try:
-        http.client.HTTPConnection("127.0.0.1", port, timeout=2).request("GET", "/healthz")
-    except OSError:
-        pass  # free, as it must be
-    else:
-        raise SystemExit(f"port {port} already answers: another server would be measured instead of ours")
-    process = subprocess.Popen([str(REPO / ".venv/bin/borsellino"), "serve"], env=env, cwd=REPO,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    for _ in range(200):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200 and process.poll() is None:
-                return process
-        except OSError:
-            pass
-        time.sleep(0.1)
-    os.killpg(process.pid, signal.SIGTERM)
-    raise SystemExit("gunicorn did not start: " + process.stderr.read().decode()[-2000:])
-
-
 def pct(values, q):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
@@ -350,8 +316,7 @@ def main():
                 **check, "ok": ok,
             }), flush=True)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        stop(server)
     raise SystemExit(1 if failures else 0)
 
 

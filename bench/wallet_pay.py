@@ -25,33 +25,23 @@ Prints one JSON line per run and the payment/baseline ratio.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
-JWT_KEYS = "bench:bench-jwt-key-0123456789abcdef0123456789"
+from bench.server import serve, settings, stop  # noqa: E402
+
 FUNDS = 50_000
 FEE = 100
-
-
-def settings(url: str):
-    from backend.config import Settings
-
-    return Settings(database_url=url, secret_key=SECRET, jwt_keys=JWT_KEYS, log_level="WARNING",
-                    access_token_minutes=180, database_pool_size=4)
 
 
 def prepare(url: str, patrons: int, fees_each: int) -> tuple[object, list[tuple[str, str]]]:
@@ -117,29 +107,6 @@ def prepare(url: str, patrons: int, fees_each: int) -> tuple[object, list[tuple[
     return app, pairs
 
 
-def serve(url: str, port: int, workers: int):
-    env = {**os.environ, "DATABASE_URL": url, "BORSELLINO_SECRET_KEY": SECRET, "BORSELLINO_JWT_KEYS": JWT_KEYS,
-           "BORSELLINO_BIND": f"127.0.0.1:{port}", "BORSELLINO_WORKERS": str(workers),
-           "BORSELLINO_LOG_LEVEL": "WARNING", "BORSELLINO_DATABASE_POOL_SIZE": "2",
-           "BORSELLINO_MAX_REQUESTS": "0", "BORSELLINO_ACCESS_TOKEN_MINUTES": "180",
-           "BORSELLINO_BENCH_BASELINE": "1"}
-    env.pop("BORSELLINO_CONTROL_SOCKET", None)
-    process = subprocess.Popen([str(REPO / ".venv/bin/gunicorn"), "-c", str(REPO / "backend/gunicorn_conf.py"),
-                                "backend.wsgi:app"], env=env, cwd=REPO, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, start_new_session=True)
-    for _ in range(300):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return process
-        except OSError:
-            pass
-        time.sleep(0.1)
-    os.killpg(process.pid, signal.SIGTERM)
-    raise SystemExit("gunicorn did not start: " + process.stderr.read().decode()[-2000:])
-
-
 def run_wrk(port: int, mode: str, items_file: Path, connections: int, seconds: int) -> dict:
     command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
                "-s", str(REPO / "bench/wallet_pay.lua"), f"http://127.0.0.1:{port}", "--", mode,
@@ -188,7 +155,7 @@ def main():
 
     print(f"preparing {args.patrons} funded patrons × {args.fees_each} fees …", flush=True)
     app, pairs = prepare(args.database_url, args.patrons, args.fees_each)
-    server = serve(args.database_url, args.port, args.workers)
+    server = serve(args.database_url, args.port, args.workers, BORSELLINO_BENCH_BASELINE="1")
     paid_ok, ok = 0, True
     try:
         with tempfile.TemporaryDirectory(prefix="wallet_pay_") as folder:
@@ -220,8 +187,7 @@ def main():
                     "only_success_statuses": good,
                 }), flush=True)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        stop(server)
     check = verify(app, paid_ok)
     # wrk stops counting at the deadline: up to one request per connection was still in
     # flight and completed unseen, so the database may hold that many more payments.
