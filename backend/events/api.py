@@ -82,8 +82,8 @@ class Orders(MethodView):
     @blp.doc(summary="Buy tickets (or register for free ones) with the wallet")
     def post(self, data, occurrence_id):
         items = [purchase.Item(i["ticket_type"], i["quantity"]) for i in data["items"]]
-        result = purchase.buy(db.session, _patron(), occurrence_id, items,
-                              pay_shortfall_by_card=data["pay_shortfall_by_card"])
+        sale = purchase.open_sale(db.session, occurrence_id, items)  # refusals before loading the buyer
+        result = purchase.sell(db.session, _patron(), sale, pay_shortfall_by_card=data["pay_shortfall_by_card"])
         return result, (202 if result.order.status == "awaiting_payment" else 201)
 
 

@@ -1,12 +1,13 @@
 """Buying tickets: one request, one transaction, no oversell, nobody charged without a ticket.
 
-Order of work in ``buy`` (it matters under a sell-out):
+Order of work (it matters under a sell-out):
 
-1. cheap refusals first, from plain reads (sales window, sold out, limit);
-2. the patron's own row is locked (``FOR NO KEY UPDATE``) so two devices of
-   one patron can't both pass the per-patron limit;
-3. the order and its tickets are written and the wallet is debited through
-   the ledger (guarded; 422 with the shortfall, nothing reserved);
+1. ``open_sale``: the cheap refusals, from one read of the occurrence and
+   before the buyer is even loaded (sales window, unknown type, sold out);
+2. ``sell``: the patron's own row is locked (``FOR NO KEY UPDATE``) so two
+   devices of one patron can't both pass the per-patron limit;
+3. the wallet is debited through the ledger (guarded; 422 with the shortfall,
+   nothing reserved), then the order and its tickets are inserted;
 4. the seats are taken **last** with one guarded update (``seats``), so the
    hot occurrence row is locked only for that statement and the commit.
 
@@ -26,9 +27,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.accounts.models import Patron
-from backend.db import utcnow
+from backend.db import insert_returning, new_public_id, utcnow
 from backend.errors import NOT_FOUND, DomainError
 from backend.events import seats
 from backend.events.errors import (
@@ -132,74 +134,112 @@ def _resolve(occurrence: Occurrence, items: Sequence[Item]) -> list[tuple[Ticket
 # --- buying ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Sale:
+    """What a purchase asks for, checked against the catalogue (not yet against the buyer)."""
+
+    occurrence: Occurrence
+    lines: list[tuple[TicketType, int]]
+
+    @property
+    def count(self) -> int:
+        return sum(quantity for _, quantity in self.lines)
+
+    @property
+    def total(self) -> Money:
+        return Money(sum(t.price * q for t, q in self.lines))
+
+
+def open_sale(session: Session, occurrence_public_id: str, items: Sequence[Item]) -> Sale:
+    """The cheap refusals, from plain reads and before anything about the buyer is loaded:
+    unknown occurrence, sales closed, unknown ticket type, sold out (most requests of a sell-out)."""
+    occurrence = sellable_occurrence(session, occurrence_public_id)
+    check_sales_open(occurrence, utcnow())
+    sale = Sale(occurrence, _resolve(occurrence, items))
+    if occurrence.sold + sale.count > occurrence.capacity:
+        # The guarded update in ``sell`` is what counts; this read only spares the work.
+        raise DomainError(SOLD_OUT, param="quantity", available=occurrence.available)
+    return sale
+
+
 def buy(session: Session, patron: Patron, occurrence_public_id: str, items: Sequence[Item], *,
         pay_shortfall_by_card: bool = False, actor: str | None = None) -> PurchaseResult:
-    now = utcnow()
-    occurrence = sellable_occurrence(session, occurrence_public_id)
-    check_sales_open(occurrence, now)
-    lines = _resolve(occurrence, items)
-    count = sum(quantity for _, quantity in lines)
-    if occurrence.sold + count > occurrence.capacity:
-        # Fast refusal from a plain read; the guarded update below is what counts.
-        raise DomainError(SOLD_OUT, param="quantity", available=occurrence.available)
-    check_patron_limit(session, patron, occurrence, count)
+    return sell(session, patron, open_sale(session, occurrence_public_id, items),
+                pay_shortfall_by_card=pay_shortfall_by_card, actor=actor)
 
-    event = occurrence.event
-    total = Money(sum(t.price * q for t, q in lines))
-    # The order is written once, fully formed: the payment (if any) is posted
-    # first, referencing the order's public id.
-    order = _new_order(session, patron, occurrence, lines, total, status="completed", flush=False)
-    result = PurchaseResult(order)
-    if total.amount > 0:
-        wallet = wallet_of(session, patron)
-        if pay_shortfall_by_card and wallet.available < total.amount:
-            order.status = "awaiting_payment"
-            order.expires_at = now + timedelta(minutes=event.payment_hold_minutes)
-            for ticket in order.tickets:
-                ticket.status = "reserved"
-            result.shortfall = Money(total.amount - wallet.available)
-        else:
-            _pay(session, patron, order, wallet, actor or patron.public_id)
-    if order.status == "completed":
-        order.completed_at = now
-        _confirm(session, patron, order)
-    session.add(order)
-    session.flush()
-    # Last: the only statement that touches the shared occurrence row.
-    for ticket_type, quantity in lines:
+
+def sell(session: Session, patron: Patron, sale: Sale, *, pay_shortfall_by_card: bool = False,
+         actor: str | None = None) -> PurchaseResult:
+    occurrence = sale.occurrence
+    check_patron_limit(session, patron, occurrence, sale.count)
+    result = place_order(session, patron, occurrence, sale.lines, pay_shortfall_by_card=pay_shortfall_by_card,
+                         actor=actor)
+    # Last: the only statements that touch the shared occurrence row.
+    for ticket_type, quantity in sale.lines:
         seats.take_type_seats(session, occurrence, ticket_type, quantity)
-    seats.take_seats(session, occurrence, count)
+    seats.take_seats(session, occurrence, sale.count)
     return result
 
 
-def _new_order(session: Session, patron: Patron, occurrence: Occurrence,
-               lines: list[tuple[TicketType, int]], total: Money, *, status: str, flush: bool = True) -> Order:
-    order = Order(patron=patron, occurrence=occurrence, status=status,
-                  quantity=sum(q for _, q in lines), total=total.amount, currency=total.currency)
-    if flush:
-        session.add(order)
-    for ticket_type, quantity in lines:
-        for _ in range(quantity):
-            order.tickets.append(Ticket(
-                occurrence=occurrence, patron_id=patron.id, ticket_type=ticket_type,
-                price=ticket_type.price, currency=ticket_type.currency,
-                status="valid" if status == "completed" else "reserved"))
-    if flush:
-        session.flush()
+def place_order(session: Session, patron: Patron, occurrence: Occurrence, lines: list[tuple[TicketType, int]],
+                *, pay_shortfall_by_card: bool = False, actor: str | None = None) -> PurchaseResult:
+    """Pay from the wallet and write the order with its tickets (seats are the caller's business).
+
+    The payment is posted first, referencing the order's public id, so that the
+    order and its tickets are written once, fully formed.
+    """
+    now = utcnow()
+    event = occurrence.event
+    total = Money(sum(t.price * q for t, q in lines))
+    public_id = new_public_id(Order.PUBLIC_ID_PREFIX)
+    quantity = sum(q for _, q in lines)
+    status, entry, expires_at, shortfall = "completed", None, None, None
+    if total.amount > 0:
+        wallet = wallet_of(session, patron)
+        if pay_shortfall_by_card and wallet.available < total.amount:
+            status, expires_at = "awaiting_payment", now + timedelta(minutes=event.payment_hold_minutes)
+            shortfall = Money(total.amount - wallet.available)
+        else:
+            entry = _pay(session, patron, event, public_id, quantity, total, wallet, actor or patron.public_id)
+    order = _write_order(session, patron, occurrence, lines, total, public_id=public_id, status=status,
+                         entry_id=entry.id if entry is not None else None, expires_at=expires_at,
+                         completed_at=now if status == "completed" else None)
+    if status == "completed":
+        _confirm(session, patron, order)
+    return PurchaseResult(order, shortfall)
+
+
+def _write_order(session: Session, patron: Patron, occurrence: Occurrence, lines: list[tuple[TicketType, int]],
+                 total: Money, *, public_id: str, status: str, entry_id: int | None,
+                 expires_at: datetime | None, completed_at: datetime | None) -> Order:
+    # Two INSERT … RETURNING statements instead of a unit-of-work flush: this is the sell-out's hot path.
+    [order] = insert_returning(session, Order, [dict(
+        public_id=public_id, patron_id=patron.id, occurrence_id=occurrence.id, status=status,
+        quantity=sum(q for _, q in lines), total=total.amount, currency=total.currency, entry_id=entry_id,
+        expires_at=expires_at, completed_at=completed_at)])
+    ticket_status = "valid" if status == "completed" else "reserved"
+    tickets = insert_returning(session, Ticket, [
+        dict(order_id=order.id, occurrence_id=occurrence.id, patron_id=patron.id, ticket_type_id=ticket_type.id,
+             price=ticket_type.price, currency=ticket_type.currency, status=ticket_status)
+        for ticket_type, quantity in lines for _ in range(quantity)])
+    for ticket, (ticket_type, _) in zip(tickets, ((t, q) for t, q in lines for _ in range(q))):
+        set_committed_value(ticket, "order", order)
+        set_committed_value(ticket, "occurrence", occurrence)
+        set_committed_value(ticket, "ticket_type", ticket_type)
+    set_committed_value(order, "tickets", tickets)
+    set_committed_value(order, "occurrence", occurrence)
+    set_committed_value(order, "patron", patron)
     return order
 
 
-def _pay(session: Session, patron: Patron, order: Order, wallet: LedgerAccount, actor: str) -> JournalEntry:
-    event = order.occurrence.event
-    total = Money(order.total, order.currency)
+def _pay(session: Session, patron: Patron, event: Event, reference: str, quantity: int, total: Money,
+         wallet: LedgerAccount, actor: str) -> JournalEntry:
     before = Money(wallet.balance or 0, wallet.currency)
-    income = income_account(session, event)
     entry = post_entry(
         session, kind="ticket_purchase",
-        legs=[debit(wallet, total), credit(income, total)],
-        memo=f"{order.quantity} × {event.title}"[:300], reference=order.public_id, actor=actor,
+        legs=[debit(wallet, total), credit(income_account(session, event), total)],
+        memo=f"{quantity} × {event.title}"[:300], reference=reference, actor=actor,
     )
-    order.entry_id = entry.id
     notify_low_balance(session, patron, before=before, after=before - total)
     return entry
 
@@ -233,7 +273,9 @@ def complete_order(session: Session, order: Order, *, actor: str = "system") -> 
     if claimed != 1:
         raise DomainError(ORDER_NOT_AWAITING_PAYMENT, status=order.status)
     patron = order.patron
-    _pay(session, patron, order, wallet_of(session, patron), actor)
+    entry = _pay(session, patron, order.occurrence.event, order.public_id, order.quantity,
+                 Money(order.total, order.currency), wallet_of(session, patron), actor)
+    order.entry_id = entry.id
     session.execute(
         update(Ticket).where(Ticket.order_id == order.id, Ticket.status == "reserved").values(status="valid")
         .execution_options(synchronize_session=False)

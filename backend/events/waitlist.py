@@ -22,16 +22,13 @@ from backend.events import seats
 from backend.events.errors import ALREADY_WAITING, OFFER_NOT_OPEN, PATRON_LIMIT, SEATS_AVAILABLE, UNKNOWN_TICKET_TYPE
 from backend.events.models import Occurrence, Order, WaitlistEntry
 from backend.events.purchase import (
-    _confirm,
-    _new_order,
-    _pay,
+    check_patron_limit,
     check_sales_open,
     lock_patron,
+    place_order,
     sellable_occurrence,
     tickets_held,
 )
-from backend.ledger.services import wallet_of
-from backend.money import Money
 from backend.notify.services import notify
 
 WAITLIST_OFFER_MINUTES = 60
@@ -114,21 +111,11 @@ def accept(session: Session, patron: Patron, entry_public_id: str) -> Order:
         raise DomainError(OFFER_NOT_OPEN, status=entry.status if entry.status != "offered" else "expired")
     occurrence = entry.occurrence
     check_sales_open(occurrence, now)
-    lock_patron(session, patron)
-    held, limit = tickets_held(session, patron, occurrence), occurrence.event.per_patron_limit
-    if held + entry.quantity > limit:
-        raise DomainError(PATRON_LIMIT, param="quantity", limit=limit, held=held)
+    check_patron_limit(session, patron, occurrence, entry.quantity)
     seats.take_type_seats(session, occurrence, entry.ticket_type, entry.quantity)
-    total = Money(entry.ticket_type.price * entry.quantity, entry.ticket_type.currency)
-    order = _new_order(session, patron, occurrence, [(entry.ticket_type, entry.quantity)], total,
-                       status="completed")
-    if total.amount > 0:
-        _pay(session, patron, order, wallet_of(session, patron), patron.public_id)
-    order.completed_at = now
+    order = place_order(session, patron, occurrence, [(entry.ticket_type, entry.quantity)]).order
     if not _move(session, entry, "offered", "accepted", order_id=order.id):
         raise DomainError(OFFER_NOT_OPEN, status=entry.status)
-    _confirm(session, patron, order)
-    session.flush()
     return order
 
 

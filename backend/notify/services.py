@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.accounts.models import Network, Patron, StaffUser
-from backend.db import utcnow
+from backend.db import insert_returning, utcnow
 from backend.errors import NOT_FOUND, DomainError, ErrorCode
 from backend.i18n import normalize_language
 from backend.money import Money
@@ -86,7 +86,8 @@ def notify(session: Session, patron: Patron, kind: str, *, dedupe_key: str | Non
         for device in session.scalars(select(Device).where(Device.patron_id == patron.id)):
             if device.kind in channels:
                 session.add(Delivery(notification=note, channel=device.kind, device=device))
-    session.flush()
+    if session.new:
+        session.flush()
     return note
 
 
@@ -135,14 +136,17 @@ def _insert(session: Session, template: Template, data: dict, dedupe_key: str | 
     ):
         return None
     title, body = template.render(language, data)
+    if dedupe_key is None:
+        # One INSERT … RETURNING, no unit-of-work flush: every purchase and payment passes here.
+        [note] = insert_returning(session, Notification, [dict(
+            patron_id=patron.id if patron else None, staff_user_id=staff_user.id if staff_user else None,
+            kind=template.kind, category=template.category, language=language, title=title, body=body,
+            data=to_json(data))])
+        return note
     note = Notification(
         patron=patron, staff_user=staff_user, kind=template.kind, category=template.category,
         language=language, title=title, body=body, data=to_json(data), dedupe_key=dedupe_key,
     )
-    if dedupe_key is None:
-        session.add(note)
-        session.flush()
-        return note
     # A concurrent transaction may insert the same key: lose quietly, keep the caller's work.
     try:
         with session.begin_nested():
