@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from backend.accounts.models import Library, Network, Patron
@@ -144,6 +144,35 @@ class Funding:
             raise ValueError(f"unknown funding source {self.source!r}")
 
 
+# Every payment passes through post_entry. Apart from the entry itself, its rows
+# are written with these Core statements, built once: unit-of-work flushes and
+# building statements cost more CPU than the SQL. They bypass the session, so
+# objects it holds are expired where they change their rows.
+_accounts, _lots = LedgerAccount.__table__, FundingLot.__table__
+_INSERT_POSTING = Posting.__table__.insert()
+_INSERT_LOT = _lots.insert()
+_INSERT_ALLOCATION = LotAllocation.__table__.insert()
+_MOVE_LOT = (
+    update(_lots).where(_lots.c.id == bindparam("lot_id"))
+    .values(remaining=_lots.c.remaining - bindparam("spent"))
+)
+_CREDIT_WALLET = (
+    update(_accounts).where(_accounts.c.id == bindparam("wallet_id"))
+    .values(balance=_accounts.c.balance + bindparam("credit"))
+)
+_DEBIT_WALLET = (
+    update(_accounts)
+    .where(_accounts.c.id == bindparam("wallet_id"),
+           _accounts.c.balance - _accounts.c.held >= bindparam("debit"))
+    .values(balance=_accounts.c.balance - bindparam("debit"))
+)
+_CAPTURE_FROM_WALLET = (
+    update(_accounts)
+    .where(_accounts.c.id == bindparam("wallet_id"), _accounts.c.held >= bindparam("release"))
+    .values(balance=_accounts.c.balance - bindparam("debit"), held=_accounts.c.held - bindparam("release"))
+)
+
+
 def post_entry(
     session: Session,
     *,
@@ -177,6 +206,10 @@ def post_entry(
     _check_balanced(legs)
     currency = legs[0].account.currency
     now = utcnow()
+    # The entry itself still goes through the unit of work: an ORM INSERT … RETURNING
+    # costs as much CPU for one row, and an object it returns stays in the session
+    # when a savepoint rolls back (SQLite then hands its id to the next entry). This
+    # flush also writes what the caller left pending, before any ledger row.
     entry = JournalEntry(
         kind=kind, currency=currency, memo=memo[:300], reference=reference, actor=actor, created_at=now,
         refunds_id=refunds.id if refunds is not None else None,
@@ -184,14 +217,16 @@ def post_entry(
     )
     session.add(entry)
     session.flush()
+    session.execute(_INSERT_POSTING, [
+        dict(entry_id=entry.id, account_id=leg.account.id, amount=leg.amount, currency=currency, created_at=now)
+        for leg in legs
+    ])
 
     # Net change per wallet, applied in account-id order so that two entries
     # touching the same wallets never lock them in opposite orders.
     wallet_deltas: dict[int, int] = defaultdict(int)
     wallets: dict[int, LedgerAccount] = {}
     for leg in legs:
-        session.add(Posting(entry_id=entry.id, account_id=leg.account.id, amount=leg.amount,
-                            currency=currency, created_at=now))
         if leg.account.kind == "wallet":
             wallet_deltas[leg.account.id] -= leg.amount  # credit-normal: a credit raises the balance
             wallets[leg.account.id] = leg.account
@@ -211,14 +246,15 @@ def post_entry(
             if original is not None:
                 _restore_lots(session, wallet, entry, original, delta)
             elif funding is not None:
-                session.add(FundingLot(account_id=account_id, source=funding.source, amount=delta,
-                                       remaining=delta, provider_ref=funding.provider_ref,
-                                       entry_id=entry.id))
+                session.execute(_INSERT_LOT, dict(
+                    public_id=new_public_id(FundingLot.PUBLIC_ID_PREFIX), account_id=account_id,
+                    source=funding.source, amount=delta, remaining=delta, provider_ref=funding.provider_ref,
+                    entry_id=entry.id, created_at=now))
             else:
                 raise ValueError("a wallet credit needs funding= (new money) or refunds= (money back)")
     if from_hold is not None:
         _settle_hold(session, from_hold, "captured", entry)
-    session.flush()
+        session.flush()
     return entry
 
 
@@ -253,11 +289,7 @@ def _check_balanced(legs: Sequence[Leg]) -> None:
 
 
 def _increase_wallet(session: Session, wallet: LedgerAccount, amount: int) -> None:
-    session.execute(
-        update(LedgerAccount).where(LedgerAccount.id == wallet.id)
-        .values(balance=LedgerAccount.balance + amount)
-        .execution_options(synchronize_session=False)
-    )
+    session.execute(_CREDIT_WALLET, {"wallet_id": wallet.id, "credit": amount})
     session.expire(wallet, ["balance", "held"])
 
 
@@ -266,21 +298,12 @@ def _decrease_wallet(session: Session, wallet: LedgerAccount, amount: int, hold:
         if amount > hold.amount:
             raise UnbalancedEntry("a capture cannot exceed its hold")
         # Held money is already reserved: it leaves balance and held together.
-        stmt = (
-            update(LedgerAccount)
-            .where(LedgerAccount.id == wallet.id, LedgerAccount.held >= hold.amount)
-            .values(balance=LedgerAccount.balance - amount, held=LedgerAccount.held - hold.amount)
-        )
+        result = session.execute(_CAPTURE_FROM_WALLET, {
+            "wallet_id": wallet.id, "debit": amount, "release": hold.amount})
     else:
-        stmt = (
-            update(LedgerAccount)
-            .where(LedgerAccount.id == wallet.id,
-                   LedgerAccount.balance - LedgerAccount.held >= amount)
-            .values(balance=LedgerAccount.balance - amount)
-        )
-    changed = session.execute(stmt.execution_options(synchronize_session=False)).rowcount
+        result = session.execute(_DEBIT_WALLET, {"wallet_id": wallet.id, "debit": amount})
     session.expire(wallet, ["balance", "held"])
-    if changed != 1:
+    if result.rowcount != 1:
         raise _insufficient(wallet, amount, wallet.available)
 
 
@@ -293,10 +316,18 @@ def _insufficient(wallet: LedgerAccount, needed: int, available: int) -> DomainE
     )
 
 
-def _allocate(session: Session, lot: FundingLot, entry: JournalEntry, amount: int) -> None:
-    """Spend (amount > 0) or give back (amount < 0) part of a lot for ``entry``."""
-    lot.remaining -= amount
-    session.add(LotAllocation(lot_id=lot.id, entry_id=entry.id, amount=amount))
+def _allocate(session: Session, entry: JournalEntry, moves: dict[int, int]) -> None:
+    """Spend (amount > 0) or give back (amount < 0) parts of lots for ``entry``: ``{lot id: amount}``."""
+    if not moves:
+        return
+    session.execute(_MOVE_LOT, [{"lot_id": lot_id, "spent": amount} for lot_id, amount in moves.items()])
+    session.execute(_INSERT_ALLOCATION, [{"lot_id": lot_id, "entry_id": entry.id, "amount": amount}
+                                         for lot_id, amount in moves.items()])
+    # A lot the session already holds must not keep its old remaining.
+    for lot_id in moves:
+        lot = session.identity_map.get(session.identity_key(FundingLot, lot_id))
+        if lot is not None:
+            session.expire(lot, ["remaining"])
 
 
 def _spend_lots(session: Session, wallet: LedgerAccount, entry: JournalEntry, amount: int,
@@ -305,16 +336,17 @@ def _spend_lots(session: Session, wallet: LedgerAccount, entry: JournalEntry, am
     if sources is not None:
         rank = {source: i for i, source in enumerate(sources)}
         lots.sort(key=lambda lot: (rank[lot.source], lot.id))
+    moves: dict[int, int] = {}
     left = amount
     for lot in lots:
         if left == 0:
             break
-        take = min(lot.remaining, left)
-        _allocate(session, lot, entry, take)
+        moves[lot.id] = take = min(lot.remaining, left)
         left -= take
     if left:
         # Only with ``sources``: the wallet has the money, but not of that kind.
         raise _insufficient(wallet, amount, amount - left)
+    _allocate(session, entry, moves)
 
 
 def _restore_lots(session: Session, wallet: LedgerAccount, entry: JournalEntry, original: JournalEntry,
@@ -331,26 +363,30 @@ def _restore_lots(session: Session, wallet: LedgerAccount, entry: JournalEntry, 
         .group_by(LotAllocation.lot_id)
         .order_by(LotAllocation.lot_id.desc())
     ).all()
+    moves: dict[int, int] = {}
     left = amount
     for lot_id, net_spent in spent:
         give = min(int(net_spent), left)
         if give > 0:
-            _allocate(session, session.get(FundingLot, lot_id, populate_existing=True), entry, -give)
+            moves[lot_id] = -give
             left -= give
     if left:
         raise DomainError(NOTHING_TO_RESTORE)
+    _allocate(session, entry, moves)
 
 
 def _take_back_lots(session: Session, wallet: LedgerAccount, entry: JournalEntry, original: JournalEntry,
                     amount: int) -> None:
     """Taking back a wallet credit empties the lots it opened first, then the oldest others."""
+    moves: dict[int, int] = {}
     left = amount
     for lot in session.scalars(select(FundingLot).where(
             FundingLot.entry_id == original.id, FundingLot.account_id == wallet.id, FundingLot.remaining > 0)
             .execution_options(populate_existing=True)):
-        take = min(lot.remaining, left)
-        _allocate(session, lot, entry, take)
+        moves[lot.id] = take = min(lot.remaining, left)
         left -= take
+    # Written now: spending the rest reads the wallet's lots from the database.
+    _allocate(session, entry, moves)
     if left:
         _spend_lots(session, wallet, entry, left, None)
 
@@ -446,9 +482,17 @@ def _settle_hold(session: Session, hold: Hold, status: str, entry: JournalEntry 
 # --- reading --------------------------------------------------------------
 
 
+# Built once: every wallet payment reads its lots, and building the query costs
+# more CPU than running its cached compiled form.
+_WALLET_LOTS = (
+    select(FundingLot).where(FundingLot.account_id == bindparam("account_id"), FundingLot.remaining > 0)
+    .order_by(FundingLot.id).execution_options(populate_existing=True)
+)
+_WALLET_LOTS_OF_SOURCES = _WALLET_LOTS.where(FundingLot.source.in_(bindparam("sources", expanding=True)))
+
+
 def wallet_lots(session: Session, wallet: LedgerAccount, sources: Iterable[str] | None = None) -> list[FundingLot]:
     """The wallet's lots with money left, oldest first (fresh from the database)."""
-    stmt = select(FundingLot).where(FundingLot.account_id == wallet.id, FundingLot.remaining > 0)
-    if sources is not None:
-        stmt = stmt.where(FundingLot.source.in_(list(sources)))
-    return list(session.scalars(stmt.order_by(FundingLot.id).execution_options(populate_existing=True)))
+    if sources is None:
+        return list(session.scalars(_WALLET_LOTS, {"account_id": wallet.id}))
+    return list(session.scalars(_WALLET_LOTS_OF_SOURCES, {"account_id": wallet.id, "sources": list(sources)}))
