@@ -104,10 +104,15 @@ def insert_returning(session: Session, model: type[M], rows: list[dict[str, Any]
     For hot paths: skips the unit-of-work flush that ``session.add`` + ``flush``
     costs. Relationships of the returned objects are not populated (callers set
     what they need with ``set_committed_value``); public ids are generated here.
+
+    Unlike objects added to the session, these are not expunged when a savepoint
+    rolls back; SQLite may then give the next row the same id, so the identity
+    map's stale object is overwritten with what was just inserted.
     """
     if issubclass(model, PublicIdMixin):
         rows = [{"public_id": new_public_id(model.PUBLIC_ID_PREFIX), **row} for row in rows]
-    return list(session.scalars(insert(model).returning(model, sort_by_parameter_order=True), rows))
+    stmt = insert(model).returning(model, sort_by_parameter_order=True)
+    return list(session.scalars(stmt.execution_options(populate_existing=True), rows))
 
 
 def dialect_insert(session: Session):

@@ -115,3 +115,18 @@ def test_staff_alert_goes_to_finance_and_admin_of_the_network(app_ctx, db, netwo
     assert {n.staff_user_id for n in notes} == {finance.id, admin.id}
     with pytest.raises(TemplateDataError):
         notify(db, make_patron(db, network), "ledger_audit_failed", discrepancies=1, summary="x")
+
+
+def test_a_message_rolled_back_with_its_savepoint_does_not_stand_in_for_the_next_one(app_ctx, db, network):
+    # The inbox row is written with INSERT … RETURNING, outside the unit of work; SQLite
+    # reuses a rolled-back id, and the patron must still read the message that exists.
+    patron = make_patron(db, network, language="en")
+    with pytest.raises(RuntimeError), db.begin_nested():
+        refused = notify(db, patron, "topup_succeeded", amount=Money(100), balance=Money(100))
+        raise RuntimeError("payment refused after the message was queued")
+    assert refused is not None  # still referenced, so still in the identity map
+    note = notify(db, patron, "topup_succeeded", amount=Money(2500), balance=Money(2500))
+    db.commit()
+    assert "25.00" in note.title
+    assert [n.title for n in db.scalars(select(Notification).where(Notification.patron_id == patron.id))] == [
+        note.title]
