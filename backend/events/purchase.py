@@ -43,7 +43,7 @@ from backend.events.errors import (
 )
 from backend.events.models import Event, Occurrence, Order, Ticket, TicketType
 from backend.ledger.models import JournalEntry, LedgerAccount
-from backend.ledger.services import credit, debit, house_account, post_entry, wallet_of
+from backend.ledger.services import House, credit, debit, post_entry, wallet_and_house_accounts
 from backend.money import Money
 from backend.notify.services import notify, notify_low_balance
 
@@ -90,10 +90,16 @@ def check_sales_open(occurrence: Occurrence, now: datetime) -> None:
         raise DomainError(SALES_CLOSED)
 
 
-def income_account(session: Session, event: Event) -> LedgerAccount:
+def ticket_income(event: Event) -> House:
     """The organizer's ticket income (a house account without cached balance: no hot row)."""
-    return house_account(session, "ticket_income", event.organizer_public_id,
-                         library=event.library, network=event.network if event.library is None else None)
+    return House("ticket_income", event.organizer_public_id,
+                 library=event.library, network=event.network if event.library is None else None)
+
+
+def buyer_accounts(session: Session, patron: Patron, event: Event) -> tuple[LedgerAccount, LedgerAccount]:
+    """The buyer's wallet and the organizer's ticket income, in one query."""
+    wallet, [income] = wallet_and_house_accounts(session, patron, [ticket_income(event)])
+    return wallet, income
 
 
 def lock_patron(session: Session, patron: Patron) -> None:
@@ -195,12 +201,13 @@ def place_order(session: Session, patron: Patron, occurrence: Occurrence, lines:
     quantity = sum(q for _, q in lines)
     status, entry, expires_at, shortfall = "completed", None, None, None
     if total.amount > 0:
-        wallet = wallet_of(session, patron)
+        wallet, income = buyer_accounts(session, patron, event)
         if pay_shortfall_by_card and wallet.available < total.amount:
             status, expires_at = "awaiting_payment", now + timedelta(minutes=event.payment_hold_minutes)
             shortfall = Money(total.amount - wallet.available)
         else:
-            entry = _pay(session, patron, event, public_id, quantity, total, wallet, actor or patron.public_id)
+            entry = _pay(session, patron, event, public_id, quantity, total, wallet, income,
+                         actor or patron.public_id)
     order = _write_order(session, patron, occurrence, lines, total, public_id=public_id, status=status,
                          entry_id=entry.id if entry is not None else None, expires_at=expires_at,
                          completed_at=now if status == "completed" else None)
@@ -233,11 +240,11 @@ def _write_order(session: Session, patron: Patron, occurrence: Occurrence, lines
 
 
 def _pay(session: Session, patron: Patron, event: Event, reference: str, quantity: int, total: Money,
-         wallet: LedgerAccount, actor: str) -> JournalEntry:
+         wallet: LedgerAccount, income: LedgerAccount, actor: str) -> JournalEntry:
     before = Money(wallet.balance or 0, wallet.currency)
     entry = post_entry(
         session, kind="ticket_purchase",
-        legs=[debit(wallet, total), credit(income_account(session, event), total)],
+        legs=[debit(wallet, total), credit(income, total)],
         memo=f"{quantity} × {event.title}"[:300], reference=reference, actor=actor,
     )
     notify_low_balance(session, patron, before=before, after=before - total)
@@ -273,8 +280,9 @@ def complete_order(session: Session, order: Order, *, actor: str = "system") -> 
     if claimed != 1:
         raise DomainError(ORDER_NOT_AWAITING_PAYMENT, status=order.status)
     patron = order.patron
-    entry = _pay(session, patron, order.occurrence.event, order.public_id, order.quantity,
-                 Money(order.total, order.currency), wallet_of(session, patron), actor)
+    event = order.occurrence.event
+    entry = _pay(session, patron, event, order.public_id, order.quantity, Money(order.total, order.currency),
+                 *buyer_accounts(session, patron, event), actor)
     order.entry_id = entry.id
     session.execute(
         update(Ticket).where(Ticket.order_id == order.id, Ticket.status == "reserved").values(status="valid")

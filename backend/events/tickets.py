@@ -19,11 +19,11 @@ from backend.errors import NOT_FOUND, DomainError
 from backend.events import seats
 from backend.events.errors import CANCEL_TOO_LATE, INVALID_STATE, TICKET_NOT_ACTIVE
 from backend.events.models import Occurrence, Order, Ticket, WaitlistEntry
-from backend.events.purchase import income_account, release_order
+from backend.events.purchase import buyer_accounts, release_order
 from backend.events.times import in_rome
 from backend.events.waitlist import offer_freed_seats
 from backend.ledger.models import JournalEntry
-from backend.ledger.services import credit, debit, post_entry, wallet_of
+from backend.ledger.services import credit, debit, post_entry
 from backend.money import Money
 from backend.notify.services import notify
 from backend.pagination import Page, paginate
@@ -68,10 +68,10 @@ def _refund(session: Session, order: Order, amount: int, *, memo: str, reference
         return None
     original = session.get(JournalEntry, order.entry_id)
     money = Money(amount, order.currency)
+    wallet, income = buyer_accounts(session, order.patron, order.occurrence.event)
     return post_entry(
         session, kind="ticket_refund",
-        legs=[debit(income_account(session, order.occurrence.event), money),
-              credit(wallet_of(session, order.patron), money)],
+        legs=[debit(income, money), credit(wallet, money)],
         memo=memo[:300], reference=reference, actor=actor, refunds=original,
     )
 

@@ -29,8 +29,15 @@ from backend.fees.errors import (
 )
 from backend.fees.models import OUTSTANDING, PAID, WAIVED, Fee, FeePayment, FeeType
 from backend.i18n import normalize_language
-from backend.ledger.models import LedgerAccount
-from backend.ledger.services import credit, debit, house_account, post_entry, wallet_of
+from backend.ledger.services import (
+    House,
+    credit,
+    debit,
+    house_account,
+    post_entry,
+    wallet_and_house_accounts,
+    wallet_of,
+)
 from backend.money import Money
 from backend.notify.services import notify, notify_low_balance
 from backend.wallet import references
@@ -217,9 +224,11 @@ def pay_fees(session: Session, patron: Patron, fee_ids: list[str]) -> FeePayment
         per_library[fee.library_id] += fee.amount
         libraries[fee.library_id] = fee.library
     total = Money(sum(per_library.values()), currency)
-    wallet, incomes = _payment_accounts(session, patron, [libraries[i] for i in sorted(per_library)], currency)
+    paying = sorted(per_library)
+    wallet, incomes = wallet_and_house_accounts(session, patron, [
+        House("fee_income", libraries[i].public_id, library=libraries[i]) for i in paying], currency)
     legs = [debit(wallet, total)]
-    legs += [credit(incomes[library_id], Money(per_library[library_id], currency)) for library_id in sorted(per_library)]
+    legs += [credit(income, Money(per_library[i], currency)) for i, income in zip(paying, incomes)]
     payment_id = new_public_id(FeePayment.PUBLIC_ID_PREFIX)
     # The guarded wallet debit comes first: it takes the wallet's row lock, so two
     # payments of the same patron (the only ones that can name the same fees) run
@@ -253,30 +262,6 @@ def pay_fees(session: Session, patron: Patron, fee_ids: list[str]) -> FeePayment
     payment.balance_after = Money(wallet.balance, wallet.currency)
     _tell_paid(session, patron, fees, total, payment.balance_after)
     return payment
-
-
-def _payment_accounts(session: Session, patron: Patron, libraries: list[Library],
-                      currency: str) -> tuple[LedgerAccount, dict[int, LedgerAccount]]:
-    """The patron's wallet and each library's ``fee_income``, in one query when they all exist.
-
-    Accounts are never deleted and their keys never change, so a lookup by key is
-    exact; any account not found yet (a first payment) comes from the ledger's own
-    get-or-create functions.
-    """
-    keys = {f"wallet:{patron.public_id}": None}
-    keys.update({f"fee_income:{library.public_id}": library.id for library in libraries})
-    found = {account.key: account for account in session.scalars(
-        select(LedgerAccount).where(LedgerAccount.key.in_(list(keys)), LedgerAccount.currency == currency))}
-    wallet = found.get(f"wallet:{patron.public_id}")
-    if wallet is None or wallet.kind != "wallet" or wallet.patron_id != patron.id:
-        wallet = wallet_of(session, patron, currency)
-    incomes = {}
-    for library in libraries:
-        income = found.get(f"fee_income:{library.public_id}")
-        if income is None or income.kind != "fee_income" or income.library_id != library.id:
-            income = house_account(session, "fee_income", library.public_id, currency, library=library)
-        incomes[library.id] = income
-    return wallet, incomes
 
 
 def _tell_paid(session: Session, patron: Patron, fees: list[Fee], total: Money, after: Money) -> None:

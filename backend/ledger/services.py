@@ -98,6 +98,36 @@ def house_account(
     )
 
 
+@dataclass(frozen=True)
+class House:
+    """Names a house account for ``wallet_and_house_accounts`` (arguments as ``house_account``)."""
+
+    kind: str
+    owner_public_id: str
+    library: Library | None = None
+    network: Network | None = None
+
+
+def wallet_and_house_accounts(session: Session, patron: Patron, houses: Sequence[House],
+                              currency: str = "EUR") -> tuple[LedgerAccount, list[LedgerAccount]]:
+    """The patron's wallet and the named house accounts, in one query when they all exist.
+
+    Accounts are never deleted and their keys never change, so a lookup by key is
+    exact; an account that doesn't exist yet (a first payment) comes from
+    ``wallet_of`` / ``house_account``. For payments, where every statement counts.
+    """
+    wallet_key = f"wallet:{patron.public_id}"
+    house_keys = [f"{house.kind}:{house.owner_public_id}" for house in houses]
+    found = {account.key: account for account in session.scalars(
+        select(LedgerAccount).where(LedgerAccount.key.in_([wallet_key, *house_keys]),
+                                    LedgerAccount.currency == currency))}
+    wallet = found.get(wallet_key) or wallet_of(session, patron, currency)
+    accounts = [found.get(key) or house_account(session, house.kind, house.owner_public_id, currency,
+                                                library=house.library, network=house.network)
+                for key, house in zip(house_keys, houses)]
+    return wallet, accounts
+
+
 def account_balance(session: Session, account: LedgerAccount) -> Money:
     """Balance on the account's normal side, from its postings (any account)."""
     total = session.scalar(
