@@ -16,10 +16,10 @@ from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from flask import g, has_request_context, request
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, create_engine, event, insert
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, create_engine, event, insert, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, make_transient_to_detached, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 from werkzeug.local import LocalProxy
 
@@ -101,18 +101,32 @@ class TimestampMixin:
 def insert_returning(session: Session, model: type[M], rows: list[dict[str, Any]]) -> list[M]:
     """Insert ``rows`` of ``model`` in one statement and return them as persistent objects.
 
-    For hot paths: skips the unit-of-work flush that ``session.add`` + ``flush``
-    costs. Relationships of the returned objects are not populated (callers set
-    what they need with ``set_committed_value``); public ids are generated here.
+    For hot paths: a Core ``INSERT … RETURNING`` of every column, the objects
+    built from what the database returned, costs less than half of the unit of
+    work's flush or the ORM's bulk insert. Relationships of the returned objects
+    are not populated (callers set what they need with ``set_committed_value``);
+    public ids are generated here.
 
-    Unlike objects added to the session, these are not expunged when a savepoint
-    rolls back; SQLite may then give the next row the same id, so the identity
-    map's stale object is overwritten with what was just inserted.
+    Unlike objects added as new, they are not expunged when a savepoint rolls
+    back, and SQLite may then give the next row the same id: such a stale object
+    is overwritten (``merge``) instead of colliding with the new one.
     """
     if issubclass(model, PublicIdMixin):
         rows = [{"public_id": new_public_id(model.PUBLIC_ID_PREFIX), **row} for row in rows]
-    stmt = insert(model).returning(model, sort_by_parameter_order=True)
-    return list(session.scalars(stmt.execution_options(populate_existing=True), rows))
+    mapper = inspect(model)
+    table = mapper.local_table
+    keys = [(column.name, mapper.get_property_by_column(column).key) for column in table.columns]
+    stmt = insert(table).returning(*table.columns, sort_by_parameter_order=True)
+    objects = []
+    for row in session.execute(stmt, rows).mappings():
+        obj = model(**{key: row[name] for name, key in keys})
+        make_transient_to_detached(obj)
+        if session.identity_map.get(session.identity_key(model, row["id"])) is None:
+            session.add(obj)
+        else:
+            obj = session.merge(obj, load=False)
+        objects.append(obj)
+    return objects
 
 
 def dialect_insert(session: Session):
