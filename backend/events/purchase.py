@@ -168,12 +168,6 @@ def open_sale(session: Session, occurrence_public_id: str, items: Sequence[Item]
     return sale
 
 
-def buy(session: Session, patron: Patron, occurrence_public_id: str, items: Sequence[Item], *,
-        pay_shortfall_by_card: bool = False, actor: str | None = None) -> PurchaseResult:
-    return sell(session, patron, open_sale(session, occurrence_public_id, items),
-                pay_shortfall_by_card=pay_shortfall_by_card, actor=actor)
-
-
 def sell(session: Session, patron: Patron, sale: Sale, *, pay_shortfall_by_card: bool = False,
          actor: str | None = None) -> PurchaseResult:
     occurrence = sale.occurrence
