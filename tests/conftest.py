@@ -41,7 +41,7 @@ def settings(database_url) -> Settings:
         database_url=database_url,
         testing=True,
         password_hash_fast=True,
-        jwt_keys="k2026:test-signing-key-0123456789abcdef,k2025:older-key-0123456789abcdef",
+        jwt_keys="k2026:test-signing-key-0123456789abcdef,k2025:older-key-0123456789abcdef0123456789",
         ratelimit_storage_uri="memory://",
         log_level="WARNING",
     )

@@ -161,6 +161,8 @@ def _claims(patron, **overrides):
 KEY = "test-signing-key-0123456789abcdef"  # k2026 in tests/conftest.py
 
 
+# The hs512 case signs with the real key under another algorithm: PyJWT warns that the key is short for it.
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 @pytest.mark.parametrize("case", ["valid", "expired", "forged", "alg_none", "wrong_audience",
                                   "wrong_issuer", "unknown_kid", "hs512"])
 def test_forged_or_stale_access_tokens_are_refused(client, db, patron, case):
@@ -190,7 +192,7 @@ def test_forged_or_stale_access_tokens_are_refused(client, db, patron, case):
 
 
 def test_an_older_key_still_verifies_during_rotation(client, db, patron):
-    token = jwt.encode(_claims(patron), "older-key-0123456789abcdef", algorithm="HS256", headers={"kid": "k2025"})
+    token = jwt.encode(_claims(patron), "older-key-0123456789abcdef0123456789", algorithm="HS256", headers={"kid": "k2025"})
     assert client.get("/v1/me", headers=auth(token)).status_code == 200
 
 
