@@ -151,10 +151,6 @@ class Sale:
     def count(self) -> int:
         return sum(quantity for _, quantity in self.lines)
 
-    @property
-    def total(self) -> Money:
-        return Money(sum(t.price * q for t, q in self.lines))
-
 
 def open_sale(session: Session, occurrence_public_id: str, items: Sequence[Item]) -> Sale:
     """The cheap refusals, from plain reads and before anything about the buyer is loaded:
@@ -219,11 +215,12 @@ def _write_order(session: Session, patron: Patron, occurrence: Occurrence, lines
         quantity=sum(q for _, q in lines), total=total.amount, currency=total.currency, entry_id=entry_id,
         expires_at=expires_at, completed_at=completed_at)])
     ticket_status = "valid" if status == "completed" else "reserved"
+    types = [ticket_type for ticket_type, quantity in lines for _ in range(quantity)]  # one per ticket
     tickets = insert_returning(session, Ticket, [
         dict(order_id=order.id, occurrence_id=occurrence.id, patron_id=patron.id, ticket_type_id=ticket_type.id,
              price=ticket_type.price, currency=ticket_type.currency, status=ticket_status)
-        for ticket_type, quantity in lines for _ in range(quantity)])
-    for ticket, (ticket_type, _) in zip(tickets, ((t, q) for t, q in lines for _ in range(q))):
+        for ticket_type in types])
+    for ticket, ticket_type in zip(tickets, types):
         set_committed_value(ticket, "order", order)
         set_committed_value(ticket, "occurrence", occurrence)
         set_committed_value(ticket, "ticket_type", ticket_type)
