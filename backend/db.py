@@ -12,6 +12,7 @@ import random
 import secrets
 import time
 from collections.abc import Callable
+from functools import cache
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -113,10 +114,7 @@ def insert_returning(session: Session, model: type[M], rows: list[dict[str, Any]
     """
     if issubclass(model, PublicIdMixin):
         rows = [{"public_id": new_public_id(model.PUBLIC_ID_PREFIX), **row} for row in rows]
-    mapper = inspect(model)
-    table = mapper.local_table
-    keys = [(column.name, mapper.get_property_by_column(column).key) for column in table.columns]
-    stmt = insert(table).returning(*table.columns, sort_by_parameter_order=True)
+    stmt, keys = _insert_returning_all(model)
     objects = []
     for row in session.execute(stmt, rows).mappings():
         obj = model(**{key: row[name] for name, key in keys})
@@ -127,6 +125,15 @@ def insert_returning(session: Session, model: type[M], rows: list[dict[str, Any]
             obj = session.merge(obj, load=False)
         objects.append(obj)
     return objects
+
+
+@cache
+def _insert_returning_all(model: type) -> tuple[Any, list[tuple[str, str]]]:
+    """Built once per model: the statement, and (column name, attribute name) pairs."""
+    mapper = inspect(model)
+    table = mapper.local_table
+    keys = [(column.name, mapper.get_property_by_column(column).key) for column in table.columns]
+    return insert(table).returning(*table.columns, sort_by_parameter_order=True), keys
 
 
 def dialect_insert(session: Session):

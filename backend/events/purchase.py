@@ -210,12 +210,12 @@ def _write_order(session: Session, patron: Patron, occurrence: Occurrence, lines
                  total: Money, *, public_id: str, status: str, entry_id: int | None,
                  expires_at: datetime | None, completed_at: datetime | None) -> Order:
     # Two INSERT … RETURNING statements instead of a unit-of-work flush: this is the sell-out's hot path.
+    types = [ticket_type for ticket_type, quantity in lines for _ in range(quantity)]  # one per ticket
     [order] = insert_returning(session, Order, [dict(
         public_id=public_id, patron_id=patron.id, occurrence_id=occurrence.id, status=status,
-        quantity=sum(q for _, q in lines), total=total.amount, currency=total.currency, entry_id=entry_id,
+        quantity=len(types), total=total.amount, currency=total.currency, entry_id=entry_id,
         expires_at=expires_at, completed_at=completed_at)])
     ticket_status = "valid" if status == "completed" else "reserved"
-    types = [ticket_type for ticket_type, quantity in lines for _ in range(quantity)]  # one per ticket
     tickets = insert_returning(session, Ticket, [
         dict(order_id=order.id, occurrence_id=occurrence.id, patron_id=patron.id, ticket_type_id=ticket_type.id,
              price=ticket_type.price, currency=ticket_type.currency, status=ticket_status)
