@@ -17,12 +17,14 @@ from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from flask import g, has_request_context, request
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, create_engine, event, insert, inspect
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, create_engine, event, insert, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, make_transient_to_detached, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 from werkzeug.local import LocalProxy
+
+from backend.errors import NOT_FOUND, DomainError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -258,3 +260,18 @@ def _current_database() -> Database:
 
 # ``db.session`` inside a request; ``db.run_in_transaction(...)`` in jobs and commands.
 db: Database = LocalProxy(_current_database)  # type: ignore[assignment]
+
+
+def get_or_404(session: Session, model: type[M], public_id: str, *, param: str | None = None, **where: Any) -> M:
+    """The ``model`` row with this public id (and these column values), or a 404 ``DomainError``.
+
+    ``where`` narrows the lookup to what the caller may see (``patron_id=…``), so
+    another owner's object is indistinguishable from one that does not exist.
+    """
+    stmt = select(model).where(model.public_id == public_id)  # type: ignore[attr-defined]
+    for name, value in where.items():
+        stmt = stmt.where(getattr(model, name) == value)
+    found = session.scalar(stmt)
+    if found is None:
+        raise DomainError(NOT_FOUND, param=param)
+    return found

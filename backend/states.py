@@ -1,0 +1,58 @@
+"""States of stateful objects, and one table of allowed transitions each.
+
+Every stateful object (order, ticket, hold, top-up, pass, donation, …) declares
+a ``StrEnum`` of its states and a ``Transitions`` table next to its model. The
+guarded updates that move an object take their ``WHERE state IN (…)`` from the
+table (``sources_of``), so a transition the table does not list cannot happen:
+by construction, not by remembering a check in each service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+from sqlalchemy import CheckConstraint
+
+from backend.errors import ErrorCode, DomainError
+
+S = TypeVar("S", bound=StrEnum)
+
+INVALID_STATE = ErrorCode(
+    "invalid_state", 422,
+    it="Operazione non possibile nello stato attuale.",
+    en="This is not possible in the current state.",
+)
+
+
+class Transitions(Generic[S]):
+    """``{from_state: {to_state, …}}``: the only moves an object may make."""
+
+    def __init__(self, states: type[S], table: Mapping[S, Iterable[S]]) -> None:
+        self.states = states
+        self._next: dict[S, frozenset[S]] = {s: frozenset(table.get(s, ())) for s in states}
+        unknown = {t for targets in self._next.values() for t in targets} - set(states)
+        if unknown:
+            raise ValueError(f"{states.__name__}: transitions to unknown states {unknown}")
+
+    def allows(self, source: S, target: S) -> bool:
+        return target in self._next[self.states(source)]
+
+    def sources_of(self, target: S) -> tuple[S, ...]:
+        """The states from which ``target`` may be reached, for a guarded ``WHERE state IN``."""
+        return tuple(s for s, targets in self._next.items() if target in targets)
+
+    def check(self, source: S, target: S, error: ErrorCode = INVALID_STATE, **values) -> None:
+        """Raise ``DomainError(error)`` unless ``source → target`` is listed."""
+        if not self.allows(source, target):
+            raise DomainError(error, **values)
+
+    def is_final(self, state: S) -> bool:
+        return not self._next[self.states(state)]
+
+
+def state_check(column: str, states: type[StrEnum], name: str | None = None) -> CheckConstraint:
+    """A CHECK constraint that keeps ``column`` among the enum's values."""
+    values = ", ".join(f"'{s.value}'" for s in states)
+    return CheckConstraint(f"{column} IN ({values})", name=name or f"{column}_valid")
