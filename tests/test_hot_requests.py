@@ -176,6 +176,8 @@ SELECT events
 SELECT libraries
 INSERT ticket_checkins
 SELECT ticket_checkins
+UPDATE tickets
+SELECT tickets
 SELECT ticket_types
 COMMIT
 """
