@@ -3,6 +3,8 @@
 import marshmallow as ma
 from marshmallow import fields
 
+from backend.api import UtcDateTime
+
 
 class ConfirmationSchema(ma.Schema):
     id = fields.String(attribute="public_id")
@@ -14,5 +16,5 @@ class ConfirmationSchema(ma.Schema):
                              metadata={"type": "object", "nullable": True,
                                        "properties": {"amount": {"type": "integer"}, "currency": {"type": "string"}}})
     state = fields.String(metadata={"enum": ["pending", "confirmed", "declined", "expired"]})
-    expires_at = fields.DateTime()
-    decided_at = fields.DateTime(allow_none=True)
+    expires_at = UtcDateTime()
+    decided_at = UtcDateTime(allow_none=True)

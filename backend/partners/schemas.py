@@ -7,6 +7,7 @@ import re
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from backend.api import UtcDateTime
 from backend.events.schemas import JwksSchema
 from backend.money import MoneyField, PositiveMoneySchema, StrictInteger
 from backend.pagination import PageArgsSchema
@@ -115,7 +116,7 @@ class AgreementSchema(ma.Schema):
                                            "properties": {"amount": {"type": "integer"}, "currency": {"type": "string"}}})
     reimbursed = _money_of("reimbursed")
     state = fields.String(metadata={"enum": ["active", "revoked"]})
-    revoked_at = fields.DateTime(allow_none=True)
+    revoked_at = UtcDateTime(allow_none=True)
 
 
 class OfferInSchema(ma.Schema):
@@ -189,7 +190,7 @@ class OfferSchema(ma.Schema):
 
 class AllowanceSchema(ma.Schema):
     uses_left = fields.Integer(allow_none=True, metadata={"description": "None: unlimited"})
-    resets_at = fields.DateTime(allow_none=True, metadata={"description": "When the binding limit resets (None: never)"})
+    resets_at = UtcDateTime(allow_none=True, metadata={"description": "When the binding limit resets (None: never)"})
     period = fields.String(allow_none=True, metadata={"enum": ["day", "week", "month", "total", "offer", None]})
     limit = fields.Integer(allow_none=True)
 
@@ -230,8 +231,8 @@ class PassSchema(ma.Schema):
     id = fields.Function(lambda p: p.pass_.public_id)
     token = fields.String(metadata={"description": "Signed pass (EdDSA JWT). Show "
                                                    "`<token>~<unix minute>~<device signature of bxp1:<id>:<minute>>`"})
-    expires_at = fields.Function(lambda p: p.pass_.expires_at, metadata={"type": "string", "format": "date-time"})
-    server_time = fields.DateTime(metadata={"description": "Sign minutes with this clock (offset from the phone's)"})
+    expires_at = fields.Function(lambda p: p.pass_.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ"), metadata={"type": "string", "format": "date-time"})
+    server_time = UtcDateTime(metadata={"description": "Sign minutes with this clock (offset from the phone's)"})
     short_code = fields.Function(lambda p: p.pass_.short_code,
                                  metadata={"type": "string", "description": "Typed code: `<short_code>-<TOTP>`"})
     otp_secret = fields.Function(lambda p: p.pass_.otp_secret,
@@ -244,7 +245,7 @@ PassJwksSchema = JwksSchema
 
 
 class RevocationListSchema(ma.Schema):
-    generated_at = fields.DateTime()
+    generated_at = UtcDateTime()
     passes = fields.List(fields.String())
     offers = fields.List(fields.String())
     agreements = fields.List(fields.String())
@@ -280,7 +281,7 @@ class RedemptionSchema(ma.Schema):
     venue_name = fields.Function(lambda r: r.venue.name)
     channel = fields.String(metadata={"enum": ["online", "offline"]})
     scan_id = fields.String(allow_none=True)
-    scanned_at = fields.DateTime()
+    scanned_at = UtcDateTime()
     quantity = fields.Integer()
     list_price = _money_of("list_price")
     discount = _money_of("discount")
@@ -338,9 +339,9 @@ class TillPaymentSchema(ma.Schema):
     amount = _money_of("amount")
     description = fields.String()
     state = fields.String(metadata={"enum": ["pending", "paid", "declined", "expired", "refunded"]})
-    expires_at = fields.DateTime()
-    paid_at = fields.DateTime(allow_none=True)
-    refunded_at = fields.DateTime(allow_none=True)
+    expires_at = UtcDateTime()
+    paid_at = UtcDateTime(allow_none=True)
+    refunded_at = UtcDateTime(allow_none=True)
 
 
 class StatementArgsSchema(ma.Schema):
