@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
 from backend.api import UtcDateTime
+from backend.schema_fields import AwareDateTimeInput
 from backend.events.schemas import JwksSchema
 from backend.money import MoneyField, PositiveMoneySchema, StrictInteger
 from backend.pagination import PageArgsSchema
@@ -92,8 +94,8 @@ class VenueInSchema(ma.Schema):
 
 class AgreementInSchema(ma.Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    valid_from = fields.Date(required=True)
-    valid_to = fields.Date(required=True)
+    valid_from = fields.Date(required=True, validate=validate.Range(min=date(2000, 1, 1), max=date(2999, 12, 31)))
+    valid_to = fields.Date(required=True, validate=validate.Range(min=date(2000, 1, 1), max=date(2999, 12, 31)))
     eligible_network_ids = fields.List(fields.String(validate=validate.Length(max=40)),
                                        validate=validate.Length(max=50), load_default=list,
                                        metadata={"description": "Whose patrons are eligible (default: the admin's network)"})
@@ -136,8 +138,8 @@ class OfferInSchema(ma.Schema):
                            metadata={"description": "ISO weekdays (1 = Monday); empty: every day"})
     time_from = fields.String(allow_none=True, load_default=None, validate=validate.Regexp(_HHMM))
     time_to = fields.String(allow_none=True, load_default=None, validate=validate.Regexp(_HHMM))
-    valid_from = fields.Date(required=True)
-    valid_to = fields.Date(required=True)
+    valid_from = fields.Date(required=True, validate=validate.Range(min=date(2000, 1, 1), max=date(2999, 12, 31)))
+    valid_to = fields.Date(required=True, validate=validate.Range(min=date(2000, 1, 1), max=date(2999, 12, 31)))
     network_ids = fields.List(fields.String(validate=validate.Length(max=40)), load_default=list)
     library_ids = fields.List(fields.String(validate=validate.Length(max=40)), load_default=list)
     age_bands = fields.List(fields.String(validate=validate.OneOf(AGE_BANDS)), load_default=list)
@@ -265,7 +267,7 @@ class RedeemSchema(ma.Schema):
 
 class OfflineRedemptionSchema(RedeemSchema):
     scan_id = fields.String(required=True, validate=validate.Length(min=1, max=80))
-    scanned_at = fields.AwareDateTime(required=True, metadata={"description": "When the till scanned it (UTC)"})
+    scanned_at = AwareDateTimeInput(required=True, metadata={"description": "When the till scanned it (with offset)"})
 
 
 class RedemptionBatchSchema(ma.Schema):
@@ -316,7 +318,8 @@ class RedemptionBatchResultSchema(ma.Schema):
 
 
 class TillRedemptionArgsSchema(PageArgsSchema):
-    day = fields.Date(metadata={"description": "Europe/Rome day (default: today)"})
+    day = fields.Date(validate=validate.Range(min=date(2000, 1, 1), max=date(2999, 12, 31)),
+                      metadata={"description": "Europe/Rome day (default: today)"})
 
 
 class MyRedemptionsSchema(ma.Schema):

@@ -87,7 +87,7 @@ class PartnerStatement:
 
 def monthly_statement(session: Session, partner: Partner, year: int, month: int, language: str = "it",
                       currency: str = "EUR") -> PartnerStatement:
-    if not 1 <= month <= 12 or not 2000 <= year <= 9999:
+    if not 1 <= month <= 12 or not 2000 <= year <= 2999:
         raise DomainError(NOT_FOUND)
     start, end = month_bounds(year, month)
     if start > utcnow():

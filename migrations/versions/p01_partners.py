@@ -1,7 +1,7 @@
 """partners: partners, venues, agreements, offers, passes, redemptions, till payments, confirmations
 
 Revision ID: p01_partners
-Revises: 0009
+Revises: d01_events_states
 Create Date: 2026-12-02
 
 Venues made before this revision get kind 'other', no address and no hours (server defaults).
@@ -13,7 +13,7 @@ import backend.db
 
 
 revision = 'p01_partners'
-down_revision = '0009'
+down_revision = 'd01_events_states'
 branch_labels = None
 depends_on = None
 
