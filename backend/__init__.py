@@ -10,7 +10,7 @@ from backend.api import Api
 from backend.config import Settings
 from backend.db import Database
 from backend.logging_setup import configure_logging, install_request_logging
-from backend.rate_limit import limiter
+from backend.rate_limit import init_limiter
 from backend.unit_of_work import BorsellinoFlask
 
 API_TITLE = "Borsellino API"
@@ -37,7 +37,8 @@ def create_app(config: Settings | dict | None = None) -> BorsellinoFlask:
         RATELIMIT_HEADERS_ENABLED=True,
         **_openapi_settings(settings),
     )
-    app.extensions["borsellino.db"] = Database(settings.database_url, settings.database_pool_size)
+    app.extensions["borsellino.db"] = Database(settings.database_url, settings.database_pool_size,
+                                               pool_recycle=settings.database_pool_recycle_seconds)
 
     _register_error_handlers(app)
     install_request_logging(app)
@@ -49,7 +50,7 @@ def create_app(config: Settings | dict | None = None) -> BorsellinoFlask:
     app.before_request(_reset_request_state)
     app.teardown_request(_close_session)
     app.teardown_appcontext(_close_session)
-    limiter.init_app(app)
+    init_limiter(app)
 
     api = app.extensions["borsellino.api"] = Api(app)
     _register_blueprints(api)
@@ -63,7 +64,7 @@ def create_app(config: Settings | dict | None = None) -> BorsellinoFlask:
 def _reset_request_state() -> None:
     from flask import g
 
-    for name in ("_principal", "idempotency_claim", "idempotency_recorded"):
+    for name in ("_principal", "idempotency_claim", "idempotency_recorded", "idempotency_commit_refusal"):
         g.pop(name, None)
     _close_session()
 

@@ -2,18 +2,21 @@
 
     .venv/bin/python bench/callgrind_requests.py \
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/<scratch db> \
-        [--scenario purchase refusal fee wallet] [--warmup 20] [--small 10] [--large 40]
+        [--scenario purchase refusal fee wallet] [--warmup 20] [--requests 20]
 
 For each scenario the database is wiped and seeded (like ``bench/ticket_rush.py``
-and ``bench/wallet_pay.py``: real sign-in sessions, funded wallets), then two
-processes run under ``valgrind --tool=callgrind``: each builds the app, sends
-``--warmup`` requests through the Flask test client (imports, SQL compilation,
-psycopg's prepared statements, the pool), then ``--small`` or ``--large``
-measured ones. The difference of their instruction counts divided by
-``large - small`` is one request's cost, start-up and warm-up cancelled out:
-the Python process only (server code and test client), not PostgreSQL's own
-work. Scenarios: a paid one-ticket purchase, a sold-out refusal, a one-fee
-payment, a wallet read.
+and ``bench/wallet_pay.py``: real sign-in sessions, funded wallets), then one
+process runs under ``valgrind --tool=callgrind --instr-atstart=no``: it builds
+the app, sends ``--warmup`` requests through the Flask test client (imports,
+SQL compilation, psycopg's prepared statements, the pool), then switches
+callgrind's instrumentation on with a client request, sends ``--requests``
+measured ones and dumps the counters. Instructions divided by requests is one
+request's cost: the Python process only (server code and test client), not
+PostgreSQL's own work. Scenarios: a paid one-ticket purchase, a sold-out
+refusal, a one-fee payment, a wallet read.
+
+(Earlier counts in docs/benchmarks.md ran two whole processes of 10 and 40
+requests and divided the difference by 30; both ways count the same requests.)
 """
 
 from __future__ import annotations
@@ -62,15 +65,53 @@ def prepare(url: str, scenario: str, needed: int) -> dict:
                           "status": status} for t in tokens]}
 
 
-def child(url: str, items_file: str, start: int, warmup: int, count: int) -> None:
-    """Run under callgrind: build the app, warm up, send ``count`` measured requests."""
+def _callgrind_request():
+    """``request(code)``: a Valgrind client request (no-op when not under Valgrind), x86-64 only.
+
+    The magic sequence of valgrind.h (four rotations of rdi summing to 128 bits,
+    then ``xchg rbx, rbx``) with rax pointing at the request's six words.
+    """
+    import ctypes
+    import mmap
+    import platform
+
+    if platform.machine() not in ("x86_64", "AMD64"):
+        raise SystemExit("callgrind client requests are written for x86-64")
+    code = bytes.fromhex(
+        "4889f8"  # mov rax, rdi  (the six words)
+        "31d2"  # xor edx, edx  (the default result)
+        "48c1c703" "48c1c70d" "48c1c73d" "48c1c733"  # rol rdi, 3 / 13 / 61 / 51
+        "4887db"  # xchg rbx, rbx
+        "4889d0"  # mov rax, rdx
+        "c3"  # ret
+    )
+    page = mmap.mmap(-1, mmap.PAGESIZE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+    page.write(code)
+    function = ctypes.CFUNCTYPE(ctypes.c_ulong, ctypes.c_void_p)(
+        ctypes.addressof(ctypes.c_char.from_buffer(page)))
+
+    def request(number: int) -> None:
+        words = (ctypes.c_ulong * 6)(0x43540000 + number, 0, 0, 0, 0, 0)  # VG_USERREQ_TOOL_BASE('C','T')
+        function(ctypes.addressof(words))
+
+    request.page = page  # keep the code alive
+    return request
+
+
+DUMP_STATS, START_INSTRUMENTATION, STOP_INSTRUMENTATION = 0, 4, 5
+
+
+def child(url: str, items_file: str, warmup: int, count: int) -> None:
+    """Run under callgrind: build the app, warm up, measure ``count`` requests."""
     from backend import create_app
     from bench.server import settings
 
-    requests = json.loads(Path(items_file).read_text())["requests"][start:start + warmup + count]
+    requests = json.loads(Path(items_file).read_text())["requests"][:warmup + count]
     app = create_app(settings(url))
     client = app.test_client()
-    for item in requests:
+    callgrind = _callgrind_request()
+
+    def send(item):
         headers = {"Authorization": f"Bearer {item['token']}"}
         if item.get("method", "POST") == "POST":
             headers["Idempotency-Key"] = uuid.uuid4().hex
@@ -80,17 +121,29 @@ def child(url: str, items_file: str, start: int, warmup: int, count: int) -> Non
         if response.status_code != item["status"]:
             raise SystemExit(f"{item['path']}: {response.status_code} {response.get_data(as_text=True)[:300]}")
 
+    for item in requests[:warmup]:
+        send(item)
+    callgrind(START_INSTRUMENTATION)  # counting starts at zero: nothing was instrumented before
+    for item in requests[warmup:]:
+        send(item)
+    callgrind(DUMP_STATS)
+    callgrind(STOP_INSTRUMENTATION)
 
-def instructions(url: str, items_file: str, start: int, warmup: int, count: int) -> int:
+
+def instructions(url: str, items_file: str, warmup: int, count: int) -> int:
     with tempfile.TemporaryDirectory() as folder:
         run = subprocess.run(
-            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={folder}/callgrind.out",
+            ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={folder}/out.%p",
              sys.executable, __file__, "--database-url", url, "--child", items_file,
-             "--start", str(start), "--warmup", str(warmup), "--count", str(count)],
+             "--warmup", str(warmup), "--requests", str(count)],
             capture_output=True, text=True)
-    found = re.search(r"Collected : (\d+)", run.stderr)
-    if run.returncode != 0 or not found:
-        raise SystemExit(run.stderr[-3000:])
+        if run.returncode != 0:
+            raise SystemExit(run.stderr[-3000:])
+        # The first dump (``out.<pid>.1``) holds exactly the measured requests.
+        dumps = sorted(Path(folder).glob("out.*.1"))
+        found = re.search(r"^summary: (\d+)", dumps[0].read_text(), re.M) if dumps else None
+    if not found:
+        raise SystemExit("no callgrind dump: " + run.stderr[-2000:])
     return int(found.group(1))
 
 
@@ -99,26 +152,19 @@ def main():
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--scenario", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
     parser.add_argument("--warmup", type=int, default=20)
-    parser.add_argument("--small", type=int, default=10)
-    parser.add_argument("--large", type=int, default=40)
+    parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--start", type=int, default=0, help=argparse.SUPPRESS)
-    parser.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.database_url, args.child, args.start, args.warmup, args.count)
+        child(args.database_url, args.child, args.warmup, args.requests)
         return
     for scenario in args.scenario:
-        small_needed, large_needed = args.warmup + args.small, args.warmup + args.large
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as items:
-            json.dump(prepare(args.database_url, scenario, small_needed + large_needed), items)
-        small = instructions(args.database_url, items.name, 0, args.warmup, args.small)
-        large = instructions(args.database_url, items.name, small_needed, args.warmup, args.large)
+            json.dump(prepare(args.database_url, scenario, args.warmup + args.requests), items)
+        total = instructions(args.database_url, items.name, args.warmup, args.requests)
         Path(items.name).unlink()
-        per_request = (large - small) / (args.large - args.small)
-        print(f"{scenario}: {per_request / 1e6:.2f} M instructions per request "
-              f"({small:,} for {args.small}, {large:,} for {args.large}, after {args.warmup} warm-up each)",
-              flush=True)
+        print(f"{scenario}: {total / args.requests / 1e6:.2f} M instructions per request "
+              f"({total:,} for {args.requests} after {args.warmup} warm-up)", flush=True)
 
 
 if __name__ == "__main__":
