@@ -32,7 +32,8 @@ ACCOUNT_KINDS = {
     "cash_over_short": DEBIT_NORMAL,  # counted cash differences (deficit > 0)
     "fee_income": CREDIT_NORMAL,  # one library's fee income
     "ticket_income": CREDIT_NORMAL,  # one organizer's ticket income
-    "campaign_fund": CREDIT_NORMAL,  # one +Teca campaign's donations
+    "campaign_fund": CREDIT_NORMAL,  # one +Teca campaign's donations (or a network's +Teca fund)
+    "donation_income": CREDIT_NORMAL,  # donations a library or network received (campaigns settled)
     "partner_payable": CREDIT_NORMAL,  # owed to one partner venue
     "network_settlement": CREDIT_NORMAL,  # between networks
     "adjustments": DEBIT_NORMAL,  # goodwill credits, corrections (an expense)

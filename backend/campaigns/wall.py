@@ -1,0 +1,99 @@
+"""Who gave: the donor wall (public) and the owner's list of donations (staff).
+
+The donor's choice decides what anyone else sees: name and amount, name only,
+or nothing that identifies them (anonymous). Anonymous donations carry no name,
+no patron id and no card in any listing, for the public or for staff; the one
+exception is the owner's monthly Art Bonus report, for donors who asked for an
+Art Bonus receipt (the tax declaration needs them; ``backend.campaigns.receipts``).
+Messages appear on the wall only once the owner approved them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from backend.campaigns.errors import NO_MESSAGE
+from backend.campaigns.models import (
+    COUNTED_STATES,
+    MESSAGE_TRANSITIONS,
+    Campaign,
+    Donation,
+    MessageStatus,
+    Visibility,
+)
+from backend.db import utcnow
+from backend.errors import DomainError
+from backend.pagination import Page, paginate
+
+
+def public_name(donation: Donation) -> str | None:
+    """"Giulia B.": first name and initial, unless the donor chose to be anonymous."""
+    if donation.visibility == Visibility.ANONYMOUS:
+        return None
+    patron = donation.patron
+    initial = f" {patron.last_name[:1]}." if patron.last_name else ""
+    return f"{patron.first_name}{initial}"
+
+
+def wall_entry(donation: Donation) -> dict:
+    return {
+        "id": donation.public_id,
+        "donor_name": public_name(donation),
+        "anonymous": donation.visibility == Visibility.ANONYMOUS,
+        "amount": donation.money if donation.visibility != Visibility.NAME_ONLY else None,
+        "message": donation.message if donation.message_status == MessageStatus.APPROVED else None,
+        "created_at": donation.created_at,
+    }
+
+
+def wall(session: Session, campaign: Campaign, args: dict) -> Page:
+    page = paginate(session, select(Donation).where(Donation.campaign_id == campaign.id,
+                                                    Donation.state.in_(COUNTED_STATES)),
+                    Donation, limit=args["limit"], starting_after=args.get("starting_after"))
+    page.data = [wall_entry(d) for d in page.data]
+    return page
+
+
+def staff_entry(donation: Donation) -> dict:
+    anonymous = donation.visibility == Visibility.ANONYMOUS
+    return {
+        "id": donation.public_id,
+        "donor_name": None if anonymous else donation.patron.display_name,
+        "visibility": donation.visibility,
+        "amount": donation.money,
+        "method": donation.method,
+        "state": donation.state,
+        "message": donation.message,
+        "message_status": donation.message_status,
+        "art_bonus_requested": donation.art_bonus_requested,
+        "created_at": donation.created_at,
+    }
+
+
+def staff_list(session: Session, campaign: Campaign, args: dict) -> Page:
+    stmt = select(Donation).where(Donation.campaign_id == campaign.id)
+    if args.get("state"):
+        stmt = stmt.where(Donation.state == args["state"])
+    if args.get("message_status"):
+        stmt = stmt.where(Donation.message_status == args["message_status"])
+    page = paginate(session, stmt, Donation, limit=args["limit"], starting_after=args.get("starting_after"))
+    page.data = [staff_entry(d) for d in page.data]
+    return page
+
+
+def moderate(session: Session, donation: Donation, approve: bool) -> Donation:
+    if donation.message_status == MessageStatus.NONE:
+        raise DomainError(NO_MESSAGE)
+    target = MessageStatus.APPROVED if approve else MessageStatus.REJECTED
+    if donation.message_status == target:
+        return donation
+    changed = session.execute(
+        update(Donation).where(Donation.id == donation.id,
+                               Donation.message_status.in_(MESSAGE_TRANSITIONS.sources_of(target)))
+        .values(message_status=target, updated_at=utcnow()).execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(donation)
+    if changed != 1:
+        MESSAGE_TRANSITIONS.check(donation.message_status, target)
+    return donation
