@@ -110,8 +110,8 @@ class StaffDonationArgsSchema(PageArgsSchema):
 class ReportArgsSchema(ma.Schema):
     library_id = fields.String(validate=validate.Length(max=40))
     network_id = fields.String(validate=validate.Length(max=40))
-    year = StrictInteger(required=True, validate=validate.Range(min=2000, max=2100))
-    month = StrictInteger(required=True, validate=validate.Range(min=1, max=12))
+    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    month = fields.Integer(required=True, validate=validate.Range(min=1, max=12))
 
     @ma.validates_schema
     def _one_owner(self, data, **kwargs):
@@ -163,7 +163,7 @@ class SupporterCardRequestSchema(ma.Schema):
 
 
 class SummaryArgsSchema(ma.Schema):
-    year = StrictInteger(required=True, validate=validate.Range(min=2000, max=2100))
+    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
 
 
 # --- responses ------------------------------------------------------------------------------
