@@ -1,7 +1,7 @@
 """+Teca: campaigns, followers, updates, donations, recurring donations, supporter cards, donation receipts
 
 Revision ID: c01_campaigns
-Revises: 0009
+Revises: d01_events_states
 Create Date: 2026-12-02
 """
 
@@ -11,7 +11,7 @@ import backend.db
 
 
 revision = 'c01_campaigns'
-down_revision = '0009'
+down_revision = 'd01_events_states'
 branch_labels = None
 depends_on = None
 
