@@ -101,3 +101,15 @@ def holds_supporter_card(session: Session, patron_id: int, network_id: int, at: 
     return bool(session.scalar(select(SupporterCard.id).where(
         SupporterCard.patron_id == patron_id, SupporterCard.network_id == network_id,
         SupporterCard.valid_from <= at, SupporterCard.valid_until > at).limit(1)))
+
+
+def _register_with_partner_offers() -> None:
+    """Partner offers for "holders of a supporter card" ask this domain (when the partners domain is there)."""
+    try:
+        from backend.partners.eligibility import register_supporter_card_check
+    except ImportError:
+        return
+    register_supporter_card_check(holds_supporter_card)
+
+
+_register_with_partner_offers()

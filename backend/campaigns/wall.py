@@ -97,3 +97,34 @@ def moderate(session: Session, donation: Donation, approve: bool) -> Donation:
     if changed != 1:
         MESSAGE_TRANSITIONS.check(donation.message_status, target)
     return donation
+
+
+def export_mine(session: Session, patron) -> dict:
+    """The patron's part of ``GET /v1/me/export``: their donations, recurring donations and supporter cards."""
+    from backend.campaigns.models import RecurringDonation, SupporterCard
+
+    def iso(moment):
+        return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+    donations = session.scalars(select(Donation).where(Donation.patron_id == patron.id).order_by(Donation.id))
+    return {
+        "donations": [{"id": d.public_id, "campaign": d.campaign.title if d.campaign else None,
+                       "purpose": d.purpose, "amount": d.money.as_dict(), "method": d.method, "state": d.state,
+                       "visibility": d.visibility, "message": d.message, "art_bonus": d.art_bonus_requested,
+                       "tax_code": d.tax_code, "created_at": iso(d.created_at)} for d in donations],
+        "recurring_donations": [{"id": r.public_id, "campaign": r.campaign.title, "amount": r.amount,
+                                 "interval": r.interval, "state": r.state} for r in session.scalars(
+            select(RecurringDonation).where(RecurringDonation.patron_id == patron.id).order_by(RecurringDonation.id))],
+        "supporter_cards": [{"id": c.public_id, "network": c.network.name, "valid_from": iso(c.valid_from),
+                             "valid_until": iso(c.valid_until)} for c in session.scalars(
+            select(SupporterCard).where(SupporterCard.patron_id == patron.id).order_by(SupporterCard.id))],
+    }
+
+
+def _register_export() -> None:
+    from backend.accounts.privacy import register_exporter
+
+    register_exporter("campaigns", export_mine)
+
+
+_register_export()

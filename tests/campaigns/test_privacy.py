@@ -56,3 +56,15 @@ def test_anonymous_never_leaks_anywhere_others_can_look(app, client, db):
     # The donor sees their own donation, of course.
     mine = client.get("/v1/campaigns/donations", headers=auth(shy)).json["data"]
     assert [d["amount"]["amount"] for d in mine] == [1234]
+
+
+def test_my_export_has_my_donations_and_nobody_elses(client, db):
+    world = make_world(db, patrons=2)
+    campaign = make_campaign(db, world, art_bonus=True)
+    donate(client, world.patrons[0], campaign, 1000, visibility="anonymous", art_bonus=True,
+           tax_code="RSSMRA85T10A562S")
+    donate(client, world.patrons[1], campaign, 2000)
+    mine = client.get("/v1/me/export", headers=auth(world.patrons[0])).json["campaigns"]["donations"]
+    assert [(d["amount"]["amount"], d["tax_code"]) for d in mine] == [(1000, "RSSMRA85T10A562S")]
+    theirs = client.get("/v1/me/export", headers=auth(world.patrons[1])).json
+    assert "RSSMRA85T10A562S" not in json.dumps(theirs)
