@@ -34,7 +34,8 @@ ACCOUNT_KINDS = {
     "ticket_income": CREDIT_NORMAL,  # one organizer's ticket income
     "campaign_fund": CREDIT_NORMAL,  # one +Teca campaign's donations (or a network's +Teca fund)
     "donation_income": CREDIT_NORMAL,  # donations a library or network received (campaigns settled)
-    "partner_payable": CREDIT_NORMAL,  # owed to one partner venue
+    "partner_payable": CREDIT_NORMAL,  # what one network owes one partner (reimbursements, till payments)
+    "partner_reimbursements": DEBIT_NORMAL,  # a network's reimbursements of partner offers (an expense)
     "network_settlement": CREDIT_NORMAL,  # between networks
     "adjustments": DEBIT_NORMAL,  # goodwill credits, corrections (an expense)
     "chargebacks": DEBIT_NORMAL,  # card disputes lost (an expense)

@@ -34,6 +34,7 @@ recurring_failed      transactional campaign_title: TEXT, amount: MONEY, retry_a
 recurring_paused      transactional campaign_title: TEXT, amount: MONEY
 supporter_card_issued transactional network: TEXT, amount: MONEY, valid_until: WHEN
 partner_offer         marketing     offer_title: TEXT, venue: TEXT
+confirmation_request  transactional requester: TEXT, description: TEXT, amount: MONEY, expires_at: WHEN
 ledger_audit_failed   staff         discrepancies: COUNT, summary: TEXT (use ``notify_staff``)
 ===================== ============= ===================================================
 """
@@ -283,6 +284,15 @@ register(Template(
     Text(it="{venue} offre «{offer_title}» ai lettori delle biblioteche della rete.",
          en="{venue} offers \"{offer_title}\" to the network's library patrons."),
     {"offer_title": TEXT, "venue": TEXT},
+))
+register(Template(
+    "confirmation_request", TRANSACTIONAL,
+    Text(it="Conferma il pagamento di {amount}", en="Confirm the payment of {amount}"),
+    Text(it="{requester} chiede {amount} dal tuo borsellino per: {description}. Conferma nell'app "
+            "entro {expires_at}, altrimenti non sarà addebitato nulla.",
+         en="{requester} asks for {amount} from your wallet for: {description}. Confirm in the app "
+            "by {expires_at}, otherwise nothing is charged."),
+    {"requester": TEXT, "description": TEXT, "amount": MONEY, "expires_at": WHEN},
 ))
 register(Template(
     "ledger_audit_failed", TRANSACTIONAL,

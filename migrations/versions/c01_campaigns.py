@@ -1,7 +1,7 @@
 """+Teca: campaigns, followers, updates, donations, recurring donations, supporter cards, donation receipts
 
 Revision ID: c01_campaigns
-Revises: d01_events_states
+Revises: p01_partners
 Create Date: 2026-12-02
 """
 
@@ -11,7 +11,7 @@ import backend.db
 
 
 revision = 'c01_campaigns'
-down_revision = 'd01_events_states'
+down_revision = 'p01_partners'
 branch_labels = None
 depends_on = None
 
