@@ -53,3 +53,18 @@ def test_a_network_sells_its_card_and_a_renewal_starts_when_the_card_ends(client
     assert len(db.scalars(select(SupporterCard)).all()) == 2
     db.commit()
     assert_audit_clean(db)
+
+
+def test_partner_offers_see_the_supporter_card(client, db):
+    from backend.campaigns.supporter import set_plan
+    from backend.money import Money
+    from backend.partners.eligibility import holds_supporter_card as partners_ask
+
+    world = make_world(db, patrons=2, funds=5000)
+    set_plan(db, world.network, Money(1000), True)
+    db.commit()
+    assert _buy(client, world.patrons[0], world.network).status_code == 201
+    db.rollback()
+    assert partners_ask(db, world.patrons[0].id, world.network.id, utcnow())
+    assert not partners_ask(db, world.patrons[1].id, world.network.id, utcnow())
+    db.commit()
