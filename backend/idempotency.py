@@ -143,17 +143,19 @@ def claim_key(session: Session, owner: str, key: str, fingerprint: str, ttl: tim
     connection = session.connection()
     claim, existing, renew, _store, _refusal = _statements(connection.dialect.name)
     now = utcnow()
-    if connection.dialect.name == "postgresql":
-        # For the rest of this transaction (the claim's wait, any later lock wait).
-        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(wait_ms)}")
+    bounded = connection.dialect.name == "postgresql"
     params = {"owner": owner, "key": key, "fingerprint": fingerprint, "now": now}
     try:
+        if bounded:  # only the claim's wait: the request's own lock waits (a busy wallet) stay unbounded
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(wait_ms)}")
         claimed = connection.execute(claim, params).scalar()
     except OperationalError as exc:
         if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
             session.rollback()
             raise DomainError(IDEMPOTENCY_IN_PROGRESS, headers={"Retry-After": "1"}) from None
         raise
+    if bounded:
+        connection.exec_driver_sql("SET LOCAL lock_timeout = DEFAULT")
     if claimed is not None:
         return claimed
     row = connection.execute(existing, {"owner": owner, "key": key}).one()

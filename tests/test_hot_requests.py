@@ -58,7 +58,8 @@ def idem(token: str) -> dict:
 # --- the pins --------------------------------------------------------------------------------------
 # What the driver sends for each request, in order: one transaction per request (the idempotency
 # claim is its first write), no pool ping, the refusal stored and committed in the same transaction.
-# "pg: " marks what only PostgreSQL is sent (the bound on a duplicate's wait).
+# "pg: " marks what only PostgreSQL is sent (the bound on a duplicate's wait, set and reset around
+# the claim).
 
 
 def pinned(is_pg: bool, labels: str) -> list[str]:
@@ -90,6 +91,7 @@ BEGIN
 SELECT auth_sessions
 pg: SET LOCAL lock_timeout
 INSERT idempotency_keys
+pg: SET LOCAL lock_timeout
 SELECT patrons
 SELECT fees
 SELECT ledger_accounts
@@ -113,6 +115,7 @@ BEGIN
 SELECT auth_sessions
 pg: SET LOCAL lock_timeout
 INSERT idempotency_keys
+pg: SET LOCAL lock_timeout
 SELECT occurrences
 SELECT patrons
 SELECT patrons
@@ -139,6 +142,7 @@ BEGIN
 SELECT auth_sessions
 pg: SET LOCAL lock_timeout
 INSERT idempotency_keys
+pg: SET LOCAL lock_timeout
 SELECT occurrences
 UPDATE idempotency_keys
 COMMIT

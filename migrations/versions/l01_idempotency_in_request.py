@@ -6,7 +6,7 @@ was taken over after) has nothing left to say. Rows still in flight from before
 this revision were claims of requests that are long over: they go.
 
 Revision ID: l01_idempotency_in_request
-Revises: p01_partners
+Revises: c01_campaigns
 """
 from alembic import op
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ import backend.db
 
 
 revision = 'l01_idempotency_in_request'
-down_revision = 'p01_partners'
+down_revision = 'c01_campaigns'
 branch_labels = None
 depends_on = None
 
