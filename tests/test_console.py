@@ -55,7 +55,7 @@ def test_librarian_sees_role_and_scope_and_finds_a_patron_by_card_or_code(client
     token = _csrf(client, "/console/patrons/find")
     by_card = client.post("/console/patrons/find", data={"card_number": "cons0001", "csrf_token": token})
     assert people["patron"].display_name in by_card.get_data(as_text=True)
-    code, _ = membership.issue(people["patron"])
+    code, _ = membership.issue(people["patron"], app_ctx.config["SETTINGS"])
     by_code = client.post("/console/patrons/find", data={"membership_code": code, "csrf_token": token})
     assert people["patron"].display_name in by_code.get_data(as_text=True)
 

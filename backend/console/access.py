@@ -12,9 +12,12 @@ from sqlalchemy import select
 
 from backend.accounts.claims import staff_claims
 from backend.accounts.models import AuthSession
-from backend.auth.policy import STAFF_ROLES, Policy, Principal
-from backend.db import db, utcnow
-from backend.i18n import Text, negotiate_language
+from backend.auth.principal import STAFF_ROLES, Principal
+from backend.web.policy import Policy
+from backend.web.database import db
+from backend.db import utcnow
+from backend.i18n import Text
+from backend.web.language import negotiate_language
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
 
