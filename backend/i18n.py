@@ -10,7 +10,10 @@ translation are read and changed together. No app is needed here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
 
 LANGUAGES = ("it", "en")
 DEFAULT_LANGUAGE = "it"
@@ -19,6 +22,11 @@ DEFAULT_LANGUAGE = "it"
 LOCALES = {"it": "it_IT", "en": "en_IE"}
 # Local time of every library of the cooperation: schedules, receipts, statements.
 ROME = ZoneInfo("Europe/Rome")
+
+
+def local_time(value: datetime, language: str, pattern: str = "dd/MM/yyyy HH:mm") -> str:
+    """An aware (UTC) time as people read it: Europe/Rome wall clock, in the language's locale."""
+    return format_datetime(value.astimezone(ROME), pattern, locale=LOCALES[normalize_language(language)])
 
 
 def normalize_language(value: str | None) -> str:

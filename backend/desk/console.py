@@ -20,6 +20,7 @@ from sqlalchemy import select
 from backend.web import idempotency
 from backend.accounts.services import person_of
 from backend.console.access import bp, console_principal, language, register_link, render, staff_page
+from backend.console.labels import register_labels
 from backend.web.database import db
 from backend.web.settings import current_settings
 from backend.desk import services
@@ -48,6 +49,11 @@ T = {
 }
 
 register_link("console.desk_index", Text(it="Cassa", en="Cash desk"), *STAFF)
+register_labels("desk_operation", {
+    "cash_topup": Text(it="Ricarica in contanti", en="Cash top-up"),
+    "cash_payout": Text(it="Restituzione in contanti", en="Cash payout"),
+})
+register_labels("payment_method", {"cash": Text(it="Contanti", en="Cash")})
 
 _AMOUNT = re.compile(r"^\s*(\d{1,7})(?:[.,](\d{1,2}))?\s*(?:€)?\s*$")
 
