@@ -15,6 +15,7 @@ from flask_smorest.utils import deepupdate
 from webargs.flaskparser import FlaskParser
 
 from backend.errors import MALFORMED_REQUEST, DomainError
+from backend.web.request_guard import checked_json
 
 
 class ErrorBodySchema(ma.Schema):
@@ -35,6 +36,11 @@ class ErrorSchema(ma.Schema):
 
 class Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
+
+    def _raw_load_json(self, req):
+        # The body was parsed and checked once by ``backend.web.request_guard``.
+        body = checked_json(req)
+        return body if body is not None else super()._raw_load_json(req)
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         raise DomainError(MALFORMED_REQUEST)
@@ -89,3 +95,14 @@ def add_error_responses(func, *statuses: int):
     for status in statuses:
         responses.setdefault(status, []).append(http.HTTPStatus(status).name)
     return func
+
+
+class UtcDateTime(ma.fields.DateTime):
+    """An API time: UTC, ISO 8601 ending in ``Z`` (DESIGN.md), whatever the stored offset."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        from datetime import timezone
+
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

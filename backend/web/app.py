@@ -8,6 +8,7 @@ from flask_swagger_ui import get_swaggerui_blueprint
 from backend.accounts import api as accounts_api
 from backend.auth.passwords import use_fast_hashing
 from backend.config import Settings
+from backend.confirmations import api as confirmations_api
 from backend.console import pages as console_pages
 from backend.db import Database
 from backend.desk import api as desk_api
@@ -15,16 +16,18 @@ from backend.events import api as events_api
 from backend.fees import api as fees_api
 from backend.notify import api as notify_api
 from backend.notify.services import CHANNELS_INFO, configured_channels
+from backend.partners import api as partners_api
 from backend.topups import api as topups_api
 from backend.wallet import api as wallet_api
 from backend.web import ops
 from backend.web.api import Api
 from backend.web.database import EXTENSION as DATABASE
 from backend.web.database import db
-from backend.web.errors import register_error_handlers
+from backend.web.error_responses import register_error_handlers
 from backend.web.idempotency import record_failure
 from backend.web.logging_setup import configure_logging, install_request_logging
 from backend.web.rate_limit import limiter
+from backend.web.request_guard import guard_request
 from backend.web.unit_of_work import BorsellinoFlask
 
 API_TITLE = "Borsellino API"
@@ -57,6 +60,8 @@ def create_app(config: Settings | dict | None = None) -> BorsellinoFlask:
 
     register_error_handlers(app)
     install_request_logging(app)
+    # Before every other hook (the rate limiter's keys read the body too).
+    app.before_request(guard_request)
     app.after_request(record_failure)
     # Per-request state lives on ``g``; a request may share an outer app context
     # (tests, CLI), so start and end every request with a clean slate.
@@ -97,7 +102,7 @@ def _close_session(_exc=None) -> None:
 
 def _register_blueprints(api: Api) -> None:
     api.register_blueprint(ops.blp)
-    for module in (accounts_api, topups_api, desk_api, wallet_api, fees_api):
+    for module in (accounts_api, topups_api, desk_api, wallet_api, fees_api, partners_api, confirmations_api):
         for blueprint in module.blueprints:
             api.register_blueprint(blueprint)
     api.register_blueprint(notify_api.blp)

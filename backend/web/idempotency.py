@@ -22,14 +22,14 @@ from backend.idempotency import claim as claim_key
 from backend.web.api import add_doc, add_error_responses
 from backend.web.database import db
 from backend.web.policy import current_principal
+from backend.web.request_guard import checked_json
 
 
 def _fingerprint() -> str:
+    # The body the request guard parsed (bounded in depth and numbers), or the raw bytes.
+    body = checked_json(request)
     raw = request.get_data(cache=True)
-    try:
-        canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
-        canonical = raw
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode() if body is not None else raw
     digest = hashlib.sha256()
     digest.update(request.method.encode() + b" " + request.path.encode() + b"\n" + canonical)
     return digest.hexdigest()
@@ -58,8 +58,10 @@ def claim(key: str, *, param: str = "Idempotency-Key") -> Replay | None:
     owner, fingerprint, lifetime = _owner(), _fingerprint(), ttl()
     # End the request session's transaction (only the policy's reads so far): on
     # SQLite it holds the write lock (BEGIN IMMEDIATE) and the claim's own
-    # transaction would wait for it forever.
-    db.session.rollback()
+    # transaction would wait for it forever. A commit, not a rollback: it ends
+    # the reads the same way, and psycopg drops its prepared statements on
+    # every rollback (DEALLOCATE ALL), so none would ever be prepared.
+    db.session.commit()
     try:
         g.idempotency_claim = db.run_in_transaction(lambda s: claim_key(s, owner, key, fingerprint, lifetime))
     except Replay as replay:
