@@ -44,3 +44,29 @@ def settle_topups() -> None:
     counts = settle(current_database(), get_provider(current_app))
     if counts:
         log.info("topups settle: %s", counts)
+
+
+def campaigns_close() -> dict:
+    from backend.campaigns.jobs import close_due
+    from backend.topups.provider import get_provider
+
+    return close_due(current_database(), get_provider(current_app))
+
+
+def campaigns_recurring() -> dict:
+    from backend.campaigns.jobs import charge_recurring
+
+    return charge_recurring(current_database(), current_app.config["SETTINGS"])
+
+
+def campaigns_issue_receipts() -> int:
+    from backend.campaigns.jobs import issue_receipts
+
+    return issue_receipts(current_database())
+
+
+def campaigns_settle_card_donations() -> dict:
+    from backend.campaigns.jobs import settle_card_donations
+    from backend.topups.provider import get_provider
+
+    return settle_card_donations(current_database(), get_provider(current_app))

@@ -80,6 +80,11 @@ JOBS: list[Job] = [
     Job("topups_settle", "backend.jobs.entries:settle_topups", every=timedelta(minutes=2)),
     Job("confirmations_expire", in_transaction("backend.confirmations.services:expire_due"), every=timedelta(minutes=1)),
     Job("ledger_expire_holds", in_transaction("backend.ledger.services:expire_holds"), every=timedelta(minutes=1)),
+    Job("campaigns_close", "backend.jobs.entries:campaigns_close", every=timedelta(minutes=1)),
+    Job("campaigns_recurring", "backend.jobs.entries:campaigns_recurring", every=timedelta(minutes=5)),
+    Job("campaigns_issue_receipts", "backend.jobs.entries:campaigns_issue_receipts", every=timedelta(minutes=1)),
+    Job("campaigns_settle_card_donations", "backend.jobs.entries:campaigns_settle_card_donations",
+        every=timedelta(minutes=2)),
 ]
 
 

@@ -7,6 +7,7 @@ from flask_swagger_ui import get_swaggerui_blueprint
 
 from backend.accounts import api as accounts_api
 from backend.auth.passwords import use_fast_hashing
+from backend.campaigns import api as campaigns_api
 from backend.config import Settings
 from backend.confirmations import api as confirmations_api
 from backend.console import pages as console_pages
@@ -102,7 +103,8 @@ def _close_session(_exc=None) -> None:
 
 def _register_blueprints(api: Api) -> None:
     api.register_blueprint(ops.blp)
-    for module in (accounts_api, topups_api, desk_api, wallet_api, fees_api, partners_api, confirmations_api):
+    for module in (accounts_api, topups_api, desk_api, wallet_api, fees_api, partners_api, confirmations_api,
+                   campaigns_api):
         for blueprint in module.blueprints:
             api.register_blueprint(blueprint)
     api.register_blueprint(notify_api.blp)
