@@ -47,7 +47,7 @@ def prepare(url: str, scenario: str, needed: int) -> dict:
     from sqlalchemy import update
 
     from bench.ticket_rush import new_occurrence, prepare as prepare_rush
-    from backend.db import db
+    from backend.web.database import db
     from backend.events.models import Occurrence
 
     app, network_id, library_id, tokens = prepare_rush(url, needed)

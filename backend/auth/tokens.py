@@ -13,8 +13,8 @@ from datetime import timedelta
 from functools import cache
 
 import jwt
-from flask import current_app
 
+from backend.config import Settings
 from backend.db import utcnow
 
 ISSUER = "borsellino"
@@ -26,8 +26,7 @@ class InvalidToken(Exception):
     pass
 
 
-def signing_keys(settings=None) -> dict[str, str]:
-    settings = settings or current_app.config["SETTINGS"]
+def signing_keys(settings: Settings) -> dict[str, str]:
     return _parse_keys(settings.jwt_keys, settings.secret_key)
 
 
@@ -44,8 +43,7 @@ def _parse_keys(jwt_keys: str, secret_key: str) -> dict[str, str]:
     return {"dev": hashlib.sha256(("jwt:" + secret_key).encode()).hexdigest()}
 
 
-def issue_access_token(claims: dict, *, minutes: int | None = None) -> str:
-    settings = current_app.config["SETTINGS"]
+def issue_access_token(claims: dict, settings: Settings, *, minutes: int | None = None) -> str:
     keys = signing_keys(settings)
     kid, secret = next(iter(keys.items()))
     now = utcnow()
@@ -60,14 +58,14 @@ def issue_access_token(claims: dict, *, minutes: int | None = None) -> str:
     return jwt.encode(payload, secret, algorithm=ALGORITHM, headers={"kid": kid})
 
 
-def decode_access_token(token: str) -> dict:
+def decode_access_token(token: str, settings: Settings) -> dict:
     """The verified claims, or ``InvalidToken``.
 
     Almost every token is signed with the current key (the first), so it is tried
     first and the token is parsed once; the header's ``kid`` must then name it.
     Only a token of an older key (or a forged one) is parsed again, for its ``kid``.
     """
-    keys = signing_keys()
+    keys = signing_keys(settings)
     kid, secret = next(iter(keys.items()))
     try:
         decoded = _decode(token, secret)

@@ -15,52 +15,52 @@ from __future__ import annotations
 from flask import Flask, g
 from werkzeug.exceptions import HTTPException
 
-from backend.db import backoff, db, is_retryable
+from backend.db import Database, backoff, is_retryable
 from backend.errors import DomainError
-from backend.idempotency import record_success
+from backend.web.database import db
+from backend.web.idempotency import record_success
 
 
 def run_view(app: Flask, view):
-    database = db._get_current_object()
-    for attempt in range(database.max_attempts):
+    for attempt in range(Database.max_attempts):
         g.pop("idempotency_claim", None)
         committing = False
         try:
             response = app.make_response(view())
-            session = database.session
+            session = db.session
             if response.status_code < 400:
                 record_success(session, response)
                 committing = True
                 session.commit()
             else:
-                _end_refused(database)
+                _end_refused()
             return response
         except (DomainError, HTTPException) as refusal:
             status = refusal.error.status if isinstance(refusal, DomainError) else (refusal.code or 500)
             if status < 500:
-                _end_refused(database)
+                _end_refused()
             else:
-                database.session.rollback()
+                db.session.rollback()
             raise
         except Exception as exc:
-            database.session.rollback()
-            if not is_retryable(exc, committing=committing) or attempt == database.max_attempts - 1:
+            db.session.rollback()
+            if not is_retryable(exc, committing=committing) or attempt == Database.max_attempts - 1:
                 raise
-            database.discard_session()
+            db.discard_session()
             backoff(attempt)
     raise AssertionError("unreachable")
 
 
-def _end_refused(database) -> None:
+def _end_refused() -> None:
     """End a refused request's transaction: roll back its writes, or commit when there are none.
 
     An idempotent request's refusal is then stored for replay (``record_failure``):
     in this same transaction when it is still open, else in a new one.
     """
-    session = database.session
+    session = db.session
     if not session.in_transaction():
         return
-    if database.wrote_since_mark(session):
+    if Database.wrote_since_mark(session):
         session.rollback()
     elif g.get("idempotency_claim") is not None:
         g.idempotency_commit_refusal = True  # stored and committed once the response is rendered
