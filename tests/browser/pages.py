@@ -48,4 +48,7 @@ CONSOLE_PAGES = [
     ConsolePage("desk-index", "librarian", "/console/desk", "Casse"),
     ConsolePage("desk-session", "librarian", open_desk_session("RHO"), "Resoconto"),
     ConsolePage("forbidden", "partner", "/console/desk", "Non hai il permesso"),
+    ConsolePage("partner-scan", "partner", "/console/partners/scan", "Convalida pass"),
+    ConsolePage("partner-today", "partner", "/console/partners/today", "Utilizzi di oggi"),
+    ConsolePage("partner-statement", "partner", "/console/partners/statement", "Estratto conto"),
 ]
