@@ -38,6 +38,18 @@ def open_desk_session(library_code: str) -> Callable[[object], str]:
     return find
 
 
+def demo_campaign(title: str) -> Callable[[object], str]:
+    """The console page of a demo +Teca campaign."""
+    def find(console) -> str:
+        from sqlalchemy import select
+
+        from backend.campaigns.models import Campaign
+
+        return "/console/campaigns/" + console.read(lambda s: s.scalar(
+            select(Campaign.public_id).where(Campaign.title == title)))
+    return find
+
+
 CONSOLE_PAGES = [
     ConsolePage("login", None, "/console/login", "Accesso personale"),
     ConsolePage("dashboard-librarian", "librarian", "/console/", "Ciao, Sara Colombo"),
@@ -51,4 +63,7 @@ CONSOLE_PAGES = [
     ConsolePage("partner-scan", "partner", "/console/partners/scan", "Convalida pass"),
     ConsolePage("partner-today", "partner", "/console/partners/today", "Utilizzi di oggi"),
     ConsolePage("partner-statement", "partner", "/console/partners/statement", "Estratto conto"),
+    ConsolePage("campaigns-index", "librarian", "/console/campaigns", "Nuova campagna"),
+    ConsolePage("campaign-detail", "librarian", demo_campaign("Un angolo morbido per i più piccoli"), "Donatori"),
+    ConsolePage("campaigns-art-bonus", "librarian", "/console/campaigns/art-bonus-report", "Rapporto Art Bonus"),
 ]
