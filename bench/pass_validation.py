@@ -66,7 +66,8 @@ def prepare(url: str, patrons: int):
     from backend.accounts.claims import staff_claims
     from backend.accounts.models import AuthSession, Library, Network, Partner, PartnerVenue, Patron, StaffUser
     from backend.auth.tokens import issue_access_token
-    from backend.db import db, utcnow
+    from backend.db import utcnow
+    from backend.web.database import db
     from backend.i18n import ROME
     from backend.migrations_support import upgrade
     from backend.partners.models import Agreement, Offer
@@ -115,7 +116,7 @@ def prepare(url: str, patrons: int):
             raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
             issued = issue_pass(session, app_settings, patron, b64url(raw))
             phones.phones.append((issued.token, issued.pass_.public_id, key))
-        return issue_access_token(staff_claims(till, device.public_id)), venue.public_id, offer.public_id
+        return issue_access_token(staff_claims(till, device.public_id), app_settings), venue.public_id, offer.public_id
 
     with app.app_context():
         token, venue_id, offer_id = db.run_in_transaction(seed)
@@ -136,7 +137,7 @@ def run_wrk(port: int, mode: str, items_file: Path, connections: int, seconds: i
 def verify(app, accepted: int) -> dict:
     from sqlalchemy import func, select
 
-    from backend.db import db
+    from backend.web.database import db
     from backend.ledger.audit import run_audit
     from backend.partners.models import Redemption
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 import secrets
 
-from flask import g, request
+from flask import request
 
-from backend import idempotency
-from backend.db import db
+from backend.web import idempotency
 from backend.errors import INVALID_AMOUNT, DomainError
 from backend.money import MAX_AMOUNT, Money
 
@@ -37,13 +36,4 @@ def new_form_key() -> str:
 
 def claim_form() -> bool:
     """Claim this form's one-time key; False when it was already used (then redirect, do nothing)."""
-    key = request.form.get("form_key", "").strip()
-    if not key or len(key) > 255:
-        raise DomainError(idempotency.IDEMPOTENCY_KEY_MISSING, param="form_key")
-    owner, fingerprint = idempotency._owner(), idempotency._fingerprint()
-    db.session.rollback()  # see idempotency.idempotent: never hold SQLite's write lock here
-    try:
-        g.idempotency_claim = db.run_in_transaction(lambda s: idempotency._claim(s, owner, key, fingerprint))
-    except idempotency._Replay:
-        return False
-    return True
+    return idempotency.claim(request.form.get("form_key", ""), param="form_key") is None

@@ -11,14 +11,15 @@ double click or a browser resubmission books the operation once.
 
 from __future__ import annotations
 
-from flask import current_app, redirect, request, url_for
+from flask import redirect, request, url_for
 from sqlalchemy import select
 
 from backend.accounts.services import person_of
 from backend.console.forms import claim_form, new_form_key, parse_amount
 from backend.console.access import bp, console_principal, language, register_link, render, staff_page
 from backend.console.labels import register_labels
-from backend.db import db
+from backend.web.database import db
+from backend.web.settings import current_settings
 from backend.desk import services
 from backend.desk.models import CashSession, DeskOperation
 from backend.errors import DomainError
@@ -143,7 +144,8 @@ def _operate(session_id: str, operation):
         return _not_found()
     try:
         money = parse_amount(request.form.get("amount", ""))
-        patron = services.find_patron(db.session, card_number=request.form.get("card_number", "").strip() or None,
+        patron = services.find_patron(db.session, current_settings(),
+                                      card_number=request.form.get("card_number", "").strip() or None,
                                       membership_code=request.form.get("membership_code", "").strip() or None)
         if not claim_form():
             return redirect(url_for("console.desk_session", session_id=session_id, notice="replayed"))
@@ -156,7 +158,7 @@ def _operate(session_id: str, operation):
 @bp.route("/desk/sessions/<session_id>/topup", methods=["POST"])
 @staff_page(*STAFF)
 def desk_topup(session_id):
-    settings = current_app.config["SETTINGS"]
+    settings = current_settings()
     return _operate(session_id, lambda cs, patron, money: services.cash_topup(
         db.session, settings, cs, _staff(), patron, money))
 

@@ -20,11 +20,12 @@ def demo_pass(card_number):
     Demo data only: the phone key is derived from the card number (``backend.partners.demo``).
     """
     import segno
-    from flask import current_app
     from sqlalchemy import select
 
     from backend.accounts.models import Patron
-    from backend.db import db, utcnow
+    from backend.db import utcnow
+    from backend.web.database import db
+    from backend.web.settings import current_settings
     from backend.partners.demo import demo_device_key, demo_phone_key
     from backend.partners.pass_code import show_code
     from backend.partners.passes import issue_pass, otp_now
@@ -33,7 +34,7 @@ def demo_pass(card_number):
         patron = session.scalar(select(Patron).where(Patron.card_number == card_number))
         if patron is None:
             raise click.ClickException(f"no patron with card {card_number}")
-        issued = issue_pass(session, current_app.config["SETTINGS"], patron, demo_device_key(card_number))
+        issued = issue_pass(session, current_settings(), patron, demo_device_key(card_number))
         now = utcnow()
         return (show_code(issued.token, issued.pass_.public_id, demo_phone_key(card_number), now),
                 otp_now(issued.pass_, now), issued.holder)

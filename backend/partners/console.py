@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Response, current_app, redirect, request, send_from_directory, url_for
+from flask import Response, redirect, request, send_from_directory, url_for
 
 from backend.console.access import bp, console_principal, console_public, language, register_link, render, staff_page
 from backend.console.forms import claim_form, new_form_key, parse_amount
 from backend.console.labels import register_labels
-from backend.db import db, utcnow
+from backend.db import utcnow
+from backend.web.database import db
+from backend.web.settings import current_settings
 from backend.errors import DomainError
 from backend.i18n import ROME, Text
 from backend.money import Money
@@ -106,7 +108,7 @@ def partner_scan_post():
         quantity = int(form.get("quantity", "1")) if form.get("quantity", "1").isdigit() else 0
         if not claim_form():
             return redirect(url_for("console.partner_today", notice="replayed"))
-        outcome = redeem.redeem(db.session, current_app.config["SETTINGS"], scope, code=form.get("code", "").strip(),
+        outcome = redeem.redeem(db.session, current_settings(), scope, code=form.get("code", "").strip(),
                                 venue_id=form.get("venue_id", ""), offer_id=form.get("offer_id", ""),
                                 list_price=price, quantity=quantity, language=language())
     except DomainError as refused:

@@ -17,17 +17,16 @@ PHONE = {"width": 390, "height": 844}  # a phone held upright
 
 def _code(console, minutes_ago: int = 0) -> str:
     """What the demo patron's phone shows (the demo phone key, as `borsellino partners demo-pass`)."""
-    from flask import current_app
-
     from backend.accounts.models import Patron
     from backend.db import utcnow
     from backend.partners.demo import demo_device_key, demo_phone_key
     from backend.partners.pass_code import show_code
     from backend.partners.passes import issue_pass
+    from backend.web.settings import current_settings
 
     def work(session):
         patron = session.scalar(select(Patron).where(Patron.card_number == PATRON_CARD))
-        issued = issue_pass(session, current_app.config["SETTINGS"], patron, demo_device_key(PATRON_CARD))
+        issued = issue_pass(session, current_settings(), patron, demo_device_key(PATRON_CARD))
         return show_code(issued.token, issued.pass_.public_id, demo_phone_key(PATRON_CARD),
                          utcnow() - timedelta(minutes=minutes_ago))
 
