@@ -179,7 +179,7 @@ def test_the_settle_job_asks_the_provider_when_the_webhook_never_came(app, clien
                .values(created_at=utcnow() - timedelta(minutes=30)))
     db.commit()
     with app.app_context():
-        from backend.campaigns.jobs import settle_card_donations_job
+        from backend.jobs.entries import campaigns_settle_card_donations as settle_card_donations_job
 
         assert settle_card_donations_job()["credited"] == 1
         assert settle_card_donations_job()["credited"] == 0
