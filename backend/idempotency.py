@@ -46,8 +46,11 @@ IDEMPOTENCY_IN_PROGRESS = ErrorCode(
 
 IN_FLIGHT = "in_flight"
 DONE = "done"
-# A claim whose worker died is taken over after this long.
-IN_FLIGHT_TIMEOUT = timedelta(minutes=2)
+
+
+def _in_flight_timeout() -> timedelta:
+    # A claim whose worker died is taken over after this long (BORSELLINO_IDEMPOTENCY_IN_FLIGHT_SECONDS).
+    return timedelta(seconds=current_app.config["SETTINGS"].idempotency_in_flight_seconds)
 
 
 class IdempotencyKey(Base):
@@ -93,11 +96,12 @@ def _claim(session: Session, owner: str, key: str, fingerprint: str) -> int:
     """Insert or take over the key; raise DomainError / _Replay otherwise."""
     now = utcnow()
     ttl = timedelta(hours=current_app.config["SETTINGS"].idempotency_ttl_hours)
+    in_flight = _in_flight_timeout()
     insert = dialect_insert(session)
     stmt = (
         insert(IdempotencyKey)
         .values(owner=owner, key=key, fingerprint=fingerprint, state=IN_FLIGHT,
-                created_at=now, locked_until=now + IN_FLIGHT_TIMEOUT)
+                created_at=now, locked_until=now + in_flight)
         .on_conflict_do_nothing(index_elements=["owner", "key"])
         .returning(IdempotencyKey.id)
     )
@@ -114,7 +118,7 @@ def _claim(session: Session, owner: str, key: str, fingerprint: str) -> int:
             .where(IdempotencyKey.id == row.id, IdempotencyKey.created_at == row.created_at)
             .values(fingerprint=fingerprint, state=IN_FLIGHT, created_at=now,
                     response_status=None, response_body=None,
-                    locked_until=now + IN_FLIGHT_TIMEOUT)
+                    locked_until=now + in_flight)
         ).rowcount
         if taken:
             return row.id
@@ -130,7 +134,7 @@ def _claim(session: Session, owner: str, key: str, fingerprint: str) -> int:
         update(IdempotencyKey)
         .where(IdempotencyKey.id == row.id, IdempotencyKey.state == IN_FLIGHT,
                IdempotencyKey.locked_until == row.locked_until)
-        .values(locked_until=now + IN_FLIGHT_TIMEOUT)
+        .values(locked_until=now + in_flight)
     ).rowcount
     if taken:
         return row.id
@@ -215,6 +219,7 @@ def prune_expired(session: Session, now: datetime | None = None) -> int:
     """Delete keys past their time to live; returns how many."""
     now = now or utcnow()
     ttl = timedelta(hours=current_app.config["SETTINGS"].idempotency_ttl_hours)
+    in_flight = _in_flight_timeout()
     return session.execute(
         delete(IdempotencyKey).where(IdempotencyKey.created_at < now - ttl)
     ).rowcount
