@@ -10,7 +10,8 @@ its librarian. gunicorn (``backend/gunicorn_conf.py``, ``--workers`` processes,
 sandbox payments) serves the API and ``borsellino scheduler`` runs beside it.
 
 For ``--seconds``, each client (a thread with its own patron) loops over:
-paying one of its fees, buying a ticket, a card top-up paid through the
+paying one of its fees, buying a ticket, donating from the wallet to a +Teca
+campaign (keep-it-all), a card top-up paid through the
 sandbox's PaymentSheet endpoint, a card top-up paid by webhooks alone (it
 sends, shuffled, a stale ``payment_failed``, a stale ``canceled``, the
 ``succeeded`` event, that same event again and a resend under another event
@@ -25,7 +26,7 @@ When the clients are done (each finishes the operation it is in, retrying up to
 ``--drain`` seconds), the database is checked:
 
 - every success a client saw is in the ledger exactly once (fee payments,
-  ticket orders, card and cash top-ups, by their references) and the ledger
+  ticket orders, donations, card and cash top-ups, by their references) and the ledger
   holds no entry of those kinds that no client saw succeed: nothing charged
   twice, nothing charged for a request the client saw refused;
 - every wallet equals its funding plus what its client believes it topped up,
@@ -34,8 +35,7 @@ When the clients are done (each finishes the operation it is in, retrying up to
 - ``run_audit`` (as ``borsellino ledger audit``) is clean.
 
 Prints one JSON report (operations, retries by cause, kills, restarts,
-webhooks, checks) and exits 1 if any check fails. Donations are not driven:
-the campaigns domain is not in this tree yet.
+webhooks, checks) and exits 1 if any check fails.
 """
 
 from __future__ import annotations
@@ -100,6 +100,7 @@ class Belief:
     orders: set = field(default_factory=set)
     card_topups: set = field(default_factory=set)
     cash_topups: set = field(default_factory=set)
+    donations: set = field(default_factory=set)
 
 
 # --- setup -------------------------------------------------------------------------------------
@@ -112,6 +113,8 @@ def prepare(url: str, clients: int):
     from backend.accounts.claims import patron_claims, staff_claims
     from backend.accounts.models import AuthSession, Library, Network, Patron, StaffUser
     from backend.auth.tokens import issue_access_token
+    from backend.campaigns import services as campaigns
+    from backend.campaigns.models import Campaign, CampaignState, FundingModel
     from backend.db import db, new_public_id, utcnow
     from backend.desk.models import OPEN, CashSession, Desk
     from backend.events.models import Event, Occurrence, TicketType
@@ -159,8 +162,14 @@ def prepare(url: str, clients: int):
         event.ticket_types.append(TicketType(name="Intero", kind="full", price=PRICE))
         event.occurrences.append(Occurrence(starts_at=utcnow() + timedelta(days=10), capacity=1_000_000, sold=0,
                                             status="scheduled"))
-        session.add_all([cash_session, event])
+        campaign = Campaign(network_id=network.id, library_id=library.id, title="Scaffali nuovi", story="Per la sala",
+                            images=[], good_causes=[], goal=100_000_000, currency="EUR",
+                            deadline=utcnow() + timedelta(days=30), model=FundingModel.KEEP_IT_ALL, art_bonus=False,
+                            state=CampaignState.DRAFT)
+        campaign.network, campaign.library = network, library
+        session.add_all([cash_session, event, campaign])
         session.flush()
+        campaigns.launch(session, campaign)
         other = next(t for t in fee_types_of(session, network) if t.code == "other")
         fees: dict[int, list[str]] = {}
         rows = []
@@ -178,6 +187,7 @@ def prepare(url: str, clients: int):
             "cash_session": cash_session.public_id,
             "occurrence": event.occurrences[0].public_id,
             "ticket_type": event.ticket_types[0].public_id,
+            "campaign": campaign.public_id,
         }
 
     with app.app_context():
@@ -356,13 +366,26 @@ def topup_at_desk(c: Client, world, me: Belief, token: str) -> None:
         c.tally.add("ops", f"cash top-up at the desk refused {r.status_code} {r.json()['error']['code']}")
 
 
+def donate(c: Client, world, me: Belief, token: str) -> None:
+    amount = random.choice((100, 300))
+    r = c.call("donation", "POST", f"/v1/campaigns/{world['campaign']}/donations", token,
+               {"amount": {"amount": amount, "currency": "EUR"}}, key=str(uuid.uuid4()))
+    if r.status_code == 201 and r.json()["donation"]["state"] == "succeeded":
+        me.donations.add(r.json()["donation"]["id"])
+        me.delta -= amount
+        c.tally.add("ops", "donation ok")
+    else:
+        c.tally.add("ops", f"donation refused {r.status_code} {r.text[:120]}")
+
+
 def client_loop(base: str, world, index: int, tally: Tally, stop_at: float, drain_deadline: list[float],
                 beliefs: list[Belief]) -> None:
     card, token = world["patrons"][index]
     me = beliefs[index]
     fees = list(world["fees"][index])
     c = Client(base, tally, drain_deadline)
-    moves = [(pay_fee, 30), (buy_ticket, 30), (topup_by_sheet, 12), (topup_by_webhooks, 12), (topup_at_desk, 16)]
+    moves = [(pay_fee, 25), (buy_ticket, 25), (donate, 12), (topup_by_sheet, 12), (topup_by_webhooks, 12),
+             (topup_at_desk, 14)]
     while time.monotonic() < stop_at:
         move = random.choices([m for m, _ in moves], weights=[w for _, w in moves])[0]
         try:
@@ -453,10 +476,11 @@ def check(app, world, beliefs: list[Belief]) -> dict:
     def run(session):
         problems: list[str] = []
         seen = {name: set().union(*(getattr(b, name) for b in beliefs))
-                for name in ("fee_payments", "orders", "card_topups", "cash_topups")}
+                for name in ("fee_payments", "orders", "card_topups", "cash_topups", "donations")}
         # Each money-moving operation names itself (its public id) in its entry's reference.
         once_each(seen["fee_payments"], entries_by_reference(session, "fee_payment"), "fee payments", problems)
         once_each(seen["orders"], entries_by_reference(session, "ticket_purchase"), "ticket orders", problems)
+        once_each(seen["donations"], entries_by_reference(session, "donation"), "donations", problems)
         card = entries_by_reference(session, "topup_card")
         if card.pop(None, 0) != len(beliefs):  # the seed's funding entries have no reference
             problems.append("card top-ups: entries without a reference beyond the seed's")
