@@ -115,7 +115,8 @@ def prepare(url: str, clients: int):
     from backend.auth.tokens import issue_access_token
     from backend.campaigns import services as campaigns
     from backend.campaigns.models import Campaign, CampaignState, FundingModel
-    from backend.db import db, new_public_id, utcnow
+    from backend.db import new_public_id, utcnow
+    from backend.web.database import db
     from backend.desk.models import OPEN, CashSession, Desk
     from backend.events.models import Event, Occurrence, TicketType
     from backend.fees.models import Fee
@@ -450,7 +451,7 @@ def check(app, world, beliefs: list[Belief]) -> dict:
     from sqlalchemy import func, select
 
     from backend.accounts.models import Patron
-    from backend.db import db
+    from backend.web.database import db
     from backend.desk.models import DeskOperation
     from backend.idempotency import DONE, IdempotencyKey
     from backend.ledger.audit import run_audit
