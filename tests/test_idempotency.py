@@ -162,3 +162,26 @@ def test_responses_are_kept_24_hours_then_the_key_is_free(client, db, app_ctx):
     reused = client.post("/v1/_test/networks", json={"code": "H", "name": "H"}, headers=headers)
     assert reused.status_code == 201
     assert "Idempotent-Replayed" not in reused.headers
+
+
+def test_a_request_killed_after_its_claim_leaves_no_claim_and_its_retry_runs_at_once(app, client, db, app_ctx):
+    """The claim is the request's first write: a worker killed before committing takes it along."""
+    from sqlalchemy import insert
+
+    from tests.support.factories import make_staff as staff
+
+    admin = staff(db, "admin", make_network(db))
+    db.commit()
+    headers = {**bearer(admin), "Idempotency-Key": "dead-worker"}
+    body = {"code": "K", "name": "K"}
+    # What the killed worker did: claimed the key in its transaction, which the server then rolled back.
+    with db.get_bind().connect() as conn:
+        dead = conn.begin()
+        conn.execute(insert(IdempotencyKey).values(owner=admin.public_id, key="dead-worker", fingerprint="f",
+                                                   state="done", created_at=utcnow()))
+        dead.rollback()
+    retried = client.post("/v1/_test/networks", json=body, headers=headers)
+    assert retried.status_code == 201 and "Idempotent-Replayed" not in retried.headers
+    assert _count_networks(db, "K") == 1
+    replayed = client.post("/v1/_test/networks", json=body, headers=headers)
+    assert replayed.headers.get("Idempotent-Replayed") == "true"
