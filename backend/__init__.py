@@ -10,7 +10,7 @@ from backend.api import Api
 from backend.config import Settings
 from backend.db import Database
 from backend.logging_setup import configure_logging, install_request_logging
-from backend.rate_limit import limiter
+from backend.rate_limit import limiter, retry_after_only_when_refused
 from backend.unit_of_work import BorsellinoFlask
 
 API_TITLE = "Borsellino API"
@@ -47,6 +47,8 @@ def create_app(config: Settings | dict | None = None) -> BorsellinoFlask:
     app.before_request(_reset_request_state)
     app.teardown_request(_close_session)
     app.teardown_appcontext(_close_session)
+    # Registered before the limiter's own hook, so it runs after it.
+    app.after_request(retry_after_only_when_refused)
     limiter.init_app(app)
 
     api = app.extensions["borsellino.api"] = Api(app)

@@ -6,7 +6,8 @@ every error (ours, Werkzeug's, validation, rate limiting, crashes) into::
     {"error": {"type": "...", "code": "...", "message": "...", "param": "..."}}
 
 with the message in the request's language. Each domain declares its own
-codes next to its services with ``ErrorCode(...)``.
+codes next to its services with ``ErrorCode(...)``; the values an error may
+carry besides those four are declared once, in ``ERROR_VALUES``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ import logging
 from flask import jsonify
 from werkzeug.exceptions import HTTPException
 
-from backend.i18n import Text, negotiate_language
+from datetime import datetime
+
+from backend.fields import utc_timestamp
+from backend.i18n import ROME, Text, negotiate_language
 from backend.money import Money
 
 log = logging.getLogger(__name__)
@@ -48,14 +52,70 @@ class ErrorCode:
         return _type_for(self.status, self.code)
 
 
+# The values an error may carry besides type, code, message and param (what its
+# message names, for the app to show or act on), each with its type: "money"
+# ({"amount", "currency"}), "integer", "string" or "timestamp" (UTC, ``Z``).
+# The one place they are declared: ``DomainError`` refuses any other name, and
+# the contract's ``ErrorBody`` lists these, so every error response validates.
+ERROR_VALUES: dict[str, tuple[str, str]] = {
+    "shortfall": ("money", "How much the wallet lacks (insufficient_funds)"),
+    "available": ("money", "What the wallet can spend now (insufficient_funds)"),
+    "room": ("money", "How much more the wallet may hold (wallet_limit_exceeded)"),
+    "min": ("money", "Smallest amount accepted"),
+    "max": ("money", "Largest amount accepted (or the wallet's maximum balance)"),
+    "refundable": ("money", "How much can still be refunded"),
+    "payable": ("money", "How much can be paid out in cash"),
+    "balance": ("money", "The wallet's balance"),
+    "seats_left": ("integer", "Seats still on sale (sold_out)"),
+    "sold": ("integer", "Seats already taken (capacity_below_sold)"),
+    "limit": ("integer", "The limit that was reached (tickets per patron, devices)"),
+    "held": ("integer", "How many the patron already holds towards the limit"),
+    "retry_after_minutes": ("integer", "Minutes before signing in may be tried again"),
+    "max_length": ("integer", "The longest value accepted, in characters"),
+    "status": ("string", "The object's current state, which refused the operation"),
+    "reason": ("string", "Why the request was refused, in short"),
+    "field": ("string", "The field at fault (as param)"),
+    "ticket_type": ("string", "Name of the ticket type"),
+    "fee_id": ("string", "Public id of the fee at fault"),
+    "fee_type": ("string", "The fee type code that is not known"),
+    "card_number": ("string", "The card number at fault"),
+    "currency": ("string", "The currency to use"),
+    "role": ("string", "The staff role at fault"),
+    "gate": ("string", "Where the ticket was first used"),
+    "first_used_at": ("timestamp", "When the ticket was first used"),
+    "cutoff": ("timestamp", "The deadline that passed"),
+}
+
+
+def _shown(value, language: str):
+    """A value as the message shows it to people."""
+    if isinstance(value, Money):
+        return value.format(language)
+    if isinstance(value, datetime):
+        return value.astimezone(ROME).strftime("%d/%m/%Y %H:%M")
+    return value
+
+
+def _sent(value):
+    """A value as the error object carries it."""
+    if isinstance(value, Money):
+        return value.as_dict()
+    if isinstance(value, datetime):
+        return utc_timestamp(value)
+    return value
+
+
 class DomainError(Exception):
     """A refusal a user can understand: bad input, a business rule, a conflict.
 
-    Keyword values fill the message's placeholders and are added to the error
-    object (``Money`` as ``{"amount", "currency"}``), e.g. the shortfall.
+    Keyword values (declared in ``ERROR_VALUES``) fill the message's placeholders
+    and are added to the error object, e.g. the shortfall.
     """
 
     def __init__(self, error: ErrorCode, *, param: str | None = None, headers=None, **values):
+        undeclared = set(values) - set(ERROR_VALUES)
+        if undeclared:
+            raise TypeError(f"{error!r}: declare {sorted(undeclared)} in backend.errors.ERROR_VALUES")
         super().__init__(error.code)
         self.error = error
         self.param = param
@@ -64,7 +124,7 @@ class DomainError(Exception):
 
     def body(self, language: str | None = None) -> dict:
         language = language or negotiate_language()
-        shown = {k: (v.format(language) if isinstance(v, Money) else v) for k, v in self.extra.items()}
+        shown = {k: _shown(v, language) for k, v in self.extra.items()}
         payload = {
             "type": self.error.type,
             "code": self.error.code,
@@ -73,7 +133,7 @@ class DomainError(Exception):
         if self.param:
             payload["param"] = self.param
         for key, value in self.extra.items():
-            payload[key] = value.as_dict() if isinstance(value, Money) else value
+            payload[key] = _sent(value)
         return {"error": payload}
 
 
@@ -88,6 +148,11 @@ MALFORMED_REQUEST = ErrorCode(
     "malformed_request", 400,
     it="Il corpo della richiesta non è JSON valido.",
     en="The request body is not valid JSON.",
+)
+BODY_REQUIRED = ErrorCode(
+    "body_required", 400,
+    it="Questa operazione richiede un corpo JSON.",
+    en="This operation needs a JSON body.",
 )
 INVALID_CURSOR = ErrorCode(
     "invalid_cursor", 400,

@@ -28,10 +28,16 @@ from backend.api import add_doc, add_error_responses
 from backend.db import Base, BigId, db, dialect_insert, utcnow
 from backend.errors import DomainError, ErrorCode
 
+MAX_KEY_LENGTH = 255
 IDEMPOTENCY_KEY_MISSING = ErrorCode(
     "idempotency_key_missing", 400,
     it="Questa operazione richiede l'intestazione Idempotency-Key (da 1 a 255 caratteri).",
     en="This operation needs an Idempotency-Key header (1 to 255 characters).",
+)
+IDEMPOTENCY_KEY_TOO_LONG = ErrorCode(
+    "idempotency_key_too_long", 400,
+    it="L'intestazione Idempotency-Key è troppo lunga: al massimo {max_length} caratteri.",
+    en="The Idempotency-Key header is too long: at most {max_length} characters.",
 )
 IDEMPOTENCY_KEY_REUSED = ErrorCode(
     "idempotency_key_reused", 422,
@@ -118,7 +124,7 @@ def _claim(session: Session, owner: str, key: str, fingerprint: str) -> int:
         ).rowcount
         if taken:
             return row.id
-        raise DomainError(IDEMPOTENCY_IN_PROGRESS)
+        raise DomainError(IDEMPOTENCY_IN_PROGRESS, headers={"Retry-After": "1"})
     if row.fingerprint != fingerprint:
         raise DomainError(IDEMPOTENCY_KEY_REUSED, param="Idempotency-Key")
     if row.state == DONE:
@@ -144,8 +150,10 @@ def idempotent(func):
     def wrapper(*args, **kwargs):
         if g.get("idempotency_claim") is None:  # not on a retry of the same request
             key = request.headers.get("Idempotency-Key", "").strip()
-            if not key or len(key) > 255:
+            if not key:
                 raise DomainError(IDEMPOTENCY_KEY_MISSING, param="Idempotency-Key")
+            if len(key) > MAX_KEY_LENGTH:
+                raise DomainError(IDEMPOTENCY_KEY_TOO_LONG, param="Idempotency-Key", max_length=MAX_KEY_LENGTH)
             owner, fingerprint = _owner(), _fingerprint()
             # End the request session's transaction (only the policy's reads so far): on
             # SQLite it holds the write lock (BEGIN IMMEDIATE) and the claim's own
@@ -172,7 +180,7 @@ def idempotent(func):
             "required": True,
             "description": "Client-generated unique key (e.g. a UUID). Retrying with the same key and "
             "body replays the first response; see the guide.",
-            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
         }],
     )
     add_error_responses(wrapper, 409, 422)

@@ -22,7 +22,6 @@ from backend.events.access import may_manage
 from backend.events.errors import ALREADY_CHECKED_IN, INVALID_QR
 from backend.events.models import CheckIn, Occurrence, Ticket
 from backend.events.qr import verify
-from backend.events.times import in_rome
 
 
 @dataclass
@@ -53,7 +52,7 @@ def _ticket_for(session: Session, principal: Principal, code: str, occurrence_id
 
 def _first_use(checkin: CheckIn) -> DomainError:
     return DomainError(ALREADY_CHECKED_IN, param="code",
-                       first_used_at=in_rome(checkin.scanned_at).isoformat(), gate=checkin.gate or "-")
+                       first_used_at=checkin.scanned_at, gate=checkin.gate or "-")
 
 
 def scan(session: Session, principal: Principal, code: str, *, gate: str = "", occurrence_id: str | None = None,

@@ -85,7 +85,7 @@ def cancel_ticket(session: Session, patron: Patron, public_id: str) -> Ticket:
     if ticket.status != "valid":
         raise DomainError(TICKET_NOT_ACTIVE, status=ticket.status)
     if utcnow() >= cutoff:
-        raise DomainError(CANCEL_TOO_LATE, cutoff=in_rome(cutoff).strftime("%d/%m/%Y %H:%M"))
+        raise DomainError(CANCEL_TOO_LATE, cutoff=cutoff)
     now = utcnow()
     if not _bump(session, ticket, "valid", status="cancelled", cancelled_at=now):
         raise DomainError(TICKET_NOT_ACTIVE, status=ticket.status)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from backend.fields import Computed, UtcDateTime
 from backend.money import MAX_AMOUNT, StrictInteger
 from backend.pagination import PageArgsSchema
 
@@ -23,8 +24,8 @@ class NotificationSchema(ma.Schema):
         metadata={"description": "The values of the message (money as {amount, currency}, "
                   "times in Europe/Rome with offset), for deep links"},
     )
-    created_at = ma.fields.AwareDateTime(required=True)
-    read_at = ma.fields.AwareDateTime(allow_none=True, required=True)
+    created_at = UtcDateTime(required=True)
+    read_at = UtcDateTime(allow_none=True, required=True)
 
 
 class InboxArgsSchema(PageArgsSchema):
@@ -87,7 +88,7 @@ class DeviceSchema(ma.Schema):
     id = ma.fields.String(attribute="public_id", required=True, metadata={"example": "dev_91c2…"})
     kind = ma.fields.String(required=True)
     label = ma.fields.String(required=True)
-    created_at = ma.fields.AwareDateTime(required=True)
+    created_at = UtcDateTime(required=True)
 
 
 class DeviceListSchema(ma.Schema):
@@ -100,10 +101,10 @@ class FailedDeliverySchema(ma.Schema):
     status = ma.fields.String(required=True)
     attempts = ma.fields.Integer(required=True)
     last_error = ma.fields.String(allow_none=True, required=True)
-    notification_id = ma.fields.Function(lambda d: d.notification.public_id, required=True)
-    kind = ma.fields.Function(lambda d: d.notification.kind, required=True)
-    recipient = ma.fields.Function(
-        lambda d: (d.notification.patron or d.notification.staff_user).public_id, required=True,
+    notification_id = Computed(lambda d: d.notification.public_id, ma.fields.String(), required=True)
+    kind = Computed(lambda d: d.notification.kind, ma.fields.String(), required=True)
+    recipient = Computed(
+        lambda d: (d.notification.patron or d.notification.staff_user).public_id, ma.fields.String(), required=True,
         metadata={"description": "Public id of the patron or staff user"},
     )
-    created_at = ma.fields.AwareDateTime(required=True)
+    created_at = UtcDateTime(required=True)

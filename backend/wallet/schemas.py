@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timezone
-
 import marshmallow as ma
 
+from backend.fields import Computed, UtcDateTime
 from backend.money import MoneyField
 from backend.pagination import PageArgsSchema
 
@@ -31,7 +30,7 @@ class TransactionSchema(ma.Schema):
     title = ma.fields.String(metadata={"description": "The kind in the caller's language"})
     direction = ma.fields.String(metadata={"description": "in (money into the wallet) or out"})
     amount = MoneyField(metadata={"description": "Always positive; see direction"})
-    created_at = ma.fields.DateTime(attribute="entry.created_at")
+    created_at = UtcDateTime(attribute="entry.created_at")
     reference = ma.fields.String(attribute="entry.reference", allow_none=True,
                                  metadata={"description": "Public id of what the transaction is about"})
 
@@ -39,17 +38,16 @@ class TransactionSchema(ma.Schema):
 class TransactionDetailSchema(TransactionSchema):
     paid_for = ma.fields.List(ma.fields.Nested(PaidItemSchema), metadata={
         "description": "What the transaction paid for or refunded"})
-    reverses = ma.fields.Function(
+    reverses = Computed(
         lambda t: t.entry.reverses.public_id if t.entry.reverses is not None else None,
+        ma.fields.String(), allow_none=True,
         metadata={"description": "The transaction this one cancels, if it is a reversal"})
 
 
 class TransactionListArgsSchema(PageArgsSchema):
     kind = ma.fields.String(validate=V.Length(min=1, max=40))
-    created_from = ma.fields.AwareDateTime(default_timezone=timezone.utc,
-                                           metadata={"description": "Inclusive, ISO 8601"})
-    created_to = ma.fields.AwareDateTime(default_timezone=timezone.utc,
-                                         metadata={"description": "Exclusive, ISO 8601"})
+    created_from = UtcDateTime(metadata={"description": "Inclusive, ISO 8601"})
+    created_to = UtcDateTime(metadata={"description": "Exclusive, ISO 8601"})
 
     @ma.validates_schema
     def _ordered(self, data, **kwargs):
