@@ -84,6 +84,8 @@ ERROR_VALUES: dict[str, tuple[str, str]] = {
     "gate": ("string", "Where the ticket was first used"),
     "first_used_at": ("timestamp", "When the ticket was first used"),
     "cutoff": ("timestamp", "The deadline that passed"),
+    "used_at": ("timestamp", "When the ticket was checked in at the door"),
+    "starts_at": ("timestamp", "When the date started"),
 }
 
 

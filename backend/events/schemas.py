@@ -5,12 +5,25 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from backend.events.models import CATEGORIES, TICKET_KINDS
+from backend.events.models import (
+    CATEGORIES,
+    TICKET_KINDS,
+    EventState,
+    OccurrenceState,
+    OrderState,
+    TicketState,
+    WaitlistState,
+)
 from backend.fields import Computed, UtcDateTime, rome_timestamp
 from backend.money import Money, MoneyField, PositiveMoneySchema, StrictInteger
 from backend.pagination import PageArgsSchema
 
 MAX_TICKETS_PER_ORDER = 20
+
+
+def state_field(states, description: str) -> fields.String:
+    """An object's state, with its possible values listed in the contract."""
+    return fields.String(metadata={"enum": [s.value for s in states], "description": description})
 
 
 class RomeDateTime(fields.DateTime):
@@ -156,7 +169,7 @@ class EventSummarySchema(ma.Schema):
     image_url = fields.String(allow_none=True)
     venue = Computed(lambda e: e, fields.Nested(VenueSchema), metadata={"description": "Venue"})
     is_free = Computed(lambda e: all(t.price == 0 for t in e.ticket_types), fields.Boolean())
-    status = fields.String()
+    status = state_field(EventState, "draft (organizers only), published, cancelled")
 
 
 class OccurrenceSchema(ma.Schema):
@@ -167,7 +180,7 @@ class OccurrenceSchema(ma.Schema):
     capacity = fields.Integer()
     available = fields.Integer(metadata={"description": "Seats on sale right now"})
     sold_out = Computed(lambda o: o.available == 0, fields.Boolean())
-    status = fields.String(metadata={"description": "scheduled or cancelled"})
+    status = state_field(OccurrenceState, "scheduled or cancelled")
 
 
 class OccurrenceBriefSchema(OccurrenceSchema):
@@ -194,12 +207,13 @@ class EventSchema(EventSummarySchema):
 def _qr(ticket) -> str | None:
     from backend.events.qr import sign
 
-    return sign(ticket) if ticket.status == "valid" else None
+    return sign(ticket) if ticket.status == TicketState.VALID else None
 
 
 class TicketSchema(ma.Schema):
     id = fields.String(attribute="public_id")
-    status = fields.String(metadata={"description": "reserved (awaiting payment), valid, cancelled, void"})
+    status = state_field(TicketState, "reserved (its order awaits payment), valid, used (checked in at the door: "
+                                      "no longer refundable), cancelled (refunded), void (never paid)")
     occurrence = fields.Nested(OccurrenceSchema)
     ticket_type = fields.Nested(TicketTypeSchema)
     price = Computed(lambda t: Money(t.price, t.currency), MoneyField())
@@ -217,7 +231,7 @@ class OrderTicketSchema(TicketSchema):
 
 class OrderSchema(ma.Schema):
     id = fields.String(attribute="public_id")
-    status = fields.String(metadata={"description": "awaiting_payment, completed, expired, cancelled"})
+    status = state_field(OrderState, "awaiting_payment, completed, expired, cancelled")
     occurrence = Computed(lambda o: o.occurrence.public_id, fields.String())
     quantity = fields.Integer()
     total = Computed(lambda o: Money(o.total, o.currency), MoneyField())
@@ -259,7 +273,7 @@ class WaitlistJoinSchema(ma.Schema):
 
 class WaitlistEntrySchema(ma.Schema):
     id = fields.String(attribute="public_id")
-    status = fields.String(metadata={"description": "waiting, offered, accepted, expired, left, cancelled"})
+    status = state_field(WaitlistState, "waiting, offered, accepted, expired, left, cancelled")
     occurrence = fields.Nested(OccurrenceSchema)
     ticket_type = fields.Nested(TicketTypeSchema)
     quantity = fields.Integer()
@@ -327,6 +341,8 @@ class DoorCountSchema(ma.Schema):
 
 class CancellationSchema(ma.Schema):
     tickets_refunded = fields.Integer()
+    tickets_used = fields.Integer(metadata={
+        "description": "Tickets already checked in at the door: used, so not refunded"})
     patrons_notified = fields.Integer()
 
 
