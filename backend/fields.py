@@ -70,3 +70,13 @@ def computed_properties(converter, field: ma.fields.Field, ret: dict, **kwargs: 
     inner = converter.field2property(field.field)
     ret.pop("type", None)  # the outer field's guess (``["null"]`` when nullable)
     return {key: value for key, value in inner.items() if key not in ret}
+
+
+class StrictBoolean(ma.fields.Boolean):
+    """A JSON ``true`` or ``false`` in a request body; refuses ``0``, ``1``, ``"yes"`` and
+    friends, which marshmallow's ``Boolean`` takes (the contract says ``boolean``)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value

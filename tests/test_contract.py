@@ -129,3 +129,19 @@ def test_an_over_long_idempotency_key_is_reported_as_too_long(client, db):
     assert error["max_length"] == 255 and "255" in error["message"]
     _validates(response.get_json(), "Error")
     assert client.get(f"/v1/fees/{fee}", headers=bearer(world.alice)).get_json()["status"] == "outstanding"
+
+
+def test_schema_names_are_distinct_for_generated_clients():
+    # "_Place" and "Place" both became the class Place in a generated client.
+    normalized = [name.lstrip("_").lower() for name in SCHEMAS]
+    assert len(normalized) == len(set(normalized)) and not any(name.startswith("_") for name in SCHEMAS)
+
+
+def test_a_boolean_in_a_body_must_be_true_or_false(client, db):
+    network = make_network(db)
+    alice = make_patron(db, network, make_library(db, network))
+    db.commit()
+    before = client.get("/v1/notifications/preferences", headers=bearer(alice)).get_json()
+    refused = client.patch("/v1/notifications/preferences", json={"reminders": 0}, headers=bearer(alice))
+    assert refused.status_code == 400 and refused.get_json()["error"]["param"] == "reminders"
+    assert client.get("/v1/notifications/preferences", headers=bearer(alice)).get_json() == before

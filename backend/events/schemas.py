@@ -14,7 +14,7 @@ from backend.events.models import (
     TicketState,
     WaitlistState,
 )
-from backend.fields import Computed, UtcDateTime, rome_timestamp
+from backend.fields import Computed, StrictBoolean, UtcDateTime, rome_timestamp
 from backend.money import Money, MoneyField, PositiveMoneySchema, StrictInteger
 from backend.pagination import PageArgsSchema
 
@@ -256,7 +256,7 @@ class ItemSchema(ma.Schema):
 
 class PurchaseSchema(ma.Schema):
     items = fields.List(fields.Nested(ItemSchema), required=True, validate=validate.Length(min=1, max=10))
-    pay_shortfall_by_card = fields.Boolean(load_default=False, metadata={
+    pay_shortfall_by_card = StrictBoolean(load_default=False, metadata={
         "description": "If the wallet is short, keep the seats while a card top-up completes "
                        "(the order then completes by itself) instead of refusing with 422"})
 

@@ -35,13 +35,13 @@ class FeeTypeUpdateSchema(ma.Schema):
     default_amount = ma.fields.Nested(PositiveMoneySchema, required=True)
 
 
-class _PlaceSchema(ma.Schema):
+class FeeLibrarySchema(ma.Schema):
     id = ma.fields.String(attribute="public_id")
     code = ma.fields.String()
     name = ma.fields.String()
 
 
-class _FeePatronSchema(ma.Schema):
+class FeePatronSchema(ma.Schema):
     id = ma.fields.String(attribute="public_id")
     card_number = ma.fields.String()
 
@@ -54,8 +54,8 @@ class FeeSchema(ma.Schema):
     description = Computed(lambda f: describe(f, negotiate_language()), ma.fields.String(),
                            metadata={"description": "Type name and the library's note"})
     note = ma.fields.String(attribute="description")
-    library = ma.fields.Nested(_PlaceSchema)
-    patron = ma.fields.Nested(_FeePatronSchema)
+    library = ma.fields.Nested(FeeLibrarySchema)
+    patron = ma.fields.Nested(FeePatronSchema)
     external_id = ma.fields.String(allow_none=True)
     charged_at = UtcDateTime(attribute="created_at")
     paid_at = UtcDateTime(allow_none=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from backend.fields import Computed, UtcDateTime
+from backend.fields import Computed, StrictBoolean, UtcDateTime
 from backend.money import MAX_AMOUNT, StrictInteger
 from backend.pagination import PageArgsSchema
 
@@ -44,11 +44,11 @@ class PreferencesSchema(ma.Schema):
     transactional = ma.fields.Boolean(
         dump_only=True, metadata={"description": "Receipts and account messages: always on"}
     )
-    reminders = ma.fields.Boolean(metadata={"description": "Event reminders (on by default)"})
-    campaign_news = ma.fields.Boolean(metadata={"description": "+Teca campaign news (on by default)"})
-    marketing = ma.fields.Boolean(metadata={"description": "Partner offers (opt-in, off by default)"})
-    email = ma.fields.Boolean(metadata={"description": "Also send by email"})
-    push = ma.fields.Boolean(metadata={"description": "Also send as push to registered devices"})
+    reminders = StrictBoolean(metadata={"description": "Event reminders (on by default)"})
+    campaign_news = StrictBoolean(metadata={"description": "+Teca campaign news (on by default)"})
+    marketing = StrictBoolean(metadata={"description": "Partner offers (opt-in, off by default)"})
+    email = StrictBoolean(metadata={"description": "Also send by email"})
+    push = StrictBoolean(metadata={"description": "Also send as push to registered devices"})
     low_balance_threshold = StrictInteger(
         allow_none=True, validate=ma.validate.Range(min=0, max=MAX_AMOUNT),
         metadata={"description": "Warn when the wallet drops below this many cents; null: never"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from backend.fields import UtcDateTime
+from backend.fields import StrictBoolean, UtcDateTime
 from backend.money import Money, MoneyField, PositiveMoneySchema
 
 
@@ -77,4 +77,4 @@ class WebhookAckSchema(ma.Schema):
 
 
 class SandboxPayArgs(ma.Schema):
-    succeed = ma.fields.Boolean(load_default=True)
+    succeed = StrictBoolean(load_default=True)
