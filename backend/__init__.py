@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_swagger_ui import get_swaggerui_blueprint
 from werkzeug.exceptions import HTTPException
 
-from backend import errors, idempotency
+from backend import errors, idempotency, request_guard
 from backend.api import Api
 from backend.config import Settings
 from backend.db import Database
@@ -41,6 +41,8 @@ def create_app(config: Settings | dict | None = None) -> BorsellinoFlask:
 
     _register_error_handlers(app)
     install_request_logging(app)
+    # Before every other hook (the rate limiter's keys read the body too).
+    app.before_request(request_guard.guard_request)
     app.after_request(idempotency.record_failure)
     # Per-request state lives on ``g``; a request may share an outer app context
     # (tests, CLI), so start and end every request with a clean slate.
@@ -85,16 +87,18 @@ def _register_blueprints(api: Api) -> None:
     # shared modules, which are not ready while ``backend`` itself is importing.
     from backend import bench_baseline, ops
     from backend.accounts import api as accounts_api
+    from backend.confirmations import api as confirmations_api
     from backend.console import pages as console_pages
     from backend.desk import api as desk_api
     from backend.events import api as events_api
     from backend.fees import api as fees_api
     from backend.notify import api as notify_api
+    from backend.partners import api as partners_api
     from backend.topups import api as topups_api
     from backend.wallet import api as wallet_api
 
     api.register_blueprint(ops.blp)
-    for module in (accounts_api, topups_api, desk_api, wallet_api, fees_api):
+    for module in (accounts_api, topups_api, desk_api, wallet_api, fees_api, partners_api, confirmations_api):
         for blueprint in module.blueprints:
             api.register_blueprint(blueprint)
     api.register_blueprint(notify_api.blp)

@@ -15,8 +15,9 @@ from flask_smorest.utils import deepupdate
 from webargs.flaskparser import FlaskParser
 
 from backend.errors import BODY_REQUIRED, ERROR_VALUES, MALFORMED_REQUEST, UNSUPPORTED_MEDIA_TYPE, DomainError
-from backend.fields import UtcDateTime, computed_properties
+from backend.schema_fields import UtcDateTime, computed_properties
 from backend.money import MoneyField
+from backend.request_guard import checked_json
 
 
 _VALUE_FIELDS = {
@@ -49,6 +50,11 @@ class ErrorSchema(ma.Schema):
 
 class Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
+
+    def _raw_load_json(self, req):
+        # The body was parsed and checked once by ``backend.request_guard``.
+        body = checked_json(req)
+        return body if body is not None else super()._raw_load_json(req)
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         raise DomainError(MALFORMED_REQUEST)

@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from datetime import datetime
 
-from backend.fields import utc_timestamp
+from backend.schema_fields import utc_timestamp
 from backend.i18n import ROME, Text, negotiate_language
 from backend.money import Money
 
@@ -127,6 +127,8 @@ class DomainError(Exception):
     def body(self, language: str | None = None) -> dict:
         language = language or negotiate_language()
         shown = {k: _shown(v, language) for k, v in self.extra.items()}
+        if self.param:
+            shown.setdefault("param", self.param)  # messages may name the field at fault
         payload = {
             "type": self.error.type,
             "code": self.error.code,
@@ -155,6 +157,26 @@ BODY_REQUIRED = ErrorCode(
     "body_required", 400,
     it="Questa operazione richiede un corpo JSON.",
     en="This operation needs a JSON body.",
+)
+BODY_NOT_OBJECT = ErrorCode(
+    "body_not_object", 400,
+    it="Il corpo della richiesta deve essere un oggetto JSON.",
+    en="The request body must be a JSON object.",
+)
+JSON_TOO_DEEP = ErrorCode(
+    "json_too_deep", 400,
+    it="Il JSON della richiesta è annidato troppo (al massimo 32 livelli).",
+    en="The request JSON is nested too deeply (at most 32 levels).",
+)
+NUMBER_OUT_OF_RANGE = ErrorCode(
+    "number_out_of_range", 400,
+    it="Il numero nel campo «{param}» è fuori dall'intervallo ammesso (interi a 64 bit, niente NaN o infiniti).",
+    en="The number in the field '{param}' is out of the allowed range (64-bit integers, no NaN or infinity).",
+)
+INVALID_CHARACTERS = ErrorCode(
+    "invalid_characters", 400,
+    it="Il campo «{param}» contiene caratteri non ammessi (NUL o surrogati UTF-16 isolati).",
+    en="The field '{param}' contains characters that are not allowed (NUL or a lone UTF-16 surrogate).",
 )
 INVALID_CURSOR = ErrorCode(
     "invalid_cursor", 400,

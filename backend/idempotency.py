@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from backend.api import add_doc, add_error_responses
 from backend.db import Base, BigId, db, dialect_insert, utcnow
 from backend.errors import DomainError, ErrorCode
+from backend.request_guard import checked_json
 
 MAX_KEY_LENGTH = 255
 IDEMPOTENCY_KEY_MISSING = ErrorCode(
@@ -73,11 +74,10 @@ class IdempotencyKey(Base):
 
 
 def _fingerprint() -> str:
+    # The body the request guard parsed (bounded in depth and numbers), or the raw bytes.
+    body = checked_json(request)
     raw = request.get_data(cache=True)
-    try:
-        canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
-        canonical = raw
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode() if body is not None else raw
     digest = hashlib.sha256()
     digest.update(request.method.encode() + b" " + request.path.encode() + b"\n" + canonical)
     return digest.hexdigest()
@@ -157,8 +157,10 @@ def idempotent(func):
             owner, fingerprint = _owner(), _fingerprint()
             # End the request session's transaction (only the policy's reads so far): on
             # SQLite it holds the write lock (BEGIN IMMEDIATE) and the claim's own
-            # transaction would wait for it forever.
-            db.session.rollback()
+            # transaction would wait for it forever. A commit, not a rollback: it ends
+            # the reads the same way, and psycopg drops its prepared statements on
+            # every rollback (DEALLOCATE ALL), so none would ever be prepared.
+            db.session.commit()
             try:
                 g.idempotency_claim = db.run_in_transaction(
                     lambda s: _claim(s, owner, key, fingerprint)

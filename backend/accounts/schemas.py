@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from backend.accounts.rules import PASSWORD_MAX, PASSWORD_MIN, is_valid_password, is_valid_pin
-from backend.fields import Computed, UtcDateTime
+from backend.schema_fields import Computed, UtcDateTime
 from backend.i18n import LANGUAGES
 
 V = ma.validate

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from backend.fields import Computed, UtcDateTime
+from backend.schema_fields import Computed, UtcDateTime
 from backend.money import MAX_AMOUNT, Money, MoneyField, PositiveMoneySchema, StrictInteger
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from backend.fees.models import FEE_STATUSES
-from backend.fields import Computed, UtcDateTime
+from backend.schema_fields import Computed, UtcDateTime
 from backend.fees.services import describe
 from backend.i18n import negotiate_language
 from backend.money import MoneyField, PositiveMoneySchema

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from backend.fields import StrictBoolean, UtcDateTime
+from backend.schema_fields import StrictBoolean, UtcDateTime
 from backend.money import Money, MoneyField, PositiveMoneySchema
 
 

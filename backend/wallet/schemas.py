@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timezone
+
 import marshmallow as ma
 
-from backend.fields import Computed, UtcDateTime
+from backend.schema_fields import AwareDateTimeInput, Computed, UtcDateTime
 from backend.money import MoneyField
 from backend.pagination import PageArgsSchema
 
@@ -46,10 +48,17 @@ class TransactionDetailSchema(TransactionSchema):
 
 class TransactionListArgsSchema(PageArgsSchema):
     kind = ma.fields.String(validate=V.Length(min=1, max=40))
-    created_from = UtcDateTime(metadata={"description": "Inclusive, ISO 8601"})
-    created_to = UtcDateTime(metadata={"description": "Exclusive, ISO 8601"})
+    created_from = AwareDateTimeInput(default_timezone=timezone.utc, metadata={"description": "Inclusive, ISO 8601"})
+    created_to = AwareDateTimeInput(default_timezone=timezone.utc, metadata={"description": "Exclusive, ISO 8601"})
 
     @ma.validates_schema
     def _ordered(self, data, **kwargs):
         if data.get("created_from") and data.get("created_to") and data["created_from"] >= data["created_to"]:
             raise ma.ValidationError("must be after created_from", "created_to")
+
+
+class StatementPeriodSchema(ma.Schema):
+    """The month of a statement, from the path: out of range is a 400 like any bad parameter."""
+
+    year = ma.fields.Integer(required=True, validate=V.Range(min=2000, max=2999))
+    month = ma.fields.Integer(required=True, validate=V.Range(min=1, max=12))

@@ -1,4 +1,12 @@
-"""Response fields that say what they send, so the contract types every property.
+"""Schema fields shared by every domain's schemas: one home for what requests and
+responses need beyond marshmallow's own fields.
+
+Requests: date-times are kept to years 1900–2999 (far enough for any filter or
+schedule, and far from the edges where converting between Europe/Rome and UTC,
+or adding a day, overflows Python's ``datetime``: ``0001-01-01`` or
+``9999-12-31`` answered 500); a boolean in a JSON body is ``true`` or ``false``.
+
+Responses, so the contract types every property:
 
 - ``UtcDateTime``: the API's one timestamp format, UTC in whole seconds ending in
   ``Z`` (``2026-12-01T23:53:24Z``). No fractions: every platform's ISO 8601
@@ -19,6 +27,27 @@ import marshmallow as ma
 
 from backend.i18n import ROME
 
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
+
+class _InRange:
+    default_error_messages = {"out_of_range": f"Date out of range (years {MIN_YEAR}–{MAX_YEAR})."}
+
+    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+            raise self.make_error("out_of_range")
+        return parsed
+
+
+class DateTimeInput(_InRange, ma.fields.DateTime):
+    """An ISO 8601 date-time in a request (naive or with offset), years 1900–2999."""
+
+
+class AwareDateTimeInput(_InRange, ma.fields.AwareDateTime):
+    """An ISO 8601 date-time with offset (or ``default_timezone``) in a request, years 1900–2999."""
+
+
 UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -36,7 +65,7 @@ def rome_timestamp(value: datetime) -> str:
     return value.astimezone(ROME).isoformat(timespec="seconds")
 
 
-class UtcDateTime(ma.fields.AwareDateTime):
+class UtcDateTime(_InRange, ma.fields.AwareDateTime):
     """A timestamp: read as ISO 8601 (no offset means UTC), written as ``UTC_FORMAT``."""
 
     def __init__(self, **kwargs: Any) -> None:
