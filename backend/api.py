@@ -40,7 +40,8 @@ ErrorBodySchema = ma.Schema.from_dict({
     "param": ma.fields.String(metadata={"description": "The request field at fault, if any"}),
     "details": ma.fields.Dict(metadata={
         "description": "validation_error: every invalid field with its messages (nested like the request)"}),
-    **{name: _VALUE_FIELDS[kind](metadata={"description": text}) for name, (kind, text) in ERROR_VALUES.items()},
+    **{name: _VALUE_FIELDS[kind.rstrip("?")](allow_none=kind.endswith("?"), metadata={"description": text})
+       for name, (kind, text) in ERROR_VALUES.items()},
 }, name="ErrorBodySchema")
 
 

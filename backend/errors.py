@@ -54,7 +54,8 @@ class ErrorCode:
 
 # The values an error may carry besides type, code, message and param (what its
 # message names, for the app to show or act on), each with its type: "money"
-# ({"amount", "currency"}), "integer", "string" or "timestamp" (UTC, ``Z``).
+# ({"amount", "currency"}), "integer", "string" or "timestamp" (UTC, ``Z``); a
+# trailing "?" means the value may be null.
 # The one place they are declared: ``DomainError`` refuses any other name, and
 # the contract's ``ErrorBody`` lists these, so every error response validates.
 ERROR_VALUES: dict[str, tuple[str, str]] = {
@@ -69,10 +70,12 @@ ERROR_VALUES: dict[str, tuple[str, str]] = {
     "seats_left": ("integer", "Seats still on sale (sold_out)"),
     "sold": ("integer", "Seats already taken (capacity_below_sold)"),
     "limit": ("integer", "The limit that was reached (tickets per patron, devices)"),
+    "max_quantity": ("integer", "The most one redemption may take"),
     "held": ("integer", "How many the patron already holds towards the limit"),
     "retry_after_minutes": ("integer", "Minutes before signing in may be tried again"),
     "max_length": ("integer", "The longest value accepted, in characters"),
     "status": ("string", "The object's current state, which refused the operation"),
+    "state": ("string", "The object's current state, which refused the operation"),
     "reason": ("string", "Why the request was refused, in short"),
     "field": ("string", "The field at fault (as param)"),
     "ticket_type": ("string", "Name of the ticket type"),
@@ -84,6 +87,10 @@ ERROR_VALUES: dict[str, tuple[str, str]] = {
     "gate": ("string", "Where the ticket was first used"),
     "first_used_at": ("timestamp", "When the ticket was first used"),
     "cutoff": ("timestamp", "The deadline that passed"),
+    "period": ("string", "The period of the limit that was reached (day, week, month, total, offer)"),
+    "resets": ("string", "When the limit resets, in words"),
+    "resets_at": ("timestamp?", "When the limit resets (null: never)"),
+    "when": ("string", "The day and time that were refused"),
     "used_at": ("timestamp", "When the ticket was checked in at the door"),
     "starts_at": ("timestamp", "When the date started"),
 }
