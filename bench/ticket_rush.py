@@ -59,7 +59,8 @@ def prepare(url: str, patrons: int):
     from backend.accounts.claims import patron_claims
     from backend.accounts.models import AuthSession, Library, Network, Patron
     from backend.auth.tokens import issue_access_token
-    from backend.db import db, utcnow
+    from backend.web.database import db
+    from backend.db import utcnow
     from backend.ledger.services import Funding, credit, debit, house_account, post_entry, wallet_of
     from backend.migrations_support import upgrade
     from backend.money import Money
@@ -93,7 +94,7 @@ def prepare(url: str, patrons: int):
         devices = [AuthSession(patron=p, expires_at=utcnow() + timedelta(days=1)) for p in people]
         session.add_all(devices)
         session.flush()
-        return network.id, library.id, [issue_access_token(patron_claims(p, d.public_id))
+        return network.id, library.id, [issue_access_token(patron_claims(p, d.public_id), app.config["SETTINGS"])
                                         for p, d in zip(people, devices)]
 
     with app.app_context():
@@ -102,7 +103,8 @@ def prepare(url: str, patrons: int):
 
 
 def new_occurrence(app, network_id: int, library_id: int, capacity: int) -> tuple[str, str]:
-    from backend.db import db, utcnow
+    from backend.web.database import db
+    from backend.db import utcnow
     from backend.events.models import Event, Occurrence, TicketType
 
     def make(session):
@@ -162,7 +164,14 @@ def rush(port: int, occurrence: str, ticket_type: str, tokens: list[str], connec
 def rush_wrk(port: int, occurrence: str, ticket_type: str, tokens: list[str], connections: int):
     """The same rush driven by wrk; results as ``rush``: (status, latency, finished at)."""
     body = json.dumps({"items": [{"ticket_type": ticket_type, "quantity": 1}]}, separators=(",", ":"))
-    path = f"/v1/events/occurrences/{occurrence}/orders"
+    return burst_wrk(port, f"/v1/events/occurrences/{occurrence}/orders", body, tokens, connections)
+
+
+def burst_wrk(port: int, path: str, body: str, tokens: list[str], connections: int):
+    """One ``POST path`` per token (each with its own Idempotency-Key) through wrk, all at once.
+
+    Returns ([(status, latency, finished at)], wall seconds); ``bench/donation_rush.py`` uses it too.
+    """
     threads = 1
     with tempfile.TemporaryDirectory(prefix="ticket_rush_") as out:
         token_file = Path(out) / "tokens.txt"
@@ -230,7 +239,7 @@ def client_cpu() -> float:
 def verify(app, occurrence_public_id: str, capacity: int, rounds_done: int) -> dict:
     from sqlalchemy import func, select
 
-    from backend.db import db
+    from backend.web.database import db
     from backend.events.models import Occurrence, Order, Ticket
     from backend.ledger.audit import run_audit
     from backend.ledger.models import JournalEntry, LedgerAccount

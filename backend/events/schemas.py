@@ -14,8 +14,11 @@ from backend.events.models import (
     TicketState,
     WaitlistState,
 )
-from backend.schema_fields import AwareDateTimeInput, Computed, DateTimeInput, StrictBoolean, UtcDateTime, rome_timestamp
+from backend.events.qr import sign
 from backend.money import Money, MoneyField, PositiveMoneySchema, StrictInteger
+from backend.schema_fields import AwareDateTimeInput, Computed, DateTimeInput, StrictBoolean, UtcDateTime, rome_timestamp
+from backend.web.language import negotiate_language
+from backend.web.settings import current_settings
 from backend.pagination import PageArgsSchema
 
 MAX_TICKETS_PER_ORDER = 20
@@ -205,9 +208,7 @@ class EventSchema(EventSummarySchema):
 
 
 def _qr(ticket) -> str | None:
-    from backend.events.qr import sign
-
-    return sign(ticket) if ticket.status == TicketState.VALID else None
+    return sign(ticket, current_settings()) if ticket.status == TicketState.VALID else None
 
 
 class TicketSchema(ma.Schema):
@@ -319,8 +320,8 @@ class CheckInSchema(ma.Schema):
 class BatchScanResultSchema(CheckInSchema):
     scan_id = fields.String()
     code = Computed(lambda r: r.error.error.code if r.error else None, fields.String(), allow_none=True)
-    message = Computed(lambda r: r.error.body()["error"]["message"] if r.error else None, fields.String(),
-                       allow_none=True)
+    message = Computed(lambda r: r.error.body(negotiate_language())["error"]["message"] if r.error else None,
+                       fields.String(), allow_none=True)
     first_used_at = Computed(lambda r: r.extra.get("first_used_at"), UtcDateTime(), allow_none=True)
     gate = Computed(lambda r: r.extra.get("gate"), fields.String(), allow_none=True)
 

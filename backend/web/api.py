@@ -15,9 +15,9 @@ from flask_smorest.utils import deepupdate
 from webargs.flaskparser import FlaskParser
 
 from backend.errors import BODY_REQUIRED, ERROR_VALUES, MALFORMED_REQUEST, UNSUPPORTED_MEDIA_TYPE, DomainError
-from backend.schema_fields import UtcDateTime, computed_properties
 from backend.money import MoneyField
-from backend.request_guard import checked_json
+from backend.schema_fields import UtcDateTime, computed_properties
+from backend.web.request_guard import checked_json
 
 
 _VALUE_FIELDS = {
@@ -53,7 +53,7 @@ class Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
 
     def _raw_load_json(self, req):
-        # The body was parsed and checked once by ``backend.request_guard``.
+        # The body was parsed and checked once by ``backend.web.request_guard``.
         body = checked_json(req)
         return body if body is not None else super()._raw_load_json(req)
 
