@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask_swagger_ui import get_swaggerui_blueprint
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from backend import errors, idempotency, request_guard
+from backend import errors, idempotency, request_guard, security_headers
 from backend.api import Api
 from backend.config import Settings
 from backend.db import Database
@@ -44,6 +45,11 @@ def create_app(config: Settings | dict | None = None) -> BorsellinoFlask:
     # Before every other hook (the rate limiter's keys read the body too).
     app.before_request(request_guard.guard_request)
     app.after_request(idempotency.record_failure)
+    app.after_request(security_headers.add_security_headers)
+    if settings.trusted_proxies:
+        # The client address (rate limits, logs) and scheme come from the last
+        # ``trusted_proxies`` hops of X-Forwarded-For / -Proto, never from the client.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
     # Per-request state lives on ``g``; a request may share an outer app context
     # (tests, CLI), so start and end every request with a clean slate.
     app.before_request(_reset_request_state)

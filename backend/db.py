@@ -187,11 +187,13 @@ class Database:
     @staticmethod
     def _make_engine(url: str, pool_size: int, echo: bool) -> Engine:
         if url.startswith("sqlite"):
-            engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+            # hide_parameters: a failing statement's message never carries its bound values
+            # (card numbers, emails, PIN hashes) into a log or a traceback.
+            engine = create_engine(url, echo=echo, hide_parameters=True, connect_args={"timeout": 30})
             _configure_sqlite(engine)
             return engine
         return create_engine(
-            url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            url, echo=echo, hide_parameters=True, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
         )
 
     def new_session(self, *, immediate: bool = True) -> Session:

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import request
 from flask.views import MethodView
 
@@ -39,7 +41,9 @@ RESET_PER_ACCOUNT = "5/hour"
 def _typed_identifier() -> str:
     body = request.get_json(silent=True) or {}
     value = body.get("card_number") or body.get("email") or ""
-    return "id:" + str(value).strip().lower()[:254]
+    # A digest, never the card number or email itself: flask-limiter logs its keys
+    # ("ratelimit … exceeded") and Redis stores them.
+    return "id:" + hashlib.sha256(str(value).strip().lower()[:254].encode()).hexdigest()[:32]
 
 
 def _signing_in(check):

@@ -75,3 +75,19 @@ class Limited(MethodView):
     @limiter.limit("2/minute")
     def get(self):
         return {"ok": True}
+
+
+class SqlErrorIn(ma.Schema):
+    value = ma.fields.String(required=True)
+
+
+@blp.route("/sql-error")
+class SqlError(MethodView):
+    """A statement that fails in the database with a bound value (as a constraint or a bad cast would)."""
+
+    @public
+    @blp.arguments(SqlErrorIn)
+    def post(self, data):
+        from sqlalchemy import text
+
+        db.session.execute(text("SELECT missing_column FROM networks WHERE code = :value"), {"value": data["value"]})
