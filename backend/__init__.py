@@ -112,6 +112,19 @@ def _register_blueprints(api: Api) -> None:
     bench_baseline.register_if_enabled(api._app)
 
 
+PRODUCTION_URL = "https://api.retedellereti.example"
+
+
+def _servers(settings: Settings) -> list[dict]:
+    """This server first (BORSELLINO_PUBLIC_BASE_URL: the demo's port), so Swagger UI tries it
+    out against itself, then production."""
+    here = settings.public_base_url.rstrip("/")
+    if here == PRODUCTION_URL:
+        return [{"url": PRODUCTION_URL, "description": "Production"}]
+    return [{"url": here, "description": "This server (BORSELLINO_PUBLIC_BASE_URL; the demo's by default)"},
+            {"url": PRODUCTION_URL, "description": "Production"}]
+
+
 def _openapi_settings(settings: Settings) -> dict:
     return {
         "API_TITLE": API_TITLE,
@@ -128,10 +141,7 @@ def _openapi_settings(settings: Settings) -> dict:
                 ),
                 "contact": {"name": "Rete delle Reti", "email": "api@retedellereti.example"},
             },
-            "servers": [
-                {"url": "https://api.retedellereti.example", "description": "Production"},
-                {"url": "http://127.0.0.1:8000", "description": "Local demo (borsellino demo)"},
-            ],
+            "servers": _servers(settings),
             "components": {
                 "securitySchemes": {
                     "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}

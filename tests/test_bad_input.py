@@ -167,3 +167,27 @@ def test_valid_input_still_passes(client, db, world):
                             headers=world.auth(world.alice))
     assert response.status_code == 200, response.get_json()
     assert client.get("/v1/events/occurrences?q=letture&from=2026-01-01T00:00:00").status_code == 200
+
+
+# --- 11. over-long request lines and headers ----------------------------------------------------------------
+
+
+def test_an_over_long_url_is_a_json_414(client, db, world):
+    response = client.get("/v1/events/occurrences?q=" + "a" * 5000)
+    assert_error_shape(response, 414, "uri_too_long")
+
+
+def test_an_over_large_header_is_a_json_431(client, db, world):
+    response = client.get("/v1/events/occurrences", headers={"X-Padding": "a" * 9000})
+    assert_error_shape(response, 431, "headers_too_large")
+
+
+def test_gunicorn_lets_through_what_the_app_answers_itself():
+    import importlib
+
+    from backend import request_guard
+
+    conf = importlib.import_module("backend.gunicorn_conf")
+    # A request line is "GET <url> HTTP/1.1": gunicorn must accept every URL the app refuses in JSON.
+    assert conf.limit_request_line >= request_guard.MAX_URL + len("GET  HTTP/1.1") + 100
+    assert conf.limit_request_field_size >= request_guard.MAX_HEADER + 100

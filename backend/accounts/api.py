@@ -304,7 +304,8 @@ class PatronRecords(MethodView):
     @patrons_blp.response(201, s.PatronStaffSchema)
     @patrons_blp.doc(summary="Register a patron at the desk (home library within my scope)")
     def post(self, data):
-        return patrons.create_patron(db.session, require_principal(), data)
+        principal = require_principal()
+        return patrons.as_seen_by(principal, patrons.create_patron(db.session, principal, data))
 
     add_error_responses(post, 404, 409)
 
@@ -316,7 +317,7 @@ class PatronLookup(MethodView):
     @patrons_blp.response(200, s.PatronStaffSchema)
     @patrons_blp.doc(summary="Find a patron of any network by card number")
     def get(self, args):
-        return patrons.find_by_card(db.session, args["card_number"])
+        return patrons.as_seen_by(require_principal(), patrons.find_by_card(db.session, args["card_number"]))
 
     add_error_responses(get, 404)
 
@@ -328,7 +329,8 @@ class PatronIdentify(MethodView):
     @patrons_blp.response(200, s.PatronStaffSchema)
     @patrons_blp.doc(summary="Find a patron by the membership code shown in the app")
     def post(self, data):
-        return patrons.identify_by_membership_code(db.session, data["token"])
+        return patrons.as_seen_by(require_principal(),
+                                  patrons.identify_by_membership_code(db.session, data["token"]))
 
     add_error_responses(post, 422)
 
@@ -350,7 +352,7 @@ class PatronRecord(MethodView):
     @patrons_blp.response(200, s.PatronStaffSchema)
     @patrons_blp.doc(summary="A patron record")
     def get(self, patron_id):
-        return patrons.get_patron(db.session, patron_id)
+        return patrons.as_seen_by(require_principal(), patrons.get_patron(db.session, patron_id))
 
     add_error_responses(get, 404)
 

@@ -67,6 +67,37 @@ def identify_by_membership_code(session: Session, token: str) -> Patron:
     return membership.identify(session, token)
 
 
+@dataclass(frozen=True)
+class StaffView:
+    """A patron as a staff member sees them: who they are, their card and home library,
+    and their contact data only if the staff member belongs to the patron's own network
+    (a desk of another network needs no email or phone to take a payment)."""
+
+    patron: Patron
+    contacts_visible: bool
+
+    public_id = property(lambda self: self.patron.public_id)
+    card_number = property(lambda self: self.patron.card_number)
+    first_name = property(lambda self: self.patron.first_name)
+    last_name = property(lambda self: self.patron.last_name)
+    language = property(lambda self: self.patron.language)
+    status = property(lambda self: self.patron.status)
+    home_network = property(lambda self: self.patron.home_network)
+    home_library = property(lambda self: self.patron.home_library)
+
+    @property
+    def email(self) -> str | None:
+        return self.patron.email if self.contacts_visible else None
+
+    @property
+    def phone(self) -> str | None:
+        return self.patron.phone if self.contacts_visible else None
+
+
+def as_seen_by(principal: Principal, patron: Patron) -> StaffView:
+    return StaffView(patron, contacts_visible=principal.network_id == patron.home_network.public_id)
+
+
 @dataclass
 class RowResult:
     card_number: str
