@@ -38,6 +38,18 @@ def open_desk_session(library_code: str) -> Callable[[object], str]:
     return find
 
 
+def demo_campaign(title: str) -> Callable[[object], str]:
+    """The console page of a demo +Teca campaign."""
+    def find(console) -> str:
+        from sqlalchemy import select
+
+        from backend.campaigns.models import Campaign
+
+        return "/console/campaigns/" + console.read(lambda s: s.scalar(
+            select(Campaign.public_id).where(Campaign.title == title)))
+    return find
+
+
 CONSOLE_PAGES = [
     ConsolePage("login", None, "/console/login", "Accesso personale"),
     ConsolePage("dashboard-librarian", "librarian", "/console/", "Ciao, Sara Colombo"),
@@ -48,4 +60,7 @@ CONSOLE_PAGES = [
     ConsolePage("desk-index", "librarian", "/console/desk", "Casse"),
     ConsolePage("desk-session", "librarian", open_desk_session("RHO"), "Resoconto"),
     ConsolePage("forbidden", "partner", "/console/desk", "Non hai il permesso"),
+    ConsolePage("campaigns-index", "librarian", "/console/campaigns", "Nuova campagna"),
+    ConsolePage("campaign-detail", "librarian", demo_campaign("Un angolo morbido per i più piccoli"), "Donatori"),
+    ConsolePage("campaigns-art-bonus", "librarian", "/console/campaigns/art-bonus-report", "Rapporto Art Bonus"),
 ]
