@@ -38,8 +38,8 @@ class Occurrences(MethodView):
 @blp.route("/occurrences/<occurrence_id>")
 class OccurrenceDetail(MethodView):
     @public
-    @blp.response(200, s.OccurrenceSchema)
-    @blp.doc(summary="One date with live availability")
+    @blp.response(200, s.OccurrenceDetailSchema)
+    @blp.doc(summary="One date with live availability and its ticket types with prices")
     def get(self, occurrence_id):
         return catalog.public_occurrence(db.session, occurrence_id)
 
@@ -88,6 +88,16 @@ class Orders(MethodView):
 
 
 add_error_responses(Orders.post, 404, 409, 422)
+
+
+@blp.route("/orders")
+class MyOrders(MethodView):
+    @allow("patron")
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, page_schema(s.OrderSchema))
+    @blp.doc(summary="My orders, newest first (completed, awaiting payment, expired, cancelled), with their tickets")
+    def get(self, args):
+        return tickets.my_orders(db.session, _patron(), limit=args["limit"], starting_after=args["starting_after"])
 
 
 @blp.route("/orders/<order_id>")

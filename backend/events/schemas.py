@@ -185,6 +185,11 @@ class OccurrenceSchema(ma.Schema):
     status = state_field(OccurrenceState, "scheduled or cancelled")
 
 
+class OccurrenceDetailSchema(OccurrenceSchema):
+    ticket_types = fields.List(fields.Nested(TicketTypeSchema), attribute="event.ticket_types", required=True,
+                               metadata={"description": "What can be bought for this date, with prices"})
+
+
 class OccurrenceBriefSchema(OccurrenceSchema):
     class Meta:
         exclude = ("event",)

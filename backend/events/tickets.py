@@ -62,6 +62,11 @@ def my_tickets(session: Session, patron: Patron, *, limit: int, starting_after: 
     return paginate(session, stmt, Ticket, limit=limit, starting_after=starting_after)
 
 
+def my_orders(session: Session, patron: Patron, *, limit: int, starting_after: str | None) -> Page:
+    return paginate(session, select(Order).where(Order.patron_id == patron.id), Order, limit=limit,
+                    starting_after=starting_after)
+
+
 def own_ticket(session: Session, patron: Patron, public_id: str) -> Ticket:
     ticket = session.scalar(select(Ticket).where(Ticket.public_id == public_id, Ticket.patron_id == patron.id))
     if ticket is None:

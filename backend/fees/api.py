@@ -17,7 +17,7 @@ from backend.fees import services
 from backend.fees import schemas as s
 from backend.fees.models import Fee
 from backend.idempotency import idempotent
-from backend.pagination import page_schema, paginate
+from backend.pagination import PageArgsSchema, page_schema, paginate
 
 blp = Blueprint("fees", __name__, url_prefix="/v1/fees",
                 description="Library fees: charged by libraries, paid from the wallet")
@@ -118,6 +118,14 @@ class FeePayments(MethodView):
         return services.pay_fees(db.session, _caller(), data["fee_ids"])
 
     add_error_responses(post, 404)
+
+    @allow("patron")
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, page_schema(s.FeePaymentSummarySchema))
+    @blp.doc(summary="My fee payments, newest first, with the fees each one settled")
+    def get(self, args):
+        return services.my_fee_payments(db.session, _caller(), limit=args["limit"],
+                                        starting_after=args["starting_after"])
 
 
 @blp.route("/<fee_id>")

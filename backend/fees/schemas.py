@@ -147,3 +147,10 @@ class FeePaymentSchema(ma.Schema):
     fees = ma.fields.List(ma.fields.Nested(FeeSchema))
     balance = MoneyField(attribute="balance_after", metadata={"description": "Wallet balance after paying"})
     created_at = ma.fields.DateTime()
+
+
+class FeePaymentSummarySchema(FeePaymentSchema):
+    """A past fee payment (the balance after it is only in the answer to the payment itself)."""
+
+    class Meta:
+        exclude = ("balance",)

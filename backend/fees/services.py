@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import Select, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.accounts.models import Library, Network, Patron
@@ -29,6 +29,7 @@ from backend.fees.errors import (
 )
 from backend.fees.models import OUTSTANDING, PAID, WAIVED, Fee, FeePayment, FeeType
 from backend.i18n import normalize_language
+from backend.pagination import Page, paginate
 from backend.ledger.services import (
     House,
     credit,
@@ -195,6 +196,12 @@ def import_fees(session: Session, principal: Principal, network: Network, items:
 
 
 # --- paying -----------------------------------------------------------------
+
+
+def my_fee_payments(session: Session, patron: Patron, *, limit: int, starting_after: str | None) -> Page:
+    stmt = select(FeePayment).where(FeePayment.patron_id == patron.id).options(
+        joinedload(FeePayment.entry), selectinload(FeePayment.fees))
+    return paginate(session, stmt, FeePayment, limit=limit, starting_after=starting_after)
 
 
 def pay_fees(session: Session, patron: Patron, fee_ids: list[str]) -> FeePayment:

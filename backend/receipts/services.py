@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from backend.accounts.models import Library, Network, Patron
 from backend.db import dialect_insert, utcnow
+from backend.errors import NOT_FOUND, DomainError
 from backend.ledger.models import JournalEntry
 from backend.money import Money
 from backend.receipts.models import Receipt, ReceiptCounter
@@ -72,3 +73,17 @@ def receipt_for(session: Session, reference: str) -> Receipt | None:
 
 def find_receipt(session: Session, public_id: str) -> Receipt | None:
     return session.scalar(select(Receipt).where(Receipt.public_id == public_id))
+
+
+def receipt_of_patron(session: Session, patron: Patron, public_id: str) -> Receipt:
+    """One of the patron's own receipts (cash top-up or payout at a desk, card top-up); anyone else's is 404."""
+    receipt = session.scalar(select(Receipt).where(Receipt.public_id == public_id, Receipt.patron_id == patron.id))
+    if receipt is None:
+        raise DomainError(NOT_FOUND)
+    return receipt
+
+
+def receipts_of_entry(session: Session, patron: Patron, entry_public_id: str) -> list[Receipt]:
+    """The patron's receipts for one ledger entry (a wallet transaction)."""
+    return list(session.scalars(select(Receipt).where(
+        Receipt.entry_public_id == entry_public_id, Receipt.patron_id == patron.id).order_by(Receipt.id)))

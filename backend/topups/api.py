@@ -191,6 +191,16 @@ class Refunds(MethodView):
 
         return _refund_body(request_id, parts)
 
+    @allow("patron")
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, page_schema(RefundSchema))
+    def get(self, args):
+        """My refund requests to card, newest first, each with where its parts stand."""
+        page = refunds.my_refund_requests(db.session, _patron(), limit=args["limit"],
+                                          starting_after=args["starting_after"])
+        page.data = [_refund_body(parts[0].request_id, parts) for parts in page.data]
+        return page
+
 
 add_error_responses(Refunds.post, 422)
 

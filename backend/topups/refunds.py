@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from backend.accounts.models import Patron
@@ -24,6 +24,7 @@ from backend.ledger.models import JournalEntry, LotAllocation
 from backend.ledger.services import credit, debit, house_account, post_entry, reverse_entry, wallet_lots
 from backend.money import Money
 from backend.notify.services import notify
+from backend.pagination import Page, paginate
 from backend.topups.errors import NOTHING_TO_REFUND
 from backend.topups.models import REFUND_FAILED, REFUND_PENDING, REFUND_SUCCEEDED, SUCCEEDED, CardRefund, Topup
 from backend.topups.services import _lock_wallet, _topup_description
@@ -95,6 +96,19 @@ def refunds_of_request(session: Session, patron: Patron, request_id: str) -> lis
     if not refunds:
         raise DomainError(NOT_FOUND)
     return refunds
+
+
+def my_refund_requests(session: Session, patron: Patron, *, limit: int, starting_after: str | None) -> Page:
+    """The patron's refund requests, newest first: each item is the list of its parts.
+
+    Paged by the request's first part (its id is the cursor).
+    """
+    firsts = (select(func.min(CardRefund.id)).where(CardRefund.patron_id == patron.id)
+              .group_by(CardRefund.request_id))
+    page = paginate(session, select(CardRefund).where(CardRefund.id.in_(firsts)), CardRefund,
+                    limit=limit, starting_after=starting_after)
+    page.data = [refunds_of_request(session, patron, first.request_id) for first in page.data]
+    return page
 
 
 def pending_refund_ids(session: Session, request_id: str | None = None, limit: int = 200) -> list[int]:

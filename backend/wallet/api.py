@@ -12,6 +12,8 @@ from backend.db import db
 from backend.i18n import negotiate_language
 from backend.ledger.models import JournalEntry
 from backend.pagination import Page, page_schema, paginate
+from backend.receipts.http import RECEIPT_RESPONSES, ReceiptFormatArgs, receipt_response
+from backend.receipts.services import receipt_of_patron
 from backend.wallet import services, statement
 from backend.wallet import schemas as s
 
@@ -70,6 +72,18 @@ class MonthlyStatement(MethodView):
         data = statement.monthly_statement(db.session, patron, year, month)
         return Response(statement.render_pdf(data, patron), mimetype="application/pdf", headers={
             "Content-Disposition": f'attachment; filename="borsellino-{year:04d}-{month:02d}.pdf"'})
+
+    add_error_responses(get, 404)
+
+
+@blp.route("/receipts/<receipt_id>")
+class MyReceipt(MethodView):
+    @allow("patron")
+    @blp.arguments(ReceiptFormatArgs, location="query")
+    @blp.doc(summary="One of my receipts (cash top-up or payout at a desk, card top-up) as HTML or PDF",
+             description="Its id is in the transaction's `paid_for` (kind `receipt`).", responses=RECEIPT_RESPONSES)
+    def get(self, args, receipt_id):
+        return receipt_response(receipt_of_patron(db.session, _me(), receipt_id), args)
 
     add_error_responses(get, 404)
 

@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session
 
 from backend.accounts.models import Patron
 from backend.errors import NOT_FOUND, DomainError
+from backend.i18n import Text
 from backend.ledger.models import JournalEntry, LedgerAccount, Posting
 from backend.money import Money
+from backend.receipts.services import receipts_of_entry
 from backend.wallet import references
 
 
@@ -96,6 +98,9 @@ def as_transactions(session: Session, wallet: LedgerAccount, entries: list[Journ
     return [WalletTransaction(e, -int(changes.get(e.id, 0)), language) for e in entries]
 
 
+RECEIPT = Text(it="Ricevuta n. {number}", en="Receipt no. {number}")
+
+
 def get_transaction(session: Session, patron: Patron, public_id: str, language: str) -> WalletTransaction:
     """One of the patron's transactions, with what it paid for; anyone else's is a 404."""
     wallet = find_wallet(session, patron)
@@ -105,5 +110,8 @@ def get_transaction(session: Session, patron: Patron, public_id: str, language: 
     [transaction] = as_transactions(session, wallet, [entry], language)
     if transaction.change == 0:
         raise DomainError(NOT_FOUND)
-    transaction.paid_for = references.explain(session, patron, entry.reference, language)
+    transaction.paid_for = references.explain(session, patron, entry.reference, language) + [
+        # A desk or card top-up's receipt, which the patron can fetch at /v1/wallet/receipts/{id}.
+        references.PaidItem("receipt", receipt.public_id, RECEIPT.render(language, number=receipt.number))
+        for receipt in receipts_of_entry(session, patron, entry.public_id)]
     return transaction

@@ -240,3 +240,21 @@ def test_a_dispute_takes_back_that_payment_s_own_money_and_tells_the_patron(api,
     [notice] = _notifications(api.db, "card_disputed")
     assert "10,00\xa0€" in notice.body
     api.audit_clean()
+
+
+def test_my_refunds_are_listed_newest_first_with_their_parts(api, patron, db):
+    from tests.support.factories import make_library, make_network, make_patron
+
+    _paid_topup(api, patron, 3000)
+    first = _ask_refund(api, patron, 1000)
+    second = _ask_refund(api, patron, 500)
+    assert first.status_code == 201 and second.status_code == 201
+    listed = api.client.get("/v1/wallet/refunds?limit=1", headers=bearer(patron)).json
+    assert [r["id"] for r in listed["data"]] == [second.json["id"]] and listed["has_more"] is True
+    older = api.client.get(f"/v1/wallet/refunds?starting_after={listed['next_cursor']}", headers=bearer(patron)).json
+    assert [(r["id"], r["amount"]["amount"]) for r in older["data"]] == [(first.json["id"], 1000)]
+    assert [p["id"] for p in older["data"][0]["parts"]] == [p["id"] for p in first.json["parts"]]
+    network = make_network(db)
+    stranger = make_patron(db, network, make_library(db, network))
+    db.commit()
+    assert api.client.get("/v1/wallet/refunds", headers=bearer(stranger)).json["data"] == []
