@@ -100,7 +100,7 @@ def demo(port, reset, folder, database_url, scheduler, verbose_scheduler):
     import logging
 
     from backend import create_app
-    from backend.db import db as database
+    from backend.web.database import db as database
     from backend.demo import seed
     from backend.migrations_support import upgrade
 
@@ -122,7 +122,7 @@ def demo(port, reset, folder, database_url, scheduler, verbose_scheduler):
     logins = []
     with app.app_context():
         if not _has_demo_data(database):
-            ctx = database.run_in_transaction(seed)
+            ctx = database.run_in_transaction(lambda session: seed(session, app.config["SETTINGS"]))
             logins = ctx.logins
     base = f"http://127.0.0.1:{port}"
     click.echo("")

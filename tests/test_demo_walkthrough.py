@@ -10,9 +10,9 @@ README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encodi
 
 
 def test_the_readme_top_up_walk_through_states_the_balance_it_reaches(client, db, app_ctx):
-    from backend.db import db as database
+    from backend.web.database import db as database
 
-    database.run_in_transaction(seed)
+    database.run_in_transaction(lambda session: seed(session, app_ctx.config["SETTINGS"]))
     token = client.post("/v1/auth/patron/card", json={"card_number": "CSBNO0000001", "pin": "1234"}).get_json()[
         "access_token"]
     auth = {"Authorization": f"Bearer {token}"}

@@ -3,7 +3,7 @@
 import pytest
 
 from backend import create_app
-from backend.rate_limit import limiter
+from backend.web.rate_limit import limiter
 from tests.accounts_helpers import card_sign_in
 from tests.support.factories import make_library, make_network, make_patron
 

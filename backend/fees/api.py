@@ -9,15 +9,15 @@ from sqlalchemy import select
 from backend.accounts import patrons as patron_records
 from backend.accounts import services as accounts
 from backend.accounts.models import Library, Network
-from backend.api import Blueprint, add_error_responses
-from backend.auth.policy import allow, require_principal
-from backend.db import db
+from backend.web.api import Blueprint, add_error_responses
+from backend.web.policy import allow, require_principal
+from backend.web.database import db
 from backend.errors import NOT_FOUND, DomainError
 from backend.fees import services
 from backend.fees import schemas as s
 from backend.fees.models import Fee
-from backend.idempotency import idempotent
 from backend.pagination import PageArgsSchema, page_schema, paginate
+from backend.web.idempotency import idempotent
 
 blp = Blueprint("fees", __name__, url_prefix="/v1/fees",
                 description="Library fees: charged by libraries, paid from the wallet")
