@@ -185,7 +185,7 @@ def test_an_over_large_header_is_a_json_431(client, db, world):
 def test_gunicorn_lets_through_what_the_app_answers_itself():
     import importlib
 
-    from backend import request_guard
+    from backend.web import request_guard
 
     conf = importlib.import_module("backend.gunicorn_conf")
     # A request line is "GET <url> HTTP/1.1": gunicorn must accept every URL the app refuses in JSON.
