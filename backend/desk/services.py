@@ -45,7 +45,7 @@ from backend.money import Money
 from backend.notify.services import notify
 from backend.receipts.models import Receipt
 from backend.receipts.services import issue_receipt, library_series
-from backend.topups.services import check_wallet_room
+from backend.topups.services import check_wallet_room, wallet_credited
 
 # --- desks and sessions ------------------------------------------------------
 
@@ -159,6 +159,7 @@ def cash_topup(session: Session, settings: Settings, cash_session: CashSession, 
     balance = Money(wallet.balance, wallet.currency)
     done = _record(session, cash_session, TOPUP, patron, staff, money, entry, balance)
     notify(session, patron, "topup_succeeded", amount=money, balance=balance)
+    wallet_credited(session, patron)
     return done
 
 

@@ -6,7 +6,7 @@ keyset pagination; "near a point" is ``backend.geo.near``.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from backend.accounts.models import Library, Network
@@ -29,7 +29,9 @@ from backend.events.models import (
     OccurrenceState,
     TicketType,
 )
+from backend.events.tickets import cancel_occurrence
 from backend.events.times import to_utc
+from backend.events.waitlist import offer_freed_seats
 from backend.pagination import Page, paginate
 from backend.states import transition
 
@@ -94,8 +96,6 @@ def add_occurrence(session: Session, event: Event, spec: dict) -> Occurrence:
 
 
 def change_capacity(session: Session, occurrence: Occurrence, capacity: int) -> Occurrence:
-    from sqlalchemy import update
-
     changed = session.execute(
         update(Occurrence).where(Occurrence.id == occurrence.id, Occurrence.sold <= capacity)
         .values(capacity=capacity).execution_options(synchronize_session=False)
@@ -103,8 +103,6 @@ def change_capacity(session: Session, occurrence: Occurrence, capacity: int) -> 
     session.refresh(occurrence)
     if changed != 1:
         raise DomainError(CAPACITY_BELOW_SOLD, param="capacity", sold=occurrence.sold)
-    from backend.events.waitlist import offer_freed_seats
-
     offer_freed_seats(session, occurrence)
     return occurrence
 
@@ -130,8 +128,6 @@ def cancel_event(session: Session, event: Event, *, actor: str) -> dict:
 
     Dates that have already started stay as they are: their tickets were used.
     """
-    from backend.events.tickets import cancel_occurrence
-
     _move(session, event, EventState.CANCELLED)
     summary = {"tickets_refunded": 0, "tickets_used": 0, "patrons_notified": 0}
     now = utcnow()

@@ -130,8 +130,11 @@ def tickets_held(session: Session, patron: Patron, occurrence: Occurrence) -> in
     ) or 0
 
 
-def check_patron_limit(session: Session, patron: Patron, occurrence: Occurrence, count: int) -> None:
-    lock_patron(session, patron)
+def check_patron_limit(session: Session, patron: Patron, occurrence: Occurrence, count: int, *,
+                       lock: bool = True) -> None:
+    """The per-patron ticket limit of the event, ``count`` more included (``lock=False``: already locked)."""
+    if lock:
+        lock_patron(session, patron)
     held = tickets_held(session, patron, occurrence)
     limit = occurrence.event.per_patron_limit
     if held + count > limit:
@@ -296,8 +299,8 @@ def complete_order(session: Session, order: Order, *, actor: str = "system") -> 
     return order
 
 
-def complete_pending_orders_for(session: Session, patron: Patron) -> list[Order]:
-    """Call after money arrived in the patron's wallet (a card top-up's webhook).
+def complete_pending_orders_for(session: Session, patron: Patron, *, now: datetime | None = None) -> list[Order]:
+    """Call after money arrived in the patron's wallet (a top-up by card or in cash).
 
     Pays every unexpired order of the patron awaiting payment, oldest first,
     as far as the wallet allows; the others keep waiting until they expire.
@@ -306,7 +309,7 @@ def complete_pending_orders_for(session: Session, patron: Patron) -> list[Order]
     completed = []
     pending = session.scalars(
         select(Order).where(Order.patron_id == patron.id, Order.status == OrderState.AWAITING_PAYMENT,
-                            Order.expires_at > utcnow()).order_by(Order.id)
+                            Order.expires_at > (now or utcnow())).order_by(Order.id)
     ).all()
     for order in pending:
         try:
@@ -316,46 +319,3 @@ def complete_pending_orders_for(session: Session, patron: Patron) -> list[Order]
         except DomainError:
             session.refresh(order)
     return completed
-
-
-def release_order(session: Session, order: Order, *, status: OrderState) -> bool:
-    """An order awaiting payment gives its seats back (expired, or cancelled by the patron)."""
-    from backend.events.waitlist import offer_freed_seats
-
-    released = session.execute(
-        transition(Order, ORDER_TRANSITIONS, status, Order.id == order.id).values(expires_at=None)
-    ).rowcount
-    session.refresh(order, ["status", "expires_at"])
-    if released != 1:
-        return False
-    voided = session.execute(
-        transition(Ticket, TICKET_TRANSITIONS, TicketState.VOID, Ticket.order_id == order.id)
-        .returning(Ticket.ticket_type_id)
-    ).scalars().all()
-    for ticket in order.tickets:
-        session.refresh(ticket, ["status"])
-    per_type: dict[int, int] = {}
-    for ticket_type_id in voided:
-        per_type[ticket_type_id] = per_type.get(ticket_type_id, 0) + 1
-    occurrence = order.occurrence
-    for ticket_type in occurrence.event.ticket_types:
-        if ticket_type.id in per_type:
-            seats.give_back_type_seats(session, occurrence, ticket_type, per_type[ticket_type.id])
-    seats.give_back_seats(session, occurrence, len(voided))
-    session.flush()
-    offer_freed_seats(session, occurrence)
-    return True
-
-
-def expire_pending_orders(session: Session, now: datetime | None = None) -> int:
-    """Scheduler job: pay orders whose top-up arrived, release the seats of the rest past expiry."""
-    now = now or utcnow()
-    count = 0
-    due = session.scalars(
-        select(Order).where(Order.status == OrderState.AWAITING_PAYMENT, Order.expires_at <= now)
-        .order_by(Order.id).limit(500)
-    ).all()
-    for order in due:
-        if release_order(session, order, status=OrderState.EXPIRED):
-            count += 1
-    return count

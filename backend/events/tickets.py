@@ -42,7 +42,7 @@ from backend.events.models import (
     WaitlistEntry,
     WaitlistState,
 )
-from backend.events.purchase import HELD_TICKET_STATES, buyer_accounts, release_order
+from backend.events.purchase import HELD_TICKET_STATES, buyer_accounts
 from backend.events.times import in_rome
 from backend.events.waitlist import offer_freed_seats
 from backend.ledger.models import JournalEntry
@@ -204,3 +204,49 @@ def cancel_pending_order(session: Session, order: Order) -> Order:
     if not release_order(session, order, status=OrderState.CANCELLED):
         raise DomainError(INVALID_STATE, status=order.status)
     return order
+
+
+def release_order(session: Session, order: Order, *, status: OrderState) -> bool:
+    """An order awaiting payment gives its seats back (expired, or cancelled by the patron).
+
+    Here, not in ``purchase``, because freed seats go to the waiting list first,
+    and the waiting list buys through ``purchase``: the queue depends on orders,
+    never the reverse.
+    """
+    released = session.execute(
+        transition(Order, ORDER_TRANSITIONS, status, Order.id == order.id).values(expires_at=None)
+    ).rowcount
+    session.refresh(order, ["status", "expires_at"])
+    if released != 1:
+        return False
+    voided = session.execute(
+        transition(Ticket, TICKET_TRANSITIONS, TicketState.VOID, Ticket.order_id == order.id)
+        .returning(Ticket.ticket_type_id)
+    ).scalars().all()
+    for ticket in order.tickets:
+        session.refresh(ticket, ["status"])
+    per_type: dict[int, int] = {}
+    for ticket_type_id in voided:
+        per_type[ticket_type_id] = per_type.get(ticket_type_id, 0) + 1
+    occurrence = order.occurrence
+    for ticket_type in occurrence.event.ticket_types:
+        if ticket_type.id in per_type:
+            seats.give_back_type_seats(session, occurrence, ticket_type, per_type[ticket_type.id])
+    seats.give_back_seats(session, occurrence, len(voided))
+    session.flush()
+    offer_freed_seats(session, occurrence)
+    return True
+
+
+def expire_pending_orders(session: Session, now: datetime | None = None) -> int:
+    """Scheduler job: release the seats of orders still awaiting payment past their expiry."""
+    now = now or utcnow()
+    count = 0
+    due = session.scalars(
+        select(Order).where(Order.status == OrderState.AWAITING_PAYMENT, Order.expires_at <= now)
+        .order_by(Order.id).limit(500)
+    ).all()
+    for order in due:
+        if release_order(session, order, status=OrderState.EXPIRED):
+            count += 1
+    return count

@@ -19,7 +19,7 @@ from backend.accounts.models import Patron
 from backend.db import utcnow
 from backend.errors import NOT_FOUND, DomainError
 from backend.events import seats
-from backend.events.errors import ALREADY_WAITING, OFFER_NOT_OPEN, PATRON_LIMIT, SEATS_AVAILABLE, UNKNOWN_TICKET_TYPE
+from backend.events.errors import ALREADY_WAITING, OFFER_NOT_OPEN, SEATS_AVAILABLE, UNKNOWN_TICKET_TYPE
 from backend.events.models import (
     WAITLIST_TRANSITIONS,
     Occurrence,
@@ -34,7 +34,6 @@ from backend.events.purchase import (
     lock_patron,
     place_order,
     sellable_occurrence,
-    tickets_held,
 )
 from backend.notify.services import notify
 from backend.states import transition
@@ -58,9 +57,7 @@ def join(session: Session, patron: Patron, occurrence_public_id: str, ticket_typ
             WaitlistEntry.patron_id == patron.id, WaitlistEntry.occurrence_id == occurrence.id,
             WaitlistEntry.status.in_(OPEN))):
         raise DomainError(ALREADY_WAITING)
-    held, limit = tickets_held(session, patron, occurrence), occurrence.event.per_patron_limit
-    if held + quantity > limit:
-        raise DomainError(PATRON_LIMIT, param="quantity", limit=limit, held=held)
+    check_patron_limit(session, patron, occurrence, quantity, lock=False)
     entry = WaitlistEntry(occurrence=occurrence, patron=patron, ticket_type=ticket_type,
                           quantity=quantity, status=WaitlistState.WAITING)
     session.add(entry)

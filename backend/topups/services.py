@@ -198,8 +198,16 @@ def _credit_wallet(session: Session, provider: PaymentProvider, topup: Topup) ->
         reference=topup.public_id, entry=entry,
     )
     notify(session, patron, "topup_succeeded", amount=money, balance=balance)
-    # Ticket orders kept while the patron topped up are paid now, in the same transaction
-    # (never raises for an order it can't pay; the events job is the safety net).
+    wallet_credited(session, patron)
+
+
+def wallet_credited(session: Session, patron: Patron) -> None:
+    """What money arriving in a patron's wallet sets off, for a top-up by card or in cash.
+
+    Ticket orders kept while the patron topped up are paid now, in the same
+    transaction (never raises for an order it can't pay; the events job is the
+    safety net).
+    """
     complete_pending_orders_for(session, patron)
 
 

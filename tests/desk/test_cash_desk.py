@@ -101,3 +101,28 @@ def test_receipt_html_and_pdf_in_both_languages_and_card_money_not_paid_in_cash(
                      {"card_number": patron.card_number, "amount": _eur(2000)})
     assert too_much.status_code == 422 and too_much.json["error"]["code"] == "not_enough_cash_balance"
     assert too_much.json["error"]["payable"] == _eur(1250)
+
+
+def test_a_cash_top_up_pays_the_ticket_order_waiting_for_it_at_once(client, db, app_ctx):
+    from backend.desk.models import Desk as CashDesk
+    from tests.events.helpers import assert_audit_clean, auth, balance, buy_body, counts, key, make_world
+
+    world = make_world(db, capacity=5, price=1200, funds=500, patrons=1)
+    patron = world.patrons[0]
+    waiting = client.post(f"/v1/events/occurrences/{world.occurrence.public_id}/orders",
+                          json=buy_body(world.full, 2, pay_shortfall_by_card=True), headers={**auth(patron), **key()})
+    assert waiting.status_code == 202 and waiting.json["order"]["status"] == "awaiting_payment"
+    desk = CashDesk(library=world.library, name="Cassa 1")
+    db.add(desk)
+    db.commit()
+    sid = _post(client, f"/v1/desk/desks/{desk.public_id}/sessions", world.librarian,
+                {"opening_float": _eur(5000)}).json["id"]
+    topup = _post(client, f"/v1/desk/sessions/{sid}/topups", world.librarian,
+                  {"card_number": patron.card_number, "amount": _eur(2000)})
+    assert topup.status_code == 201, topup.json
+    # Not after the 30-second job: the order is paid in the top-up's own transaction.
+    order = client.get(f"/v1/events/orders/{waiting.json['order']['id']}", headers=auth(patron)).json
+    assert order["status"] == "completed" and all(t["qr_code"] for t in order["tickets"])
+    assert balance(db, patron) == 2500 - 2400
+    assert counts(db, world.occurrence)["sold"] == 2
+    assert_audit_clean(db)

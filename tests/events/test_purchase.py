@@ -7,7 +7,8 @@ from sqlalchemy import select, update
 
 from backend.db import utcnow
 from backend.events.models import Occurrence, Order, Ticket
-from backend.events.purchase import complete_pending_orders_for, expire_pending_orders
+from backend.events.purchase import complete_pending_orders_for
+from backend.events.tickets import expire_pending_orders
 from backend.ledger.models import JournalEntry
 from backend.ledger.services import account_balance, house_account
 from backend.money import Money
