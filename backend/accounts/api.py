@@ -13,7 +13,7 @@ from backend.accounts.errors import INVALID_REFRESH_TOKEN
 from backend.accounts.signin import SignInFailed, invalid_credentials, remember_failure
 from backend.web.api import Blueprint, add_error_responses
 from backend.auth.principal import ROLES, STAFF_ROLES
-from backend.web.policy import allow, public, register_token_check, require_principal
+from backend.web.policy import allow, current_person, public, register_token_check, require_principal
 from backend.web.database import db
 from backend.errors import DomainError
 from backend.web.rate_limit import limiter
@@ -230,9 +230,6 @@ class ResetConfirm(MethodView):
 # --- /v1/me ---------------------------------------------------------------------------
 
 
-def _me():
-    return services.person_of(db.session, require_principal())
-
 
 @me_blp.route("")
 class Me(MethodView):
@@ -240,14 +237,14 @@ class Me(MethodView):
     @me_blp.response(200, s.MeSchema)
     @me_blp.doc(summary="My profile, home library and language")
     def get(self):
-        return _me()
+        return current_person()
 
     @allow("patron")
     @me_blp.arguments(s.MeUpdateSchema)
     @me_blp.response(200, s.MeSchema)
     @me_blp.doc(summary="Change my language or contact data")
     def patch(self, data):
-        return services.update_profile(db.session, _me(), data)
+        return services.update_profile(db.session, current_person(), data)
 
     @allow("patron")
     @me_blp.response(204)
@@ -255,7 +252,7 @@ class Me(MethodView):
                         "kept as the law requires, every device is signed out. Refused (422 "
                         "wallet_not_empty) while the wallet holds money")
     def delete(self):
-        privacy.pseudonymise(db.session, _me())
+        privacy.pseudonymise(db.session, current_person())
 
     add_error_responses(delete, 422)
 
@@ -268,7 +265,7 @@ class Credentials(MethodView):
     @me_blp.response(202, s.CredentialsResultSchema)
     @me_blp.doc(summary="Set email + password (confirmed with the PIN); the email is verified by a code")
     def post(self, data):
-        email = services.set_email_and_password(db.session, current_settings(), _me(), pin=data["pin"],
+        email = services.set_email_and_password(db.session, current_settings(), current_person(), pin=data["pin"],
                                                 email=data["email"], password=data["password"])
         return {"pending_email": email}
 
@@ -281,7 +278,7 @@ class Membership(MethodView):
     @me_blp.response(200, s.MembershipSchema)
     @me_blp.doc(summary="My membership code for the desk (rotates every minute, valid a few minutes)")
     def get(self):
-        token, expires_at = membership.issue(_me(), current_settings())
+        token, expires_at = membership.issue(current_person(), current_settings())
         return {"token": token, "expires_at": expires_at, "qr_svg": membership.qr_svg_data_uri(token)}
 
 
@@ -292,7 +289,7 @@ class Export(MethodView):
                 responses={"200": {"description": "Everything we hold about me, by domain",
                                    "content": {"application/json": {"schema": {"type": "object"}}}}})
     def get(self):
-        return privacy.export(db.session, _me())
+        return privacy.export(db.session, current_person())
 
 
 # --- /v1/patrons (staff) ---------------------------------------------------------------------

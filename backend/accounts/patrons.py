@@ -22,6 +22,7 @@ from backend.auth.passwords import hash_secret
 from backend.auth.principal import Principal
 from backend.auth.scope import acts_for_library
 from backend.config import Settings
+from backend.db import get_or_404
 from backend.errors import NOT_FOUND, DomainError
 
 # Fields the library management system owns (the batch import overwrites them).
@@ -58,8 +59,8 @@ def find_by_card(session: Session, card_number: str) -> Patron:
 
 
 def get_patron(session: Session, public_id: str) -> Patron:
-    patron = session.scalar(select(Patron).where(Patron.public_id == public_id))
-    if patron is None or patron.status == "deleted":
+    patron = get_or_404(session, Patron, public_id)
+    if patron.status == "deleted":
         raise DomainError(NOT_FOUND)
     return patron
 

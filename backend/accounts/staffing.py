@@ -13,6 +13,7 @@ from backend.accounts import sessions
 from backend.accounts.errors import STAFF_SCOPE_INVALID
 from backend.accounts.models import Library, Network, Partner, PartnerVenue, StaffUser
 from backend.auth.passwords import hash_secret
+from backend.db import get_or_404
 from backend.errors import CONFLICT, NOT_FOUND, DomainError
 
 
@@ -33,9 +34,7 @@ def network_by_code(session: Session, code: str) -> Network:
 
 
 def network_by_public_id(session: Session, public_id: str) -> Network:
-    network = session.scalar(select(Network).where(Network.public_id == public_id))
-    if network is None:
-        raise DomainError(NOT_FOUND)
+    network = get_or_404(session, Network, public_id)
     return network
 
 
@@ -107,10 +106,7 @@ def list_staff(session: Session, network: Network) -> list[StaffUser]:
 
 
 def deactivate_staff(session: Session, network: Network, public_id: str) -> StaffUser:
-    user = session.scalar(select(StaffUser).where(StaffUser.public_id == public_id,
-                                                  StaffUser.network_id == network.id))
-    if user is None:
-        raise DomainError(NOT_FOUND)
+    user = get_or_404(session, StaffUser, public_id, network_id=network.id)
     user.active = False
     sessions.revoke_all(session, user, "deactivated")
     return user

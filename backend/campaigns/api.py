@@ -10,7 +10,7 @@ from sqlalchemy import select
 from backend.accounts.models import Network
 from backend.accounts.services import person_of
 from backend.web.api import Blueprint, add_error_responses
-from backend.web.policy import allow, current_principal, public, require_principal
+from backend.web.policy import allow, current_person, current_principal, public, require_principal
 from backend.campaigns import closing, receipts, recurring, services, supporter, wall
 from backend.campaigns import donations as giving
 from backend.campaigns import schemas as s
@@ -37,9 +37,6 @@ blp = Blueprint("campaigns", __name__, url_prefix="/v1/campaigns",
                 description="+Teca: fundraising campaigns of libraries and networks, donations, supporter cards")
 STAFF = ("librarian", "admin")
 
-
-def _patron():
-    return person_of(db.session, require_principal())
 
 
 # --- presenting -------------------------------------------------------------------------------
@@ -168,13 +165,13 @@ class Follow(MethodView):
     @blp.response(204)
     @blp.doc(summary="Follow a campaign: its news arrive as notifications (\"campaign news\" preference)")
     def post(self, campaign_id):
-        services.follow(db.session, services.visible_campaign(db.session, campaign_id), _patron())
+        services.follow(db.session, services.visible_campaign(db.session, campaign_id), current_person())
 
     @allow("patron")
     @blp.response(204)
     @blp.doc(summary="Stop following a campaign")
     def delete(self, campaign_id):
-        services.unfollow(db.session, services.visible_campaign(db.session, campaign_id), _patron())
+        services.unfollow(db.session, services.visible_campaign(db.session, campaign_id), current_person())
 
 
 add_error_responses(Follow.post, 404)
@@ -195,7 +192,7 @@ class Donate(MethodView):
     def post(self, data, campaign_id):
         campaign = services.visible_campaign(db.session, campaign_id)
         started = giving.donate(
-            db.session, current_settings(), _patron(), campaign, data["amount"], method=data["method"],
+            db.session, current_settings(), current_person(), campaign, data["amount"], method=data["method"],
             visibility=data["visibility"], message=data["message"], art_bonus=data["art_bonus"],
             tax_code=data["tax_code"], provider=get_provider(current_app) if data["method"] == "card" else None)
         return _started_body(started)
@@ -213,7 +210,7 @@ class StartRecurring(MethodView):
     @blp.doc(summary="A monthly or yearly donation from the wallet (the first one is taken within minutes)")
     def post(self, data, campaign_id):
         campaign = services.visible_campaign(db.session, campaign_id)
-        return _recurring_body(recurring.start(db.session, current_settings(), _patron(), campaign, data["amount"],
+        return _recurring_body(recurring.start(db.session, current_settings(), current_person(), campaign, data["amount"],
                                                interval=data["interval"], visibility=data["visibility"]))
 
 
@@ -227,7 +224,7 @@ class MyDonations(MethodView):
     @blp.response(200, page_schema(s.DonationSchema))
     @blp.doc(summary="My donations, newest first")
     def get(self, args):
-        page = paginate(db.session, select(Donation).where(Donation.patron_id == _patron().id), Donation, **args)
+        page = paginate(db.session, select(Donation).where(Donation.patron_id == current_person().id), Donation, **args)
         page.data = [_donation_body(d) for d in page.data]
         return page
 
@@ -240,7 +237,7 @@ class MySummary(MethodView):
     @blp.doc(summary="My donations of a year (Europe/Rome) with receipt numbers and the Art Bonus eligible total, "
                      "for the tax return")
     def get(self, args):
-        return receipts.donor_summary(db.session, _patron(), args["year"])
+        return receipts.donor_summary(db.session, current_person(), args["year"])
 
 
 @blp.route("/donations/<donation_id>")
@@ -249,7 +246,7 @@ class MyDonation(MethodView):
     @blp.response(200, s.DonationSchema)
     @blp.doc(summary="One of my donations (poll it after the payment sheet closes)")
     def get(self, donation_id):
-        return _donation_body(get_or_404(db.session, Donation, donation_id, patron_id=_patron().id))
+        return _donation_body(get_or_404(db.session, Donation, donation_id, patron_id=current_person().id))
 
 
 add_error_responses(MyDonation.get, 404)
@@ -262,7 +259,7 @@ class DonationReceiptView(MethodView):
     @blp.doc(responses=RECEIPT_RESPONSES,
              summary="The receipt of a collected donation (HTML or PDF; numbered now if not yet)")
     def get(self, args, donation_id):
-        donation = get_or_404(db.session, Donation, donation_id, patron_id=_patron().id)
+        donation = get_or_404(db.session, Donation, donation_id, patron_id=current_person().id)
         return receipt_response(receipts.issue_receipt(db.session, donation), args,
                                 html=receipts.render_html, pdf=receipts.render_pdf)
 
@@ -281,7 +278,7 @@ class SandboxPayment(MethodView):
         provider = get_provider(current_app)
         if not isinstance(provider, SandboxProvider):
             raise DomainError(NOT_FOUND)
-        donation = get_or_404(db.session, Donation, donation_id, patron_id=_patron().id)
+        donation = get_or_404(db.session, Donation, donation_id, patron_id=current_person().id)
         if donation.state not in (DonationState.PENDING, DonationState.FAILED) or not donation.intent_id:
             raise DomainError(DONATION_NOT_PAYABLE)
         from backend.topups.services import receive_webhook
@@ -302,7 +299,7 @@ class MyRecurring(MethodView):
     @blp.response(200, page_schema(s.RecurringSchema))
     @blp.doc(summary="My recurring donations, newest first")
     def get(self, args):
-        page = paginate(db.session, select(RecurringDonation).where(RecurringDonation.patron_id == _patron().id),
+        page = paginate(db.session, select(RecurringDonation).where(RecurringDonation.patron_id == current_person().id),
                         RecurringDonation, **args)
         page.data = [_recurring_body(r) for r in page.data]
         return page
@@ -314,7 +311,7 @@ class StopRecurring(MethodView):
     @blp.response(200, s.RecurringSchema)
     @blp.doc(summary="Stop a recurring donation (for good)")
     def post(self, recurring_id):
-        return _recurring_body(recurring.stop(db.session, recurring.mine(db.session, _patron(), recurring_id)))
+        return _recurring_body(recurring.stop(db.session, recurring.mine(db.session, current_person(), recurring_id)))
 
 
 add_error_responses(StopRecurring.post, 404, 422)
@@ -326,7 +323,7 @@ class ResumeRecurring(MethodView):
     @blp.response(200, s.RecurringSchema)
     @blp.doc(summary="Resume a paused recurring donation (the missed charge is taken within minutes)")
     def post(self, recurring_id):
-        return _recurring_body(recurring.resume(db.session, recurring.mine(db.session, _patron(), recurring_id)))
+        return _recurring_body(recurring.resume(db.session, recurring.mine(db.session, current_person(), recurring_id)))
 
 
 add_error_responses(ResumeRecurring.post, 404, 422)
@@ -341,7 +338,7 @@ class SupporterCards(MethodView):
     @blp.response(200, s.SupporterCardListSchema)
     @blp.doc(summary="My supporter cards, latest first (a renewal starts when the previous card ends)")
     def get(self):
-        return {"data": [_card_body(c) for c in supporter.cards_of(db.session, _patron())]}
+        return {"data": [_card_body(c) for c in supporter.cards_of(db.session, current_person())]}
 
     @allow("patron")
     @idempotent
@@ -350,7 +347,7 @@ class SupporterCards(MethodView):
     @blp.doc(summary="Buy or renew a network's supporter card (12 months), from the wallet or by card; "
                      "it counts as a donation to the network's +Teca fund")
     def post(self, data):
-        started = supporter.buy(db.session, get_provider(current_app) if data["method"] == "card" else None, _patron(),
+        started = supporter.buy(db.session, get_provider(current_app) if data["method"] == "card" else None, current_person(),
                                 data["network_id"], method=data["method"])
         card = db.session.scalar(select(SupporterCard).where(SupporterCard.donation_id == started.donation.id))
         return {**_started_body(started), "card": _card_body(card)}

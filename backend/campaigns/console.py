@@ -15,10 +15,9 @@ from flask import redirect, request, url_for
 from sqlalchemy import select
 
 from backend.accounts.models import Library, Network
-from backend.accounts.services import person_of
 from backend.campaigns import receipts, services, wall
 from backend.campaigns.models import Campaign, Donation, FundingModel
-from backend.console.access import bp, console_principal, language, register_link, render, staff_page
+from backend.console.access import bp, console_person, console_principal, language, register_link, render, staff_page
 from backend.web.database import db
 from backend.db import utcnow
 from backend.desk.console import parse_amount
@@ -178,7 +177,7 @@ def campaign_post_update(campaign_id):
     if not body:
         return _detail(campaign, error="—", status=400)
     try:
-        services.post_update(db.session, campaign, person_of(db.session, console_principal()), body=body,
+        services.post_update(db.session, campaign, console_person(), body=body,
                              results=request.form.get("results", "")[:10_000],
                              final_report=request.form.get("final_report") == "on")
     except DomainError as refused:

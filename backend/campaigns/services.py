@@ -65,8 +65,8 @@ def owner_for(session: Session, principal: Principal, *, library_id: str | None,
     if library_id:
         library = require_library(principal, session.scalar(select(Library).where(Library.public_id == library_id)))
         return library.network, library
-    network = session.scalar(select(Network).where(Network.public_id == network_id))
-    if network is None or principal.role != "admin" or principal.network_id != network.public_id:
+    network = get_or_404(session, Network, network_id)
+    if principal.role != "admin" or principal.network_id != network.public_id:
         raise DomainError(NOT_FOUND)
     return network, None
 

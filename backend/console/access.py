@@ -11,7 +11,8 @@ from flask import Blueprint, g, redirect, render_template, request, session, url
 from sqlalchemy import select
 
 from backend.accounts.claims import staff_claims
-from backend.accounts.models import AuthSession
+from backend.accounts.models import AuthSession, StaffUser
+from backend.accounts.services import person_of
 from backend.auth.principal import STAFF_ROLES, Principal
 from backend.console.labels import label
 from backend.db import utcnow
@@ -68,6 +69,11 @@ def console_principal() -> Principal | None:
     g._principal = Principal.from_claims(staff_claims(user, sid))
     g.staff_user = user
     return g._principal
+
+
+def console_person() -> StaffUser:
+    """The staff record of this browser's console session (call on ``@staff_page`` pages)."""
+    return person_of(db.session, console_principal())
 
 
 def staff_page(*roles: str):

@@ -9,8 +9,8 @@ from flask import redirect, request, session, url_for
 
 from backend.accounts import patrons, services
 from backend.accounts.signin import SignInFailed, remember_failure
-from backend.console.access import (bp, choose_language, console_principal, console_public, language, register_link,
-                                    render, staff_page)
+from backend.console.access import (bp, choose_language, console_person, console_principal, console_public, language,
+                                    register_link, render, staff_page)
 from backend.errors import DomainError
 from backend.i18n import LANGUAGES, Text
 from backend.web.database import db
@@ -64,7 +64,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @staff_page()
 def logout():
-    person = services.person_of(db.session, console_principal())
+    person = console_person()
     from backend.accounts import sessions
 
     sessions.revoke_own_session(db.session, person, session["sid"], "logout")

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from backend.accounts.services import person_of
 from backend.web.api import Blueprint, add_error_responses
-from backend.web.policy import allow, require_principal
+from backend.web.policy import allow, current_person, require_principal
 from backend.web.database import db
 from backend.web.settings import current_settings
 from backend.desk import services
@@ -37,9 +36,6 @@ blp = Blueprint("desk", __name__, url_prefix="/v1/desk", description="Library ca
 
 STAFF = ("librarian", "admin")
 
-
-def _staff():
-    return person_of(db.session, require_principal())
 
 
 def _open_session_id(desk):
@@ -80,7 +76,7 @@ class DeskSessions(MethodView):
     def post(self, data, desk_id):
         """Open a cash session with the counted float (one open session per desk)."""
         desk = services.desk_in_scope(db.session, require_principal(), desk_id)
-        opened = services.open_session(db.session, desk, _staff(), data["opening_float"])
+        opened = services.open_session(db.session, desk, current_person(), data["opening_float"])
         return session_body(opened, services.totals(db.session, opened))
 
 
@@ -109,7 +105,7 @@ class CloseSession(MethodView):
     def post(self, data, session_id):
         """Close with the counted cash; a difference is booked as surplus or deficit with the note."""
         found = services.cash_session_in_scope(db.session, require_principal(), session_id)
-        closed = services.close_session(db.session, found, _staff(), data["counted"], data["note"])
+        closed = services.close_session(db.session, found, current_person(), data["counted"], data["note"])
         return session_body(closed, services.totals(db.session, closed))
 
 
@@ -133,7 +129,7 @@ class CashTopups(MethodView):
     def post(self, data, session_id):
         """Top up a patron's wallet with cash (patron by card number or membership QR)."""
         settings = current_settings()
-        return _operate(session_id, data, lambda s, p, m: services.cash_topup(db.session, settings, s, _staff(), p, m))
+        return _operate(session_id, data, lambda s, p, m: services.cash_topup(db.session, settings, s, current_person(), p, m))
 
 
 add_error_responses(CashTopups.post, 404)
@@ -147,7 +143,7 @@ class CashPayouts(MethodView):
     @blp.response(201, DeskOperationSchema)
     def post(self, data, session_id):
         """Pay out cash-funded balance (card-funded money goes back to the card from the app)."""
-        return _operate(session_id, data, lambda s, p, m: services.cash_payout(db.session, s, _staff(), p, m))
+        return _operate(session_id, data, lambda s, p, m: services.cash_payout(db.session, s, current_person(), p, m))
 
 
 add_error_responses(CashPayouts.post, 404)

@@ -18,8 +18,7 @@ from flask import redirect, request, url_for
 from sqlalchemy import select
 
 from backend.web import idempotency
-from backend.accounts.services import person_of
-from backend.console.access import bp, console_principal, language, register_link, render, staff_page
+from backend.console.access import bp, console_person, console_principal, language, register_link, render, staff_page
 from backend.console.labels import register_labels
 from backend.web.database import db
 from backend.web.settings import current_settings
@@ -82,9 +81,6 @@ def _claim_form() -> bool:
     return idempotency.claim(request.form.get("form_key", ""), param="form_key") is None
 
 
-def _staff():
-    return person_of(db.session, console_principal())
-
 
 def _session_page(cash_session: CashSession, *, notice: str | None = None, error: str | None = None,
                   status: int = 200):
@@ -136,7 +132,7 @@ def desk_open(desk_id):
         opening_float = parse_amount(request.form.get("opening_float", ""), allow_zero=True)
         if not _claim_form():
             return redirect(url_for("console.desk_index"))
-        opened = services.open_session(db.session, desk, _staff(), opening_float)
+        opened = services.open_session(db.session, desk, console_person(), opening_float)
     except DomainError as refused:
         return _index_page(services.desks_in_scope(db.session, console_principal()),
                            error=_error_text(refused), status=refused.error.status)
@@ -187,14 +183,14 @@ def _operate(session_id: str, operation):
 def desk_topup(session_id):
     settings = current_settings()
     return _operate(session_id, lambda cs, patron, money: services.cash_topup(
-        db.session, settings, cs, _staff(), patron, money))
+        db.session, settings, cs, console_person(), patron, money))
 
 
 @bp.route("/desk/sessions/<session_id>/payout", methods=["POST"])
 @staff_page(*STAFF)
 def desk_payout(session_id):
     return _operate(session_id, lambda cs, patron, money: services.cash_payout(
-        db.session, cs, _staff(), patron, money))
+        db.session, cs, console_person(), patron, money))
 
 
 @bp.route("/desk/sessions/<session_id>/close", methods=["POST"])
@@ -208,7 +204,7 @@ def desk_close(session_id):
         counted = parse_amount(request.form.get("counted", ""), allow_zero=True)
         if not _claim_form():
             return redirect(url_for("console.desk_session", session_id=session_id, notice="replayed"))
-        services.close_session(db.session, cash_session, _staff(), counted, request.form.get("note", "").strip())
+        services.close_session(db.session, cash_session, console_person(), counted, request.form.get("note", "").strip())
     except DomainError as refused:
         return _session_page(cash_session, error=_error_text(refused), status=refused.error.status)
     return redirect(url_for("console.desk_session", session_id=session_id, notice="closed"))

@@ -21,7 +21,7 @@ from backend.accounts.signin import normalize_card
 from backend.auth.principal import Principal
 from backend.auth.scope import acts_for_library, require_library
 from backend.config import Settings
-from backend.db import utcnow
+from backend.db import get_or_404, utcnow
 from backend.desk.errors import (
     NOT_ENOUGH_CASH_BALANCE,
     PATRON_IDENTIFIER_REQUIRED,
@@ -65,17 +65,13 @@ def create_desk(session: Session, principal: Principal, library_public_id: str, 
 
 
 def desk_in_scope(session: Session, principal: Principal, public_id: str) -> Desk:
-    desk = session.scalar(select(Desk).where(Desk.public_id == public_id))
-    if desk is None:
-        raise DomainError(NOT_FOUND)
+    desk = get_or_404(session, Desk, public_id)
     require_library(principal, desk.library)
     return desk
 
 
 def cash_session_in_scope(session: Session, principal: Principal, public_id: str) -> CashSession:
-    found = session.scalar(select(CashSession).where(CashSession.public_id == public_id))
-    if found is None:
-        raise DomainError(NOT_FOUND)
+    found = get_or_404(session, CashSession, public_id)
     require_library(principal, found.desk.library)
     return found
 
@@ -259,8 +255,8 @@ def operations_of(session: Session, cash_session: CashSession):
 
 
 def receipt_in_scope(session: Session, principal: Principal, public_id: str) -> Receipt:
-    receipt = session.scalar(select(Receipt).where(Receipt.public_id == public_id))
-    if receipt is None or receipt.library_id is None:
+    receipt = get_or_404(session, Receipt, public_id)
+    if receipt.library_id is None:
         raise DomainError(NOT_FOUND)
     require_library(principal, session.get(Library, receipt.library_id))
     return receipt

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from backend.accounts.services import person_of
 from backend.web.api import Blueprint, add_error_responses
-from backend.web.policy import allow, public, require_principal
+from backend.web.policy import allow, current_person, public, require_principal
 from backend.web.database import db
 from backend.web.settings import current_settings
 from backend.events import access, catalog, checkin, purchase, qr, tickets, waitlist
@@ -18,9 +17,6 @@ blp = Blueprint("events", __name__, url_prefix="/v1/events",
                 description="Cose da Fare: events, tickets, door check-in, waiting lists")
 STAFF = ("librarian", "admin")
 
-
-def _patron():
-    return person_of(db.session, require_principal())
 
 
 # --- discovery (public) ------------------------------------------------------------------
@@ -84,7 +80,7 @@ class Orders(MethodView):
     def post(self, data, occurrence_id):
         items = [purchase.Item(i["ticket_type"], i["quantity"]) for i in data["items"]]
         sale = purchase.open_sale(db.session, occurrence_id, items)  # refusals before loading the buyer
-        result = purchase.sell(db.session, _patron(), sale, pay_shortfall_by_card=data["pay_shortfall_by_card"])
+        result = purchase.sell(db.session, current_person(), sale, pay_shortfall_by_card=data["pay_shortfall_by_card"])
         return result, (202 if result.order.status == "awaiting_payment" else 201)
 
 
@@ -97,7 +93,7 @@ class OrderDetail(MethodView):
     @blp.response(200, s.OrderSchema)
     @blp.doc(summary="One of my orders")
     def get(self, order_id):
-        return purchase.own_order(db.session, _patron(), order_id)
+        return purchase.own_order(db.session, current_person(), order_id)
 
 
 add_error_responses(OrderDetail.get, 404)
@@ -110,7 +106,7 @@ class OrderPay(MethodView):
     @blp.response(200, s.OrderSchema)
     @blp.doc(summary="Pay an order awaiting payment from the wallet now (after a top-up)")
     def post(self, order_id):
-        patron = _patron()
+        patron = current_person()
         return purchase.complete_order(db.session, purchase.own_order(db.session, patron, order_id),
                                        actor=patron.public_id)
 
@@ -124,7 +120,7 @@ class OrderCancel(MethodView):
     @blp.response(200, s.OrderSchema)
     @blp.doc(summary="Give up an order awaiting payment (its seats go back on sale)")
     def post(self, order_id):
-        return tickets.cancel_pending_order(db.session, purchase.own_order(db.session, _patron(), order_id))
+        return tickets.cancel_pending_order(db.session, purchase.own_order(db.session, current_person(), order_id))
 
 
 add_error_responses(OrderCancel.post, 404, 409)
@@ -140,7 +136,7 @@ class MyTickets(MethodView):
     @blp.response(200, page_schema(s.TicketSchema))
     @blp.doc(summary="My tickets (upcoming unless include_past), newest first, with their QR codes")
     def get(self, args):
-        return tickets.my_tickets(db.session, _patron(), limit=args["limit"],
+        return tickets.my_tickets(db.session, current_person(), limit=args["limit"],
                                   starting_after=args["starting_after"], include_past=args["include_past"])
 
 
@@ -150,7 +146,7 @@ class MyTicket(MethodView):
     @blp.response(200, s.TicketSchema)
     @blp.doc(summary="One of my tickets")
     def get(self, ticket_id):
-        return tickets.own_ticket(db.session, _patron(), ticket_id)
+        return tickets.own_ticket(db.session, current_person(), ticket_id)
 
 
 add_error_responses(MyTicket.get, 404)
@@ -163,7 +159,7 @@ class TicketCancel(MethodView):
     @blp.response(200, s.TicketSchema)
     @blp.doc(summary="Cancel a ticket before the cut-off: its price goes back to the wallet")
     def post(self, ticket_id):
-        return tickets.cancel_ticket(db.session, _patron(), ticket_id)
+        return tickets.cancel_ticket(db.session, current_person(), ticket_id)
 
 
 add_error_responses(TicketCancel.post, 404, 409, 422)
@@ -175,7 +171,7 @@ class TicketReissue(MethodView):
     @blp.response(200, s.TicketSchema)
     @blp.doc(summary="New QR code for a ticket: every earlier code of it stops working")
     def post(self, ticket_id):
-        return tickets.reissue(db.session, _patron(), ticket_id)
+        return tickets.reissue(db.session, current_person(), ticket_id)
 
 
 add_error_responses(TicketReissue.post, 404, 409)
@@ -191,7 +187,7 @@ class WaitlistJoin(MethodView):
     @blp.response(201, s.WaitlistEntrySchema)
     @blp.doc(summary="Join the waiting list of a sold-out date")
     def post(self, data, occurrence_id):
-        return waitlist.join(db.session, _patron(), occurrence_id, data["ticket_type"], data["quantity"])
+        return waitlist.join(db.session, current_person(), occurrence_id, data["ticket_type"], data["quantity"])
 
 
 add_error_responses(WaitlistJoin.post, 404, 409, 422)
@@ -203,7 +199,7 @@ class MyWaitlist(MethodView):
     @blp.response(200, s.WaitlistEntrySchema(many=True))
     @blp.doc(summary="My places on waiting lists (waiting or offered)")
     def get(self):
-        return waitlist.my_entries(db.session, _patron())
+        return waitlist.my_entries(db.session, current_person())
 
 
 @blp.route("/waitlist/<entry_id>/accept")
@@ -213,7 +209,7 @@ class WaitlistAccept(MethodView):
     @blp.response(201, s.OrderSchema)
     @blp.doc(summary="Take the offered places (paid from the wallet)")
     def post(self, entry_id):
-        return waitlist.accept(db.session, _patron(), entry_id)
+        return waitlist.accept(db.session, current_person(), entry_id)
 
 
 add_error_responses(WaitlistAccept.post, 404, 409, 422)
@@ -225,7 +221,7 @@ class WaitlistLeave(MethodView):
     @blp.response(200, s.WaitlistEntrySchema)
     @blp.doc(summary="Leave a waiting list (an open offer passes to the next person)")
     def post(self, entry_id):
-        return waitlist.leave(db.session, _patron(), entry_id)
+        return waitlist.leave(db.session, current_person(), entry_id)
 
 
 add_error_responses(WaitlistLeave.post, 404, 409)

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.accounts.models import Patron
-from backend.db import insert_returning, new_public_id, utcnow
+from backend.db import get_or_404, insert_returning, new_public_id, utcnow
 from backend.errors import NOT_FOUND, DomainError
 from backend.events import seats
 from backend.events.errors import (
@@ -270,9 +270,7 @@ def _confirm(session: Session, patron: Patron, order: Order) -> None:
 
 
 def own_order(session: Session, patron: Patron, public_id: str) -> Order:
-    order = session.scalar(select(Order).where(Order.public_id == public_id, Order.patron_id == patron.id))
-    if order is None:
-        raise DomainError(NOT_FOUND)
+    order = get_or_404(session, Order, public_id, patron_id=patron.id)
     return order
 
 

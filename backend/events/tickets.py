@@ -17,8 +17,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from backend.accounts.models import Patron
-from backend.db import utcnow
-from backend.errors import NOT_FOUND, DomainError
+from backend.db import get_or_404, utcnow
+from backend.errors import DomainError
 from backend.events import seats
 from backend.events.errors import (
     CANCEL_TOO_LATE,
@@ -63,9 +63,7 @@ def my_tickets(session: Session, patron: Patron, *, limit: int, starting_after: 
 
 
 def own_ticket(session: Session, patron: Patron, public_id: str) -> Ticket:
-    ticket = session.scalar(select(Ticket).where(Ticket.public_id == public_id, Ticket.patron_id == patron.id))
-    if ticket is None:
-        raise DomainError(NOT_FOUND)
+    ticket = get_or_404(session, Ticket, public_id, patron_id=patron.id)
     return ticket
 
 

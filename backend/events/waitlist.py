@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.accounts.models import Patron
-from backend.db import utcnow
-from backend.errors import NOT_FOUND, DomainError
+from backend.db import get_or_404, utcnow
+from backend.errors import DomainError
 from backend.events import seats
 from backend.events.errors import ALREADY_WAITING, OFFER_NOT_OPEN, SEATS_AVAILABLE, UNKNOWN_TICKET_TYPE
 from backend.events.models import (
@@ -66,10 +66,7 @@ def join(session: Session, patron: Patron, occurrence_public_id: str, ticket_typ
 
 
 def own_entry(session: Session, patron: Patron, public_id: str) -> WaitlistEntry:
-    entry = session.scalar(select(WaitlistEntry).where(
-        WaitlistEntry.public_id == public_id, WaitlistEntry.patron_id == patron.id))
-    if entry is None:
-        raise DomainError(NOT_FOUND)
+    entry = get_or_404(session, WaitlistEntry, public_id, patron_id=patron.id)
     return entry
 
 

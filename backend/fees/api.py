@@ -12,7 +12,7 @@ from backend.accounts.models import Library, Network
 from backend.web.api import Blueprint, add_error_responses
 from backend.web.policy import allow, require_principal
 from backend.web.database import db
-from backend.errors import NOT_FOUND, DomainError
+from backend.db import get_or_404
 from backend.fees import services
 from backend.fees import schemas as s
 from backend.fees.models import Fee
@@ -29,9 +29,7 @@ def _caller():
 
 
 def _network(principal) -> Network:
-    network = db.session.scalar(select(Network).where(Network.public_id == principal.network_id))
-    if network is None:
-        raise DomainError(NOT_FOUND)
+    network = get_or_404(db.session, Network, principal.network_id)
     return network
 
 

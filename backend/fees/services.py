@@ -22,7 +22,7 @@ from backend.accounts.models import Library, Network, Patron
 from backend.accounts.signin import normalize_card
 from backend.auth.principal import Principal
 from backend.auth.scope import acts_for_library, require_library
-from backend.db import dialect_insert, new_public_id, utcnow
+from backend.db import dialect_insert, get_or_404, new_public_id, utcnow
 from backend.errors import NOT_FOUND, DomainError
 from backend.fees.errors import (
     AMOUNT_REQUIRED, FEE_ALREADY_WAIVED, FEE_CHANGED, FEE_NOT_OUTSTANDING, UNKNOWN_FEE_TYPE,
@@ -85,8 +85,8 @@ def fee_type_by_code(session: Session, network: Network, code: str) -> FeeType:
 
 
 def set_default_amount(session: Session, principal: Principal, fee_type_id: str, money: Money) -> FeeType:
-    fee_type = session.scalar(select(FeeType).where(FeeType.public_id == fee_type_id))
-    if fee_type is None or fee_type.network.public_id != principal.network_id:
+    fee_type = get_or_404(session, FeeType, fee_type_id)
+    if fee_type.network.public_id != principal.network_id:
         raise DomainError(NOT_FOUND)
     fee_type.default_amount = money.amount
     return fee_type
@@ -308,16 +308,12 @@ def waive_fee(session: Session, principal: Principal, fee_id: str, reason: str) 
 
 
 def get_fee_for_patron(session: Session, patron: Patron, fee_id: str) -> Fee:
-    fee = session.scalar(select(Fee).where(Fee.public_id == fee_id, Fee.patron_id == patron.id))
-    if fee is None:
-        raise DomainError(NOT_FOUND)
+    fee = get_or_404(session, Fee, fee_id, patron_id=patron.id)
     return fee
 
 
 def get_fee_for_staff(session: Session, principal: Principal, fee_id: str) -> Fee:
-    fee = session.scalar(select(Fee).where(Fee.public_id == fee_id))
-    if fee is None:
-        raise DomainError(NOT_FOUND)
+    fee = get_or_404(session, Fee, fee_id)
     require_library(principal, fee.library)
     return fee
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from backend.accounts.models import Network, Patron, StaffUser
 from backend.config import Settings
-from backend.db import insert_returning, utcnow
+from backend.db import get_or_404, insert_returning, utcnow
 from backend.errors import NOT_FOUND, DomainError, ErrorCode
 from backend.i18n import normalize_language
 from backend.money import Money
@@ -256,12 +256,7 @@ def unread_count(session: Session, patron: Patron) -> int:
 
 
 def mark_read(session: Session, patron: Patron, public_id: str) -> Notification:
-    note = session.scalar(
-        select(Notification).where(Notification.public_id == public_id,
-                                   Notification.patron_id == patron.id)
-    )
-    if note is None:
-        raise DomainError(NOT_FOUND, param="notification_id")
+    note = get_or_404(session, Notification, public_id, param="notification_id", patron_id=patron.id)
     if note.read_at is None:
         note.read_at = utcnow()
         session.flush()
@@ -303,11 +298,7 @@ def register_device(session: Session, patron: Patron, *, kind: str, address: str
 
 
 def unregister_device(session: Session, patron: Patron, public_id: str) -> None:
-    device = session.scalar(
-        select(Device).where(Device.public_id == public_id, Device.patron_id == patron.id)
-    )
-    if device is None:
-        raise DomainError(NOT_FOUND, param="device_id")
+    device = get_or_404(session, Device, public_id, param="device_id", patron_id=patron.id)
     from backend.notify.dispatcher import forget_device
 
     forget_device(session, device.id)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask import Response
 from flask.views import MethodView
 
-from backend.accounts.services import person_of
 from backend.web.api import Blueprint, add_error_responses
-from backend.web.policy import allow, public, require_principal
+from backend.web.policy import allow, current_person, public, require_principal
 from backend.web.database import db
 from backend.web.language import negotiate_language
 from backend.web.settings import current_settings
@@ -22,9 +21,6 @@ blp = Blueprint("partners", __name__, url_prefix="/v1/partners",
                 description="Partner venues and discount passes: offers, passes, till validation, statements")
 MANAGERS = ("admin",)
 
-
-def _patron():
-    return person_of(db.session, require_principal())
 
 
 def _till():
@@ -53,7 +49,7 @@ class Offers(MethodView):
     @blp.response(200, page_schema(s.OfferForPatronSchema))
     @blp.doc(summary="Offers for my network: near a point, by category, venue or text; eligibility and uses left")
     def get(self, args):
-        return catalog.search_offers(db.session, _patron(), args)
+        return catalog.search_offers(db.session, current_person(), args)
 
 
 @blp.route("/offers/<offer_id>")
@@ -62,7 +58,7 @@ class OfferDetail(MethodView):
     @blp.response(200, s.OfferForPatronSchema)
     @blp.doc(summary="One offer, with my eligibility and uses left")
     def get(self, offer_id):
-        return catalog.offer_for_patron(db.session, _patron(), offer_id)
+        return catalog.offer_for_patron(db.session, current_person(), offer_id)
 
 
 add_error_responses(OfferDetail.get, 404)
@@ -75,7 +71,7 @@ class MyPass(MethodView):
     @blp.response(200, s.PassSchema)
     @blp.doc(summary="Get or renew my pass for this device (valid 48 h; a new device revokes the others)")
     def post(self, data):
-        return passes.issue_pass(db.session, current_settings(), _patron(), data["device_key"])
+        return passes.issue_pass(db.session, current_settings(), current_person(), data["device_key"])
 
 
 @blp.route("/pass/revoke")
@@ -84,7 +80,7 @@ class RevokeMyPass(MethodView):
     @blp.response(204)
     @blp.doc(summary="Revoke every pass of mine (lost phone)")
     def post(self):
-        passes.revoke_own_passes(db.session, _patron())
+        passes.revoke_own_passes(db.session, current_person())
 
 
 @blp.route("/redemptions/mine")
@@ -94,7 +90,7 @@ class MyRedemptions(MethodView):
     @blp.response(200, s.MyRedemptionsSchema)
     @blp.doc(summary="My redemptions, newest first, and what they saved me in total")
     def get(self, args):
-        patron = _patron()
+        patron = current_person()
         page = history.my_redemptions(db.session, patron, limit=args["limit"], starting_after=args["starting_after"])
         return {"data": page.data, "has_more": page.has_more, "next_cursor": page.next_cursor,
                 "total_savings": Money(history.my_savings(db.session, patron))}

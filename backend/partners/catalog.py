@@ -48,9 +48,7 @@ def _iban(value: str) -> str:
 
 
 def _admin_network(session: Session, principal: Principal) -> Network:
-    network = session.scalar(select(Network).where(Network.public_id == principal.network_id))
-    if network is None:
-        raise DomainError(NOT_FOUND)
+    network = get_or_404(session, Network, principal.network_id)
     return network
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.accounts.models import Partner, PartnerVenue, StaffUser
@@ -41,7 +40,7 @@ def till_scope(session: Session, principal: Principal) -> TillScope:
 
 def managed_partner(session: Session, principal: Principal, partner_id: str) -> Partner:
     """A partner an admin (or finance) of its network may manage or read."""
-    partner = session.scalar(select(Partner).where(Partner.public_id == partner_id))
-    if partner is None or partner.network.public_id != principal.network_id:
+    partner = get_or_404(session, Partner, partner_id, param="partner_id")
+    if partner.network.public_id != principal.network_id:
         raise DomainError(NOT_FOUND, param="partner_id")
     return partner

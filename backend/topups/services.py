@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from backend.accounts.models import Patron
 from backend.config import Settings
-from backend.db import dialect_insert, utcnow
-from backend.errors import NOT_FOUND, DomainError
+from backend.db import dialect_insert, get_or_404, utcnow
+from backend.errors import DomainError
 from backend.events.purchase import complete_pending_orders_for
 from backend.ledger.models import JournalEntry, LedgerAccount
 from backend.ledger.services import (
@@ -127,9 +127,7 @@ def start_topup(session: Session, provider: PaymentProvider, settings: Settings,
 
 
 def topup_of(session: Session, patron: Patron, public_id: str) -> Topup:
-    topup = session.scalar(select(Topup).where(Topup.public_id == public_id, Topup.patron_id == patron.id))
-    if topup is None:
-        raise DomainError(NOT_FOUND)
+    topup = get_or_404(session, Topup, public_id, patron_id=patron.id)
     return topup
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask import Response
 from flask.views import MethodView
 
-from backend.accounts import services as accounts
 from backend.web.api import Blueprint, add_error_responses
-from backend.web.policy import allow, require_principal
+from backend.web.policy import allow, current_person
 from backend.web.database import db
 from backend.web.language import negotiate_language
 from backend.ledger.models import JournalEntry
@@ -19,9 +18,6 @@ blp = Blueprint("wallet", __name__, url_prefix="/v1/wallet",
                 description="My wallet: balance, transactions, monthly statements")
 
 
-def _me():
-    return accounts.person_of(db.session, require_principal())
-
 
 @blp.route("")
 class Balance(MethodView):
@@ -29,7 +25,7 @@ class Balance(MethodView):
     @blp.response(200, s.BalanceSchema)
     @blp.doc(summary="My balance: total, held by pending holds, available")
     def get(self):
-        return services.balance_of(db.session, _me())
+        return services.balance_of(db.session, current_person())
 
 
 @blp.route("/transactions")
@@ -39,7 +35,7 @@ class Transactions(MethodView):
     @blp.response(200, page_schema(s.TransactionSchema))
     @blp.doc(summary="My transactions, newest first (filters: kind, created_from, created_to)")
     def get(self, args):
-        wallet = services.find_wallet(db.session, _me())
+        wallet = services.find_wallet(db.session, current_person())
         stmt = services.transactions_of(wallet, kind=args.get("kind"), created_from=args.get("created_from"),
                                         created_to=args.get("created_to"))
         page = paginate(db.session, stmt, JournalEntry, limit=args["limit"], starting_after=args["starting_after"])
@@ -53,7 +49,7 @@ class OneTransaction(MethodView):
     @blp.response(200, s.TransactionDetailSchema)
     @blp.doc(summary="One of my transactions, with what it paid for")
     def get(self, transaction_id):
-        return services.get_transaction(db.session, _me(), transaction_id, negotiate_language())
+        return services.get_transaction(db.session, current_person(), transaction_id, negotiate_language())
 
     add_error_responses(get, 404)
 
@@ -66,7 +62,7 @@ class MonthlyStatement(MethodView):
     @blp.arguments(s.StatementPeriodSchema, location="path")
     @blp.doc(summary="My monthly statement as PDF, with opening and closing balance")
     def get(self, period, year, month):
-        patron = _me()
+        patron = current_person()
         data = statement.monthly_statement(db.session, patron, year, month)
         return Response(statement.render_pdf(data, patron), mimetype="application/pdf", headers={
             "Content-Disposition": f'attachment; filename="borsellino-{year:04d}-{month:02d}.pdf"'})
