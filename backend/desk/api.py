@@ -10,7 +10,7 @@ from backend.web.policy import allow, current_person, require_principal
 from backend.web.database import db
 from backend.web.settings import current_settings
 from backend.desk import services
-from backend.desk.models import CashSession, DeskOperation
+from backend.desk.models import DeskOperation
 from backend.desk.schemas import (
     CashSessionSchema,
     CloseSessionSchema,
@@ -26,9 +26,8 @@ from backend.desk.schemas import (
     session_body,
 )
 from backend.web.idempotency import idempotent
-from backend.ledger.services import wallet_of
-from backend.money import Money
-from backend.pagination import PageArgsSchema, page_schema, paginate, select
+from backend.wallet.services import balance_of
+from backend.pagination import PageArgsSchema, page_schema, paginate
 from backend.receipts.http import RECEIPT_RESPONSES, ReceiptFormatArgs, receipt_response
 from backend.receipts.models import Receipt
 
@@ -38,14 +37,11 @@ STAFF = ("librarian", "admin")
 
 
 
-def _open_session_id(desk):
-    return db.session.scalar(select(CashSession.public_id).where(CashSession.desk_id == desk.id,
-                                                                 CashSession.status == "open"))
-
-
-def _desk_body(desk):
-    desk.open_session_id = _open_session_id(desk)
-    return desk
+def _desk_bodies(desks):
+    open_sessions = services.open_session_ids(db.session, desks)
+    for desk in desks:
+        desk.open_session_id = open_sessions.get(desk.id)
+    return desks
 
 
 @blp.route("/desks")
@@ -54,14 +50,15 @@ class Desks(MethodView):
     @blp.response(200, DeskListSchema)
     def get(self):
         """Desks of the libraries I work for, with their open session if any."""
-        return {"data": [_desk_body(d) for d in services.desks_in_scope(db.session, require_principal())]}
+        return {"data": _desk_bodies(services.desks_in_scope(db.session, require_principal()))}
 
     @allow(*STAFF)
     @blp.arguments(DeskCreateSchema)
     @blp.response(201, DeskSchema)
     def post(self, data):
         """Add a desk (cash register) to a library."""
-        return _desk_body(services.create_desk(db.session, require_principal(), data["library_id"], data["name"]))
+        desk = services.create_desk(db.session, require_principal(), data["library_id"], data["name"])
+        return _desk_bodies([desk])[0]
 
 
 add_error_responses(Desks.post, 404)
@@ -174,9 +171,9 @@ class PatronLookup(MethodView):
         """Find a patron by card or membership QR: balance, and how much can be paid out in cash."""
         patron = services.find_patron(db.session, current_settings(), card_number=args.get("card_number"),
                                       membership_code=args.get("membership_code"))
-        wallet = wallet_of(db.session, patron)
+        # A GET never writes: balance_of reads the wallet (none yet: zero), unlike wallet_of.
         return {"card_number": patron.card_number, "patron_name": patron.display_name,
-                "balance": Money(wallet.balance or 0, wallet.currency),
+                "balance": balance_of(db.session, patron).balance,
                 "payable_in_cash": services.cash_payable(db.session, patron)}
 
 

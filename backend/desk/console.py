@@ -115,8 +115,7 @@ def desk_index():
 def _index_page(desks, *, error: str | None = None, status: int = 200):
     if error:
         db.session.rollback()
-    open_sessions = {d.id: db.session.scalar(select(CashSession.public_id).where(
-        CashSession.desk_id == d.id, CashSession.status == "open")) for d in desks}
+    open_sessions = services.open_session_ids(db.session, desks)
     return render("console/desk/index.html", desks=desks, open_sessions=open_sessions, form_key=_form_key(),
                   error=error), status
 

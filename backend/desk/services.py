@@ -46,6 +46,7 @@ from backend.notify.services import notify
 from backend.receipts.models import Receipt
 from backend.receipts.services import issue_receipt, library_series
 from backend.topups.services import check_wallet_room, wallet_credited
+from backend.wallet.services import find_wallet
 
 # --- desks and sessions ------------------------------------------------------
 
@@ -62,6 +63,13 @@ def create_desk(session: Session, principal: Principal, library_public_id: str, 
     session.add(desk)
     session.flush()
     return desk
+
+
+def open_session_ids(session: Session, desks: list[Desk]) -> dict[int, str]:
+    """The public id of each desk's open cash session (desks without one are absent), in one query."""
+    rows = session.execute(select(CashSession.desk_id, CashSession.public_id).where(
+        CashSession.desk_id.in_([desk.id for desk in desks]), CashSession.status == OPEN))
+    return {desk_id: public_id for desk_id, public_id in rows}
 
 
 def desk_in_scope(session: Session, principal: Principal, public_id: str) -> Desk:
@@ -160,8 +168,13 @@ def cash_topup(session: Session, settings: Settings, cash_session: CashSession, 
 
 
 def cash_payable(session: Session, patron: Patron, currency: str = "EUR") -> Money:
-    """Balance that came in as cash (and is not reserved): what a desk may pay out."""
-    wallet = wallet_of(session, patron, currency)
+    """Balance that came in as cash (and is not reserved): what a desk may pay out.
+
+    Reads only: a patron without a wallet yet has nothing to pay out.
+    """
+    wallet = find_wallet(session, patron, currency)
+    if wallet is None:
+        return Money(0, currency)
     session.refresh(wallet)
     cash = sum(lot.remaining for lot in wallet_lots(session, wallet, ("cash",)))
     return Money(max(min(cash, wallet.available), 0), currency)

@@ -126,3 +126,20 @@ def test_a_cash_top_up_pays_the_ticket_order_waiting_for_it_at_once(client, db, 
     assert balance(db, patron) == 2500 - 2400
     assert counts(db, world.occurrence)["sold"] == 2
     assert_audit_clean(db)
+
+
+def test_looking_a_patron_up_at_the_desk_writes_nothing(client, db, app_ctx):
+    from backend.ledger.models import LedgerAccount
+
+    _, librarian, _, patron, desk = _setup(db)
+    before = db.scalar(select(func.count()).select_from(LedgerAccount))
+    found = client.get(f"/v1/desk/patrons/lookup?card_number={patron.card_number}", headers=bearer(librarian))
+    assert found.status_code == 200, found.json
+    assert found.json["balance"] == _eur(0) and found.json["payable_in_cash"] == _eur(0)
+    db.rollback()
+    assert db.scalar(select(func.count()).select_from(LedgerAccount)) == before  # no wallet created by a GET
+    listed = client.get("/v1/desk/desks", headers=bearer(librarian)).json["data"]
+    assert [d["open_session_id"] for d in listed] == [None]
+    opened = _post(client, f"/v1/desk/desks/{desk.public_id}/sessions", librarian, {"opening_float": _eur(5000)})
+    listed = client.get("/v1/desk/desks", headers=bearer(librarian)).json["data"]
+    assert [d["open_session_id"] for d in listed] == [opened.json["id"]]
