@@ -76,11 +76,21 @@ def test_reminders_are_sent_once_not_on_every_tick(app_ctx, database, db):
     assert db.scalar(select(func.count()).select_from(Notification)) == 1
 
 
-def test_registry_names_are_unique_and_targets_import():
+def test_registry_names_are_unique_and_every_registered_job_runs(app_ctx, database, db):
     names = [job.name for job in JOBS]
     assert len(names) == len(set(names))
-    for job in JOBS:
-        assert callable(job.function())
+    # Run each one for real (on an empty database): a job naming a function that does
+    # not exist, or wrapping a target that cannot run, is a failed run here.
+    failed = [job.name for job in JOBS if run_job(database, job, now=T0) != RAN]
+    assert failed == [], db.execute(select(JobRun.job, JobRun.error).where(JobRun.status == "failed")).all()
+
+
+def test_a_job_naming_a_missing_function_fails_its_run(app_ctx, database, db):
+    from backend.jobs.registry import in_transaction
+
+    typo = Job("typo", in_transaction("backend.events.jobs:no_such_function"), every=timedelta(minutes=1))
+    assert run_job(database, typo, now=T0) == FAILED_RUN
+    assert "AttributeError" in db.scalar(select(JobRun.error).where(JobRun.job == "typo"))
 
 
 def test_prune_jobs_remove_only_expired_rows(app_ctx, database, db):
