@@ -23,11 +23,3 @@ def near(latitude, longitude, lat: float, lon: float, radius_km: float) -> list:
         latitude.between(lat - dlat, lat + dlat), longitude.between(lon - dlon, lon + dlon),
         dy * dy + dx * dx <= dlat * dlat,
     ]
-
-
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine), for showing the distance in results."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = (math.sin((p2 - p1) / 2) ** 2
-         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
-    return 6371.0 * 2 * math.asin(math.sqrt(a))

@@ -39,11 +39,6 @@ INVALID_MEMBERSHIP_TOKEN = ErrorCode(
     it="Codice tessera non valido o scaduto: chiedi all'utente di aggiornarlo nell'app.",
     en="Membership code invalid or expired: ask the patron to refresh it in the app.",
 )
-INVALID_CODICE_FISCALE = ErrorCode(
-    "invalid_codice_fiscale", 400,
-    it="Il codice fiscale non è valido.",
-    en="The tax code (codice fiscale) is not valid.",
-)
 OUT_OF_SCOPE_LIBRARY = ErrorCode(
     "library_not_found", 404,
     it="Biblioteca non trovata.",

@@ -25,12 +25,6 @@ def require_library(principal: Principal, library: Library | None) -> Library:
         raise DomainError(NOT_FOUND)
     return library
 
-
-def require_network(principal: Principal, network_public_id: str) -> None:
-    if principal.network_id != network_public_id:
-        raise DomainError(NOT_FOUND)
-
-
 def acts_for_owner(session, principal: Principal, network, library: Library | None) -> bool:
     """Staff of an owner that is a library (see ``acts_for_library``) or a whole network.
 

@@ -102,8 +102,3 @@ OFFER_NOT_OPEN = ErrorCode(
     it="Non c'è un'offerta aperta per questa iscrizione (stato: {status}).",
     en="There is no open offer for this entry (status: {status}).",
 )
-ORGANIZER_REQUIRED = ErrorCode(
-    "organizer_required", 400,
-    it="Indica la biblioteca organizzatrice oppure la rete (una sola).",
-    en="Give the organizing library or the network (exactly one).",
-)

@@ -27,8 +27,3 @@ FEE_CHANGED = ErrorCode(
     it="La tariffa è stata modificata nel frattempo: ricarica e riprova.",
     en="The fee changed meanwhile: reload and try again.",
 )
-PATRON_REQUIRED = ErrorCode(
-    "patron_required", 400,
-    it="Indica l’utente con «patron_id» oppure «card_number».",
-    en="Name the patron with 'patron_id' or 'card_number'.",
-)

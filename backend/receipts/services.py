@@ -68,7 +68,3 @@ def issue_receipt(
 
 def receipt_for(session: Session, reference: str) -> Receipt | None:
     return session.scalar(select(Receipt).where(Receipt.reference == reference).order_by(Receipt.id))
-
-
-def find_receipt(session: Session, public_id: str) -> Receipt | None:
-    return session.scalar(select(Receipt).where(Receipt.public_id == public_id))
