@@ -18,8 +18,8 @@ from sqlalchemy import update
 
 from backend.events.models import Occurrence
 from tests.events.helpers import make_world as make_events_world
-from tests.fees.helpers import charge, make_world as make_fees_world
-from tests.support.factories import make_patron, make_staff
+from tests.fees.helpers import make_world as make_fees_world
+from tests.support.factories import make_patron
 from tests.support.ledger import fund_wallet
 from tests.support.query_recorder import QueryRecorder
 

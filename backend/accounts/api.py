@@ -49,8 +49,9 @@ def _signing_in(check):
     try:
         return check()
     except SignInFailed as failed:
+        key = failed.key
         db.session.rollback()
-        db.run_in_transaction(lambda session: remember_failure(session, failed.key))
+        db.run_in_transaction(lambda session: remember_failure(session, key))
         raise invalid_credentials() from None
 
 
@@ -111,9 +112,10 @@ class Refresh(MethodView):
             return sessions.rotate(db.session, current_settings(), data["refresh_token"])
         except sessions.RefreshReuse as reuse:
             # Keep the revocation although this request fails.
+            session_id = reuse.session_id
             db.session.rollback()
             db.run_in_transaction(
-                lambda session: sessions.revoke_session_by_id(session, reuse.session_id, "refresh_reuse"))
+                lambda session: sessions.revoke_session_by_id(session, session_id, "refresh_reuse"))
             raise DomainError(INVALID_REFRESH_TOKEN) from None
 
 

@@ -20,7 +20,7 @@ from backend.campaigns.models import (
 from backend.campaigns.services import SORTS
 from backend.events.schemas import LOCAL_TIME_HELP
 from backend.events.times import to_utc
-from backend.money import MoneyField, PositiveMoneySchema, StrictInteger
+from backend.money import MoneyField, PositiveMoneySchema
 from backend.pagination import PageArgsSchema
 from backend.topups.schemas import PaymentSheetSchema, SandboxPayArgs  # noqa: F401 - shared with top-ups
 

@@ -45,8 +45,9 @@ def login():
         pair = services.staff_sign_in(db.session, current_settings(), email, password, device_name="console",
                                       channel="console", user_agent=user_agent())
     except SignInFailed as failed:
+        key = failed.key
         db.session.rollback()
-        db.run_in_transaction(lambda s: remember_failure(s, failed.key))
+        db.run_in_transaction(lambda s: remember_failure(s, key))
         return render("console/login.html", error=T["bad_login"].render(language()), email=email,
                       next=request.form.get("next", "")), 401
     except DomainError as refused:  # locked out

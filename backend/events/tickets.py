@@ -11,7 +11,7 @@ a ticket used at the door is ``used``, and nothing moves a used ticket to
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session

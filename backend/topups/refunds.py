@@ -120,9 +120,11 @@ def submit_refund(database, provider: PaymentProvider, refund_id: int) -> str:
         answer = provider.refund(intent_id=intent_id, amount=amount, idempotency_key=f"refund-{public_id}",
                                  metadata={"refund_id": public_id})
     except PaymentRefused as exc:
-        return database.run_in_transaction(lambda s: _refused(s, refund_id, str(exc)))
+        reason = str(exc)
+        return database.run_in_transaction(lambda s: _refused(s, refund_id, reason))
     except PaymentError as exc:
-        database.run_in_transaction(lambda s: _retry_later(s, refund_id, str(exc)))
+        reason = str(exc)
+        database.run_in_transaction(lambda s: _retry_later(s, refund_id, reason))
         return "retry_later"
     if answer.status in ("failed", "canceled"):
         return database.run_in_transaction(lambda s: _refused(s, refund_id, f"provider status {answer.status}"))

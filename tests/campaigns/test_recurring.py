@@ -6,7 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from backend.campaigns import recurring
 from backend.campaigns.models import Donation, RecurringDonation

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta, timezone
 import firebase_admin
 import google.auth.credentials
 import http_ece
-import pytest
 from firebase_admin import messaging
 from py_vapid import Vapid
 from sqlalchemy import select

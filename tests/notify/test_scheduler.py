@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from backend.jobs.models import JobRun
 from backend.jobs.registry import JOBS, Job
 from backend.jobs.runner import FAILED_RUN, RAN, SKIPPED, run_job
-from backend.money import Money
 from backend.notify.models import Notification
 from backend.notify.services import notify
 from tests.support.factories import make_network, make_patron
