@@ -104,11 +104,12 @@ class TimestampMixin:
 def insert_returning(session: Session, model: type[M], rows: list[dict[str, Any]]) -> list[M]:
     """Insert ``rows`` of ``model`` in one statement and return them as persistent objects.
 
-    For hot paths: a Core ``INSERT … RETURNING`` of every column, the objects
-    built from what the database returned, costs less than half of the unit of
-    work's flush or the ORM's bulk insert. Relationships of the returned objects
-    are not populated (callers set what they need with ``set_committed_value``);
-    public ids are generated here.
+    For hot paths only (the README's "Data access" rule): a Core ``INSERT …
+    RETURNING`` of every column, the objects built from what the database
+    returned, costs less than half of the unit of work's flush or the ORM's bulk
+    insert, but writes only these rows (nothing else pending in the session).
+    Relationships of the returned objects are not populated (callers set what
+    they need with ``set_committed_value``); public ids are generated here.
 
     Unlike objects added as new, they are not expunged when a savepoint rolls
     back, and SQLite may then give the next row the same id: such a stale object

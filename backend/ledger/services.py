@@ -236,10 +236,11 @@ def post_entry(
     _check_balanced(legs)
     currency = legs[0].account.currency
     now = utcnow()
-    # The entry itself still goes through the unit of work: an ORM INSERT … RETURNING
-    # costs as much CPU for one row, and an object it returns stays in the session
-    # when a savepoint rolls back (SQLite then hands its id to the next entry). This
-    # flush also writes what the caller left pending, before any ledger row.
+    # The entry itself goes through the unit of work, not ``db.insert_returning``
+    # (the cheaper Core statement the postings and lots below use): this flush must
+    # also write what the caller left pending (rows the entry or its postings may
+    # refer to) before any ledger row, and insert_returning would write only the
+    # entry. The README's "Data access" rule says when each is used.
     entry = JournalEntry(
         kind=kind, currency=currency, memo=memo[:300], reference=reference, actor=actor, created_at=now,
         refunds_id=refunds.id if refunds is not None else None,
