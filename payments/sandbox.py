@@ -33,10 +33,11 @@ class SandboxProvider:
         self._intents: dict[str, Intent] = {}
         self._lock = threading.Lock()
 
-    def ensure_customer(self, reference, *, email=None):
+    def ensure_customer(self, reference: str, *, email: str | None = None) -> str:
         return f"cus_sbx_{reference}"
 
-    def create_intent(self, *, amount, currency, customer_id, metadata, idempotency_key, description=""):
+    def create_intent(self, *, amount: int, currency: str, customer_id: str, metadata: dict[str, str],
+                      idempotency_key: str, description: str = "") -> Intent:
         intent_id = f"pi_sbx_{amount}_{currency.lower()}_{_digest(idempotency_key)}"
         with self._lock:
             intent = self._intents.get(intent_id) or Intent(
@@ -46,7 +47,7 @@ class SandboxProvider:
             self._intents[intent_id] = intent
         return intent
 
-    def retrieve_intent(self, intent_id):
+    def retrieve_intent(self, intent_id: str) -> Intent:
         with self._lock:
             known = self._intents.get(intent_id)
         if known:
@@ -58,15 +59,15 @@ class SandboxProvider:
         except ValueError:
             raise PaymentError(f"sandbox: no such intent {intent_id}") from None
 
-    def wallet_sheet(self, customer_id):
+    def wallet_sheet(self, customer_id: str) -> WalletSheet:
         return WalletSheet(customer_id=customer_id,
                            customer_session_client_secret=f"cuss_sbx_{secrets.token_hex(8)}")
 
-    def refund(self, *, intent_id, amount, idempotency_key, metadata):
+    def refund(self, *, intent_id: str, amount: int, idempotency_key: str, metadata: dict[str, str]) -> Refund:
         return Refund(id=f"re_sbx_{_digest(idempotency_key)}", status="succeeded", amount=amount,
                       payment_intent_id=intent_id)
 
-    def parse_webhook(self, payload, signature_header):
+    def parse_webhook(self, payload: bytes | str, signature_header: str | None) -> WebhookEvent:
         verify(payload, signature_header, self.webhook_secret)
         return parse_event(payload)
 

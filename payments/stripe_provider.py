@@ -8,6 +8,8 @@ Tests pass their own ``stripe.HTTPClient`` (the library's HTTP seam).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import stripe
 
@@ -27,14 +29,15 @@ class StripeProvider:
         )
 
     def ensure_customer(self, reference: str, *, email: str | None = None) -> str:
-        params = {"metadata": {"patron_id": reference}}
+        params: dict[str, Any] = {"metadata": {"patron_id": reference}}
         if email:
             params["email"] = email
         customer = self._call(self._client.v1.customers.create, params,
                               {"idempotency_key": f"customer-{reference}"})
-        return customer.id
+        return str(customer.id)
 
-    def create_intent(self, *, amount, currency, customer_id, metadata, idempotency_key, description=""):
+    def create_intent(self, *, amount: int, currency: str, customer_id: str, metadata: dict[str, str],
+                      idempotency_key: str, description: str = "") -> Intent:
         params = {
             "amount": amount,
             "currency": currency.lower(),
@@ -47,13 +50,13 @@ class StripeProvider:
                             {"idempotency_key": idempotency_key})
         return _intent(intent)
 
-    def retrieve_intent(self, intent_id):
+    def retrieve_intent(self, intent_id: str) -> Intent:
         try:
             return _intent(self._client.v1.payment_intents.retrieve(intent_id))
         except stripe.StripeError as exc:
             raise PaymentError(_message(exc)) from exc
 
-    def wallet_sheet(self, customer_id):
+    def wallet_sheet(self, customer_id: str) -> WalletSheet:
         session = self._call(
             self._client.v1.customer_sessions.create,
             {"customer": customer_id, "components": {"mobile_payment_element": {"enabled": True}}},
@@ -61,7 +64,7 @@ class StripeProvider:
         )
         return WalletSheet(customer_id=customer_id, customer_session_client_secret=session.client_secret)
 
-    def refund(self, *, intent_id, amount, idempotency_key, metadata):
+    def refund(self, *, intent_id: str, amount: int, idempotency_key: str, metadata: dict[str, str]) -> Refund:
         refund = self._call(
             self._client.v1.refunds.create,
             {"payment_intent": intent_id, "amount": amount, "metadata": metadata},
@@ -69,12 +72,12 @@ class StripeProvider:
         )
         return Refund(id=refund.id, status=refund.status, amount=refund.amount, payment_intent_id=intent_id)
 
-    def parse_webhook(self, payload, signature_header):
+    def parse_webhook(self, payload: bytes | str, signature_header: str | None) -> WebhookEvent:
         verify(payload, signature_header, self._webhook_secret)
         return parse_event(payload)
 
     @staticmethod
-    def _call(method, params, options):
+    def _call(method: Callable[..., Any], params: dict[str, Any], options: dict[str, Any] | None) -> Any:
         try:
             return method(params, options) if options else method(params)
         except (stripe.InvalidRequestError, stripe.CardError) as exc:
@@ -94,7 +97,7 @@ def parse_event(payload: bytes | str) -> WebhookEvent:
         raise InvalidWebhook("malformed event body") from exc
 
 
-def _intent(obj) -> Intent:
+def _intent(obj: Any) -> Intent:
     obj = obj.to_dict() if hasattr(obj, "to_dict") else obj
     error = obj.get("last_payment_error") or {}
     return Intent(

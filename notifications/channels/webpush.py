@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import json
 from dataclasses import dataclass
 
@@ -34,7 +36,7 @@ class WebPushChannel:
         self.settings = settings
         self.session = session or requests.Session()
 
-    def send(self, message: Message, address: dict) -> None:
+    def send(self, message: Message, address: dict[str, Any]) -> None:
         """``address``: the browser's subscription ``{"endpoint", "keys": {"p256dh", "auth"}}``."""
         try:
             webpush(
