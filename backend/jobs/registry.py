@@ -77,6 +77,7 @@ JOBS: list[Job] = [
     Job("events_expire_waitlist_offers", in_transaction("backend.events.jobs:expire_waitlist_offers"), every=timedelta(minutes=1)),
     Job("events_send_reminders", in_transaction("backend.events.jobs:send_event_reminders"), every=timedelta(minutes=15)),
     Job("topups_settle", "backend.topups.jobs:settle_job", every=timedelta(minutes=2)),
+    Job("guides_kit_reminders", in_transaction("backend.guides.kits:send_kit_reminders"), every=timedelta(minutes=15)),
     Job("ledger_expire_holds", in_transaction("backend.ledger.services:expire_holds"), every=timedelta(minutes=1)),
 ]
 
