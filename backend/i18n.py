@@ -9,8 +9,10 @@ translation are read and changed together.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from flask import has_request_context, request
 
 LANGUAGES = ("it", "en")
@@ -33,6 +35,11 @@ def negotiate_language(accept_language: str | None = None) -> str:
 
         accept = parse_accept_header(accept_language, LanguageAccept)
     return accept.best_match(LANGUAGES, default=DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE
+
+
+def local_time(value: datetime, language: str, pattern: str = "dd/MM/yyyy HH:mm") -> str:
+    """An aware (UTC) time as people read it: Europe/Rome wall clock, in the language's locale."""
+    return format_datetime(value.astimezone(ROME), pattern, locale=LOCALES[normalize_language(language)])
 
 
 def normalize_language(value: str | None) -> str:

@@ -149,8 +149,10 @@ def idempotent(func):
             owner, fingerprint = _owner(), _fingerprint()
             # End the request session's transaction (only the policy's reads so far): on
             # SQLite it holds the write lock (BEGIN IMMEDIATE) and the claim's own
-            # transaction would wait for it forever.
-            db.session.rollback()
+            # transaction would wait for it forever. A commit, not a rollback: it ends
+            # the reads the same way, and psycopg drops its prepared statements on
+            # every rollback (DEALLOCATE ALL), so none would ever be prepared.
+            db.session.commit()
             try:
                 g.idempotency_claim = db.run_in_transaction(
                     lambda s: _claim(s, owner, key, fingerprint)

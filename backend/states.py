@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Generic, TypeVar
 
-from sqlalchemy import CheckConstraint
+from sqlalchemy import CheckConstraint, Update, update
 
 from backend.errors import ErrorCode, DomainError
 
@@ -56,3 +56,16 @@ def state_check(column: str, states: type[StrEnum], name: str | None = None) -> 
     """A CHECK constraint that keeps ``column`` among the enum's values."""
     values = ", ".join(f"'{s.value}'" for s in states)
     return CheckConstraint(f"{column} IN ({values})", name=name or f"{column}_valid")
+
+
+def transition(model, table: Transitions, target: StrEnum, *where, column: str = "status") -> Update:
+    """``UPDATE model SET column = target WHERE … AND column IN table.sources_of(target)``.
+
+    The guarded update every move goes through: add ``.values(...)`` for the
+    other columns it sets and check the row count (0 rows: the object was not
+    in a state the table allows to move from, possibly changed meanwhile by a
+    concurrent request).
+    """
+    state = getattr(model, column)
+    return (update(model).where(*where, state.in_(table.sources_of(target)))
+            .values({column: target}).execution_options(synchronize_session=False))

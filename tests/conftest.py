@@ -6,6 +6,8 @@ CI runs the suite once on SQLite and once on a fresh PostgreSQL database.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from flask.testing import FlaskClient
 
@@ -13,6 +15,9 @@ from backend import create_app
 from backend.config import Settings
 from backend.rate_limit import limiter
 from tests.support.database import empty_all_tables, is_postgres, reset_and_migrate, test_database_url
+
+# The console in a real browser is its own gate (bash scripts/browser.sh): it needs Chromium and axe-core.
+collect_ignore = [] if os.environ.get("BORSELLINO_BROWSER_TESTS") else ["browser"]
 
 
 def pytest_collection_modifyitems(config, items):

@@ -40,21 +40,72 @@ def test_login_needs_the_csrf_token(client, people):
     assert client.get("/console/").status_code == 302
 
 
-def test_wrong_password_shows_an_error_in_the_language_asked(client, people):
-    _csrf(client)
-    response = client.post("/console/login", headers={"Accept-Language": "en"},
-                           data={"email": people["librarian"].email, "password": "nope",
-                                 "csrf_token": _csrf(client)})
+def _switch(client, lang, page="/console/login"):
+    return client.post("/console/language", data={"lang": lang, "next": page, "csrf_token": _csrf(client, page)})
+
+
+def test_wrong_password_shows_an_error_in_the_language_chosen(client, people):
+    _switch(client, "en")
+    response = client.post("/console/login", data={"email": people["librarian"].email, "password": "nope",
+                                                    "csrf_token": _csrf(client)})
     assert response.status_code == 401 and "Invalid email or password" in response.get_data(as_text=True)
+
+
+def test_the_sign_in_page_speaks_the_language_of_the_pages_after_it(client, db, people):
+    """An English browser used to get an English sign-in page, then Italian pages for an Italian user."""
+    english_browser = {"Accept-Language": "en-US,en;q=0.9"}
+    login = client.get("/console/login", headers=english_browser).get_data(as_text=True)
+    assert '<html lang="it">' in login and "Accesso personale" in login and "Staff sign-in" not in login
+    _login(client, people["librarian"].email, "librarian pass")
+    dashboard = client.get("/console/", headers=english_browser).get_data(as_text=True)
+    assert '<html lang="it">' in dashboard and "Ciao, " in dashboard
+
+
+def test_the_language_switch_holds_across_sign_in_pages_and_sign_out(client, db, people):
+    moved = _switch(client, "en")
+    assert moved.status_code == 302 and moved.headers["Location"].endswith("/console/login")
+    assert "Staff sign-in" in client.get("/console/login").get_data(as_text=True)
+    _login(client, people["librarian"].email, "librarian pass")
+    dashboard = client.get("/console/").get_data(as_text=True)
+    assert '<html lang="en">' in dashboard and "Hello, " in dashboard and '<dd id="role">Librarian</dd>' in dashboard
+    db.refresh(people["librarian"])
+    assert people["librarian"].language == "en"  # the user's own language from now on, in any browser
+
+    back = _switch(client, "it", page="/console/patrons/find")
+    assert back.headers["Location"].endswith("/console/patrons/find")
+    assert "Trova un utente" in client.get("/console/patrons/find").get_data(as_text=True)
+    db.refresh(people["librarian"])
+    assert people["librarian"].language == "it"
+    client.post("/console/logout", data={"csrf_token": _csrf(client, "/console/")})
+    assert "Accesso personale" in client.get("/console/login").get_data(as_text=True)
+
+
+def test_the_switch_ignores_unknown_languages_and_foreign_redirects(client, db, people):
+    response = client.post("/console/language", data={"lang": "xx", "next": "https://evil.example/",
+                                                      "csrf_token": _csrf(client)})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/console/")
+    assert '<html lang="it">' in client.get("/console/login").get_data(as_text=True)
+    assert client.post("/console/language", data={"lang": "en"}).status_code == 400  # CSRF checked
+
+
+def test_roles_and_statuses_are_shown_in_words_not_codes(client, app_ctx, people):
+    from backend.auth.policy import ROLES
+    from backend.console.labels import has_label
+
+    assert all(has_label("role", role) for role in ROLES)
+    assert all(has_label("patron_status", status) for status in ("pending", "active", "deleted"))
+    _login(client, people["partner"].email, "partner pass")
+    assert '<dd id="role">Sede convenzionata</dd>' in client.get("/console/").get_data(as_text=True)
 
 
 def test_librarian_sees_role_and_scope_and_finds_a_patron_by_card_or_code(client, app_ctx, people):
     assert _login(client, people["librarian"].email, "librarian pass").status_code == 302
     dashboard = client.get("/console/").get_data(as_text=True)
-    assert '<dd id="role">librarian</dd>' in dashboard and "/console/patrons/find" in dashboard
+    assert '<dd id="role">Bibliotecario</dd>' in dashboard and "/console/patrons/find" in dashboard
     token = _csrf(client, "/console/patrons/find")
     by_card = client.post("/console/patrons/find", data={"card_number": "cons0001", "csrf_token": token})
     assert people["patron"].display_name in by_card.get_data(as_text=True)
+    assert "· Attivo</p>" in by_card.get_data(as_text=True) and "active" not in by_card.get_data(as_text=True)
     code, _ = membership.issue(people["patron"])
     by_code = client.post("/console/patrons/find", data={"membership_code": code, "csrf_token": token})
     assert people["patron"].display_name in by_code.get_data(as_text=True)

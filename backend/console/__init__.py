@@ -23,6 +23,11 @@ then import the module in ``backend.console.pages`` (one line) and, for the
 dashboard, add a link with ``register_link(...)``. Forms include
 ``<input type="hidden" name="csrf_token" value="{{ csrf_token() }}">``.
 ``current_principal()`` works in console views as in API views.
+
+Show words, not codes: ``{{ t(label("role", code)) }}`` with labels registered
+by ``backend.console.labels.register_labels``; times with ``{{ when(dt) }}``
+(Europe/Rome). Finally add the page to the browser gate: one ``ConsolePage``
+line in ``tests/browser/pages.py`` (screenshot + axe-core, ``bash scripts/browser.sh``).
 """
 
 from backend.console.access import bp, console_principal, register_link, render, staff_page  # noqa: F401

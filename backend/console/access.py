@@ -14,7 +14,8 @@ from backend.accounts.claims import staff_claims
 from backend.accounts.models import AuthSession
 from backend.auth.policy import STAFF_ROLES, Policy, Principal
 from backend.db import db, utcnow
-from backend.i18n import Text, negotiate_language
+from backend.console.labels import label
+from backend.i18n import DEFAULT_LANGUAGE, LANGUAGES, Text, local_time
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
 
@@ -121,8 +122,24 @@ CSRF_TEXT = Text(it="Modulo scaduto o non valido: ricarica la pagina e riprova."
 
 
 def language() -> str:
+    """One language for every console page, the sign-in page included.
+
+    The language chosen with the switch in this browser, else the signed-in
+    user's own, else Italian. Not the browser's Accept-Language: that made the
+    sign-in page English and the pages after it Italian for the same person.
+    """
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
     user = g.get("staff_user")
-    return user.language if user is not None else negotiate_language()
+    return user.language if user is not None and user.language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def choose_language(lang: str) -> None:
+    """The switch: remembered in this browser's cookie (kept across sign-in) and as the user's language."""
+    session["lang"] = lang
+    if console_principal() is not None:
+        g.staff_user.language = lang
 
 
 def render(template: str, **context):
@@ -130,6 +147,8 @@ def render(template: str, **context):
     principal = g.get("_principal")
     links = [link for link in LINKS if principal and principal.role in link.roles]
     return render_template(template, lang=lang, principal=principal, staff_user=g.get("staff_user"),
-                           links=links, t=lambda text, **v: text.render(lang, **v), **context)
+                           links=links, languages=LANGUAGES, t=lambda text, **v: text.render(lang, **v),
+                           label=label, when=lambda value: local_time(value, lang) if value else "",
+                           **context)
 
 

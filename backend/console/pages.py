@@ -9,10 +9,11 @@ from flask import redirect, request, session, url_for
 
 from backend.accounts import patrons, services
 from backend.accounts.signin import SignInFailed, remember_failure
-from backend.console.access import bp, console_principal, console_public, register_link, render, staff_page
+from backend.console.access import (bp, choose_language, console_principal, console_public, language, register_link,
+                                    render, staff_page)
 from backend.db import db
 from backend.errors import DomainError
-from backend.i18n import Text
+from backend.i18n import LANGUAGES, Text
 from backend.rate_limit import limiter
 
 T = {
@@ -44,19 +45,18 @@ def login():
     except SignInFailed as failed:
         db.session.rollback()
         db.run_in_transaction(lambda s: remember_failure(s, failed.key))
-        return render("console/login.html", error=T["bad_login"].render(_lang()), email=email,
+        return render("console/login.html", error=T["bad_login"].render(language()), email=email,
                       next=request.form.get("next", "")), 401
     except DomainError as refused:  # locked out
-        return render("console/login.html", error=refused.body(_lang())["error"]["message"], email=email,
+        return render("console/login.html", error=refused.body(language())["error"]["message"], email=email,
                       next=request.form.get("next", "")), refused.error.status
-    session.clear()  # a fresh cookie at sign-in (no fixation)
+    chosen = session.get("lang")
+    session.clear()  # a fresh cookie at sign-in (no fixation), keeping the language chosen on this page
     session["sid"] = pair.session.public_id
+    if chosen:
+        session["lang"] = chosen
+        pair.session.staff_user.language = chosen  # chosen on the sign-in page: theirs from now on
     return redirect(_safe_next(request.form.get("next")))
-
-
-def _lang():
-    from backend.i18n import negotiate_language
-    return negotiate_language()
 
 
 @bp.route("/logout", methods=["POST"])
@@ -66,8 +66,21 @@ def logout():
     from backend.accounts import sessions
 
     sessions.revoke_own_session(db.session, person, session["sid"], "logout")
+    chosen = session.get("lang")
     session.clear()
+    if chosen:
+        session["lang"] = chosen
     return redirect(url_for("console.login"))
+
+
+@bp.route("/language", methods=["POST"])
+@console_public
+def switch_language():
+    """The language switch in every page's header; back to the page it was pressed on."""
+    lang = request.form.get("lang", "")
+    if lang in LANGUAGES:
+        choose_language(lang)
+    return redirect(_safe_next(request.form.get("next")))
 
 
 @bp.route("/")
@@ -88,7 +101,7 @@ def find_patron():
             elif card:
                 patron = patrons.find_by_card(db.session, card)
         except DomainError as refused:
-            error = refused.body()["error"]["message"] if code else T["not_found"].render(_lang())
+            error = refused.body(language())["error"]["message"] if code else T["not_found"].render(language())
     return render("console/find_patron.html", patron=patron, error=error)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from backend import idempotency
 from backend.accounts.services import person_of
 from backend.console.access import bp, console_principal, language, register_link, render, staff_page
+from backend.console.labels import register_labels
 from backend.db import db
 from backend.desk import services
 from backend.desk.errors import INVALID_AMOUNT
@@ -47,6 +48,11 @@ T = {
 }
 
 register_link("console.desk_index", Text(it="Cassa", en="Cash desk"), *STAFF)
+register_labels("desk_operation", {
+    "cash_topup": Text(it="Ricarica in contanti", en="Cash top-up"),
+    "cash_payout": Text(it="Restituzione in contanti", en="Cash payout"),
+})
+register_labels("payment_method", {"cash": Text(it="Contanti", en="Cash")})
 
 _AMOUNT = re.compile(r"^\s*(\d{1,7})(?:[.,](\d{1,2}))?\s*(?:€)?\s*$")
 

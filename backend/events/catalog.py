@@ -25,9 +25,17 @@ from backend.events.errors import (
     INVALID_STATE,
     OCCURRENCE_IN_PAST,
 )
-from backend.events.models import Event, Occurrence, TicketType
+from backend.events.models import (
+    EVENT_TRANSITIONS,
+    Event,
+    EventState,
+    Occurrence,
+    OccurrenceState,
+    TicketType,
+)
 from backend.events.times import to_utc
 from backend.pagination import Page, paginate
+from backend.states import transition
 
 KM_PER_DEGREE = 111.32
 EVENT_FIELDS = ("title", "description", "category", "audience", "age_min", "age_max", "accessibility",
@@ -41,7 +49,7 @@ EVENT_FIELDS = ("title", "description", "category", "audience", "age_min", "age_
 def create_event(session: Session, principal: Principal, data: dict) -> Event:
     network, library = organizer_for(session, principal, library_id=data.get("library"),
                                      network_id=data.get("network"))
-    event = Event(network=network, library=library, status="draft", created_by=principal.subject,
+    event = Event(network=network, library=library, status=EventState.DRAFT, created_by=principal.subject,
                   **{name: data[name] for name in EVENT_FIELDS if name in data})
     session.add(event)
     for position, spec in enumerate(data.get("ticket_types") or []):
@@ -53,7 +61,7 @@ def create_event(session: Session, principal: Principal, data: dict) -> Event:
 
 
 def update_event(session: Session, event: Event, changes: dict) -> Event:
-    if event.status == "cancelled":
+    if event.status == EventState.CANCELLED:
         raise DomainError(INVALID_STATE, status=event.status)
     for name in EVENT_FIELDS:
         if name in changes:
@@ -63,7 +71,7 @@ def update_event(session: Session, event: Event, changes: dict) -> Event:
 
 
 def add_ticket_type(session: Session, event: Event, spec: dict, *, position: int | None = None) -> TicketType:
-    if event.status == "cancelled":
+    if event.status == EventState.CANCELLED:
         raise DomainError(INVALID_STATE, status=event.status)
     price = spec["price"].amount if spec["kind"] != "free" else 0
     ticket_type = TicketType(name=spec["name"], kind=spec["kind"], condition=spec.get("condition", ""),
@@ -75,7 +83,7 @@ def add_ticket_type(session: Session, event: Event, spec: dict, *, position: int
 
 
 def add_occurrence(session: Session, event: Event, spec: dict) -> Occurrence:
-    if event.status == "cancelled":
+    if event.status == EventState.CANCELLED:
         raise DomainError(INVALID_STATE, status=event.status)
     starts_at = to_utc(spec["starts_at"])
     if starts_at <= utcnow():
@@ -84,7 +92,7 @@ def add_occurrence(session: Session, event: Event, spec: dict) -> Occurrence:
     if ends_at is not None and ends_at <= starts_at:
         raise DomainError(OCCURRENCE_IN_PAST, param="ends_at")
     occurrence = Occurrence(starts_at=starts_at, ends_at=ends_at, capacity=spec["capacity"], sold=0,
-                            status="scheduled")
+                            status=OccurrenceState.SCHEDULED)
     event.occurrences.append(occurrence)
     session.flush()
     return occurrence
@@ -106,30 +114,37 @@ def change_capacity(session: Session, occurrence: Occurrence, capacity: int) -> 
     return occurrence
 
 
-def publish(session: Session, event: Event) -> Event:
-    if event.status != "draft":
+def _move(session: Session, event: Event, target: EventState) -> None:
+    changed = session.execute(transition(Event, EVENT_TRANSITIONS, target, Event.id == event.id)).rowcount
+    session.refresh(event, ["status"])
+    if changed != 1:
         raise DomainError(INVALID_STATE, status=event.status)
+
+
+def publish(session: Session, event: Event) -> Event:
+    EVENT_TRANSITIONS.check(event.status, EventState.PUBLISHED, INVALID_STATE, status=event.status)
     now = utcnow()
     if not event.ticket_types or not any(o.starts_at > now for o in event.occurrences):
         raise DomainError(EVENT_INCOMPLETE)
-    event.status = "published"
-    session.flush()
+    _move(session, event, EventState.PUBLISHED)
     return event
 
 
 def cancel_event(session: Session, event: Event, *, actor: str) -> dict:
-    """Cancel the whole event: every scheduled date is cancelled and refunded."""
+    """Cancel the whole event: every date still to come is cancelled and refunded.
+
+    Dates that have already started stay as they are: their tickets were used.
+    """
     from backend.events.tickets import cancel_occurrence
 
-    if event.status == "cancelled":
-        raise DomainError(INVALID_STATE, status=event.status)
-    summary = {"tickets_refunded": 0, "patrons_notified": 0}
-    for occurrence in event.occurrences:
-        if occurrence.status == "scheduled":
+    _move(session, event, EventState.CANCELLED)
+    summary = {"tickets_refunded": 0, "tickets_used": 0, "patrons_notified": 0}
+    now = utcnow()
+    for occurrence in list(event.occurrences):
+        if occurrence.status == OccurrenceState.SCHEDULED and occurrence.starts_at > now:
             done = cancel_occurrence(session, occurrence, actor=actor)
-            summary["tickets_refunded"] += done["tickets_refunded"]
-            summary["patrons_notified"] += done["patrons_notified"]
-    event.status = "cancelled"
+            for name in summary:
+                summary[name] += done[name]
     session.flush()
     return summary
 
@@ -150,7 +165,7 @@ def managed_events(session: Session, principal: Principal, *, limit: int, starti
 
 
 def published_event(session: Session, public_id: str) -> Event:
-    event = session.scalar(select(Event).where(Event.public_id == public_id, Event.status != "draft"))
+    event = session.scalar(select(Event).where(Event.public_id == public_id, Event.status != EventState.DRAFT))
     if event is None:
         raise DomainError(NOT_FOUND)
     return event
@@ -158,7 +173,7 @@ def published_event(session: Session, public_id: str) -> Event:
 
 def public_occurrence(session: Session, public_id: str) -> Occurrence:
     occurrence = session.scalar(select(Occurrence).join(Event).where(
-        Occurrence.public_id == public_id, Event.status != "draft"))
+        Occurrence.public_id == public_id, Event.status != EventState.DRAFT))
     if occurrence is None:
         raise DomainError(NOT_FOUND)
     return occurrence
@@ -197,7 +212,8 @@ def search_occurrences(session: Session, args: dict) -> Page:
 def upcoming_dates(start):
     """Dates from ``start`` on that patrons can still book: of published events, not cancelled."""
     return (select(Occurrence).join(Event, Event.id == Occurrence.event_id)
-            .where(Event.status == "published", Occurrence.status == "scheduled", Occurrence.starts_at >= start))
+            .where(Event.status == EventState.PUBLISHED, Occurrence.status == OccurrenceState.SCHEDULED,
+                   Occurrence.starts_at >= start))
 
 
 def upcoming_of(session: Session, *, event_ids: list[int], occurrence_ids: list[int], limit: int = 20) -> list[Occurrence]:

@@ -2,7 +2,10 @@
 
 The unique key on ``ticket_checkins.ticket_id`` decides: the first insert
 wins, every other scan (a second gate, a screenshot, a re-upload) finds the
-first one and is told when and where the ticket was used. Offline scanners
+first one and is told when and where the ticket was used. The same statement
+moves the ticket ``valid → used`` (guarded), so a used ticket can no longer
+be cancelled or refunded, and a ticket cancelled meanwhile does not get in.
+Offline scanners
 upload batches of scans, each with its own ``scan_id``: uploading the same
 scan again changes nothing.
 """
@@ -20,9 +23,10 @@ from backend.db import dialect_insert, utcnow
 from backend.errors import DomainError
 from backend.events.access import may_manage
 from backend.events.errors import ALREADY_CHECKED_IN, INVALID_QR
-from backend.events.models import CheckIn, Occurrence, Ticket
+from backend.events.models import TICKET_TRANSITIONS, CheckIn, Occurrence, Ticket, TicketState
 from backend.events.qr import verify
 from backend.events.times import in_rome
+from backend.states import transition
 
 
 @dataclass
@@ -43,7 +47,8 @@ def _ticket_for(session: Session, principal: Principal, code: str, occurrence_id
         raise DomainError(INVALID_QR, param="code", reason="unknown_ticket")
     if claims["v"] != ticket.version:
         raise DomainError(INVALID_QR, param="code", reason="superseded")
-    if ticket.status != "valid":
+    # A used ticket goes on to the insert, which finds its first check-in (409 with when and where).
+    if ticket.status not in (TicketState.VALID, TicketState.USED):
         raise DomainError(INVALID_QR, param="code", reason=ticket.status)
     if claims["occ"] != ticket.occurrence.public_id or (
             occurrence_id is not None and ticket.occurrence.public_id != occurrence_id):
@@ -81,6 +86,10 @@ def scan(session: Session, principal: Principal, code: str, *, gate: str = "", o
         # Only the scan_id collided (a concurrent upload of the same scan).
         earlier = session.scalar(select(CheckIn).where(CheckIn.scan_id == scan_id))
         return ScanResult("already_uploaded", ticket, earlier)
+    used = session.execute(transition(Ticket, TICKET_TRANSITIONS, TicketState.USED, Ticket.id == ticket.id)).rowcount
+    session.refresh(ticket)
+    if used != 1:  # cancelled by a concurrent request: the raise rolls the check-in back
+        raise DomainError(INVALID_QR, param="code", reason=ticket.status)
     return ScanResult("accepted", ticket, checkin)
 
 

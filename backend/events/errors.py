@@ -42,6 +42,16 @@ TICKET_NOT_ACTIVE = ErrorCode(
     it="Il biglietto non è valido (stato: {status}).",
     en="The ticket is not valid (status: {status}).",
 )
+TICKET_USED = ErrorCode(
+    "ticket_used", 422,
+    it="Il biglietto è stato usato all'ingresso il {used_at}: non si può annullare né rimborsare.",
+    en="This ticket was used at the door on {used_at}: it cannot be cancelled or refunded.",
+)
+OCCURRENCE_STARTED = ErrorCode(
+    "occurrence_started", 422,
+    it="L'appuntamento è già iniziato ({starts_at}): non si può più annullare, e i biglietti usati non si rimborsano.",
+    en="This date has already started ({starts_at}): it can no longer be cancelled, and used tickets are not refunded.",
+)
 ORDER_NOT_AWAITING_PAYMENT = ErrorCode(
     "order_not_awaiting_payment", 409,
     it="L'ordine non è in attesa di pagamento (stato: {status}).",

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from backend.db import utcnow
 from backend.errors import DomainError
-from backend.events.models import Event, Occurrence, Order, Ticket
+from backend.events.models import Event, Occurrence, OccurrenceState, Order, OrderState, Ticket, TicketState
 from backend.events.purchase import complete_order, expire_pending_orders
 from backend.events.waitlist import expire_offers
 from backend.ledger.services import wallet_of
@@ -28,7 +28,7 @@ def settle_pending_orders(session: Session, now: datetime | None = None) -> dict
     now = now or utcnow()
     paid = 0
     waiting = session.scalars(select(Order).where(
-        Order.status == "awaiting_payment", Order.expires_at > now).order_by(Order.id).limit(500)).all()
+        Order.status == OrderState.AWAITING_PAYMENT, Order.expires_at > now).order_by(Order.id).limit(500)).all()
     for order in waiting:
         if wallet_of(session, order.patron).available < order.total:
             continue
@@ -51,7 +51,7 @@ def send_event_reminders(session: Session, now: datetime | None = None) -> int:
         select(Ticket.patron_id, Occurrence)
         .join(Occurrence, Occurrence.id == Ticket.occurrence_id)
         .join(Event, Event.id == Occurrence.event_id)
-        .where(Ticket.status == "valid", Occurrence.status == "scheduled",
+        .where(Ticket.status == TicketState.VALID, Occurrence.status == OccurrenceState.SCHEDULED,
                Occurrence.starts_at > now, Occurrence.starts_at <= now + timedelta(hours=24))
         .distinct()
     ).all()

@@ -10,14 +10,26 @@ occurrence for longer than one short statement plus its commit.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.accounts.models import Library, Network, Patron
 from backend.db import Base, BigId, PublicIdMixin, TimestampMixin
+from backend.states import Transitions, state_check
 
-EVENT_STATES = ("draft", "published", "cancelled")
+
+class EventState(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+EVENT_TRANSITIONS = Transitions(EventState, {
+    EventState.DRAFT: {EventState.PUBLISHED, EventState.CANCELLED},
+    EventState.PUBLISHED: {EventState.CANCELLED},
+})
 TICKET_KINDS = ("full", "reduced", "free")
 CATEGORIES = ("reading", "workshop", "film", "theatre", "music", "exhibition", "talk", "kids", "other")
 
@@ -41,7 +53,7 @@ class Event(PublicIdMixin, TimestampMixin, Base):
     venue_address: Mapped[str] = mapped_column(String(300), default="")
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
-    status: Mapped[str] = mapped_column(String(12), default="draft")
+    status: Mapped[str] = mapped_column(String(12), default=EventState.DRAFT)
     per_patron_limit: Mapped[int] = mapped_column(Integer, default=4)
     # Sales open this long before each occurrence (NULL: as soon as published)
     # and close this many minutes before it starts.
@@ -62,6 +74,7 @@ class Event(PublicIdMixin, TimestampMixin, Base):
 
     __table_args__ = (
         CheckConstraint("per_patron_limit >= 1", name="limit_positive"),
+        state_check("status", EventState),
         Index("ix_events_status_category", "status", "category"),
     )
 
@@ -93,6 +106,14 @@ class TicketType(PublicIdMixin, Base):
     )
 
 
+class OccurrenceState(StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+OCCURRENCE_TRANSITIONS = Transitions(OccurrenceState, {OccurrenceState.SCHEDULED: {OccurrenceState.CANCELLED}})
+
+
 class Occurrence(PublicIdMixin, TimestampMixin, Base):
     __tablename__ = "occurrences"
     PUBLIC_ID_PREFIX = "occ"
@@ -102,12 +123,13 @@ class Occurrence(PublicIdMixin, TimestampMixin, Base):
     ends_at: Mapped[datetime | None]
     capacity: Mapped[int] = mapped_column(Integer)
     sold: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(12), default="scheduled")
+    status: Mapped[str] = mapped_column(String(12), default=OccurrenceState.SCHEDULED)
     cancelled_at: Mapped[datetime | None]
 
     event: Mapped[Event] = relationship(back_populates="occurrences")
 
     __table_args__ = (
+        state_check("status", OccurrenceState),
         CheckConstraint("sold >= 0 AND sold <= capacity", name="sold_within_capacity"),
         CheckConstraint("capacity >= 0", name="capacity_not_negative"),
     )
@@ -129,7 +151,17 @@ class TypeSales(Base):
     __table_args__ = (CheckConstraint("sold >= 0", name="sold_not_negative"),)
 
 
-ORDER_STATES = ("awaiting_payment", "completed", "expired", "cancelled")
+class OrderState(StrEnum):
+    AWAITING_PAYMENT = "awaiting_payment"  # seats kept until expires_at, waiting for a card top-up
+    COMPLETED = "completed"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+# Orders are written completed or awaiting payment; only the latter moves on.
+ORDER_TRANSITIONS = Transitions(OrderState, {
+    OrderState.AWAITING_PAYMENT: {OrderState.COMPLETED, OrderState.EXPIRED, OrderState.CANCELLED},
+})
 
 
 class Order(PublicIdMixin, TimestampMixin, Base):
@@ -155,11 +187,22 @@ class Order(PublicIdMixin, TimestampMixin, Base):
     __table_args__ = (
         Index("ix_ticket_orders_status_expires_at", "status", "expires_at"),
         CheckConstraint("quantity >= 1", name="quantity_positive"),
+        state_check("status", OrderState),
     )
 
 
-# reserved (order awaiting payment) → valid → cancelled (refunded) | void (never paid)
-TICKET_STATES = ("reserved", "valid", "cancelled", "void")
+class TicketState(StrEnum):
+    RESERVED = "reserved"  # its order awaits payment
+    VALID = "valid"
+    USED = "used"  # checked in at the door: never refundable
+    CANCELLED = "cancelled"  # refunded
+    VOID = "void"  # its order was never paid
+
+
+TICKET_TRANSITIONS = Transitions(TicketState, {
+    TicketState.RESERVED: {TicketState.VALID, TicketState.VOID},
+    TicketState.VALID: {TicketState.USED, TicketState.CANCELLED},
+})
 
 
 class Ticket(PublicIdMixin, TimestampMixin, Base):
@@ -182,7 +225,7 @@ class Ticket(PublicIdMixin, TimestampMixin, Base):
     occurrence: Mapped[Occurrence] = relationship()
     ticket_type: Mapped[TicketType] = relationship()
 
-    __table_args__ = (Index("ix_tickets_patron_id_id", "patron_id", "id"),)
+    __table_args__ = (Index("ix_tickets_patron_id_id", "patron_id", "id"), state_check("status", TicketState))
 
 
 class CheckIn(Base):
@@ -201,8 +244,20 @@ class CheckIn(Base):
     created_at: Mapped[datetime]
 
 
-# waiting → offered (seats held until offer_expires_at) → accepted | expired; or left / cancelled
-WAITLIST_STATES = ("waiting", "offered", "accepted", "expired", "left", "cancelled")
+class WaitlistState(StrEnum):
+    WAITING = "waiting"
+    OFFERED = "offered"  # seats taken for the offer until offer_expires_at
+    ACCEPTED = "accepted"
+    EXPIRED = "expired"
+    LEFT = "left"
+    CANCELLED = "cancelled"  # the date was cancelled
+
+
+WAITLIST_TRANSITIONS = Transitions(WaitlistState, {
+    WaitlistState.WAITING: {WaitlistState.OFFERED, WaitlistState.LEFT, WaitlistState.CANCELLED},
+    WaitlistState.OFFERED: {WaitlistState.ACCEPTED, WaitlistState.EXPIRED, WaitlistState.LEFT,
+                            WaitlistState.CANCELLED},
+})
 
 
 class WaitlistEntry(PublicIdMixin, TimestampMixin, Base):
@@ -213,7 +268,7 @@ class WaitlistEntry(PublicIdMixin, TimestampMixin, Base):
     patron_id: Mapped[int] = mapped_column(ForeignKey("patrons.id"), index=True)
     ticket_type_id: Mapped[int] = mapped_column(ForeignKey("ticket_types.id"))
     quantity: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(12), default="waiting")
+    status: Mapped[str] = mapped_column(String(12), default=WaitlistState.WAITING)
     offered_at: Mapped[datetime | None]
     offer_expires_at: Mapped[datetime | None] = mapped_column(index=True)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_orders.id"))
@@ -225,4 +280,5 @@ class WaitlistEntry(PublicIdMixin, TimestampMixin, Base):
     __table_args__ = (
         Index("ix_waitlist_entries_occurrence_id_status_id", "occurrence_id", "status", "id"),
         CheckConstraint("quantity >= 1", name="quantity_positive"),
+        state_check("status", WaitlistState),
     )

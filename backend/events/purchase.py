@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -41,13 +41,27 @@ from backend.events.errors import (
     SOLD_OUT,
     UNKNOWN_TICKET_TYPE,
 )
-from backend.events.models import Event, Occurrence, Order, Ticket, TicketType
+from backend.events.models import (
+    ORDER_TRANSITIONS,
+    TICKET_TRANSITIONS,
+    Event,
+    EventState,
+    Occurrence,
+    OccurrenceState,
+    Order,
+    OrderState,
+    Ticket,
+    TicketState,
+    TicketType,
+)
 from backend.ledger.models import JournalEntry, LedgerAccount
 from backend.ledger.services import House, credit, debit, post_entry, wallet_and_house_accounts
 from backend.money import Money
 from backend.notify.services import notify, notify_low_balance
+from backend.states import transition
 
-ACTIVE_TICKET_STATES = ("reserved", "valid")
+# Tickets a patron holds for a date (counted against the per-patron limit).
+HELD_TICKET_STATES = (TicketState.RESERVED, TicketState.VALID, TicketState.USED)
 
 
 @dataclass(frozen=True)
@@ -70,7 +84,7 @@ def sellable_occurrence(session: Session, public_id: str) -> Occurrence:
     """A published event's occurrence (drafts don't exist for the public: 404)."""
     # One round trip for everything a purchase reads (event, organizer, ticket types).
     occurrence = session.scalars(
-        select(Occurrence).join(Event).where(Occurrence.public_id == public_id, Event.status != "draft")
+        select(Occurrence).join(Event).where(Occurrence.public_id == public_id, Event.status != EventState.DRAFT)
         .options(joinedload(Occurrence.event).options(
             joinedload(Event.library), joinedload(Event.network), joinedload(Event.ticket_types)))
     ).unique().one_or_none()
@@ -81,7 +95,7 @@ def sellable_occurrence(session: Session, public_id: str) -> Occurrence:
 
 def check_sales_open(occurrence: Occurrence, now: datetime) -> None:
     event = occurrence.event
-    if event.status != "published" or occurrence.status != "scheduled":
+    if event.status != EventState.PUBLISHED or occurrence.status != OccurrenceState.SCHEDULED:
         raise DomainError(SALES_CLOSED)
     closes = occurrence.starts_at - timedelta(minutes=event.sales_close_minutes)
     opens = (occurrence.starts_at - timedelta(days=event.sales_open_days)
@@ -112,7 +126,7 @@ def tickets_held(session: Session, patron: Patron, occurrence: Occurrence) -> in
     return session.scalar(
         select(func.count()).select_from(Ticket).where(
             Ticket.patron_id == patron.id, Ticket.occurrence_id == occurrence.id,
-            Ticket.status.in_(ACTIVE_TICKET_STATES))
+            Ticket.status.in_(HELD_TICKET_STATES))
     ) or 0
 
 
@@ -189,19 +203,19 @@ def place_order(session: Session, patron: Patron, occurrence: Occurrence, lines:
     total = Money(sum(t.price * q for t, q in lines))
     public_id = new_public_id(Order.PUBLIC_ID_PREFIX)
     quantity = sum(q for _, q in lines)
-    status, entry, expires_at, shortfall = "completed", None, None, None
+    status, entry, expires_at, shortfall = OrderState.COMPLETED, None, None, None
     if total.amount > 0:
         wallet, income = buyer_accounts(session, patron, event)
         if pay_shortfall_by_card and wallet.available < total.amount:
-            status, expires_at = "awaiting_payment", now + timedelta(minutes=event.payment_hold_minutes)
+            status, expires_at = OrderState.AWAITING_PAYMENT, now + timedelta(minutes=event.payment_hold_minutes)
             shortfall = Money(total.amount - wallet.available)
         else:
             entry = _pay(session, patron, event, public_id, quantity, total, wallet, income,
                          actor or patron.public_id)
     order = _write_order(session, patron, occurrence, lines, total, public_id=public_id, status=status,
                          entry_id=entry.id if entry is not None else None, expires_at=expires_at,
-                         completed_at=now if status == "completed" else None)
-    if status == "completed":
+                         completed_at=now if status == OrderState.COMPLETED else None)
+    if status == OrderState.COMPLETED:
         _confirm(session, patron, order)
     return PurchaseResult(order, shortfall)
 
@@ -215,7 +229,7 @@ def _write_order(session: Session, patron: Patron, occurrence: Occurrence, lines
         public_id=public_id, patron_id=patron.id, occurrence_id=occurrence.id, status=status,
         quantity=len(types), total=total.amount, currency=total.currency, entry_id=entry_id,
         expires_at=expires_at, completed_at=completed_at)])
-    ticket_status = "valid" if status == "completed" else "reserved"
+    ticket_status = TicketState.VALID if status == OrderState.COMPLETED else TicketState.RESERVED
     tickets = insert_returning(session, Ticket, [
         dict(order_id=order.id, occurrence_id=occurrence.id, patron_id=patron.id, ticket_type_id=ticket_type.id,
              price=ticket_type.price, currency=ticket_type.currency, status=ticket_status)
@@ -263,9 +277,8 @@ def complete_order(session: Session, order: Order, *, actor: str = "system") -> 
     """Pay an order awaiting payment from the wallet (422 ``insufficient_funds`` if still short)."""
     now = utcnow()
     claimed = session.execute(
-        update(Order).where(Order.id == order.id, Order.status == "awaiting_payment", Order.expires_at > now)
-        .values(status="completed", completed_at=now, expires_at=None)
-        .execution_options(synchronize_session=False)
+        transition(Order, ORDER_TRANSITIONS, OrderState.COMPLETED, Order.id == order.id, Order.expires_at > now)
+        .values(completed_at=now, expires_at=None)
     ).rowcount
     session.refresh(order, ["status", "completed_at", "expires_at"])
     if claimed != 1:
@@ -275,10 +288,7 @@ def complete_order(session: Session, order: Order, *, actor: str = "system") -> 
     entry = _pay(session, patron, event, order.public_id, order.quantity, Money(order.total, order.currency),
                  *buyer_accounts(session, patron, event), actor)
     order.entry_id = entry.id
-    session.execute(
-        update(Ticket).where(Ticket.order_id == order.id, Ticket.status == "reserved").values(status="valid")
-        .execution_options(synchronize_session=False)
-    )
+    session.execute(transition(Ticket, TICKET_TRANSITIONS, TicketState.VALID, Ticket.order_id == order.id))
     for ticket in order.tickets:
         session.refresh(ticket, ["status"])
     _confirm(session, patron, order)
@@ -295,7 +305,7 @@ def complete_pending_orders_for(session: Session, patron: Patron) -> list[Order]
     """
     completed = []
     pending = session.scalars(
-        select(Order).where(Order.patron_id == patron.id, Order.status == "awaiting_payment",
+        select(Order).where(Order.patron_id == patron.id, Order.status == OrderState.AWAITING_PAYMENT,
                             Order.expires_at > utcnow()).order_by(Order.id)
     ).all()
     for order in pending:
@@ -308,28 +318,30 @@ def complete_pending_orders_for(session: Session, patron: Patron) -> list[Order]
     return completed
 
 
-def release_order(session: Session, order: Order, *, status: str) -> bool:
+def release_order(session: Session, order: Order, *, status: OrderState) -> bool:
     """An order awaiting payment gives its seats back (expired, or cancelled by the patron)."""
     from backend.events.waitlist import offer_freed_seats
 
     released = session.execute(
-        update(Order).where(Order.id == order.id, Order.status == "awaiting_payment")
-        .values(status=status, expires_at=None)
-        .execution_options(synchronize_session=False)
+        transition(Order, ORDER_TRANSITIONS, status, Order.id == order.id).values(expires_at=None)
     ).rowcount
     session.refresh(order, ["status", "expires_at"])
     if released != 1:
         return False
-    per_type: dict[int, int] = {}
+    voided = session.execute(
+        transition(Ticket, TICKET_TRANSITIONS, TicketState.VOID, Ticket.order_id == order.id)
+        .returning(Ticket.ticket_type_id)
+    ).scalars().all()
     for ticket in order.tickets:
-        if ticket.status == "reserved":
-            ticket.status = "void"
-            per_type[ticket.ticket_type_id] = per_type.get(ticket.ticket_type_id, 0) + 1
+        session.refresh(ticket, ["status"])
+    per_type: dict[int, int] = {}
+    for ticket_type_id in voided:
+        per_type[ticket_type_id] = per_type.get(ticket_type_id, 0) + 1
     occurrence = order.occurrence
     for ticket_type in occurrence.event.ticket_types:
         if ticket_type.id in per_type:
             seats.give_back_type_seats(session, occurrence, ticket_type, per_type[ticket_type.id])
-    seats.give_back_seats(session, occurrence, sum(per_type.values()))
+    seats.give_back_seats(session, occurrence, len(voided))
     session.flush()
     offer_freed_seats(session, occurrence)
     return True
@@ -340,10 +352,10 @@ def expire_pending_orders(session: Session, now: datetime | None = None) -> int:
     now = now or utcnow()
     count = 0
     due = session.scalars(
-        select(Order).where(Order.status == "awaiting_payment", Order.expires_at <= now)
+        select(Order).where(Order.status == OrderState.AWAITING_PAYMENT, Order.expires_at <= now)
         .order_by(Order.id).limit(500)
     ).all()
     for order in due:
-        if release_order(session, order, status="expired"):
+        if release_order(session, order, status=OrderState.EXPIRED):
             count += 1
     return count

@@ -5,12 +5,25 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from backend.events.models import CATEGORIES, TICKET_KINDS
+from backend.events.models import (
+    CATEGORIES,
+    TICKET_KINDS,
+    EventState,
+    OccurrenceState,
+    OrderState,
+    TicketState,
+    WaitlistState,
+)
 from backend.events.times import in_rome
 from backend.money import MoneyField, PositiveMoneySchema, StrictInteger
 from backend.pagination import PageArgsSchema
 
 MAX_TICKETS_PER_ORDER = 20
+
+
+def state_field(states, description: str) -> fields.String:
+    """An object's state, with its possible values listed in the contract."""
+    return fields.String(metadata={"enum": [s.value for s in states], "description": description})
 
 
 class RomeDateTime(fields.DateTime):
@@ -157,7 +170,7 @@ class EventSummarySchema(ma.Schema):
     image_url = fields.String(allow_none=True)
     venue = fields.Function(lambda e: VenueSchema().dump(e), metadata={"description": "Venue"})
     is_free = fields.Function(lambda e: all(t.price == 0 for t in e.ticket_types))
-    status = fields.String()
+    status = state_field(EventState, "draft (organizers only), published, cancelled")
 
 
 class OccurrenceSchema(ma.Schema):
@@ -168,7 +181,7 @@ class OccurrenceSchema(ma.Schema):
     capacity = fields.Integer()
     available = fields.Integer(metadata={"description": "Seats on sale right now"})
     sold_out = fields.Function(lambda o: o.available == 0)
-    status = fields.String(metadata={"description": "scheduled or cancelled"})
+    status = state_field(OccurrenceState, "scheduled or cancelled")
 
 
 class OccurrenceBriefSchema(OccurrenceSchema):
@@ -194,7 +207,8 @@ class EventSchema(EventSummarySchema):
 
 class TicketSchema(ma.Schema):
     id = fields.String(attribute="public_id")
-    status = fields.String(metadata={"description": "reserved (awaiting payment), valid, cancelled, void"})
+    status = state_field(TicketState, "reserved (its order awaits payment), valid, used (checked in at the door: "
+                                      "no longer refundable), cancelled (refunded), void (never paid)")
     occurrence = fields.Nested(OccurrenceSchema)
     ticket_type = fields.Nested(TicketTypeSchema)
     price = fields.Function(lambda t: {"amount": t.price, "currency": t.currency})
@@ -207,7 +221,7 @@ class TicketSchema(ma.Schema):
     def _qr(self, ticket):
         from backend.events.qr import sign
 
-        return sign(ticket) if ticket.status == "valid" else None
+        return sign(ticket) if ticket.status == TicketState.VALID else None
 
 
 class OrderTicketSchema(TicketSchema):
@@ -217,7 +231,7 @@ class OrderTicketSchema(TicketSchema):
 
 class OrderSchema(ma.Schema):
     id = fields.String(attribute="public_id")
-    status = fields.String(metadata={"description": "awaiting_payment, completed, expired, cancelled"})
+    status = state_field(OrderState, "awaiting_payment, completed, expired, cancelled")
     occurrence = fields.Function(lambda o: o.occurrence.public_id)
     quantity = fields.Integer()
     total = fields.Function(lambda o: {"amount": o.total, "currency": o.currency})
@@ -258,7 +272,7 @@ class WaitlistJoinSchema(ma.Schema):
 
 class WaitlistEntrySchema(ma.Schema):
     id = fields.String(attribute="public_id")
-    status = fields.String(metadata={"description": "waiting, offered, accepted, expired, left, cancelled"})
+    status = state_field(WaitlistState, "waiting, offered, accepted, expired, left, cancelled")
     occurrence = fields.Nested(OccurrenceSchema)
     ticket_type = fields.Nested(TicketTypeSchema)
     quantity = fields.Integer()
@@ -324,6 +338,8 @@ class DoorCountSchema(ma.Schema):
 
 class CancellationSchema(ma.Schema):
     tickets_refunded = fields.Integer()
+    tickets_used = fields.Integer(metadata={
+        "description": "Tickets already checked in at the door: used, so not refunded"})
     patrons_notified = fields.Integer()
 
 

@@ -17,13 +17,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 from backend.db import dialect_insert
 from backend.errors import DomainError
 from backend.events.errors import SOLD_OUT, TYPE_SOLD_OUT
-from backend.events.models import Occurrence, TicketType, TypeSales
+from backend.events.models import Occurrence, OccurrenceState, TicketType, TypeSales
 
 
 def try_take_seats(session: Session, occurrence: Occurrence, count: int) -> bool:
     new_sold = session.execute(
         update(Occurrence)
-        .where(Occurrence.id == occurrence.id, Occurrence.status == "scheduled",
+        .where(Occurrence.id == occurrence.id, Occurrence.status == OccurrenceState.SCHEDULED,
                Occurrence.sold + count <= Occurrence.capacity)
         .values(sold=Occurrence.sold + count)
         .returning(Occurrence.sold)

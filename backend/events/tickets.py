@@ -2,7 +2,10 @@
 
 Refunds go back to the wallet through the ledger as refunds *of the order's
 payment* (``refunds=``), so the money returns to the funding lots it came
-from and never more than was paid.
+from and never more than was paid. Every state change is a guarded update
+from the states ``TICKET_TRANSITIONS`` allows (``backend.states.transition``):
+a ticket used at the door is ``used``, and nothing moves a used ticket to
+``cancelled``, whoever asks and whatever ran concurrently.
 """
 
 from __future__ import annotations
@@ -10,16 +13,36 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from backend.accounts.models import Patron
 from backend.db import utcnow
 from backend.errors import NOT_FOUND, DomainError
 from backend.events import seats
-from backend.events.errors import CANCEL_TOO_LATE, INVALID_STATE, TICKET_NOT_ACTIVE
-from backend.events.models import Occurrence, Order, Ticket, WaitlistEntry
-from backend.events.purchase import buyer_accounts, release_order
+from backend.events.errors import (
+    CANCEL_TOO_LATE,
+    INVALID_STATE,
+    OCCURRENCE_STARTED,
+    TICKET_NOT_ACTIVE,
+    TICKET_USED,
+)
+from backend.events.models import (
+    OCCURRENCE_TRANSITIONS,
+    ORDER_TRANSITIONS,
+    TICKET_TRANSITIONS,
+    WAITLIST_TRANSITIONS,
+    CheckIn,
+    Occurrence,
+    OccurrenceState,
+    Order,
+    OrderState,
+    Ticket,
+    TicketState,
+    WaitlistEntry,
+    WaitlistState,
+)
+from backend.events.purchase import HELD_TICKET_STATES, buyer_accounts, release_order
 from backend.events.times import in_rome
 from backend.events.waitlist import offer_freed_seats
 from backend.ledger.models import JournalEntry
@@ -27,11 +50,12 @@ from backend.ledger.services import credit, debit, post_entry
 from backend.money import Money
 from backend.notify.services import notify
 from backend.pagination import Page, paginate
+from backend.states import transition
 
 
 def my_tickets(session: Session, patron: Patron, *, limit: int, starting_after: str | None,
                include_past: bool = False) -> Page:
-    stmt = select(Ticket).where(Ticket.patron_id == patron.id, Ticket.status.in_(("valid", "reserved")))
+    stmt = select(Ticket).where(Ticket.patron_id == patron.id, Ticket.status.in_(HELD_TICKET_STATES))
     if not include_past:
         stmt = stmt.join(Occurrence, Occurrence.id == Ticket.occurrence_id).where(
             Occurrence.starts_at > utcnow() - timedelta(hours=12))
@@ -45,20 +69,25 @@ def own_ticket(session: Session, patron: Patron, public_id: str) -> Ticket:
     return ticket
 
 
-def _bump(session: Session, ticket: Ticket, from_status: str, **values) -> bool:
-    changed = session.execute(
-        update(Ticket).where(Ticket.id == ticket.id, Ticket.status == from_status)
-        .values(version=Ticket.version + 1, **values).execution_options(synchronize_session=False)
-    ).rowcount
-    session.refresh(ticket)
-    return changed == 1
+def refusal(session: Session, ticket: Ticket) -> DomainError:
+    """Why ``ticket`` can't be cancelled or reissued: used at the door (422) or not active (409)."""
+    if ticket.status == TicketState.USED:
+        used_at = session.scalar(select(CheckIn.scanned_at).where(CheckIn.ticket_id == ticket.id))
+        return DomainError(TICKET_USED, used_at=in_rome(used_at).strftime("%d/%m/%Y %H:%M") if used_at else "-")
+    return DomainError(TICKET_NOT_ACTIVE, status=ticket.status)
 
 
 def reissue(session: Session, patron: Patron, public_id: str) -> Ticket:
     """A new QR for the ticket (e.g. a screenshot was shared): every older QR stops working."""
     ticket = own_ticket(session, patron, public_id)
-    if not _bump(session, ticket, "valid"):
-        raise DomainError(TICKET_NOT_ACTIVE, status=ticket.status)
+    # Not a change of state: only a valid ticket gets a new code.
+    changed = session.execute(
+        update(Ticket).where(Ticket.id == ticket.id, Ticket.status == TicketState.VALID)
+        .values(version=Ticket.version + 1).execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(ticket)
+    if changed != 1:
+        raise refusal(session, ticket)
     return ticket
 
 
@@ -82,13 +111,18 @@ def cancel_ticket(session: Session, patron: Patron, public_id: str) -> Ticket:
     occurrence = ticket.occurrence
     event = occurrence.event
     cutoff = occurrence.starts_at - timedelta(hours=event.cancel_cutoff_hours)
-    if ticket.status != "valid":
-        raise DomainError(TICKET_NOT_ACTIVE, status=ticket.status)
-    if utcnow() >= cutoff:
-        raise DomainError(CANCEL_TOO_LATE, cutoff=in_rome(cutoff).strftime("%d/%m/%Y %H:%M"))
+    if not TICKET_TRANSITIONS.allows(ticket.status, TicketState.CANCELLED):
+        raise refusal(session, ticket)
     now = utcnow()
-    if not _bump(session, ticket, "valid", status="cancelled", cancelled_at=now):
-        raise DomainError(TICKET_NOT_ACTIVE, status=ticket.status)
+    if now >= cutoff:
+        raise DomainError(CANCEL_TOO_LATE, cutoff=in_rome(cutoff).strftime("%d/%m/%Y %H:%M"))
+    changed = session.execute(
+        transition(Ticket, TICKET_TRANSITIONS, TicketState.CANCELLED, Ticket.id == ticket.id)
+        .values(cancelled_at=now, version=Ticket.version + 1)
+    ).rowcount
+    session.refresh(ticket)
+    if changed != 1:  # checked in (or cancelled) by a concurrent request
+        raise refusal(session, ticket)
     entry = _refund(session, ticket.order, ticket.price, memo=f"refund: {event.title}",
                     reference=ticket.public_id, actor=patron.public_id)
     if entry is not None:
@@ -103,11 +137,18 @@ def cancel_ticket(session: Session, patron: Patron, public_id: str) -> Ticket:
 
 
 def cancel_occurrence(session: Session, occurrence: Occurrence, *, actor: str) -> dict:
-    """The organizer cancels a date: every paid ticket refunded, holders notified, list closed."""
+    """The organizer cancels a date before it starts: every unused ticket refunded, holders notified.
+
+    A date that has started can't be cancelled (422): its tickets were used.
+    Tickets checked in early (doors open before the start) stay used and are
+    not refunded; the answer counts them.
+    """
     now = utcnow()
+    if occurrence.status == OccurrenceState.SCHEDULED and occurrence.starts_at <= now:
+        raise DomainError(OCCURRENCE_STARTED, starts_at=in_rome(occurrence.starts_at).strftime("%d/%m/%Y %H:%M"))
     changed = session.execute(
-        update(Occurrence).where(Occurrence.id == occurrence.id, Occurrence.status == "scheduled")
-        .values(status="cancelled", cancelled_at=now).execution_options(synchronize_session=False)
+        transition(Occurrence, OCCURRENCE_TRANSITIONS, OccurrenceState.CANCELLED, Occurrence.id == occurrence.id)
+        .values(cancelled_at=now)
     ).rowcount
     session.refresh(occurrence)
     if changed != 1:
@@ -118,38 +159,48 @@ def cancel_occurrence(session: Session, occurrence: Occurrence, *, actor: str) -
     tickets_refunded = 0
     orders = session.scalars(select(Order).where(Order.occurrence_id == occurrence.id).order_by(Order.id)).all()
     for order in orders:
-        if order.status == "awaiting_payment":
+        given_up = session.execute(
+            transition(Order, ORDER_TRANSITIONS, OrderState.CANCELLED, Order.id == order.id).values(expires_at=None)
+        ).rowcount
+        if given_up:
             # No money was taken: the seats just go (the occurrence no longer sells).
-            session.execute(update(Order).where(Order.id == order.id).values(status="cancelled", expires_at=None))
-            session.execute(update(Ticket).where(Ticket.order_id == order.id, Ticket.status == "reserved")
-                            .values(status="void", version=Ticket.version + 1))
+            session.execute(transition(Ticket, TICKET_TRANSITIONS, TicketState.VOID, Ticket.order_id == order.id)
+                            .values(version=Ticket.version + 1))
             continue
-        valid = [t for t in order.tickets if t.status == "valid"]
-        if not valid:
+        # Only the tickets this statement moves are refunded: one a concurrent
+        # request cancelled or checked in meanwhile is not refunded again.
+        cancelled = session.execute(
+            transition(Ticket, TICKET_TRANSITIONS, TicketState.CANCELLED, Ticket.order_id == order.id)
+            .values(cancelled_at=now, version=Ticket.version + 1).returning(Ticket.id, Ticket.price)
+        ).all()
+        if not cancelled:
             continue
-        amount = sum(t.price for t in valid)
+        amount = sum(price for _, price in cancelled)
         entry = _refund(session, order, amount, memo=f"cancelled: {event.title}",
                         reference=occurrence.public_id, actor=actor)
-        for ticket in valid:
-            ticket.status, ticket.cancelled_at, ticket.version = "cancelled", now, ticket.version + 1
-            ticket.refund_entry_id = entry.id if entry is not None else None
-        tickets_refunded += len(valid)
+        if entry is not None:
+            session.execute(update(Ticket).where(Ticket.id.in_([id_ for id_, _ in cancelled]))
+                            .values(refund_entry_id=entry.id).execution_options(synchronize_session=False))
+        tickets_refunded += len(cancelled)
         refunds[order.patron_id] += amount
         patrons[order.patron_id] = order.patron
-    session.execute(update(WaitlistEntry).where(
-        WaitlistEntry.occurrence_id == occurrence.id, WaitlistEntry.status.in_(("waiting", "offered")))
-        .values(status="cancelled"))
-    session.execute(update(Occurrence).where(Occurrence.id == occurrence.id).values(sold=0))
+    session.execute(transition(WaitlistEntry, WAITLIST_TRANSITIONS, WaitlistState.CANCELLED,
+                               WaitlistEntry.occurrence_id == occurrence.id))
+    used = session.scalar(select(func.count()).select_from(Ticket).where(
+        Ticket.occurrence_id == occurrence.id, Ticket.status == TicketState.USED)) or 0
+    # The seats still taken are those of the people already inside.
+    session.execute(update(Occurrence).where(Occurrence.id == occurrence.id).values(sold=used))
+    session.expire_all()
     session.refresh(occurrence)
     for patron_id, amount in refunds.items():
         notify(session, patrons[patron_id], "occurrence_cancelled", event_title=event.title,
                starts_at=occurrence.starts_at, refund=Money(amount, "EUR"))
     session.flush()
-    return {"tickets_refunded": tickets_refunded, "patrons_notified": len(refunds),
+    return {"tickets_refunded": tickets_refunded, "tickets_used": used, "patrons_notified": len(refunds),
             "refunded": Money(sum(refunds.values()), "EUR")}
 
 
 def cancel_pending_order(session: Session, order: Order) -> Order:
-    if not release_order(session, order, status="cancelled"):
+    if not release_order(session, order, status=OrderState.CANCELLED):
         raise DomainError(INVALID_STATE, status=order.status)
     return order

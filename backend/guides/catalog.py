@@ -15,7 +15,7 @@ from backend.db import utcnow
 from backend.errors import NOT_FOUND, DomainError
 from backend.events import catalog as events_catalog
 from backend.events.access import organizer_for
-from backend.events.models import Event, Occurrence
+from backend.events.models import Event, EventState, Occurrence
 from backend.guides import notices  # noqa: F401  (registers the notification kinds)
 from backend.guides.access import visible_to
 from backend.guides.errors import (
@@ -183,7 +183,7 @@ def link_event(session: Session, guide: Guide, *, event_id: str, occurrence_id: 
     else:
         occurrence = None
         event = events_catalog.published_event(session, event_id)
-    if event.status != "published":
+    if event.status != EventState.PUBLISHED:
         raise DomainError(EVENT_NOT_LINKABLE, param="event_id")
     exists = session.scalar(select(GuideEventLink.id).where(
         GuideEventLink.guide_id == guide.id, GuideEventLink.event_id == event.id,

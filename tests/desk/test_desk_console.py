@@ -172,3 +172,37 @@ def test_a_partner_cannot_open_the_desk_pages(client, db, world):
     db.commit()
     _login(client, partner, "partner pass")
     assert client.get("/console/desk").status_code == 403
+
+
+def test_the_session_page_shows_rome_time_and_operations_in_words(client, db, app_ctx, world):
+    """Staff read local time and words: never UTC, never ``cash_topup``."""
+    from datetime import datetime, timezone
+
+    from backend.console.labels import has_label
+
+    fund_wallet(db, world["patron"], 1000, source="cash")
+    db.commit()
+    _login(client, world["librarian"], "desk pass")
+    session_url = _open(client, world).headers["Location"].split("?")[0]
+    fields = _form_fields(client, session_url, "form-topup")
+    client.post(f"{session_url}/topup", data={**fields, "card_number": "DESK0001", "amount": "5,00"})
+    db.rollback()
+    cash_session = db.scalar(select(CashSession))
+    cash_session.created_at = datetime(2026, 7, 1, 8, 5, tzinfo=timezone.utc)  # summer: Rome is UTC+2
+    db.commit()
+
+    page, _ = _page(client, session_url)
+    assert "Sessione aperta dal" in page and ">01/07/2026 10:05</time>" in page and "UTC" not in page
+    assert "Ricarica in contanti" in page and "Contanti" in page
+    assert "cash_topup" not in page and ">cash<" not in page
+
+    fields = _form_fields(client, session_url, "form-close")
+    client.post(f"{session_url}/close", data={**fields, "counted": "105,00"})
+    db.rollback()
+    cash_session = db.scalar(select(CashSession))
+    cash_session.closed_at = datetime(2026, 12, 1, 17, 30, tzinfo=timezone.utc)  # winter: UTC+1
+    db.commit()
+    closed, _ = _page(client, session_url)
+    assert "Sessione chiusa il" in closed and ">01/12/2026 18:30</time>" in closed and "UTC" not in closed
+    assert all(has_label("desk_operation", kind) for kind in ("cash_topup", "cash_payout"))
+    db.rollback()

@@ -1,0 +1,51 @@
+"""Every console page the browser gate opens, screenshots and checks with axe-core.
+
+One line per page: who opens it (a key of ``conftest.LOGINS``, or None for a page
+seen signed out), its path (or a function of the ``console`` fixture that finds
+it in the demo data), and a text the page must show, so an error page never
+passes for the page. Later domains add their console pages here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class ConsolePage:
+    name: str  # screenshot file name: artifacts/browser/page-<name>.png
+    login: str | None
+    path: str | Callable[[object], str]
+    shows: str
+
+    def path_in(self, console) -> str:
+        return self.path if isinstance(self.path, str) else self.path(console)
+
+
+def open_desk_session(library_code: str) -> Callable[[object], str]:
+    """The open session of the demo desk 'Cassa 1' of a library."""
+    def find(console) -> str:
+        from sqlalchemy import select
+
+        from backend.accounts.models import Library
+        from backend.desk.models import CashSession, Desk
+
+        return "/console/desk/sessions/" + console.read(lambda s: s.scalar(
+            select(CashSession.public_id).join(Desk, Desk.id == CashSession.desk_id)
+            .join(Library, Library.id == Desk.library_id)
+            .where(Library.code == library_code, Desk.name == "Cassa 1", CashSession.status == "open")))
+    return find
+
+
+CONSOLE_PAGES = [
+    ConsolePage("login", None, "/console/login", "Accesso personale"),
+    ConsolePage("dashboard-librarian", "librarian", "/console/", "Ciao, Sara Colombo"),
+    ConsolePage("dashboard-partner", "partner", "/console/", "Sede convenzionata"),
+    ConsolePage("dashboard-finance", "finance", "/console/", "Ciao, Elena Galli"),
+    ConsolePage("dashboard-admin", "admin", "/console/", "Amministratore della rete"),
+    ConsolePage("find-patron", "librarian", "/console/patrons/find", "Trova un utente"),
+    ConsolePage("desk-index", "librarian", "/console/desk", "Casse"),
+    ConsolePage("desk-session", "librarian", open_desk_session("RHO"), "Resoconto"),
+    ConsolePage("forbidden", "partner", "/console/desk", "Non hai il permesso"),
+]
