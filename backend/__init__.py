@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_swagger_ui import get_swaggerui_blueprint
 from werkzeug.exceptions import HTTPException
 
-from backend import errors, idempotency
+from backend import errors, idempotency, request_guard
 from backend.api import Api
 from backend.config import Settings
 from backend.db import Database
@@ -41,6 +41,8 @@ def create_app(config: Settings | dict | None = None) -> BorsellinoFlask:
 
     _register_error_handlers(app)
     install_request_logging(app)
+    # Before every other hook (the rate limiter's keys read the body too).
+    app.before_request(request_guard.guard_request)
     app.after_request(idempotency.record_failure)
     # Per-request state lives on ``g``; a request may share an outer app context
     # (tests, CLI), so start and end every request with a clean slate.

@@ -15,6 +15,7 @@ from flask_smorest.utils import deepupdate
 from webargs.flaskparser import FlaskParser
 
 from backend.errors import MALFORMED_REQUEST, DomainError
+from backend.request_guard import checked_json
 
 
 class ErrorBodySchema(ma.Schema):
@@ -35,6 +36,11 @@ class ErrorSchema(ma.Schema):
 
 class Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
+
+    def _raw_load_json(self, req):
+        # The body was parsed and checked once by ``backend.request_guard``.
+        body = checked_json(req)
+        return body if body is not None else super()._raw_load_json(req)
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         raise DomainError(MALFORMED_REQUEST)

@@ -65,6 +65,8 @@ class DomainError(Exception):
     def body(self, language: str | None = None) -> dict:
         language = language or negotiate_language()
         shown = {k: (v.format(language) if isinstance(v, Money) else v) for k, v in self.extra.items()}
+        if self.param:
+            shown.setdefault("param", self.param)  # messages may name the field at fault
         payload = {
             "type": self.error.type,
             "code": self.error.code,
@@ -88,6 +90,26 @@ MALFORMED_REQUEST = ErrorCode(
     "malformed_request", 400,
     it="Il corpo della richiesta non è JSON valido.",
     en="The request body is not valid JSON.",
+)
+BODY_NOT_OBJECT = ErrorCode(
+    "body_not_object", 400,
+    it="Il corpo della richiesta deve essere un oggetto JSON.",
+    en="The request body must be a JSON object.",
+)
+JSON_TOO_DEEP = ErrorCode(
+    "json_too_deep", 400,
+    it="Il JSON della richiesta è annidato troppo (al massimo 32 livelli).",
+    en="The request JSON is nested too deeply (at most 32 levels).",
+)
+NUMBER_OUT_OF_RANGE = ErrorCode(
+    "number_out_of_range", 400,
+    it="Il numero nel campo «{param}» è fuori dall'intervallo ammesso (interi a 64 bit, niente NaN o infiniti).",
+    en="The number in the field '{param}' is out of the allowed range (64-bit integers, no NaN or infinity).",
+)
+INVALID_CHARACTERS = ErrorCode(
+    "invalid_characters", 400,
+    it="Il campo «{param}» contiene caratteri non ammessi (NUL o surrogati UTF-16 isolati).",
+    en="The field '{param}' contains characters that are not allowed (NUL or a lone UTF-16 surrogate).",
 )
 INVALID_CURSOR = ErrorCode(
     "invalid_cursor", 400,

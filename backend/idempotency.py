@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from backend.api import add_doc, add_error_responses
 from backend.db import Base, BigId, db, dialect_insert, utcnow
 from backend.errors import DomainError, ErrorCode
+from backend.request_guard import checked_json
 
 IDEMPOTENCY_KEY_MISSING = ErrorCode(
     "idempotency_key_missing", 400,
@@ -67,11 +68,10 @@ class IdempotencyKey(Base):
 
 
 def _fingerprint() -> str:
+    # The body the request guard parsed (bounded in depth and numbers), or the raw bytes.
+    body = checked_json(request)
     raw = request.get_data(cache=True)
-    try:
-        canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
-        canonical = raw
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode() if body is not None else raw
     digest = hashlib.sha256()
     digest.update(request.method.encode() + b" " + request.path.encode() + b"\n" + canonical)
     return digest.hexdigest()

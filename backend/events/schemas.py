@@ -17,6 +17,7 @@ from backend.events.models import (
 from backend.events.times import in_rome
 from backend.money import MoneyField, PositiveMoneySchema, StrictInteger
 from backend.pagination import PageArgsSchema
+from backend.schema_fields import AwareDateTimeInput, DateTimeInput
 
 MAX_TICKETS_PER_ORDER = 20
 
@@ -60,8 +61,8 @@ class TicketTypeInSchema(ma.Schema):
 
 
 class OccurrenceInSchema(ma.Schema):
-    starts_at = fields.DateTime(required=True, metadata={"description": LOCAL_TIME_HELP})
-    ends_at = fields.DateTime(allow_none=True, metadata={"description": LOCAL_TIME_HELP})
+    starts_at = DateTimeInput(required=True, metadata={"description": LOCAL_TIME_HELP})
+    ends_at = DateTimeInput(allow_none=True, metadata={"description": LOCAL_TIME_HELP})
     capacity = StrictInteger(required=True, validate=validate.Range(min=1, max=100_000))
 
 
@@ -119,8 +120,8 @@ class CapacitySchema(ma.Schema):
 
 
 class OccurrenceSearchArgsSchema(PageArgsSchema):
-    from_ = fields.DateTime(data_key="from", attribute="from", metadata={"description": LOCAL_TIME_HELP})
-    to = fields.DateTime(metadata={"description": LOCAL_TIME_HELP})
+    from_ = DateTimeInput(data_key="from", attribute="from", metadata={"description": LOCAL_TIME_HELP})
+    to = DateTimeInput(metadata={"description": LOCAL_TIME_HELP})
     library = fields.String(validate=validate.Length(max=40))
     network = fields.String(validate=validate.Length(max=40))
     category = fields.String(validate=validate.OneOf(CATEGORIES))
@@ -297,7 +298,7 @@ class OfflineScanSchema(ma.Schema):
     scan_id = fields.String(required=True, validate=validate.Length(min=1, max=80))
     code = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     gate = fields.String(load_default="", validate=validate.Length(max=120))
-    scanned_at = fields.AwareDateTime(required=True)
+    scanned_at = AwareDateTimeInput(required=True)
 
 
 class ScanBatchSchema(ma.Schema):

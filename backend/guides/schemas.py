@@ -11,6 +11,7 @@ from backend.guides.records import format_isbn
 from backend.i18n import negotiate_language
 from backend.money import MoneyField, PositiveMoneySchema
 from backend.pagination import PageArgsSchema
+from backend.schema_fields import DateInput
 
 V = ma.validate
 PUBLIC_ID = {"validate": V.Length(min=1, max=64)}
@@ -314,7 +315,7 @@ class KitCalendarSchema(ma.Schema):
 
 
 class CalendarArgsSchema(ma.Schema):
-    start = ma.fields.Date(metadata={"description": "Default: today (Europe/Rome)"})
+    start = DateInput(metadata={"description": "Default: today (Europe/Rome)"})
     days = ma.fields.Integer(load_default=60, validate=V.Range(min=1, max=120))
 
 
@@ -341,8 +342,8 @@ class KitUpdateSchema(ma.Schema):
 
 
 class ReservationCreateSchema(ma.Schema):
-    start_date = ma.fields.Date(required=True, metadata={"description": "Pick-up day (Europe/Rome)"})
-    end_date = ma.fields.Date(required=True, metadata={"description": "Return day, included"})
+    start_date = DateInput(required=True, metadata={"description": "Pick-up day (Europe/Rome)"})
+    end_date = DateInput(required=True, metadata={"description": "Return day, included"})
     quantity = ma.fields.Integer(load_default=1, strict=True, validate=V.Range(min=1, max=500))
     pickup_library = ma.fields.String(required=True, **PUBLIC_ID)
 

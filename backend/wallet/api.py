@@ -63,8 +63,9 @@ class MonthlyStatement(MethodView):
     @allow("patron")
     @blp.response(200, content_type="application/pdf",
                   description="The statement of that month (Europe/Rome), in my language")
+    @blp.arguments(s.StatementPeriodSchema, location="path")
     @blp.doc(summary="My monthly statement as PDF, with opening and closing balance")
-    def get(self, year, month):
+    def get(self, period, year, month):
         patron = _me()
         data = statement.monthly_statement(db.session, patron, year, month)
         return Response(statement.render_pdf(data, patron), mimetype="application/pdf", headers={

@@ -8,6 +8,7 @@ import marshmallow as ma
 
 from backend.money import MoneyField
 from backend.pagination import PageArgsSchema
+from backend.schema_fields import AwareDateTimeInput
 
 V = ma.validate
 
@@ -46,12 +47,17 @@ class TransactionDetailSchema(TransactionSchema):
 
 class TransactionListArgsSchema(PageArgsSchema):
     kind = ma.fields.String(validate=V.Length(min=1, max=40))
-    created_from = ma.fields.AwareDateTime(default_timezone=timezone.utc,
-                                           metadata={"description": "Inclusive, ISO 8601"})
-    created_to = ma.fields.AwareDateTime(default_timezone=timezone.utc,
-                                         metadata={"description": "Exclusive, ISO 8601"})
+    created_from = AwareDateTimeInput(default_timezone=timezone.utc, metadata={"description": "Inclusive, ISO 8601"})
+    created_to = AwareDateTimeInput(default_timezone=timezone.utc, metadata={"description": "Exclusive, ISO 8601"})
 
     @ma.validates_schema
     def _ordered(self, data, **kwargs):
         if data.get("created_from") and data.get("created_to") and data["created_from"] >= data["created_to"]:
             raise ma.ValidationError("must be after created_from", "created_to")
+
+
+class StatementPeriodSchema(ma.Schema):
+    """The month of a statement, from the path: out of range is a 400 like any bad parameter."""
+
+    year = ma.fields.Integer(required=True, validate=V.Range(min=2000, max=2999))
+    month = ma.fields.Integer(required=True, validate=V.Range(min=1, max=12))

@@ -119,7 +119,12 @@ def test_statement_of_a_past_month_opens_and_closes_with_the_balance_before(clie
     assert "0,00\xa0€" in text and "Nessun movimento" in text
 
 
-@pytest.mark.parametrize("path", ["2024/13", "2024/0", "2999/1", "1999/12"])
-def test_statement_of_an_impossible_or_future_month_is_404(client, world, path):
+@pytest.mark.parametrize("path", ["2024/13", "2024/0", "1999/12"])
+def test_statement_of_an_impossible_month_is_400(client, world, path):
     response = client.get(f"/v1/wallet/statements/{path}", headers=world.auth(world.alice))
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "validation_error"
+
+
+def test_statement_of_a_future_month_is_404(client, world):
+    response = client.get("/v1/wallet/statements/2999/1", headers=world.auth(world.alice))
     assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
