@@ -85,17 +85,19 @@ def _register_blueprints(api: Api) -> None:
     # shared modules, which are not ready while ``backend`` itself is importing.
     from backend import bench_baseline, ops
     from backend.accounts import api as accounts_api
+    from backend.confirmations import api as confirmations_api
     from backend.console import pages as console_pages
     from backend.desk import api as desk_api
     from backend.events import api as events_api
     from backend.fees import api as fees_api
     from backend.guides import api as guides_api
     from backend.notify import api as notify_api
+    from backend.partners import api as partners_api
     from backend.topups import api as topups_api
     from backend.wallet import api as wallet_api
 
     api.register_blueprint(ops.blp)
-    for module in (accounts_api, topups_api, desk_api, wallet_api, fees_api):
+    for module in (accounts_api, topups_api, desk_api, wallet_api, fees_api, partners_api, confirmations_api):
         for blueprint in module.blueprints:
             api.register_blueprint(blueprint)
     api.register_blueprint(notify_api.blp)

@@ -95,3 +95,14 @@ def add_error_responses(func, *statuses: int):
     for status in statuses:
         responses.setdefault(status, []).append(http.HTTPStatus(status).name)
     return func
+
+
+class UtcDateTime(ma.fields.DateTime):
+    """An API time: UTC, ISO 8601 ending in ``Z`` (DESIGN.md), whatever the stored offset."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        from datetime import timezone
+
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

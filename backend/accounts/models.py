@@ -8,9 +8,9 @@ finance and admin their network.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Float, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.db import Base, BigId, PublicIdMixin, TimestampMixin, utcnow
@@ -41,6 +41,32 @@ class Library(PublicIdMixin, TimestampMixin, Base):
     __table_args__ = (UniqueConstraint("network_id", "code"),)
 
 
+class Partner(PublicIdMixin, TimestampMixin, Base):
+    """An organisation (cinema company, theatre, museum) that signs agreements with networks.
+
+    Lives here, beside networks and venues, because staff scope names it; the
+    partners domain (``backend.partners``) owns its rules. ``network_id`` is the
+    network whose admins registered and manage it; agreements may open it to others.
+    """
+
+    __tablename__ = "partners"
+    PUBLIC_ID_PREFIX = "ptn"
+
+    network_id: Mapped[int] = mapped_column(ForeignKey("networks.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # Partita IVA (11 digits) or codice fiscale, validated with python-stdnum.
+    tax_code: Mapped[str] = mapped_column(String(16))
+    iban: Mapped[str] = mapped_column(String(34))
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="")
+    contact_phone: Mapped[str] = mapped_column(String(32), default="")
+    # Paying at the till with the wallet is off unless the network turns it on.
+    wallet_payments: Mapped[bool] = mapped_column(default=False)
+
+    network: Mapped[Network] = relationship()
+    venues: Mapped[list["PartnerVenue"]] = relationship(back_populates="partner", order_by="PartnerVenue.id")
+
+
 class PartnerVenue(PublicIdMixin, TimestampMixin, Base):
     """A cinema, theatre or museum that honours discount passes."""
 
@@ -48,10 +74,21 @@ class PartnerVenue(PublicIdMixin, TimestampMixin, Base):
     PUBLIC_ID_PREFIX = "ven"
 
     network_id: Mapped[int] = mapped_column(ForeignKey("networks.id"), index=True)
+    # Venues made before partners existed (``borsellino admin create-venue``) have none
+    # and take part in no agreement until attached.
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     city: Mapped[str] = mapped_column(String(120), default="")
+    # cinema | theatre | museum | bookshop | other
+    kind: Mapped[str] = mapped_column(String(16), default="other")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    # {"mon": [["15:00", "23:00"]], ...} in Europe/Rome time; shown to patrons as given.
+    opening_hours: Mapped[dict] = mapped_column(JSON, default=dict)
 
     network: Mapped[Network] = relationship()
+    partner: Mapped[Partner | None] = relationship(back_populates="venues")
 
 
 class Patron(PublicIdMixin, TimestampMixin, Base):
@@ -66,6 +103,8 @@ class Patron(PublicIdMixin, TimestampMixin, Base):
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(32))
     language: Mapped[str] = mapped_column(String(2), default="it")
+    # Only the age band derived from it leaves the server (partner passes, offers by age).
+    birth_date: Mapped[date | None]
     # Hash of the PIN the desk handed out (argon2); None once pseudonymised.
     pin_hash: Mapped[str | None] = mapped_column(String(200))
     # pending (created by the library) → active (app activated) → deleted (pseudonymised)
@@ -105,11 +144,14 @@ class StaffUser(PublicIdMixin, TimestampMixin, Base):
     role: Mapped[str] = mapped_column(String(16))
     network_id: Mapped[int] = mapped_column(ForeignKey("networks.id"), index=True)
     partner_venue_id: Mapped[int | None] = mapped_column(ForeignKey("partner_venues.id"))
+    # Partner staff: their organisation, and optionally one of its venues (above).
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"))
     language: Mapped[str] = mapped_column(String(2), default="it")
     active: Mapped[bool] = mapped_column(default=True)
 
     network: Mapped[Network] = relationship()
     partner_venue: Mapped[PartnerVenue | None] = relationship()
+    partner: Mapped[Partner | None] = relationship()
     libraries: Mapped[list[Library]] = relationship(secondary=staff_libraries, order_by=Library.id)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from backend.accounts import sessions
 from backend.accounts.errors import STAFF_SCOPE_INVALID
-from backend.accounts.models import Library, Network, PartnerVenue, StaffUser
+from backend.accounts.models import Library, Network, Partner, PartnerVenue, StaffUser
 from backend.auth.passwords import hash_secret
 from backend.errors import CONFLICT, NOT_FOUND, DomainError
 
@@ -63,7 +63,7 @@ def create_venue(session: Session, network: Network, *, name: str, city: str = "
 
 def create_staff(session: Session, network: Network, *, email: str, name: str, role: str, password: str,
                  library_ids: list[str] = (), library_codes: list[str] = (), venue_id: str | None = None,
-                 language: str = "it") -> StaffUser:
+                 partner_id: str | None = None, language: str = "it") -> StaffUser:
     """A staff user with the scope their role needs, all inside ``network``."""
     email = email.strip().lower()
     if session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is not None:
@@ -82,14 +82,21 @@ def create_staff(session: Session, network: Network, *, email: str, name: str, r
         if venue is None:
             raise DomainError(STAFF_SCOPE_INVALID, param="partner_venue_id", role=role,
                               reason="venue not in this network")
+    # Partner staff act for their organisation: at one venue, or (no venue) at all of its venues.
+    partner = venue.partner if venue is not None else None
+    if partner_id:
+        partner = session.scalar(select(Partner).where(Partner.public_id == partner_id))
+        if partner is None or (venue is not None and venue.partner_id != partner.id):
+            raise DomainError(STAFF_SCOPE_INVALID, param="partner_id", role=role,
+                              reason="a partner that owns the venue")
     if role == "librarian" and not libraries:
         raise DomainError(STAFF_SCOPE_INVALID, param="library_ids", role=role, reason="at least one library")
-    if role == "partner" and venue is None:
+    if role == "partner" and venue is None and partner is None:
         raise DomainError(STAFF_SCOPE_INVALID, param="partner_venue_id", role=role, reason="a partner venue")
-    if role != "librarian" and libraries or role != "partner" and venue is not None:
+    if role != "librarian" and libraries or role != "partner" and (venue is not None or partner is not None):
         raise DomainError(STAFF_SCOPE_INVALID, param="role", role=role, reason="scope does not fit the role")
     user = StaffUser(email=email, name=name, role=role, network=network, password_hash=hash_secret(password),
-                     libraries=libraries, partner_venue=venue, language=language)
+                     libraries=libraries, partner_venue=venue, partner=partner, language=language)
     session.add(user)
     session.flush()
     return user

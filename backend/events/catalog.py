@@ -229,16 +229,19 @@ def upcoming_of(session: Session, *, event_ids: list[int], occurrence_ids: list[
     return list(session.scalars(stmt.order_by(Occurrence.starts_at, Occurrence.id).limit(limit)))
 
 
-def near(lat: float, lon: float, radius_km: float) -> list:
-    """SQL conditions for "within ``radius_km`` of (lat, lon)", portable arithmetic only."""
+def near(lat: float, lon: float, radius_km: float, latitude=Event.latitude, longitude=Event.longitude) -> list:
+    """SQL conditions for "within ``radius_km`` of (lat, lon)", portable arithmetic only.
+
+    ``latitude``/``longitude`` are the columns compared (an event's by default; partner venues use theirs).
+    """
     dlat = radius_km / KM_PER_DEGREE
     scale = max(math.cos(math.radians(lat)), 1e-6)
     dlon = dlat / scale
-    dy = Event.latitude - lat
-    dx = (Event.longitude - lon) * scale
+    dy = latitude - lat
+    dx = (longitude - lon) * scale
     return [
-        Event.latitude.is_not(None), Event.longitude.is_not(None),
-        Event.latitude.between(lat - dlat, lat + dlat), Event.longitude.between(lon - dlon, lon + dlon),
+        latitude.is_not(None), longitude.is_not(None),
+        latitude.between(lat - dlat, lat + dlat), longitude.between(lon - dlon, lon + dlon),
         dy * dy + dx * dx <= dlat * dlat,
     ]
 

@@ -33,7 +33,8 @@ ACCOUNT_KINDS = {
     "fee_income": CREDIT_NORMAL,  # one library's fee income
     "ticket_income": CREDIT_NORMAL,  # one organizer's ticket income
     "campaign_fund": CREDIT_NORMAL,  # one +Teca campaign's donations
-    "partner_payable": CREDIT_NORMAL,  # owed to one partner venue
+    "partner_payable": CREDIT_NORMAL,  # what one network owes one partner (reimbursements, till payments)
+    "partner_reimbursements": DEBIT_NORMAL,  # a network's reimbursements of partner offers (an expense)
     "network_settlement": CREDIT_NORMAL,  # between networks
     "adjustments": DEBIT_NORMAL,  # goodwill credits, corrections (an expense)
     "chargebacks": DEBIT_NORMAL,  # card disputes lost (an expense)

@@ -27,6 +27,7 @@ occurrence_cancelled  transactional event_title: TEXT, starts_at: WHEN, refund: 
 waitlist_offer        transactional event_title: TEXT, starts_at: WHEN, expires_at: WHEN
 campaign_update       campaign_news campaign_title: TEXT, message: TEXT
 partner_offer         marketing     offer_title: TEXT, venue: TEXT
+confirmation_request  transactional requester: TEXT, description: TEXT, amount: MONEY, expires_at: WHEN
 ledger_audit_failed   staff         discrepancies: COUNT, summary: TEXT (use ``notify_staff``)
 ===================== ============= ===================================================
 """
@@ -221,6 +222,15 @@ register(Template(
     Text(it="{venue} offre «{offer_title}» ai lettori delle biblioteche della rete.",
          en="{venue} offers \"{offer_title}\" to the network's library patrons."),
     {"offer_title": TEXT, "venue": TEXT},
+))
+register(Template(
+    "confirmation_request", TRANSACTIONAL,
+    Text(it="Conferma il pagamento di {amount}", en="Confirm the payment of {amount}"),
+    Text(it="{requester} chiede {amount} dal tuo borsellino per: {description}. Conferma nell'app "
+            "entro {expires_at}, altrimenti non sarà addebitato nulla.",
+         en="{requester} asks for {amount} from your wallet for: {description}. Confirm in the app "
+            "by {expires_at}, otherwise nothing is charged."),
+    {"requester": TEXT, "description": TEXT, "amount": MONEY, "expires_at": WHEN},
 ))
 register(Template(
     "ledger_audit_failed", TRANSACTIONAL,

@@ -1,0 +1,1 @@
+"""Partner venues and discount passes ("convenzioni"): agreements, offers, passes, till validation."""
