@@ -85,6 +85,7 @@ def _register_blueprints(api: Api) -> None:
     # shared modules, which are not ready while ``backend`` itself is importing.
     from backend import bench_baseline, ops
     from backend.accounts import api as accounts_api
+    from backend.campaigns import api as campaigns_api
     from backend.confirmations import api as confirmations_api
     from backend.console import pages as console_pages
     from backend.desk import api as desk_api
@@ -97,7 +98,8 @@ def _register_blueprints(api: Api) -> None:
     from backend.wallet import api as wallet_api
 
     api.register_blueprint(ops.blp)
-    for module in (accounts_api, topups_api, desk_api, wallet_api, fees_api, partners_api, confirmations_api):
+    for module in (accounts_api, topups_api, desk_api, wallet_api, fees_api, partners_api, confirmations_api,
+                   campaigns_api):
         for blueprint in module.blueprints:
             api.register_blueprint(blueprint)
     api.register_blueprint(notify_api.blp)

@@ -43,6 +43,8 @@ class Settings:
     topup_min_amount: int = 500
     topup_max_amount: int = 50_000
     wallet_max_balance: int = 100_000
+    donation_min_amount: int = 100
+    donation_max_amount: int = 500_000
     currency: str = "EUR"
     smtp_host: str = ""
     smtp_port: int = 25
@@ -133,6 +135,8 @@ ENV_VARS = {
     "BORSELLINO_TOPUP_MIN_AMOUNT": "smallest card top-up in cents (500)",
     "BORSELLINO_TOPUP_MAX_AMOUNT": "largest card top-up in cents (50000)",
     "BORSELLINO_WALLET_MAX_BALANCE": "largest wallet balance in cents (100000)",
+    "BORSELLINO_DONATION_MIN_AMOUNT": "smallest +Teca donation in cents (100)",
+    "BORSELLINO_DONATION_MAX_AMOUNT": "largest single +Teca donation in cents (500000)",
     "BORSELLINO_CURRENCY": "`EUR`",
     "BORSELLINO_SMTP_HOST": "SMTP server for email; empty disables email",
     "BORSELLINO_SMTP_PORT": "SMTP port (25)",

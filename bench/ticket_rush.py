@@ -162,7 +162,14 @@ def rush(port: int, occurrence: str, ticket_type: str, tokens: list[str], connec
 def rush_wrk(port: int, occurrence: str, ticket_type: str, tokens: list[str], connections: int):
     """The same rush driven by wrk; results as ``rush``: (status, latency, finished at)."""
     body = json.dumps({"items": [{"ticket_type": ticket_type, "quantity": 1}]}, separators=(",", ":"))
-    path = f"/v1/events/occurrences/{occurrence}/orders"
+    return burst_wrk(port, f"/v1/events/occurrences/{occurrence}/orders", body, tokens, connections)
+
+
+def burst_wrk(port: int, path: str, body: str, tokens: list[str], connections: int):
+    """One ``POST path`` per token (each with its own Idempotency-Key) through wrk, all at once.
+
+    Returns ([(status, latency, finished at)], wall seconds); ``bench/donation_rush.py`` uses it too.
+    """
     threads = 1
     with tempfile.TemporaryDirectory(prefix="ticket_rush_") as out:
         token_file = Path(out) / "tokens.txt"

@@ -29,3 +29,20 @@ def require_library(principal: Principal, library: Library | None) -> Library:
 def require_network(principal: Principal, network_public_id: str) -> None:
     if principal.network_id != network_public_id:
         raise DomainError(NOT_FOUND)
+
+
+def acts_for_owner(session, principal: Principal, network, library: Library | None) -> bool:
+    """Staff of an owner that is a library (see ``acts_for_library``) or a whole network.
+
+    A network's things: its admins (and finance) and the librarians of any of its libraries.
+    """
+    if library is not None:
+        return acts_for_library(principal, library)
+    if principal.role in ("admin", "finance"):
+        return network.public_id == principal.network_id
+    if principal.role == "librarian":
+        from sqlalchemy import select
+
+        return bool(session.scalar(select(Library.id).where(
+            Library.network_id == network.id, Library.public_id.in_(principal.library_ids))))
+    return False

@@ -1,15 +1,10 @@
 """The program: organizers create and publish events; the app discovers them.
 
 Discovery lists *occurrences* (one line per date) ordered by start time with
-keyset pagination. "Near a point" is done with plain arithmetic so that it
-runs the same on SQLite and PostgreSQL: a bounding box (index-friendly) plus
-the equirectangular distance, accurate to well under 1% at the radii a
-patron asks for (≤ 200 km) and at Italian latitudes.
+keyset pagination; "near a point" is ``backend.geo.near``.
 """
 
 from __future__ import annotations
-
-import math
 
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
@@ -18,6 +13,7 @@ from backend.accounts.models import Library, Network
 from backend.auth.policy import Principal
 from backend.db import utcnow
 from backend.errors import NOT_FOUND, DomainError
+from backend.geo import near
 from backend.events.access import organizer_for
 from backend.events.errors import (
     CAPACITY_BELOW_SOLD,
@@ -37,7 +33,6 @@ from backend.events.times import to_utc
 from backend.pagination import Page, paginate
 from backend.states import transition
 
-KM_PER_DEGREE = 111.32
 EVENT_FIELDS = ("title", "description", "category", "audience", "age_min", "age_max", "accessibility",
                 "image_url", "venue_name", "venue_address", "latitude", "longitude", "per_patron_limit",
                 "sales_open_days", "sales_close_minutes", "cancel_cutoff_hours", "payment_hold_minutes")
@@ -204,7 +199,8 @@ def search_occurrences(session: Session, args: dict) -> Page:
         stmt = stmt.where(or_(Event.title.ilike(pattern), Event.description.ilike(pattern),
                               Event.venue_name.ilike(pattern)))
     if args.get("lat") is not None and args.get("lon") is not None:
-        stmt = stmt.where(*near(args["lat"], args["lon"], args.get("radius_km") or 10.0))
+        stmt = stmt.where(*near(Event.latitude, Event.longitude, args["lat"], args["lon"],
+                                args.get("radius_km") or 10.0))
     return paginate(session, stmt, Occurrence, limit=args["limit"], starting_after=args.get("starting_after"),
                     order_by=Occurrence.starts_at, descending=False)
 
@@ -227,29 +223,3 @@ def upcoming_of(session: Session, *, event_ids: list[int], occurrence_ids: list[
     stmt = upcoming_dates(utcnow()).where(or_(Occurrence.event_id.in_(event_ids or [-1]),
                                               Occurrence.id.in_(occurrence_ids or [-1])))
     return list(session.scalars(stmt.order_by(Occurrence.starts_at, Occurrence.id).limit(limit)))
-
-
-def near(lat: float, lon: float, radius_km: float, latitude=Event.latitude, longitude=Event.longitude) -> list:
-    """SQL conditions for "within ``radius_km`` of (lat, lon)", portable arithmetic only.
-
-    ``latitude``/``longitude`` are the columns compared (an event's by default; partner venues use theirs).
-    """
-    dlat = radius_km / KM_PER_DEGREE
-    scale = max(math.cos(math.radians(lat)), 1e-6)
-    dlon = dlat / scale
-    dy = latitude - lat
-    dx = (longitude - lon) * scale
-    return [
-        latitude.is_not(None), longitude.is_not(None),
-        latitude.between(lat - dlat, lat + dlat), longitude.between(lon - dlon, lon + dlon),
-        dy * dy + dx * dx <= dlat * dlat,
-    ]
-
-
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine), for showing the distance in results."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = (math.sin((p2 - p1) / 2) ** 2
-         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
-    return 6371.0 * 2 * math.asin(math.sqrt(a))
-

@@ -39,6 +39,7 @@ from backend.guides.models import (
 from backend.guides.records import normalize_isbn, record_for
 from backend.notify.services import notify
 from backend.pagination import Page, paginate
+from backend.states import INVALID_STATE, transition
 
 GUIDE_FIELDS = ("title_it", "title_en", "theme", "description_it", "description_en", "cover_url", "audience",
                 "age_min", "age_max", "visibility")
@@ -147,12 +148,8 @@ def unpublish(session: Session, guide: Guide) -> Guide:
 
 
 def _move(session: Session, guide: Guide, target: GuideState, **values) -> None:
-    from backend.states import INVALID_STATE
-
-    changed = session.execute(
-        update(Guide).where(Guide.id == guide.id, Guide.state.in_(GUIDE_TRANSITIONS.sources_of(target)))
-        .values(state=target, **values).execution_options(synchronize_session=False)
-    ).rowcount
+    changed = session.execute(transition(Guide, GUIDE_TRANSITIONS, target, Guide.id == guide.id, column="state")
+                              .values(**values)).rowcount
     session.refresh(guide)
     if changed != 1:
         raise DomainError(INVALID_STATE)

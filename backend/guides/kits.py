@@ -63,6 +63,7 @@ from backend.ledger.services import (
     wallet_of,
 )
 from backend.money import Money
+from backend.states import transition
 from backend.notify.services import notify
 
 BOOKING_HORIZON_DAYS = 366
@@ -254,9 +255,8 @@ def _move(session: Session, reservation: KitReservation, target: ReservationStat
     if not RESERVATION_TRANSITIONS.allows(reservation.state, target):
         raise DomainError(RESERVATION_STATE, state=reservation.state)
     changed = session.execute(
-        update(KitReservation).where(KitReservation.id == reservation.id,
-                                     KitReservation.state.in_(RESERVATION_TRANSITIONS.sources_of(target)))
-        .values(state=target, **values).execution_options(synchronize_session=False)).rowcount
+        transition(KitReservation, RESERVATION_TRANSITIONS, target, KitReservation.id == reservation.id,
+                   column="state").values(**values)).rowcount
     session.refresh(reservation)
     if changed != 1:
         raise DomainError(RESERVATION_STATE, state=reservation.state)

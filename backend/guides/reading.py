@@ -32,7 +32,7 @@ from backend.guides.models import (
     ReadingState,
 )
 from backend.notify.services import notify
-from backend.states import INVALID_STATE
+from backend.states import INVALID_STATE, transition
 
 # --- following ------------------------------------------------------------------------
 
@@ -99,10 +99,8 @@ def set_progress(session: Session, patron: Patron, record_id: str, state: Readin
     if progress.state != target:
         # Guarded: two devices changing the same book at once make one move each, from what is stored.
         changed = session.execute(
-            update(ReadingProgress).where(ReadingProgress.id == progress.id,
-                                          ReadingProgress.state.in_(READING_TRANSITIONS.sources_of(target)))
-            .values(state=target, updated_at=now, finished_at=finished)
-            .execution_options(synchronize_session=False)).rowcount
+            transition(ReadingProgress, READING_TRANSITIONS, target, ReadingProgress.id == progress.id, column="state")
+            .values(updated_at=now, finished_at=finished)).rowcount
         session.refresh(progress)
         if changed != 1:
             raise DomainError(INVALID_STATE)

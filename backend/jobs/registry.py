@@ -80,6 +80,11 @@ JOBS: list[Job] = [
     Job("guides_kit_reminders", in_transaction("backend.guides.kits:send_kit_reminders"), every=timedelta(minutes=15)),
     Job("confirmations_expire", in_transaction("backend.confirmations.services:expire_due"), every=timedelta(minutes=1)),
     Job("ledger_expire_holds", in_transaction("backend.ledger.services:expire_holds"), every=timedelta(minutes=1)),
+    Job("campaigns_close", "backend.campaigns.jobs:close_job", every=timedelta(minutes=1)),
+    Job("campaigns_recurring", "backend.campaigns.jobs:recurring_job", every=timedelta(minutes=5)),
+    Job("campaigns_issue_receipts", "backend.campaigns.jobs:receipts_job", every=timedelta(minutes=1)),
+    Job("campaigns_settle_card_donations", "backend.campaigns.jobs:settle_card_donations_job",
+        every=timedelta(minutes=2)),
 ]
 
 

@@ -32,7 +32,8 @@ ACCOUNT_KINDS = {
     "cash_over_short": DEBIT_NORMAL,  # counted cash differences (deficit > 0)
     "fee_income": CREDIT_NORMAL,  # one library's fee income
     "ticket_income": CREDIT_NORMAL,  # one organizer's ticket income
-    "campaign_fund": CREDIT_NORMAL,  # one +Teca campaign's donations
+    "campaign_fund": CREDIT_NORMAL,  # one +Teca campaign's donations (or a network's +Teca fund)
+    "donation_income": CREDIT_NORMAL,  # donations a library or network received (campaigns settled)
     "partner_payable": CREDIT_NORMAL,  # what one network owes one partner (reimbursements, till payments)
     "partner_reimbursements": DEBIT_NORMAL,  # a network's reimbursements of partner offers (an expense)
     "network_settlement": CREDIT_NORMAL,  # between networks

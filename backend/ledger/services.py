@@ -526,3 +526,15 @@ def wallet_lots(session: Session, wallet: LedgerAccount, sources: Iterable[str] 
     if sources is None:
         return list(session.scalars(_WALLET_LOTS, {"account_id": wallet.id}))
     return list(session.scalars(_WALLET_LOTS_OF_SOURCES, {"account_id": wallet.id, "sources": list(sources)}))
+
+
+def spent_by_source(session: Session, entry: JournalEntry) -> dict[str, int]:
+    """How much of each funding source (card, cash, …) a wallet debit ``entry`` spent.
+
+    What a donation's Art Bonus receipt needs: cash-funded money is not eligible.
+    """
+    return {source: int(amount) for source, amount in session.execute(
+        select(FundingLot.source, func.sum(LotAllocation.amount))
+        .join(FundingLot, FundingLot.id == LotAllocation.lot_id)
+        .where(LotAllocation.entry_id == entry.id)
+        .group_by(FundingLot.source))}

@@ -26,6 +26,13 @@ event_reminder        reminders     event_title: TEXT, starts_at: WHEN, venue: T
 occurrence_cancelled  transactional event_title: TEXT, starts_at: WHEN, refund: MONEY
 waitlist_offer        transactional event_title: TEXT, starts_at: WHEN, expires_at: WHEN
 campaign_update       campaign_news campaign_title: TEXT, message: TEXT
+donation_received     transactional campaign_title: TEXT, amount: MONEY
+donation_pledged      transactional campaign_title: TEXT, amount: MONEY, deadline: WHEN
+campaign_funded       transactional campaign_title: TEXT, amount: MONEY
+campaign_goal_missed  transactional campaign_title: TEXT, amount: MONEY, method: TEXT
+recurring_failed      transactional campaign_title: TEXT, amount: MONEY, retry_at: WHEN
+recurring_paused      transactional campaign_title: TEXT, amount: MONEY
+supporter_card_issued transactional network: TEXT, amount: MONEY, valid_until: WHEN
 partner_offer         marketing     offer_title: TEXT, venue: TEXT
 confirmation_request  transactional requester: TEXT, description: TEXT, amount: MONEY, expires_at: WHEN
 ledger_audit_failed   staff         discrepancies: COUNT, summary: TEXT (use ``notify_staff``)
@@ -215,6 +222,61 @@ register(Template(
     Text(it="Novità da +Teca: {campaign_title}", en="+Teca news: {campaign_title}"),
     Text(it="{message}", en="{message}"),
     {"campaign_title": TEXT, "message": TEXT},
+))
+register(Template(
+    "donation_received", TRANSACTIONAL,
+    Text(it="Grazie per la tua donazione: {campaign_title}", en="Thank you for your donation: {campaign_title}"),
+    Text(it="Abbiamo ricevuto la tua donazione di {amount} per «{campaign_title}». La ricevuta è nell'app.",
+         en="We received your donation of {amount} to \"{campaign_title}\". The receipt is in the app."),
+    {"campaign_title": TEXT, "amount": MONEY},
+))
+register(Template(
+    "donation_pledged", TRANSACTIONAL,
+    Text(it="Promessa registrata: {campaign_title}", en="Pledge recorded: {campaign_title}"),
+    Text(it="Abbiamo riservato {amount} sul tuo borsellino per «{campaign_title}». Se l'obiettivo sarà "
+            "raggiunto entro {deadline} la donazione sarà incassata, altrimenti l'importo tornerà disponibile.",
+         en="We reserved {amount} in your wallet for \"{campaign_title}\". If the goal is reached by "
+            "{deadline} the donation is collected, otherwise the amount becomes available again."),
+    {"campaign_title": TEXT, "amount": MONEY, "deadline": WHEN},
+))
+register(Template(
+    "campaign_funded", TRANSACTIONAL,
+    Text(it="Obiettivo raggiunto: {campaign_title}", en="Goal reached: {campaign_title}"),
+    Text(it="«{campaign_title}» ha raggiunto l'obiettivo: la tua donazione di {amount} è stata incassata. Grazie!",
+         en="\"{campaign_title}\" reached its goal: your donation of {amount} has been collected. Thank you!"),
+    {"campaign_title": TEXT, "amount": MONEY},
+))
+register(Template(
+    "campaign_goal_missed", TRANSACTIONAL,
+    Text(it="Obiettivo non raggiunto: {campaign_title}", en="Goal not reached: {campaign_title}"),
+    Text(it="«{campaign_title}» non ha raggiunto l'obiettivo: i tuoi {amount} ti sono restituiti ({method}).",
+         en="\"{campaign_title}\" did not reach its goal: your {amount} is given back ({method})."),
+    {"campaign_title": TEXT, "amount": MONEY, "method": TEXT},
+))
+register(Template(
+    "recurring_failed", TRANSACTIONAL,
+    Text(it="Donazione periodica non riuscita: {campaign_title}", en="Recurring donation failed: {campaign_title}"),
+    Text(it="Il borsellino non aveva {amount} per la donazione periodica a «{campaign_title}». Riproveremo "
+            "il {retry_at}: se non riuscirà, la donazione sarà sospesa.",
+         en="Your wallet did not hold {amount} for the recurring donation to \"{campaign_title}\". We will "
+            "try again on {retry_at}; if that fails too, the donation is paused."),
+    {"campaign_title": TEXT, "amount": MONEY, "retry_at": WHEN},
+))
+register(Template(
+    "recurring_paused", TRANSACTIONAL,
+    Text(it="Donazione periodica sospesa: {campaign_title}", en="Recurring donation paused: {campaign_title}"),
+    Text(it="La donazione periodica di {amount} a «{campaign_title}» è sospesa: il borsellino non aveva "
+            "fondi sufficienti. Puoi riattivarla dall'app.",
+         en="The recurring donation of {amount} to \"{campaign_title}\" is paused: the wallet did not hold "
+            "enough. You can resume it in the app."),
+    {"campaign_title": TEXT, "amount": MONEY},
+))
+register(Template(
+    "supporter_card_issued", TRANSACTIONAL,
+    Text(it="Tessera sostenitore: {network}", en="Supporter card: {network}"),
+    Text(it="Grazie! La tua tessera sostenitore di {network} ({amount}) è valida fino al {valid_until}.",
+         en="Thank you! Your {network} supporter card ({amount}) is valid until {valid_until}."),
+    {"network": TEXT, "amount": MONEY, "valid_until": WHEN},
 ))
 register(Template(
     "partner_offer", MARKETING,

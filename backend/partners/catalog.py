@@ -16,7 +16,7 @@ from backend.accounts.models import Network, Partner, PartnerVenue, Patron
 from backend.auth.policy import Principal
 from backend.db import get_or_404, utcnow
 from backend.errors import NOT_FOUND, DomainError
-from backend.events.catalog import near
+from backend.geo import near
 from backend.i18n import ROME
 from backend.pagination import Page, paginate
 from backend.partners import errors as e
@@ -221,8 +221,8 @@ def search_offers(session: Session, patron: Patron, args: dict, now: datetime | 
     if args.get("venue_id"):
         venue_filter.append(PartnerVenue.public_id == args["venue_id"])
     if args.get("lat") is not None and args.get("lon") is not None:
-        venue_filter += near(args["lat"], args["lon"], args.get("radius_km") or 10.0,
-                             PartnerVenue.latitude, PartnerVenue.longitude)
+        venue_filter += near(PartnerVenue.latitude, PartnerVenue.longitude, args["lat"], args["lon"],
+                             args.get("radius_km") or 10.0)
     if venue_filter:
         stmt = stmt.where(Offer.id.in_(select(offer_venues.c.offer_id).join(
             PartnerVenue, PartnerVenue.id == offer_venues.c.venue_id).where(*venue_filter)))

@@ -16,13 +16,14 @@ class ReceiptFormatArgs(ma.Schema):
                             metadata={"description": "Language; default from Accept-Language"})
 
 
-def receipt_response(receipt, args: dict) -> Response:
+def receipt_response(receipt, args: dict, *, html=render_html, pdf=render_pdf) -> Response:
+    """``receipt`` as HTML or PDF; ``html``/``pdf`` render another kind of receipt (donations)."""
     language = normalize_language(args.get("lang") or negotiate_language())
     if args["format"] == "pdf":
-        response = Response(render_pdf(receipt, language), mimetype="application/pdf")
+        response = Response(pdf(receipt, language), mimetype="application/pdf")
         response.headers["Content-Disposition"] = f'inline; filename="{receipt.number}.pdf"'
     else:
-        response = Response(render_html(receipt, language), mimetype="text/html")
+        response = Response(html(receipt, language), mimetype="text/html")
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

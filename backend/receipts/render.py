@@ -75,19 +75,28 @@ td{text-align:right;padding:.25rem 0}footer{margin-top:1rem;font-size:.8rem;colo
 
 def render_html(receipt: Receipt, language: str) -> str:
     title, rows = receipt_rows(receipt, language)
-    return _HTML.render(lang=language, title=title, rows=rows, number=receipt.number,
-                        footer=LABELS["footer"].render(language),
-                        print_label="Stampa" if language == "it" else "Print")
+    return html_page(title, rows, receipt.number, language, LABELS["footer"].render(language))
 
 
 def render_pdf(receipt: Receipt, language: str) -> bytes:
     title, rows = receipt_rows(receipt, language)
+    return pdf_document(title, rows, receipt.number, LABELS["footer"].render(language))
+
+
+def html_page(title: str, rows: list[tuple[str, str]], number: str, language: str, footer: str) -> str:
+    """A printable receipt page: a title, (label, value) lines and a footer (any kind of receipt)."""
+    return _HTML.render(lang=language, title=title, rows=rows, number=number, footer=footer,
+                        print_label="Stampa" if language == "it" else "Print")
+
+
+def pdf_document(title: str, rows: list[tuple[str, str]], number: str, footer: str) -> bytes:
+    """The same receipt as a PDF."""
     # Receipt-printer width (80 mm); windows-1252 core fonts include "€".
     pdf = FPDF(format=(80, 150))
     pdf.core_fonts_encoding = "windows-1252"
     pdf.set_margins(5, 5, 5)
     pdf.set_auto_page_break(True, margin=5)
-    pdf.set_title(f"{title} {receipt.number}")
+    pdf.set_title(f"{title} {number}")
     pdf.add_page()
     pdf.set_font("helvetica", "B", 11)
     pdf.multi_cell(0, 5, title, new_x="LMARGIN", new_y="NEXT")
@@ -99,5 +108,5 @@ def render_pdf(receipt: Receipt, language: str) -> bytes:
         pdf.multi_cell(0, 4.5, value, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     pdf.set_font("helvetica", "", 6.5)
-    pdf.multi_cell(0, 3, LABELS["footer"].render(language), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 3, footer, new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

@@ -239,8 +239,23 @@ def handle_event(session: Session, provider: PaymentProvider, event: WebhookEven
     return outcome
 
 
+# Other domains that take card payments of their own (donations) register here: a handler
+# returns its outcome for an event about one of its payments, or None for the next one.
+_EVENT_HANDLERS: list = []
+
+
+def register_event_handler(handler) -> None:
+    """``handler(session, provider, event) -> str | None``, tried before the top-ups' own handling."""
+    if handler not in _EVENT_HANDLERS:
+        _EVENT_HANDLERS.append(handler)
+
+
 def _dispatch(session: Session, provider: PaymentProvider, event: WebhookEvent) -> str:
     obj = event.object
+    for handler in _EVENT_HANDLERS:
+        outcome = handler(session, provider, event)
+        if outcome is not None:
+            return outcome
     if event.type.startswith("payment_intent."):
         topup = _topup_for_intent(session, obj.get("id"), obj.get("metadata"))
         if topup is None:

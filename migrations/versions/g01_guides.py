@@ -1,7 +1,7 @@
 """guides (Socialbook): catalogue records, guides, items, follows, reading progress, badges, event links, kits and reservations
 
 Revision ID: g01_guides
-Revises: p01_partners
+Revises: c01_campaigns
 Create Date: 2026-12-02 01:56:17.633269
 """
 
@@ -11,7 +11,7 @@ import backend.db
 
 
 revision = 'g01_guides'
-down_revision = 'p01_partners'
+down_revision = 'c01_campaigns'
 branch_labels = None
 depends_on = None
 

@@ -58,6 +58,15 @@ def demo_kit(title: str) -> Callable[[object], str]:
         from backend.guides.models import Kit
 
         return "/console/kits/" + console.read(lambda s: s.scalar(select(Kit.public_id).where(Kit.title == title)))
+def demo_campaign(title: str) -> Callable[[object], str]:
+    """The console page of a demo +Teca campaign."""
+    def find(console) -> str:
+        from sqlalchemy import select
+
+        from backend.campaigns.models import Campaign
+
+        return "/console/campaigns/" + console.read(lambda s: s.scalar(
+            select(Campaign.public_id).where(Campaign.title == title)))
     return find
 
 
@@ -75,4 +84,7 @@ CONSOLE_PAGES = [
     ConsolePage("guide", "librarian", demo_guide("Stop bullismo"), "Aggiungi per ISBN"),
     ConsolePage("kits-index", "librarian", "/console/kits", "Kit culturali"),
     ConsolePage("kit-calendar", "librarian", demo_kit("Valigia «Stop bullismo»"), "Calendario"),
+    ConsolePage("campaigns-index", "librarian", "/console/campaigns", "Nuova campagna"),
+    ConsolePage("campaign-detail", "librarian", demo_campaign("Un angolo morbido per i più piccoli"), "Donatori"),
+    ConsolePage("campaigns-art-bonus", "librarian", "/console/campaigns/art-bonus-report", "Rapporto Art Bonus"),
 ]

@@ -1,0 +1,1 @@
+"""+Teca fundraising campaigns: donations, recurring donations, supporter cards, Art Bonus receipts."""

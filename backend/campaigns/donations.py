@@ -1,0 +1,333 @@
+"""Donating: from the wallet (a ledger move, or a hold for all-or-nothing) or by card.
+
+From the wallet, one request: ``wallet → campaign fund`` through the ledger,
+or, for an all-or-nothing campaign, a hold on the wallet until the deadline.
+By card, a PaymentIntent for the donation itself (not a top-up): the fund is
+credited only from the provider's verified event, through the top-ups
+webhook (same signature check and event dedupe), with a guarded state change
+so that it happens once whatever the number and order of deliveries.
+
+Nothing here updates a row shared by every donor: a donation inserts its own
+rows and reads the campaign.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from stdnum.it import codicefiscale
+
+from backend.accounts.models import Network, Patron
+from backend.campaigns.errors import (
+    ART_BONUS_NOT_AVAILABLE,
+    CAMPAIGN_ENDED,
+    CAMPAIGN_NOT_OPEN,
+    DONATION_AMOUNT_OUT_OF_RANGE,
+    INVALID_TAX_CODE,
+    PAYMENT_PROVIDER_UNAVAILABLE,
+    TAX_CODE_REQUIRED,
+    UNSUPPORTED_CURRENCY,
+)
+from backend.campaigns.models import (
+    DONATION_TRANSITIONS,
+    Campaign,
+    CampaignState,
+    Donation,
+    DonationState,
+    FundingModel,
+    Method,
+    MessageStatus,
+    Purpose,
+    Visibility,
+)
+from backend.config import Settings
+from backend.db import utcnow
+from backend.errors import DomainError
+from backend.i18n import ROME
+from backend.ledger.models import JournalEntry
+from backend.ledger.services import (
+    House,
+    credit,
+    debit,
+    house_account,
+    place_hold,
+    post_entry,
+    spent_by_source,
+    wallet_and_house_accounts,
+)
+from backend.money import Money
+from backend.notify.services import notify
+from backend.topups import services as topups
+from payments.base import Intent, PaymentError, PaymentProvider, WebhookEvent
+
+log = logging.getLogger(__name__)
+
+# Funding sources whose euros are traceable payments (Art Bonus excludes cash).
+ART_BONUS_SOURCES = ("card",)
+# A pledge's hold outlives the deadline by this much, so the closing job settles it first.
+HOLD_MARGIN = timedelta(days=14)
+
+
+# --- ledger accounts ------------------------------------------------------------------
+
+
+def fund_of(campaign: Campaign) -> House:
+    return House("campaign_fund", campaign.public_id, library=campaign.library, network=campaign.network)
+
+
+def network_fund(network: Network) -> House:
+    """The network's +Teca fund (supporter cards)."""
+    return House("campaign_fund", network.public_id, network=network)
+
+
+def income_of(campaign: Campaign) -> House:
+    owner = campaign.library.public_id if campaign.library is not None else campaign.network.public_id
+    return House("donation_income", owner, library=campaign.library, network=campaign.network)
+
+
+def account(session: Session, house: House, currency: str = "EUR"):
+    return house_account(session, house.kind, house.owner_public_id, currency,
+                         library=house.library, network=house.network)
+
+
+# --- checks -----------------------------------------------------------------------------
+
+
+def check_open(campaign: Campaign, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    if campaign.state != CampaignState.LIVE:
+        raise DomainError(CAMPAIGN_NOT_OPEN, state=campaign.state)
+    if now >= campaign.deadline:
+        raise DomainError(CAMPAIGN_ENDED, deadline=campaign.deadline.astimezone(ROME).strftime("%d/%m/%Y %H:%M"))
+
+
+def check_amount(settings: Settings, money: Money, currency: str) -> None:
+    if money.currency != currency:
+        raise DomainError(UNSUPPORTED_CURRENCY, param="amount.currency", currency=currency)
+    low, high = Money(settings.donation_min_amount, currency), Money(settings.donation_max_amount, currency)
+    if not low.amount <= money.amount <= high.amount:
+        raise DomainError(DONATION_AMOUNT_OUT_OF_RANGE, param="amount.amount", min=low, max=high)
+
+
+def checked_tax_code(campaign: Campaign | None, art_bonus: bool, tax_code: str | None) -> str | None:
+    """The codice fiscale to keep: only when an Art Bonus receipt is asked for (validated)."""
+    if not art_bonus:
+        return None
+    if campaign is None or not campaign.art_bonus:
+        raise DomainError(ART_BONUS_NOT_AVAILABLE, param="art_bonus")
+    if not tax_code:
+        raise DomainError(TAX_CODE_REQUIRED, param="tax_code")
+    try:
+        return codicefiscale.validate(tax_code)
+    except Exception:  # noqa: BLE001 - stdnum raises several ValidationError kinds
+        raise DomainError(INVALID_TAX_CODE, param="tax_code") from None
+
+
+# --- donating ------------------------------------------------------------------------------
+
+
+@dataclass
+class StartedDonation:
+    donation: Donation
+    intent: Intent | None = None
+    customer_id: str | None = None
+    customer_session_client_secret: str | None = None
+    publishable_key: str | None = None
+
+
+def donate(session: Session, settings: Settings, patron: Patron, campaign: Campaign, money: Money, *,
+           method: str = Method.WALLET, visibility: str = Visibility.NAME_AND_AMOUNT,
+           message: str | None = None, art_bonus: bool = False, tax_code: str | None = None,
+           provider: PaymentProvider | None = None, recurring_id: int | None = None,
+           period: str | None = None, now: datetime | None = None) -> StartedDonation:
+    """One donation to a live campaign, before its deadline."""
+    check_open(campaign, now)
+    check_amount(settings, money, campaign.currency)
+    kept_tax_code = checked_tax_code(campaign, art_bonus, tax_code)
+    message = (message or "").strip() or None
+    donation = Donation(
+        campaign_id=campaign.id, network_id=campaign.network_id, patron_id=patron.id, purpose=Purpose.CAMPAIGN,
+        amount=money.amount, currency=money.currency, method=method, visibility=visibility, message=message,
+        message_status=MessageStatus.PENDING if message else MessageStatus.NONE,
+        art_bonus_requested=art_bonus, tax_code=kept_tax_code, recurring_id=recurring_id, period=period,
+    )
+    donation.campaign, donation.patron = campaign, patron
+    if method == Method.CARD:
+        return start_card_payment(session, provider, patron, donation, f"+Teca {campaign.title}"[:200])
+    wallet, [fund] = wallet_and_house_accounts(session, patron, [fund_of(campaign)], money.currency)
+    if campaign.model == FundingModel.ALL_OR_NOTHING:
+        hold = place_hold(session, wallet, money, expires_at=campaign.deadline + HOLD_MARGIN,
+                          reference=donation.public_id)
+        donation.state, donation.hold_id = DonationState.PLEDGED, hold.id
+        session.add(donation)
+        session.flush()
+        notify(session, patron, "donation_pledged", campaign_title=campaign.title, amount=money,
+               deadline=campaign.deadline)
+        return StartedDonation(donation)
+    entry = post_entry(session, kind="donation", legs=[debit(wallet, money), credit(fund, money)],
+                       memo=f"donation to {campaign.public_id}", reference=donation.public_id,
+                       actor=patron.public_id)
+    mark_collected(session, donation, entry, from_wallet=True)
+    session.add(donation)
+    session.flush()
+    notify(session, patron, "donation_received", campaign_title=campaign.title, amount=money)
+    return StartedDonation(donation)
+
+
+def mark_collected(session: Session, donation: Donation, entry: JournalEntry, *, from_wallet: bool) -> None:
+    """The money reached the fund: record the entry and the Art Bonus eligible part.
+
+    From the wallet the part funded by cash is not eligible (the ledger's
+    funding lots say how each euro came in); by card all of it is.
+    """
+    eligible = 0
+    if donation.campaign is not None and donation.campaign.art_bonus:
+        if from_wallet:
+            spent = spent_by_source(session, entry)
+            eligible = sum(spent.get(source, 0) for source in ART_BONUS_SOURCES)
+        else:
+            eligible = donation.amount
+    donation.state = DonationState.SUCCEEDED
+    donation.entry_id = entry.id
+    donation.eligible_amount = min(eligible, donation.amount)
+    donation.succeeded_at = entry.created_at
+    donation.updated_at = utcnow()
+
+
+def start_card_payment(session: Session, provider: PaymentProvider | None, patron: Patron, donation: Donation,
+                       description: str) -> StartedDonation:
+    """Our donation first, then the provider's intent carrying its id (metadata + idempotency key)."""
+    if provider is None:
+        raise DomainError(PAYMENT_PROVIDER_UNAVAILABLE)
+    donation.state, donation.provider = DonationState.PENDING, provider.name
+    session.add(donation)
+    session.flush()
+    try:
+        customer_id = topups.customer_of(session, provider, patron)
+        intent = provider.create_intent(
+            amount=donation.amount, currency=donation.currency, customer_id=customer_id,
+            metadata={"donation_id": donation.public_id, "patron_id": patron.public_id},
+            idempotency_key=f"donation-{donation.public_id}", description=description,
+        )
+        sheet = provider.wallet_sheet(customer_id)
+    except PaymentError as exc:
+        log.warning("payment provider refused to start donation %s: %s", donation.public_id, exc)
+        raise DomainError(PAYMENT_PROVIDER_UNAVAILABLE) from exc
+    donation.intent_id = intent.id
+    session.flush()
+    return StartedDonation(donation, intent, sheet.customer_id, sheet.customer_session_client_secret,
+                           provider.publishable_key)
+
+
+# --- the provider's word -------------------------------------------------------------------
+
+
+def _move(session: Session, donation: Donation, target: DonationState, **values) -> bool:
+    changed = session.execute(
+        update(Donation).where(Donation.id == donation.id,
+                               Donation.state.in_(DONATION_TRANSITIONS.sources_of(target)))
+        .values(state=target, updated_at=utcnow(), **values).execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(donation)
+    return changed == 1
+
+
+def apply_intent(session: Session, donation: Donation, intent: Intent) -> str:
+    """Bring a card donation in line with its intent; the fund is credited exactly once."""
+    if intent.status == "succeeded":
+        if (intent.amount, intent.amount_received, intent.currency) != (donation.amount, donation.amount,
+                                                                           donation.currency):
+            if _move(session, donation, DonationState.FAILED, failure_code="amount_mismatch"):
+                log.error("donation %s: the provider reports another amount; not credited", donation.public_id)
+                return "amount_mismatch"
+            return "already_settled"
+        # The guarded move to succeeded is the claim: only one delivery gets past it.
+        if not _move(session, donation, DonationState.SUCCEEDED, failure_code=None):
+            return "already_settled"
+        _credit_fund(session, donation)
+        return "donation_credited"
+    if intent.status == "canceled" or (intent.status == "requires_payment_method" and intent.last_error):
+        if donation.state == DonationState.PENDING and _move(
+                session, donation, DonationState.FAILED, failure_code=(intent.last_error or "canceled")[:80]):
+            return "donation_failed"
+        return "unchanged"
+    return "still_pending"
+
+
+def _credit_fund(session: Session, donation: Donation) -> None:
+    money = donation.money
+    house = fund_of(donation.campaign) if donation.campaign is not None else network_fund(donation.network)
+    fund = account(session, house, money.currency)
+    clearing = house_account(session, "card_clearing", donation.provider, money.currency)
+    entry = post_entry(session, kind="donation_card", legs=[debit(clearing, money), credit(fund, money)],
+                       memo=f"card donation {donation.intent_id}", reference=donation.public_id)
+    mark_collected(session, donation, entry, from_wallet=False)
+    session.flush()
+    if donation.purpose == Purpose.SUPPORTER_CARD:
+        from backend.campaigns.supporter import issue_card
+
+        issue_card(session, donation)
+    else:
+        notify(session, donation.patron, "donation_received", campaign_title=donation.campaign.title, amount=money)
+
+
+def _donation_for_intent(session: Session, intent_id: str | None, metadata: dict | None) -> Donation | None:
+    if intent_id:
+        found = session.scalar(select(Donation).where(Donation.intent_id == intent_id))
+        if found is not None:
+            return found
+    public_id = (metadata or {}).get("donation_id")
+    if public_id:
+        return session.scalar(select(Donation).where(Donation.public_id == public_id))
+    return None
+
+
+def handle_provider_event(session: Session, provider: PaymentProvider, event: WebhookEvent) -> str | None:
+    """Events about donation payments (None: not ours, the top-ups code carries on)."""
+    obj = event.object
+    if event.type.startswith("payment_intent."):
+        donation = _donation_for_intent(session, obj.get("id"), obj.get("metadata"))
+        if donation is None:
+            return None
+        if event.type == "payment_intent.succeeded":
+            # Signed by the provider and final: act on it as delivered.
+            return apply_intent(session, donation, topups._intent_from_event(obj))
+        # Anything else may be stale (events arrive in any order): ask for the current state.
+        return apply_intent(session, donation, topups._fetch(provider, donation.intent_id))
+    if event.type.startswith("charge."):
+        donation = _donation_for_intent(session, obj.get("payment_intent"), obj.get("metadata"))
+        if donation is None:
+            return None
+        if event.type == "charge.refunded" and donation.state in (DonationState.REFUND_PENDING,
+                                                                  DonationState.REFUNDED):
+            return "donation_refund_confirmed"
+        # A dispute or a refund made at the provider on a donation: finance follows it up.
+        log.warning("provider event %s on donation %s needs finance's attention", event.type, donation.public_id)
+        return "donation_needs_review"
+    return None
+
+
+topups.register_event_handler(handle_provider_event)
+
+
+def settle_open_card_donations(session: Session, provider: PaymentProvider, *, older_than=timedelta(minutes=10),
+                               within=timedelta(days=7), now: datetime | None = None) -> int:
+    """Ask the provider about card donations whose event never came (the settle job)."""
+    now = now or utcnow()
+    ids = list(session.scalars(select(Donation.id).where(
+        Donation.state.in_((DonationState.PENDING, DonationState.FAILED)), Donation.intent_id.is_not(None),
+        Donation.created_at <= now - older_than, Donation.created_at >= now - within).order_by(Donation.id).limit(200)))
+    done = 0
+    for donation_id in ids:
+        donation = session.get(Donation, donation_id)
+        try:
+            with session.begin_nested():
+                if apply_intent(session, donation, provider.retrieve_intent(donation.intent_id)) == "donation_credited":
+                    done += 1
+        except PaymentError:
+            log.warning("could not ask the provider about donation %s", donation.public_id)
+    return done

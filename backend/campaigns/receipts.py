@@ -1,0 +1,246 @@
+"""Donation receipts (HTML + PDF, Italian and English), the donor's yearly summary, the owner's Art Bonus report.
+
+Numbers are gap-free per owner and year (``TECA-RHO-2026-000042``), from the
+same counters as desk receipts (``backend.receipts.services.next_number``).
+The counter row is the one place where donations of one owner meet, so it is
+kept out of the donation itself: the ``campaigns_issue_receipts`` job numbers
+collected donations in order, and a donor asking for a receipt not yet
+numbered gets it numbered on the spot. Either way the number is taken in the
+transaction that writes the receipt, so a rollback never leaves a gap.
+
+Art Bonus: the receipt states the eligible amount (card money) apart from the
+part funded by cash, which is not eligible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from babel.dates import format_datetime
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.accounts.models import Library, Network, Patron
+from backend.campaigns.errors import RECEIPT_NOT_READY
+from backend.campaigns.models import Campaign, Donation, DonationReceipt, DonationState, Purpose
+from backend.db import utcnow
+from backend.errors import DomainError
+from backend.i18n import LOCALES, ROME, Text
+from backend.money import Money
+from backend.receipts.render import html_page, pdf_document
+from backend.receipts.services import next_number
+
+# Receipts exist for money collected; a refund later does not unmake them.
+RECEIPTED_STATES = (DonationState.SUCCEEDED, DonationState.REFUND_PENDING, DonationState.REFUNDED)
+
+
+def series_of(donation: Donation) -> str:
+    campaign = donation.campaign
+    if campaign is not None and campaign.library is not None:
+        return f"TECA-{campaign.library.code.upper()}"
+    return f"TECA-{donation.network.code.upper()}"
+
+
+def beneficiary_and_purpose(donation: Donation) -> tuple[str, str]:
+    campaign = donation.campaign
+    if campaign is None:
+        return donation.network.name, f"Tessera sostenitore +Teca / +Teca supporter card – {donation.network.name}"
+    if campaign.art_bonus:
+        return (campaign.art_bonus_beneficiary or campaign.owner_name,
+                campaign.art_bonus_purpose or campaign.title)
+    return campaign.owner_name, campaign.title
+
+
+def issue_receipt(session: Session, donation: Donation) -> DonationReceipt:
+    """The donation's receipt, numbered now if it has none yet."""
+    found = receipt_of(session, donation)
+    if found is not None:
+        return found
+    if donation.state not in RECEIPTED_STATES:
+        raise DomainError(RECEIPT_NOT_READY, state=donation.state)
+    series = series_of(donation)
+    now = utcnow()
+    sequence = next_number(session, series, now.year)
+    beneficiary, purpose = beneficiary_and_purpose(donation)
+    receipt = DonationReceipt(
+        donation_id=donation.id, series=series, year=now.year, sequence=sequence,
+        number=f"{series}-{now.year}-{sequence:06d}", donor_name=donation.patron.display_name,
+        beneficiary=beneficiary[:300], purpose=purpose[:500], amount=donation.amount,
+        eligible_amount=donation.eligible_amount or 0, currency=donation.currency, method=donation.method,
+        donated_at=donation.succeeded_at or now, created_at=now,
+    )
+    receipt.donation = donation
+    session.add(receipt)
+    session.flush()
+    return receipt
+
+
+def receipt_of(session: Session, donation: Donation) -> DonationReceipt | None:
+    return session.scalar(select(DonationReceipt).where(DonationReceipt.donation_id == donation.id))
+
+
+def issue_pending_receipts(session: Session, limit: int = 500) -> int:
+    """The job: number collected donations that have no receipt yet, oldest first."""
+    ids = session.scalars(select(Donation.id).where(
+        Donation.state.in_(RECEIPTED_STATES),
+        ~select(DonationReceipt.id).where(DonationReceipt.donation_id == Donation.id).exists())
+        .order_by(Donation.id).limit(limit)).all()
+    for donation_id in ids:
+        issue_receipt(session, session.get(Donation, donation_id))
+    return len(ids)
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+LABELS = {
+    "title": Text(it="Ricevuta di erogazione liberale", en="Donation receipt"),
+    "title_art_bonus": Text(it="Ricevuta di erogazione liberale – Art Bonus", en="Donation receipt – Art Bonus"),
+    "receipt": Text(it="Ricevuta n.", en="Receipt no."),
+    "date": Text(it="Data", en="Date"),
+    "beneficiary": Text(it="Beneficiario", en="Beneficiary"),
+    "purpose": Text(it="Finalità", en="Purpose"),
+    "donor": Text(it="Donatore", en="Donor"),
+    "tax_code": Text(it="Codice fiscale", en="Tax code (codice fiscale)"),
+    "amount": Text(it="Importo", en="Amount"),
+    "method": Text(it="Metodo di pagamento", en="Payment method"),
+    "eligible": Text(it="Importo ammesso all'Art Bonus", en="Amount eligible for the Art Bonus"),
+    "not_eligible": Text(it="Non ammesso (versato in contanti)", en="Not eligible (paid in cash)"),
+    "footer": Text(
+        it="+Teca – Rete delle Reti. Erogazione liberale a favore della cultura.",
+        en="+Teca – Rete delle Reti. A donation in support of culture.",
+    ),
+    "footer_art_bonus": Text(
+        it="Erogazione liberale ai sensi dell'art. 1 del D.L. 31 maggio 2014, n. 83 (Art Bonus), "
+           "effettuata con mezzi tracciabili per l'importo ammesso. Conservare per la dichiarazione dei redditi.",
+        en="Donation under art. 1 of Decree-Law 83 of 31 May 2014 (Art Bonus), made by traceable means for the "
+           "eligible amount. Keep it for your tax return.",
+    ),
+}
+METHODS = {"wallet": Text(it="borsellino elettronico", en="electronic wallet"),
+           "card": Text(it="carta di pagamento", en="payment card")}
+
+
+def _when(moment: datetime, language: str) -> str:
+    return format_datetime(moment.astimezone(ROME), "d MMMM yyyy HH:mm", locale=LOCALES.get(language, "it_IT"))
+
+
+def receipt_rows(receipt: DonationReceipt, language: str) -> tuple[str, list[tuple[str, str]], str]:
+    donation = receipt.donation
+    art_bonus = donation.art_bonus_requested
+    money = lambda amount: Money(amount, receipt.currency).format(language)  # noqa: E731
+    rows = [
+        (LABELS["receipt"].render(language), receipt.number),
+        (LABELS["date"].render(language), _when(receipt.donated_at, language)),
+        (LABELS["beneficiary"].render(language), receipt.beneficiary),
+        (LABELS["purpose"].render(language), receipt.purpose),
+        (LABELS["donor"].render(language), receipt.donor_name),
+    ]
+    if art_bonus and donation.tax_code:
+        rows.append((LABELS["tax_code"].render(language), donation.tax_code))
+    rows += [
+        (LABELS["amount"].render(language), money(receipt.amount)),
+        (LABELS["method"].render(language), METHODS[receipt.method].render(language)),
+    ]
+    if art_bonus:
+        rows.append((LABELS["eligible"].render(language), money(receipt.eligible_amount)))
+        if receipt.eligible_amount < receipt.amount:
+            rows.append((LABELS["not_eligible"].render(language), money(receipt.amount - receipt.eligible_amount)))
+    title = LABELS["title_art_bonus" if art_bonus else "title"].render(language)
+    footer = LABELS["footer_art_bonus" if art_bonus else "footer"].render(language)
+    return title, rows, footer
+
+
+def render_html(receipt: DonationReceipt, language: str) -> str:
+    title, rows, footer = receipt_rows(receipt, language)
+    return html_page(title, rows, receipt.number, language, footer)
+
+
+def render_pdf(receipt: DonationReceipt, language: str) -> bytes:
+    title, rows, footer = receipt_rows(receipt, language)
+    return pdf_document(title, rows, receipt.number, footer)
+
+
+# --- summaries ---------------------------------------------------------------------------
+
+
+def _rome_bounds(year: int, month: int | None = None) -> tuple[datetime, datetime]:
+    if month is None:
+        start, end = datetime(year, 1, 1, tzinfo=ROME), datetime(year + 1, 1, 1, tzinfo=ROME)
+    else:
+        start = datetime(year, month, 1, tzinfo=ROME)
+        end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=ROME)
+    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+
+
+@dataclass
+class SummaryLine:
+    donation: Donation
+    receipt: DonationReceipt | None
+
+
+def donor_summary(session: Session, patron: Patron, year: int) -> dict:
+    """The donor's collected donations of a (Europe/Rome) year, for the tax return."""
+    start, end = _rome_bounds(year)
+    donations = list(session.scalars(select(Donation).where(
+        Donation.patron_id == patron.id, Donation.state.in_(RECEIPTED_STATES),
+        Donation.succeeded_at >= start, Donation.succeeded_at < end).order_by(Donation.succeeded_at, Donation.id)))
+    lines = [SummaryLine(d, issue_receipt(session, d)) for d in donations]
+    currency = "EUR"
+    return {
+        "year": year,
+        "total": Money(sum(d.amount for d in donations), currency),
+        "art_bonus_eligible": Money(sum(d.eligible_amount or 0 for d in donations if d.art_bonus_requested),
+                                    currency),
+        "donations": [_summary_item(line) for line in lines],
+    }
+
+
+def _summary_item(line: SummaryLine) -> dict:
+    donation, receipt = line.donation, line.receipt
+    beneficiary, purpose = beneficiary_and_purpose(donation)
+    return {
+        "donation_id": donation.public_id,
+        "receipt_number": receipt.number if receipt else None,
+        "date": donation.succeeded_at,
+        "beneficiary": beneficiary,
+        "purpose": purpose,
+        "amount": donation.money,
+        "method": donation.method,
+        "art_bonus": donation.art_bonus_requested,
+        "art_bonus_eligible": Money(donation.eligible_amount or 0 if donation.art_bonus_requested else 0,
+                                    donation.currency),
+    }
+
+
+def art_bonus_report(session: Session, network: Network, library: Library | None, year: int, month: int) -> dict:
+    """Art Bonus donations an owner received in a (Europe/Rome) month: what it must report.
+
+    It lists the donors who asked for an Art Bonus receipt, with name and
+    codice fiscale, also those who chose to be anonymous on the wall (the
+    report is for the tax declaration, never published; ``anonymous`` says so).
+    """
+    start, end = _rome_bounds(year, month)
+    owner = (Campaign.library_id == library.id) if library is not None else (
+        (Campaign.network_id == network.id) & Campaign.library_id.is_(None))
+    donations = list(session.scalars(select(Donation).join(Campaign, Campaign.id == Donation.campaign_id).where(
+        owner, Campaign.art_bonus.is_(True), Donation.purpose == Purpose.CAMPAIGN,
+        Donation.state.in_(RECEIPTED_STATES), Donation.art_bonus_requested.is_(True),
+        Donation.succeeded_at >= start, Donation.succeeded_at < end).order_by(Donation.succeeded_at, Donation.id)))
+    rows = []
+    for donation in donations:
+        receipt = issue_receipt(session, donation)
+        rows.append({
+            "receipt_number": receipt.number, "date": donation.succeeded_at,
+            "campaign_id": donation.campaign.public_id, "campaign_title": donation.campaign.title,
+            "donor_name": receipt.donor_name, "tax_code": donation.tax_code,
+            "amount": donation.money, "art_bonus_eligible": Money(donation.eligible_amount or 0, donation.currency),
+            "method": donation.method, "anonymous": donation.visibility == "anonymous",
+        })
+    return {
+        "owner": library.name if library is not None else network.name,
+        "year": year, "month": month,
+        "total": Money(sum(d.amount for d in donations), "EUR"),
+        "total_eligible": Money(sum(d.eligible_amount or 0 for d in donations), "EUR"),
+        "donations": rows,
+    }

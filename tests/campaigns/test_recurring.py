@@ -1,0 +1,137 @@
+"""Recurring donations: once per period whoever runs the job, retry once, then pause."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from backend.campaigns import recurring
+from backend.campaigns.models import Donation, RecurringDonation
+from backend.db import utcnow
+from backend.notify.models import Notification
+from tests.campaigns.helpers import assert_audit_clean, auth, balance, key, make_campaign, make_world
+
+
+def _start(client, patron, campaign, amount=1000, interval="monthly"):
+    response = client.post(f"/v1/campaigns/{campaign.public_id}/recurring",
+                           json={"amount": {"amount": amount, "currency": "EUR"}, "interval": interval},
+                           headers={**auth(patron), **key()})
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def _run(app, now=None):
+    database, settings = app.extensions["borsellino.db"], app.config["SETTINGS"]
+    return database.run_in_transaction(lambda s: recurring.run_due(s, settings, now=now))
+
+
+def _periods(db):
+    db.rollback()
+    out = sorted(db.scalars(select(Donation.period)))
+    db.commit()
+    return out
+
+
+def test_a_monthly_donation_runs_once_per_month(app, client, db):
+    world = make_world(db, patrons=1, funds=5000)
+    campaign = make_campaign(db, world, days=120)
+    patron = world.patrons[0]
+    made = _start(client, patron, campaign)
+    assert made["state"] == "active"
+    assert _run(app)["charged"] == 1
+    assert _run(app)["charged"] == 0  # same period: nothing more
+    assert balance(db, patron) == (4000, 0)
+    db.rollback()
+    due = db.scalar(select(RecurringDonation.next_run_at))
+    db.commit()
+    assert timedelta(days=27) < due - utcnow() < timedelta(days=32)
+    assert _run(app, now=due + timedelta(minutes=1))["charged"] == 1
+    assert len(_periods(db)) == 2 and len(set(_periods(db))) == 2
+    assert balance(db, patron) == (3000, 0)
+    assert_audit_clean(db)
+
+
+def test_an_empty_wallet_notifies_retries_once_then_pauses(app, client, db):
+    world = make_world(db, patrons=1, funds=500)
+    campaign = make_campaign(db, world, days=120)
+    patron = world.patrons[0]
+    made = _start(client, patron, campaign, amount=1000)
+    assert _run(app)["failed"] == 1
+    db.rollback()
+    retry_at = db.scalar(select(RecurringDonation.next_run_at))
+    assert db.query(Notification).filter_by(patron_id=patron.id, kind="recurring_failed").count() == 1
+    db.commit()
+    assert _run(app)["charged"] == 0  # not before the retry
+    assert _run(app, now=retry_at + timedelta(minutes=1))["paused"] == 1
+    mine = client.get("/v1/campaigns/recurring", headers=auth(patron)).json["data"][0]
+    assert mine["state"] == "paused"
+    db.rollback()
+    assert db.query(Notification).filter_by(patron_id=patron.id, kind="recurring_paused").count() == 1
+    db.commit()
+    assert _run(app, now=retry_at + timedelta(days=40))["charged"] == 0  # paused: never charged
+    assert balance(db, patron) == (500, 0)
+    # The donor tops up and resumes: charged for the period once.
+    from tests.support.ledger import fund_wallet
+
+    fund_wallet(db, patron, 1000)
+    db.commit()
+    resumed = client.post(f"/v1/campaigns/recurring/{made['id']}/resume", headers=auth(patron))
+    assert resumed.status_code == 200 and resumed.json["state"] == "active"
+    assert _run(app)["charged"] == 1
+    assert balance(db, patron) == (500, 0)
+    stopped = client.post(f"/v1/campaigns/recurring/{made['id']}/stop", headers=auth(patron))
+    assert stopped.json["state"] == "stopped"
+    again = client.post(f"/v1/campaigns/recurring/{made['id']}/stop", headers=auth(patron))
+    assert again.status_code == 422 and again.json["error"]["code"] == "recurring_not_changeable"
+
+
+def test_another_patron_cannot_stop_my_recurring_donation(app, client, db):
+    world = make_world(db, patrons=2, funds=5000)
+    campaign = make_campaign(db, world, days=120)
+    made = _start(client, world.patrons[0], campaign)
+    response = client.post(f"/v1/campaigns/recurring/{made['id']}/stop", headers=auth(world.patrons[1]))
+    assert response.status_code == 404
+    assert client.get("/v1/campaigns/recurring", headers=auth(world.patrons[0])).json["data"][0]["state"] == "active"
+
+
+def test_a_recurring_donation_stops_when_the_campaign_ends(app, client, db):
+    world = make_world(db, patrons=1, funds=5000)
+    campaign = make_campaign(db, world, days=20)
+    _start(client, world.patrons[0], campaign)
+    _run(app)
+    assert _run(app, now=utcnow() + timedelta(days=40))["stopped"] == 1
+    assert balance(db, world.patrons[0]) == (4000, 0)
+
+
+@pytest.mark.postgres_only
+def test_two_schedulers_at_once_charge_each_period_once(app, client, db):
+    world = make_world(db, patrons=6, funds=5000)
+    campaign = make_campaign(db, world, days=120)
+    for patron in world.patrons:
+        _start(client, patron, campaign)
+    barrier, results, errors = threading.Barrier(2), [], []
+
+    def scheduler():
+        with app.app_context():
+            barrier.wait()
+            try:
+                results.append(_run(app))
+            except Exception as exc:  # noqa: BLE001
+                errors.append(exc)
+
+    threads = [threading.Thread(target=scheduler) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert sum(r["charged"] for r in results) == 6
+    db.rollback()
+    assert db.scalar(select(Donation.id).where(Donation.recurring_id.is_(None))) is None
+    assert len(_periods(db)) == 6
+    for patron in world.patrons:
+        assert balance(db, patron) == (4000, 0)
+    assert_audit_clean(db)
