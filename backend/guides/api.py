@@ -76,7 +76,7 @@ class MyGuides(MethodView):
 class Shelves(MethodView):
     @allow("patron")
     @blp.arguments(s.ShelfArgsSchema, location="query")
-    @blp.response(200, page_schema(s.ProgressSchema))
+    @blp.response(200, page_schema(s.ReadingProgressSchema))
     @blp.doc(summary="My shelves: every title I marked, by state (want_to_read, reading, read), latest first")
     def get(self, args):
         page = paginate(db.session, reading.shelf(_patron(), args.get("state")), ReadingProgress,
@@ -88,7 +88,7 @@ class Shelves(MethodView):
 class Badges(MethodView):
     @allow("patron")
     @blp.arguments(s.PageArgsSchema, location="query")
-    @blp.response(200, page_schema(s.BadgeSchema))
+    @blp.response(200, page_schema(s.GuideBadgeSchema))
     @blp.doc(summary="My badges: one per completed guide, newest first")
     def get(self, args):
         return paginate(db.session, reading.badges_of(_patron()), GuideBadge, limit=args["limit"],
@@ -110,8 +110,8 @@ add_error_responses(RecordDetail.get, 404)
 @blp.route("/records/<record_id>/progress")
 class RecordProgress(MethodView):
     @allow("patron")
-    @blp.arguments(s.ProgressSetSchema)
-    @blp.response(200, s.ProgressChangeSchema)
+    @blp.arguments(s.ReadingProgressSetSchema)
+    @blp.response(200, s.ReadingProgressChangeSchema)
     @blp.doc(summary="Set my progress with a title (want_to_read, reading, read); reading the last "
                      "title of a guide earns its badge")
     def put(self, data, record_id):
@@ -144,7 +144,7 @@ add_error_responses(GuideDetail.get, 404)
 @blp.route("/<guide_id>/follow")
 class Follow(MethodView):
     @allow("patron")
-    @blp.response(200, s.FollowSchema)
+    @blp.response(200, s.GuideFollowSchema)
     @blp.doc(summary="Follow a guide: new titles, kits and events are notified (reminders preference)")
     def put(self, guide_id):
         guide = reading.follow(db.session, _patron(), guide_id)

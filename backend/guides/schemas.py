@@ -254,17 +254,17 @@ class OpacTemplateSchema(ma.Schema):
 # --- the patron's side -----------------------------------------------------------------
 
 
-class ProgressSetSchema(ma.Schema):
+class ReadingProgressSetSchema(ma.Schema):
     state = ma.fields.String(required=True, validate=V.OneOf([s.value for s in ReadingState]))
 
 
-class BadgeSchema(ma.Schema):
+class GuideBadgeSchema(ma.Schema):
     id = ma.fields.String(attribute="public_id", required=True)
     guide = ma.fields.Nested(GuideSchema, required=True)
     awarded_at = ma.fields.DateTime(required=True)
 
 
-class ProgressSchema(ma.Schema):
+class ReadingProgressSchema(ma.Schema):
     id = ma.fields.String(attribute="public_id", required=True)
     state = ma.fields.String(required=True, metadata={"enum": [s.value for s in ReadingState]})
     updated_at = ma.fields.DateTime(required=True)
@@ -272,9 +272,9 @@ class ProgressSchema(ma.Schema):
     record = ma.fields.Nested(CatalogRecordSchema, required=True)
 
 
-class ProgressChangeSchema(ma.Schema):
-    progress = ma.fields.Nested(ProgressSchema, required=True)
-    badges_earned = ma.fields.List(ma.fields.Nested(BadgeSchema), attribute="badges", required=True)
+class ReadingProgressChangeSchema(ma.Schema):
+    progress = ma.fields.Nested(ReadingProgressSchema, required=True)
+    badges_earned = ma.fields.List(ma.fields.Nested(GuideBadgeSchema), attribute="badges", required=True)
 
 
 class RecordDetailSchema(ma.Schema):
@@ -287,7 +287,7 @@ class ShelfArgsSchema(PageArgsSchema):
     state = ma.fields.String(validate=V.OneOf([s.value for s in ReadingState]))
 
 
-class FollowSchema(ma.Schema):
+class GuideFollowSchema(ma.Schema):
     guide_id = ma.fields.String(attribute="public_id", required=True)
     following = ma.fields.Boolean(required=True)
     followers = ma.fields.Integer(required=True)
