@@ -58,6 +58,9 @@ def demo_kit(title: str) -> Callable[[object], str]:
         from backend.guides.models import Kit
 
         return "/console/kits/" + console.read(lambda s: s.scalar(select(Kit.public_id).where(Kit.title == title)))
+    return find
+
+
 def demo_campaign(title: str) -> Callable[[object], str]:
     """The console page of a demo +Teca campaign."""
     def find(console) -> str:
