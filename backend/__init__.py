@@ -1,139 +1,17 @@
-"""Borsellino: the wallet backend of the Rete delle Reti patron app."""
+"""Borsellino: the wallet backend of the Rete delle Reti patron app.
+
+The package itself is empty, so importing a core module (``backend.db``,
+``backend.ledger.services``) loads no Flask and no app. The app factory lives in
+``backend.web.app``; ``create_app`` is offered here too, loaded on first use, so
+that ``FLASK_APP=backend`` and ``from backend import create_app`` keep working.
+"""
 
 from __future__ import annotations
 
-from flask_swagger_ui import get_swaggerui_blueprint
-from werkzeug.exceptions import HTTPException
 
-from backend import errors, idempotency, request_guard
-from backend.api import Api
-from backend.config import Settings
-from backend.db import Database
-from backend.logging_setup import configure_logging, install_request_logging
-from backend.rate_limit import limiter
-from backend.unit_of_work import BorsellinoFlask
+def __getattr__(name: str):
+    if name == "create_app":
+        from backend.web.app import create_app
 
-API_TITLE = "Borsellino API"
-API_VERSION = "v1"
-
-
-def create_app(config: Settings | dict | None = None) -> BorsellinoFlask:
-    """Build the app. ``config``: a ``Settings``, a dict of overrides, or None (environment)."""
-    if isinstance(config, Settings):
-        settings = config
-    else:
-        settings = Settings.from_env().with_overrides(**(config or {}))
-    settings.check()
-    configure_logging(settings.log_level)
-
-    app = BorsellinoFlask(__name__)
-    app.config.update(
-        SETTINGS=settings,
-        SECRET_KEY=settings.secret_key,
-        TESTING=settings.testing,
-        JSON_SORT_KEYS=False,
-        MAX_CONTENT_LENGTH=1024 * 1024,
-        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
-        RATELIMIT_HEADERS_ENABLED=True,
-        **_openapi_settings(settings),
-    )
-    app.extensions["borsellino.db"] = Database(settings.database_url, settings.database_pool_size)
-
-    _register_error_handlers(app)
-    install_request_logging(app)
-    # Before every other hook (the rate limiter's keys read the body too).
-    app.before_request(request_guard.guard_request)
-    app.after_request(idempotency.record_failure)
-    # Per-request state lives on ``g``; a request may share an outer app context
-    # (tests, CLI), so start and end every request with a clean slate.
-    app.before_request(_reset_request_state)
-    app.teardown_request(_close_session)
-    app.teardown_appcontext(_close_session)
-    limiter.init_app(app)
-
-    api = app.extensions["borsellino.api"] = Api(app)
-    _register_blueprints(api)
-    app.register_blueprint(
-        get_swaggerui_blueprint("/docs", "/openapi.json", config={"app_name": API_TITLE}),
-        url_prefix="/docs",
-    )
-    return app
-
-
-def _reset_request_state() -> None:
-    from flask import g
-
-    for name in ("_principal", "idempotency_claim", "idempotency_recorded"):
-        g.pop(name, None)
-    _close_session()
-
-
-def _close_session(_exc=None) -> None:
-    from backend.db import db
-
-    db.discard_session()
-
-
-def _register_error_handlers(app) -> None:
-    app.register_error_handler(errors.DomainError, errors.handle_domain_error)
-    app.register_error_handler(HTTPException, errors.handle_http_exception)
-    app.register_error_handler(Exception, errors.handle_unexpected)
-
-
-def _register_blueprints(api: Api) -> None:
-    # Imported when the app is built: the domain modules import this package's
-    # shared modules, which are not ready while ``backend`` itself is importing.
-    from backend import bench_baseline, ops
-    from backend.accounts import api as accounts_api
-    from backend.campaigns import api as campaigns_api
-    from backend.confirmations import api as confirmations_api
-    from backend.console import pages as console_pages
-    from backend.desk import api as desk_api
-    from backend.events import api as events_api
-    from backend.fees import api as fees_api
-    from backend.guides import api as guides_api
-    from backend.notify import api as notify_api
-    from backend.partners import api as partners_api
-    from backend.topups import api as topups_api
-    from backend.wallet import api as wallet_api
-
-    api.register_blueprint(ops.blp)
-    for module in (accounts_api, topups_api, desk_api, wallet_api, fees_api, partners_api, confirmations_api,
-                   campaigns_api):
-        for blueprint in module.blueprints:
-            api.register_blueprint(blueprint)
-    api.register_blueprint(notify_api.blp)
-    api.register_blueprint(events_api.blp)
-    api.register_blueprint(guides_api.blp)
-    # The staff console is server-rendered HTML, outside the OpenAPI contract.
-    api._app.register_blueprint(console_pages.bp)
-    bench_baseline.register_if_enabled(api._app)
-
-
-def _openapi_settings(settings: Settings) -> dict:
-    return {
-        "API_TITLE": API_TITLE,
-        "API_VERSION": API_VERSION,
-        "OPENAPI_VERSION": "3.1.0",
-        "OPENAPI_URL_PREFIX": "/",
-        "OPENAPI_JSON_PATH": "openapi.json",
-        "API_SPEC_OPTIONS": {
-            "info": {
-                "description": (
-                    "The API of the Rete delle Reti patron app: one account and one wallet for "
-                    "every citizen in every library of every member network. See "
-                    "mobile_api_spec/README.md for auth, errors, pagination, idempotency and money."
-                ),
-                "contact": {"name": "Rete delle Reti", "email": "api@retedellereti.example"},
-            },
-            "servers": [
-                {"url": "https://api.retedellereti.example", "description": "Production"},
-                {"url": "http://127.0.0.1:8000", "description": "Local demo (borsellino demo)"},
-            ],
-            "components": {
-                "securitySchemes": {
-                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-                }
-            },
-        },
-    }
+        return create_app
+    raise AttributeError(f"module 'backend' has no attribute {name!r}")

@@ -92,7 +92,7 @@ def serve(gunicorn_args):
 def demo(port, reset, folder, scheduler):
     """Create, migrate and seed a SQLite demo database, then serve it on 127.0.0.1."""
     from backend import create_app
-    from backend.db import db as database
+    from backend.web.database import db as database
     from backend.demo import seed
     from backend.migrations_support import upgrade
 
@@ -112,7 +112,7 @@ def demo(port, reset, folder, scheduler):
     logins = []
     if fresh:
         with app.app_context():
-            ctx = database.run_in_transaction(seed)
+            ctx = database.run_in_transaction(lambda session: seed(session, app.config["SETTINGS"]))
             logins = ctx.logins
     base = f"http://127.0.0.1:{port}"
     click.echo("")

@@ -1,8 +1,10 @@
 """Engine, sessions, declarative Base and the transaction helper.
 
 One unit of work per HTTP request: the request's session is committed once, by
-the app after the view returned (see ``backend.unit_of_work``). Services take a
-session and never commit. Jobs and CLI commands use ``db.run_in_transaction``.
+the app after the view returned (see ``backend.web.unit_of_work``; the
+request-bound ``db.session`` lives in ``backend.web.database``). Services take a
+session and never commit. Jobs and CLI commands use ``Database.run_in_transaction``.
+This module needs no app: it imports neither Flask nor the web layer.
 """
 
 from __future__ import annotations
@@ -16,13 +18,11 @@ from functools import cache
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from flask import g, has_request_context, request
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, create_engine, event, insert, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, make_transient_to_detached, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
-from werkzeug.local import LocalProxy
 
 from backend.errors import NOT_FOUND, DomainError
 
@@ -176,12 +176,17 @@ class Database:
         self.url = url
         self.engine = self._make_engine(url, pool_size, echo)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
-        self._sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
+        # What the deployment configured that services read from their session
+        # (``session.info``), e.g. the notification channels: set by the app factory,
+        # copied into every session this database hands out.
+        self.session_info: dict[str, Any] = {}
+        self._sessions = sessionmaker(bind=self.engine, expire_on_commit=False, info=self.session_info)
         # SQLite: writers take the write lock at BEGIN (IMMEDIATE), so two
         # writers never deadlock upgrading read locks; readers (GETs) and
         # sessions that mostly read begin DEFERRED and never block writers.
         self._deferred_sessions = sessionmaker(
-            bind=self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False
+            bind=self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False,
+            info=self.session_info,
         )
 
     @staticmethod
@@ -197,20 +202,6 @@ class Database:
     def new_session(self, *, immediate: bool = True) -> Session:
         """A new session; ``immediate=False`` begins SQLite transactions DEFERRED (no effect on PostgreSQL)."""
         return (self._sessions if immediate else self._deferred_sessions)()
-
-    @property
-    def session(self) -> Session:
-        """The current request's (or app context's) session, created on first use."""
-        session = g.get("_db_session")
-        if session is None:
-            readonly = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
-            session = g._db_session = self.new_session(immediate=not readonly)
-        return session
-
-    def discard_session(self) -> None:
-        session = g.pop("_db_session", None)
-        if session is not None:
-            session.close()
 
     def run_in_transaction(self, work: Callable[[Session], T]) -> T:
         """Run ``work(session)`` and commit, retrying serialization failures and deadlocks."""
@@ -250,16 +241,6 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn):
         mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
         conn.exec_driver_sql(f"BEGIN {mode}")
-
-
-def _current_database() -> Database:
-    from flask import current_app
-
-    return current_app.extensions["borsellino.db"]
-
-
-# ``db.session`` inside a request; ``db.run_in_transaction(...)`` in jobs and commands.
-db: Database = LocalProxy(_current_database)  # type: ignore[assignment]
 
 
 def get_or_404(session: Session, model: type[M], public_id: str, *, param: str | None = None, **where: Any) -> M:

@@ -1,8 +1,9 @@
 """Demo data: a believable network, its people, and what each domain adds.
 
-``seed(session)`` runs every seeder in ``SEEDERS`` in order; each receives
-the session and a shared ``DemoContext`` (what earlier seeders created) and
-may add lines to ``ctx.logins`` that ``borsellino demo`` prints.
+``seed(session, settings)`` runs every seeder in ``SEEDERS`` in order; each
+receives the session and a shared ``DemoContext`` (the app's settings and what
+earlier seeders created) and may add lines to ``ctx.logins`` that
+``borsellino demo`` prints.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from sqlalchemy.orm import Session
 
 from backend.accounts.models import Library, Network, PartnerVenue, Patron, StaffUser
 from backend.auth.passwords import hash_secret
+from backend.config import Settings
 
 STAFF_PASSWORD = "demo-password"
 
 
 @dataclass
 class DemoContext:
+    settings: Settings = field(default_factory=Settings)
     network: Network | None = None
     other_network: Network | None = None
     libraries: list[Library] = field(default_factory=list)
@@ -93,8 +96,8 @@ from backend.guides.demo import seed_guides; SEEDERS.append(seed_guides)  # noqa
 from backend.campaigns.demo import seed_campaigns; SEEDERS.append(seed_campaigns)  # noqa: E402,E702
 
 
-def seed(session: Session) -> DemoContext:
-    ctx = DemoContext()
+def seed(session: Session, settings: Settings) -> DemoContext:
+    ctx = DemoContext(settings=settings)
     for seeder in SEEDERS:
         seeder(session, ctx)
         session.flush()

@@ -1,25 +1,19 @@
 """Domain errors and the one JSON error shape of the API.
 
-Services raise ``DomainError(SOME_CODE, param=..., **values)``; the app turns
-every error (ours, Werkzeug's, validation, rate limiting, crashes) into::
+Services raise ``DomainError(SOME_CODE, param=..., **values)``; the web layer
+(``backend.web.error_responses``) turns every error (ours, Werkzeug's, validation, rate
+limiting, crashes) into::
 
     {"error": {"type": "...", "code": "...", "message": "...", "param": "..."}}
 
 with the message in the request's language. Each domain declares its own
-codes next to its services with ``ErrorCode(...)``.
+codes next to its services with ``ErrorCode(...)``. No app is needed here.
 """
 
 from __future__ import annotations
 
-import logging
-
-from flask import jsonify
-from werkzeug.exceptions import HTTPException
-
-from backend.i18n import Text, negotiate_language
+from backend.i18n import Text
 from backend.money import Money
-
-log = logging.getLogger(__name__)
 
 
 def _type_for(status: int, code: str) -> str:
@@ -62,8 +56,7 @@ class DomainError(Exception):
         self.headers = headers or {}
         self.extra = values
 
-    def body(self, language: str | None = None) -> dict:
-        language = language or negotiate_language()
+    def body(self, language: str) -> dict:
         shown = {k: (v.format(language) if isinstance(v, Money) else v) for k, v in self.extra.items()}
         if self.param:
             shown.setdefault("param", self.param)  # messages may name the field at fault
@@ -166,89 +159,3 @@ SERVICE_UNAVAILABLE = ErrorCode(
     it="Servizio momentaneamente non disponibile.",
     en="Service temporarily unavailable.",
 )
-
-_BY_STATUS = {
-    e.status: e
-    for e in (MALFORMED_REQUEST, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, METHOD_NOT_ALLOWED,
-              CONFLICT, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, RATE_LIMITED,
-              INTERNAL_ERROR, SERVICE_UNAVAILABLE)
-}
-
-
-def _first_field(messages, prefix: str = "") -> str:
-    """Dotted path of the first invalid field in marshmallow's nested messages."""
-    if isinstance(messages, dict) and messages:
-        key = sorted(messages, key=str)[0]
-        sub = messages[key]
-        path = f"{prefix}.{key}" if prefix else str(key)
-        if key == "_schema":
-            return prefix or "body"
-        return _first_field(sub, path) if isinstance(sub, dict) else path
-    return prefix or "body"
-
-
-def error_response(error: DomainError):
-    response = jsonify(error.body())
-    response.status_code = error.error.status
-    for name, value in error.headers.items():
-        response.headers[name] = value
-    return response
-
-
-def handle_domain_error(error: DomainError):
-    return error_response(error)
-
-
-def handle_http_exception(exc: HTTPException):
-    status = exc.code or 500
-    data = getattr(exc, "data", None) or {}
-    messages = data.get("messages")
-    if status in (400, 422) and messages:
-        return validation_error_response(messages)
-    if status == 400:
-        code = MALFORMED_REQUEST
-    else:
-        code = _BY_STATUS.get(status, INTERNAL_ERROR if status >= 500 else CONFLICT)
-    response = error_response(DomainError(code))
-    if status == 405:
-        # Werkzeug knows the allowed methods; keep its Allow header.
-        response.headers["Allow"] = exc.get_response().headers.get("Allow", "")
-    for name, value in (data.get("headers") or {}).items():
-        response.headers[name] = value
-    return response
-
-
-def validation_error_response(messages):
-    """400 with the first invalid field as ``param`` and every field's messages in ``details``."""
-    details = _without_location(messages)
-    field_name = _first_field(details)
-    language = negotiate_language()
-    response = jsonify({
-        "error": {
-            "type": VALIDATION_ERROR.type,
-            "code": VALIDATION_ERROR.code,
-            "message": VALIDATION_ERROR.text.render(language, field=field_name),
-            "param": field_name,
-            "details": details,
-        }
-    })
-    response.status_code = 400
-    return response
-
-
-_LOCATIONS = ("json", "query", "headers", "form", "view_args", "path", "files", "cookies")
-
-
-def _without_location(messages):
-    """webargs nests messages under their location; merge those levels away."""
-    if isinstance(messages, dict) and messages and all(k in _LOCATIONS for k in messages):
-        merged = {}
-        for value in messages.values():
-            merged.update(value if isinstance(value, dict) else {"body": value})
-        return merged
-    return messages
-
-
-def handle_unexpected(exc: Exception):
-    log.exception("unhandled error")
-    return error_response(DomainError(INTERNAL_ERROR))

@@ -1,9 +1,10 @@
 """Language of the response: Italian first, English on request.
 
-The language comes from ``Accept-Language`` (negotiated by Werkzeug); outside a
-request, or when nothing matches, it is Italian. Texts live next to the code
+The language of a request comes from ``Accept-Language``
+(``backend.web.language.negotiate_language``); callers pass it explicitly, and
+when none is given or nothing matches it is Italian. Texts live next to the code
 that uses them as ``Text(it=..., en=...)`` pairs, so a message and its
-translation are read and changed together.
+translation are read and changed together. No app is needed here.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
-from flask import has_request_context, request
 
 LANGUAGES = ("it", "en")
 DEFAULT_LANGUAGE = "it"
@@ -22,19 +22,6 @@ DEFAULT_LANGUAGE = "it"
 LOCALES = {"it": "it_IT", "en": "en_IE"}
 # Local time of every library of the cooperation: schedules, receipts, statements.
 ROME = ZoneInfo("Europe/Rome")
-
-
-def negotiate_language(accept_language: str | None = None) -> str:
-    if accept_language is None:
-        if not has_request_context():
-            return DEFAULT_LANGUAGE
-        accept = request.accept_languages
-    else:
-        from werkzeug.datastructures import LanguageAccept
-        from werkzeug.http import parse_accept_header
-
-        accept = parse_accept_header(accept_language, LanguageAccept)
-    return accept.best_match(LANGUAGES, default=DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE
 
 
 def local_time(value: datetime, language: str, pattern: str = "dd/MM/yyyy HH:mm") -> str:
@@ -54,7 +41,6 @@ class Text:
     it: str
     en: str
 
-    def render(self, language: str | None = None, **values) -> str:
-        language = language or negotiate_language()
+    def render(self, language: str | None, **values) -> str:
         template = self.en if language == "en" else self.it
         return template.format(**values) if values else template

@@ -55,7 +55,8 @@ def prepare(url: str, patrons: int):
     from backend.accounts.claims import patron_claims
     from backend.accounts.models import AuthSession, Library, Network, Patron
     from backend.auth.tokens import issue_access_token
-    from backend.db import db, utcnow
+    from backend.web.database import db
+    from backend.db import utcnow
     from backend.ledger.services import Funding, credit, debit, house_account, post_entry, wallet_of
     from backend.migrations_support import upgrade
     from backend.money import Money
@@ -89,7 +90,7 @@ def prepare(url: str, patrons: int):
         devices = [AuthSession(patron=p, expires_at=utcnow() + timedelta(days=1)) for p in people]
         session.add_all(devices)
         session.flush()
-        return network.id, library.id, [issue_access_token(patron_claims(p, d.public_id))
+        return network.id, library.id, [issue_access_token(patron_claims(p, d.public_id), app.config["SETTINGS"])
                                         for p, d in zip(people, devices)]
 
     with app.app_context():
@@ -99,7 +100,8 @@ def prepare(url: str, patrons: int):
 
 def new_campaign(app, network_id: int, library_id: int, title: str) -> str:
     from backend.campaigns.models import Campaign
-    from backend.db import db, utcnow
+    from backend.web.database import db
+    from backend.db import utcnow
 
     def make(session):
         campaign = Campaign(network_id=network_id, library_id=library_id, title=title, story="", goal=10_000_000,
@@ -116,7 +118,7 @@ def new_campaign(app, network_id: int, library_id: int, title: str) -> str:
 def table_updates(app) -> dict[str, int]:
     from sqlalchemy import text
 
-    from backend.db import db
+    from backend.web.database import db
 
     with app.app_context():
         return dict(db.run_in_transaction(lambda s: s.execute(text(
@@ -129,7 +131,7 @@ def verify(app, client_port: int, campaign_id: str, answered: dict[int, int]) ->
     from sqlalchemy import func, select
 
     from backend.campaigns.models import Campaign, Donation
-    from backend.db import db
+    from backend.web.database import db
     from backend.ledger.audit import run_audit
     from backend.ledger.models import LedgerAccount
     from backend.ledger.services import account_balance

@@ -35,8 +35,8 @@ def _answers(port: int) -> bool:
         return False
 
 
-def serve(url: str, port: int, workers: int, **extra_env: str) -> subprocess.Popen:
-    """gunicorn with ``backend/gunicorn_conf.py`` on ``port``; stop it with ``stop(process)``."""
+def serve(url: str, port: int, workers: int, app: str = "backend.wsgi:app", **extra_env: str) -> subprocess.Popen:
+    """gunicorn with ``backend/gunicorn_conf.py`` serving ``app`` on ``port``; stop it with ``stop(process)``."""
     if _answers(port):
         raise SystemExit(f"port {port} already answers: another server would be measured instead of ours")
     env = {**os.environ, "DATABASE_URL": url, "BORSELLINO_SECRET_KEY": SECRET, "BORSELLINO_JWT_KEYS": JWT_KEYS,
@@ -44,7 +44,8 @@ def serve(url: str, port: int, workers: int, **extra_env: str) -> subprocess.Pop
            "BORSELLINO_LOG_LEVEL": "WARNING", "BORSELLINO_DATABASE_POOL_SIZE": "2",
            "BORSELLINO_MAX_REQUESTS": "0", "BORSELLINO_ACCESS_TOKEN_MINUTES": str(TOKEN_MINUTES), **extra_env}
     env.pop("BORSELLINO_CONTROL_SOCKET", None)
-    process = subprocess.Popen([str(REPO / ".venv/bin/borsellino"), "serve"], env=env, cwd=REPO,
+    argv = [str(REPO / ".venv/bin/gunicorn"), "-c", str(REPO / "backend/gunicorn_conf.py"), app]
+    process = subprocess.Popen(argv, env=env, cwd=REPO,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     for _ in range(300):
         if process.poll() is None and _answers(port):

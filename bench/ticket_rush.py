@@ -59,7 +59,8 @@ def prepare(url: str, patrons: int):
     from backend.accounts.claims import patron_claims
     from backend.accounts.models import AuthSession, Library, Network, Patron
     from backend.auth.tokens import issue_access_token
-    from backend.db import db, utcnow
+    from backend.web.database import db
+    from backend.db import utcnow
     from backend.ledger.services import Funding, credit, debit, house_account, post_entry, wallet_of
     from backend.migrations_support import upgrade
     from backend.money import Money
@@ -93,7 +94,7 @@ def prepare(url: str, patrons: int):
         devices = [AuthSession(patron=p, expires_at=utcnow() + timedelta(days=1)) for p in people]
         session.add_all(devices)
         session.flush()
-        return network.id, library.id, [issue_access_token(patron_claims(p, d.public_id))
+        return network.id, library.id, [issue_access_token(patron_claims(p, d.public_id), app.config["SETTINGS"])
                                         for p, d in zip(people, devices)]
 
     with app.app_context():
@@ -102,7 +103,8 @@ def prepare(url: str, patrons: int):
 
 
 def new_occurrence(app, network_id: int, library_id: int, capacity: int) -> tuple[str, str]:
-    from backend.db import db, utcnow
+    from backend.web.database import db
+    from backend.db import utcnow
     from backend.events.models import Event, Occurrence, TicketType
 
     def make(session):
@@ -237,7 +239,7 @@ def client_cpu() -> float:
 def verify(app, occurrence_public_id: str, capacity: int, rounds_done: int) -> dict:
     from sqlalchemy import func, select
 
-    from backend.db import db
+    from backend.web.database import db
     from backend.events.models import Occurrence, Order, Ticket
     from backend.ledger.audit import run_audit
     from backend.ledger.models import JournalEntry, LedgerAccount

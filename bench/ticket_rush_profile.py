@@ -38,7 +38,7 @@ def main():
 
     from sqlalchemy import event, update
 
-    from backend.db import db
+    from backend.web.database import db
     from backend.events.models import Occurrence
 
     warmup = 20

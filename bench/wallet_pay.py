@@ -7,7 +7,7 @@ The database is wiped, migrated and given ``pgbench -i -s 1`` tables. Patrons
 are funded and each gets outstanding fees; every patron's token names a real
 sign-in session (so each request pays the session-revocation check, as in
 production). One gunicorn (``backend/gunicorn_conf.py``, no control socket,
-``BORSELLINO_BENCH_BASELINE=1``) serves both endpoints. For each connection
+``bench.baseline_app:app``) serves both endpoints. For each connection
 count (8 and 32 by default) it runs, in this order and for ``--seconds`` each:
 
 - baseline: ``POST /bench/tpcb``: pgbench's TPC-B-like transaction (3 updates,
@@ -52,7 +52,8 @@ def prepare(url: str, patrons: int, fees_each: int) -> tuple[object, list[tuple[
     from backend.accounts.claims import patron_claims
     from backend.accounts.models import AuthSession, Library, Network, Patron
     from backend.auth.tokens import issue_access_token
-    from backend.db import db, new_public_id, utcnow
+    from backend.web.database import db
+    from backend.db import new_public_id, utcnow
     from backend.fees.models import Fee
     from backend.fees.services import fee_types_of
     from backend.ledger.services import Funding, credit, debit, house_account, post_entry, wallet_of
@@ -89,7 +90,7 @@ def prepare(url: str, patrons: int, fees_each: int) -> tuple[object, list[tuple[
         devices = [AuthSession(patron=p, expires_at=utcnow() + timedelta(days=1)) for p in people]
         session.add_all(devices)
         session.flush()
-        tokens = [issue_access_token(patron_claims(p, d.public_id)) for p, d in zip(people, devices)]
+        tokens = [issue_access_token(patron_claims(p, d.public_id), app.config["SETTINGS"]) for p, d in zip(people, devices)]
         now = utcnow()
         pairs = []
         # Round-robin over patrons, so concurrent requests rarely hit the same wallet.
@@ -120,7 +121,7 @@ def run_wrk(port: int, mode: str, items_file: Path, connections: int, seconds: i
 def verify(app, paid_ok: int) -> dict:
     from sqlalchemy import func, select
 
-    from backend.db import db
+    from backend.web.database import db
     from backend.fees.models import Fee
     from backend.ledger.audit import run_audit
     from backend.ledger.models import JournalEntry, LedgerAccount
@@ -155,7 +156,7 @@ def main():
 
     print(f"preparing {args.patrons} funded patrons × {args.fees_each} fees …", flush=True)
     app, pairs = prepare(args.database_url, args.patrons, args.fees_each)
-    server = serve(args.database_url, args.port, args.workers, BORSELLINO_BENCH_BASELINE="1")
+    server = serve(args.database_url, args.port, args.workers, app="bench.baseline_app:app")
     paid_ok, ok = 0, True
     try:
         with tempfile.TemporaryDirectory(prefix="wallet_pay_") as folder:

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from backend import create_app
 from backend.config import Settings
-from backend.rate_limit import limiter
+from backend.web.rate_limit import limiter
 from tests.support.database import empty_all_tables, is_postgres, reset_and_migrate, test_database_url
 
 # The console in a real browser is its own gate (bash scripts/browser.sh): it needs Chromium and axe-core.

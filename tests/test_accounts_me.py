@@ -96,10 +96,10 @@ def test_membership_code_identifies_the_patron_at_the_desk(client, app_ctx, worl
 
 def test_membership_code_expires_and_cannot_be_tampered_with(client, app_ctx, world):
     librarian = bearer(world["librarian"])
-    stale, _ = membership.issue(world["alice"], now=1_000_000.0)
+    stale, _ = membership.issue(world["alice"], app_ctx.config["SETTINGS"], now=1_000_000.0)
     response = client.post("/v1/patrons/identify", json={"token": stale}, headers=librarian)
     assert response.status_code == 422 and response.get_json()["error"]["code"] == "invalid_membership_token"
-    current, _ = membership.issue(world["alice"])
+    current, _ = membership.issue(world["alice"], app_ctx.config["SETTINGS"])
     card, code = current.rsplit(".", 1)
     # Alice's code does not work with Bob's card.
     moved = client.post("/v1/patrons/identify", json={"token": f"BOB00001.{code}"}, headers=librarian)

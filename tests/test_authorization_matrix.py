@@ -22,8 +22,8 @@ import uuid
 
 from werkzeug.routing import IntegerConverter, UUIDConverter
 
-from backend.auth.policy import policy_of
-from backend.rate_limit import limiter
+from backend.web.policy import policy_of
+from backend.web.rate_limit import limiter
 from tests.support.factories import bearer, make_library, make_network, make_patron, make_staff, make_venue
 from tests.test_route_policies import NOT_OURS
 
@@ -80,7 +80,7 @@ def _console_status(app, db, person, method, path):
         cookie["csrf"] = "matrix-csrf"  # as after loading any console form
     if person is not None and ROLE.get(_name(person)) != "patron":
         with app.test_request_context():
-            auth_session = sessions.start_session(db, person, channel="console").session
+            auth_session = sessions.start_session(db, app.config["SETTINGS"], person, channel="console").session
             db.commit()
         with client.session_transaction() as cookie:
             cookie["sid"] = auth_session.public_id

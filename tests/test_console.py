@@ -89,7 +89,7 @@ def test_the_switch_ignores_unknown_languages_and_foreign_redirects(client, db, 
 
 
 def test_roles_and_statuses_are_shown_in_words_not_codes(client, app_ctx, people):
-    from backend.auth.policy import ROLES
+    from backend.auth.principal import ROLES
     from backend.console.labels import has_label
 
     assert all(has_label("role", role) for role in ROLES)
@@ -106,7 +106,7 @@ def test_librarian_sees_role_and_scope_and_finds_a_patron_by_card_or_code(client
     by_card = client.post("/console/patrons/find", data={"card_number": "cons0001", "csrf_token": token})
     assert people["patron"].display_name in by_card.get_data(as_text=True)
     assert "· Attivo</p>" in by_card.get_data(as_text=True) and "active" not in by_card.get_data(as_text=True)
-    code, _ = membership.issue(people["patron"])
+    code, _ = membership.issue(people["patron"], app_ctx.config["SETTINGS"])
     by_code = client.post("/console/patrons/find", data={"membership_code": code, "csrf_token": token})
     assert people["patron"].display_name in by_code.get_data(as_text=True)
 

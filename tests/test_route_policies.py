@@ -1,6 +1,6 @@
-"""Every route of the app declares who may call it (see backend/auth/policy.py)."""
+"""Every route of the app declares who may call it (see backend/web/policy.py)."""
 
-from backend.auth.policy import policy_of
+from backend.web.policy import policy_of
 
 # Routes served by libraries (docs UI, the spec, static files), not by our views.
 NOT_OURS = {"static", "swagger_ui.show", "api-docs.openapi_json"}

@@ -11,11 +11,13 @@ from backend.accounts import membership, patrons, privacy, services, sessions, s
 from backend.accounts import schemas as s
 from backend.accounts.errors import INVALID_REFRESH_TOKEN
 from backend.accounts.signin import SignInFailed, invalid_credentials, remember_failure
-from backend.api import Blueprint, add_error_responses
-from backend.auth.policy import ROLES, STAFF_ROLES, allow, public, require_principal
-from backend.db import db
+from backend.web.api import Blueprint, add_error_responses
+from backend.auth.principal import ROLES, STAFF_ROLES
+from backend.web.policy import allow, public, register_token_check, require_principal
+from backend.web.database import db
 from backend.errors import DomainError
-from backend.rate_limit import limiter
+from backend.web.rate_limit import limiter
+from backend.web.settings import current_settings, user_agent
 
 auth_blp = Blueprint("auth", __name__, url_prefix="/v1/auth",
                      description="Sign-in, tokens, sessions, email verification, PIN/password reset")
@@ -27,7 +29,7 @@ admin_blp = Blueprint("admin", __name__, url_prefix="/v1/admin",
 
 blueprints = (auth_blp, me_blp, patrons_blp, admin_blp)
 
-sessions.register_token_check()
+register_token_check(sessions.check_session_alive)
 
 # Brute force: per client address, and per identifier typed (card or email),
 # in front of the lockout kept in the database (backend.accounts.signin).
@@ -65,7 +67,8 @@ class CardSignIn(MethodView):
     @auth_blp.doc(summary="Sign in with library card + PIN (the first time, this activates the app)")
     def post(self, data):
         return _signing_in(lambda: services.activate_with_card(
-            db.session, data["card_number"], data["pin"], data["device_name"]))
+            db.session, current_settings(), data["card_number"], data["pin"], data["device_name"],
+            user_agent=user_agent()))
 
 
 @auth_blp.route("/patron/password")
@@ -78,7 +81,8 @@ class PatronPasswordSignIn(MethodView):
     @auth_blp.doc(summary="Sign in with verified email + password")
     def post(self, data):
         return _signing_in(lambda: services.patron_password_sign_in(
-            db.session, data["email"], data["password"], data["device_name"]))
+            db.session, current_settings(), data["email"], data["password"], data["device_name"],
+            user_agent=user_agent()))
 
 
 @auth_blp.route("/staff/password")
@@ -91,7 +95,8 @@ class StaffSignIn(MethodView):
     @auth_blp.doc(summary="Staff sign-in with email + password")
     def post(self, data):
         return _signing_in(lambda: services.staff_sign_in(
-            db.session, data["email"], data["password"], data["device_name"]))
+            db.session, current_settings(), data["email"], data["password"], data["device_name"],
+            user_agent=user_agent()))
 
 
 @auth_blp.route("/refresh")
@@ -103,7 +108,7 @@ class Refresh(MethodView):
     @auth_blp.doc(summary="Trade a refresh token for a new pair (the old one stops working)")
     def post(self, data):
         try:
-            return sessions.rotate(db.session, data["refresh_token"])
+            return sessions.rotate(db.session, current_settings(), data["refresh_token"])
         except sessions.RefreshReuse as reuse:
             # Keep the revocation although this request fails.
             db.session.rollback()
@@ -190,7 +195,7 @@ class PatronReset(MethodView):
     @auth_blp.response(202, s.AcceptedSchema)
     @auth_blp.doc(summary="Email a code to reset the PIN or password (same answer whether the account exists)")
     def post(self, data):
-        services.request_patron_reset(db.session, what=data["what"], card_number=data.get("card_number"),
+        services.request_patron_reset(db.session, current_settings(), what=data["what"], card_number=data.get("card_number"),
                                       email=data.get("email"))
         return {"status": "accepted"}
 
@@ -204,7 +209,7 @@ class StaffReset(MethodView):
     @auth_blp.response(202, s.AcceptedSchema)
     @auth_blp.doc(summary="Email a staff user a code to reset the password")
     def post(self, data):
-        services.request_staff_reset(db.session, data["email"])
+        services.request_staff_reset(db.session, current_settings(), data["email"])
         return {"status": "accepted"}
 
 
@@ -263,8 +268,8 @@ class Credentials(MethodView):
     @me_blp.response(202, s.CredentialsResultSchema)
     @me_blp.doc(summary="Set email + password (confirmed with the PIN); the email is verified by a code")
     def post(self, data):
-        email = services.set_email_and_password(db.session, _me(), pin=data["pin"], email=data["email"],
-                                                password=data["password"])
+        email = services.set_email_and_password(db.session, current_settings(), _me(), pin=data["pin"],
+                                                email=data["email"], password=data["password"])
         return {"pending_email": email}
 
     add_error_responses(post, 409, 422)
@@ -276,7 +281,7 @@ class Membership(MethodView):
     @me_blp.response(200, s.MembershipSchema)
     @me_blp.doc(summary="My membership code for the desk (rotates every minute, valid a few minutes)")
     def get(self):
-        token, expires_at = membership.issue(_me())
+        token, expires_at = membership.issue(_me(), current_settings())
         return {"token": token, "expires_at": expires_at, "qr_svg": membership.qr_svg_data_uri(token)}
 
 
@@ -324,7 +329,7 @@ class PatronIdentify(MethodView):
     @patrons_blp.response(200, s.PatronStaffSchema)
     @patrons_blp.doc(summary="Find a patron by the membership code shown in the app")
     def post(self, data):
-        return patrons.identify_by_membership_code(db.session, data["token"])
+        return patrons.identify_by_membership_code(db.session, current_settings(), data["token"])
 
     add_error_responses(post, 422)
 

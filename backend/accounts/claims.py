@@ -1,4 +1,4 @@
-"""What an access token says about its holder (see ``backend.auth.policy.Principal``)."""
+"""What an access token says about its holder (see ``backend.auth.principal.Principal``)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ def admin_cli():
 
 
 def _run(work):
-    from backend.db import db
+    from backend.web.database import db
 
     try:
         return db.run_in_transaction(work)

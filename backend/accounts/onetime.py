@@ -9,13 +9,13 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from backend.accounts.errors import INVALID_ONE_TIME_TOKEN
 from backend.accounts.models import OneTimeToken, Patron, StaffUser
 from backend.accounts.sessions import token_hash
+from backend.config import Settings
 from backend.db import utcnow
 from backend.errors import DomainError
 
@@ -63,6 +63,6 @@ def consume(session: Session, token: str, purposes: tuple[str, ...]) -> OneTimeT
     return row
 
 
-def link(path: str, token: str) -> str:
-    base = current_app.config["SETTINGS"].public_base_url.rstrip("/")
+def link(settings: Settings, path: str, token: str) -> str:
+    base = settings.public_base_url.rstrip("/")
     return f"{base}{path}?token={token}"

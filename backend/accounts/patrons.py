@@ -19,8 +19,9 @@ from backend.accounts.errors import CARD_NUMBER_TAKEN, OUT_OF_SCOPE_LIBRARY
 from backend.accounts.models import Library, Network, Patron
 from backend.accounts.signin import normalize_card
 from backend.auth.passwords import hash_secret
-from backend.auth.policy import Principal
+from backend.auth.principal import Principal
 from backend.auth.scope import acts_for_library
+from backend.config import Settings
 from backend.errors import NOT_FOUND, DomainError
 
 # Fields the library management system owns (the batch import overwrites them).
@@ -63,8 +64,8 @@ def get_patron(session: Session, public_id: str) -> Patron:
     return patron
 
 
-def identify_by_membership_code(session: Session, token: str) -> Patron:
-    return membership.identify(session, token)
+def identify_by_membership_code(session: Session, settings: Settings, token: str) -> Patron:
+    return membership.identify(session, settings, token)
 
 
 @dataclass

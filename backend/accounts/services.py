@@ -17,7 +17,8 @@ from backend.accounts.signin import (
     normalize_card,
 )
 from backend.auth.passwords import hash_secret, verify_secret
-from backend.auth.policy import Principal
+from backend.auth.principal import Principal
+from backend.config import Settings
 from backend.db import utcnow
 from backend.errors import DomainError
 from backend.i18n import Text
@@ -25,23 +26,26 @@ from backend.i18n import Text
 # --- sign-in ---------------------------------------------------------------
 
 
-def activate_with_card(session: Session, card_number: str, pin: str, device_name: str = "") -> sessions.TokenPair:
+def activate_with_card(session: Session, settings: Settings, card_number: str, pin: str, device_name: str = "",
+                       *, user_agent: str = "") -> sessions.TokenPair:
     """Card + PIN: the first sign-in activates the app account; later ones just sign in."""
     patron = check_card_and_pin(session, card_number, pin)
     if patron.status == "pending":
         patron.status = "active"
-    return sessions.start_session(session, patron, device_name=device_name)
+    return sessions.start_session(session, settings, patron, device_name=device_name, user_agent=user_agent)
 
 
-def patron_password_sign_in(session: Session, email: str, password: str, device_name: str = "") -> sessions.TokenPair:
+def patron_password_sign_in(session: Session, settings: Settings, email: str, password: str, device_name: str = "",
+                            *, user_agent: str = "") -> sessions.TokenPair:
     patron = check_patron_password(session, email, password)
-    return sessions.start_session(session, patron, device_name=device_name)
+    return sessions.start_session(session, settings, patron, device_name=device_name, user_agent=user_agent)
 
 
-def staff_sign_in(session: Session, email: str, password: str, device_name: str = "",
-                  channel: str = "app") -> sessions.TokenPair:
+def staff_sign_in(session: Session, settings: Settings, email: str, password: str, device_name: str = "",
+                  channel: str = "app", *, user_agent: str = "") -> sessions.TokenPair:
     user = check_staff_password(session, email, password)
-    return sessions.start_session(session, user, device_name=device_name, channel=channel)
+    return sessions.start_session(session, settings, user, device_name=device_name, channel=channel,
+                                  user_agent=user_agent)
 
 
 # --- who is calling ----------------------------------------------------------
@@ -81,7 +85,8 @@ def _normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def set_email_and_password(session: Session, patron: Patron, *, pin: str, email: str, password: str) -> str:
+def set_email_and_password(session: Session, settings: Settings, patron: Patron, *, pin: str, email: str,
+                           password: str) -> str:
     """Set a password and start verifying the email; sign-in by email works once verified."""
     if not verify_secret(patron.pin_hash, pin):
         raise DomainError(WRONG_CURRENT_SECRET, param="pin")
@@ -94,7 +99,7 @@ def set_email_and_password(session: Session, patron: Patron, *, pin: str, email:
     token = onetime.issue(session, patron, "verify_email", email=email)
     messages.send_email(session, patron, to_email=email, purpose="verify_email", subject=VERIFY_SUBJECT,
                         body=VERIFY_BODY, name=patron.first_name, token=token,
-                        link=onetime.link("/v1/auth/email/verify", token))
+                        link=onetime.link(settings, "/v1/auth/email/verify", token))
     return email
 
 
@@ -122,7 +127,7 @@ RESET_BODY = Text(
 _WHAT = {"pin": Text(it="il PIN", en="PIN"), "password": Text(it="la password", en="password")}
 
 
-def request_patron_reset(session: Session, *, what: str, card_number: str | None = None,
+def request_patron_reset(session: Session, settings: Settings, *, what: str, card_number: str | None = None,
                          email: str | None = None) -> None:
     """Email a reset code if the account exists; the caller always gets the same answer."""
     if card_number:
@@ -133,22 +138,23 @@ def request_patron_reset(session: Session, *, what: str, card_number: str | None
     if patron is None or patron.status == "deleted" or not to_email:
         return
     token = onetime.issue(session, patron, f"reset_{what}")
-    _send_reset(session, patron, to_email, what, token)
+    _send_reset(session, settings, patron, to_email, what, token)
 
 
-def request_staff_reset(session: Session, email: str) -> None:
+def request_staff_reset(session: Session, settings: Settings, email: str) -> None:
     user = session.scalar(select(StaffUser).where(StaffUser.email == _normalize_email(email)))
     if user is None or not user.active:
         return
     token = onetime.issue(session, user, "reset_password")
-    _send_reset(session, user, user.email, "password", token)
+    _send_reset(session, settings, user, user.email, "password", token)
 
 
-def _send_reset(session, person, to_email: str, what: str, token: str) -> None:
+def _send_reset(session: Session, settings: Settings, person: Patron | StaffUser, to_email: str, what: str,
+                token: str) -> None:
     messages.send_email(
         session, person, to_email=to_email, purpose=f"reset_{what}", subject=RESET_SUBJECT, body=RESET_BODY,
         name=getattr(person, "first_name", None) or person.name, token=token,
-        what=_WHAT[what].render(person.language), link=onetime.link("/v1/auth/reset/confirm", token),
+        what=_WHAT[what].render(person.language), link=onetime.link(settings, "/v1/auth/reset/confirm", token),
     )
 
 

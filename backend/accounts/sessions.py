@@ -6,7 +6,7 @@ again means it was copied (or the app raced itself): the whole session is
 revoked, so a stolen token is worth at most one refresh.
 
 Access tokens name their session (``sid``); ``check_session_alive`` is
-registered in ``backend.auth.policy.token_checks`` and costs one lookup by
+registered in ``backend.web.policy.token_checks`` by the accounts views and costs one lookup by
 the unique index on ``auth_sessions.public_id`` per authenticated request.
 That is the price of logout taking effect at once instead of after the
 access token's 15 minutes.
@@ -19,7 +19,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, has_request_context, request
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -27,7 +26,8 @@ from backend.accounts.claims import patron_claims, staff_claims
 from backend.accounts.errors import INVALID_REFRESH_TOKEN
 from backend.accounts.models import AuthSession, Patron, RefreshToken, StaffUser
 from backend.auth.tokens import InvalidToken, issue_access_token
-from backend.db import db, utcnow
+from backend.config import Settings
+from backend.db import utcnow
 from backend.errors import NOT_FOUND, DomainError
 
 
@@ -43,10 +43,6 @@ class TokenPair:
     session: AuthSession
 
 
-def _settings():
-    return current_app.config["SETTINGS"]
-
-
 def _claims_for(auth_session: AuthSession) -> dict:
     if auth_session.patron is not None:
         return patron_claims(auth_session.patron, auth_session.public_id)
@@ -60,30 +56,29 @@ def _new_refresh_token(session: Session, auth_session: AuthSession, now: datetim
     return token
 
 
-def _pair(session: Session, auth_session: AuthSession, now: datetime) -> TokenPair:
-    minutes = _settings().access_token_minutes
+def _pair(session: Session, settings: Settings, auth_session: AuthSession, now: datetime) -> TokenPair:
+    minutes = settings.access_token_minutes
     return TokenPair(
-        access_token=issue_access_token(_claims_for(auth_session), minutes=minutes),
+        access_token=issue_access_token(_claims_for(auth_session), settings, minutes=minutes),
         refresh_token=_new_refresh_token(session, auth_session, now),
         expires_in=minutes * 60,
         session=auth_session,
     )
 
 
-def start_session(session: Session, person: Patron | StaffUser, *, device_name: str = "",
-                  channel: str = "app") -> TokenPair:
+def start_session(session: Session, settings: Settings, person: Patron | StaffUser, *, device_name: str = "",
+                  channel: str = "app", user_agent: str = "") -> TokenPair:
     now = utcnow()
-    user_agent = request.headers.get("User-Agent", "")[:300] if has_request_context() else ""
     auth_session = AuthSession(
         patron=person if isinstance(person, Patron) else None,
         staff_user=person if isinstance(person, StaffUser) else None,
         channel=channel, device_name=(device_name or "")[:120], user_agent=user_agent,
         created_at=now, last_used_at=now,
-        expires_at=now + timedelta(days=_settings().refresh_token_days),
+        expires_at=now + timedelta(days=settings.refresh_token_days),
     )
     session.add(auth_session)
     session.flush()
-    return _pair(session, auth_session, now)
+    return _pair(session, settings, auth_session, now)
 
 
 class RefreshReuse(Exception):
@@ -94,7 +89,7 @@ class RefreshReuse(Exception):
         self.session_id = session_id
 
 
-def rotate(session: Session, presented: str) -> TokenPair:
+def rotate(session: Session, settings: Settings, presented: str) -> TokenPair:
     """Trade a refresh token for a new pair; raises ``RefreshReuse`` on reuse."""
     now = utcnow()
     row = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == token_hash(presented)))
@@ -113,7 +108,7 @@ def rotate(session: Session, presented: str) -> TokenPair:
     if not _person_may_sign_in(auth_session):
         raise DomainError(INVALID_REFRESH_TOKEN)
     auth_session.last_used_at = now
-    return _pair(session, auth_session, now)
+    return _pair(session, settings, auth_session, now)
 
 
 def _person_may_sign_in(auth_session: AuthSession) -> bool:
@@ -162,7 +157,7 @@ def revoke_own_session(session: Session, person: Patron | StaffUser, public_id: 
         target.revoked_reason = reason
 
 
-def check_session_alive(claims: dict) -> None:
+def check_session_alive(session: Session, claims: dict) -> None:
     """Token check: an access token of a revoked (or unknown) session is refused.
 
     Tokens without ``sid`` (issued by the test helpers only) are not tied to a session.
@@ -170,15 +165,9 @@ def check_session_alive(claims: dict) -> None:
     sid = claims.get("sid")
     if sid is None:
         return
-    revoked_at = db.session.execute(
+    revoked_at = session.execute(
         select(AuthSession.revoked_at).where(AuthSession.public_id == sid)
     ).first()
     if revoked_at is None or revoked_at[0] is not None:
         raise InvalidToken("session revoked")
 
-
-def register_token_check() -> None:
-    from backend.auth.policy import token_checks
-
-    if check_session_alive not in token_checks:
-        token_checks.append(check_session_alive)

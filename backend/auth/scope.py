@@ -7,7 +7,7 @@ ids of other libraries' things reveal nothing.
 from __future__ import annotations
 
 from backend.accounts.models import Library
-from backend.auth.policy import Principal
+from backend.auth.principal import Principal
 from backend.errors import NOT_FOUND, DomainError
 
 

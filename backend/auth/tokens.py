@@ -12,8 +12,8 @@ import hashlib
 from datetime import timedelta
 
 import jwt
-from flask import current_app
 
+from backend.config import Settings
 from backend.db import utcnow
 
 ISSUER = "borsellino"
@@ -25,8 +25,7 @@ class InvalidToken(Exception):
     pass
 
 
-def signing_keys(settings=None) -> dict[str, str]:
-    settings = settings or current_app.config["SETTINGS"]
+def signing_keys(settings: Settings) -> dict[str, str]:
     if settings.jwt_keys:
         keys = {}
         for pair in settings.jwt_keys.split(","):
@@ -38,8 +37,7 @@ def signing_keys(settings=None) -> dict[str, str]:
     return {"dev": hashlib.sha256(("jwt:" + settings.secret_key).encode()).hexdigest()}
 
 
-def issue_access_token(claims: dict, *, minutes: int | None = None) -> str:
-    settings = current_app.config["SETTINGS"]
+def issue_access_token(claims: dict, settings: Settings, *, minutes: int | None = None) -> str:
     keys = signing_keys(settings)
     kid, secret = next(iter(keys.items()))
     now = utcnow()
@@ -54,8 +52,8 @@ def issue_access_token(claims: dict, *, minutes: int | None = None) -> str:
     return jwt.encode(payload, secret, algorithm=ALGORITHM, headers={"kid": kid})
 
 
-def decode_access_token(token: str) -> dict:
-    keys = signing_keys()
+def decode_access_token(token: str, settings: Settings) -> dict:
+    keys = signing_keys(settings)
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:

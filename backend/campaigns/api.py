@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from backend.accounts.models import Network
 from backend.accounts.services import person_of
-from backend.api import Blueprint, add_error_responses
-from backend.auth.policy import allow, current_principal, public, require_principal
+from backend.web.api import Blueprint, add_error_responses
+from backend.web.policy import allow, current_principal, public, require_principal
 from backend.campaigns import closing, receipts, recurring, services, supporter, wall
 from backend.campaigns import donations as giving
 from backend.campaigns import schemas as s
@@ -22,9 +22,11 @@ from backend.campaigns.models import (
     RecurringDonation,
     SupporterCard,
 )
-from backend.db import db, get_or_404, utcnow
+from backend.web.database import db
+from backend.web.settings import current_settings
+from backend.db import get_or_404, utcnow
 from backend.errors import NOT_FOUND, DomainError
-from backend.idempotency import idempotent
+from backend.web.idempotency import idempotent
 from backend.money import Money
 from backend.pagination import PageArgsSchema, page_schema, paginate
 from backend.receipts.http import RECEIPT_RESPONSES, ReceiptFormatArgs, receipt_response
@@ -38,10 +40,6 @@ STAFF = ("librarian", "admin")
 
 def _patron():
     return person_of(db.session, require_principal())
-
-
-def _settings():
-    return current_app.config["SETTINGS"]
 
 
 # --- presenting -------------------------------------------------------------------------------
@@ -87,7 +85,7 @@ def _donation_body(donation: Donation) -> dict:
 def _started_body(started: giving.StartedDonation) -> dict:
     sheet = None
     if started.intent is not None:
-        sheet = {"provider": get_provider().name, "publishable_key": started.publishable_key,
+        sheet = {"provider": get_provider(current_app).name, "publishable_key": started.publishable_key,
                  "payment_intent_client_secret": started.intent.client_secret,
                  "customer_id": started.customer_id,
                  "customer_session_client_secret": started.customer_session_client_secret}
@@ -197,9 +195,9 @@ class Donate(MethodView):
     def post(self, data, campaign_id):
         campaign = services.visible_campaign(db.session, campaign_id)
         started = giving.donate(
-            db.session, _settings(), _patron(), campaign, data["amount"], method=data["method"],
+            db.session, current_settings(), _patron(), campaign, data["amount"], method=data["method"],
             visibility=data["visibility"], message=data["message"], art_bonus=data["art_bonus"],
-            tax_code=data["tax_code"], provider=get_provider() if data["method"] == "card" else None)
+            tax_code=data["tax_code"], provider=get_provider(current_app) if data["method"] == "card" else None)
         return _started_body(started)
 
 
@@ -215,7 +213,7 @@ class StartRecurring(MethodView):
     @blp.doc(summary="A monthly or yearly donation from the wallet (the first one is taken within minutes)")
     def post(self, data, campaign_id):
         campaign = services.visible_campaign(db.session, campaign_id)
-        return _recurring_body(recurring.start(db.session, _settings(), _patron(), campaign, data["amount"],
+        return _recurring_body(recurring.start(db.session, current_settings(), _patron(), campaign, data["amount"],
                                                interval=data["interval"], visibility=data["visibility"]))
 
 
@@ -280,7 +278,7 @@ class SandboxPayment(MethodView):
     @blp.response(200, s.DonationSchema)
     @blp.doc(summary="Demo only (sandbox provider): pay a card donation as the payment sheet would")
     def post(self, args, donation_id):
-        provider = get_provider()
+        provider = get_provider(current_app)
         if not isinstance(provider, SandboxProvider):
             raise DomainError(NOT_FOUND)
         donation = get_or_404(db.session, Donation, donation_id, patron_id=_patron().id)
@@ -352,7 +350,7 @@ class SupporterCards(MethodView):
     @blp.doc(summary="Buy or renew a network's supporter card (12 months), from the wallet or by card; "
                      "it counts as a donation to the network's +Teca fund")
     def post(self, data):
-        started = supporter.buy(db.session, get_provider() if data["method"] == "card" else None, _patron(),
+        started = supporter.buy(db.session, get_provider(current_app) if data["method"] == "card" else None, _patron(),
                                 data["network_id"], method=data["method"])
         card = db.session.scalar(select(SupporterCard).where(SupporterCard.donation_id == started.donation.id))
         return {**_started_body(started), "card": _card_body(card)}

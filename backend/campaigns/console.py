@@ -19,7 +19,8 @@ from backend.accounts.services import person_of
 from backend.campaigns import receipts, services, wall
 from backend.campaigns.models import Campaign, Donation, FundingModel
 from backend.console.access import bp, console_principal, language, register_link, render, staff_page
-from backend.db import db, utcnow
+from backend.web.database import db
+from backend.db import utcnow
 from backend.desk.console import parse_amount
 from backend.errors import DomainError
 from backend.events.times import to_utc

@@ -25,12 +25,6 @@ SUPPORTERS = [("Chiara", "Fontana"), ("Matteo", "Greco"), ("Sofia", "Marino"), (
               ("Giorgia", "Ricci"), ("Andrea", "Moretti")]
 
 
-def _settings():
-    from backend.fees.demo import _settings as settings
-
-    return settings()
-
-
 def _fund(session, patron: Patron, cents: int, n: int) -> None:
     wallet = wallet_of(session, patron)
     clearing = house_account(session, "card_clearing", "sandbox")
@@ -55,7 +49,7 @@ def _campaign(session, ctx, *, library, title, story, goal, days, model=FundingM
 
 
 def seed_campaigns(session, ctx) -> None:
-    settings = _settings()
+    settings = ctx.settings
     rho, legnano = ctx.libraries[0], ctx.libraries[1]
     people = list(ctx.patrons[:3])
     for i, (first, last) in enumerate(SUPPORTERS):

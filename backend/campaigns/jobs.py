@@ -1,4 +1,4 @@
-"""Periodic work of +Teca, registered in ``backend.jobs.registry``.
+"""Periodic work of +Teca, registered in ``backend.jobs.registry`` (entry points in ``backend.jobs.entries``).
 
 - ``campaigns_close`` (1 min): campaigns past their deadline are settled once
   (``backend.campaigns.closing``), then card refunds of missed goals are sent;
@@ -12,38 +12,34 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app
-
 from backend.campaigns import closing, donations, receipts, recurring
-from backend.db import db
-from backend.topups.provider import get_provider
+from backend.config import Settings
+from backend.db import Database
+from payments.base import PaymentProvider
 
 log = logging.getLogger(__name__)
 
 
-def close_job() -> dict:
-    database = db._get_current_object()
+def close_due(database: Database, provider: PaymentProvider) -> dict:
     counts = database.run_in_transaction(closing.close_due_campaigns)
-    counts["refunds_sent"] = database.run_in_transaction(lambda s: closing.send_card_refunds(s, get_provider()))
+    counts["refunds_sent"] = database.run_in_transaction(lambda s: closing.send_card_refunds(s, provider))
     if counts["settled"] or counts["late"] or counts["refunds_sent"]:
         log.info("campaigns close: %s", counts)
     return counts
 
 
-def recurring_job() -> dict:
-    settings = current_app.config["SETTINGS"]
-    counts = db.run_in_transaction(lambda s: recurring.run_due(s, settings))
+def charge_recurring(database: Database, settings: Settings) -> dict:
+    counts = database.run_in_transaction(lambda s: recurring.run_due(s, settings))
     if any(counts.values()):
         log.info("campaigns recurring: %s", counts)
     return counts
 
 
-def receipts_job() -> int:
-    return db.run_in_transaction(receipts.issue_pending_receipts)
+def issue_receipts(database: Database) -> int:
+    return database.run_in_transaction(receipts.issue_pending_receipts)
 
 
-def settle_card_donations_job() -> dict:
-    database, provider = db._get_current_object(), get_provider()
+def settle_card_donations(database: Database, provider: PaymentProvider) -> dict:
     credited = database.run_in_transaction(lambda s: donations.settle_open_card_donations(s, provider))
     refunds = database.run_in_transaction(lambda s: closing.send_card_refunds(s, provider))
     return {"credited": credited, "refunds_sent": refunds}

@@ -14,7 +14,7 @@ from sqlalchemy import distinct, func, select, update
 from sqlalchemy.orm import Session
 
 from backend.accounts.models import Library, Network, Patron, StaffUser
-from backend.auth.policy import Principal
+from backend.auth.principal import Principal
 from backend.auth.scope import acts_for_owner, require_library
 from backend.campaigns.errors import (
     ART_BONUS_DETAILS_REQUIRED,

@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from backend.accounts.services import person_of
-from backend.api import Blueprint, add_error_responses
-from backend.auth.policy import allow, require_principal
+from backend.web.api import Blueprint, add_error_responses
+from backend.web.policy import allow, require_principal
 from backend.confirmations import services
 from backend.confirmations.schemas import ConfirmationSchema
-from backend.db import db
-from backend.idempotency import idempotent
+from backend.web.database import db
+from backend.web.idempotency import idempotent
 
 blp = Blueprint("confirmations", __name__, url_prefix="/v1/confirmations",
                 description="Requests to confirm in the app (e.g. paying at a partner's till)")

@@ -3,7 +3,7 @@
 import marshmallow as ma
 from marshmallow import fields
 
-from backend.api import UtcDateTime
+from backend.web.api import UtcDateTime
 
 
 class ConfirmationSchema(ma.Schema):

@@ -12,10 +12,12 @@ from sqlalchemy import select
 
 from backend.accounts.claims import staff_claims
 from backend.accounts.models import AuthSession
-from backend.auth.policy import STAFF_ROLES, Policy, Principal
-from backend.db import db, utcnow
+from backend.auth.principal import STAFF_ROLES, Principal
 from backend.console.labels import label
+from backend.db import utcnow
 from backend.i18n import DEFAULT_LANGUAGE, LANGUAGES, Text, local_time
+from backend.web.database import db
+from backend.web.policy import Policy
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
 

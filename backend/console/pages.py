@@ -11,10 +11,11 @@ from backend.accounts import patrons, services
 from backend.accounts.signin import SignInFailed, remember_failure
 from backend.console.access import (bp, choose_language, console_principal, console_public, language, register_link,
                                     render, staff_page)
-from backend.db import db
 from backend.errors import DomainError
 from backend.i18n import LANGUAGES, Text
-from backend.rate_limit import limiter
+from backend.web.database import db
+from backend.web.rate_limit import limiter
+from backend.web.settings import current_settings, user_agent
 
 T = {
     "bad_login": Text(it="Email o password non validi.", en="Invalid email or password."),
@@ -41,7 +42,8 @@ def login():
         return render("console/login.html", next=request.args.get("next", ""))
     email, password = request.form.get("email", ""), request.form.get("password", "")
     try:
-        pair = services.staff_sign_in(db.session, email, password, device_name="console", channel="console")
+        pair = services.staff_sign_in(db.session, current_settings(), email, password, device_name="console",
+                                      channel="console", user_agent=user_agent())
     except SignInFailed as failed:
         db.session.rollback()
         db.run_in_transaction(lambda s: remember_failure(s, failed.key))
@@ -97,7 +99,7 @@ def find_patron():
         card, code = request.form.get("card_number", "").strip(), request.form.get("membership_code", "").strip()
         try:
             if code:
-                patron = patrons.identify_by_membership_code(db.session, code)
+                patron = patrons.identify_by_membership_code(db.session, current_settings(), code)
             elif card:
                 patron = patrons.find_by_card(db.session, card)
         except DomainError as refused:

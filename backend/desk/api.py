@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import current_app
+
 from flask.views import MethodView
 
 from backend.accounts.services import person_of
-from backend.api import Blueprint, add_error_responses
-from backend.auth.policy import allow, require_principal
-from backend.db import db
+from backend.web.api import Blueprint, add_error_responses
+from backend.web.policy import allow, require_principal
+from backend.web.database import db
+from backend.web.settings import current_settings
 from backend.desk import services
 from backend.desk.models import CashSession, DeskOperation
 from backend.desk.schemas import (
@@ -25,7 +26,7 @@ from backend.desk.schemas import (
     operation_body,
     session_body,
 )
-from backend.idempotency import idempotent
+from backend.web.idempotency import idempotent
 from backend.ledger.services import wallet_of
 from backend.money import Money
 from backend.pagination import PageArgsSchema, page_schema, paginate, select
@@ -117,7 +118,7 @@ add_error_responses(CloseSession.post, 404)
 
 def _operate(session_id, data, operation):
     found = services.cash_session_in_scope(db.session, require_principal(), session_id)
-    patron = services.find_patron(db.session, card_number=data.get("card_number"),
+    patron = services.find_patron(db.session, current_settings(), card_number=data.get("card_number"),
                                   membership_code=data.get("membership_code"))
     done = operation(found, patron, data["amount"])
     return operation_body(done.operation, done.receipt)
@@ -131,7 +132,7 @@ class CashTopups(MethodView):
     @blp.response(201, DeskOperationSchema)
     def post(self, data, session_id):
         """Top up a patron's wallet with cash (patron by card number or membership QR)."""
-        settings = current_app.config["SETTINGS"]
+        settings = current_settings()
         return _operate(session_id, data, lambda s, p, m: services.cash_topup(db.session, settings, s, _staff(), p, m))
 
 
@@ -175,7 +176,7 @@ class PatronLookup(MethodView):
     @blp.response(200, PayableSchema)
     def get(self, args):
         """Find a patron by card or membership QR: balance, and how much can be paid out in cash."""
-        patron = services.find_patron(db.session, card_number=args.get("card_number"),
+        patron = services.find_patron(db.session, current_settings(), card_number=args.get("card_number"),
                                       membership_code=args.get("membership_code"))
         wallet = wallet_of(db.session, patron)
         return {"card_number": patron.card_number, "patron_name": patron.display_name,

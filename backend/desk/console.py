@@ -14,14 +14,15 @@ from __future__ import annotations
 import re
 import secrets
 
-from flask import current_app, g, redirect, request, url_for
+from flask import redirect, request, url_for
 from sqlalchemy import select
 
-from backend import idempotency
+from backend.web import idempotency
 from backend.accounts.services import person_of
 from backend.console.access import bp, console_principal, language, register_link, render, staff_page
 from backend.console.labels import register_labels
-from backend.db import db
+from backend.web.database import db
+from backend.web.settings import current_settings
 from backend.desk import services
 from backend.desk.errors import INVALID_AMOUNT
 from backend.desk.models import CashSession, DeskOperation
@@ -78,16 +79,7 @@ def _form_key() -> str:
 
 def _claim_form() -> bool:
     """Claim this form's one-time key; False when it was already used (then redirect, do nothing)."""
-    key = request.form.get("form_key", "").strip()
-    if not key or len(key) > 255:
-        raise DomainError(idempotency.IDEMPOTENCY_KEY_MISSING, param="form_key")
-    owner, fingerprint = idempotency._owner(), idempotency._fingerprint()
-    db.session.rollback()  # see idempotency.idempotent: never hold SQLite's write lock here
-    try:
-        g.idempotency_claim = db.run_in_transaction(lambda s: idempotency._claim(s, owner, key, fingerprint))
-    except idempotency._Replay:
-        return False
-    return True
+    return idempotency.claim(request.form.get("form_key", ""), param="form_key") is None
 
 
 def _staff():
@@ -179,7 +171,8 @@ def _operate(session_id: str, operation):
         return _not_found()
     try:
         money = parse_amount(request.form.get("amount", ""))
-        patron = services.find_patron(db.session, card_number=request.form.get("card_number", "").strip() or None,
+        patron = services.find_patron(db.session, current_settings(),
+                                      card_number=request.form.get("card_number", "").strip() or None,
                                       membership_code=request.form.get("membership_code", "").strip() or None)
         if not _claim_form():
             return redirect(url_for("console.desk_session", session_id=session_id, notice="replayed"))
@@ -192,7 +185,7 @@ def _operate(session_id: str, operation):
 @bp.route("/desk/sessions/<session_id>/topup", methods=["POST"])
 @staff_page(*STAFF)
 def desk_topup(session_id):
-    settings = current_app.config["SETTINGS"]
+    settings = current_settings()
     return _operate(session_id, lambda cs, patron, money: services.cash_topup(
         db.session, settings, cs, _staff(), patron, money))
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from backend.accounts import membership
 from backend.accounts.models import Library, Patron, StaffUser
 from backend.accounts.signin import normalize_card
-from backend.auth.policy import Principal
+from backend.auth.principal import Principal
 from backend.auth.scope import acts_for_library, require_library
 from backend.config import Settings
 from backend.db import utcnow
@@ -104,11 +104,12 @@ def _claim_open(session: Session, cash_session: CashSession) -> None:
         raise DomainError(SESSION_CLOSED)
 
 
-def find_patron(session: Session, *, card_number: str | None = None, membership_code: str | None = None) -> Patron:
+def find_patron(session: Session, settings: Settings, *, card_number: str | None = None,
+                membership_code: str | None = None) -> Patron:
     if bool(card_number) == bool(membership_code):
         raise DomainError(PATRON_IDENTIFIER_REQUIRED, param="card_number")
     if membership_code:
-        return membership.identify(session, membership_code)
+        return membership.identify(session, settings, membership_code)
     patron = session.scalar(select(Patron).where(Patron.card_number == normalize_card(card_number)))
     if patron is None or patron.status == "deleted":
         raise DomainError(PATRON_NOT_FOUND, param="card_number")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.accounts.models import Library, Network
-from backend.auth.policy import Principal
+from backend.auth.principal import Principal
 from backend.auth.scope import acts_for_library
 from backend.errors import NOT_FOUND, DomainError
 from backend.events.models import Event, Occurrence

@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from backend.accounts.services import person_of
-from backend.api import Blueprint, add_error_responses
-from backend.auth.policy import allow, public, require_principal
-from backend.db import db
+from backend.web.api import Blueprint, add_error_responses
+from backend.web.policy import allow, public, require_principal
+from backend.web.database import db
+from backend.web.settings import current_settings
 from backend.events import access, catalog, checkin, purchase, qr, tickets, waitlist
 from backend.events import schemas as s
-from backend.idempotency import idempotent
+from backend.web.idempotency import idempotent
 from backend.pagination import PageArgsSchema, page_schema
 
 blp = Blueprint("events", __name__, url_prefix="/v1/events",
@@ -53,7 +54,7 @@ class TicketKeys(MethodView):
     @blp.response(200, s.JwksSchema)
     @blp.doc(summary="Public keys (JWKS) that verify ticket QR codes offline")
     def get(self):
-        return qr.jwks()
+        return qr.jwks(current_settings())
 
 
 @blp.route("/<event_id>")
@@ -382,7 +383,7 @@ class CheckIns(MethodView):
     @blp.response(201, s.CheckInSchema)
     @blp.doc(summary="Check a scanned ticket in (once: a second scan is 409 with when and where)")
     def post(self, data):
-        return checkin.scan(db.session, require_principal(), data["code"], gate=data["gate"],
+        return checkin.scan(db.session, current_settings(), require_principal(), data["code"], gate=data["gate"],
                             occurrence_id=data.get("occurrence"))
 
 
@@ -396,7 +397,7 @@ class CheckInBatch(MethodView):
     @blp.response(200, s.ScanBatchResultSchema)
     @blp.doc(summary="Upload offline scans: each judged alone, re-uploads deduplicated by scan_id")
     def post(self, data):
-        results = checkin.scan_batch(db.session, require_principal(), data["scans"])
+        results = checkin.scan_batch(db.session, current_settings(), require_principal(), data["scans"])
         return {
             "results": results,
             "accepted": sum(r.outcome == "accepted" for r in results),

@@ -10,7 +10,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from backend.accounts.models import Library, Network
-from backend.auth.policy import Principal
+from backend.auth.principal import Principal
 from backend.db import utcnow
 from backend.errors import NOT_FOUND, DomainError
 from backend.geo import near

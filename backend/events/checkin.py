@@ -18,7 +18,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backend.auth.policy import Principal
+from backend.auth.principal import Principal
+from backend.config import Settings
 from backend.db import dialect_insert, utcnow
 from backend.errors import DomainError
 from backend.events.access import may_manage
@@ -39,8 +40,9 @@ class ScanResult:
     scan_id: str | None = None
 
 
-def _ticket_for(session: Session, principal: Principal, code: str, occurrence_id: str | None) -> Ticket:
-    claims = verify(code)
+def _ticket_for(session: Session, settings: Settings, principal: Principal, code: str,
+                occurrence_id: str | None) -> Ticket:
+    claims = verify(code, settings)
     ticket = session.scalar(select(Ticket).where(Ticket.public_id == claims["tkt"]))
     # Another organizer's ticket is as unknown to this door as a forged one.
     if ticket is None or not may_manage(session, principal, ticket.occurrence.event):
@@ -61,14 +63,15 @@ def _first_use(checkin: CheckIn) -> DomainError:
                        first_used_at=in_rome(checkin.scanned_at).isoformat(), gate=checkin.gate or "-")
 
 
-def scan(session: Session, principal: Principal, code: str, *, gate: str = "", occurrence_id: str | None = None,
-         scan_id: str | None = None, scanned_at: datetime | None = None) -> ScanResult:
+def scan(session: Session, settings: Settings, principal: Principal, code: str, *, gate: str = "",
+         occurrence_id: str | None = None, scan_id: str | None = None,
+         scanned_at: datetime | None = None) -> ScanResult:
     """Record one scan; raises 422 for a bad code and 409 if the ticket was already used."""
     if scan_id is not None:
         earlier = session.scalar(select(CheckIn).where(CheckIn.scan_id == scan_id))
         if earlier is not None:
             return ScanResult("already_uploaded", session.get(Ticket, earlier.ticket_id), earlier)
-    ticket = _ticket_for(session, principal, code, occurrence_id)
+    ticket = _ticket_for(session, settings, principal, code, occurrence_id)
     now = utcnow()
     insert = dialect_insert(session)
     inserted = session.execute(
@@ -93,13 +96,13 @@ def scan(session: Session, principal: Principal, code: str, *, gate: str = "", o
     return ScanResult("accepted", ticket, checkin)
 
 
-def scan_batch(session: Session, principal: Principal, scans: list[dict]) -> list[ScanResult]:
+def scan_batch(session: Session, settings: Settings, principal: Principal, scans: list[dict]) -> list[ScanResult]:
     """Offline scans uploaded together: each one is judged alone, none fails the others."""
     results = []
     for item in scans:
         try:
             with session.begin_nested():
-                results.append(scan(session, principal, item["code"], gate=item.get("gate", ""),
+                results.append(scan(session, settings, principal, item["code"], gate=item.get("gate", ""),
                                     scan_id=item["scan_id"], scanned_at=item.get("scanned_at")))
         except DomainError as refused:
             outcome = "already_checked_in" if refused.error is ALREADY_CHECKED_IN else "invalid"

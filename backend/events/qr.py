@@ -21,8 +21,8 @@ import jwt
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import current_app
 
+from backend.config import Settings
 from backend.errors import DomainError
 from backend.events.errors import INVALID_QR
 from backend.events.models import Ticket
@@ -47,26 +47,26 @@ def _keys_for(secret: str) -> _Keys:
     return _Keys(secret)
 
 
-def _keys() -> _Keys:
-    return _keys_for(current_app.config["SETTINGS"].secret_key)
+def _keys(settings: Settings) -> _Keys:
+    return _keys_for(settings.secret_key)
 
 
-def jwks() -> dict:
-    keys = _keys()
+def jwks(settings: Settings) -> dict:
+    keys = _keys(settings)
     return {"keys": [{"kty": "OKP", "crv": "Ed25519", "x": keys.x, "kid": keys.kid,
                       "use": "sig", "alg": "EdDSA"}]}
 
 
-def sign(ticket: Ticket) -> str:
-    keys = _keys()
+def sign(ticket: Ticket, settings: Settings) -> str:
+    keys = _keys(settings)
     claims = {"iss": ISSUER, "aud": AUDIENCE, "tkt": ticket.public_id, "v": ticket.version,
               "occ": ticket.occurrence.public_id}
     return jwt.encode(claims, keys.private, algorithm="EdDSA", headers={"kid": keys.kid})
 
 
-def verify(code: str) -> dict:
+def verify(code: str, settings: Settings) -> dict:
     """The claims of a genuine ticket code (422 ``invalid_ticket_code`` otherwise)."""
-    keys = _keys()
+    keys = _keys(settings)
     try:
         header = jwt.get_unverified_header(code)
         if header.get("kid") != keys.kid:

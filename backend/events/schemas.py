@@ -15,6 +15,9 @@ from backend.events.models import (
     WaitlistState,
 )
 from backend.events.times import in_rome
+from backend.events.qr import sign
+from backend.web.language import negotiate_language
+from backend.web.settings import current_settings
 from backend.money import MoneyField, PositiveMoneySchema, StrictInteger
 from backend.pagination import PageArgsSchema
 from backend.schema_fields import AwareDateTimeInput, DateTimeInput
@@ -220,9 +223,7 @@ class TicketSchema(ma.Schema):
                        "verifiable offline with GET /v1/events/keys"})
 
     def _qr(self, ticket):
-        from backend.events.qr import sign
-
-        return sign(ticket) if ticket.status == TicketState.VALID else None
+        return sign(ticket, current_settings()) if ticket.status == TicketState.VALID else None
 
 
 class OrderTicketSchema(TicketSchema):
@@ -318,7 +319,8 @@ class CheckInSchema(ma.Schema):
 class BatchScanResultSchema(CheckInSchema):
     scan_id = fields.String()
     code = fields.Function(lambda r: r.error.error.code if r.error else None, allow_none=True)
-    message = fields.Function(lambda r: r.error.body()["error"]["message"] if r.error else None, allow_none=True)
+    message = fields.Function(lambda r: r.error.body(negotiate_language())["error"]["message"] if r.error else None,
+                              allow_none=True)
     first_used_at = fields.Function(lambda r: r.extra.get("first_used_at"), allow_none=True)
     gate = fields.Function(lambda r: r.extra.get("gate"), allow_none=True)
 

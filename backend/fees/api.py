@@ -9,14 +9,14 @@ from sqlalchemy import select
 from backend.accounts import patrons as patron_records
 from backend.accounts import services as accounts
 from backend.accounts.models import Library, Network
-from backend.api import Blueprint, add_error_responses
-from backend.auth.policy import allow, require_principal
-from backend.db import db
+from backend.web.api import Blueprint, add_error_responses
+from backend.web.policy import allow, require_principal
+from backend.web.database import db
 from backend.errors import NOT_FOUND, DomainError
 from backend.fees import services
 from backend.fees import schemas as s
 from backend.fees.models import Fee
-from backend.idempotency import idempotent
+from backend.web.idempotency import idempotent
 from backend.pagination import page_schema, paginate
 
 blp = Blueprint("fees", __name__, url_prefix="/v1/fees",

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from backend.auth.policy import Principal
-from backend.config import Settings
+from backend.auth.principal import Principal
 from backend.desk.models import OPEN, CashSession, Desk
 from backend.desk.services import cash_topup
 from backend.fees.services import charge_fee, pay_fees
@@ -27,22 +26,13 @@ FEES = [
 ]
 
 
-def _settings() -> Settings:
-    try:
-        from flask import current_app
-
-        return current_app.config["SETTINGS"]
-    except (RuntimeError, KeyError):
-        return Settings()
-
-
 def seed_wallets_and_fees(session, ctx) -> None:
     library = ctx.libraries[0]
     librarian = ctx.staff["librarian"]
     cash_session = session.scalar(select(CashSession).join(Desk, Desk.id == CashSession.desk_id)
                                   .where(Desk.library_id == library.id, CashSession.status == OPEN))
     for index, cents in WALLETS.items():
-        cash_topup(session, _settings(), cash_session, librarian, ctx.patrons[index], Money(cents))
+        cash_topup(session, ctx.settings, cash_session, librarian, ctx.patrons[index], Money(cents))
     principal = Principal(subject=librarian.public_id, role="librarian", network_id=ctx.network.public_id,
                           library_ids=(library.public_id,))
     charged = [charge_fee(session, principal, patron=ctx.patrons[who], library=library, type_code=code,

@@ -6,7 +6,7 @@ import marshmallow as ma
 
 from backend.fees.models import FEE_STATUSES
 from backend.fees.services import describe
-from backend.i18n import negotiate_language
+from backend.web.language import negotiate_language
 from backend.money import MoneyField, PositiveMoneySchema
 from backend.pagination import PageArgsSchema
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.accounts.models import Library, Network, Patron
 from backend.accounts.signin import normalize_card
-from backend.auth.policy import Principal
+from backend.auth.principal import Principal
 from backend.auth.scope import acts_for_library, require_library
 from backend.db import dialect_insert, new_public_id, utcnow
 from backend.errors import NOT_FOUND, DomainError

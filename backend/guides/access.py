@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from backend.accounts.models import Network, Patron
-from backend.auth.policy import Principal
+from backend.auth.principal import Principal
 from backend.errors import NOT_FOUND, DomainError
 from backend.events.access import may_manage
 from backend.guides.models import Guide, GuideState, Kit, Visibility

@@ -11,15 +11,15 @@ from flask.views import MethodView
 from sqlalchemy import select
 
 from backend.accounts.services import person_of
-from backend.api import Blueprint, add_error_responses
-from backend.auth.policy import allow, require_principal
-from backend.db import db
+from backend.web.api import Blueprint, add_error_responses
+from backend.web.policy import allow, require_principal
+from backend.web.database import db
 from backend.errors import NOT_FOUND, DomainError
 from backend.guides import access, catalog, detail, imports, kits, reading, records
 from backend.guides import schemas as s
 from backend.guides.models import CatalogRecord, Guide, GuideBadge, KitReservation, ReadingProgress
-from backend.i18n import negotiate_language
-from backend.idempotency import idempotent
+from backend.web.language import negotiate_language
+from backend.web.idempotency import idempotent
 from backend.pagination import Page, page_schema, paginate
 
 blp = Blueprint("guides", __name__, url_prefix="/v1/guides",

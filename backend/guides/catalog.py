@@ -10,7 +10,7 @@ from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from backend.accounts.models import Library, Network, Patron
-from backend.auth.policy import Principal
+from backend.auth.principal import Principal
 from backend.db import utcnow
 from backend.errors import NOT_FOUND, DomainError
 from backend.events import catalog as events_catalog

@@ -22,12 +22,12 @@ from sqlalchemy import select
 from backend.accounts.models import Library
 from backend.console.access import bp, console_principal, language, register_link, render, staff_page
 from backend.console.labels import register_labels
-from backend.db import db
+from backend.web.database import db
 from backend.desk.console import _claim_form, _form_key, parse_amount
 from backend.errors import NOT_FOUND, DomainError
 from backend.events.models import Event, EventState
 from backend.guides import access, catalog, detail, imports, kits
-from backend.guides import console_errors as form_errors
+from backend.guides import errors as form_errors
 from backend.guides.models import Guide, GuideState, Kit, KitReservation, ReservationState, Visibility
 from backend.i18n import Text
 from backend.money import Money

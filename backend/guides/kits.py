@@ -25,7 +25,7 @@ from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from backend.accounts.models import Library, Network, Patron
-from backend.auth.policy import Principal
+from backend.auth.principal import Principal
 from backend.auth.scope import acts_for_library, require_library
 from backend.db import dialect_insert, utcnow
 from backend.errors import NOT_FOUND, DomainError

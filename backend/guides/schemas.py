@@ -8,7 +8,7 @@ from backend.guides.models import MediaType, ReadingState, ReservationState, Vis
 from backend.guides.imports import FORMATS
 from backend.guides.catalog import SORTS
 from backend.guides.records import format_isbn
-from backend.i18n import negotiate_language
+from backend.web.language import negotiate_language
 from backend.money import MoneyField, PositiveMoneySchema
 from backend.pagination import PageArgsSchema
 from backend.schema_fields import DateInput

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from backend.db import db, utcnow
+from backend.db import Database, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ def prune_expired_refresh_tokens(session: Session, now: datetime | None = None) 
     ).rowcount
 
 
-def nightly_ledger_audit() -> int:
+def nightly_ledger_audit(database: Database) -> int:
     """Recompute the ledger; on any discrepancy email finance and admin of every network.
 
     The alert carries only the count (the details name wallets of every network):
@@ -31,12 +31,12 @@ def nightly_ledger_audit() -> int:
     """
     from backend.ledger.audit import run_audit
 
-    report = db.run_in_transaction(run_audit)
+    report = database.run_in_transaction(run_audit)
     if report.clean:
         return 0
     log.error("ledger audit found %s discrepancies", len(report.problems))
     today = utcnow().date().isoformat()
-    db.run_in_transaction(lambda s: _alert_staff(s, len(report.problems), today))
+    database.run_in_transaction(lambda s: _alert_staff(s, len(report.problems), today))
     return len(report.problems)
 
 

@@ -2,7 +2,8 @@
 
 Add yours with one line in ``JOBS`` (or ``JOBS.append(Job(...))`` from your
 module): a unique name, the function as ``"module:function"`` (imported when
-it runs, so this file stays cheap to import), and its period — ``every`` (a
+it runs, so this file stays cheap to import; a job that needs the app's
+settings or adapters gets an entry point in ``backend.jobs.entries``), and its period — ``every`` (a
 ``timedelta``) or ``daily_at`` (a local Europe/Rome ``time``). The function
 takes no arguments and runs inside the app context; it opens its own
 transactions with ``db.run_in_transaction`` (or wrap a ``fn(session)`` with
@@ -58,32 +59,32 @@ def in_transaction(target: str | Callable) -> Callable[[], object]:
     """Adapt a ``fn(session)`` service to a job: run it in one retried transaction."""
 
     def run():
-        from backend.db import db
+        from backend.web.database import current_database
 
-        return db.run_in_transaction(resolve(target))
+        return current_database().run_in_transaction(resolve(target))
 
+    run.target = target  # type: ignore[attr-defined]
     run.__name__ = f"in_transaction({target if isinstance(target, str) else target.__name__})"
     return run
 
 
 JOBS: list[Job] = [
-    Job("dispatch_outbox", "backend.notify.dispatcher:dispatch_outbox", every=timedelta(seconds=5)),
-    Job("prune_idempotency_keys", in_transaction("backend.idempotency:prune_expired"),
-        every=timedelta(hours=1)),
+    Job("dispatch_outbox", "backend.jobs.entries:dispatch_outbox", every=timedelta(seconds=5)),
+    Job("prune_idempotency_keys", "backend.jobs.entries:prune_idempotency_keys", every=timedelta(hours=1)),
     Job("prune_refresh_tokens", in_transaction("backend.jobs.housekeeping:prune_expired_refresh_tokens"),
         daily_at=time(3, 30)),
-    Job("nightly_ledger_audit", "backend.jobs.housekeeping:nightly_ledger_audit", daily_at=time(2, 0)),
+    Job("nightly_ledger_audit", "backend.jobs.entries:nightly_ledger_audit", daily_at=time(2, 0)),
     Job("events_settle_pending_orders", in_transaction("backend.events.jobs:settle_pending_orders"), every=timedelta(seconds=30)),
     Job("events_expire_waitlist_offers", in_transaction("backend.events.jobs:expire_waitlist_offers"), every=timedelta(minutes=1)),
     Job("events_send_reminders", in_transaction("backend.events.jobs:send_event_reminders"), every=timedelta(minutes=15)),
-    Job("topups_settle", "backend.topups.jobs:settle_job", every=timedelta(minutes=2)),
+    Job("topups_settle", "backend.jobs.entries:settle_topups", every=timedelta(minutes=2)),
     Job("guides_kit_reminders", in_transaction("backend.guides.kits:send_kit_reminders"), every=timedelta(minutes=15)),
     Job("confirmations_expire", in_transaction("backend.confirmations.services:expire_due"), every=timedelta(minutes=1)),
     Job("ledger_expire_holds", in_transaction("backend.ledger.services:expire_holds"), every=timedelta(minutes=1)),
-    Job("campaigns_close", "backend.campaigns.jobs:close_job", every=timedelta(minutes=1)),
-    Job("campaigns_recurring", "backend.campaigns.jobs:recurring_job", every=timedelta(minutes=5)),
-    Job("campaigns_issue_receipts", "backend.campaigns.jobs:receipts_job", every=timedelta(minutes=1)),
-    Job("campaigns_settle_card_donations", "backend.campaigns.jobs:settle_card_donations_job",
+    Job("campaigns_close", "backend.jobs.entries:campaigns_close", every=timedelta(minutes=1)),
+    Job("campaigns_recurring", "backend.jobs.entries:campaigns_recurring", every=timedelta(minutes=5)),
+    Job("campaigns_issue_receipts", "backend.jobs.entries:campaigns_issue_receipts", every=timedelta(minutes=1)),
+    Job("campaigns_settle_card_donations", "backend.jobs.entries:campaigns_settle_card_donations",
         every=timedelta(minutes=2)),
 ]
 

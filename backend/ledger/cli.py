@@ -15,7 +15,7 @@ def ledger_cli():
 @with_appcontext
 def audit_command():
     """Recompute every balance from postings; exit 1 on any discrepancy."""
-    from backend.db import db
+    from backend.web.database import db
     from backend.ledger.audit import run_audit
 
     session = db.new_session(immediate=False)

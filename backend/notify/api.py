@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from backend.accounts.patrons import get_patron
-from backend.api import Blueprint, add_error_responses
-from backend.auth.policy import allow, require_principal
-from backend.db import db
+from backend.web.api import Blueprint, add_error_responses
+from backend.web.policy import allow, require_principal
+from backend.web.database import db
 from backend.notify import services
 from backend.notify.schemas import (
     DeviceListSchema,

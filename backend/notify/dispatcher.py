@@ -37,6 +37,7 @@ from backend.notify.models import (
     Device,
     Notification,
 )
+from backend.notify.services import configured_channels
 from notifications.channels import Channel, Message, PermanentFailure
 
 log = logging.getLogger(__name__)
@@ -201,8 +202,9 @@ def channels_for(settings: Settings) -> dict[str, Channel]:
     hit = _built.get(id(settings))
     if hit is not None and hit[0] is settings:
         return hit[1]
+    configured = configured_channels(settings)
     channels: dict[str, Channel] = {}
-    if settings.smtp_host:
+    if EMAIL in configured:
         from notifications.channels.email import EmailChannel, SmtpSettings
 
         channels[EMAIL] = EmailChannel(SmtpSettings(
@@ -210,14 +212,14 @@ def channels_for(settings: Settings) -> dict[str, Channel]:
             password=settings.smtp_password, starttls=settings.smtp_starttls,
             sender=settings.mail_from,
         ))
-    if settings.webpush_vapid_private_key:
+    if WEBPUSH in configured:
         from notifications.channels.webpush import WebPushChannel, WebPushSettings
 
         channels[WEBPUSH] = WebPushChannel(WebPushSettings(
             vapid_private_key=settings.webpush_vapid_private_key,
             vapid_subject=settings.webpush_vapid_subject,
         ))
-    if settings.fcm_credentials_file:
+    if FCM in configured:
         from notifications.channels.fcm import FcmChannel, firebase_app
 
         channels[FCM] = FcmChannel(firebase_app(settings.fcm_credentials_file))
@@ -225,14 +227,8 @@ def channels_for(settings: Settings) -> dict[str, Channel]:
     return channels
 
 
-def dispatch_outbox() -> DispatchReport:
-    """Scheduler job: deliver everything due (inside the app context)."""
-    from flask import current_app
-
-    from backend.db import db
-
-    database = db._get_current_object()
-    channels = channels_for(current_app.config["SETTINGS"])
+def dispatch_outbox(database: Database, channels: dict[str, Channel]) -> DispatchReport:
+    """Deliver everything due, batch after batch (the scheduler's ``dispatch_outbox`` job)."""
     total = DispatchReport()
     while True:
         report = dispatch_once(database, channels)

@@ -10,13 +10,14 @@ delivers later, with retries.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Set
 
-from flask import current_app, has_app_context
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.accounts.models import Network, Patron, StaffUser
+from backend.config import Settings
 from backend.db import insert_returning, utcnow
 from backend.errors import NOT_FOUND, DomainError, ErrorCode
 from backend.i18n import normalize_language
@@ -78,7 +79,7 @@ def notify(session: Session, patron: Patron, kind: str, *, dedupe_key: str | Non
                    language=normalize_language(patron.language))
     if note is None:
         return None
-    channels = enabled_channels()
+    channels = enabled_channels(session)
     if EMAIL in channels and prefs["email"] and patron.email:
         session.add(Delivery(notification=note, channel=EMAIL))
     # No push channel configured: no device could get a delivery, don't read them.
@@ -103,7 +104,7 @@ def notify_staff(session: Session, network: Network, kind: str, *,
                                 StaffUser.active.is_(True)).order_by(StaffUser.id)
     )
     sent = []
-    email_on = EMAIL in enabled_channels()
+    email_on = EMAIL in enabled_channels(session)
     for person in people:
         key = f"{dedupe_key}:{person.public_id}" if dedupe_key else None
         note = _insert(session, template, data, key, staff_user=person,
@@ -156,19 +157,24 @@ def _insert(session: Session, template: Template, data: dict, dedupe_key: str | 
     return note
 
 
-def enabled_channels() -> set[str]:
-    """External channels configured for this deployment (the inbox is always on)."""
-    if not has_app_context():
-        return set()
-    settings = current_app.config["SETTINGS"]
-    channels = set()
-    if settings.smtp_host:
-        channels.add(EMAIL)
-    if settings.fcm_credentials_file:
-        channels.add(FCM)
-    if settings.webpush_vapid_private_key:
-        channels.add(WEBPUSH)
-    return channels
+# Key of ``session.info`` naming the external channels the deployment configured.
+CHANNELS_INFO = "notify.channels"
+
+
+def enabled_channels(session: Session) -> Set[str]:
+    """External channels configured for this deployment (the inbox is always on).
+
+    The app factory puts ``configured_channels(settings)`` in its database's
+    ``session_info``; a session of a database without it queues no deliveries.
+    """
+    return session.info.get(CHANNELS_INFO, frozenset())
+
+
+def configured_channels(settings: Settings) -> frozenset[str]:
+    """The one rule for which external channels a deployment has: each needs its setting."""
+    configured = {EMAIL: settings.smtp_host, WEBPUSH: settings.webpush_vapid_private_key,
+                  FCM: settings.fcm_credentials_file}
+    return frozenset(kind for kind, setting in configured.items() if setting)
 
 
 # --- preferences ---------------------------------------------------------------
@@ -224,7 +230,7 @@ def send_account_email(session: Session, recipient: Patron | StaffUser, *, to_em
         title=subject, body=body, data={},
     )
     session.add(note)
-    if EMAIL in enabled_channels():
+    if EMAIL in enabled_channels(session):
         session.add(Delivery(notification=note, channel=EMAIL, address=to_email))
     session.flush()
     return note

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app
+from flask import Response
 from flask.views import MethodView
 
 from backend.accounts.services import person_of
-from backend.api import Blueprint, add_error_responses
-from backend.auth.policy import allow, public, require_principal
-from backend.db import db
-from backend.i18n import negotiate_language
-from backend.idempotency import idempotent
+from backend.web.api import Blueprint, add_error_responses
+from backend.web.policy import allow, public, require_principal
+from backend.web.database import db
+from backend.web.language import negotiate_language
+from backend.web.settings import current_settings
+from backend.web.idempotency import idempotent
 from backend.money import Money
 from backend.pagination import page_schema
 from backend.partners import catalog, history, passes, passkeys, redeem, statements, till
@@ -20,10 +21,6 @@ from backend.partners.scope import managed_partner, till_scope
 blp = Blueprint("partners", __name__, url_prefix="/v1/partners",
                 description="Partner venues and discount passes: offers, passes, till validation, statements")
 MANAGERS = ("admin",)
-
-
-def _settings():
-    return current_app.config["SETTINGS"]
 
 
 def _patron():
@@ -43,7 +40,7 @@ class PassKeys(MethodView):
     @blp.response(200, s.PassJwksSchema)
     @blp.doc(summary="Public keys (JWKS) that verify passes offline; several during a key rotation")
     def get(self):
-        return passkeys.jwks(_settings())
+        return passkeys.jwks(current_settings())
 
 
 # --- patrons ------------------------------------------------------------------------------------
@@ -78,7 +75,7 @@ class MyPass(MethodView):
     @blp.response(200, s.PassSchema)
     @blp.doc(summary="Get or renew my pass for this device (valid 48 h; a new device revokes the others)")
     def post(self, data):
-        return passes.issue_pass(db.session, _settings(), _patron(), data["device_key"])
+        return passes.issue_pass(db.session, current_settings(), _patron(), data["device_key"])
 
 
 @blp.route("/pass/revoke")
@@ -123,7 +120,7 @@ class Redemptions(MethodView):
     @blp.response(201, s.RedeemResultSchema)
     @blp.doc(summary="Validate a scanned (or typed) pass online: the benefit and price, or a precise refusal")
     def post(self, data):
-        return redeem.redeem(db.session, _settings(), _till(), code=data["code"], venue_id=data["venue_id"],
+        return redeem.redeem(db.session, current_settings(), _till(), code=data["code"], venue_id=data["venue_id"],
                              offer_id=data["offer_id"], list_price=data["list_price"], quantity=data["quantity"],
                              scan_id=data["scan_id"], language=negotiate_language())
 
@@ -148,7 +145,7 @@ class RedemptionBatch(MethodView):
     @blp.doc(summary="Upload an offline till's scans: deduplicated by scan_id; over-limit uses kept and flagged")
     def post(self, data):
         language = negotiate_language()
-        results = redeem.redeem_batch(db.session, _settings(), _till(), data["scans"], language=language)
+        results = redeem.redeem_batch(db.session, current_settings(), _till(), data["scans"], language=language)
         return {"results": [{
             "scan_id": r.scan_id, "outcome": r.outcome, "redemption": r.redemption,
             "error": None if r.error is None else {
@@ -192,7 +189,7 @@ class TillPayments(MethodView):
     @blp.response(201, s.TillPaymentSchema)
     @blp.doc(summary="Ask the pass holder to pay an amount from the wallet (they confirm in the app within 2 min)")
     def post(self, data):
-        return till.ask(db.session, _settings(), _till(), code=data["code"], venue_id=data["venue_id"],
+        return till.ask(db.session, current_settings(), _till(), code=data["code"], venue_id=data["venue_id"],
                         amount=data["amount"], description=data["description"])
 
 

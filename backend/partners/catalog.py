@@ -13,7 +13,7 @@ from stdnum import iban as stdnum_iban
 from stdnum.it import codicefiscale, iva
 
 from backend.accounts.models import Network, Partner, PartnerVenue, Patron
-from backend.auth.policy import Principal
+from backend.auth.principal import Principal
 from backend.db import get_or_404, utcnow
 from backend.errors import NOT_FOUND, DomainError
 from backend.geo import near

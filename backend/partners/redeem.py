@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.accounts.models import Network, Partner, Patron
-from backend.auth.policy import Principal
+from backend.auth.principal import Principal
 from backend.config import Settings
 from backend.db import get_or_404, utcnow
 from backend.errors import NOT_FOUND, DomainError, ErrorCode

@@ -8,7 +8,7 @@ from datetime import date
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from backend.api import UtcDateTime
+from backend.web.api import UtcDateTime
 from backend.schema_fields import AwareDateTimeInput
 from backend.events.schemas import JwksSchema
 from backend.money import MoneyField, PositiveMoneySchema, StrictInteger

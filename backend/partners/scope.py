@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from backend.accounts.models import Partner, PartnerVenue, StaffUser
 from backend.accounts.services import person_of
-from backend.auth.policy import Principal
+from backend.auth.principal import Principal
 from backend.db import get_or_404
 from backend.errors import NOT_FOUND, DomainError
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import Response
 
-from backend.i18n import negotiate_language, normalize_language
+from backend.web.language import negotiate_language
+
+from backend.i18n import normalize_language
 from backend.receipts.render import render_html, render_pdf
 
 

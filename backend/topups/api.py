@@ -6,11 +6,12 @@ from flask import after_this_request, current_app, request
 from flask.views import MethodView
 
 from backend.accounts.services import person_of
-from backend.api import Blueprint, add_error_responses
-from backend.auth.policy import allow, public, require_principal
-from backend.db import db
+from backend.web.api import Blueprint, add_error_responses
+from backend.web.policy import allow, public, require_principal
+from backend.web.database import db
+from backend.web.settings import current_settings
 from backend.errors import NOT_FOUND, DomainError
-from backend.idempotency import idempotent
+from backend.web.idempotency import idempotent
 from backend.money import Money
 from backend.pagination import PageArgsSchema, page_schema, paginate, select
 from backend.receipts.http import RECEIPT_RESPONSES, ReceiptFormatArgs, receipt_response
@@ -58,12 +59,12 @@ class Topups(MethodView):
         The wallet is credited only when the card provider confirms the payment
         (poll `GET /v1/wallet/topups/{topup_id}` until `succeeded` or `failed`).
         """
-        started = services.start_topup(db.session, get_provider(), current_app.config["SETTINGS"], _patron(),
+        started = services.start_topup(db.session, get_provider(current_app), current_settings(), _patron(),
                                        data["amount"])
         return {
             "topup": _with_receipt(started.topup),
             "payment_sheet": {
-                "provider": get_provider().name,
+                "provider": get_provider(current_app).name,
                 "publishable_key": started.publishable_key,
                 "payment_intent_client_secret": started.intent.client_secret,
                 "customer_id": started.sheet.customer_id,
@@ -125,7 +126,7 @@ class SandboxPayment(MethodView):
         The sandbox signs the provider's event and it goes through the same
         webhook handling as a real one. 404 with a real provider.
         """
-        provider = get_provider()
+        provider = get_provider(current_app)
         if not isinstance(provider, SandboxProvider):
             raise DomainError(SANDBOX_ONLY)
         topup = services.topup_of(db.session, _patron(), topup_id)
@@ -218,7 +219,7 @@ class Webhook(MethodView):
         `payment_intent.payment_failed`, `payment_intent.canceled`, `charge.refunded` and
         `charge.dispute.created`. Each event is processed once, in any order.
         """
-        outcome = services.receive_webhook(db.session, get_provider(), request.get_data(cache=True),
+        outcome = services.receive_webhook(db.session, get_provider(current_app), request.get_data(cache=True),
                                            request.headers.get("Stripe-Signature"))
         return {"received": True, "outcome": outcome}
 

@@ -15,11 +15,13 @@ def topups_cli():
 @with_appcontext
 def settle_command():
     """Ask the payment provider about open top-ups and send pending refunds."""
-    from backend.db import db
+    from flask import current_app
+
     from backend.topups.jobs import settle
     from backend.topups.provider import get_provider
+    from backend.web.database import current_database
 
-    counts = settle(db._get_current_object(), get_provider())
+    counts = settle(current_database(), get_provider(current_app))
     if not counts:
         click.echo("nothing to settle")
     for outcome, n in sorted(counts.items()):

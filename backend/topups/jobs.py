@@ -1,4 +1,7 @@
-"""Settle top-ups whose webhook never came, and send pending refunds (scheduler job + CLI)."""
+"""Settle top-ups whose webhook never came, and send pending refunds (scheduler job + CLI).
+
+The scheduler's entry point is ``backend.jobs.entries.settle_topups``.
+"""
 
 from __future__ import annotations
 
@@ -25,13 +28,3 @@ def settle(database, provider) -> dict[str, int]:
     for outcome, n in submit_pending_refunds(database, provider).items():
         counts[f"refund_{outcome}"] = n
     return counts
-
-
-def settle_job() -> None:
-    """Entry point for the scheduler (needs an app context)."""
-    from backend.db import db
-    from backend.topups.provider import get_provider
-
-    counts = settle(db._get_current_object(), get_provider())
-    if counts:
-        log.info("topups settle: %s", counts)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from typing import Any
 
 from backend.config import Settings
 from payments.base import PaymentProvider
@@ -24,9 +24,8 @@ def build_provider(settings: Settings) -> PaymentProvider:
     raise RuntimeError(f"unknown payment provider {settings.payment_provider!r}")
 
 
-def get_provider(app: Flask | None = None) -> PaymentProvider:
-    """The app's provider, built on first use; tests may put their own in ``app.extensions``."""
-    app = app or current_app
+def get_provider(app: Any) -> PaymentProvider:
+    """The Flask ``app``'s provider, built on first use; tests may put their own in ``app.extensions``."""
     provider = app.extensions.get(EXTENSION)
     if provider is None:
         provider = app.extensions[EXTENSION] = build_provider(app.config["SETTINGS"])

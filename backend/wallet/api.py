@@ -6,10 +6,10 @@ from flask import Response
 from flask.views import MethodView
 
 from backend.accounts import services as accounts
-from backend.api import Blueprint, add_error_responses
-from backend.auth.policy import allow, require_principal
-from backend.db import db
-from backend.i18n import negotiate_language
+from backend.web.api import Blueprint, add_error_responses
+from backend.web.policy import allow, require_principal
+from backend.web.database import db
+from backend.web.language import negotiate_language
 from backend.ledger.models import JournalEntry
 from backend.pagination import Page, page_schema, paginate
 from backend.wallet import services, statement

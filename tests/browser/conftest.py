@@ -92,7 +92,7 @@ class Console:
         return self.base_url + path
 
     def read(self, fn):
-        from backend.db import db
+        from backend.web.database import db
 
         with self.app.app_context():
             return db.run_in_transaction(fn)
@@ -120,7 +120,7 @@ def console():
 
     from backend import create_app
     from backend.config import Settings
-    from backend.db import db
+    from backend.web.database import db
     from backend.demo import seed
     from backend.migrations_support import upgrade
 
@@ -133,7 +133,7 @@ def console():
                               password_hash_fast=True, log_level="WARNING",
                               public_base_url=f"http://127.0.0.1:{port}"))
     with app.app_context():
-        db.run_in_transaction(lambda session: seed_harness(session, seed(session)))
+        db.run_in_transaction(lambda session: seed_harness(session, seed(session, app.config["SETTINGS"])))
     server = make_server("127.0.0.1", port, app, threaded=True, request_handler=_quiet_handler())
     thread = threading.Thread(target=server.serve_forever, name="console-server", daemon=True)
     thread.start()

@@ -109,7 +109,7 @@ def test_card_donations_to_a_missed_all_or_nothing_go_back_to_the_card_once(app,
     db.execute(update(Campaign).where(Campaign.id == campaign.id).values(deadline=utcnow() - timedelta(minutes=1)))
     db.commit()
     with app.app_context():
-        from backend.campaigns.jobs import close_job
+        from backend.jobs.entries import campaigns_close as close_job
 
         assert close_job()["refunds_sent"] == 1
         assert close_job()["refunds_sent"] == 0

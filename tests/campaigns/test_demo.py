@@ -10,7 +10,7 @@ from tests.campaigns.helpers import assert_audit_clean
 
 
 def test_demo_campaigns(app_ctx, client, db):
-    seed(db)
+    seed(db, app_ctx.config["SETTINGS"])
     db.commit()
     states = {c.title: (c.state, c.model) for c in db.scalars(select(Campaign))}
     assert states == {

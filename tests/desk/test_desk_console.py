@@ -81,7 +81,7 @@ def test_a_librarian_runs_a_day_at_the_desk_from_the_console(client, db, app_ctx
     done = client.post(f"{session_url}/topup", data={**fields, "card_number": "desk0001", "amount": "20,00"})
     assert done.status_code == 302
     assert "Ricarica di 20,00\xa0€ registrata" in client.get(done.headers["Location"]).get_data(as_text=True)
-    code, _ = membership.issue(patron)
+    code, _ = membership.issue(patron, app_ctx.config["SETTINGS"])
     fields = _form_fields(client, session_url, "form-topup")
     assert client.post(f"{session_url}/topup",
                        data={**fields, "membership_code": code, "amount": "5"}).status_code == 302

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule, run_state_machine_as_test
 from sqlalchemy import func, select
 
-from backend.auth.policy import Principal
+from backend.auth.principal import Principal
 from backend.db import utcnow
 from backend.errors import DomainError
 from backend.fees import services as fees

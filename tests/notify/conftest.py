@@ -2,6 +2,8 @@ from contextlib import contextmanager
 
 import pytest
 
+from backend.web.app import configure_database
+
 
 @pytest.fixture
 def configure(app):
@@ -11,10 +13,12 @@ def configure(app):
     def _configure(**overrides):
         original = app.config["SETTINGS"]
         app.config["SETTINGS"] = original.with_overrides(**overrides)
+        configure_database(app.extensions["borsellino.db"], app.config["SETTINGS"])
         try:
             yield app.config["SETTINGS"]
         finally:
             app.config["SETTINGS"] = original
+            configure_database(app.extensions["borsellino.db"], original)
 
     return _configure
 

@@ -81,18 +81,13 @@ def test_dedupe_key_notifies_once(app_ctx, db, network):
     assert db.scalar(select(func.count()).select_from(Notification)) == 1
 
 
-def test_email_delivery_queued_only_when_smtp_is_configured(app, db, network):
+def test_email_delivery_queued_only_when_smtp_is_configured(app, db, network, configure):
     patron = make_patron(db, network)
     with app.app_context():
         notify(db, patron, "topup_failed", amount=Money(500))
     assert db.scalar(select(func.count()).select_from(Delivery)) == 0
-    configured = app.config["SETTINGS"].with_overrides(smtp_host="127.0.0.1")
-    app.config["SETTINGS"], original = configured, app.config["SETTINGS"]
-    try:
-        with app.app_context():
-            notify(db, patron, "topup_failed", amount=Money(500))
-    finally:
-        app.config["SETTINGS"] = original
+    with configure(smtp_host="127.0.0.1"), app.app_context():
+        notify(db, patron, "topup_failed", amount=Money(500))
     assert [d.channel for d in db.scalars(select(Delivery))] == ["email"]
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 
+from flask import current_app
+
 from backend.accounts.claims import patron_claims, staff_claims
 from backend.accounts.models import Library, Network, PartnerVenue, Patron, StaffUser
 from backend.auth.passwords import hash_secret
@@ -63,4 +65,4 @@ def make_staff(session, role: str, network: Network, *, libraries=(), venue=None
 def bearer(person) -> dict:
     """Authorization header with a freshly issued access token (needs an app context)."""
     claims = patron_claims(person) if isinstance(person, Patron) else staff_claims(person)
-    return {"Authorization": f"Bearer {issue_access_token(claims)}"}
+    return {"Authorization": f"Bearer {issue_access_token(claims, current_app.config['SETTINGS'])}"}

@@ -182,7 +182,7 @@ def _settle(api):
     from backend.topups.jobs import settle
     from backend.topups.provider import get_provider
 
-    return settle(current_app.extensions["borsellino.db"], get_provider())
+    return settle(current_app.extensions["borsellino.db"], get_provider(current_app))
 
 
 def test_other_patrons_top_ups_are_not_found(api, db, patron):

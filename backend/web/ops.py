@@ -8,9 +8,9 @@ from flask import jsonify
 from flask.views import MethodView
 from sqlalchemy import text
 
-from backend.api import Blueprint
-from backend.auth.policy import public
-from backend.db import db
+from backend.web.api import Blueprint
+from backend.web.policy import public
+from backend.web.database import db
 from backend.migrations_support import alembic_config
 
 blp = Blueprint("ops", __name__, description="Health and readiness")

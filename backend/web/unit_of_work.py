@@ -10,27 +10,27 @@ from __future__ import annotations
 
 from flask import Flask
 
-from backend import idempotency
-from backend.db import backoff, db, is_retryable
+from backend.db import Database, backoff, is_retryable
+from backend.web.database import db
+from backend.web.idempotency import record_success
 
 
 def run_view(app: Flask, view):
-    database = db._get_current_object()
-    for attempt in range(database.max_attempts):
+    for attempt in range(Database.max_attempts):
         try:
             response = app.make_response(view())
-            session = database.session
+            session = db.session
             if response.status_code < 400:
-                idempotency.record_success(session, response)
+                record_success(session, response)
                 session.commit()
             else:
                 session.rollback()
             return response
         except Exception as exc:
-            database.session.rollback()
-            if not is_retryable(exc) or attempt == database.max_attempts - 1:
+            db.session.rollback()
+            if not is_retryable(exc) or attempt == Database.max_attempts - 1:
                 raise
-            database.discard_session()
+            db.discard_session()
             backoff(attempt)
     raise AssertionError("unreachable")
 

@@ -15,51 +15,29 @@ the app and fails for a view without a declared policy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 
 from flask import g, request
+from sqlalchemy.orm import Session
 
-from backend.api import add_doc, add_error_responses
+from backend.auth.principal import ROLES, Principal
 from backend.auth.tokens import InvalidToken, decode_access_token
 from backend.errors import FORBIDDEN, UNAUTHENTICATED, DomainError
-
-ROLES = ("patron", "librarian", "partner", "finance", "admin")
-STAFF_ROLES = ROLES[1:]
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The authenticated caller, from the access token's claims."""
-
-    subject: str  # public id of the patron or staff user
-    role: str
-    network_id: str | None = None  # home network (patron) or scope (finance, admin)
-    library_ids: tuple[str, ...] = ()  # librarian scope
-    partner_id: str | None = None  # partner venue scope
-    session_id: str | None = None
-    claims: dict = field(default_factory=dict, compare=False, repr=False)
-
-    @property
-    def is_patron(self) -> bool:
-        return self.role == "patron"
-
-    @classmethod
-    def from_claims(cls, claims: dict) -> "Principal":
-        return cls(
-            subject=claims["sub"],
-            role=claims.get("role", ""),
-            network_id=claims.get("net"),
-            library_ids=tuple(claims.get("libs") or ()),
-            partner_id=claims.get("partner"),
-            session_id=claims.get("sid"),
-            claims=claims,
-        )
-
+from backend.web.api import add_doc, add_error_responses
+from backend.web.database import db
+from backend.web.settings import current_settings
 
 # Extra checks on a decoded token (e.g. "is its session revoked?"), registered by
-# the accounts module: each takes the claims and raises InvalidToken to refuse.
-token_checks: list = []
+# the accounts views: each takes the request's session and the claims, and raises
+# InvalidToken to refuse.
+token_checks: list[Callable[[Session, dict], None]] = []
+
+
+def register_token_check(check: Callable[[Session, dict], None]) -> None:
+    if check not in token_checks:
+        token_checks.append(check)
 
 
 def current_principal() -> Principal | None:
@@ -75,9 +53,9 @@ def _authenticate() -> Principal | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     try:
-        claims = decode_access_token(token.strip())
+        claims = decode_access_token(token.strip(), current_settings())
         for check in token_checks:
-            check(claims)
+            check(db.session, claims)
     except InvalidToken:
         return None
     if claims.get("role") not in ROLES:

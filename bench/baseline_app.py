@@ -1,22 +1,23 @@
-"""Bare baseline for ``bench/wallet_pay.py``: pgbench's TPC-B-like transaction in SQLAlchemy Core.
+"""The benchmark's app: Borsellino plus a bare baseline, pgbench's TPC-B-like transaction in Core.
 
-Registered only when ``BORSELLINO_BENCH_BASELINE=1`` (never in production: the
-app refuses to start then), as a plain Flask blueprint, so it is absent from
-the OpenAPI document. It needs the ``pgbench_*`` tables (``pgbench -i``).
+``bench/wallet_pay.py`` serves ``bench.baseline_app:app`` with gunicorn: the
+production app (``backend.web.app.create_app``) with one more plain Flask
+blueprint, ``POST /bench/tpcb``, absent from the OpenAPI document and from the
+production app. It needs the ``pgbench_*`` tables (``pgbench -i``); a
+production environment is refused.
 """
 
 from __future__ import annotations
 
-import os
 import random
 
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 
-from backend.auth.policy import public
-from backend.db import db
+from backend.web.app import create_app
+from backend.web.database import db
+from backend.web.policy import public
 
-ENV_FLAG = "BORSELLINO_BENCH_BASELINE"
 bp = Blueprint("bench_baseline", __name__, url_prefix="/bench")
 
 _TPCB = [
@@ -44,9 +45,12 @@ def tpcb():
     return jsonify({"abalance": balance})
 
 
-def register_if_enabled(app) -> None:
-    if os.environ.get(ENV_FLAG) != "1":
-        return
+def create_bench_app():
+    app = create_app()
     if app.config["SETTINGS"].env == "production":
-        raise RuntimeError(f"{ENV_FLAG}=1 is for benchmarks only and refused in production")
+        raise RuntimeError("the benchmark's app is refused in production")
     app.register_blueprint(bp)
+    return app
+
+
+app = create_bench_app()

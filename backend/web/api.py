@@ -15,7 +15,7 @@ from flask_smorest.utils import deepupdate
 from webargs.flaskparser import FlaskParser
 
 from backend.errors import MALFORMED_REQUEST, DomainError
-from backend.request_guard import checked_json
+from backend.web.request_guard import checked_json
 
 
 class ErrorBodySchema(ma.Schema):
@@ -38,7 +38,7 @@ class Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
 
     def _raw_load_json(self, req):
-        # The body was parsed and checked once by ``backend.request_guard``.
+        # The body was parsed and checked once by ``backend.web.request_guard``.
         body = checked_json(req)
         return body if body is not None else super()._raw_load_json(req)
 
