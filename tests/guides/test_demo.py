@@ -12,7 +12,7 @@ from tests.guides.helpers import auth
 
 def test_demo_guides(app, client, db):
     with app.app_context():
-        ctx = app.extensions["borsellino.db"].run_in_transaction(seed)
+        ctx = app.extensions["borsellino.db"].run_in_transaction(lambda s: seed(s, app.config["SETTINGS"]))
     guides = db.scalars(select(Guide).order_by(Guide.id)).all()
     assert len(guides) == 4 and len({g.network_id for g in guides}) == 2
     assert all(g.state == "published" for g in guides)
