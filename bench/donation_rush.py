@@ -6,7 +6,7 @@
 The database is wiped, migrated and given ``pgbench -i -s 1`` tables. One
 library runs one live keep-it-all campaign; every patron is funded by card and
 has a real sign-in session (each request pays the session-revocation check).
-One gunicorn (``backend/gunicorn_conf.py``, ``BORSELLINO_BENCH_BASELINE=1``)
+One gunicorn (``backend/gunicorn_conf.py``, serving ``bench.baseline_app:app``)
 serves both endpoints. After an unmeasured warm-up (a small campaign, a short
 baseline run), for each connection count (32 by default):
 
@@ -176,7 +176,7 @@ def main():
 
     print(f"preparing {args.patrons} funded patrons in {args.database_url.rsplit('/', 1)[-1]} …", flush=True)
     app, network_id, library_id, tokens = prepare(args.database_url, args.patrons)
-    server = serve(args.database_url, args.port, args.workers, BORSELLINO_BENCH_BASELINE="1")
+    server = serve(args.database_url, args.port, args.workers, app="bench.baseline_app:app")
     database = args.database_url.rsplit("/", 1)[-1]
     failures = 0
     try:

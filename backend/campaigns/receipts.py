@@ -57,6 +57,12 @@ def issue_receipt(session: Session, donation: Donation) -> DonationReceipt:
     found = receipt_of(session, donation)
     if found is not None:
         return found
+    # The job and the donor may ask at once: the donation's row lock makes the second wait and
+    # then find the first one's receipt (taking a number first would leave a gap).
+    session.execute(select(Donation.id).where(Donation.id == donation.id).with_for_update())
+    found = receipt_of(session, donation)
+    if found is not None:
+        return found
     if donation.state not in RECEIPTED_STATES:
         raise DomainError(RECEIPT_NOT_READY, state=donation.state)
     series = series_of(donation)

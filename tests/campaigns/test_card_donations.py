@@ -147,3 +147,41 @@ def test_the_provider_down_refuses_with_503_and_keeps_nothing_charged(client, db
     db.rollback()
     assert db.scalar(select(Donation.id)) is None
     db.commit()
+
+
+def test_a_supporter_card_paid_by_card_is_issued_when_the_payment_is_confirmed(client, db, stripe_fake):
+    from backend.campaigns.supporter import set_plan
+    from backend.money import Money
+
+    world = make_world(db, patrons=1, funds=0)
+    set_plan(db, world.network, Money(1000), True)
+    db.commit()
+    patron = world.patrons[0]
+    started = client.post("/v1/campaigns/supporter-cards", json={"network_id": world.network.public_id,
+                                                                  "method": "card"}, headers={**auth(patron), **key()})
+    assert started.status_code == 201, started.json
+    assert started.json["card"] is None and started.json["donation"]["state"] == "pending"
+    db.rollback()
+    intent_id = db.scalar(select(Donation.intent_id))
+    db.commit()
+    assert _deliver(client, "payment_intent.succeeded", stripe_fake.pay(intent_id)).json["outcome"] == "donation_credited"
+    cards = client.get("/v1/campaigns/supporter-cards", headers=auth(patron)).json["data"]
+    assert len(cards) == 1 and cards[0]["valid_now"] is True
+    assert_audit_clean(db)
+
+
+def test_the_settle_job_asks_the_provider_when_the_webhook_never_came(app, client, db, stripe_fake):
+    world = make_world(db, patrons=1, funds=0)
+    campaign = make_campaign(db, world)
+    body, intent_id = _start(client, db, world.patrons[0], campaign, 900)
+    stripe_fake.pay(intent_id)  # paid, but the event is lost
+    db.execute(update(Donation).where(Donation.intent_id == intent_id)
+               .values(created_at=utcnow() - timedelta(minutes=30)))
+    db.commit()
+    with app.app_context():
+        from backend.jobs.entries import campaigns_settle_card_donations as settle_card_donations_job
+
+        assert settle_card_donations_job()["credited"] == 1
+        assert settle_card_donations_job()["credited"] == 0
+    assert _state(client, world.patrons[0], body["donation"]["id"]) == "succeeded"
+    assert fund_balance(db, campaign) == 900
