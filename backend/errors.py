@@ -124,6 +124,11 @@ NOT_FOUND = ErrorCode(
     it="Risorsa non trovata.",
     en="Resource not found.",
 )
+INVALID_AMOUNT = ErrorCode(
+    "invalid_amount", 400,
+    it="Importo non valido: scrivi ad esempio 12,50.",
+    en="Invalid amount: write for example 12.50.",
+)
 METHOD_NOT_ALLOWED = ErrorCode(
     "method_not_allowed", 405,
     it="Metodo non consentito per questa risorsa.",

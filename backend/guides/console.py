@@ -23,7 +23,7 @@ from backend.accounts.models import Library
 from backend.console.access import bp, console_principal, language, register_link, render, staff_page
 from backend.console.labels import register_labels
 from backend.web.database import db
-from backend.desk.console import _claim_form, _form_key, parse_amount
+from backend.console.forms import claim_form, new_form_key, parse_amount
 from backend.errors import NOT_FOUND, DomainError
 from backend.events.models import Event, EventState
 from backend.guides import access, catalog, detail, imports, kits
@@ -290,7 +290,7 @@ def _kit_page(kit: Kit, *, notice: str | None = None, error: str | None = None, 
         .order_by(KitReservation.start_date, KitReservation.id)))
     return render("console/guides/kit.html", kit=kit, days=days, reservations=reservations, start=start,
                   previous=start - timedelta(days=CALENDAR_DAYS), following=start + timedelta(days=CALENDAR_DAYS),
-                  notice=notice, error=error, form_key=_form_key(),
+                  notice=notice, error=error, form_key=new_form_key(),
                   money=lambda cents: Money(cents, kit.currency).format(language())), status
 
 
@@ -311,7 +311,7 @@ def _handle(kit_id: str, reservation_id: str, service, notice: str):
     except DomainError:
         return _not_found()
     try:
-        if not _claim_form():
+        if not claim_form():
             return redirect(url_for("console.kit_page", kit_id=kit_id, notice="replayed"))
         service(db.session, principal, reservation_id)
     except DomainError as refused:
