@@ -1,7 +1,7 @@
 """guides (Socialbook): catalogue records, guides, items, follows, reading progress, badges, event links, kits and reservations
 
 Revision ID: g01_guides
-Revises: c01_campaigns
+Revises: l01_idempotency_in_request
 Create Date: 2026-12-02 01:56:17.633269
 """
 
@@ -11,7 +11,7 @@ import backend.db
 
 
 revision = 'g01_guides'
-down_revision = 'c01_campaigns'
+down_revision = 'l01_idempotency_in_request'
 branch_labels = None
 depends_on = None
 
