@@ -38,10 +38,16 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from backend.db import Base, BigId, utcnow
 from backend.errors import DomainError, ErrorCode
 
+MAX_KEY_LENGTH = 255
 IDEMPOTENCY_KEY_MISSING = ErrorCode(
     "idempotency_key_missing", 400,
     it="Questa operazione richiede l'intestazione Idempotency-Key (da 1 a 255 caratteri).",
     en="This operation needs an Idempotency-Key header (1 to 255 characters).",
+)
+IDEMPOTENCY_KEY_TOO_LONG = ErrorCode(
+    "idempotency_key_too_long", 400,
+    it="L'intestazione Idempotency-Key è troppo lunga: al massimo {max_length} caratteri.",
+    en="The Idempotency-Key header is too long: at most {max_length} characters.",
 )
 IDEMPOTENCY_KEY_REUSED = ErrorCode(
     "idempotency_key_reused", 422,

@@ -182,7 +182,7 @@ def open_sale(session: Session, occurrence_public_id: str, items: Sequence[Item]
     sale = Sale(occurrence, _resolve(occurrence, items))
     if occurrence.sold + sale.count > occurrence.capacity:
         # The guarded update in ``sell`` is what counts; this read only spares the work.
-        raise DomainError(SOLD_OUT, param="quantity", available=occurrence.available)
+        raise DomainError(SOLD_OUT, param="quantity", seats_left=occurrence.available)
     return sale
 
 

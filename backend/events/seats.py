@@ -43,7 +43,7 @@ def try_take_seats(session: Session, occurrence: Occurrence, count: int) -> bool
 def take_seats(session: Session, occurrence: Occurrence, count: int) -> None:
     if not try_take_seats(session, occurrence, count):
         session.refresh(occurrence, ["sold", "capacity"])
-        raise DomainError(SOLD_OUT, param="quantity", available=occurrence.available)
+        raise DomainError(SOLD_OUT, param="quantity", seats_left=occurrence.available)
 
 
 def give_back_seats(session: Session, occurrence: Occurrence, count: int) -> None:

@@ -81,7 +81,7 @@ def fee_type_by_code(session: Session, network: Network, code: str) -> FeeType:
     for fee_type in fee_types_of(session, network):
         if fee_type.code == code and fee_type.active:
             return fee_type
-    raise DomainError(UNKNOWN_FEE_TYPE, param="type", type=code)
+    raise DomainError(UNKNOWN_FEE_TYPE, param="type", fee_type=code)
 
 
 def set_default_amount(session: Session, principal: Principal, fee_type_id: str, money: Money) -> FeeType:

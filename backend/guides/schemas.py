@@ -11,7 +11,7 @@ from backend.guides.records import format_isbn
 from backend.web.language import negotiate_language
 from backend.money import MoneyField, PositiveMoneySchema
 from backend.pagination import PageArgsSchema
-from backend.schema_fields import DateInput
+from backend.schema_fields import DateInput, UtcDateTime
 
 V = ma.validate
 PUBLIC_ID = {"validate": V.Length(min=1, max=64)}
@@ -68,7 +68,7 @@ class GuideOccurrenceSchema(ma.Schema):
     title = ma.fields.Function(lambda o: o.event.title, required=True, metadata=STR)
     category = ma.fields.Function(lambda o: o.event.category, required=True, metadata=STR)
     venue = ma.fields.Function(lambda o: o.event.venue_name, required=True, metadata=STR)
-    starts_at = ma.fields.DateTime(required=True)
+    starts_at = UtcDateTime(required=True)
     available = ma.fields.Integer(required=True, metadata={"description": "Seats still free, now"})
     capacity = ma.fields.Integer(required=True)
 
@@ -98,7 +98,7 @@ class GuideSchema(ma.Schema):
     age_max = ma.fields.Integer(allow_none=True, required=True)
     tags = ma.fields.List(ma.fields.String(), attribute="tag_list", required=True)
     followers = ma.fields.Integer(required=True)
-    published_at = ma.fields.DateTime(allow_none=True, required=True)
+    published_at = UtcDateTime(allow_none=True, required=True)
 
 
 class GuideProgressSchema(ma.Schema):
@@ -109,7 +109,7 @@ class GuideProgressSchema(ma.Schema):
     read = ma.fields.Integer(required=True)
     percent = ma.fields.Integer(required=True)
     completed = ma.fields.Boolean(required=True)
-    badge_awarded_at = ma.fields.DateTime(allow_none=True, required=True)
+    badge_awarded_at = UtcDateTime(allow_none=True, required=True)
 
 
 class GuideDetailSchema(GuideSchema):
@@ -261,14 +261,14 @@ class ReadingProgressSetSchema(ma.Schema):
 class GuideBadgeSchema(ma.Schema):
     id = ma.fields.String(attribute="public_id", required=True)
     guide = ma.fields.Nested(GuideSchema, required=True)
-    awarded_at = ma.fields.DateTime(required=True)
+    awarded_at = UtcDateTime(required=True)
 
 
 class ReadingProgressSchema(ma.Schema):
     id = ma.fields.String(attribute="public_id", required=True)
     state = ma.fields.String(required=True, metadata={"enum": [s.value for s in ReadingState]})
-    updated_at = ma.fields.DateTime(required=True)
-    finished_at = ma.fields.DateTime(allow_none=True, required=True)
+    updated_at = UtcDateTime(required=True)
+    finished_at = UtcDateTime(allow_none=True, required=True)
     record = ma.fields.Nested(CatalogRecordSchema, required=True)
 
 
@@ -358,10 +358,10 @@ class ReservationSchema(ma.Schema):
     quantity = ma.fields.Integer(required=True)
     deposit = MoneyField(attribute="deposit_money", required=True)
     fee = MoneyField(attribute="fee_money", required=True)
-    picked_up_at = ma.fields.DateTime(allow_none=True, required=True)
-    returned_at = ma.fields.DateTime(allow_none=True, required=True)
-    cancelled_at = ma.fields.DateTime(allow_none=True, required=True)
-    created_at = ma.fields.DateTime(required=True)
+    picked_up_at = UtcDateTime(allow_none=True, required=True)
+    returned_at = UtcDateTime(allow_none=True, required=True)
+    cancelled_at = UtcDateTime(allow_none=True, required=True)
+    created_at = UtcDateTime(required=True)
 
 
 class StaffReservationSchema(ReservationSchema):

@@ -18,7 +18,14 @@ from flask import current_app, g, request
 from sqlalchemy.orm import Session
 
 from backend.errors import DomainError
-from backend.idempotency import IDEMPOTENCY_KEY_MISSING, Replay, store, store_refusal
+from backend.idempotency import (
+    IDEMPOTENCY_KEY_MISSING,
+    IDEMPOTENCY_KEY_TOO_LONG,
+    MAX_KEY_LENGTH,
+    Replay,
+    store,
+    store_refusal,
+)
 from backend.idempotency import claim as claim_key
 from backend.web.api import add_doc, add_error_responses
 from backend.web.database import db
@@ -54,8 +61,10 @@ def claim(key: str, *, param: str = "Idempotency-Key") -> Replay | None:
     request, or one still in progress past the wait.
     """
     key = key.strip()
-    if not key or len(key) > 255:
+    if not key:
         raise DomainError(IDEMPOTENCY_KEY_MISSING, param=param)
+    if len(key) > MAX_KEY_LENGTH:
+        raise DomainError(IDEMPOTENCY_KEY_TOO_LONG, param=param, max_length=MAX_KEY_LENGTH)
     owner, fingerprint = _owner(), _fingerprint()
     session = db.session
     try:
@@ -90,7 +99,7 @@ def idempotent(func):
             "required": True,
             "description": "Client-generated unique key (e.g. a UUID). Retrying with the same key and "
             "body replays the first response; see the guide.",
-            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
         }],
     )
     add_error_responses(wrapper, 409, 422)

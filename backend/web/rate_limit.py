@@ -17,8 +17,23 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enable
 
 
 def init_limiter(app: Flask) -> None:
+    # The limiter's after_request hook sends ``Retry-After`` on every limited
+    # response, successes included; Flask runs after_request hooks in reverse
+    # order, so this one, registered first, cleans up after it.
+    app.after_request(retry_after_only_when_refused)
     limiter.init_app(app)
     # The before_request hook would evaluate default and blueprint limits on every
     # request (about half a million instructions each); the app declares none.
     hooks = app.before_request_funcs.get(None, [])
     hooks[:] = [hook for hook in hooks if hook != limiter._check_request_limit]
+
+
+# Statuses whose answer tells the client when to try again.
+_RETRY_STATUSES = (409, 429, 503)
+
+
+def retry_after_only_when_refused(response):
+    """after_request: keep ``Retry-After`` where it means "try again later"."""
+    if response.status_code not in _RETRY_STATUSES:
+        response.headers.pop("Retry-After", None)
+    return response
