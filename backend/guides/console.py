@@ -255,7 +255,7 @@ def kits_index():
             for name, low, high in (("units", 1, 500), ("loan_days", 1, 90)):
                 raw = form.get(name, "").strip()
                 if not raw.isdigit() or not low <= int(raw) <= high:
-                    raise DomainError(form_errors.BAD_NUMBER, param=name, low=low, high=high)
+                    raise DomainError(form_errors.BAD_NUMBER, param=name)
                 numbers[name] = int(raw)
             money = {name: parse_amount(form.get(name, ""), allow_zero=True)
                      for name in ("deposit", "fee", "late_fee_per_day")}

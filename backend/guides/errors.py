@@ -116,6 +116,6 @@ FILE_REQUIRED = ErrorCode(
 )
 BAD_NUMBER = ErrorCode(
     "bad_number", 400,
-    it="Numero non valido: da {low} a {high}.",
-    en="Invalid number: from {low} to {high}.",
+    it="Numero non valido: unità da 1 a 500, giorni di prestito da 1 a 90.",
+    en="Invalid number: units from 1 to 500, loan days from 1 to 90.",
 )
