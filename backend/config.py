@@ -56,6 +56,9 @@ class Settings:
     webpush_vapid_private_key: str = ""
     webpush_vapid_subject: str = "mailto:noreply@retedellereti.example"
     idempotency_ttl_hours: int = 48
+    # A request whose worker died leaves its key in flight; a retry takes it over after this.
+    # Keep it above gunicorn's BORSELLINO_WORKER_TIMEOUT, so a live request is never taken over.
+    idempotency_in_flight_seconds: int = 120
     # Partner passes: "kid:seed" pairs; the first signs, all are published in the JWKS.
     pass_keys: str = ""
     # Cheap hashing is for the test suite only; production refuses it.
@@ -148,6 +151,8 @@ ENV_VARS = {
     "BORSELLINO_WEBPUSH_VAPID_PRIVATE_KEY": "VAPID private key; empty disables Web Push",
     "BORSELLINO_WEBPUSH_VAPID_SUBJECT": "VAPID subject (`mailto:` address)",
     "BORSELLINO_IDEMPOTENCY_TTL_HOURS": "how long idempotent responses are replayed (48)",
+    "BORSELLINO_IDEMPOTENCY_IN_FLIGHT_SECONDS": "after how long a retry takes over the key of a request whose "
+    "worker died (120; keep it above `BORSELLINO_WORKER_TIMEOUT`)",
     "BORSELLINO_PASS_KEYS": "`kid:seed,kid2:seed2`: Ed25519 keys of partner passes (from each seed); the first "
     "signs, all are published at `/v1/partners/keys`; empty: one key derived from the secret key",
     "BORSELLINO_PASSWORD_HASH_FAST": "test suite only: cheap password hashing",

@@ -45,7 +45,7 @@ IDEMPOTENCY_IN_PROGRESS = ErrorCode(
 
 IN_FLIGHT = "in_flight"
 DONE = "done"
-# A claim whose worker died is taken over after this long.
+# A claim whose worker died is taken over after this long (BORSELLINO_IDEMPOTENCY_IN_FLIGHT_SECONDS).
 IN_FLIGHT_TIMEOUT = timedelta(minutes=2)
 
 
@@ -72,7 +72,8 @@ class Replay(Exception):
         self.status, self.body = status, body
 
 
-def claim(session: Session, owner: str, key: str, fingerprint: str, ttl: timedelta) -> int:
+def claim(session: Session, owner: str, key: str, fingerprint: str, ttl: timedelta,
+          in_flight: timedelta = IN_FLIGHT_TIMEOUT) -> int:
     """Insert or take over ``owner``'s ``key``; its id, or raise ``DomainError`` / ``Replay``.
 
     Commit it in a transaction of its own, before the work it guards, so that a
@@ -83,7 +84,7 @@ def claim(session: Session, owner: str, key: str, fingerprint: str, ttl: timedel
     stmt = (
         insert(IdempotencyKey)
         .values(owner=owner, key=key, fingerprint=fingerprint, state=IN_FLIGHT,
-                created_at=now, locked_until=now + IN_FLIGHT_TIMEOUT)
+                created_at=now, locked_until=now + in_flight)
         .on_conflict_do_nothing(index_elements=["owner", "key"])
         .returning(IdempotencyKey.id)
     )
@@ -100,7 +101,7 @@ def claim(session: Session, owner: str, key: str, fingerprint: str, ttl: timedel
             .where(IdempotencyKey.id == row.id, IdempotencyKey.created_at == row.created_at)
             .values(fingerprint=fingerprint, state=IN_FLIGHT, created_at=now,
                     response_status=None, response_body=None,
-                    locked_until=now + IN_FLIGHT_TIMEOUT)
+                    locked_until=now + in_flight)
         ).rowcount
         if taken:
             return row.id
@@ -116,7 +117,7 @@ def claim(session: Session, owner: str, key: str, fingerprint: str, ttl: timedel
         update(IdempotencyKey)
         .where(IdempotencyKey.id == row.id, IdempotencyKey.state == IN_FLIGHT,
                IdempotencyKey.locked_until == row.locked_until)
-        .values(locked_until=now + IN_FLIGHT_TIMEOUT)
+        .values(locked_until=now + in_flight)
     ).rowcount
     if taken:
         return row.id

@@ -106,3 +106,37 @@ def test_responses_are_kept_24_hours_then_the_key_is_free(client, db, app_ctx):
     reused = client.post("/v1/_test/networks", json={"code": "H", "name": "H"}, headers=headers)
     assert reused.status_code == 201
     assert "Idempotent-Replayed" not in reused.headers
+
+
+def test_a_dead_requests_key_is_taken_over_after_the_in_flight_window(app, client, db, app_ctx):
+    """A worker killed after its claim leaves the key in flight: retries get 409 until the window ends."""
+    from backend.idempotency import IN_FLIGHT
+
+    original = app.config["SETTINGS"]
+    app.config["SETTINGS"] = original.with_overrides(idempotency_in_flight_seconds=15)
+    try:
+        headers = {**_admin(db), "Idempotency-Key": "dead-worker"}
+        body = {"code": "K", "name": "K"}
+        assert client.post("/v1/_test/networks", json=body, headers=headers).status_code == 201
+        # What the killed worker left: its claim, and none of its work (it never committed).
+        db.execute(update(IdempotencyKey).values(state=IN_FLIGHT, response_status=None, response_body=None,
+                                                 locked_until=utcnow() + timedelta(seconds=15)))
+        db.execute(Network.__table__.delete().where(Network.code == "K"))
+        db.commit()
+
+        waiting = client.post("/v1/_test/networks", json=body, headers=headers)
+        assert waiting.status_code == 409 and waiting.headers["Retry-After"] == "1"
+        assert _count_networks(db, "K") == 0
+
+        db.execute(update(IdempotencyKey).values(locked_until=utcnow() - timedelta(seconds=1)))
+        db.commit()
+        taken_over = client.post("/v1/_test/networks", json=body, headers=headers)
+        assert taken_over.status_code == 201 and "Idempotent-Replayed" not in taken_over.headers
+        assert _count_networks(db, "K") == 1
+        row = db.scalar(select(IdempotencyKey))
+        assert row.state == "done"
+        window = row.locked_until - utcnow()
+        assert timedelta(seconds=10) < window <= timedelta(seconds=15)  # the configured window, not 2 minutes
+        db.rollback()
+    finally:
+        app.config["SETTINGS"] = original

@@ -44,6 +44,11 @@ def ttl() -> timedelta:
     return timedelta(hours=current_app.config["SETTINGS"].idempotency_ttl_hours)
 
 
+def in_flight() -> timedelta:
+    """How long a claim whose worker died blocks retries (keep it above the worker timeout)."""
+    return timedelta(seconds=current_app.config["SETTINGS"].idempotency_in_flight_seconds)
+
+
 def claim(key: str, *, param: str = "Idempotency-Key") -> Replay | None:
     """Claim ``key`` for this request (its caller, method, path and body).
 
@@ -63,7 +68,8 @@ def claim(key: str, *, param: str = "Idempotency-Key") -> Replay | None:
     # every rollback (DEALLOCATE ALL), so none would ever be prepared.
     db.session.commit()
     try:
-        g.idempotency_claim = db.run_in_transaction(lambda s: claim_key(s, owner, key, fingerprint, lifetime))
+        g.idempotency_claim = db.run_in_transaction(lambda s: claim_key(s, owner, key, fingerprint, lifetime,
+                                                                         in_flight()))
     except Replay as replay:
         return replay
     return None
