@@ -9,7 +9,7 @@ patron, borne by the partner) are created, and ``--patrons`` patrons each get a
 pass for their own phone key (``issue_pass``, as ``POST /v1/partners/pass``).
 The till's token names a real sign-in session (the session-revocation check is
 paid, as in production). One gunicorn (``backend/gunicorn_conf.py``, no control
-socket, ``BORSELLINO_BENCH_BASELINE=1``) serves both endpoints. For each
+socket, ``bench.baseline_app:app``) serves both endpoints. For each
 connection count (8 and 32 by default), for ``--seconds`` each:
 
 - baseline: ``POST /bench/tpcb``: pgbench's TPC-B-like transaction in SQLAlchemy Core;
@@ -168,7 +168,7 @@ def main():
 
     print(f"preparing {args.patrons} patrons with passes …", flush=True)
     app, phones, token, venue, offer = prepare(args.database_url, args.patrons)
-    server = serve(args.database_url, args.port, args.workers, BORSELLINO_BENCH_BASELINE="1")
+    server = serve(args.database_url, args.port, args.workers, app="bench.baseline_app:app")
     accepted, ok = 0, True
     try:
         with tempfile.TemporaryDirectory(prefix="pass_validation_") as folder:
