@@ -34,6 +34,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -127,7 +128,7 @@ def run_wrk(port: int, mode: str, items_file: Path, connections: int, seconds: i
             offer: str) -> dict:
     command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
                "-s", str(REPO / "bench/pass_validation.lua"), f"http://127.0.0.1:{port}", "--", mode,
-               str(items_file), token, venue, offer]
+               str(items_file), token, venue, offer, f"{mode}-{connections}-{time.time_ns()}"]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     result = json.loads(re.search(r"PASS_VALIDATION_RESULT (\{.*\})", out).group(1))
     result["requests_per_s"] = round(result["requests"] / result["seconds"], 1)
