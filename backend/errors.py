@@ -88,6 +88,12 @@ ERROR_VALUES: dict[str, tuple[str, str]] = {
     "when": ("string", "The day and time that were refused"),
     "used_at": ("timestamp", "When the ticket was checked in at the door"),
     "starts_at": ("timestamp", "When the date started"),
+    "isbn": ("string", "The ISBN that was refused (invalid_isbn)"),
+    "placeholder": ("string", "What a template must contain (bad_opac_template)"),
+    "loan_days": ("integer", "The kit's longest loan, in days"),
+    "units": ("integer", "The kit's number of units"),
+    "start_date": ("string", "The first day it is possible (YYYY-MM-DD, Europe/Rome)"),
+    "next_free_dates": ("date_ranges", "The next free ranges of the same length (kit_unavailable)"),
 }
 
 

@@ -10,6 +10,7 @@ from backend.jobs import models as jobs_models  # noqa: F401
 from backend.receipts import models as receipts_models  # noqa: F401
 from backend.topups import models as topups_models  # noqa: F401
 from backend.desk import models as desk_models  # noqa: F401
+from backend.guides import models as guides_models  # noqa: F401
 from backend.campaigns import models as campaigns_models  # noqa: F401
 from backend.confirmations import models as confirmations_models  # noqa: F401
 from backend.partners import models as partners_models  # noqa: F401

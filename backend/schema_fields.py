@@ -109,3 +109,7 @@ class StrictBoolean(ma.fields.Boolean):
         if not isinstance(value, bool):
             raise self.make_error("invalid")
         return value
+
+
+class DateInput(_InRange, ma.fields.Date):
+    """An ISO 8601 date in a request, years 1900–2999 (so adding days to it never overflows)."""

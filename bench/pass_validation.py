@@ -9,7 +9,7 @@ patron, borne by the partner) are created, and ``--patrons`` patrons each get a
 pass for their own phone key (``issue_pass``, as ``POST /v1/partners/pass``).
 The till's token names a real sign-in session (the session-revocation check is
 paid, as in production). One gunicorn (``backend/gunicorn_conf.py``, no control
-socket, ``BORSELLINO_BENCH_BASELINE=1``) serves both endpoints. For each
+socket, ``bench.baseline_app:app``) serves both endpoints. For each
 connection count (8 and 32 by default), for ``--seconds`` each:
 
 - baseline: ``POST /bench/tpcb``: pgbench's TPC-B-like transaction in SQLAlchemy Core;
@@ -34,6 +34,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -127,7 +128,7 @@ def run_wrk(port: int, mode: str, items_file: Path, connections: int, seconds: i
             offer: str) -> dict:
     command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
                "-s", str(REPO / "bench/pass_validation.lua"), f"http://127.0.0.1:{port}", "--", mode,
-               str(items_file), token, venue, offer]
+               str(items_file), token, venue, offer, f"{mode}-{connections}-{time.time_ns()}"]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     result = json.loads(re.search(r"PASS_VALIDATION_RESULT (\{.*\})", out).group(1))
     result["requests_per_s"] = round(result["requests"] / result["seconds"], 1)
@@ -168,7 +169,7 @@ def main():
 
     print(f"preparing {args.patrons} patrons with passes …", flush=True)
     app, phones, token, venue, offer = prepare(args.database_url, args.patrons)
-    server = serve(args.database_url, args.port, args.workers, BORSELLINO_BENCH_BASELINE="1")
+    server = serve(args.database_url, args.port, args.workers, app="bench.baseline_app:app")
     accepted, ok = 0, True
     try:
         with tempfile.TemporaryDirectory(prefix="pass_validation_") as folder:

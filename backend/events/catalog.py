@@ -174,9 +174,7 @@ def search_occurrences(session: Session, args: dict) -> Page:
     """Upcoming dates of published events, soonest first, filtered as the app asks."""
     now = utcnow()
     start = max(to_utc(args["from"]), now) if args.get("from") else now
-    stmt = (select(Occurrence).join(Event, Event.id == Occurrence.event_id)
-            .where(Event.status == EventState.PUBLISHED, Occurrence.status == OccurrenceState.SCHEDULED,
-                   Occurrence.starts_at >= start))
+    stmt = upcoming_dates(start)
     if args.get("to"):
         stmt = stmt.where(Occurrence.starts_at < to_utc(args["to"]))
     if args.get("library"):
@@ -201,3 +199,23 @@ def search_occurrences(session: Session, args: dict) -> Page:
                                 args.get("radius_km") or 10.0))
     return paginate(session, stmt, Occurrence, limit=args["limit"], starting_after=args.get("starting_after"),
                     order_by=Occurrence.starts_at, descending=False)
+
+
+def upcoming_dates(start):
+    """Dates from ``start`` on that patrons can still book: of published events, not cancelled."""
+    return (select(Occurrence).join(Event, Event.id == Occurrence.event_id)
+            .where(Event.status == EventState.PUBLISHED, Occurrence.status == OccurrenceState.SCHEDULED,
+                   Occurrence.starts_at >= start))
+
+
+def upcoming_of(session: Session, *, event_ids: list[int], occurrence_ids: list[int], limit: int = 20) -> list[Occurrence]:
+    """The next bookable dates of these events (every date) and occurrences, soonest first.
+
+    For pages that show another domain's selection of events (a reading guide)
+    with live availability (``Occurrence.available``).
+    """
+    if not event_ids and not occurrence_ids:
+        return []
+    stmt = upcoming_dates(utcnow()).where(or_(Occurrence.event_id.in_(event_ids or [-1]),
+                                              Occurrence.id.in_(occurrence_ids or [-1])))
+    return list(session.scalars(stmt.order_by(Occurrence.starts_at, Occurrence.id).limit(limit)))

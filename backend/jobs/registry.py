@@ -78,6 +78,7 @@ JOBS: list[Job] = [
     Job("events_expire_waitlist_offers", in_transaction("backend.events.jobs:expire_waitlist_offers"), every=timedelta(minutes=1)),
     Job("events_send_reminders", in_transaction("backend.events.jobs:send_event_reminders"), every=timedelta(minutes=15)),
     Job("topups_settle", "backend.jobs.entries:settle_topups", every=timedelta(minutes=2)),
+    Job("guides_kit_reminders", in_transaction("backend.guides.kits:send_kit_reminders"), every=timedelta(minutes=15)),
     Job("confirmations_expire", in_transaction("backend.confirmations.services:expire_due"), every=timedelta(minutes=1)),
     Job("ledger_expire_holds", in_transaction("backend.ledger.services:expire_holds"), every=timedelta(minutes=1)),
     Job("campaigns_close", "backend.jobs.entries:campaigns_close", every=timedelta(minutes=1)),

@@ -39,6 +39,7 @@ ACCOUNT_KINDS = {
     "network_settlement": CREDIT_NORMAL,  # between networks
     "adjustments": DEBIT_NORMAL,  # goodwill credits, corrections (an expense)
     "chargebacks": DEBIT_NORMAL,  # card disputes lost (an expense)
+    "kit_deposits": CREDIT_NORMAL,  # deposits one library holds for lent cultural kits, owed back on return
 }
 
 # How wallet money came in, so refunds go back the same way and receipts are right.

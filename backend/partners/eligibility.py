@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from backend.accounts.models import Patron
 from backend.i18n import ROME
-from backend.partners.models import COUNTED_STATES, AgreementState, Offer, OfferState, Redemption
+from backend.partners.models import COUNTED_STATES, AgreementState, Offer, OfferState, Redemption, agreement_networks
 
 SupporterCardCheck = Callable[[Session, int, int, datetime], bool]
 _supporter_card_checks: list[SupporterCardCheck] = []
@@ -67,7 +67,9 @@ def ineligibility(session: Session, offer: Offer, patron: Patron, at: datetime) 
     """Why ``patron`` may not use ``offer`` (``network``, ``home_library``, ``age_band``,
     ``supporter_card``), or None."""
     agreement = offer.agreement
-    if patron.home_network_id not in {network.id for network in agreement.eligible_networks}:
+    if not session.scalar(select(agreement_networks.c.agreement_id).where(
+            agreement_networks.c.agreement_id == agreement.id,
+            agreement_networks.c.network_id == patron.home_network_id)):
         return "network"
     if offer.network_ids and patron.home_network.public_id not in offer.network_ids:
         return "network"

@@ -17,7 +17,7 @@ from functools import lru_cache
 import jwt
 import pyotp
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from backend.accounts.models import Patron
 from backend.config import Settings
@@ -144,7 +144,7 @@ def read_code(session: Session, settings: Settings, code: str, at: datetime) -> 
         verified = _verifier(settings.pass_keys, settings.secret_key).verify(code.strip(), at=at)
     except PassRefused as refused:
         raise DomainError(_REFUSALS[refused.reason], param="code", reason=refused.reason) from None
-    found = session.scalar(select(Pass).where(Pass.public_id == verified.pass_id))
+    found = session.scalar(select(Pass).where(Pass.public_id == verified.pass_id).options(joinedload(Pass.patron)))
     if found is None:
         raise DomainError(e.PASS_INVALID, param="code", reason="unknown")
     return found, verified

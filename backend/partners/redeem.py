@@ -26,7 +26,7 @@ from datetime import datetime
 from babel.dates import format_datetime
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from backend.accounts.models import Network, Partner, Patron
 from backend.auth.principal import Principal
@@ -46,6 +46,7 @@ from backend.partners.models import (
     PassState,
     Redemption,
     RedemptionState,
+    offer_venues,
 )
 from backend.partners.passes import holder_of, read_code
 from backend.partners.scope import TillScope
@@ -105,7 +106,8 @@ def _iso(moment: datetime | None) -> str | None:
 
 def _offer_of(session: Session, partner: Partner, offer_id: str) -> Offer:
     offer = session.scalar(select(Offer).join(Agreement).where(Offer.public_id == offer_id,
-                                                               Agreement.partner_id == partner.id))
+                                                               Agreement.partner_id == partner.id)
+                           .options(contains_eager(Offer.agreement)))
     if offer is None:
         raise DomainError(NOT_FOUND, param="offer_id")
     return offer
@@ -163,7 +165,8 @@ def redeem(session: Session, settings: Settings, scope: TillScope, *, code: str,
     if not 1 <= quantity <= offer.max_quantity:
         raise DomainError(e.QUANTITY_INVALID, param="quantity", max_quantity=offer.max_quantity)
     pass_, _ = read_code(session, settings, code, at)
-    if venue.id not in {v.id for v in offer.venues}:
+    if not session.scalar(select(offer_venues.c.offer_id).where(offer_venues.c.offer_id == offer.id,
+                                                                offer_venues.c.venue_id == venue.id)):
         raise DomainError(e.WRONG_VENUE, param="venue_id")
     patron: Patron = pass_.patron
     agreement = offer.agreement

@@ -20,7 +20,13 @@ from backend.schema_fields import UtcDateTime, computed_properties
 from backend.web.request_guard import checked_json
 
 
+class DateRangeSchema(ma.Schema):
+    start_date = ma.fields.Date(required=True)
+    end_date = ma.fields.Date(required=True)
+
+
 _VALUE_FIELDS = {
+    "date_ranges": lambda **kw: ma.fields.List(ma.fields.Nested(DateRangeSchema), **kw),
     "money": lambda **kw: MoneyField(**kw),
     "integer": lambda **kw: ma.fields.Integer(**kw),
     "string": lambda **kw: ma.fields.String(**kw),

@@ -15,6 +15,7 @@ from backend.db import Database
 from backend.desk import api as desk_api
 from backend.events import api as events_api
 from backend.fees import api as fees_api
+from backend.guides import api as guides_api
 from backend.notify import api as notify_api
 from backend.notify.services import CHANNELS_INFO, configured_channels
 from backend.partners import api as partners_api
@@ -110,6 +111,7 @@ def _register_blueprints(api: Api) -> None:
             api.register_blueprint(blueprint)
     api.register_blueprint(notify_api.blp)
     api.register_blueprint(events_api.blp)
+    api.register_blueprint(guides_api.blp)
     # The staff console is server-rendered HTML, outside the OpenAPI contract.
     api._app.register_blueprint(console_pages.bp)
 
