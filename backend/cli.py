@@ -23,8 +23,9 @@ def _create_app():
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
-             add_version_option=False, load_dotenv=False)
+@click.group(
+    cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False, load_dotenv=False
+)
 def main():
     """Borsellino: wallet backend of the Rete delle Reti patron app."""
 
@@ -84,17 +85,25 @@ def serve(gunicorn_args):
 
 @main.command("demo")
 @click.option("--port", default=8000, show_default=True)
-@click.option("--reset/--keep", default=True, show_default=True,
-              help="Start from fresh demo data, or keep the existing demo database.")
+@click.option(
+    "--reset/--keep",
+    default=True,
+    show_default=True,
+    help="Start from fresh demo data, or keep the existing demo database.",
+)
 @click.option("--folder", default="demo-data", show_default=True, type=click.Path(file_okay=False))
-@click.option("--scheduler/--no-scheduler", default=True, show_default=True,
-              help="Run the job scheduler (notification delivery, housekeeping) in this process.")
+@click.option(
+    "--scheduler/--no-scheduler",
+    default=True,
+    show_default=True,
+    help="Run the job scheduler (notification delivery, housekeeping) in this process.",
+)
 def demo(port, reset, folder, scheduler):
     """Create, migrate and seed a SQLite demo database, then serve it on 127.0.0.1."""
     from backend import create_app
-    from backend.web.database import db as database
     from backend.demo import seed
     from backend.migrations_support import upgrade
+    from backend.web.database import db as database
 
     folder = Path(folder).resolve()
     folder.mkdir(parents=True, exist_ok=True)
@@ -104,8 +113,12 @@ def demo(port, reset, folder, scheduler):
             Path(str(db_file) + suffix).unlink(missing_ok=True)
     fresh = not db_file.exists()
     url = f"sqlite:///{db_file}"
-    env = {**os.environ, "DATABASE_URL": url, "BORSELLINO_ENV": "development",
-           "BORSELLINO_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "BORSELLINO_ENV": "development",
+        "BORSELLINO_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+    }
     os.environ.update(env)
     upgrade(url)
     app = create_app({"database_url": url})
@@ -143,7 +156,7 @@ def demo(port, reset, folder, scheduler):
         raise SystemExit(server.wait())
     except KeyboardInterrupt:
         server.send_signal(signal.SIGINT)
-        raise SystemExit(server.wait())
+        raise SystemExit(server.wait()) from None
 
 
 def _ensure_sqlite_folder(url: str) -> None:

@@ -14,8 +14,8 @@ import random
 import secrets
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import cache
-from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, create_engine, event, insert, inspect, select
@@ -40,7 +40,7 @@ NAMING_CONVENTION = {
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -54,15 +54,15 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 # Internal keys are 64-bit integers (compact joins, keyset order); SQLite
@@ -196,7 +196,8 @@ class Database:
         # writers never deadlock upgrading read locks; readers (GETs) and
         # sessions that mostly read begin DEFERRED and never block writers.
         self._deferred_sessions = sessionmaker(
-            bind=self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False,
+            bind=self.engine.execution_options(sqlite_begin="DEFERRED"),
+            expire_on_commit=False,
             info=self.session_info,
         )
         _track_writes(self.engine, (self._sessions, self._deferred_sessions))
@@ -209,9 +210,7 @@ class Database:
             return engine
         # No pre-ping (a round trip per checkout): connections are replaced when old,
         # and a dead one is retried (``is_retryable``).
-        return create_engine(
-            url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_recycle=pool_recycle
-        )
+        return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_recycle=pool_recycle)
 
     @staticmethod
     def mark_clean(session: Session) -> None:

@@ -1,4 +1,4 @@
-""""Near a point" with plain arithmetic, the same on SQLite and PostgreSQL.
+""" "Near a point" with plain arithmetic, the same on SQLite and PostgreSQL.
 
 A bounding box (index-friendly) plus the equirectangular distance, accurate to
 well under 1% at the radii a patron asks for (≤ 200 km) and at Italian latitudes.
@@ -19,7 +19,9 @@ def near(latitude, longitude, lat: float, lon: float, radius_km: float) -> list:
     dy = latitude - lat
     dx = (longitude - lon) * scale
     return [
-        latitude.is_not(None), longitude.is_not(None),
-        latitude.between(lat - dlat, lat + dlat), longitude.between(lon - dlon, lon + dlon),
+        latitude.is_not(None),
+        longitude.is_not(None),
+        latitude.between(lat - dlat, lat + dlat),
+        longitude.between(lon - dlon, lon + dlon),
         dy * dy + dx * dx <= dlat * dlat,
     ]

@@ -69,8 +69,16 @@ class PaymentProvider(Protocol):
     def ensure_customer(self, reference: str, *, email: str | None = None) -> str:
         """The provider's customer for one of our patrons (created once, by idempotency key)."""
 
-    def create_intent(self, *, amount: int, currency: str, customer_id: str, metadata: dict[str, str],
-                      idempotency_key: str, description: str = "") -> Intent: ...
+    def create_intent(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        customer_id: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+        description: str = "",
+    ) -> Intent: ...
 
     def retrieve_intent(self, intent_id: str) -> Intent: ...
 

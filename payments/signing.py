@@ -23,8 +23,14 @@ def sign(payload: str, secret: str, timestamp: int | None = None) -> str:
     return header
 
 
-def verify(payload: bytes | str, header: str | None, secret: str, *,
-           tolerance: int = TOLERANCE_SECONDS, now: float | None = None) -> None:
+def verify(
+    payload: bytes | str,
+    header: str | None,
+    secret: str,
+    *,
+    tolerance: int = TOLERANCE_SECONDS,
+    now: float | None = None,
+) -> None:
     if not secret:
         raise InvalidWebhook("no webhook secret configured")
     try:

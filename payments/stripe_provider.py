@@ -20,24 +20,36 @@ from payments.signing import verify
 class StripeProvider:
     name = "stripe"
 
-    def __init__(self, *, secret_key: str, publishable_key: str, webhook_secret: str,
-                 http_client: stripe.HTTPClient | None = None, max_network_retries: int = 2) -> None:
+    def __init__(
+        self,
+        *,
+        secret_key: str,
+        publishable_key: str,
+        webhook_secret: str,
+        http_client: stripe.HTTPClient | None = None,
+        max_network_retries: int = 2,
+    ) -> None:
         self.publishable_key = publishable_key
         self._webhook_secret = webhook_secret
-        self._client = stripe.StripeClient(
-            secret_key, http_client=http_client, max_network_retries=max_network_retries
-        )
+        self._client = stripe.StripeClient(secret_key, http_client=http_client, max_network_retries=max_network_retries)
 
     def ensure_customer(self, reference: str, *, email: str | None = None) -> str:
         params: dict[str, Any] = {"metadata": {"patron_id": reference}}
         if email:
             params["email"] = email
-        customer = self._call(self._client.v1.customers.create, params,
-                              {"idempotency_key": f"customer-{reference}"})
+        customer = self._call(self._client.v1.customers.create, params, {"idempotency_key": f"customer-{reference}"})
         return str(customer.id)
 
-    def create_intent(self, *, amount: int, currency: str, customer_id: str, metadata: dict[str, str],
-                      idempotency_key: str, description: str = "") -> Intent:
+    def create_intent(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        customer_id: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+        description: str = "",
+    ) -> Intent:
         params = {
             "amount": amount,
             "currency": currency.lower(),
@@ -46,8 +58,7 @@ class StripeProvider:
             "automatic_payment_methods": {"enabled": True},
             "description": description,
         }
-        intent = self._call(self._client.v1.payment_intents.create, params,
-                            {"idempotency_key": idempotency_key})
+        intent = self._call(self._client.v1.payment_intents.create, params, {"idempotency_key": idempotency_key})
         return _intent(intent)
 
     def retrieve_intent(self, intent_id: str) -> Intent:
@@ -91,8 +102,12 @@ def parse_event(payload: bytes | str) -> WebhookEvent:
 
     try:
         body = json.loads(payload)
-        return WebhookEvent(id=str(body["id"]), type=str(body["type"]), created=int(body.get("created", 0)),
-                            object=dict(body["data"]["object"]))
+        return WebhookEvent(
+            id=str(body["id"]),
+            type=str(body["type"]),
+            created=int(body.get("created", 0)),
+            object=dict(body["data"]["object"]),
+        )
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidWebhook("malformed event body") from exc
 
@@ -101,9 +116,14 @@ def _intent(obj: Any) -> Intent:
     obj = obj.to_dict() if hasattr(obj, "to_dict") else obj
     error = obj.get("last_payment_error") or {}
     return Intent(
-        id=obj["id"], status=obj["status"], amount=int(obj["amount"]), currency=str(obj["currency"]).upper(),
-        amount_received=int(obj.get("amount_received") or 0), metadata=dict(obj.get("metadata") or {}),
-        client_secret=obj.get("client_secret"), last_error=(error.get("code") or error.get("message")),
+        id=obj["id"],
+        status=obj["status"],
+        amount=int(obj["amount"]),
+        currency=str(obj["currency"]).upper(),
+        amount_received=int(obj.get("amount_received") or 0),
+        metadata=dict(obj.get("metadata") or {}),
+        client_secret=obj.get("client_secret"),
+        last_error=(error.get("code") or error.get("message")),
     )
 
 

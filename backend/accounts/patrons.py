@@ -42,8 +42,11 @@ def create_patron(session: Session, principal: Principal, data: dict) -> Patron:
     if session.scalar(select(Patron.id).where(Patron.card_number == card)) is not None:
         raise DomainError(CARD_NUMBER_TAKEN, param="card_number", card_number=card)
     patron = Patron(
-        card_number=card, home_network=library.network, home_library=library,
-        pin_hash=hash_secret(data["pin"]), status="pending",
+        card_number=card,
+        home_network=library.network,
+        home_library=library,
+        pin_hash=hash_secret(data["pin"]),
+        status="pending",
         **{name: data.get(name) for name in IMPORTED_FIELDS if data.get(name) is not None},
     )
     session.add(patron)
@@ -105,8 +108,9 @@ def upsert_patrons(session: Session, network: Network, rows: list[dict]) -> list
             if not row.get("pin"):
                 results.append(RowResult(card, "rejected", error="pin_required"))
                 continue
-            patron = Patron(card_number=card, home_network=network, pin_hash=hash_secret(row["pin"]),
-                            status="pending", **values)
+            patron = Patron(
+                card_number=card, home_network=network, pin_hash=hash_secret(row["pin"]), status="pending", **values
+            )
             session.add(patron)
             existing[card] = patron
             results.append(RowResult(card, "created", patron))

@@ -38,8 +38,9 @@ def network_by_public_id(session: Session, public_id: str) -> Network:
     return network
 
 
-def create_library(session: Session, network: Network, *, code: str, name: str, city: str = "",
-                   address: str = "") -> Library:
+def create_library(
+    session: Session, network: Network, *, code: str, name: str, city: str = "", address: str = ""
+) -> Library:
     exists = session.scalar(select(Library.id).where(Library.network_id == network.id, Library.code == code))
     if exists is not None:
         raise DomainError(CONFLICT, param="code")
@@ -60,9 +61,20 @@ def create_venue(session: Session, network: Network, *, name: str, city: str = "
     return venue
 
 
-def create_staff(session: Session, network: Network, *, email: str, name: str, role: str, password: str,
-                 library_ids: list[str] = (), library_codes: list[str] = (), venue_id: str | None = None,
-                 partner_id: str | None = None, language: str = "it") -> StaffUser:
+def create_staff(
+    session: Session,
+    network: Network,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    library_ids: list[str] = (),
+    library_codes: list[str] = (),
+    venue_id: str | None = None,
+    partner_id: str | None = None,
+    language: str = "it",
+) -> StaffUser:
     """A staff user with the scope their role needs, all inside ``network``."""
     email = email.strip().lower()
     if session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is not None:
@@ -72,30 +84,41 @@ def create_staff(session: Session, network: Network, *, email: str, name: str, r
         by = Library.public_id.in_(library_ids) if library_ids else Library.code.in_(library_codes)
         libraries = list(session.scalars(select(Library).where(Library.network_id == network.id, by)))
         if len(libraries) != len(set(library_ids or library_codes)):
-            raise DomainError(STAFF_SCOPE_INVALID, param="library_ids", role=role,
-                              reason="library not in this network")
+            raise DomainError(STAFF_SCOPE_INVALID, param="library_ids", role=role, reason="library not in this network")
     venue = None
     if venue_id:
-        venue = session.scalar(select(PartnerVenue).where(PartnerVenue.public_id == venue_id,
-                                                          PartnerVenue.network_id == network.id))
+        venue = session.scalar(
+            select(PartnerVenue).where(PartnerVenue.public_id == venue_id, PartnerVenue.network_id == network.id)
+        )
         if venue is None:
-            raise DomainError(STAFF_SCOPE_INVALID, param="partner_venue_id", role=role,
-                              reason="venue not in this network")
+            raise DomainError(
+                STAFF_SCOPE_INVALID, param="partner_venue_id", role=role, reason="venue not in this network"
+            )
     # Partner staff act for their organisation: at one venue, or (no venue) at all of its venues.
     partner = venue.partner if venue is not None else None
     if partner_id:
         partner = session.scalar(select(Partner).where(Partner.public_id == partner_id))
         if partner is None or (venue is not None and venue.partner_id != partner.id):
-            raise DomainError(STAFF_SCOPE_INVALID, param="partner_id", role=role,
-                              reason="a partner that owns the venue")
+            raise DomainError(
+                STAFF_SCOPE_INVALID, param="partner_id", role=role, reason="a partner that owns the venue"
+            )
     if role == "librarian" and not libraries:
         raise DomainError(STAFF_SCOPE_INVALID, param="library_ids", role=role, reason="at least one library")
     if role == "partner" and venue is None and partner is None:
         raise DomainError(STAFF_SCOPE_INVALID, param="partner_venue_id", role=role, reason="a partner venue")
     if role != "librarian" and libraries or role != "partner" and (venue is not None or partner is not None):
         raise DomainError(STAFF_SCOPE_INVALID, param="role", role=role, reason="scope does not fit the role")
-    user = StaffUser(email=email, name=name, role=role, network=network, password_hash=hash_secret(password),
-                     libraries=libraries, partner_venue=venue, partner=partner, language=language)
+    user = StaffUser(
+        email=email,
+        name=name,
+        role=role,
+        network=network,
+        password_hash=hash_secret(password),
+        libraries=libraries,
+        partner_venue=venue,
+        partner=partner,
+        language=language,
+    )
     session.add(user)
     session.flush()
     return user

@@ -31,7 +31,7 @@ class Principal:
         return self.role == "patron"
 
     @classmethod
-    def from_claims(cls, claims: dict[str, Any]) -> "Principal":
+    def from_claims(cls, claims: dict[str, Any]) -> Principal:
         return cls(
             subject=claims["sub"],
             role=claims.get("role", ""),

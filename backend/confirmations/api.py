@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from backend.web.api import Blueprint, add_error_responses
-from backend.web.policy import allow, current_person
 from backend.confirmations import services
 from backend.confirmations.schemas import ConfirmationSchema
+from backend.web.api import Blueprint, add_error_responses
 from backend.web.database import db
 from backend.web.idempotency import idempotent
+from backend.web.policy import allow, current_person
 
-blp = Blueprint("confirmations", __name__, url_prefix="/v1/confirmations",
-                description="Requests to confirm in the app (e.g. paying at a partner's till)")
-
+blp = Blueprint(
+    "confirmations",
+    __name__,
+    url_prefix="/v1/confirmations",
+    description="Requests to confirm in the app (e.g. paying at a partner's till)",
+)
 
 
 @blp.route("")

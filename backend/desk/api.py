@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-
 from flask.views import MethodView
 
-from backend.web.api import Blueprint, add_error_responses
-from backend.web.policy import allow, current_person, require_principal
-from backend.web.database import db
-from backend.web.settings import current_settings
 from backend.desk import services
 from backend.desk.models import DeskOperation
 from backend.desk.schemas import (
@@ -25,16 +20,19 @@ from backend.desk.schemas import (
     operation_body,
     session_body,
 )
-from backend.web.idempotency import idempotent
-from backend.wallet.services import balance_of
 from backend.pagination import PageArgsSchema, page_schema, paginate
 from backend.receipts.http import RECEIPT_RESPONSES, ReceiptFormatArgs, receipt_response
 from backend.receipts.models import Receipt
+from backend.wallet.services import balance_of
+from backend.web.api import Blueprint, add_error_responses
+from backend.web.database import db
+from backend.web.idempotency import idempotent
+from backend.web.policy import allow, current_person, require_principal
+from backend.web.settings import current_settings
 
 blp = Blueprint("desk", __name__, url_prefix="/v1/desk", description="Library cash desks")
 
 STAFF = ("librarian", "admin")
-
 
 
 def _desk_bodies(desks):
@@ -111,8 +109,9 @@ add_error_responses(CloseSession.post, 404)
 
 def _operate(session_id, data, operation):
     found = services.cash_session_in_scope(db.session, require_principal(), session_id)
-    patron = services.find_patron(db.session, current_settings(), card_number=data.get("card_number"),
-                                  membership_code=data.get("membership_code"))
+    patron = services.find_patron(
+        db.session, current_settings(), card_number=data.get("card_number"), membership_code=data.get("membership_code")
+    )
     done = operation(found, patron, data["amount"])
     return operation_body(done.operation, done.receipt)
 
@@ -126,7 +125,9 @@ class CashTopups(MethodView):
     def post(self, data, session_id):
         """Top up a patron's wallet with cash (patron by card number or membership QR)."""
         settings = current_settings()
-        return _operate(session_id, data, lambda s, p, m: services.cash_topup(db.session, settings, s, current_person(), p, m))
+        return _operate(
+            session_id, data, lambda s, p, m: services.cash_topup(db.session, settings, s, current_person(), p, m)
+        )
 
 
 add_error_responses(CashTopups.post, 404)
@@ -169,12 +170,19 @@ class PatronLookup(MethodView):
     @blp.response(200, PayableSchema)
     def get(self, args):
         """Find a patron by card or membership QR: balance, and how much can be paid out in cash."""
-        patron = services.find_patron(db.session, current_settings(), card_number=args.get("card_number"),
-                                      membership_code=args.get("membership_code"))
+        patron = services.find_patron(
+            db.session,
+            current_settings(),
+            card_number=args.get("card_number"),
+            membership_code=args.get("membership_code"),
+        )
         # A GET never writes: balance_of reads the wallet (none yet: zero), unlike wallet_of.
-        return {"card_number": patron.card_number, "patron_name": patron.display_name,
-                "balance": balance_of(db.session, patron).balance,
-                "payable_in_cash": services.cash_payable(db.session, patron)}
+        return {
+            "card_number": patron.card_number,
+            "patron_name": patron.display_name,
+            "balance": balance_of(db.session, patron).balance,
+            "payable_in_cash": services.cash_payable(db.session, patron),
+        }
 
 
 add_error_responses(PatronLookup.get, 404, 422)

@@ -24,8 +24,13 @@ def may_manage(session: Session, principal: Principal, event: Event) -> bool:
     if principal.role == "admin":
         return event.network.public_id == principal.network_id
     if principal.role == "librarian":
-        return bool(session.scalar(select(Library.id).where(
-            Library.network_id == event.network_id, Library.public_id.in_(principal.library_ids))))
+        return bool(
+            session.scalar(
+                select(Library.id).where(
+                    Library.network_id == event.network_id, Library.public_id.in_(principal.library_ids)
+                )
+            )
+        )
     return False
 
 
@@ -43,8 +48,9 @@ def managed_occurrence(session: Session, principal: Principal, public_id: str) -
     return occurrence
 
 
-def organizer_for(session: Session, principal: Principal, *, library_id: str | None,
-                  network_id: str | None) -> tuple[Network, Library | None]:
+def organizer_for(
+    session: Session, principal: Principal, *, library_id: str | None, network_id: str | None
+) -> tuple[Network, Library | None]:
     """Resolve the organizer named in a request, within the caller's scope."""
     from backend.auth.scope import require_library
 

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from backend.web.api import Blueprint, add_error_responses
-from backend.web.policy import allow, current_person, public, require_principal
-from backend.web.database import db
-from backend.web.settings import current_settings
 from backend.events import access, catalog, checkin, purchase, qr, tickets, waitlist
 from backend.events import schemas as s
-from backend.web.idempotency import idempotent
 from backend.pagination import PageArgsSchema, page_schema
+from backend.web.api import Blueprint, add_error_responses
+from backend.web.database import db
+from backend.web.idempotency import idempotent
+from backend.web.policy import allow, current_person, public, require_principal
+from backend.web.settings import current_settings
 
-blp = Blueprint("events", __name__, url_prefix="/v1/events",
-                description="Cose da Fare: events, tickets, door check-in, waiting lists")
+blp = Blueprint(
+    "events",
+    __name__,
+    url_prefix="/v1/events",
+    description="Cose da Fare: events, tickets, door check-in, waiting lists",
+)
 STAFF = ("librarian", "admin")
-
 
 
 # --- discovery (public) ------------------------------------------------------------------
@@ -74,8 +77,11 @@ class Orders(MethodView):
     @idempotent
     @blp.arguments(s.PurchaseSchema)
     @blp.response(201, s.PurchaseResultSchema)
-    @blp.alt_response(202, schema=s.PurchaseResultSchema,
-                      description="Awaiting a card top-up of at least `shortfall`: seats kept until `expires_at`")
+    @blp.alt_response(
+        202,
+        schema=s.PurchaseResultSchema,
+        description="Awaiting a card top-up of at least `shortfall`: seats kept until `expires_at`",
+    )
     @blp.doc(summary="Buy tickets (or register for free ones) with the wallet")
     def post(self, data, occurrence_id):
         items = [purchase.Item(i["ticket_type"], i["quantity"]) for i in data["items"]]
@@ -107,8 +113,9 @@ class OrderPay(MethodView):
     @blp.doc(summary="Pay an order awaiting payment from the wallet now (after a top-up)")
     def post(self, order_id):
         patron = current_person()
-        return purchase.complete_order(db.session, purchase.own_order(db.session, patron, order_id),
-                                       actor=patron.public_id)
+        return purchase.complete_order(
+            db.session, purchase.own_order(db.session, patron, order_id), actor=patron.public_id
+        )
 
 
 add_error_responses(OrderPay.post, 404, 409, 422)
@@ -136,8 +143,13 @@ class MyTickets(MethodView):
     @blp.response(200, page_schema(s.TicketSchema))
     @blp.doc(summary="My tickets (upcoming unless include_past), newest first, with their QR codes")
     def get(self, args):
-        return tickets.my_tickets(db.session, current_person(), limit=args["limit"],
-                                  starting_after=args["starting_after"], include_past=args["include_past"])
+        return tickets.my_tickets(
+            db.session,
+            current_person(),
+            limit=args["limit"],
+            starting_after=args["starting_after"],
+            include_past=args["include_past"],
+        )
 
 
 @blp.route("/tickets/<ticket_id>")
@@ -237,8 +249,9 @@ class ManagedEvents(MethodView):
     @blp.response(200, page_schema(s.EventSchema))
     @blp.doc(summary="Events I organize (drafts included)")
     def get(self, args):
-        return catalog.managed_events(db.session, require_principal(), limit=args["limit"],
-                                      starting_after=args["starting_after"])
+        return catalog.managed_events(
+            db.session, require_principal(), limit=args["limit"], starting_after=args["starting_after"]
+        )
 
     @allow(*STAFF)
     @blp.arguments(s.EventCreateSchema)
@@ -264,8 +277,7 @@ class ManagedEvent(MethodView):
     @blp.response(200, s.EventSchema)
     @blp.doc(summary="Change an event's details")
     def patch(self, data, event_id):
-        return catalog.update_event(db.session, access.managed_event(db.session, require_principal(), event_id),
-                                    data)
+        return catalog.update_event(db.session, access.managed_event(db.session, require_principal(), event_id), data)
 
 
 add_error_responses(ManagedEvent.get, 404)
@@ -279,8 +291,9 @@ class ManagedTicketTypes(MethodView):
     @blp.response(201, s.TicketTypeSchema)
     @blp.doc(summary="Add a ticket type")
     def post(self, data, event_id):
-        return catalog.add_ticket_type(db.session, access.managed_event(db.session, require_principal(), event_id),
-                                       data)
+        return catalog.add_ticket_type(
+            db.session, access.managed_event(db.session, require_principal(), event_id), data
+        )
 
 
 add_error_responses(ManagedTicketTypes.post, 404, 409)
@@ -293,8 +306,7 @@ class ManagedOccurrences(MethodView):
     @blp.response(201, s.OccurrenceBriefSchema)
     @blp.doc(summary="Add a date (Europe/Rome local time)")
     def post(self, data, event_id):
-        return catalog.add_occurrence(db.session, access.managed_event(db.session, require_principal(), event_id),
-                                      data)
+        return catalog.add_occurrence(db.session, access.managed_event(db.session, require_principal(), event_id), data)
 
 
 add_error_responses(ManagedOccurrences.post, 404, 409, 422)
@@ -320,8 +332,9 @@ class CancelEvent(MethodView):
     @blp.doc(summary="Cancel the event: every date cancelled, every ticket refunded, holders notified")
     def post(self, event_id):
         principal = require_principal()
-        return catalog.cancel_event(db.session, access.managed_event(db.session, principal, event_id),
-                                    actor=principal.subject)
+        return catalog.cancel_event(
+            db.session, access.managed_event(db.session, principal, event_id), actor=principal.subject
+        )
 
 
 add_error_responses(CancelEvent.post, 404)
@@ -336,7 +349,8 @@ class CancelOccurrence(MethodView):
     def post(self, occurrence_id):
         principal = require_principal()
         return tickets.cancel_occurrence(
-            db.session, access.managed_occurrence(db.session, principal, occurrence_id), actor=principal.subject)
+            db.session, access.managed_occurrence(db.session, principal, occurrence_id), actor=principal.subject
+        )
 
 
 add_error_responses(CancelOccurrence.post, 404)
@@ -350,7 +364,8 @@ class OccurrenceCapacity(MethodView):
     @blp.doc(summary="Change a date's capacity (not below the seats already taken)")
     def put(self, data, occurrence_id):
         return catalog.change_capacity(
-            db.session, access.managed_occurrence(db.session, require_principal(), occurrence_id), data["capacity"])
+            db.session, access.managed_occurrence(db.session, require_principal(), occurrence_id), data["capacity"]
+        )
 
 
 add_error_responses(OccurrenceCapacity.put, 404, 422)
@@ -362,8 +377,7 @@ class DoorCount(MethodView):
     @blp.response(200, s.DoorCountSchema)
     @blp.doc(summary="Live door count: checked in so far, seats taken, capacity")
     def get(self, occurrence_id):
-        return checkin.door_count(db.session, access.managed_occurrence(db.session, require_principal(),
-                                                                        occurrence_id))
+        return checkin.door_count(db.session, access.managed_occurrence(db.session, require_principal(), occurrence_id))
 
 
 add_error_responses(DoorCount.get, 404)
@@ -379,8 +393,14 @@ class CheckIns(MethodView):
     @blp.response(201, s.CheckInSchema)
     @blp.doc(summary="Check a scanned ticket in (once: a second scan is 409 with when and where)")
     def post(self, data):
-        return checkin.scan(db.session, current_settings(), require_principal(), data["code"], gate=data["gate"],
-                            occurrence_id=data.get("occurrence"))
+        return checkin.scan(
+            db.session,
+            current_settings(),
+            require_principal(),
+            data["code"],
+            gate=data["gate"],
+            occurrence_id=data.get("occurrence"),
+        )
 
 
 add_error_responses(CheckIns.post, 409, 422)

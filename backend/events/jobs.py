@@ -27,10 +27,17 @@ from backend.notify.services import notify
 def settle_pending_orders(session: Session, now: datetime | None = None) -> dict:
     now = now or utcnow()
     patrons = session.scalars(
-        select(Patron).where(Patron.id.in_(
-            select(Order.patron_id).where(Order.status == OrderState.AWAITING_PAYMENT, Order.expires_at > now)
-            .order_by(Order.id).limit(500)))
-        .order_by(Patron.id)).all()
+        select(Patron)
+        .where(
+            Patron.id.in_(
+                select(Order.patron_id)
+                .where(Order.status == OrderState.AWAITING_PAYMENT, Order.expires_at > now)
+                .order_by(Order.id)
+                .limit(500)
+            )
+        )
+        .order_by(Patron.id)
+    ).all()
     paid = sum(len(complete_pending_orders_for(session, patron, now=now)) for patron in patrons)
     return {"paid": paid, "expired": expire_pending_orders(session, now)}
 
@@ -45,16 +52,25 @@ def send_event_reminders(session: Session, now: datetime | None = None) -> int:
         select(Ticket.patron_id, Occurrence)
         .join(Occurrence, Occurrence.id == Ticket.occurrence_id)
         .join(Event, Event.id == Occurrence.event_id)
-        .where(Ticket.status == TicketState.VALID, Occurrence.status == OccurrenceState.SCHEDULED,
-               Occurrence.starts_at > now, Occurrence.starts_at <= now + timedelta(hours=24))
+        .where(
+            Ticket.status == TicketState.VALID,
+            Occurrence.status == OccurrenceState.SCHEDULED,
+            Occurrence.starts_at > now,
+            Occurrence.starts_at <= now + timedelta(hours=24),
+        )
         .distinct()
     ).all()
     sent = 0
     for patron_id, occurrence in rows:
         patron = session.get(Patron, patron_id)
-        note = notify(session, patron, "event_reminder", dedupe_key=f"event_reminder:{occurrence.public_id}:{patron.public_id}",
-                      event_title=occurrence.event.title, starts_at=occurrence.starts_at,
-                      venue=occurrence.event.venue_name)
+        note = notify(
+            session,
+            patron,
+            "event_reminder",
+            dedupe_key=f"event_reminder:{occurrence.public_id}:{patron.public_id}",
+            event_title=occurrence.event.title,
+            starts_at=occurrence.starts_at,
+            venue=occurrence.event.venue_name,
+        )
         sent += note is not None
     return sent
-

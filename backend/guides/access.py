@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from backend.accounts.models import Network, Patron
 from backend.auth.principal import Principal
+from backend.auth.scope import acts_for_library
 from backend.errors import NOT_FOUND, DomainError
 from backend.events.access import may_manage
 from backend.guides.models import Guide, GuideState, Kit, Visibility
-from backend.auth.scope import acts_for_library
 
 
 def visible_to(patron: Patron):

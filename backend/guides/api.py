@@ -11,19 +11,23 @@ from flask.views import MethodView
 from sqlalchemy import select
 
 from backend.accounts.services import person_of
-from backend.web.api import Blueprint, add_error_responses
-from backend.web.policy import allow, require_principal
-from backend.web.database import db
 from backend.errors import NOT_FOUND, DomainError
 from backend.guides import access, catalog, detail, imports, kits, reading, records
 from backend.guides import schemas as s
 from backend.guides.models import CatalogRecord, Guide, GuideBadge, KitReservation, ReadingProgress
-from backend.web.language import negotiate_language
-from backend.web.idempotency import idempotent
 from backend.pagination import Page, page_schema, paginate
+from backend.web.api import Blueprint, add_error_responses
+from backend.web.database import db
+from backend.web.idempotency import idempotent
+from backend.web.language import negotiate_language
+from backend.web.policy import allow, require_principal
 
-blp = Blueprint("guides", __name__, url_prefix="/v1/guides",
-                description="Socialbook: reading guides, reading progress and badges, cultural kits")
+blp = Blueprint(
+    "guides",
+    __name__,
+    url_prefix="/v1/guides",
+    description="Socialbook: reading guides, reading progress and badges, cultural kits",
+)
 STAFF = ("librarian", "admin")
 
 
@@ -54,8 +58,10 @@ class Guides(MethodView):
     @allow("patron")
     @blp.arguments(s.GuideListArgsSchema, location="query")
     @blp.response(200, page_schema(s.GuideSchema))
-    @blp.doc(summary="Browse and search guides I can see: text, theme, tag, age, curator, network; "
-                     "newest or most followed first")
+    @blp.doc(
+        summary="Browse and search guides I can see: text, theme, tag, age, curator, network; "
+        "newest or most followed first"
+    )
     def get(self, args):
         return catalog.search_guides(db.session, _patron(), args)
 
@@ -68,8 +74,9 @@ class MyGuides(MethodView):
     @blp.doc(summary="Guides I follow, newest follow first")
     def get(self, args):
         stmt, key = reading.my_guides(_patron())
-        return paginate(db.session, stmt, Guide, limit=args["limit"], starting_after=args["starting_after"],
-                        order_by=key)
+        return paginate(
+            db.session, stmt, Guide, limit=args["limit"], starting_after=args["starting_after"], order_by=key
+        )
 
 
 @blp.route("/shelves")
@@ -79,8 +86,13 @@ class Shelves(MethodView):
     @blp.response(200, page_schema(s.ReadingProgressSchema))
     @blp.doc(summary="My shelves: every title I marked, by state (want_to_read, reading, read), latest first")
     def get(self, args):
-        page = paginate(db.session, reading.shelf(_patron(), args.get("state")), ReadingProgress,
-                        limit=args["limit"], starting_after=args["starting_after"])
+        page = paginate(
+            db.session,
+            reading.shelf(_patron(), args.get("state")),
+            ReadingProgress,
+            limit=args["limit"],
+            starting_after=args["starting_after"],
+        )
         return _views(page, lambda rows: detail.progress_views(db.session, rows))
 
 
@@ -91,8 +103,13 @@ class Badges(MethodView):
     @blp.response(200, page_schema(s.GuideBadgeSchema))
     @blp.doc(summary="My badges: one per completed guide, newest first")
     def get(self, args):
-        return paginate(db.session, reading.badges_of(_patron()), GuideBadge, limit=args["limit"],
-                        starting_after=args["starting_after"])
+        return paginate(
+            db.session,
+            reading.badges_of(_patron()),
+            GuideBadge,
+            limit=args["limit"],
+            starting_after=args["starting_after"],
+        )
 
 
 @blp.route("/records/<record_id>")
@@ -112,8 +129,10 @@ class RecordProgress(MethodView):
     @allow("patron")
     @blp.arguments(s.ReadingProgressSetSchema)
     @blp.response(200, s.ReadingProgressChangeSchema)
-    @blp.doc(summary="Set my progress with a title (want_to_read, reading, read); reading the last "
-                     "title of a guide earns its badge")
+    @blp.doc(
+        summary="Set my progress with a title (want_to_read, reading, read); reading the last "
+        "title of a guide earns its badge"
+    )
     def put(self, data, record_id):
         change = reading.set_progress(db.session, _patron(), record_id, data["state"])
         change.progress = detail.progress_views(db.session, [change.progress])[0]
@@ -186,8 +205,10 @@ class KitDetail(MethodView):
         require_principal()
         kit = kits.visible_kit(db.session, kit_id)
         start = args.get("start") or kits.today_in_rome()
-        return {"kit": kit, "days": [{"day": d, "free": free}
-                                     for d, free in kits.calendar(db.session, kit, start, args["days"])]}
+        return {
+            "kit": kit,
+            "days": [{"day": d, "free": free} for d, free in kits.calendar(db.session, kit, start, args["days"])],
+        }
 
 
 add_error_responses(KitDetail.get, 404)
@@ -199,12 +220,21 @@ class KitReservations(MethodView):
     @idempotent
     @blp.arguments(s.ReservationCreateSchema)
     @blp.response(201, s.ReservationSchema)
-    @blp.doc(summary="Reserve a kit for a date range at a pick-up library; deposit and fee are held in the "
-                     "wallet until pick-up. 409 kit_unavailable lists next_free_dates")
+    @blp.doc(
+        summary="Reserve a kit for a date range at a pick-up library; deposit and fee are held in the "
+        "wallet until pick-up. 409 kit_unavailable lists next_free_dates"
+    )
     def post(self, data, kit_id):
         kit = kits.visible_kit(db.session, kit_id)
-        return kits.reserve(db.session, _patron(), kit, start=data["start_date"], end=data["end_date"],
-                            quantity=data["quantity"], pickup_library_id=data["pickup_library"])
+        return kits.reserve(
+            db.session,
+            _patron(),
+            kit,
+            start=data["start_date"],
+            end=data["end_date"],
+            quantity=data["quantity"],
+            pickup_library_id=data["pickup_library"],
+        )
 
     add_error_responses(post, 404, 409, 422)
 
@@ -216,8 +246,13 @@ class MyReservations(MethodView):
     @blp.response(200, page_schema(s.ReservationSchema))
     @blp.doc(summary="My kit reservations, newest first")
     def get(self, args):
-        return paginate(db.session, kits.my_reservations(_patron(), args.get("state")), KitReservation,
-                        limit=args["limit"], starting_after=args["starting_after"])
+        return paginate(
+            db.session,
+            kits.my_reservations(_patron(), args.get("state")),
+            KitReservation,
+            limit=args["limit"],
+            starting_after=args["starting_after"],
+        )
 
 
 @blp.route("/kit-reservations/<reservation_id>")
@@ -254,8 +289,13 @@ class ManagedGuides(MethodView):
     @blp.response(200, page_schema(s.StaffGuideBriefSchema))
     @blp.doc(summary="Guides I curate (my libraries', my network's), newest first")
     def get(self, args):
-        return paginate(db.session, catalog.curated_guides(db.session, _staff()), Guide, limit=args["limit"],
-                        starting_after=args["starting_after"])
+        return paginate(
+            db.session,
+            catalog.curated_guides(db.session, _staff()),
+            Guide,
+            limit=args["limit"],
+            starting_after=args["starting_after"],
+        )
 
     @allow(*STAFF)
     @blp.arguments(s.GuideCreateSchema)
@@ -293,8 +333,9 @@ class ManagedItems(MethodView):
     @allow(*STAFF)
     @blp.arguments(s.ItemAddSchema)
     @blp.response(201, s.GuideItemSchema)
-    @blp.doc(summary="Add a title by ISBN (normalised to ISBN-13; the shared record is reused) or, without "
-                     "ISBN, by title")
+    @blp.doc(
+        summary="Add a title by ISBN (normalised to ISBN-13; the shared record is reused) or, without ISBN, by title"
+    )
     def post(self, data, guide_id):
         guide = _curated(guide_id)
         item = catalog.add_item(db.session, guide, **data)
@@ -342,12 +383,15 @@ class ImportItems(MethodView):
     @blp.arguments(s.ImportArgsSchema, location="query")
     @blp.arguments(s.ImportFileSchema, location="files")
     @blp.response(200, s.ImportReportSchema)
-    @blp.doc(summary="Import titles from a CSV (isbn,note), MARC (ISO 2709 or MARCXML) or Dublin Core file: "
-                     "good rows are added, bad rows reported")
+    @blp.doc(
+        summary="Import titles from a CSV (isbn,note), MARC (ISO 2709 or MARCXML) or Dublin Core file: "
+        "good rows are added, bad rows reported"
+    )
     def post(self, args, files, guide_id):
         guide = _curated(guide_id)
-        return imports.import_items(db.session, guide, files["file"].read(), args["format"],
-                                    language=negotiate_language())
+        return imports.import_items(
+            db.session, guide, files["file"].read(), args["format"], language=negotiate_language()
+        )
 
     add_error_responses(post, 404)
 
@@ -408,8 +452,9 @@ class ManagedRecord(MethodView):
     def patch(self, data, record_id):
         principal = _staff()
         network = access.network_of(db.session, principal)
-        record = db.session.scalar(select(CatalogRecord).where(CatalogRecord.public_id == record_id,
-                                                               CatalogRecord.network_id == network.id))
+        record = db.session.scalar(
+            select(CatalogRecord).where(CatalogRecord.public_id == record_id, CatalogRecord.network_id == network.id)
+        )
         if record is None:
             raise DomainError(NOT_FOUND)
         return detail.record_views(db.session, [records.update_record(db.session, record, data)])[0]
@@ -447,8 +492,13 @@ class ManagedKits(MethodView):
     @blp.response(200, page_schema(s.KitSchema))
     @blp.doc(summary="Kits of my libraries")
     def get(self, args):
-        return paginate(db.session, kits.kits_in_scope(db.session, _staff()), kits.Kit, limit=args["limit"],
-                        starting_after=args["starting_after"])
+        return paginate(
+            db.session,
+            kits.kits_in_scope(db.session, _staff()),
+            kits.Kit,
+            limit=args["limit"],
+            starting_after=args["starting_after"],
+        )
 
     @allow(*STAFF)
     @blp.arguments(s.KitCreateSchema)

@@ -21,9 +21,8 @@ from sqlalchemy import select
 
 from backend.accounts.models import Library
 from backend.console.access import bp, console_principal, language, register_link, render, staff_page
-from backend.console.labels import register_labels
-from backend.web.database import db
 from backend.console.forms import claim_form, new_form_key, parse_amount
+from backend.console.labels import register_labels
 from backend.errors import NOT_FOUND, DomainError
 from backend.events.models import Event, EventState
 from backend.guides import access, catalog, detail, imports, kits
@@ -32,6 +31,7 @@ from backend.guides.models import Guide, GuideState, Kit, KitReservation, Reserv
 from backend.i18n import Text
 from backend.money import Money
 from backend.pagination import paginate
+from backend.web.database import db
 
 STAFF = ("librarian", "admin")
 CALENDAR_DAYS = 42
@@ -39,8 +39,10 @@ CALENDAR_DAYS = 42
 T = {
     "created": Text(it="Guida creata: ora aggiungi i titoli.", en="Guide created: now add its titles."),
     "added": Text(it="Titolo aggiunto.", en="Title added."),
-    "imported": Text(it="Importazione: {added} titoli aggiunti, {rejected} righe scartate.",
-                     en="Import: {added} titles added, {rejected} rows rejected."),
+    "imported": Text(
+        it="Importazione: {added} titoli aggiunti, {rejected} righe scartate.",
+        en="Import: {added} titles added, {rejected} rows rejected.",
+    ),
     "moved": Text(it="Ordine aggiornato.", en="Order updated."),
     "removed": Text(it="Titolo tolto dalla guida.", en="Title removed from the guide."),
     "published": Text(it="Guida pubblicata.", en="Guide published."),
@@ -49,29 +51,41 @@ T = {
     "kit_created": Text(it="Kit creato.", en="Kit created."),
     "picked_up": Text(it="Ritiro registrato.", en="Pick-up recorded."),
     "returned": Text(it="Restituzione registrata.", en="Return recorded."),
-    "replayed": Text(it="Questo modulo era già stato inviato: nulla è stato ripetuto.",
-                     en="This form was already sent: nothing was done twice."),
-    "not_found": Text(it="Non trovato, o non è di una tua biblioteca.",
-                      en="Not found, or not in one of your libraries."),
+    "replayed": Text(
+        it="Questo modulo era già stato inviato: nulla è stato ripetuto.",
+        en="This form was already sent: nothing was done twice.",
+    ),
+    "not_found": Text(
+        it="Non trovato, o non è di una tua biblioteca.", en="Not found, or not in one of your libraries."
+    ),
 }
 
 register_link("console.guides_index", Text(it="Guide di lettura", en="Reading guides"), *STAFF)
 register_link("console.kits_index", Text(it="Kit culturali", en="Cultural kits"), *STAFF)
-register_labels("guide_state", {
-    GuideState.DRAFT: Text(it="Bozza", en="Draft"),
-    GuideState.PUBLISHED: Text(it="Pubblicata", en="Published"),
-})
-register_labels("guide_visibility", {
-    Visibility.EVERYONE: Text(it="Tutte le reti", en="Every network"),
-    Visibility.NETWORK: Text(it="Solo la mia rete", en="My network only"),
-})
-register_labels("kit_reservation_state", {
-    ReservationState.RESERVED: Text(it="Prenotato", en="Reserved"),
-    ReservationState.PICKED_UP: Text(it="Ritirato", en="Picked up"),
-    ReservationState.RETURNED: Text(it="Restituito", en="Returned"),
-    ReservationState.CANCELLED: Text(it="Annullato", en="Cancelled"),
-    ReservationState.NO_SHOW: Text(it="Non ritirato", en="Not picked up"),
-})
+register_labels(
+    "guide_state",
+    {
+        GuideState.DRAFT: Text(it="Bozza", en="Draft"),
+        GuideState.PUBLISHED: Text(it="Pubblicata", en="Published"),
+    },
+)
+register_labels(
+    "guide_visibility",
+    {
+        Visibility.EVERYONE: Text(it="Tutte le reti", en="Every network"),
+        Visibility.NETWORK: Text(it="Solo la mia rete", en="My network only"),
+    },
+)
+register_labels(
+    "kit_reservation_state",
+    {
+        ReservationState.RESERVED: Text(it="Prenotato", en="Reserved"),
+        ReservationState.PICKED_UP: Text(it="Ritirato", en="Picked up"),
+        ReservationState.RETURNED: Text(it="Restituito", en="Returned"),
+        ReservationState.CANCELLED: Text(it="Annullato", en="Cancelled"),
+        ReservationState.NO_SHOW: Text(it="Non ritirato", en="Not picked up"),
+    },
+)
 
 
 def _error_text(refused: DomainError) -> str:
@@ -92,8 +106,9 @@ def _my_libraries() -> list[Library]:
     stmt = select(Library).order_by(Library.name)
     if principal.role == "librarian":
         return list(db.session.scalars(stmt.where(Library.public_id.in_(principal.library_ids or ("-",)))))
-    return list(db.session.scalars(stmt.join(Library.network).where(
-        Library.network.has(public_id=principal.network_id))))
+    return list(
+        db.session.scalars(stmt.join(Library.network).where(Library.network.has(public_id=principal.network_id)))
+    )
 
 
 # --- guides ---------------------------------------------------------------------------------
@@ -106,11 +121,15 @@ def guides_index():
     error, status = None, 200
     if request.method == "POST":
         form = request.form
-        data = {"title_it": form.get("title_it", "").strip(), "title_en": form.get("title_en", "").strip(),
-                "theme": form.get("theme", "").strip(), "description_it": form.get("description_it", "").strip(),
-                "audience": form.get("audience", "").strip(),
-                "visibility": form.get("visibility") if form.get("visibility") in set(Visibility) else "everyone",
-                "tags": form.get("tags", "").replace(",", " ").split()}
+        data = {
+            "title_it": form.get("title_it", "").strip(),
+            "title_en": form.get("title_en", "").strip(),
+            "theme": form.get("theme", "").strip(),
+            "description_it": form.get("description_it", "").strip(),
+            "audience": form.get("audience", "").strip(),
+            "visibility": form.get("visibility") if form.get("visibility") in set(Visibility) else "everyone",
+            "tags": form.get("tags", "").replace(",", " ").split(),
+        }
         curator = form.get("curator", "")
         if curator == "network":
             data["network"] = principal.network_id
@@ -132,21 +151,38 @@ def guides_index():
         else:
             return redirect(url_for("console.guide_page", guide_id=guide.public_id, notice="created"))
     guides = paginate(db.session, catalog.curated_guides(db.session, principal), Guide, limit=100).data
-    return render("console/guides/index.html", guides=guides, libraries=_my_libraries(), error=error,
-                  form=request.form if error else {}, is_admin=principal.role == "admin"), status
+    return render(
+        "console/guides/index.html",
+        guides=guides,
+        libraries=_my_libraries(),
+        error=error,
+        form=request.form if error else {},
+        is_admin=principal.role == "admin",
+    ), status
 
 
-def _guide_page(guide: Guide, *, notice: str | None = None, error: str | None = None, status: int = 200,
-                report=None):
+def _guide_page(guide: Guide, *, notice: str | None = None, error: str | None = None, status: int = 200, report=None):
     if error:
         db.session.rollback()
         guide = db.session.get(Guide, guide.id)
     shown = detail.staff_detail(db.session, guide)
-    events = list(db.session.scalars(
-        select(Event).where(Event.network_id == guide.network_id, Event.status == EventState.PUBLISHED)
-        .order_by(Event.id.desc()).limit(100)))
-    return render("console/guides/guide.html", g=shown, events=events, notice=notice, error=error, report=report,
-                  formats=imports.FORMATS), status
+    events = list(
+        db.session.scalars(
+            select(Event)
+            .where(Event.network_id == guide.network_id, Event.status == EventState.PUBLISHED)
+            .order_by(Event.id.desc())
+            .limit(100)
+        )
+    )
+    return render(
+        "console/guides/guide.html",
+        g=shown,
+        events=events,
+        notice=notice,
+        error=error,
+        report=report,
+        formats=imports.FORMATS,
+    ), status
 
 
 def _curated(guide_id: str) -> Guide:
@@ -179,9 +215,18 @@ def _guide_action(guide_id: str, action, notice: str):
 @staff_page(*STAFF)
 def guide_add_item(guide_id):
     form = request.form
-    return _guide_action(guide_id, lambda guide: catalog.add_item(
-        db.session, guide, isbn=form.get("isbn", "").strip() or None, title=form.get("title", "").strip() or None,
-        authors=form.get("authors", "").strip(), note=form.get("note", "").strip()[:2000]), "added")
+    return _guide_action(
+        guide_id,
+        lambda guide: catalog.add_item(
+            db.session,
+            guide,
+            isbn=form.get("isbn", "").strip() or None,
+            title=form.get("title", "").strip() or None,
+            authors=form.get("authors", "").strip(),
+            note=form.get("note", "").strip()[:2000],
+        ),
+        "added",
+    )
 
 
 @bp.route("/guides/<guide_id>/items/<item_id>/move", methods=["POST"])
@@ -217,12 +262,12 @@ def guide_import(guide_id):
     try:
         if upload is None or not upload.filename:
             raise DomainError(form_errors.FILE_REQUIRED, param="file")
-        report = imports.import_items(db.session, guide, upload.read(), request.form.get("format", ""),
-                                      language=language())
+        report = imports.import_items(
+            db.session, guide, upload.read(), request.form.get("format", ""), language=language()
+        )
     except DomainError as refused:
         return _guide_page(guide, error=_error_text(refused), status=refused.error.status)
-    return _guide_page(guide, notice=_notice("imported", added=report.added, rejected=report.rejected),
-                       report=report)
+    return _guide_page(guide, notice=_notice("imported", added=report.added, rejected=report.rejected), report=report)
 
 
 @bp.route("/guides/<guide_id>/publish", methods=["POST"])
@@ -236,8 +281,11 @@ def guide_publish(guide_id):
 @bp.route("/guides/<guide_id>/events", methods=["POST"])
 @staff_page(*STAFF)
 def guide_link_event(guide_id):
-    return _guide_action(guide_id, lambda guide: catalog.link_event(
-        db.session, guide, event_id=request.form.get("event_id", "")), "linked")
+    return _guide_action(
+        guide_id,
+        lambda guide: catalog.link_event(db.session, guide, event_id=request.form.get("event_id", "")),
+        "linked",
+    )
 
 
 # --- kits ---------------------------------------------------------------------------------------
@@ -257,13 +305,24 @@ def kits_index():
                 if not raw.isdigit() or not low <= int(raw) <= high:
                     raise DomainError(form_errors.BAD_NUMBER, param=name)
                 numbers[name] = int(raw)
-            money = {name: parse_amount(form.get(name, ""), allow_zero=True)
-                     for name in ("deposit", "fee", "late_fee_per_day")}
+            money = {
+                name: parse_amount(form.get(name, ""), allow_zero=True)
+                for name in ("deposit", "fee", "late_fee_per_day")
+            }
             guide_id = form.get("guide", "")
             guides = [access.curated_guide(db.session, principal, guide_id)] if guide_id else []
-            kit = kits.create_kit(db.session, principal, {
-                "library": form.get("library", ""), "title": form.get("title", "").strip() or "—",
-                "description": form.get("description", "").strip(), **numbers, **money}, guides)
+            kit = kits.create_kit(
+                db.session,
+                principal,
+                {
+                    "library": form.get("library", ""),
+                    "title": form.get("title", "").strip() or "—",
+                    "description": form.get("description", "").strip(),
+                    **numbers,
+                    **money,
+                },
+                guides,
+            )
         except DomainError as refused:
             db.session.rollback()
             error, status = _error_text(refused), refused.error.status
@@ -271,8 +330,14 @@ def kits_index():
             return redirect(url_for("console.kit_page", kit_id=kit.public_id, notice="kit_created"))
     found = paginate(db.session, kits.kits_in_scope(db.session, principal), Kit, limit=100).data
     guides = paginate(db.session, catalog.curated_guides(db.session, principal), Guide, limit=100).data
-    return render("console/guides/kits.html", kits=found, libraries=_my_libraries(), guides=guides, error=error,
-                  form=request.form if error else {}), status
+    return render(
+        "console/guides/kits.html",
+        kits=found,
+        libraries=_my_libraries(),
+        guides=guides,
+        error=error,
+        form=request.form if error else {},
+    ), status
 
 
 def _kit_page(kit: Kit, *, notice: str | None = None, error: str | None = None, status: int = 200):
@@ -284,14 +349,30 @@ def _kit_page(kit: Kit, *, notice: str | None = None, error: str | None = None, 
     except ValueError:
         start = kits.today_in_rome()
     days = kits.calendar(db.session, kit, start, CALENDAR_DAYS)
-    reservations = list(db.session.scalars(
-        select(KitReservation).where(KitReservation.kit_id == kit.id, KitReservation.end_date >= start,
-                                     KitReservation.start_date <= start + timedelta(days=CALENDAR_DAYS))
-        .order_by(KitReservation.start_date, KitReservation.id)))
-    return render("console/guides/kit.html", kit=kit, days=days, reservations=reservations, start=start,
-                  previous=start - timedelta(days=CALENDAR_DAYS), following=start + timedelta(days=CALENDAR_DAYS),
-                  notice=notice, error=error, form_key=new_form_key(),
-                  money=lambda cents: Money(cents, kit.currency).format(language())), status
+    reservations = list(
+        db.session.scalars(
+            select(KitReservation)
+            .where(
+                KitReservation.kit_id == kit.id,
+                KitReservation.end_date >= start,
+                KitReservation.start_date <= start + timedelta(days=CALENDAR_DAYS),
+            )
+            .order_by(KitReservation.start_date, KitReservation.id)
+        )
+    )
+    return render(
+        "console/guides/kit.html",
+        kit=kit,
+        days=days,
+        reservations=reservations,
+        start=start,
+        previous=start - timedelta(days=CALENDAR_DAYS),
+        following=start + timedelta(days=CALENDAR_DAYS),
+        notice=notice,
+        error=error,
+        form_key=new_form_key(),
+        money=lambda cents: Money(cents, kit.currency).format(language()),
+    ), status
 
 
 @bp.route("/kits/<kit_id>")
@@ -329,4 +410,3 @@ def kit_pickup(kit_id, reservation_id):
 @staff_page(*STAFF)
 def kit_return(kit_id, reservation_id):
     return _handle(kit_id, reservation_id, kits.return_kit, "returned")
-

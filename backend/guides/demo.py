@@ -37,12 +37,35 @@ MILANO = [
 ]
 
 
-def _guide(session, network, library, title_it, title_en, theme, description, ages, tags, items,
-           *, visibility=Visibility.EVERYONE) -> Guide:
-    guide = Guide(network=network, library=library, title_it=title_it, title_en=title_en, theme=theme,
-                  description_it=description, audience="Scuole e famiglie" if ages[0] is not None and ages[0] < 15
-                  else "Adulti", age_min=ages[0], age_max=ages[1], tags=catalog.normalize_tags(tags),
-                  visibility=visibility, state=GuideState.DRAFT, created_by="demo")
+def _guide(
+    session,
+    network,
+    library,
+    title_it,
+    title_en,
+    theme,
+    description,
+    ages,
+    tags,
+    items,
+    *,
+    visibility=Visibility.EVERYONE,
+) -> Guide:
+    guide = Guide(
+        network=network,
+        library=library,
+        title_it=title_it,
+        title_en=title_en,
+        theme=theme,
+        description_it=description,
+        audience="Scuole e famiglie" if ages[0] is not None and ages[0] < 15 else "Adulti",
+        age_min=ages[0],
+        age_max=ages[1],
+        tags=catalog.normalize_tags(tags),
+        visibility=visibility,
+        state=GuideState.DRAFT,
+        created_by="demo",
+    )
     session.add(guide)
     session.flush()
     for isbn, title, authors, year, note in items:
@@ -59,26 +82,75 @@ def seed_guides(session, ctx) -> None:
     set_opac_template(session, network, "https://opac.csbno.example/record?isbn={isbn}")
     set_opac_template(session, other, "https://opac.milano.example/search?isbn={isbn}")
 
-    bullying = _guide(session, network, rho, "Stop bullismo", "Stop bullying", "bullismo",
-                      "Libri per parlare di bullismo a scuola e in famiglia, scelti dalla Biblioteca di Rho.",
-                      (11, 14), ["scuola", "bullismo"], BULLYING)
-    _guide(session, network, None, "Crescere con i libri 0–6", "Growing up with books 0–6", "prima infanzia",
-           "Le letture consigliate dalla rete CSBNO per i più piccoli.", (0, 6), ["nati per leggere"], EARLY_YEARS)
-    _guide(session, other, sormani, "Milano noir", "Milan noir", "noir",
-           "Il giallo e il noir ambientati a Milano, dalla Biblioteca Sormani.", (16, None), ["gialli", "milano"], NOIR)
-    _guide(session, other, sormani, "Milano anni Sessanta", "Milan in the sixties", "storia",
-           "Per i lettori del Sistema Bibliotecario di Milano.", (16, None), ["milano"], MILANO,
-           visibility=Visibility.NETWORK)
+    bullying = _guide(
+        session,
+        network,
+        rho,
+        "Stop bullismo",
+        "Stop bullying",
+        "bullismo",
+        "Libri per parlare di bullismo a scuola e in famiglia, scelti dalla Biblioteca di Rho.",
+        (11, 14),
+        ["scuola", "bullismo"],
+        BULLYING,
+    )
+    _guide(
+        session,
+        network,
+        None,
+        "Crescere con i libri 0–6",
+        "Growing up with books 0–6",
+        "prima infanzia",
+        "Le letture consigliate dalla rete CSBNO per i più piccoli.",
+        (0, 6),
+        ["nati per leggere"],
+        EARLY_YEARS,
+    )
+    _guide(
+        session,
+        other,
+        sormani,
+        "Milano noir",
+        "Milan noir",
+        "noir",
+        "Il giallo e il noir ambientati a Milano, dalla Biblioteca Sormani.",
+        (16, None),
+        ["gialli", "milano"],
+        NOIR,
+    )
+    _guide(
+        session,
+        other,
+        sormani,
+        "Milano anni Sessanta",
+        "Milan in the sixties",
+        "storia",
+        "Per i lettori del Sistema Bibliotecario di Milano.",
+        (16, None),
+        ["milano"],
+        MILANO,
+        visibility=Visibility.NETWORK,
+    )
 
     # One kit and two linked events for "Stop bullismo".
-    kit = Kit(library=rho, title="Valigia «Stop bullismo»", units=2, loan_days=14, deposit=2000, fee=0,
-              late_fee_per_day=100, currency="EUR", active=True,
-              description="20 copie di «Wonder», giochi di ruolo e schede per l'insegnante.")
+    kit = Kit(
+        library=rho,
+        title="Valigia «Stop bullismo»",
+        units=2,
+        loan_days=14,
+        deposit=2000,
+        fee=0,
+        late_fee_per_day=100,
+        currency="EUR",
+        active=True,
+        description="20 copie di «Wonder», giochi di ruolo e schede per l'insegnante.",
+    )
     session.add(kit)
     session.flush()
     kits.attach_guide(session, kit, bullying)
-    events = session.scalars(select(Event).where(Event.network_id == network.id, Event.status == EventState.PUBLISHED)
-                             .order_by(Event.id)).all()
+    events = session.scalars(
+        select(Event).where(Event.network_id == network.id, Event.status == EventState.PUBLISHED).order_by(Event.id)
+    ).all()
     for event in events[:2]:
         try:
             with session.begin_nested():
@@ -91,15 +163,22 @@ def seed_guides(session, ctx) -> None:
         reading.follow(session, patron, bullying.public_id)
     items = list(bullying.items)
     for patron in ctx.patrons[:2]:
-        for item in items[:len(items) // 2]:
+        for item in items[: len(items) // 2]:
             reading.set_progress(session, patron, item.record.public_id, ReadingState.READ)
         reading.set_progress(session, patron, items[len(items) // 2].record.public_id, ReadingState.READING)
     # A class of Amina's school has the kit booked next week (if her demo wallet covers the deposit).
     try:
         with session.begin_nested():
             start = kits.today_in_rome() + timedelta(days=7)
-            kits.reserve(session, ctx.patrons[2], kit, start=start, end=start + timedelta(days=9), quantity=1,
-                         pickup_library_id=rho.public_id)
+            kits.reserve(
+                session,
+                ctx.patrons[2],
+                kit,
+                start=start,
+                end=start + timedelta(days=9),
+                quantity=1,
+                pickup_library_id=rho.public_id,
+            )
     except DomainError:
         pass
     session.flush()

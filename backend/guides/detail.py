@@ -56,12 +56,12 @@ class GuideDetail:
         return getattr(self.guide, name)
 
 
-def record_views(session: Session, records: list[CatalogRecord],
-                 progress: dict[int, ReadingProgress] | None = None) -> list[RecordView]:
+def record_views(
+    session: Session, records: list[CatalogRecord], progress: dict[int, ReadingProgress] | None = None
+) -> list[RecordView]:
     templates = opac_templates(session, {r.network_id for r in records})
     progress = progress or {}
-    return [RecordView(r, opac_url(templates, r), progress[r.id].state if r.id in progress else None)
-            for r in records]
+    return [RecordView(r, opac_url(templates, r), progress[r.id].state if r.id in progress else None) for r in records]
 
 
 def item_views(session: Session, guide: Guide, patron: Patron | None = None) -> list[ItemView]:
@@ -73,14 +73,25 @@ def item_views(session: Session, guide: Guide, patron: Patron | None = None) -> 
 
 def guide_detail(session: Session, patron: Patron, guide_id: str) -> GuideDetail:
     guide = visible_guide(session, patron, guide_id)
-    return GuideDetail(guide, item_views(session, guide, patron), catalog.kits_of(session, guide),
-                       catalog.upcoming_events(session, guide), reading.is_following(session, patron, guide),
-                       reading.progress_in(session, patron, guide))
+    return GuideDetail(
+        guide,
+        item_views(session, guide, patron),
+        catalog.kits_of(session, guide),
+        catalog.upcoming_events(session, guide),
+        reading.is_following(session, patron, guide),
+        reading.progress_in(session, patron, guide),
+    )
 
 
 def staff_detail(session: Session, guide: Guide) -> GuideDetail:
-    return GuideDetail(guide, item_views(session, guide), catalog.kits_of(session, guide),
-                       catalog.upcoming_events(session, guide), False, None)
+    return GuideDetail(
+        guide,
+        item_views(session, guide),
+        catalog.kits_of(session, guide),
+        catalog.upcoming_events(session, guide),
+        False,
+        None,
+    )
 
 
 @dataclass
@@ -92,8 +103,9 @@ class RecordDetail:
 def record_detail(session: Session, patron: Patron, record_id: str) -> RecordDetail:
     record = catalog.visible_record(session, patron, record_id)
     progress = reading.progress_of_records(session, patron, [record.id])
-    return RecordDetail(record_views(session, [record], progress)[0],
-                        catalog.guides_containing(session, patron, record))
+    return RecordDetail(
+        record_views(session, [record], progress)[0], catalog.guides_containing(session, patron, record)
+    )
 
 
 @dataclass

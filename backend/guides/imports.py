@@ -91,15 +91,24 @@ def _add(session: Session, guide: Guide, row: Row, language: str) -> RowResult:
         # A savepoint per row: a refused row leaves nothing behind, the others stay.
         with session.begin_nested():
             isbn = normalize_isbn(row.isbn) if row.isbn else None
-            record = record_for(session, guide.network, isbn=isbn, title=row.title, authors=row.authors,
-                                year=row.year)
+            record = record_for(session, guide.network, isbn=isbn, title=row.title, authors=row.authors, year=row.year)
             item = append_record(session, guide, record, row.note)
     except DomainError as refused:
-        return RowResult(row.number, row.isbn, "rejected", error=refused.error.code,
-                         message=refused.body(language)["error"]["message"])
+        return RowResult(
+            row.number,
+            row.isbn,
+            "rejected",
+            error=refused.error.code,
+            message=refused.body(language)["error"]["message"],
+        )
     if item is None:
-        return RowResult(row.number, isbn, "rejected", error="already_in_guide",
-                         message="Già nella guida." if language == "it" else "Already in the guide.")
+        return RowResult(
+            row.number,
+            isbn,
+            "rejected",
+            error="already_in_guide",
+            message="Già nella guida." if language == "it" else "Already in the guide.",
+        )
     return RowResult(row.number, isbn, "added", item=item)
 
 
@@ -143,9 +152,16 @@ def _csv_rows(data: bytes):
             continue
         named = {name: (values[i].strip() if i < len(values) else "") for i, name in enumerate(header)}
         year = named.get("year", "")
-        rows.append(Row(start + offset, named.get("isbn") or None, title=named.get("title") or None,
-                        authors=named.get("authors", ""), year=int(year) if year.isdigit() else None,
-                        note=named.get("note", "")[:2000]))
+        rows.append(
+            Row(
+                start + offset,
+                named.get("isbn") or None,
+                title=named.get("title") or None,
+                authors=named.get("authors", ""),
+                year=int(year) if year.isdigit() else None,
+                note=named.get("note", "")[:2000],
+            )
+        )
     return rows
 
 
@@ -180,9 +196,14 @@ def _from_marc(number: int, record: pymarc.Record) -> Row:
         note = _first(record, "300", "a") or ""
     year = _YEAR.search(year_text)
     isbn = isbn.split()[0] if isbn else None  # "9788804473282 (br.)"
-    return Row(number, isbn, title=(title or "").strip(" /:;") or None,
-               authors="; ".join(a.strip(" ,.") for a in authors if a)[:300],
-               year=int(year.group(1)) if year else None, note=note[:2000])
+    return Row(
+        number,
+        isbn,
+        title=(title or "").strip(" /:;") or None,
+        authors="; ".join(a.strip(" ,.") for a in authors if a)[:300],
+        year=int(year.group(1)) if year else None,
+        note=note[:2000],
+    )
 
 
 def _marc_rows(data: bytes):
@@ -228,7 +249,7 @@ def _dc_rows(data: bytes):
         values: dict[str, list[str]] = {}
         for child in element:
             if child.tag.startswith("{" + DC + "}") and (child.text or "").strip():
-                values.setdefault(child.tag[len(DC) + 2:], []).append(child.text.strip())
+                values.setdefault(child.tag[len(DC) + 2 :], []).append(child.text.strip())
         isbn = None
         for identifier in values.get("identifier", []):
             if "isbn" in identifier.lower() or re.fullmatch(r"[0-9Xx\- ]{10,17}", identifier):
@@ -236,8 +257,14 @@ def _dc_rows(data: bytes):
                 isbn = match.group(1) if match else identifier
                 break
         year = _YEAR.search(" ".join(values.get("date", [])))
-        rows.append(Row(number, isbn, title=(values.get("title") or [None])[0],
-                        authors="; ".join(values.get("creator", []))[:300],
-                        year=int(year.group(1)) if year else None,
-                        note=(values.get("description") or [""])[0][:2000]))
+        rows.append(
+            Row(
+                number,
+                isbn,
+                title=(values.get("title") or [None])[0],
+                authors="; ".join(values.get("creator", []))[:300],
+                year=int(year.group(1)) if year else None,
+                note=(values.get("description") or [""])[0][:2000],
+            )
+        )
     return rows

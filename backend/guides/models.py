@@ -27,10 +27,13 @@ class GuideState(StrEnum):
     PUBLISHED = "published"
 
 
-GUIDE_TRANSITIONS = Transitions(GuideState, {
-    GuideState.DRAFT: {GuideState.PUBLISHED},
-    GuideState.PUBLISHED: {GuideState.DRAFT},
-})
+GUIDE_TRANSITIONS = Transitions(
+    GuideState,
+    {
+        GuideState.DRAFT: {GuideState.PUBLISHED},
+        GuideState.PUBLISHED: {GuideState.DRAFT},
+    },
+)
 
 
 class Visibility(StrEnum):
@@ -57,9 +60,9 @@ class ReadingState(StrEnum):
 
 # A reader may change their mind in any direction (re-reading a book is normal);
 # staying in the same state is not a move.
-READING_TRANSITIONS = Transitions(ReadingState, {
-    state: {other for other in ReadingState if other != state} for state in ReadingState
-})
+READING_TRANSITIONS = Transitions(
+    ReadingState, {state: {other for other in ReadingState if other != state} for state in ReadingState}
+)
 
 
 class OpacTemplate(Base):
@@ -136,7 +139,7 @@ class Guide(PublicIdMixin, TimestampMixin, Base):
 
     network: Mapped[Network] = relationship()
     library: Mapped[Library | None] = relationship()
-    items: Mapped[list["GuideItem"]] = relationship(back_populates="guide", order_by="GuideItem.position")
+    items: Mapped[list[GuideItem]] = relationship(back_populates="guide", order_by="GuideItem.position")
 
     __table_args__ = (
         state_check("state", GuideState),
@@ -147,7 +150,7 @@ class Guide(PublicIdMixin, TimestampMixin, Base):
     )
 
     @property
-    def curator(self) -> "Curator":
+    def curator(self) -> Curator:
         if self.library is not None:
             return Curator("library", self.library.public_id, self.library.name, self.network.public_id)
         return Curator("network", self.network.public_id, self.network.name, self.network.public_id)
@@ -319,10 +322,13 @@ class ReservationState(StrEnum):
     NO_SHOW = "no_show"
 
 
-RESERVATION_TRANSITIONS = Transitions(ReservationState, {
-    ReservationState.RESERVED: {ReservationState.PICKED_UP, ReservationState.CANCELLED, ReservationState.NO_SHOW},
-    ReservationState.PICKED_UP: {ReservationState.RETURNED},
-})
+RESERVATION_TRANSITIONS = Transitions(
+    ReservationState,
+    {
+        ReservationState.RESERVED: {ReservationState.PICKED_UP, ReservationState.CANCELLED, ReservationState.NO_SHOW},
+        ReservationState.PICKED_UP: {ReservationState.RETURNED},
+    },
+)
 
 
 class KitReservation(PublicIdMixin, TimestampMixin, Base):

@@ -41,12 +41,23 @@ def follow(session: Session, patron: Patron, guide_id: str) -> Guide:
     """Follow a visible guide; following again changes nothing."""
     guide = visible_guide(session, patron, guide_id)
     insert = dialect_insert(session)
-    created = session.execute(insert(GuideFollow).values(
-        guide_id=guide.id, patron_id=patron.id, created_at=utcnow(),
-    ).on_conflict_do_nothing(index_elements=["guide_id", "patron_id"]).returning(GuideFollow.id)).scalar()
+    created = session.execute(
+        insert(GuideFollow)
+        .values(
+            guide_id=guide.id,
+            patron_id=patron.id,
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["guide_id", "patron_id"])
+        .returning(GuideFollow.id)
+    ).scalar()
     if created is not None:
-        session.execute(update(Guide).where(Guide.id == guide.id).values(followers=Guide.followers + 1)
-                        .execution_options(synchronize_session=False))
+        session.execute(
+            update(Guide)
+            .where(Guide.id == guide.id)
+            .values(followers=Guide.followers + 1)
+            .execution_options(synchronize_session=False)
+        )
         session.refresh(guide)
     return guide
 
@@ -55,25 +66,37 @@ def unfollow(session: Session, patron: Patron, guide_id: str) -> None:
     guide = session.scalar(select(Guide).where(Guide.public_id == guide_id))
     if guide is None:
         raise DomainError(NOT_FOUND)
-    follow_row = session.scalar(select(GuideFollow).where(GuideFollow.guide_id == guide.id,
-                                                          GuideFollow.patron_id == patron.id))
+    follow_row = session.scalar(
+        select(GuideFollow).where(GuideFollow.guide_id == guide.id, GuideFollow.patron_id == patron.id)
+    )
     if follow_row is None:
         raise DomainError(NOT_FOUND)
     session.delete(follow_row)
     session.flush()
-    session.execute(update(Guide).where(Guide.id == guide.id, Guide.followers > 0)
-                    .values(followers=Guide.followers - 1).execution_options(synchronize_session=False))
+    session.execute(
+        update(Guide)
+        .where(Guide.id == guide.id, Guide.followers > 0)
+        .values(followers=Guide.followers - 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def is_following(session: Session, patron: Patron, guide: Guide) -> bool:
-    return session.scalar(select(GuideFollow.id).where(GuideFollow.guide_id == guide.id,
-                                                       GuideFollow.patron_id == patron.id)) is not None
+    return (
+        session.scalar(
+            select(GuideFollow.id).where(GuideFollow.guide_id == guide.id, GuideFollow.patron_id == patron.id)
+        )
+        is not None
+    )
 
 
 def my_guides(patron: Patron) -> tuple[Select, object]:
     """Guides I follow that I can still see, newest follow first: the statement and its keyset key."""
-    stmt = (select(Guide).join(GuideFollow, GuideFollow.guide_id == Guide.id)
-            .where(GuideFollow.patron_id == patron.id, visible_to(patron)))
+    stmt = (
+        select(Guide)
+        .join(GuideFollow, GuideFollow.guide_id == Guide.id)
+        .where(GuideFollow.patron_id == patron.id, visible_to(patron))
+    )
     return stmt, GuideFollow.id
 
 
@@ -92,15 +115,18 @@ def set_progress(session: Session, patron: Patron, record_id: str, state: Readin
     now = utcnow()
     target = ReadingState(state)
     finished = now if target == ReadingState.READ else None
-    progress = session.scalar(select(ReadingProgress).where(ReadingProgress.patron_id == patron.id,
-                                                            ReadingProgress.record_id == record.id))
+    progress = session.scalar(
+        select(ReadingProgress).where(ReadingProgress.patron_id == patron.id, ReadingProgress.record_id == record.id)
+    )
     if progress is None:
         progress = _insert_progress(session, patron, record, target, now)
     if progress.state != target:
         # Guarded: two devices changing the same book at once make one move each, from what is stored.
         changed = session.execute(
-            transition(ReadingProgress, READING_TRANSITIONS, target, ReadingProgress.id == progress.id, column="state")
-            .values(updated_at=now, finished_at=finished)).rowcount
+            transition(
+                ReadingProgress, READING_TRANSITIONS, target, ReadingProgress.id == progress.id, column="state"
+            ).values(updated_at=now, finished_at=finished)
+        ).rowcount
         session.refresh(progress)
         if changed != 1:
             raise DomainError(INVALID_STATE)
@@ -108,23 +134,35 @@ def set_progress(session: Session, patron: Patron, record_id: str, state: Readin
     return ProgressChange(progress, badges)
 
 
-def _insert_progress(session: Session, patron: Patron, record: CatalogRecord, state: ReadingState,
-                     now: datetime) -> ReadingProgress:
+def _insert_progress(
+    session: Session, patron: Patron, record: CatalogRecord, state: ReadingState, now: datetime
+) -> ReadingProgress:
     insert = dialect_insert(session)
-    session.execute(insert(ReadingProgress).values(
-        public_id=new_public_id(ReadingProgress.PUBLIC_ID_PREFIX), patron_id=patron.id, record_id=record.id,
-        state=state, updated_at=now, finished_at=now if state == ReadingState.READ else None,
-    ).on_conflict_do_nothing(index_elements=["patron_id", "record_id"]))
-    progress = session.scalar(select(ReadingProgress).where(ReadingProgress.patron_id == patron.id,
-                                                            ReadingProgress.record_id == record.id)
-                              .execution_options(populate_existing=True))
+    session.execute(
+        insert(ReadingProgress)
+        .values(
+            public_id=new_public_id(ReadingProgress.PUBLIC_ID_PREFIX),
+            patron_id=patron.id,
+            record_id=record.id,
+            state=state,
+            updated_at=now,
+            finished_at=now if state == ReadingState.READ else None,
+        )
+        .on_conflict_do_nothing(index_elements=["patron_id", "record_id"])
+    )
+    progress = session.scalar(
+        select(ReadingProgress)
+        .where(ReadingProgress.patron_id == patron.id, ReadingProgress.record_id == record.id)
+        .execution_options(populate_existing=True)
+    )
     return progress
 
 
 def clear_progress(session: Session, patron: Patron, record_id: str) -> None:
     record = session.scalar(select(CatalogRecord).where(CatalogRecord.public_id == record_id))
-    progress = record and session.scalar(select(ReadingProgress).where(
-        ReadingProgress.patron_id == patron.id, ReadingProgress.record_id == record.id))
+    progress = record and session.scalar(
+        select(ReadingProgress).where(ReadingProgress.patron_id == patron.id, ReadingProgress.record_id == record.id)
+    )
     if not progress:
         raise DomainError(NOT_FOUND)
     session.delete(progress)
@@ -154,16 +192,24 @@ class GuideProgress:
 
 
 def progress_in(session: Session, patron: Patron, guide: Guide) -> GuideProgress:
-    counts = dict(session.execute(
-        select(ReadingProgress.state, func.count())
-        .join(GuideItem, GuideItem.record_id == ReadingProgress.record_id)
-        .where(GuideItem.guide_id == guide.id, ReadingProgress.patron_id == patron.id)
-        .group_by(ReadingProgress.state)).all())
+    counts = dict(
+        session.execute(
+            select(ReadingProgress.state, func.count())
+            .join(GuideItem, GuideItem.record_id == ReadingProgress.record_id)
+            .where(GuideItem.guide_id == guide.id, ReadingProgress.patron_id == patron.id)
+            .group_by(ReadingProgress.state)
+        ).all()
+    )
     items = session.scalar(select(func.count()).select_from(GuideItem).where(GuideItem.guide_id == guide.id))
-    badge = session.scalar(select(GuideBadge).where(GuideBadge.patron_id == patron.id,
-                                                    GuideBadge.guide_id == guide.id))
-    return GuideProgress(guide, items, counts.get(ReadingState.WANT_TO_READ, 0),
-                         counts.get(ReadingState.READING, 0), counts.get(ReadingState.READ, 0), badge)
+    badge = session.scalar(select(GuideBadge).where(GuideBadge.patron_id == patron.id, GuideBadge.guide_id == guide.id))
+    return GuideProgress(
+        guide,
+        items,
+        counts.get(ReadingState.WANT_TO_READ, 0),
+        counts.get(ReadingState.READING, 0),
+        counts.get(ReadingState.READ, 0),
+        badge,
+    )
 
 
 def guide_progress(session: Session, patron: Patron, guide_id: str) -> GuideProgress:
@@ -173,8 +219,14 @@ def guide_progress(session: Session, patron: Patron, guide_id: str) -> GuideProg
 def progress_of_records(session: Session, patron: Patron, record_ids: list[int]) -> dict[int, ReadingProgress]:
     if not record_ids:
         return {}
-    return {p.record_id: p for p in session.scalars(select(ReadingProgress).where(
-        ReadingProgress.patron_id == patron.id, ReadingProgress.record_id.in_(record_ids)))}
+    return {
+        p.record_id: p
+        for p in session.scalars(
+            select(ReadingProgress).where(
+                ReadingProgress.patron_id == patron.id, ReadingProgress.record_id.in_(record_ids)
+            )
+        )
+    }
 
 
 def _award_badges(session: Session, patron: Patron, record: CatalogRecord) -> list[GuideBadge]:
@@ -208,20 +260,41 @@ def badges_of(patron: Patron) -> Select:
 
 
 def export_reading(session: Session, patron: Patron) -> dict:
-    follows = session.execute(select(Guide.public_id, Guide.title_it, GuideFollow.created_at)
-                              .join(GuideFollow, GuideFollow.guide_id == Guide.id)
-                              .where(GuideFollow.patron_id == patron.id).order_by(GuideFollow.id)).all()
-    progress = session.execute(select(ReadingProgress, CatalogRecord)
-                               .join(CatalogRecord, CatalogRecord.id == ReadingProgress.record_id)
-                               .where(ReadingProgress.patron_id == patron.id).order_by(ReadingProgress.id)).all()
-    badges = session.execute(select(GuideBadge, Guide).join(Guide, Guide.id == GuideBadge.guide_id)
-                             .where(GuideBadge.patron_id == patron.id).order_by(GuideBadge.id)).all()
+    follows = session.execute(
+        select(Guide.public_id, Guide.title_it, GuideFollow.created_at)
+        .join(GuideFollow, GuideFollow.guide_id == Guide.id)
+        .where(GuideFollow.patron_id == patron.id)
+        .order_by(GuideFollow.id)
+    ).all()
+    progress = session.execute(
+        select(ReadingProgress, CatalogRecord)
+        .join(CatalogRecord, CatalogRecord.id == ReadingProgress.record_id)
+        .where(ReadingProgress.patron_id == patron.id)
+        .order_by(ReadingProgress.id)
+    ).all()
+    badges = session.execute(
+        select(GuideBadge, Guide)
+        .join(Guide, Guide.id == GuideBadge.guide_id)
+        .where(GuideBadge.patron_id == patron.id)
+        .order_by(GuideBadge.id)
+    ).all()
     return {
         "following": [{"guide_id": gid, "title": title, "since": _iso(since)} for gid, title, since in follows],
-        "reading": [{"record_id": r.public_id, "title": r.title, "isbn": r.isbn, "state": p.state,
-                     "updated_at": _iso(p.updated_at), "finished_at": _iso(p.finished_at)} for p, r in progress],
-        "badges": [{"id": b.public_id, "guide_id": g.public_id, "guide_title": g.title_it,
-                    "awarded_at": _iso(b.awarded_at)} for b, g in badges],
+        "reading": [
+            {
+                "record_id": r.public_id,
+                "title": r.title,
+                "isbn": r.isbn,
+                "state": p.state,
+                "updated_at": _iso(p.updated_at),
+                "finished_at": _iso(p.finished_at),
+            }
+            for p, r in progress
+        ],
+        "badges": [
+            {"id": b.public_id, "guide_id": g.public_id, "guide_title": g.title_it, "awarded_at": _iso(b.awarded_at)}
+            for b, g in badges
+        ],
     }
 
 

@@ -40,9 +40,17 @@ def format_isbn(isbn13: str | None) -> str | None:
     return stdnum_isbn.format(isbn13) if isbn13 else None
 
 
-def record_for(session: Session, network: Network, *, isbn: str | None, title: str | None = None,
-               authors: str = "", year: int | None = None, media_type: str = MediaType.BOOK,
-               cover_url: str | None = None) -> CatalogRecord:
+def record_for(
+    session: Session,
+    network: Network,
+    *,
+    isbn: str | None,
+    title: str | None = None,
+    authors: str = "",
+    year: int | None = None,
+    media_type: str = MediaType.BOOK,
+    cover_url: str | None = None,
+) -> CatalogRecord:
     """The shared record of this ISBN (created, owned by ``network``, if new); without ISBN a new record.
 
     Details given for a known ISBN fill only what the record lacks: a record
@@ -55,11 +63,21 @@ def record_for(session: Session, network: Network, *, isbn: str | None, title: s
             # curator of the owning network completes it; the OPAC link has the details meanwhile.
             # Two curators adding the same new book at once: insert-or-ignore on the ISBN.
             insert = dialect_insert(session)
-            session.execute(insert(CatalogRecord).values(
-                public_id=new_public_id(CatalogRecord.PUBLIC_ID_PREFIX), created_at=utcnow(),
-                network_id=network.id, isbn=isbn, title=title or "", authors=authors or "", year=year,
-                media_type=media_type, cover_url=cover_url,
-            ).on_conflict_do_nothing(index_elements=["isbn"]))
+            session.execute(
+                insert(CatalogRecord)
+                .values(
+                    public_id=new_public_id(CatalogRecord.PUBLIC_ID_PREFIX),
+                    created_at=utcnow(),
+                    network_id=network.id,
+                    isbn=isbn,
+                    title=title or "",
+                    authors=authors or "",
+                    year=year,
+                    media_type=media_type,
+                    cover_url=cover_url,
+                )
+                .on_conflict_do_nothing(index_elements=["isbn"])
+            )
             found = session.scalar(select(CatalogRecord).where(CatalogRecord.isbn == isbn))
             return found
         if not found.title and title:
@@ -73,8 +91,15 @@ def record_for(session: Session, network: Network, *, isbn: str | None, title: s
         return found
     if not title:
         raise DomainError(TITLE_REQUIRED, param="title")
-    record = CatalogRecord(network_id=network.id, isbn=None, title=title, authors=authors or "", year=year,
-                           media_type=media_type, cover_url=cover_url)
+    record = CatalogRecord(
+        network_id=network.id,
+        isbn=None,
+        title=title,
+        authors=authors or "",
+        year=year,
+        media_type=media_type,
+        cover_url=cover_url,
+    )
     session.add(record)
     session.flush()
     return record
@@ -101,8 +126,10 @@ def set_opac_template(session: Session, network: Network, url_template: str) -> 
 def opac_templates(session: Session, network_ids: set[int]) -> dict[int, str]:
     if not network_ids:
         return {}
-    return {row.network_id: row.url_template for row in session.scalars(
-        select(OpacTemplate).where(OpacTemplate.network_id.in_(network_ids)))}
+    return {
+        row.network_id: row.url_template
+        for row in session.scalars(select(OpacTemplate).where(OpacTemplate.network_id.in_(network_ids)))
+    }
 
 
 def opac_url(templates: dict[int, str], record: CatalogRecord) -> str | None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from backend.guides.models import MediaType, ReadingState, ReservationState, Visibility
-from backend.guides.imports import FORMATS
 from backend.guides.catalog import SORTS
+from backend.guides.imports import FORMATS
+from backend.guides.models import MediaType, ReadingState, ReservationState, Visibility
 from backend.guides.records import format_isbn
-from backend.web.language import negotiate_language
 from backend.money import MoneyField, PositiveMoneySchema
 from backend.pagination import PageArgsSchema
 from backend.schema_fields import DateInput, UtcDateTime
+from backend.web.language import negotiate_language
 
 V = ma.validate
 PUBLIC_ID = {"validate": V.Length(min=1, max=64)}
@@ -39,20 +39,29 @@ class CuratorSchema(ma.Schema):
 
 class CatalogRecordSchema(ma.Schema):
     id = ma.fields.String(attribute="public_id", required=True)
-    title = ma.fields.String(attribute="display_title", required=True,
-                             metadata={"description": "The title, or 'ISBN …' while the record has none"})
+    title = ma.fields.String(
+        attribute="display_title",
+        required=True,
+        metadata={"description": "The title, or 'ISBN …' while the record has none"},
+    )
     authors = ma.fields.String(required=True)
     isbn = ma.fields.String(allow_none=True, required=True, metadata={"description": "ISBN-13, digits only"})
-    isbn_formatted = ma.fields.Function(lambda r: format_isbn(r.isbn), allow_none=True, required=True,
-                                        metadata={"type": "string", "example": "978-88-04-47328-2"})
+    isbn_formatted = ma.fields.Function(
+        lambda r: format_isbn(r.isbn),
+        allow_none=True,
+        required=True,
+        metadata={"type": "string", "example": "978-88-04-47328-2"},
+    )
     year = ma.fields.Integer(allow_none=True, required=True)
     media_type = ma.fields.String(required=True, metadata={"enum": [m.value for m in MediaType]})
     cover_url = ma.fields.String(allow_none=True, required=True)
-    opac_url = ma.fields.String(allow_none=True, required=True,
-                                metadata={"description": "The record in its owning network's OPAC"})
-    my_state = ma.fields.String(allow_none=True, metadata={
-        "enum": [s.value for s in ReadingState],
-        "description": "My reading progress (patrons only)"})
+    opac_url = ma.fields.String(
+        allow_none=True, required=True, metadata={"description": "The record in its owning network's OPAC"}
+    )
+    my_state = ma.fields.String(
+        allow_none=True,
+        metadata={"enum": [s.value for s in ReadingState], "description": "My reading progress (patrons only)"},
+    )
 
 
 class GuideItemSchema(ma.Schema):
@@ -135,12 +144,14 @@ class StaffGuideBriefSchema(GuideSchema):
 
 
 class GuideListArgsSchema(PageArgsSchema):
-    q = ma.fields.String(validate=V.Length(min=1, max=100), metadata={"description": "Words in title, "
-                         "description, theme or tags"})
+    q = ma.fields.String(
+        validate=V.Length(min=1, max=100), metadata={"description": "Words in title, description, theme or tags"}
+    )
     theme = ma.fields.String(validate=V.Length(min=1, max=80))
     tag = ma.fields.String(validate=V.Length(min=1, max=40))
-    age = ma.fields.Integer(validate=V.Range(min=0, max=120), metadata={"description": "Guides whose age band "
-                            "includes this age"})
+    age = ma.fields.Integer(
+        validate=V.Range(min=0, max=120), metadata={"description": "Guides whose age band includes this age"}
+    )
     curator = ma.fields.String(**PUBLIC_ID, metadata={"description": "Library or network id"})
     network = ma.fields.String(**PUBLIC_ID, metadata={"description": "The curator's network"})
     sort = ma.fields.String(load_default="newest", validate=V.OneOf(SORTS))
@@ -157,8 +168,10 @@ class _GuideFieldsSchema(ma.Schema):
     age_min = ma.fields.Integer(allow_none=True, validate=V.Range(min=0, max=120))
     age_max = ma.fields.Integer(allow_none=True, validate=V.Range(min=0, max=120))
     tags = ma.fields.List(ma.fields.String(validate=V.Length(min=1, max=40)), validate=V.Length(max=20))
-    visibility = ma.fields.String(validate=V.OneOf([v.value for v in Visibility]),
-                                  metadata={"description": "everyone, or network: patrons of the curator's network"})
+    visibility = ma.fields.String(
+        validate=V.OneOf([v.value for v in Visibility]),
+        metadata={"description": "everyone, or network: patrons of the curator's network"},
+    )
 
     @ma.validates_schema
     def _band(self, data, **kwargs):
@@ -185,8 +198,9 @@ class GuideUpdateSchema(_GuideFieldsSchema):
 class ItemAddSchema(ma.Schema):
     isbn = ma.fields.String(validate=V.Length(min=10, max=20), metadata={"description": "ISBN-10 or ISBN-13"})
     note = ma.fields.String(load_default="", validate=V.Length(max=2000))
-    title = ma.fields.String(validate=V.Length(min=1, max=300),
-                             metadata={"description": "Needed only without ISBN; fills a new record"})
+    title = ma.fields.String(
+        validate=V.Length(min=1, max=300), metadata={"description": "Needed only without ISBN; fills a new record"}
+    )
     authors = ma.fields.String(load_default="", validate=V.Length(max=300))
     year = ma.fields.Integer(allow_none=True, validate=V.Range(min=1400, max=2100))
     media_type = ma.fields.String(load_default="book", validate=V.OneOf([m.value for m in MediaType]))
@@ -215,8 +229,11 @@ class RecordUpdateSchema(ma.Schema):
 
 
 class ImportArgsSchema(ma.Schema):
-    format = ma.fields.String(required=True, validate=V.OneOf(FORMATS),
-                              metadata={"description": "csv (isbn,note), marc (ISO 2709), marcxml, dc (Dublin Core XML)"})
+    format = ma.fields.String(
+        required=True,
+        validate=V.OneOf(FORMATS),
+        metadata={"description": "csv (isbn,note), marc (ISO 2709), marcxml, dc (Dublin Core XML)"},
+    )
 
 
 class ImportFileSchema(ma.Schema):
@@ -227,10 +244,14 @@ class ImportRowSchema(ma.Schema):
     row = ma.fields.Integer(required=True, metadata={"description": "Line (CSV) or record number (MARC, DC)"})
     isbn = ma.fields.String(allow_none=True, required=True)
     result = ma.fields.String(required=True, metadata={"enum": ["added", "rejected"]})
-    item_id = ma.fields.Function(lambda r: r.item.public_id if r.item else None, allow_none=True, required=True,
-                                 metadata={"type": "string"})
-    error = ma.fields.String(allow_none=True, required=True, metadata={
-        "description": "invalid_isbn, title_required, already_in_guide, unreadable"})
+    item_id = ma.fields.Function(
+        lambda r: r.item.public_id if r.item else None, allow_none=True, required=True, metadata={"type": "string"}
+    )
+    error = ma.fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "invalid_isbn, title_required, already_in_guide, unreadable"},
+    )
     message = ma.fields.String(allow_none=True, required=True)
 
 
@@ -247,8 +268,11 @@ class EventLinkSchema(ma.Schema):
 
 
 class OpacTemplateSchema(ma.Schema):
-    url_template = ma.fields.String(required=True, validate=V.Length(min=10, max=500),
-                                    metadata={"example": "https://opac.example.org/search?isbn={isbn}"})
+    url_template = ma.fields.String(
+        required=True,
+        validate=V.Length(min=10, max=500),
+        metadata={"example": "https://opac.example.org/search?isbn={isbn}"},
+    )
 
 
 # --- the patron's side -----------------------------------------------------------------
@@ -279,8 +303,9 @@ class ReadingProgressChangeSchema(ma.Schema):
 
 class RecordDetailSchema(ma.Schema):
     record = ma.fields.Nested(CatalogRecordSchema, required=True)
-    guides = ma.fields.List(ma.fields.Nested(GuideSchema), required=True,
-                            metadata={"description": "Guides that contain this title"})
+    guides = ma.fields.List(
+        ma.fields.Nested(GuideSchema), required=True, metadata={"description": "Guides that contain this title"}
+    )
 
 
 class ShelfArgsSchema(PageArgsSchema):
@@ -300,8 +325,11 @@ class KitSchema(KitBriefSchema):
     description = ma.fields.String(required=True)
     late_fee_per_day = MoneyField(attribute="late_fee_money", required=True)
     active = ma.fields.Boolean(required=True)
-    guides = ma.fields.Function(lambda k: [g.public_id for g in k.guides], required=True,
-                                metadata={"type": "array", "items": {"type": "string"}})
+    guides = ma.fields.Function(
+        lambda k: [g.public_id for g in k.guides],
+        required=True,
+        metadata={"type": "array", "items": {"type": "string"}},
+    )
 
 
 class DayAvailabilitySchema(ma.Schema):
@@ -337,8 +365,9 @@ class KitUpdateSchema(ma.Schema):
     units = ma.fields.Integer(strict=True, validate=V.Range(min=1, max=500))
     loan_days = ma.fields.Integer(strict=True, validate=V.Range(min=1, max=90))
     active = ma.fields.Boolean()
-    guides = ma.fields.List(ma.fields.String(**PUBLIC_ID), validate=V.Length(max=50),
-                            metadata={"description": "Guides to add the kit to"})
+    guides = ma.fields.List(
+        ma.fields.String(**PUBLIC_ID), validate=V.Length(max=50), metadata={"description": "Guides to add the kit to"}
+    )
 
 
 class ReservationCreateSchema(ma.Schema):
@@ -365,21 +394,32 @@ class ReservationSchema(ma.Schema):
 
 
 class StaffReservationSchema(ReservationSchema):
-    patron = ma.fields.Function(lambda r: {"id": r.patron.public_id, "card_number": r.patron.card_number,
-                                           "name": f"{r.patron.first_name} {r.patron.last_name}"}, required=True,
-                                metadata={"type": "object", "properties": {
-                                    "id": {"type": "string"}, "card_number": {"type": "string"},
-                                    "name": {"type": "string"}}})
-    late_fee_id = ma.fields.Function(lambda r: _late_fee_id(r), allow_none=True, required=True,
-                                     metadata={"type": "string",
-                                               "description": "Overdue fee charged at a late return"})
+    patron = ma.fields.Function(
+        lambda r: {
+            "id": r.patron.public_id,
+            "card_number": r.patron.card_number,
+            "name": f"{r.patron.first_name} {r.patron.last_name}",
+        },
+        required=True,
+        metadata={
+            "type": "object",
+            "properties": {"id": {"type": "string"}, "card_number": {"type": "string"}, "name": {"type": "string"}},
+        },
+    )
+    late_fee_id = ma.fields.Function(
+        lambda r: _late_fee_id(r),
+        allow_none=True,
+        required=True,
+        metadata={"type": "string", "description": "Overdue fee charged at a late return"},
+    )
 
 
 def _late_fee_id(reservation):
     if reservation.late_fee_id is None:
         return None
-    from backend.fees.models import Fee
     from sqlalchemy.orm import object_session
+
+    from backend.fees.models import Fee
 
     fee = object_session(reservation).get(Fee, reservation.late_fee_id)
     return fee.public_id

@@ -36,8 +36,11 @@ def till_scope(session: Session, principal: Principal) -> TillScope:
     if principal.role != "partner":
         raise DomainError(NOT_FOUND)
     # One query for the user, their partner and venue: every validation at a till starts here.
-    staff = session.scalar(select(StaffUser).where(StaffUser.public_id == principal.subject, StaffUser.active.is_(True))
-                           .options(joinedload(StaffUser.partner), joinedload(StaffUser.partner_venue)))
+    staff = session.scalar(
+        select(StaffUser)
+        .where(StaffUser.public_id == principal.subject, StaffUser.active.is_(True))
+        .options(joinedload(StaffUser.partner), joinedload(StaffUser.partner_venue))
+    )
     if staff is None:
         staff = person_of(session, principal)  # raises the usual "signed out" answer
     partner = staff.partner or (staff.partner_venue.partner if staff.partner_venue is not None else None)

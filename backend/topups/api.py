@@ -5,12 +5,7 @@ from __future__ import annotations
 from flask import after_this_request, current_app, request
 from flask.views import MethodView
 
-from backend.web.api import Blueprint, add_error_responses
-from backend.web.policy import allow, current_person, public, require_principal
-from backend.web.database import db
-from backend.web.settings import current_settings
 from backend.errors import NOT_FOUND, DomainError
-from backend.web.idempotency import idempotent
 from backend.money import Money
 from backend.pagination import PageArgsSchema, page_schema, paginate, select
 from backend.receipts.http import RECEIPT_RESPONSES, ReceiptFormatArgs, receipt_response
@@ -29,12 +24,17 @@ from backend.topups.schemas import (
     TopupSchema,
     WebhookAckSchema,
 )
+from backend.web.api import Blueprint, add_error_responses
+from backend.web.database import db
+from backend.web.idempotency import idempotent
+from backend.web.policy import allow, current_person, public, require_principal
+from backend.web.settings import current_settings
 from payments.sandbox import SandboxProvider
 
 blp = Blueprint("topups", __name__, url_prefix="/v1/wallet", description="Card top-ups and refunds to card")
-webhooks = Blueprint("payment_webhooks", __name__, url_prefix="/v1/payments",
-                     description="Notifications from the card payment provider")
-
+webhooks = Blueprint(
+    "payment_webhooks", __name__, url_prefix="/v1/payments", description="Notifications from the card payment provider"
+)
 
 
 def _with_receipt(topup: Topup) -> Topup:
@@ -55,8 +55,9 @@ class Topups(MethodView):
         The wallet is credited only when the card provider confirms the payment
         (poll `GET /v1/wallet/topups/{topup_id}` until `succeeded` or `failed`).
         """
-        started = services.start_topup(db.session, get_provider(current_app), current_settings(), current_person(),
-                                       data["amount"])
+        started = services.start_topup(
+            db.session, get_provider(current_app), current_settings(), current_person(), data["amount"]
+        )
         return {
             "topup": _with_receipt(started.topup),
             "payment_sheet": {
@@ -153,8 +154,15 @@ def _refund_body(request_id: str, parts: list[CardRefund]) -> dict:
         "id": request_id,
         "amount": Money(sum(p.amount for p in parts), parts[0].currency),
         "status": status,
-        "parts": [{"public_id": p.public_id, "amount": Money(p.amount, p.currency), "status": p.status,
-                   "topup_id": p.topup.public_id} for p in parts],
+        "parts": [
+            {
+                "public_id": p.public_id,
+                "amount": Money(p.amount, p.currency),
+                "status": p.status,
+                "topup_id": p.topup.public_id,
+            }
+            for p in parts
+        ],
     }
 
 
@@ -215,8 +223,9 @@ class Webhook(MethodView):
         `payment_intent.payment_failed`, `payment_intent.canceled`, `charge.refunded` and
         `charge.dispute.created`. Each event is processed once, in any order.
         """
-        outcome = services.receive_webhook(db.session, get_provider(current_app), request.get_data(cache=True),
-                                           request.headers.get("Stripe-Signature"))
+        outcome = services.receive_webhook(
+            db.session, get_provider(current_app), request.get_data(cache=True), request.headers.get("Stripe-Signature")
+        )
         return {"received": True, "outcome": outcome}
 
 

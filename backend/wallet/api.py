@@ -5,18 +5,18 @@ from __future__ import annotations
 from flask import Response
 from flask.views import MethodView
 
-from backend.web.api import Blueprint, add_error_responses
-from backend.web.policy import allow, current_person
-from backend.web.database import db
-from backend.web.language import negotiate_language
 from backend.ledger.models import JournalEntry
 from backend.pagination import Page, page_schema, paginate
-from backend.wallet import services, statement
 from backend.wallet import schemas as s
+from backend.wallet import services, statement
+from backend.web.api import Blueprint, add_error_responses
+from backend.web.database import db
+from backend.web.language import negotiate_language
+from backend.web.policy import allow, current_person
 
-blp = Blueprint("wallet", __name__, url_prefix="/v1/wallet",
-                description="My wallet: balance, transactions, monthly statements")
-
+blp = Blueprint(
+    "wallet", __name__, url_prefix="/v1/wallet", description="My wallet: balance, transactions, monthly statements"
+)
 
 
 @blp.route("")
@@ -36,8 +36,9 @@ class Transactions(MethodView):
     @blp.doc(summary="My transactions, newest first (filters: kind, created_from, created_to)")
     def get(self, args):
         wallet = services.find_wallet(db.session, current_person())
-        stmt = services.transactions_of(wallet, kind=args.get("kind"), created_from=args.get("created_from"),
-                                        created_to=args.get("created_to"))
+        stmt = services.transactions_of(
+            wallet, kind=args.get("kind"), created_from=args.get("created_from"), created_to=args.get("created_to")
+        )
         page = paginate(db.session, stmt, JournalEntry, limit=args["limit"], starting_after=args["starting_after"])
         items = services.as_transactions(db.session, wallet, page.data, negotiate_language()) if wallet else []
         return Page(data=items, has_more=page.has_more, next_cursor=page.next_cursor)
@@ -57,15 +58,19 @@ class OneTransaction(MethodView):
 @blp.route("/statements/<int:year>/<int:month>")
 class MonthlyStatement(MethodView):
     @allow("patron")
-    @blp.response(200, content_type="application/pdf",
-                  description="The statement of that month (Europe/Rome), in my language")
+    @blp.response(
+        200, content_type="application/pdf", description="The statement of that month (Europe/Rome), in my language"
+    )
     @blp.arguments(s.StatementPeriodSchema, location="path")
     @blp.doc(summary="My monthly statement as PDF, with opening and closing balance")
     def get(self, period, year, month):
         patron = current_person()
         data = statement.monthly_statement(db.session, patron, year, month)
-        return Response(statement.render_pdf(data, patron), mimetype="application/pdf", headers={
-            "Content-Disposition": f'attachment; filename="borsellino-{year:04d}-{month:02d}.pdf"'})
+        return Response(
+            statement.render_pdf(data, patron),
+            mimetype="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="borsellino-{year:04d}-{month:02d}.pdf"'},
+        )
 
     add_error_responses(get, 404)
 

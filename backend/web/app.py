@@ -57,8 +57,9 @@ def create_app(config: Settings | dict | None = None) -> BorsellinoFlask:
         RATELIMIT_HEADERS_ENABLED=True,
         **_openapi_settings(settings),
     )
-    database = app.extensions[DATABASE] = Database(settings.database_url, settings.database_pool_size,
-                                                    pool_recycle=settings.database_pool_recycle_seconds)
+    database = app.extensions[DATABASE] = Database(
+        settings.database_url, settings.database_pool_size, pool_recycle=settings.database_pool_recycle_seconds
+    )
     configure_database(database, settings)
 
     register_error_handlers(app)
@@ -105,8 +106,16 @@ def _close_session(_exc=None) -> None:
 
 def _register_blueprints(api: Api) -> None:
     api.register_blueprint(ops.blp)
-    for module in (accounts_api, topups_api, desk_api, wallet_api, fees_api, partners_api, confirmations_api,
-                   campaigns_api):
+    for module in (
+        accounts_api,
+        topups_api,
+        desk_api,
+        wallet_api,
+        fees_api,
+        partners_api,
+        confirmations_api,
+        campaigns_api,
+    ):
         for blueprint in module.blueprints:
             api.register_blueprint(blueprint)
     api.register_blueprint(notify_api.blp)
@@ -137,9 +146,7 @@ def _openapi_settings(settings: Settings) -> dict:
                 {"url": "http://127.0.0.1:8000", "description": "Local demo (borsellino demo)"},
             ],
             "components": {
-                "securitySchemes": {
-                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-                }
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
             },
         },
     }

@@ -27,8 +27,10 @@ def configure_logging(level: str) -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler._borsellino = True
     handler.setFormatter(
-        JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-                      rename_fields={"asctime": "time", "levelname": "level"})
+        JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            rename_fields={"asctime": "time", "levelname": "level"},
+        )
     )
     handler.addFilter(RequestIdFilter())
     root.addHandler(handler)

@@ -41,7 +41,13 @@ def test_a_librarian_creates_a_guide_adds_by_isbn_and_publishes(console, staff_p
 
     from backend.guides.models import Guide, GuideItem
 
-    state, isbns = console.read(lambda s: (
-        s.scalar(select(Guide.state).where(Guide.title_it == "Leggere la montagna")),
-        [i.record.isbn for i in s.scalars(select(GuideItem).join(Guide).where(Guide.title_it == "Leggere la montagna"))]))
+    state, isbns = console.read(
+        lambda s: (
+            s.scalar(select(Guide.state).where(Guide.title_it == "Leggere la montagna")),
+            [
+                i.record.isbn
+                for i in s.scalars(select(GuideItem).join(Guide).where(Guide.title_it == "Leggere la montagna"))
+            ],
+        )
+    )
     assert state == "published" and isbns == ["9788804473282"]

@@ -36,11 +36,13 @@ def make_world(db, patrons: int = 2) -> World:
     other = make_network(db)
     other_library = make_library(db, other)
     world = World(
-        network=network, library=library,
+        network=network,
+        library=library,
         librarian=make_staff(db, "librarian", network, libraries=[library]),
         admin=make_staff(db, "admin", network),
         patrons=[make_patron(db, network, library) for _ in range(patrons)],
-        other_network=other, other_library=other_library,
+        other_network=other,
+        other_library=other_library,
         other_librarian=make_staff(db, "librarian", other, libraries=[other_library]),
         other_patron=make_patron(db, other, other_library),
     )
@@ -49,17 +51,26 @@ def make_world(db, patrons: int = 2) -> World:
 
 
 def create_guide(client, staff, library, **fields) -> dict:
-    body = {"title_it": "Stop bullismo", "title_en": "Stop bullying", "theme": "bullismo",
-            "description_it": "Libri per parlarne in classe.", "library": library.public_id,
-            "age_min": 11, "age_max": 14, "tags": ["scuola", "Bullismo"], **fields}
+    body = {
+        "title_it": "Stop bullismo",
+        "title_en": "Stop bullying",
+        "theme": "bullismo",
+        "description_it": "Libri per parlarne in classe.",
+        "library": library.public_id,
+        "age_min": 11,
+        "age_max": 14,
+        "tags": ["scuola", "Bullismo"],
+        **fields,
+    }
     response = client.post("/v1/guides/manage/guides", json=body, headers=auth(staff))
     assert response.status_code == 201, response.json
     return response.json
 
 
 def add_isbn(client, staff, guide_id, isbn, **fields) -> dict:
-    response = client.post(f"/v1/guides/manage/guides/{guide_id}/items", json={"isbn": isbn, **fields},
-                           headers=auth(staff))
+    response = client.post(
+        f"/v1/guides/manage/guides/{guide_id}/items", json={"isbn": isbn, **fields}, headers=auth(staff)
+    )
     assert response.status_code == 201, response.json
     return response.json
 
@@ -79,7 +90,9 @@ def published_guide(client, world, isbns=ISBNS[:3], **fields) -> dict:
 
 def catalogue_counts(db) -> dict:
     db.expire_all()
-    found = {"records": db.scalar(select(func.count()).select_from(CatalogRecord)),
-             "items": db.scalar(select(func.count()).select_from(GuideItem))}
+    found = {
+        "records": db.scalar(select(func.count()).select_from(CatalogRecord)),
+        "items": db.scalar(select(func.count()).select_from(GuideItem)),
+    }
     db.commit()
     return found

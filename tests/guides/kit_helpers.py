@@ -11,11 +11,15 @@ from backend.guides.models import KitDay, KitReservation
 from tests.guides.helpers import auth, key
 
 
-def create_kit(client, world, *, units=2, loan_days=14, deposit=2000, fee=500, late_fee_per_day=100,
-               guides=()) -> dict:
-    body = {"library": world.library.public_id, "title": "Valigia «Stop bullismo»",
-            "description": "10 copie, giochi di ruolo, schede per l'insegnante", "units": units,
-            "loan_days": loan_days, "guides": list(guides)}
+def create_kit(client, world, *, units=2, loan_days=14, deposit=2000, fee=500, late_fee_per_day=100, guides=()) -> dict:
+    body = {
+        "library": world.library.public_id,
+        "title": "Valigia «Stop bullismo»",
+        "description": "10 copie, giochi di ruolo, schede per l'insegnante",
+        "units": units,
+        "loan_days": loan_days,
+        "guides": list(guides),
+    }
     for name, cents in (("deposit", deposit), ("fee", fee), ("late_fee_per_day", late_fee_per_day)):
         if cents:
             body[name] = {"amount": cents, "currency": "EUR"}
@@ -29,10 +33,17 @@ def day(offset: int) -> date:
 
 
 def reserve(client, patron, kit_id, start: int, end: int, *, quantity=1, library=None, headers=None):
-    body = {"start_date": day(start).isoformat(), "end_date": day(end).isoformat(), "quantity": quantity,
-            "pickup_library": library.public_id}
-    return client.post(f"/v1/guides/kits/{kit_id}/reservations", json=body,
-                       headers={**auth(patron), **(headers if headers is not None else key())})
+    body = {
+        "start_date": day(start).isoformat(),
+        "end_date": day(end).isoformat(),
+        "quantity": quantity,
+        "pickup_library": library.public_id,
+    }
+    return client.post(
+        f"/v1/guides/kits/{kit_id}/reservations",
+        json=body,
+        headers={**auth(patron), **(headers if headers is not None else key())},
+    )
 
 
 def days_pass(db, reservation_id: str, days: int) -> None:
@@ -40,8 +51,11 @@ def days_pass(db, reservation_id: str, days: int) -> None:
     db.expire_all()
     reservation = db.scalar(select(KitReservation).where(KitReservation.public_id == reservation_id))
     shift = timedelta(days=days)
-    db.execute(update(KitReservation).where(KitReservation.id == reservation.id).values(
-        start_date=reservation.start_date - shift, end_date=reservation.end_date - shift))
+    db.execute(
+        update(KitReservation)
+        .where(KitReservation.id == reservation.id)
+        .values(start_date=reservation.start_date - shift, end_date=reservation.end_date - shift)
+    )
     rows = db.scalars(select(KitDay).where(KitDay.kit_id == reservation.kit_id).order_by(KitDay.day)).all()
     moved = [(row.day - shift, row.units, row.booked) for row in rows]
     for row in rows:

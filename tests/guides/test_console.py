@@ -23,8 +23,9 @@ def _csrf(client, path="/console/login") -> str:
 
 
 def _login(client, who):
-    response = client.post("/console/login", data={"email": who.email, "password": PASSWORD,
-                                                    "csrf_token": _csrf(client)})
+    response = client.post(
+        "/console/login", data={"email": who.email, "password": PASSWORD, "csrf_token": _csrf(client)}
+    )
     assert response.status_code == 302
 
 
@@ -42,23 +43,42 @@ def _guide(db, title):
 def test_a_curator_creates_fills_orders_and_publishes_a_guide(client, db):
     world = make_world(db)
     _login(client, world.librarian)
-    response = _post(client, "/console/guides", {"title_it": "Milano noir", "theme": "noir", "age_min": "16",
-                                                 "curator": world.library.public_id, "visibility": "everyone",
-                                                 "tags": "gialli milano"}, page="/console/guides")
+    response = _post(
+        client,
+        "/console/guides",
+        {
+            "title_it": "Milano noir",
+            "theme": "noir",
+            "age_min": "16",
+            "curator": world.library.public_id,
+            "visibility": "everyone",
+            "tags": "gialli milano",
+        },
+        page="/console/guides",
+    )
     assert response.status_code == 302
     guide = _guide(db, "Milano noir")
     page = f"/console/guides/{guide.public_id}"
     assert guide.state == "draft" and guide.age_min == 16 and guide.tags == "gialli milano"
 
-    response = _post(client, f"{page}/items", {"isbn": "88-04-47328-2", "title": "Il nome della rosa",
-                                               "note": "Non è un noir, ma quasi"}, page=page)
+    response = _post(
+        client,
+        f"{page}/items",
+        {"isbn": "88-04-47328-2", "title": "Il nome della rosa", "note": "Non è un noir, ma quasi"},
+        page=page,
+    )
     assert response.status_code == 302
     response = _post(client, f"{page}/items", {"isbn": "88-04-47328-3"}, page=page)
     assert response.status_code == 422 and "Codice ISBN non valido" in response.get_data(as_text=True)
 
     csv = f"isbn,note\n{ISBNS[0]},Primo\nnope,x\n".encode()
-    response = _post(client, f"{page}/import", {"format": "csv", "file": (io.BytesIO(csv), "lista.csv")},
-                     page=page, content_type="multipart/form-data")
+    response = _post(
+        client,
+        f"{page}/import",
+        {"format": "csv", "file": (io.BytesIO(csv), "lista.csv")},
+        page=page,
+        content_type="multipart/form-data",
+    )
     text = response.get_data(as_text=True)
     assert response.status_code == 200 and "1 titoli aggiunti, 1 righe scartate" in text
     assert 'id="import-report"' in text
@@ -70,8 +90,10 @@ def test_a_curator_creates_fills_orders_and_publishes_a_guide(client, db):
     response = _post(client, f"{page}/items/{items[1].public_id}/move", {"direction": "up"}, page=page)
     assert response.status_code == 302
     db.expire_all()
-    order = [i.record.isbn for i in db.scalars(select(GuideItem).where(GuideItem.guide_id == guide.id)
-                                               .order_by(GuideItem.position))]
+    order = [
+        i.record.isbn
+        for i in db.scalars(select(GuideItem).where(GuideItem.guide_id == guide.id).order_by(GuideItem.position))
+    ]
     db.commit()
     assert order == [ISBNS[0], "9788804473282"]
 
@@ -84,15 +106,27 @@ def test_a_curator_creates_fills_orders_and_publishes_a_guide(client, db):
 def test_bad_guide_forms_are_refused_and_change_nothing(client, db):
     world = make_world(db)
     _login(client, world.librarian)
-    response = _post(client, "/console/guides", {"title_it": "", "theme": "x", "curator": world.library.public_id},
-                     page="/console/guides")
+    response = _post(
+        client,
+        "/console/guides",
+        {"title_it": "", "theme": "x", "curator": world.library.public_id},
+        page="/console/guides",
+    )
     assert response.status_code == 400
-    response = _post(client, "/console/guides", {"title_it": "Altrove", "theme": "x",
-                                                 "curator": world.other_library.public_id}, page="/console/guides")
+    response = _post(
+        client,
+        "/console/guides",
+        {"title_it": "Altrove", "theme": "x", "curator": world.other_library.public_id},
+        page="/console/guides",
+    )
     assert response.status_code == 404
     assert _guide(db, "Altrove") is None
-    response = _post(client, "/console/guides", {"title_it": "Senza titoli", "theme": "x",
-                                                 "curator": world.library.public_id}, page="/console/guides")
+    response = _post(
+        client,
+        "/console/guides",
+        {"title_it": "Senza titoli", "theme": "x", "curator": world.library.public_id},
+        page="/console/guides",
+    )
     guide = _guide(db, "Senza titoli")
     page = f"/console/guides/{guide.public_id}"
     response = _post(client, f"{page}/publish", {}, page=page)
@@ -114,9 +148,20 @@ def test_kits_calendar_pick_up_and_return_in_the_console(client, db):
     fund_wallet(db, world.patrons[0], 10_000)
     db.commit()
     _login(client, world.librarian)
-    response = _post(client, "/console/kits", {"title": "Valigia dei diritti", "library": world.library.public_id,
-                                               "units": "2", "loan_days": "10", "deposit": "20,00", "fee": "5",
-                                               "late_fee_per_day": "0"}, page="/console/kits")
+    response = _post(
+        client,
+        "/console/kits",
+        {
+            "title": "Valigia dei diritti",
+            "library": world.library.public_id,
+            "units": "2",
+            "loan_days": "10",
+            "deposit": "20,00",
+            "fee": "5",
+            "late_fee_per_day": "0",
+        },
+        page="/console/kits",
+    )
     assert response.status_code == 302
     kit_path = response.headers["Location"].split("?")[0]
     kit_id = kit_path.rsplit("/", 1)[1]
@@ -134,16 +179,21 @@ def test_kits_calendar_pick_up_and_return_in_the_console(client, db):
     assert balance(db, world.patrons[0]) == 7_500
     text = client.get(kit_path).get_data(as_text=True)
     form_key = re.search(r'name="form_key" value="([^"]+)"', text).group(1)
-    response = _post(client, f"{kit_path}/reservations/{reservation['id']}/return", {"form_key": form_key},
-                     page=kit_path)
+    response = _post(
+        client, f"{kit_path}/reservations/{reservation['id']}/return", {"form_key": form_key}, page=kit_path
+    )
     assert response.status_code == 302
     assert balance(db, world.patrons[0]) == 9_500
     db.expire_all()
     assert db.scalar(select(KitReservation.state)) == "returned"
     db.commit()
     assert_audit_clean(db)
-    response = _post(client, "/console/kits", {"title": "x", "library": world.library.public_id, "units": "0",
-                                               "loan_days": "10"}, page="/console/kits")
+    response = _post(
+        client,
+        "/console/kits",
+        {"title": "x", "library": world.library.public_id, "units": "0", "loan_days": "10"},
+        page="/console/kits",
+    )
     assert response.status_code == 400
 
 

@@ -42,10 +42,15 @@ def test_overlapping_reservations_at_once_never_exceed_the_units(app, client, db
         try:
             own = app.test_client()
             barrier.wait()
-            response = own.post(f"/v1/guides/kits/{kit['id']}/reservations", json={
-                "start_date": day(start).isoformat(), "end_date": day(end).isoformat(),
-                "pickup_library": world.library.public_id,
-            }, headers={**headers[index], "Idempotency-Key": f"k-{index}"})
+            response = own.post(
+                f"/v1/guides/kits/{kit['id']}/reservations",
+                json={
+                    "start_date": day(start).isoformat(),
+                    "end_date": day(end).isoformat(),
+                    "pickup_library": world.library.public_id,
+                },
+                headers={**headers[index], "Idempotency-Key": f"k-{index}"},
+            )
             statuses[index] = response.status_code
             if response.status_code == 409:
                 assert response.json["error"]["code"] == "kit_unavailable"

@@ -3,7 +3,6 @@ cancellation, reminders, and who may see or touch a reservation."""
 
 from __future__ import annotations
 
-
 from sqlalchemy import select
 
 from backend.guides.kits import send_kit_reminders
@@ -47,27 +46,32 @@ def test_reserve_pick_up_and_return_moves_deposit_and_fee_through_the_ledger(cli
     hold = db.scalar(select(Hold).where(Hold.reference == reservation["id"]))
     assert (hold.status, hold.amount) == ("pending", 2500)
     db.commit()
-    calendar = client.get(f"/v1/guides/kits/{kit['id']}", query_string={"start": day(3).isoformat(), "days": 8},
-                          headers=auth(patron)).json
+    calendar = client.get(
+        f"/v1/guides/kits/{kit['id']}", query_string={"start": day(3).isoformat(), "days": 8}, headers=auth(patron)
+    ).json
     assert [d["free"] for d in calendar["days"]] == [1] * 7 + [2]
 
-    early = client.post(f"/v1/guides/manage/kit-reservations/{reservation['id']}/pickup",
-                        headers={**auth(world.librarian), **key()})
+    early = client.post(
+        f"/v1/guides/manage/kit-reservations/{reservation['id']}/pickup", headers={**auth(world.librarian), **key()}
+    )
     assert early.status_code == 422 and early.json["error"]["code"] == "too_early_to_pick_up"
 
     days_pass(db, reservation["id"], 3)
-    response = client.post(f"/v1/guides/manage/kit-reservations/{reservation['id']}/pickup",
-                           headers={**auth(world.librarian), **key()})
+    response = client.post(
+        f"/v1/guides/manage/kit-reservations/{reservation['id']}/pickup", headers={**auth(world.librarian), **key()}
+    )
     assert response.status_code == 200, response.json
     assert response.json["state"] == "picked_up" and response.json["picked_up_at"]
     assert balance(db, patron) == 7_500
     assert_audit_clean(db)
-    again = client.post(f"/v1/guides/manage/kit-reservations/{reservation['id']}/pickup",
-                        headers={**auth(world.librarian), **key()})
+    again = client.post(
+        f"/v1/guides/manage/kit-reservations/{reservation['id']}/pickup", headers={**auth(world.librarian), **key()}
+    )
     assert again.status_code == 409 and again.json["error"]["code"] == "reservation_state"
 
-    response = client.post(f"/v1/guides/manage/kit-reservations/{reservation['id']}/return",
-                           headers={**auth(world.librarian), **key()})
+    response = client.post(
+        f"/v1/guides/manage/kit-reservations/{reservation['id']}/return", headers={**auth(world.librarian), **key()}
+    )
     assert response.status_code == 200, response.json
     assert response.json["state"] == "returned" and response.json["late_fee_id"] is None
     assert balance(db, patron) == 9_500  # the deposit is back, the fee stays with the library
@@ -75,13 +79,17 @@ def test_reserve_pick_up_and_return_moves_deposit_and_fee_through_the_ledger(cli
     # Returned early: the days after today are free again.
     assert booked(db) == {day(0): 1}
     db.expire_all()
-    kinds = [n.kind for n in db.scalars(select(Notification).where(Notification.patron_id == patron.id)
-                                        .order_by(Notification.id))]
+    kinds = [
+        n.kind
+        for n in db.scalars(select(Notification).where(Notification.patron_id == patron.id).order_by(Notification.id))
+    ]
     db.commit()
     assert "kit_reserved" in kinds and kinds[-1] == "kit_returned"
     transactions = client.get("/v1/wallet/transactions", headers=auth(patron)).json["data"]
     assert [(t["kind"], t["direction"], t["amount"]["amount"]) for t in transactions[:2]] == [
-        ("kit_deposit_refund", "in", 2000), ("kit_loan", "out", 2500)]
+        ("kit_deposit_refund", "in", 2000),
+        ("kit_loan", "out", 2500),
+    ]
 
 
 def test_late_return_charges_an_overdue_fee_through_the_fees_domain(client, db):
@@ -90,16 +98,19 @@ def test_late_return_charges_an_overdue_fee_through_the_fees_domain(client, db):
     patron = world.patrons[0]
     reservation = reserve(client, patron, kit["id"], 1, 3, library=world.library).json
     days_pass(db, reservation["id"], 1)
-    client.post(f"/v1/guides/manage/kit-reservations/{reservation['id']}/pickup",
-                headers={**auth(world.librarian), **key()})
+    client.post(
+        f"/v1/guides/manage/kit-reservations/{reservation['id']}/pickup", headers={**auth(world.librarian), **key()}
+    )
     days_pass(db, reservation["id"], 4)  # due two days ago... plus the day it started: 2 days late
-    response = client.post(f"/v1/guides/manage/kit-reservations/{reservation['id']}/return",
-                           headers={**auth(world.librarian), **key()})
+    response = client.post(
+        f"/v1/guides/manage/kit-reservations/{reservation['id']}/return", headers={**auth(world.librarian), **key()}
+    )
     assert response.status_code == 200, response.json
     fee_id = response.json["late_fee_id"]
     fees = client.get("/v1/fees", headers=auth(patron)).json["data"]
     assert [(f["id"], f["type"], f["status"], f["amount"]["amount"]) for f in fees] == [
-        (fee_id, "overdue", "outstanding", 300)]
+        (fee_id, "overdue", "outstanding", 300)
+    ]
     assert balance(db, patron) == 9_500  # the deposit came back; the fee is to be paid like any fee
     assert_audit_clean(db)
 
@@ -140,8 +151,9 @@ def test_bad_reservations_are_4xx_and_change_nothing(client, db):
         assert (response.status_code, response.json["error"]["code"]) == (status, code), args
     response = reserve(client, patron, kit["id"], 1, 2, library=world.library, headers={})
     assert response.status_code == 400 and response.json["error"]["code"] == "idempotency_key_missing"
-    response = client.post(f"/v1/guides/kits/{kit['id']}/reservations", json={"start_date": "tomorrow"},
-                           headers={**auth(patron), **key()})
+    response = client.post(
+        f"/v1/guides/kits/{kit['id']}/reservations", json={"start_date": "tomorrow"}, headers={**auth(patron), **key()}
+    )
     assert response.status_code == 400
     assert reservation_count(db) == 0 and booked(db) == {}
     assert balance(db, patron) == 1000
@@ -155,13 +167,11 @@ def test_cancel_frees_the_days_and_releases_the_hold(client, db):
     reservation = reserve(client, patron, kit["id"], 2, 4, library=world.library).json
     # Another patron can neither see nor cancel it.
     assert client.get(f"/v1/guides/kit-reservations/{reservation['id']}", headers=auth(other)).status_code == 404
-    response = client.post(f"/v1/guides/kit-reservations/{reservation['id']}/cancel",
-                           headers={**auth(other), **key()})
+    response = client.post(f"/v1/guides/kit-reservations/{reservation['id']}/cancel", headers={**auth(other), **key()})
     assert response.status_code == 404
     assert client.get("/v1/guides/kit-reservations", headers=auth(other)).json["data"] == []
 
-    response = client.post(f"/v1/guides/kit-reservations/{reservation['id']}/cancel",
-                           headers={**auth(patron), **key()})
+    response = client.post(f"/v1/guides/kit-reservations/{reservation['id']}/cancel", headers={**auth(patron), **key()})
     assert response.status_code == 200 and response.json["state"] == "cancelled"
     assert booked(db) == {}
     assert _available(client, patron)["available"]["amount"] == 10_000
@@ -178,8 +188,9 @@ def test_staff_of_another_network_cannot_touch_a_reservation(client, db):
     days_pass(db, reservation["id"], 1)
     outsider = world.other_librarian
     for action in ("pickup", "return"):
-        response = client.post(f"/v1/guides/manage/kit-reservations/{reservation['id']}/{action}",
-                               headers={**auth(outsider), **key()})
+        response = client.post(
+            f"/v1/guides/manage/kit-reservations/{reservation['id']}/{action}", headers={**auth(outsider), **key()}
+        )
         assert response.status_code == 404
     assert client.get("/v1/guides/manage/kit-reservations", headers=auth(outsider)).json["data"] == []
     response = client.patch(f"/v1/guides/manage/kits/{kit['id']}", json={"units": 5}, headers=auth(outsider))
@@ -230,6 +241,9 @@ def test_reservations_list_pages_newest_first(client, db):
     patron = world.patrons[0]
     made = [reserve(client, patron, kit["id"], n, n, library=world.library).json["id"] for n in (1, 2, 3)]
     page = client.get("/v1/guides/kit-reservations", query_string={"limit": 2}, headers=auth(patron)).json
-    rest = client.get("/v1/guides/kit-reservations", query_string={"limit": 2, "starting_after": page["next_cursor"]},
-                      headers=auth(patron)).json
+    rest = client.get(
+        "/v1/guides/kit-reservations",
+        query_string={"limit": 2, "starting_after": page["next_cursor"]},
+        headers=auth(patron),
+    ).json
     assert [r["id"] for r in page["data"] + rest["data"]] == made[::-1]

@@ -24,8 +24,16 @@ def test_reading_every_title_completes_the_guide_once_with_a_badge(client, db):
     assert changed["progress"]["state"] == "reading" and changed["progress"]["finished_at"] is None
     assert _set(client, patron, records[1], "read").json["badges_earned"] == []
     progress = client.get(f"/v1/guides/{guide['id']}/progress", headers=auth(patron)).json
-    assert progress == {"guide_id": guide["id"], "items": 3, "want_to_read": 0, "reading": 1, "read": 1,
-                        "percent": 33, "completed": False, "badge_awarded_at": None}
+    assert progress == {
+        "guide_id": guide["id"],
+        "items": 3,
+        "want_to_read": 0,
+        "reading": 1,
+        "read": 1,
+        "percent": 33,
+        "completed": False,
+        "badge_awarded_at": None,
+    }
 
     _set(client, patron, records[0], "read")
     last = _set(client, patron, records[2], "read").json
@@ -41,8 +49,14 @@ def test_reading_every_title_completes_the_guide_once_with_a_badge(client, db):
     assert [b["id"] for b in badges] == [badge["id"]]
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(GuideBadge)) == 1
-    assert db.scalar(select(func.count()).select_from(Notification).where(
-        Notification.kind == "guide_completed", Notification.patron_id == patron.id)) == 1
+    assert (
+        db.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.kind == "guide_completed", Notification.patron_id == patron.id)
+        )
+        == 1
+    )
     db.commit()
     # Another patron's progress is untouched.
     other = client.get(f"/v1/guides/{guide['id']}/progress", headers=auth(world.patrons[1])).json
@@ -75,11 +89,19 @@ def test_progress_and_badge_are_in_the_personal_data_export(client, db):
     part = export["reading_guides"]
     assert part["following"][0]["guide_id"] == guide["id"]
     assert part["reading"][0] | {"updated_at": None, "finished_at": None} == {
-        "record_id": guide["items"][0]["record"]["id"], "title": guide["items"][0]["record"]["title"],
-        "isbn": ISBNS[0], "state": "read", "updated_at": None, "finished_at": None}
+        "record_id": guide["items"][0]["record"]["id"],
+        "title": guide["items"][0]["record"]["title"],
+        "isbn": ISBNS[0],
+        "state": "read",
+        "updated_at": None,
+        "finished_at": None,
+    }
     assert part["badges"][0]["guide_id"] == guide["id"] and part["badges"][0]["awarded_at"].endswith("Z")
     assert client.get("/v1/me/export", headers=auth(world.patrons[1])).json["reading_guides"] == {
-        "following": [], "reading": [], "badges": []}
+        "following": [],
+        "reading": [],
+        "badges": [],
+    }
 
 
 def test_bad_progress_is_400_and_changes_nothing(client, db):
@@ -109,9 +131,11 @@ def test_shelves_list_my_titles_by_state_with_cursor_pagination(client, db):
 
     page = client.get("/v1/guides/shelves", query_string={"state": "read", "limit": 2}, headers=auth(patron)).json
     assert page["has_more"] is True and len(page["data"]) == 2
-    rest = client.get("/v1/guides/shelves", query_string={"state": "read", "limit": 2,
-                                                           "starting_after": page["next_cursor"]},
-                      headers=auth(patron)).json
+    rest = client.get(
+        "/v1/guides/shelves",
+        query_string={"state": "read", "limit": 2, "starting_after": page["next_cursor"]},
+        headers=auth(patron),
+    ).json
     seen = [p["record"]["id"] for p in page["data"] + rest["data"]]
     assert sorted(seen) == sorted(records[:3]) and rest["has_more"] is False
     everything = client.get("/v1/guides/shelves", headers=auth(patron)).json["data"]
