@@ -23,8 +23,9 @@ def _create_app():
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
-             add_version_option=False, load_dotenv=False)
+@click.group(
+    cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False, load_dotenv=False
+)
 def main():
     """Borsellino: wallet backend of the Rete delle Reti patron app."""
 
@@ -100,9 +101,9 @@ def demo(port, reset, folder, database_url, scheduler, verbose_scheduler):
     import logging
 
     from backend import create_app
-    from backend.web.database import db as database
     from backend.demo import seed
     from backend.migrations_support import upgrade
+    from backend.web.database import db as database
 
     if database_url:
         url, where = database_url, _demo_database(database_url, reset)
@@ -157,7 +158,7 @@ def demo(port, reset, folder, database_url, scheduler, verbose_scheduler):
         raise SystemExit(server.wait())
     except KeyboardInterrupt:
         server.send_signal(signal.SIGINT)
-        raise SystemExit(server.wait())
+        raise SystemExit(server.wait()) from None
 
 
 def _demo_database(url: str, reset: bool) -> str:

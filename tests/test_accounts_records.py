@@ -20,8 +20,14 @@ def net(db):
 
 
 def _new(library, card="NEW00001"):
-    return {"card_number": card, "first_name": "Ada", "last_name": "Neri", "home_library_id": library.public_id,
-            "pin": "4321", "email": "ada@example.org"}
+    return {
+        "card_number": card,
+        "first_name": "Ada",
+        "last_name": "Neri",
+        "home_library_id": library.public_id,
+        "pin": "4321",
+        "email": "ada@example.org",
+    }
 
 
 def test_a_librarian_registers_a_patron_who_then_activates(client, db, app_ctx, net):
@@ -69,18 +75,35 @@ def test_admin_adds_libraries_and_staff_in_their_network_only(client, db, app_ct
     headers = bearer(net["admin"])
     library = client.post("/v1/admin/libraries", json={"code": "NEWLIB", "name": "Nuova"}, headers=headers)
     assert library.status_code == 201
-    staff = client.post("/v1/admin/staff", headers=headers, json={
-        "email": "New.Librarian@example.org", "name": "Nuova", "role": "librarian",
-        "password": "a long passphrase", "library_ids": [library.get_json()["id"]]})
+    staff = client.post(
+        "/v1/admin/staff",
+        headers=headers,
+        json={
+            "email": "New.Librarian@example.org",
+            "name": "Nuova",
+            "role": "librarian",
+            "password": "a long passphrase",
+            "library_ids": [library.get_json()["id"]],
+        },
+    )
     assert staff.status_code == 201 and staff.get_json()["email"] == "new.librarian@example.org"
     foreign = make_library(db, make_network(db))
     db.commit()
-    refused = client.post("/v1/admin/staff", headers=headers, json={
-        "email": "x@example.org", "name": "X", "role": "librarian", "password": "a long passphrase",
-        "library_ids": [foreign.public_id]})
+    refused = client.post(
+        "/v1/admin/staff",
+        headers=headers,
+        json={
+            "email": "x@example.org",
+            "name": "X",
+            "role": "librarian",
+            "password": "a long passphrase",
+            "library_ids": [foreign.public_id],
+        },
+    )
     assert refused.status_code == 422 and count(db, StaffUser, StaffUser.email == "x@example.org") == 0
-    signed_in = client.post("/v1/auth/staff/password",
-                            json={"email": "new.librarian@example.org", "password": "a long passphrase"})
+    signed_in = client.post(
+        "/v1/auth/staff/password", json={"email": "new.librarian@example.org", "password": "a long passphrase"}
+    )
     assert signed_in.status_code == 201
     deactivated = client.post(f"/v1/admin/staff/{staff.get_json()['id']}/deactivate", headers=headers)
     assert deactivated.status_code == 200

@@ -20,8 +20,10 @@ def test_request_log_has_request_id_and_no_secrets(client, db, caplog):
     db.commit()
     with caplog.at_level(logging.INFO):
         tokens = card_sign_in(client, "LOGS0001", "86420975").get_json()
-        me = client.get("/v1/me?access_token=leak-this-secret", headers={
-            "Authorization": f"Bearer {tokens['access_token']}", "X-Request-Id": "req-logs-1"})
+        me = client.get(
+            "/v1/me?access_token=leak-this-secret",
+            headers={"Authorization": f"Bearer {tokens['access_token']}", "X-Request-Id": "req-logs-1"},
+        )
     assert me.status_code == 200
     logged = _everything_logged(caplog.records)
     for secret in ("86420975", tokens["access_token"], tokens["refresh_token"], "leak-this-secret"):

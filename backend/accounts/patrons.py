@@ -22,6 +22,7 @@ from backend.auth.passwords import hash_secret
 from backend.auth.principal import Principal
 from backend.auth.scope import acts_for_library
 from backend.config import Settings
+from backend.db import get_or_404
 from backend.errors import NOT_FOUND, DomainError
 
 # Fields the library management system owns (the batch import overwrites them).
@@ -41,8 +42,11 @@ def create_patron(session: Session, principal: Principal, data: dict) -> Patron:
     if session.scalar(select(Patron.id).where(Patron.card_number == card)) is not None:
         raise DomainError(CARD_NUMBER_TAKEN, param="card_number", card_number=card)
     patron = Patron(
-        card_number=card, home_network=library.network, home_library=library,
-        pin_hash=hash_secret(data["pin"]), status="pending",
+        card_number=card,
+        home_network=library.network,
+        home_library=library,
+        pin_hash=hash_secret(data["pin"]),
+        status="pending",
         **{name: data.get(name) for name in IMPORTED_FIELDS if data.get(name) is not None},
     )
     session.add(patron)
@@ -58,8 +62,8 @@ def find_by_card(session: Session, card_number: str) -> Patron:
 
 
 def get_patron(session: Session, public_id: str) -> Patron:
-    patron = session.scalar(select(Patron).where(Patron.public_id == public_id))
-    if patron is None or patron.status == "deleted":
+    patron = get_or_404(session, Patron, public_id)
+    if patron.status == "deleted":
         raise DomainError(NOT_FOUND)
     return patron
 
@@ -135,8 +139,9 @@ def upsert_patrons(session: Session, network: Network, rows: list[dict]) -> list
             if not row.get("pin"):
                 results.append(RowResult(card, "rejected", error="pin_required"))
                 continue
-            patron = Patron(card_number=card, home_network=network, pin_hash=hash_secret(row["pin"]),
-                            status="pending", **values)
+            patron = Patron(
+                card_number=card, home_network=network, pin_hash=hash_secret(row["pin"]), status="pending", **values
+            )
             session.add(patron)
             existing[card] = patron
             results.append(RowResult(card, "created", patron))

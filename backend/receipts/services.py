@@ -25,7 +25,8 @@ def next_number(session: Session, series: str, year: int) -> int:
     """The next number of the series; the counter row lock orders concurrent issuers."""
     insert = dialect_insert(session)
     session.execute(
-        insert(ReceiptCounter).values(series=series, year=year, last_number=0)
+        insert(ReceiptCounter)
+        .values(series=series, year=year, last_number=0)
         .on_conflict_do_nothing(index_elements=["series", "year"])
     )
     return session.execute(
@@ -55,12 +56,25 @@ def issue_receipt(
     now = utcnow()
     sequence = next_number(session, series, now.year)
     receipt = Receipt(
-        series=series, year=now.year, sequence=sequence, number=f"{series}-{now.year}-{sequence:06d}",
-        kind=kind, patron_id=patron.id, library_id=library.id if library else None, network_id=network.id,
-        issuer_name=issuer_name, operator_name=operator_name, patron_name=patron.display_name,
-        card_number=patron.card_number, amount=amount.amount, currency=amount.currency,
-        balance_after=balance_after.amount, method=method, reference=reference,
-        entry_public_id=entry.public_id, created_at=now,
+        series=series,
+        year=now.year,
+        sequence=sequence,
+        number=f"{series}-{now.year}-{sequence:06d}",
+        kind=kind,
+        patron_id=patron.id,
+        library_id=library.id if library else None,
+        network_id=network.id,
+        issuer_name=issuer_name,
+        operator_name=operator_name,
+        patron_name=patron.display_name,
+        card_number=patron.card_number,
+        amount=amount.amount,
+        currency=amount.currency,
+        balance_after=balance_after.amount,
+        method=method,
+        reference=reference,
+        entry_public_id=entry.public_id,
+        created_at=now,
     )
     session.add(receipt)
     session.flush()

@@ -16,6 +16,7 @@ from backend.db import Database
 from backend.desk import api as desk_api
 from backend.events import api as events_api
 from backend.fees import api as fees_api
+from backend.guides import api as guides_api
 from backend.notify import api as notify_api
 from backend.notify.services import CHANNELS_INFO, configured_channels
 from backend.partners import api as partners_api
@@ -58,8 +59,9 @@ def create_app(config: Settings | dict | None = None) -> BorsellinoFlask:
         RATELIMIT_HEADERS_ENABLED=True,
         **_openapi_settings(settings),
     )
-    database = app.extensions[DATABASE] = Database(settings.database_url, settings.database_pool_size,
-                                                    pool_recycle=settings.database_pool_recycle_seconds)
+    database = app.extensions[DATABASE] = Database(
+        settings.database_url, settings.database_pool_size, pool_recycle=settings.database_pool_recycle_seconds
+    )
     configure_database(database, settings)
 
     register_error_handlers(app)
@@ -111,12 +113,21 @@ def _close_session(_exc=None) -> None:
 
 def _register_blueprints(api: Api) -> None:
     api.register_blueprint(ops.blp)
-    for module in (accounts_api, topups_api, desk_api, wallet_api, fees_api, partners_api, confirmations_api,
-                   campaigns_api):
+    for module in (
+        accounts_api,
+        topups_api,
+        desk_api,
+        wallet_api,
+        fees_api,
+        partners_api,
+        confirmations_api,
+        campaigns_api,
+    ):
         for blueprint in module.blueprints:
             api.register_blueprint(blueprint)
     api.register_blueprint(notify_api.blp)
     api.register_blueprint(events_api.blp)
+    api.register_blueprint(guides_api.blp)
     # The staff console is server-rendered HTML, outside the OpenAPI contract.
     api._app.register_blueprint(console_pages.bp)
 
@@ -152,9 +163,7 @@ def _openapi_settings(settings: Settings) -> dict:
             },
             "servers": _servers(settings),
             "components": {
-                "securitySchemes": {
-                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-                }
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
             },
         },
     }

@@ -56,8 +56,10 @@ def configure_logging(level: str) -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler._borsellino = True
     handler.setFormatter(
-        ScrubbingJsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-                      rename_fields={"asctime": "time", "levelname": "level"})
+        ScrubbingJsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            rename_fields={"asctime": "time", "levelname": "level"},
+        )
     )
     handler.addFilter(RequestIdFilter())
     root.addHandler(handler)

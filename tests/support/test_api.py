@@ -10,12 +10,12 @@ from flask.views import MethodView
 from sqlalchemy import select
 
 from backend.accounts.models import Network
-from backend.web.api import Blueprint
-from backend.web.policy import allow, public
-from backend.web.database import db
 from backend.errors import CONFLICT, DomainError
-from backend.web.idempotency import idempotent
 from backend.pagination import PageArgsSchema, page_schema, paginate
+from backend.web.api import Blueprint
+from backend.web.database import db
+from backend.web.idempotency import idempotent
+from backend.web.policy import allow, public
 from backend.web.rate_limit import limiter
 
 blp = Blueprint("testonly", __name__, url_prefix="/v1/_test")
