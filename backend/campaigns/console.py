@@ -47,6 +47,15 @@ STATES = {
     "funded": Text(it="obiettivo raggiunto", en="funded"), "not_funded": Text(it="obiettivo mancato", en="not funded"),
     "closed": Text(it="chiusa", en="closed"),
 }
+DONATION_STATES = {
+    "pending": Text(it="in attesa della carta", en="awaiting the card"), "pledged": Text(it="promessa", en="pledged"),
+    "succeeded": Text(it="incassata", en="collected"), "failed": Text(it="non riuscita", en="failed"),
+    "released": Text(it="liberata", en="released"), "refund_pending": Text(it="rimborso in corso", en="refund pending"),
+    "refunded": Text(it="rimborsata", en="refunded"),
+}
+METHODS = {"wallet": Text(it="borsellino", en="wallet"), "card": Text(it="carta", en="card")}
+MESSAGE_STATES = {"pending": Text(it="da approvare", en="to approve"), "approved": Text(it="approvato", en="approved"),
+                  "rejected": Text(it="rifiutato", en="rejected"), "none": Text(it="", en="")}
 MODELS = {"keep_it_all": Text(it="tieni tutto", en="keep it all"),
           "all_or_nothing": Text(it="tutto o niente", en="all or nothing")}
 
@@ -74,6 +83,9 @@ def _page(template: str, status: int = 200, **context):
     lang = language()
     return render(template, states={k: v.render(lang) for k, v in STATES.items()},
                   models={k: v.render(lang) for k, v in MODELS.items()}, in_rome=_in_rome,
+                  donation_states={k: v.render(lang) for k, v in DONATION_STATES.items()},
+                  methods={k: v.render(lang) for k, v in METHODS.items()},
+                  message_states={k: v.render(lang) for k, v in MESSAGE_STATES.items()},
                   money=lambda m: m.format(lang), **context), status
 
 
