@@ -181,10 +181,10 @@ def prepare(url: str, clients: int):
                           status="outstanding", charged_by="chaos") for fid in fees[i]]
         session.execute(insert(Fee), rows)
         return {
-            "patrons": [(p.card_number, issue_access_token(patron_claims(p, d.public_id)))
+            "patrons": [(p.card_number, issue_access_token(patron_claims(p, d.public_id), app.config["SETTINGS"]))
                         for p, d in zip(people, devices)],
             "fees": fees,
-            "librarian": issue_access_token(staff_claims(librarian, desk_device.public_id)),
+            "librarian": issue_access_token(staff_claims(librarian, desk_device.public_id), app.config["SETTINGS"]),
             "cash_session": cash_session.public_id,
             "occurrence": event.occurrences[0].public_id,
             "ticket_type": event.ticket_types[0].public_id,
