@@ -156,9 +156,10 @@ def _register_domain_commands() -> None:
     from backend.accounts.cli import admin_cli
     from backend.jobs.cli import scheduler_cli
     from backend.ledger.cli import ledger_cli
+    from backend.partners.cli import partners_cli
     from backend.topups.cli import topups_cli
 
-    for group in (ledger_cli, admin_cli, topups_cli, scheduler_cli):
+    for group in (ledger_cli, admin_cli, topups_cli, scheduler_cli, partners_cli):
         main.add_command(group)
 
 

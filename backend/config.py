@@ -56,9 +56,10 @@ class Settings:
     webpush_vapid_private_key: str = ""
     webpush_vapid_subject: str = "mailto:noreply@retedellereti.example"
     idempotency_ttl_hours: int = 48
-    # A request whose worker died leaves its key in flight; a retry takes it over after this.
-    # Keep it above gunicorn's BORSELLINO_WORKER_TIMEOUT, so a live request is never taken over.
-    idempotency_in_flight_seconds: int = 120
+    # How long a duplicate request waits for the first one with its key (PostgreSQL), then 409.
+    idempotency_wait_ms: int = 5000
+    # Connections older than this are replaced at checkout (instead of pinging every checkout).
+    database_pool_recycle_seconds: int = 1800
     # Partner passes: "kid:seed" pairs; the first signs, all are published in the JWKS.
     pass_keys: str = ""
     # Cheap hashing is for the test suite only; production refuses it.
@@ -124,6 +125,8 @@ ENV_VARS = {
     "DATABASE_URL": "SQLAlchemy URL; `sqlite:///demo-data/borsellino.sqlite` by default, "
     "`postgresql+psycopg://user@host/db` in production",
     "BORSELLINO_DATABASE_POOL_SIZE": "connections per process (PostgreSQL)",
+    "BORSELLINO_DATABASE_POOL_RECYCLE_SECONDS": "connections older than this are replaced (1800); "
+    "no ping per checkout, a dead connection is retried",
     "BORSELLINO_SECRET_KEY": "secret for signing (≥ 32 characters in production)",
     "BORSELLINO_JWT_KEYS": "`kid:secret,kid2:secret2`: the first key signs access tokens, all verify",
     "BORSELLINO_ACCESS_TOKEN_MINUTES": "lifetime of access tokens (15)",
@@ -151,8 +154,8 @@ ENV_VARS = {
     "BORSELLINO_WEBPUSH_VAPID_PRIVATE_KEY": "VAPID private key; empty disables Web Push",
     "BORSELLINO_WEBPUSH_VAPID_SUBJECT": "VAPID subject (`mailto:` address)",
     "BORSELLINO_IDEMPOTENCY_TTL_HOURS": "how long idempotent responses are replayed (48)",
-    "BORSELLINO_IDEMPOTENCY_IN_FLIGHT_SECONDS": "after how long a retry takes over the key of a request whose "
-    "worker died (120; keep it above `BORSELLINO_WORKER_TIMEOUT`)",
+    "BORSELLINO_IDEMPOTENCY_WAIT_MS": "how long a duplicate waits for the first request with its key, "
+    "then 409 (PostgreSQL `lock_timeout`, 5000)",
     "BORSELLINO_PASS_KEYS": "`kid:seed,kid2:seed2`: Ed25519 keys of partner passes (from each seed); the first "
     "signs, all are published at `/v1/partners/keys`; empty: one key derived from the secret key",
     "BORSELLINO_PASSWORD_HASH_FAST": "test suite only: cheap password hashing",

@@ -153,9 +153,19 @@ def dialect_insert(session: Session):
 RETRYABLE_SQLSTATES = {"40001", "40P01"}
 
 
-def is_retryable(exc: BaseException) -> bool:
+def is_retryable(exc: BaseException, *, committing: bool = False) -> bool:
+    """A serialization failure, a deadlock, SQLite busy, or a connection found dead.
+
+    The pool does not ping connections at checkout (a round trip per
+    transaction): a connection the server closed fails its first statement,
+    SQLAlchemy invalidates it, and the work runs again on a fresh one. A
+    connection lost during the COMMIT itself (``committing``) is not retried:
+    the transaction may have committed.
+    """
     if not isinstance(exc, DBAPIError):
         return False
+    if exc.connection_invalidated:
+        return not committing
     orig = exc.orig
     sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
     if sqlstate in RETRYABLE_SQLSTATES:
@@ -172,9 +182,9 @@ class Database:
 
     max_attempts = 8
 
-    def __init__(self, url: str, pool_size: int = 10, echo: bool = False) -> None:
+    def __init__(self, url: str, pool_size: int = 10, echo: bool = False, pool_recycle: int = 1800) -> None:
         self.url = url
-        self.engine = self._make_engine(url, pool_size, echo)
+        self.engine = self._make_engine(url, pool_size, echo, pool_recycle)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         # What the deployment configured that services read from their session
         # (``session.info``), e.g. the notification channels: set by the app factory,
@@ -188,16 +198,39 @@ class Database:
             bind=self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False,
             info=self.session_info,
         )
+        _track_writes(self.engine, (self._sessions, self._deferred_sessions))
 
     @staticmethod
-    def _make_engine(url: str, pool_size: int, echo: bool) -> Engine:
+    def _make_engine(url: str, pool_size: int, echo: bool, pool_recycle: int) -> Engine:
         if url.startswith("sqlite"):
             engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
             _configure_sqlite(engine)
             return engine
+        # No pre-ping (a round trip per checkout): connections are replaced when old,
+        # and a dead one is retried (``is_retryable``).
         return create_engine(
-            url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_recycle=pool_recycle
         )
+
+    @staticmethod
+    def mark_clean(session: Session) -> None:
+        """From now on, ``wrote_since_mark`` tells whether the session's transaction wrote."""
+        connection = session.connection()
+        session.info[_MARK] = (connection, connection.info.get(_WRITES, 0))
+
+    @staticmethod
+    def wrote_since_mark(session: Session) -> bool:
+        """Did the transaction write (INSERT, UPDATE, DELETE, or ORM changes not flushed) since
+        it began or since ``mark_clean``? A transaction that did not can end with a COMMIT
+        instead of a ROLLBACK: the same for the database, and psycopg keeps its prepared
+        statements (it drops them all on every rollback)."""
+        if session.new or session.deleted or session.dirty:
+            return True
+        mark = session.info.get(_MARK)
+        if mark is None:
+            return True
+        connection, writes = mark
+        return connection.closed or connection.info.get(_WRITES, 0) != writes
 
     def new_session(self, *, immediate: bool = True) -> Session:
         """A new session; ``immediate=False`` begins SQLite transactions DEFERRED (no effect on PostgreSQL)."""
@@ -207,13 +240,15 @@ class Database:
         """Run ``work(session)`` and commit, retrying serialization failures and deadlocks."""
         for attempt in range(self.max_attempts):
             session = self.new_session()
+            committing = False
             try:
                 result = work(session)
+                committing = True
                 session.commit()
                 return result
             except Exception as exc:
                 session.rollback()
-                if not is_retryable(exc) or attempt == self.max_attempts - 1:
+                if not is_retryable(exc, committing=committing) or attempt == self.max_attempts - 1:
                     raise
                 log.info("retrying transaction after %s", type(exc.orig).__name__)
                 backoff(attempt)
@@ -223,6 +258,27 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+_WRITES = "borsellino.writes"
+_MARK = "borsellino.writes_mark"
+# First words of statements that write nothing (the rest count as writes, to be safe).
+_NOT_WRITES = ("SELECT", "SET ", "SHOW", "BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT", "PRAGMA")
+
+
+def _track_writes(engine: Engine, sessionmakers) -> None:
+    """Count each connection's writing statements, for ``Database.wrote_since_mark``."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _count(conn, _cursor, statement, _parameters, _context, _executemany):
+        if not statement.lstrip()[:9].upper().startswith(_NOT_WRITES):
+            conn.info[_WRITES] = conn.info.get(_WRITES, 0) + 1
+
+    def _begin(session, _transaction, connection):
+        session.info[_MARK] = (connection, connection.info.get(_WRITES, 0))
+
+    for maker in sessionmakers:
+        event.listen(maker, "after_begin", _begin)
 
 
 def _configure_sqlite(engine: Engine) -> None:

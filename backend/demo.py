@@ -92,6 +92,7 @@ from backend.accounts.demo import seed_sign_in; SEEDERS.append(seed_sign_in)  # 
 from backend.events.demo import seed_events; SEEDERS.append(seed_events)  # noqa: E402,E702
 from backend.desk.demo import seed_desks; SEEDERS.append(seed_desks)  # noqa: E402,E702
 from backend.fees.demo import seed_wallets_and_fees; SEEDERS.append(seed_wallets_and_fees)  # noqa: E402,E702
+from backend.partners.demo import seed_partners; SEEDERS.append(seed_partners)  # noqa: E402,E702
 from backend.campaigns.demo import seed_campaigns; SEEDERS.append(seed_campaigns)  # noqa: E402,E702
 
 

@@ -7,13 +7,17 @@ limiting, crashes) into::
     {"error": {"type": "...", "code": "...", "message": "...", "param": "..."}}
 
 with the message in the request's language. Each domain declares its own
-codes next to its services with ``ErrorCode(...)``. No app is needed here.
+codes next to its services with ``ErrorCode(...)``; the values an error may
+carry besides those four are declared once, in ``ERROR_VALUES``. No app is needed here.
 """
 
 from __future__ import annotations
 
-from backend.i18n import Text
+from datetime import datetime
+
+from backend.i18n import ROME, Text
 from backend.money import Money
+from backend.schema_fields import utc_timestamp
 
 
 def _type_for(status: int, code: str) -> str:
@@ -42,14 +46,80 @@ class ErrorCode:
         return _type_for(self.status, self.code)
 
 
+# The values an error may carry besides type, code, message and param (what its
+# message names, for the app to show or act on), each with its type: "money"
+# ({"amount", "currency"}), "integer", "string" or "timestamp" (UTC, ``Z``); a
+# trailing "?" means the value may be null.
+# The one place they are declared: ``DomainError`` refuses any other name, and
+# the contract's ``ErrorBody`` lists these, so every error response validates.
+ERROR_VALUES: dict[str, tuple[str, str]] = {
+    "shortfall": ("money", "How much the wallet lacks (insufficient_funds)"),
+    "available": ("money", "What the wallet can spend now (insufficient_funds)"),
+    "room": ("money", "How much more the wallet may hold (wallet_limit_exceeded)"),
+    "min": ("money", "Smallest amount accepted"),
+    "max": ("money", "Largest amount accepted (or the wallet's maximum balance)"),
+    "refundable": ("money", "How much can still be refunded"),
+    "payable": ("money", "How much can be paid out in cash"),
+    "balance": ("money", "The wallet's balance"),
+    "seats_left": ("integer", "Seats still on sale (sold_out)"),
+    "sold": ("integer", "Seats already taken (capacity_below_sold)"),
+    "limit": ("integer", "The limit that was reached (tickets per patron, devices)"),
+    "max_quantity": ("integer", "The most one redemption may take"),
+    "held": ("integer", "How many the patron already holds towards the limit"),
+    "retry_after_minutes": ("integer", "Minutes before signing in may be tried again"),
+    "max_length": ("integer", "The longest value accepted, in characters"),
+    "status": ("string", "The object's current state, which refused the operation"),
+    "state": ("string", "The object's current state, which refused the operation"),
+    "reason": ("string", "Why the request was refused, in short"),
+    "field": ("string", "The field at fault (as param)"),
+    "ticket_type": ("string", "Name of the ticket type"),
+    "fee_id": ("string", "Public id of the fee at fault"),
+    "fee_type": ("string", "The fee type code that is not known"),
+    "card_number": ("string", "The card number at fault"),
+    "currency": ("string", "The currency to use"),
+    "role": ("string", "The staff role at fault"),
+    "gate": ("string", "Where the ticket was first used"),
+    "first_used_at": ("timestamp", "When the ticket was first used"),
+    "cutoff": ("timestamp", "The deadline that passed"),
+    "deadline": ("timestamp", "When the campaign closed"),
+    "period": ("string", "The period of the limit that was reached (day, week, month, total, offer)"),
+    "resets": ("string", "When the limit resets, in words"),
+    "resets_at": ("timestamp?", "When the limit resets (null: never)"),
+    "when": ("string", "The day and time that were refused"),
+    "used_at": ("timestamp", "When the ticket was checked in at the door"),
+    "starts_at": ("timestamp", "When the date started"),
+}
+
+
+def _shown(value, language: str):
+    """A value as the message shows it to people."""
+    if isinstance(value, Money):
+        return value.format(language)
+    if isinstance(value, datetime):
+        return value.astimezone(ROME).strftime("%d/%m/%Y %H:%M")
+    return value
+
+
+def _sent(value):
+    """A value as the error object carries it."""
+    if isinstance(value, Money):
+        return value.as_dict()
+    if isinstance(value, datetime):
+        return utc_timestamp(value)
+    return value
+
+
 class DomainError(Exception):
     """A refusal a user can understand: bad input, a business rule, a conflict.
 
-    Keyword values fill the message's placeholders and are added to the error
-    object (``Money`` as ``{"amount", "currency"}``), e.g. the shortfall.
+    Keyword values (declared in ``ERROR_VALUES``) fill the message's placeholders
+    and are added to the error object, e.g. the shortfall.
     """
 
     def __init__(self, error: ErrorCode, *, param: str | None = None, headers=None, **values):
+        undeclared = set(values) - set(ERROR_VALUES)
+        if undeclared:
+            raise TypeError(f"{error!r}: declare {sorted(undeclared)} in backend.errors.ERROR_VALUES")
         super().__init__(error.code)
         self.error = error
         self.param = param
@@ -57,7 +127,7 @@ class DomainError(Exception):
         self.extra = values
 
     def body(self, language: str) -> dict:
-        shown = {k: (v.format(language) if isinstance(v, Money) else v) for k, v in self.extra.items()}
+        shown = {k: _shown(v, language) for k, v in self.extra.items()}
         if self.param:
             shown.setdefault("param", self.param)  # messages may name the field at fault
         payload = {
@@ -68,7 +138,7 @@ class DomainError(Exception):
         if self.param:
             payload["param"] = self.param
         for key, value in self.extra.items():
-            payload[key] = value.as_dict() if isinstance(value, Money) else value
+            payload[key] = _sent(value)
         return {"error": payload}
 
 
@@ -83,6 +153,11 @@ MALFORMED_REQUEST = ErrorCode(
     "malformed_request", 400,
     it="Il corpo della richiesta non è JSON valido.",
     en="The request body is not valid JSON.",
+)
+BODY_REQUIRED = ErrorCode(
+    "body_required", 400,
+    it="Questa operazione richiede un corpo JSON.",
+    en="This operation needs a JSON body.",
 )
 BODY_NOT_OBJECT = ErrorCode(
     "body_not_object", 400,
@@ -123,6 +198,11 @@ NOT_FOUND = ErrorCode(
     "not_found", 404,
     it="Risorsa non trovata.",
     en="Resource not found.",
+)
+INVALID_AMOUNT = ErrorCode(
+    "invalid_amount", 400,
+    it="Importo non valido: scrivi ad esempio 12,50.",
+    en="Invalid amount: write for example 12.50.",
 )
 METHOD_NOT_ALLOWED = ErrorCode(
     "method_not_allowed", 405,

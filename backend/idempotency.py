@@ -2,35 +2,52 @@
 
 Semantics (DESIGN.md): same key + same request → the stored status and body,
 with ``Idempotent-Replayed: true``; same key + different request → 422
-``idempotency_key_reused``; same key while the first is still running → 409
-``idempotency_request_in_progress``. Keys belong to the caller (two patrons
-may pick the same key) and are kept ``BORSELLINO_IDEMPOTENCY_TTL_HOURS``.
+``idempotency_key_reused``; same key while the first is still running → the
+duplicate waits for it and replays its response, or 409
+``idempotency_request_in_progress`` past the wait. Keys belong to the caller
+(two patrons may pick the same key) and are kept ``BORSELLINO_IDEMPOTENCY_TTL_HOURS``.
 
-The claim is committed in its own short transaction before the view runs,
-so a concurrent duplicate sees it. A success is stored in the same
-transaction as the business change (``record_success``, called by the unit
-of work): either both commit or neither. A 4xx is stored after the rollback;
-a 5xx releases the key so the client may retry.
+The claim is the first write of the request's own transaction: one
+transaction per request, and the response stored in it (``store``, called by
+the unit of work), so either the business change and its stored response both
+commit or neither. A concurrent duplicate's insert waits on the unique index
+until the first commits, then replays its stored response; on PostgreSQL the
+wait is bounded by ``SET LOCAL lock_timeout`` (``BORSELLINO_IDEMPOTENCY_WAIT_MS``,
+reset right after the claim) and answered 409 past it. SQLite serializes
+writers at ``BEGIN IMMEDIATE`` already. A worker that dies mid-request leaves
+no claim behind (its transaction rolls back), so there is no in-flight state to
+take over. A 4xx is stored for replay: in the request's transaction when it
+wrote nothing after the claim, else anew after the rollback (``store_refusal``);
+a 5xx leaves no key, so the client may retry.
 
-This module holds the rows and the rules (``claim``, ``store``, ``release``,
-``prune_expired``) and needs no app; ``backend.web.idempotency`` applies them
-to requests (the ``@idempotent`` view decorator, the console's one-time form keys).
+This module holds the rows and the rules (``claim``, ``store``,
+``store_refusal``, ``prune_expired``) and needs no app; ``backend.web.idempotency``
+applies them to requests (the ``@idempotent`` view decorator, the console's
+one-time form keys). Its statements are built once: every money request runs them.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import Integer, String, Text, UniqueConstraint, delete, select, update
+from sqlalchemy import Integer, String, Text, UniqueConstraint, bindparam, delete, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from backend.db import Base, BigId, dialect_insert, utcnow
+from backend.db import Base, BigId, utcnow
 from backend.errors import DomainError, ErrorCode
 
+MAX_KEY_LENGTH = 255
 IDEMPOTENCY_KEY_MISSING = ErrorCode(
     "idempotency_key_missing", 400,
     it="Questa operazione richiede l'intestazione Idempotency-Key (da 1 a 255 caratteri).",
     en="This operation needs an Idempotency-Key header (1 to 255 characters).",
+)
+IDEMPOTENCY_KEY_TOO_LONG = ErrorCode(
+    "idempotency_key_too_long", 400,
+    it="L'intestazione Idempotency-Key è troppo lunga: al massimo {max_length} caratteri.",
+    en="The Idempotency-Key header is too long: at most {max_length} characters.",
 )
 IDEMPOTENCY_KEY_REUSED = ErrorCode(
     "idempotency_key_reused", 422,
@@ -43,10 +60,9 @@ IDEMPOTENCY_IN_PROGRESS = ErrorCode(
     en="A request with this Idempotency-Key is still in progress: retry shortly.",
 )
 
-IN_FLIGHT = "in_flight"
+# A committed key is always done: a claim lives only inside its request's transaction.
 DONE = "done"
-# A claim whose worker died is taken over after this long (BORSELLINO_IDEMPOTENCY_IN_FLIGHT_SECONDS).
-IN_FLIGHT_TIMEOUT = timedelta(minutes=2)
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout expired
 
 
 class IdempotencyKey(Base):
@@ -60,7 +76,6 @@ class IdempotencyKey(Base):
     response_status: Mapped[int | None] = mapped_column(Integer)
     response_body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    locked_until: Mapped[datetime]
 
     __table_args__ = (UniqueConstraint("owner", "key"),)
 
@@ -72,70 +87,84 @@ class Replay(Exception):
         self.status, self.body = status, body
 
 
-def claim(session: Session, owner: str, key: str, fingerprint: str, ttl: timedelta,
-          in_flight: timedelta = IN_FLIGHT_TIMEOUT) -> int:
-    """Insert or take over ``owner``'s ``key``; its id, or raise ``DomainError`` / ``Replay``.
+_keys = IdempotencyKey.__table__
 
-    Commit it in a transaction of its own, before the work it guards, so that a
-    concurrent duplicate sees it.
+
+@cache
+def _statements(dialect_name: str) -> dict:
+    """Built once per dialect (``on_conflict_do_nothing`` is dialect-specific)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert = (postgresql if dialect_name == "postgresql" else sqlite).insert
+    row = dict(owner=bindparam("owner"), key=bindparam("key"), fingerprint=bindparam("fingerprint"),
+               state=DONE, created_at=bindparam("now"))
+    return {
+        "claim": insert(_keys).values(**row).on_conflict_do_nothing(index_elements=["owner", "key"])
+        .returning(_keys.c.id),
+        "existing": select(_keys.c.id, _keys.c.fingerprint, _keys.c.response_status, _keys.c.response_body,
+                           _keys.c.created_at)
+        .where(_keys.c.owner == bindparam("owner"), _keys.c.key == bindparam("key")),
+        "renew": update(_keys)
+        .where(_keys.c.id == bindparam("claim_id"), _keys.c.created_at == bindparam("created_at"))
+        .values(fingerprint=bindparam("fingerprint"), created_at=bindparam("now"),
+                response_status=None, response_body=None),
+        "store": update(_keys).where(_keys.c.id == bindparam("claim_id"))
+        .values(state=DONE, response_status=bindparam("status"), response_body=bindparam("body")),
+        "store_refusal": insert(_keys)
+        .values(**row, response_status=bindparam("status"), response_body=bindparam("body"))
+        .on_conflict_do_nothing(index_elements=["owner", "key"]),
+    }
+
+
+def claim(session: Session, owner: str, key: str, fingerprint: str, ttl: timedelta, *, wait_ms: int) -> int:
+    """Claim ``owner``'s ``key`` in the session's transaction; its id, or raise ``DomainError`` / ``Replay``.
+
+    The claimed row commits with the work it guards (and its stored response).
+    A concurrent duplicate's insert waits for that commit on the unique index,
+    then finds the stored response; on PostgreSQL it waits at most ``wait_ms``.
     """
+    connection = session.connection()
+    statements = _statements(connection.dialect.name)
     now = utcnow()
-    insert = dialect_insert(session)
-    stmt = (
-        insert(IdempotencyKey)
-        .values(owner=owner, key=key, fingerprint=fingerprint, state=IN_FLIGHT,
-                created_at=now, locked_until=now + in_flight)
-        .on_conflict_do_nothing(index_elements=["owner", "key"])
-        .returning(IdempotencyKey.id)
-    )
-    claimed = session.execute(stmt).scalar()
+    bounded = connection.dialect.name == "postgresql"
+    params = {"owner": owner, "key": key, "fingerprint": fingerprint, "now": now}
+    try:
+        if bounded:  # only the claim's wait: the request's own lock waits (a busy wallet) stay unbounded
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(wait_ms)}")
+        claimed = connection.execute(statements["claim"], params).scalar()
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            session.rollback()
+            raise DomainError(IDEMPOTENCY_IN_PROGRESS, headers={"Retry-After": "1"}) from None
+        raise
+    if bounded:
+        connection.exec_driver_sql("SET LOCAL lock_timeout = DEFAULT")
     if claimed is not None:
         return claimed
-    row = session.execute(
-        select(IdempotencyKey).where(IdempotencyKey.owner == owner, IdempotencyKey.key == key)
-    ).scalar_one()
+    row = connection.execute(statements["existing"], {"owner": owner, "key": key}).one()
     if row.created_at < now - ttl:
-        # Expired: the key starts a new life.
-        taken = session.execute(
-            update(IdempotencyKey)
-            .where(IdempotencyKey.id == row.id, IdempotencyKey.created_at == row.created_at)
-            .values(fingerprint=fingerprint, state=IN_FLIGHT, created_at=now,
-                    response_status=None, response_body=None,
-                    locked_until=now + in_flight)
-        ).rowcount
-        if taken:
+        # Expired (not yet pruned): the key starts a new life.
+        if connection.execute(statements["renew"], {**params, "claim_id": row.id,
+                                                    "created_at": row.created_at}).rowcount:
             return row.id
-        raise DomainError(IDEMPOTENCY_IN_PROGRESS)
+        raise DomainError(IDEMPOTENCY_IN_PROGRESS, headers={"Retry-After": "1"})
     if row.fingerprint != fingerprint:
         raise DomainError(IDEMPOTENCY_KEY_REUSED, param="Idempotency-Key")
-    if row.state == DONE:
-        raise Replay(row.response_status, row.response_body)
-    if row.locked_until > now:
-        raise DomainError(IDEMPOTENCY_IN_PROGRESS, headers={"Retry-After": "1"})
-    # The first attempt's worker died mid-request (nothing of it committed).
-    taken = session.execute(
-        update(IdempotencyKey)
-        .where(IdempotencyKey.id == row.id, IdempotencyKey.state == IN_FLIGHT,
-               IdempotencyKey.locked_until == row.locked_until)
-        .values(locked_until=now + in_flight)
-    ).rowcount
-    if taken:
-        return row.id
-    raise DomainError(IDEMPOTENCY_IN_PROGRESS, headers={"Retry-After": "1"})
+    raise Replay(row.response_status, row.response_body)
 
 
 def store(session: Session, claim_id: int, status: int, body: str) -> None:
-    """Keep the response of the claimed request, to replay it for the same key."""
-    session.execute(
-        update(IdempotencyKey)
-        .where(IdempotencyKey.id == claim_id)
-        .values(state=DONE, response_status=status, response_body=body)
-    )
+    """Keep the response of the claimed request, in its transaction, to replay it for the same key."""
+    connection = session.connection()
+    connection.execute(_statements(connection.dialect.name)["store"],
+                       {"claim_id": claim_id, "status": status, "body": body})
 
 
-def release(session: Session, claim_id: int) -> None:
-    """Forget a claim whose request failed on our side (5xx): the client may retry with it."""
-    session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == claim_id))
+def store_refusal(session: Session, owner: str, key: str, fingerprint: str, status: int, body: str) -> None:
+    """Keep a refusal whose request rolled back (claim included), in a transaction of its own."""
+    connection = session.connection()
+    connection.execute(_statements(connection.dialect.name)["store_refusal"], {
+        "owner": owner, "key": key, "fingerprint": fingerprint, "now": utcnow(), "status": status, "body": body})
 
 
 def prune_expired(session: Session, ttl: timedelta, now: datetime | None = None) -> int:

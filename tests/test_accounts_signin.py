@@ -164,7 +164,7 @@ KEY = "test-signing-key-0123456789abcdef"  # k2026 in tests/conftest.py
 # The hs512 case signs with the real key under another algorithm: PyJWT warns that the key is short for it.
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 @pytest.mark.parametrize("case", ["valid", "expired", "forged", "alg_none", "wrong_audience",
-                                  "wrong_issuer", "unknown_kid", "hs512"])
+                                  "wrong_issuer", "unknown_kid", "kid_of_the_other_key", "hs512"])
 def test_forged_or_stale_access_tokens_are_refused(client, db, patron, case):
     claims, key, headers, alg = _claims(patron), KEY, {"kid": "k2026"}, "HS256"
     if case == "expired":
@@ -177,6 +177,8 @@ def test_forged_or_stale_access_tokens_are_refused(client, db, patron, case):
         claims["iss"] = "evil"
     elif case == "unknown_kid":
         headers = {"kid": "k1999"}
+    elif case == "kid_of_the_other_key":  # signed with k2026, header naming k2025
+        headers = {"kid": "k2025"}
     elif case == "hs512":
         alg = "HS512"
     if case == "alg_none":

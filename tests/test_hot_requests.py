@@ -56,16 +56,18 @@ def idem(token: str) -> dict:
 
 
 # --- the pins --------------------------------------------------------------------------------------
-# What psycopg sends for each request, in order. "ping" is the pool's pre-ping, sent on PostgreSQL
-# only (SQLite's pool does not ping): ``pinned`` drops it there.
+# What the driver sends for each request, in order: one transaction per request (the idempotency
+# claim is its first write), no pool ping, the refusal stored and committed in the same transaction.
+# "pg: " marks what only PostgreSQL is sent (the bound on a duplicate's wait, set and reset around
+# the claim).
 
 
 def pinned(is_pg: bool, labels: str) -> list[str]:
-    return [line for line in (ln.strip() for ln in labels.splitlines()) if line and (is_pg or line != "ping")]
+    lines = [line.strip() for line in labels.splitlines() if line.strip()]
+    return [line.removeprefix("pg: ") for line in lines if is_pg or not line.startswith("pg: ")]
 
 
 PIN_CARD_SIGN_IN = """
-ping
 BEGIN
 SELECT sign_in_throttles
 SELECT patrons
@@ -77,7 +79,6 @@ COMMIT
 """
 
 PIN_WALLET = """
-ping
 BEGIN
 SELECT auth_sessions
 SELECT patrons
@@ -86,16 +87,11 @@ COMMIT
 """
 
 PIN_FEE_PAYMENT = """
-ping
 BEGIN
 SELECT auth_sessions
-COMMIT
-ping
-BEGIN
+pg: SET LOCAL lock_timeout
 INSERT idempotency_keys
-COMMIT
-ping
-BEGIN
+pg: SET LOCAL lock_timeout
 SELECT patrons
 SELECT fees
 SELECT ledger_accounts
@@ -108,7 +104,6 @@ UPDATE funding_lots
 INSERT lot_allocations
 INSERT fee_payments
 UPDATE fees
-SELECT ledger_accounts
 SELECT notification_preferences
 INSERT notifications
 UPDATE idempotency_keys
@@ -116,16 +111,11 @@ COMMIT
 """
 
 PIN_PURCHASE = """
-ping
 BEGIN
 SELECT auth_sessions
-COMMIT
-ping
-BEGIN
+pg: SET LOCAL lock_timeout
 INSERT idempotency_keys
-COMMIT
-ping
-BEGIN
+pg: SET LOCAL lock_timeout
 SELECT occurrences
 SELECT patrons
 SELECT patrons
@@ -148,26 +138,17 @@ COMMIT
 """
 
 PIN_SOLD_OUT = """
-ping
 BEGIN
 SELECT auth_sessions
-COMMIT
-ping
-BEGIN
+pg: SET LOCAL lock_timeout
 INSERT idempotency_keys
-COMMIT
-ping
-BEGIN
+pg: SET LOCAL lock_timeout
 SELECT occurrences
-ROLLBACK
-ping
-BEGIN
 UPDATE idempotency_keys
 COMMIT
 """
 
 PIN_CHECK_IN = """
-ping
 BEGIN
 SELECT auth_sessions
 SELECT tickets
@@ -302,3 +283,19 @@ def test_a_changed_request_fails_naming_the_statement_it_added():
         recording.assert_labels(["BEGIN", "SELECT patrons", "COMMIT"])
     assert "statement 3 added: SELECT fees" in str(failure.value)
     assert "SELECT fees.id FROM fees" in str(failure.value)
+
+
+def test_a_refusal_after_warm_up_keeps_the_prepared_statements(client, db, query_recorder, is_pg):
+    """A sold-out refusal wrote nothing but its claim: it commits (with the stored refusal), never rolls back."""
+    world = make_events_world(db, capacity=1, price=500, patrons=1)
+    db.execute(update(Occurrence).where(Occurrence.id == world.occurrence.id).values(sold=1))
+    db.commit()
+    token = card_token(client, world.patrons[0])
+    for _ in range(WARM_UP):
+        assert _buy(client, token, world).status_code == 409
+    with query_recorder as recording:
+        assert _buy(client, token, world).status_code == 409
+    assert recording.count("ROLLBACK") == 0 and recording.deallocations == []
+    if is_pg:
+        assert all(s.prepared for s in recording.statements if s.label not in ("BEGIN", "COMMIT")), \
+            [(s.label, s.prepared) for s in recording.statements]

@@ -1,7 +1,10 @@
 """Idempotency-Key: replay, mismatch, in-flight conflict, per-caller keys, kept for 24 h+."""
 
 import threading
+from dataclasses import replace
 from datetime import timedelta
+
+import pytest
 
 from sqlalchemy import func, select, update
 
@@ -69,28 +72,81 @@ def test_business_error_is_stored_and_its_writes_rolled_back(client, db, app_ctx
     assert _count_networks(db, "E") == 0
 
 
-def test_request_still_running_gives_409(app, db, app_ctx):
-    headers = {**_admin(db), "Idempotency-Key": "slow"}
+def _hold_first_request(app, headers, body, results):
     test_api.entered.clear()
     test_api.release.clear()
-    results = {}
 
     def first_request():
         with app.test_client() as c:
-            results["first"] = c.post("/v1/_test/networks", json={"code": "F", "name": "F", "hold": True},
-                                      headers=headers)
+            results["first"] = c.post("/v1/_test/networks", json=body, headers=headers)
 
     worker = threading.Thread(target=first_request)
     worker.start()
     assert test_api.entered.wait(10)
-    with app.test_client() as c:
-        second = c.post("/v1/_test/networks", json={"code": "F", "name": "F", "hold": True}, headers=headers)
+    return worker
+
+
+def _waiting_on_a_lock(db) -> bool:
+    """A backend of this database waits for a lock (the duplicate's insert on the unique index)."""
+    from sqlalchemy import text
+
+    with db.get_bind().connect() as conn:
+        return bool(conn.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock'")).scalar())
+
+
+def test_a_duplicate_sent_while_the_first_runs_waits_for_it_and_replays_its_response(app, db, app_ctx, is_pg):
+    headers = {**_admin(db), "Idempotency-Key": "slow"}
+    body = {"code": "F", "name": "F", "hold": True}
+    results = {}
+    first = _hold_first_request(app, headers, body, results)
+
+    def duplicate():
+        with app.test_client() as c:
+            results["second"] = c.post("/v1/_test/networks", json=body, headers=headers)
+
+    second = threading.Thread(target=duplicate)
+    second.start()
+    if is_pg:  # it is really waiting (on SQLite it waits for the write lock at BEGIN IMMEDIATE)
+        deadline = utcnow() + timedelta(seconds=10)
+        while not _waiting_on_a_lock(db) and utcnow() < deadline:
+            threading.Event().wait(0.02)  # polling for a state, not hiding a race
+        assert _waiting_on_a_lock(db)
     test_api.release.set()
-    worker.join(10)
+    first.join(20)
+    second.join(20)
+    assert results["first"].status_code == 201
+    assert results["second"].status_code == 201
+    assert results["second"].headers.get("Idempotent-Replayed") == "true"
+    assert results["second"].get_json() == results["first"].get_json()
+    assert _count_networks(db, "F") == 1
+
+
+@pytest.mark.postgres_only
+def test_a_duplicate_waiting_longer_than_the_bound_gets_409(app, db, app_ctx):
+    headers = {**_admin(db), "Idempotency-Key": "slower"}
+    body = {"code": "H", "name": "H", "hold": True}
+    results = {}
+    settings = app.config["SETTINGS"]
+    app.config["SETTINGS"] = replace(settings, idempotency_wait_ms=300)
+    try:
+        first = _hold_first_request(app, headers, body, results)
+        with app.test_client() as c:
+            second = c.post("/v1/_test/networks", json=body, headers=headers)
+    finally:
+        app.config["SETTINGS"] = settings
+        test_api.release.set()
+    first.join(20)
     assert second.status_code == 409
     assert second.get_json()["error"]["code"] == "idempotency_request_in_progress"
+    assert second.headers["Retry-After"] == "1"
     assert results["first"].status_code == 201
-    assert _count_networks(db, "F") == 1
+    assert _count_networks(db, "H") == 1
+    # Nothing of the refused duplicate was kept: the key still replays the first response.
+    with app.test_client() as c:
+        again = c.post("/v1/_test/networks", json=body, headers=headers)
+    assert again.headers.get("Idempotent-Replayed") == "true" and again.status_code == 201
 
 
 def test_responses_are_kept_24_hours_then_the_key_is_free(client, db, app_ctx):
@@ -108,35 +164,24 @@ def test_responses_are_kept_24_hours_then_the_key_is_free(client, db, app_ctx):
     assert "Idempotent-Replayed" not in reused.headers
 
 
-def test_a_dead_requests_key_is_taken_over_after_the_in_flight_window(app, client, db, app_ctx):
-    """A worker killed after its claim leaves the key in flight: retries get 409 until the window ends."""
-    from backend.idempotency import IN_FLIGHT
+def test_a_request_killed_after_its_claim_leaves_no_claim_and_its_retry_runs_at_once(app, client, db, app_ctx):
+    """The claim is the request's first write: a worker killed before committing takes it along."""
+    from sqlalchemy import insert
 
-    original = app.config["SETTINGS"]
-    app.config["SETTINGS"] = original.with_overrides(idempotency_in_flight_seconds=15)
-    try:
-        headers = {**_admin(db), "Idempotency-Key": "dead-worker"}
-        body = {"code": "K", "name": "K"}
-        assert client.post("/v1/_test/networks", json=body, headers=headers).status_code == 201
-        # What the killed worker left: its claim, and none of its work (it never committed).
-        db.execute(update(IdempotencyKey).values(state=IN_FLIGHT, response_status=None, response_body=None,
-                                                 locked_until=utcnow() + timedelta(seconds=15)))
-        db.execute(Network.__table__.delete().where(Network.code == "K"))
-        db.commit()
+    from tests.support.factories import make_staff as staff
 
-        waiting = client.post("/v1/_test/networks", json=body, headers=headers)
-        assert waiting.status_code == 409 and waiting.headers["Retry-After"] == "1"
-        assert _count_networks(db, "K") == 0
-
-        db.execute(update(IdempotencyKey).values(locked_until=utcnow() - timedelta(seconds=1)))
-        db.commit()
-        taken_over = client.post("/v1/_test/networks", json=body, headers=headers)
-        assert taken_over.status_code == 201 and "Idempotent-Replayed" not in taken_over.headers
-        assert _count_networks(db, "K") == 1
-        row = db.scalar(select(IdempotencyKey))
-        assert row.state == "done"
-        window = row.locked_until - utcnow()
-        assert timedelta(seconds=10) < window <= timedelta(seconds=15)  # the configured window, not 2 minutes
-        db.rollback()
-    finally:
-        app.config["SETTINGS"] = original
+    admin = staff(db, "admin", make_network(db))
+    db.commit()
+    headers = {**bearer(admin), "Idempotency-Key": "dead-worker"}
+    body = {"code": "K", "name": "K"}
+    # What the killed worker did: claimed the key in its transaction, which the server then rolled back.
+    with db.get_bind().connect() as conn:
+        dead = conn.begin()
+        conn.execute(insert(IdempotencyKey).values(owner=admin.public_id, key="dead-worker", fingerprint="f",
+                                                   state="done", created_at=utcnow()))
+        dead.rollback()
+    retried = client.post("/v1/_test/networks", json=body, headers=headers)
+    assert retried.status_code == 201 and "Idempotent-Replayed" not in retried.headers
+    assert _count_networks(db, "K") == 1
+    replayed = client.post("/v1/_test/networks", json=body, headers=headers)
+    assert replayed.headers.get("Idempotent-Replayed") == "true"

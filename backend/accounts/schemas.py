@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from backend.accounts.rules import PASSWORD_MAX, PASSWORD_MIN, is_valid_password, is_valid_pin
+from backend.schema_fields import Computed, UtcDateTime
 from backend.i18n import LANGUAGES
 
 V = ma.validate
@@ -51,12 +52,12 @@ class RefreshSchema(ma.Schema):
 
 class TokenPairSchema(ma.Schema):
     access_token = ma.fields.String(required=True)
-    token_type = ma.fields.Constant("Bearer")
+    token_type = Computed(lambda _: "Bearer", ma.fields.String(validate=V.OneOf(["Bearer"])))
     expires_in = ma.fields.Integer(metadata={"description": "Seconds until the access token expires"})
     refresh_token = ma.fields.String(required=True, metadata={
         "description": "Opaque, single use: every refresh returns a new one. Using an old one again "
                        "signs the device out."})
-    session_id = ma.fields.Function(lambda pair: pair.session.public_id)
+    session_id = Computed(lambda pair: pair.session.public_id, ma.fields.String())
 
 
 class SessionSchema(ma.Schema):
@@ -64,8 +65,8 @@ class SessionSchema(ma.Schema):
     device_name = ma.fields.String()
     user_agent = ma.fields.String()
     channel = ma.fields.String()
-    created_at = ma.fields.DateTime()
-    last_used_at = ma.fields.DateTime()
+    created_at = UtcDateTime()
+    last_used_at = UtcDateTime()
     current = ma.fields.Boolean()
 
 
@@ -112,7 +113,7 @@ class PlaceSchema(ma.Schema):
 
 class MeSchema(ma.Schema):
     id = ma.fields.String(attribute="public_id")
-    role = ma.fields.Constant("patron")
+    role = Computed(lambda _: "patron", ma.fields.String(validate=V.OneOf(["patron"])))
     card_number = ma.fields.String()
     first_name = ma.fields.String()
     last_name = ma.fields.String()
@@ -122,7 +123,7 @@ class MeSchema(ma.Schema):
     phone = ma.fields.String(allow_none=True)
     language = ma.fields.String()
     status = ma.fields.String()
-    has_password = ma.fields.Function(lambda p: p.password_hash is not None)
+    has_password = Computed(lambda p: p.password_hash is not None, ma.fields.Boolean())
     home_network = ma.fields.Nested(PlaceSchema)
     home_library = ma.fields.Nested(PlaceSchema, allow_none=True)
 
@@ -146,7 +147,7 @@ class CredentialsResultSchema(ma.Schema):
 
 class MembershipSchema(ma.Schema):
     token = ma.fields.String(metadata={"description": "Show as a QR code; the desk scans or types it"})
-    expires_at = ma.fields.DateTime()
+    expires_at = UtcDateTime()
     qr_svg = ma.fields.String(metadata={"description": "The token as an SVG QR code (data: URI)"})
 
 
@@ -210,7 +211,8 @@ class BatchSchema(ma.Schema):
 class BatchRowSchema(ma.Schema):
     card_number = ma.fields.String()
     result = ma.fields.String(metadata={"description": "created, updated, unchanged or rejected"})
-    id = ma.fields.Function(lambda r: r.patron.public_id if r.patron is not None else None)
+    id = Computed(lambda r: r.patron.public_id if r.patron is not None else None, ma.fields.String(),
+                  allow_none=True)
     error = ma.fields.String(allow_none=True)
 
 
@@ -247,7 +249,8 @@ class StaffSchema(ma.Schema):
     active = ma.fields.Boolean()
     language = ma.fields.String()
     libraries = ma.fields.List(ma.fields.Nested(PlaceSchema))
-    partner_venue_id = ma.fields.Function(lambda u: u.partner_venue.public_id if u.partner_venue else None)
+    partner_venue_id = Computed(lambda u: u.partner_venue.public_id if u.partner_venue else None,
+                                ma.fields.String(), allow_none=True)
 
 
 class StaffCreateSchema(ma.Schema):
@@ -272,4 +275,5 @@ class StaffMeSchema(ma.Schema):
     language = ma.fields.String()
     network = ma.fields.Nested(PlaceSchema)
     libraries = ma.fields.List(ma.fields.Nested(PlaceSchema))
-    partner_venue_id = ma.fields.Function(lambda u: u.partner_venue.public_id if u.partner_venue else None)
+    partner_venue_id = Computed(lambda u: u.partner_venue.public_id if u.partner_venue else None,
+                                ma.fields.String(), allow_none=True)

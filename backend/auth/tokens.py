@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
+from functools import cache
 
 import jwt
 
@@ -26,15 +27,20 @@ class InvalidToken(Exception):
 
 
 def signing_keys(settings: Settings) -> dict[str, str]:
-    if settings.jwt_keys:
+    return _parse_keys(settings.jwt_keys, settings.secret_key)
+
+
+@cache
+def _parse_keys(jwt_keys: str, secret_key: str) -> dict[str, str]:
+    if jwt_keys:
         keys = {}
-        for pair in settings.jwt_keys.split(","):
+        for pair in jwt_keys.split(","):
             kid, _, secret = pair.strip().partition(":")
             if kid and secret:
                 keys[kid] = secret
         return keys
     # Development default: one key derived from the secret key.
-    return {"dev": hashlib.sha256(("jwt:" + settings.secret_key).encode()).hexdigest()}
+    return {"dev": hashlib.sha256(("jwt:" + secret_key).encode()).hexdigest()}
 
 
 def issue_access_token(claims: dict, settings: Settings, *, minutes: int | None = None) -> str:
@@ -53,7 +59,22 @@ def issue_access_token(claims: dict, settings: Settings, *, minutes: int | None 
 
 
 def decode_access_token(token: str, settings: Settings) -> dict:
+    """The verified claims, or ``InvalidToken``.
+
+    Almost every token is signed with the current key (the first), so it is tried
+    first and the token is parsed once; the header's ``kid`` must then name it.
+    Only a token of an older key (or a forged one) is parsed again, for its ``kid``.
+    """
     keys = signing_keys(settings)
+    kid, secret = next(iter(keys.items()))
+    try:
+        decoded = _decode(token, secret)
+    except jwt.InvalidSignatureError:
+        decoded = None
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(str(exc)) from exc
+    if decoded is not None and decoded["header"].get("kid") == kid:
+        return decoded["payload"]
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
@@ -61,16 +82,20 @@ def decode_access_token(token: str, settings: Settings) -> dict:
     if header.get("alg") != ALGORITHM:
         raise InvalidToken("algorithm not allowed")
     secret = keys.get(header.get("kid"))
-    if secret is None:
-        raise InvalidToken("unknown key id")
+    if secret is None or header.get("kid") == kid:
+        raise InvalidToken("unknown key id or bad signature")
     try:
-        return jwt.decode(
-            token,
-            secret,
-            algorithms=[ALGORITHM],
-            audience=AUDIENCE,
-            issuer=ISSUER,
-            options={"require": ["exp", "iat", "iss", "aud", "sub"]},
-        )
+        return _decode(token, secret)["payload"]
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from exc
+
+
+def _decode(token: str, secret: str) -> dict:
+    return jwt.decode_complete(
+        token,
+        secret,
+        algorithms=[ALGORITHM],
+        audience=AUDIENCE,
+        issuer=ISSUER,
+        options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+    )

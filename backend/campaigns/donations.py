@@ -47,7 +47,6 @@ from backend.campaigns.models import (
 from backend.config import Settings
 from backend.db import utcnow
 from backend.errors import DomainError
-from backend.i18n import ROME
 from backend.ledger.models import JournalEntry
 from backend.ledger.services import (
     House,
@@ -102,7 +101,7 @@ def check_open(campaign: Campaign, now: datetime | None = None) -> None:
     if campaign.state != CampaignState.LIVE:
         raise DomainError(CAMPAIGN_NOT_OPEN, state=campaign.state)
     if now >= campaign.deadline:
-        raise DomainError(CAMPAIGN_ENDED, deadline=campaign.deadline.astimezone(ROME).strftime("%d/%m/%Y %H:%M"))
+        raise DomainError(CAMPAIGN_ENDED, deadline=campaign.deadline)
 
 
 def check_amount(settings: Settings, money: Money, currency: str) -> None:

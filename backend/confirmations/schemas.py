@@ -3,7 +3,8 @@
 import marshmallow as ma
 from marshmallow import fields
 
-from backend.web.api import UtcDateTime
+from backend.money import Money, MoneyField
+from backend.schema_fields import Computed, UtcDateTime
 
 
 class ConfirmationSchema(ma.Schema):
@@ -12,9 +13,8 @@ class ConfirmationSchema(ma.Schema):
     reference = fields.String(metadata={"description": "Public id of what is confirmed"})
     requester = fields.String(metadata={"description": "Who asks (a venue, a library shop)"})
     description = fields.String()
-    amount = fields.Function(lambda c: None if c.amount is None else {"amount": c.amount, "currency": c.currency},
-                             metadata={"type": "object", "nullable": True,
-                                       "properties": {"amount": {"type": "integer"}, "currency": {"type": "string"}}})
+    amount = Computed(lambda c: None if c.amount is None else Money(c.amount, c.currency), MoneyField(),
+                      allow_none=True)
     state = fields.String(metadata={"enum": ["pending", "confirmed", "declined", "expired"]})
     expires_at = UtcDateTime()
     decided_at = UtcDateTime(allow_none=True)

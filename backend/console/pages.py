@@ -109,4 +109,5 @@ def find_patron():
 
 # Other domains' console pages: one import line each.
 from backend.desk import console as _desk_console  # noqa: E402,F401
+from backend.partners import console as _partners_console  # noqa: E402,F401
 from backend.campaigns import console as _campaigns_console  # noqa: E402,F401

@@ -11,24 +11,20 @@ double click or a browser resubmission books the operation once.
 
 from __future__ import annotations
 
-import re
-import secrets
-
 from flask import redirect, request, url_for
 from sqlalchemy import select
 
-from backend.web import idempotency
 from backend.accounts.services import person_of
+from backend.console.forms import claim_form, new_form_key, parse_amount
 from backend.console.access import bp, console_principal, language, register_link, render, staff_page
 from backend.console.labels import register_labels
 from backend.web.database import db
 from backend.web.settings import current_settings
 from backend.desk import services
-from backend.desk.errors import INVALID_AMOUNT
 from backend.desk.models import CashSession, DeskOperation
 from backend.errors import DomainError
 from backend.i18n import Text
-from backend.money import MAX_AMOUNT, Money
+from backend.money import Money
 from backend.receipts.http import receipt_response
 from backend.receipts.models import Receipt
 
@@ -55,31 +51,8 @@ register_labels("desk_operation", {
 })
 register_labels("payment_method", {"cash": Text(it="Contanti", en="Cash")})
 
-_AMOUNT = re.compile(r"^\s*(\d{1,7})(?:[.,](\d{1,2}))?\s*(?:€)?\s*$")
-
-
-def parse_amount(raw: str, *, allow_zero: bool = False) -> Money:
-    """``"12,50"`` or ``"12.50"`` euros → ``Money(1250)``; anything else is refused (400)."""
-    match = _AMOUNT.match(raw or "")
-    if not match:
-        raise DomainError(INVALID_AMOUNT, param="amount")
-    cents = int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))
-    if cents > MAX_AMOUNT or (cents == 0 and not allow_zero):
-        raise DomainError(INVALID_AMOUNT, param="amount")
-    return Money(cents, "EUR")
-
-
 def _error_text(refused: DomainError) -> str:
     return refused.body(language())["error"]["message"]
-
-
-def _form_key() -> str:
-    return secrets.token_urlsafe(16)
-
-
-def _claim_form() -> bool:
-    """Claim this form's one-time key; False when it was already used (then redirect, do nothing)."""
-    return idempotency.claim(request.form.get("form_key", ""), param="form_key") is None
 
 
 def _staff():
@@ -96,7 +69,7 @@ def _session_page(cash_session: CashSession, *, notice: str | None = None, error
     receipts = {r.id: r for r in db.session.scalars(
         select(Receipt).where(Receipt.id.in_([op.receipt_id for op in operations if op.receipt_id])))}
     return render("console/desk/session.html", cs=cash_session, totals=totals, operations=operations,
-                  receipts=receipts, notice=notice, error=error, form_key=_form_key(),
+                  receipts=receipts, notice=notice, error=error, form_key=new_form_key(),
                   money=lambda cents: Money(cents or 0, cash_session.currency).format(language()),
                   form=request.form if error else {}), status
 
@@ -121,7 +94,7 @@ def _index_page(desks, *, error: str | None = None, status: int = 200):
         db.session.rollback()
     open_sessions = {d.id: db.session.scalar(select(CashSession.public_id).where(
         CashSession.desk_id == d.id, CashSession.status == "open")) for d in desks}
-    return render("console/desk/index.html", desks=desks, open_sessions=open_sessions, form_key=_form_key(),
+    return render("console/desk/index.html", desks=desks, open_sessions=open_sessions, form_key=new_form_key(),
                   error=error), status
 
 
@@ -134,7 +107,7 @@ def desk_open(desk_id):
         return _not_found()
     try:
         opening_float = parse_amount(request.form.get("opening_float", ""), allow_zero=True)
-        if not _claim_form():
+        if not claim_form():
             return redirect(url_for("console.desk_index"))
         opened = services.open_session(db.session, desk, _staff(), opening_float)
     except DomainError as refused:
@@ -174,7 +147,7 @@ def _operate(session_id: str, operation):
         patron = services.find_patron(db.session, current_settings(),
                                       card_number=request.form.get("card_number", "").strip() or None,
                                       membership_code=request.form.get("membership_code", "").strip() or None)
-        if not _claim_form():
+        if not claim_form():
             return redirect(url_for("console.desk_session", session_id=session_id, notice="replayed"))
         done = operation(cash_session, patron, money)
     except DomainError as refused:
@@ -206,7 +179,7 @@ def desk_close(session_id):
         return _not_found()
     try:
         counted = parse_amount(request.form.get("counted", ""), allow_zero=True)
-        if not _claim_form():
+        if not claim_form():
             return redirect(url_for("console.desk_session", session_id=session_id, notice="replayed"))
         services.close_session(db.session, cash_session, _staff(), counted, request.form.get("note", "").strip())
     except DomainError as refused:

@@ -29,8 +29,4 @@ NOT_ENOUGH_CASH_BALANCE = ErrorCode(
     en="At most {payable} can be paid out in cash: the rest of the balance was paid by card and is refunded "
        "to the card from the app.",
 )
-INVALID_AMOUNT = ErrorCode(
-    "invalid_amount", 400,
-    it="Importo non valido: scrivi ad esempio 12,50.",
-    en="Invalid amount: write for example 12.50.",
-)
+from backend.errors import INVALID_AMOUNT  # noqa: E402,F401  (shared: amounts typed in console forms)

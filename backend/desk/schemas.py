@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from backend.schema_fields import Computed, UtcDateTime
 from backend.money import MAX_AMOUNT, Money, MoneyField, PositiveMoneySchema, StrictInteger
 
 
 class DeskSchema(ma.Schema):
     id = ma.fields.String(attribute="public_id", required=True)
     name = ma.fields.String(required=True)
-    library_id = ma.fields.Function(lambda d: d.library.public_id, required=True)
-    library_name = ma.fields.Function(lambda d: d.library.name, required=True)
+    library_id = Computed(lambda d: d.library.public_id, ma.fields.String(), required=True)
+    library_name = Computed(lambda d: d.library.name, ma.fields.String(), required=True)
     open_session_id = ma.fields.String(allow_none=True, dump_default=None)
 
 
@@ -66,7 +67,7 @@ class CashSessionSchema(ma.Schema):
     library_id = ma.fields.String(required=True)
     status = ma.fields.String(required=True, metadata={"description": "open or closed"})
     opened_by = ma.fields.String(required=True)
-    opened_at = ma.fields.AwareDateTime(required=True)
+    opened_at = UtcDateTime(required=True)
     opening_float = MoneyField(required=True)
     totals = ma.fields.List(ma.fields.Nested(OperationTotalSchema), required=True,
                             metadata={"description": "Totals by operation and method"})
@@ -74,12 +75,10 @@ class CashSessionSchema(ma.Schema):
     payouts = MoneyField(required=True)
     expected = MoneyField(required=True, metadata={"description": "Float + top-ups − payouts"})
     counted = MoneyField(allow_none=True)
-    difference = ma.fields.Nested(
-        ma.Schema.from_dict({"amount": ma.fields.Integer(), "currency": ma.fields.String()}),
-        allow_none=True, metadata={"description": "Counted − expected: positive surplus, negative deficit"})
+    difference = MoneyField(allow_none=True, metadata={"description": "Counted − expected: positive surplus, negative deficit"})
     note = ma.fields.String(required=True)
     closed_by = ma.fields.String(allow_none=True)
-    closed_at = ma.fields.AwareDateTime(allow_none=True)
+    closed_at = UtcDateTime(allow_none=True)
 
 
 def session_body(cash_session, totals) -> dict:
@@ -91,8 +90,7 @@ def session_body(cash_session, totals) -> dict:
         "opening_float": Money(cash_session.opening_float, cur), "totals": totals.by_operation,
         "topups": totals.topups, "payouts": totals.payouts, "expected": totals.expected,
         "counted": Money(cash_session.counted_amount, cur) if cash_session.counted_amount is not None else None,
-        "difference": {"amount": cash_session.difference, "currency": cur}
-        if cash_session.difference is not None else None,
+        "difference": Money(cash_session.difference, cur) if cash_session.difference is not None else None,
         "note": cash_session.note or "", "closed_by": cash_session.closed_by.name if cash_session.closed_by else None,
         "closed_at": cash_session.closed_at,
     }
@@ -108,7 +106,7 @@ class DeskOperationSchema(ma.Schema):
     balance_after = MoneyField(required=True)
     receipt_id = ma.fields.String(required=True)
     receipt_number = ma.fields.String(required=True)
-    created_at = ma.fields.AwareDateTime(required=True)
+    created_at = UtcDateTime(required=True)
 
 
 def operation_body(op, receipt) -> dict:

@@ -26,7 +26,6 @@ from backend.events.access import may_manage
 from backend.events.errors import ALREADY_CHECKED_IN, INVALID_QR
 from backend.events.models import TICKET_TRANSITIONS, CheckIn, Occurrence, Ticket, TicketState
 from backend.events.qr import verify
-from backend.events.times import in_rome
 from backend.states import transition
 
 
@@ -60,7 +59,7 @@ def _ticket_for(session: Session, settings: Settings, principal: Principal, code
 
 def _first_use(checkin: CheckIn) -> DomainError:
     return DomainError(ALREADY_CHECKED_IN, param="code",
-                       first_used_at=in_rome(checkin.scanned_at).isoformat(), gate=checkin.gate or "-")
+                       first_used_at=checkin.scanned_at, gate=checkin.gate or "-")
 
 
 def scan(session: Session, settings: Settings, principal: Principal, code: str, *, gate: str = "",

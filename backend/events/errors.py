@@ -4,8 +4,8 @@ from backend.errors import ErrorCode
 
 SOLD_OUT = ErrorCode(
     "sold_out", 409,
-    it="Posti esauriti: ne restano {available}. Puoi metterti in lista d'attesa.",
-    en="Sold out: {available} place(s) left. You can join the waiting list.",
+    it="Posti esauriti: ne restano {seats_left}. Puoi metterti in lista d'attesa.",
+    en="Sold out: {seats_left} place(s) left. You can join the waiting list.",
 )
 TYPE_SOLD_OUT = ErrorCode(
     "ticket_type_sold_out", 409,

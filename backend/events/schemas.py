@@ -14,13 +14,12 @@ from backend.events.models import (
     TicketState,
     WaitlistState,
 )
-from backend.events.times import in_rome
 from backend.events.qr import sign
+from backend.money import Money, MoneyField, PositiveMoneySchema, StrictInteger
+from backend.schema_fields import AwareDateTimeInput, Computed, DateTimeInput, StrictBoolean, UtcDateTime, rome_timestamp
 from backend.web.language import negotiate_language
 from backend.web.settings import current_settings
-from backend.money import MoneyField, PositiveMoneySchema, StrictInteger
 from backend.pagination import PageArgsSchema
-from backend.schema_fields import AwareDateTimeInput, DateTimeInput
 
 MAX_TICKETS_PER_ORDER = 20
 
@@ -31,10 +30,10 @@ def state_field(states, description: str) -> fields.String:
 
 
 class RomeDateTime(fields.DateTime):
-    """A schedule time, shown in Europe/Rome local time with its offset."""
+    """A schedule time, shown in Europe/Rome local time with its offset (whole seconds)."""
 
     def _serialize(self, value, attr, obj, **kwargs):
-        return super()._serialize(in_rome(value), attr, obj, **kwargs)
+        return None if value is None else rome_timestamp(value)
 
 
 LOCAL_TIME_HELP = ("ISO 8601; without an offset the time is read as Europe/Rome local time "
@@ -149,8 +148,7 @@ class TicketTypeSchema(ma.Schema):
     name = fields.String()
     kind = fields.String()
     condition = fields.String()
-    price = fields.Function(lambda t: {"amount": t.price, "currency": t.currency},
-                            metadata={"description": "Money"})
+    price = Computed(lambda t: Money(t.price, t.currency), MoneyField())
     capacity = fields.Integer(allow_none=True)
 
 
@@ -162,9 +160,9 @@ class VenueSchema(ma.Schema):
 
 
 class OrganizerSchema(ma.Schema):
-    library = fields.Function(lambda e: e.library.public_id if e.library else None, allow_none=True)
-    library_name = fields.Function(lambda e: e.library.name if e.library else None, allow_none=True)
-    network = fields.Function(lambda e: e.network.public_id)
+    library = Computed(lambda e: e.library.public_id if e.library else None, fields.String(), allow_none=True)
+    library_name = Computed(lambda e: e.library.name if e.library else None, fields.String(), allow_none=True)
+    network = Computed(lambda e: e.network.public_id, fields.String())
 
 
 class EventSummarySchema(ma.Schema):
@@ -172,8 +170,8 @@ class EventSummarySchema(ma.Schema):
     title = fields.String()
     category = fields.String()
     image_url = fields.String(allow_none=True)
-    venue = fields.Function(lambda e: VenueSchema().dump(e), metadata={"description": "Venue"})
-    is_free = fields.Function(lambda e: all(t.price == 0 for t in e.ticket_types))
+    venue = Computed(lambda e: e, fields.Nested(VenueSchema), metadata={"description": "Venue"})
+    is_free = Computed(lambda e: all(t.price == 0 for t in e.ticket_types), fields.Boolean())
     status = state_field(EventState, "draft (organizers only), published, cancelled")
 
 
@@ -184,7 +182,7 @@ class OccurrenceSchema(ma.Schema):
     ends_at = RomeDateTime(allow_none=True)
     capacity = fields.Integer()
     available = fields.Integer(metadata={"description": "Seats on sale right now"})
-    sold_out = fields.Function(lambda o: o.available == 0)
+    sold_out = Computed(lambda o: o.available == 0, fields.Boolean())
     status = state_field(OccurrenceState, "scheduled or cancelled")
 
 
@@ -199,7 +197,7 @@ class EventSchema(EventSummarySchema):
     age_min = fields.Integer(allow_none=True)
     age_max = fields.Integer(allow_none=True)
     accessibility = fields.String()
-    organizer = fields.Function(lambda e: OrganizerSchema().dump(e))
+    organizer = Computed(lambda e: e, fields.Nested(OrganizerSchema))
     per_patron_limit = fields.Integer()
     sales_open_days = fields.Integer(allow_none=True)
     sales_close_minutes = fields.Integer()
@@ -209,21 +207,22 @@ class EventSchema(EventSummarySchema):
     occurrences = fields.List(fields.Nested(OccurrenceBriefSchema))
 
 
+def _qr(ticket) -> str | None:
+    return sign(ticket, current_settings()) if ticket.status == TicketState.VALID else None
+
+
 class TicketSchema(ma.Schema):
     id = fields.String(attribute="public_id")
     status = state_field(TicketState, "reserved (its order awaits payment), valid, used (checked in at the door: "
                                       "no longer refundable), cancelled (refunded), void (never paid)")
     occurrence = fields.Nested(OccurrenceSchema)
     ticket_type = fields.Nested(TicketTypeSchema)
-    price = fields.Function(lambda t: {"amount": t.price, "currency": t.currency})
+    price = Computed(lambda t: Money(t.price, t.currency), MoneyField())
     version = fields.Integer()
-    order = fields.Function(lambda t: t.order.public_id)
-    qr_code = fields.Method("_qr", allow_none=True, metadata={
+    order = Computed(lambda t: t.order.public_id, fields.String())
+    qr_code = Computed(lambda t: _qr(t), fields.String(), allow_none=True, metadata={
         "description": "EdDSA-signed JWT to show as a QR code at the door (valid tickets only); "
                        "verifiable offline with GET /v1/events/keys"})
-
-    def _qr(self, ticket):
-        return sign(ticket, current_settings()) if ticket.status == TicketState.VALID else None
 
 
 class OrderTicketSchema(TicketSchema):
@@ -234,13 +233,14 @@ class OrderTicketSchema(TicketSchema):
 class OrderSchema(ma.Schema):
     id = fields.String(attribute="public_id")
     status = state_field(OrderState, "awaiting_payment, completed, expired, cancelled")
-    occurrence = fields.Function(lambda o: o.occurrence.public_id)
+    occurrence = Computed(lambda o: o.occurrence.public_id, fields.String())
     quantity = fields.Integer()
-    total = fields.Function(lambda o: {"amount": o.total, "currency": o.currency})
-    payment = fields.Function(lambda o: None if o.entry_id is None else "wallet", allow_none=True)
-    expires_at = fields.DateTime(allow_none=True, metadata={
+    total = Computed(lambda o: Money(o.total, o.currency), MoneyField())
+    payment = Computed(lambda o: None if o.entry_id is None else "wallet",
+                       fields.String(validate=validate.OneOf(["wallet"])), allow_none=True)
+    expires_at = UtcDateTime(allow_none=True, metadata={
         "description": "Until when an order awaiting a card top-up keeps its seats"})
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
     tickets = fields.List(fields.Nested(lambda: OrderTicketSchema()))
 
 
@@ -257,7 +257,7 @@ class ItemSchema(ma.Schema):
 
 class PurchaseSchema(ma.Schema):
     items = fields.List(fields.Nested(ItemSchema), required=True, validate=validate.Length(min=1, max=10))
-    pay_shortfall_by_card = fields.Boolean(load_default=False, metadata={
+    pay_shortfall_by_card = StrictBoolean(load_default=False, metadata={
         "description": "If the wallet is short, keep the seats while a card top-up completes "
                        "(the order then completes by itself) instead of refusing with 422"})
 
@@ -278,8 +278,8 @@ class WaitlistEntrySchema(ma.Schema):
     occurrence = fields.Nested(OccurrenceSchema)
     ticket_type = fields.Nested(TicketTypeSchema)
     quantity = fields.Integer()
-    offer_expires_at = fields.DateTime(allow_none=True)
-    created_at = fields.DateTime()
+    offer_expires_at = UtcDateTime(allow_none=True)
+    created_at = UtcDateTime()
 
 
 class WaitlistAcceptedSchema(ma.Schema):
@@ -307,22 +307,23 @@ class ScanBatchSchema(ma.Schema):
 
 
 class CheckInSchema(ma.Schema):
-    ticket = fields.Function(lambda r: r.ticket.public_id if r.ticket else None, allow_none=True)
+    ticket = Computed(lambda r: r.ticket.public_id if r.ticket else None, fields.String(), allow_none=True)
     outcome = fields.String(metadata={"description": "accepted, already_uploaded, already_checked_in, invalid"})
-    ticket_type = fields.Function(lambda r: r.ticket.ticket_type.name if r.ticket else None, allow_none=True)
-    condition = fields.Function(lambda r: r.ticket.ticket_type.condition if r.ticket else None, allow_none=True,
+    ticket_type = Computed(lambda r: r.ticket.ticket_type.name if r.ticket else None, fields.String(),
+                           allow_none=True)
+    condition = Computed(lambda r: r.ticket.ticket_type.condition if r.ticket else None, fields.String(),
+                         allow_none=True,
                                 metadata={"description": "For reduced tickets: what to check"})
-    scanned_at = fields.Function(lambda r: r.checkin.scanned_at.isoformat() if r.checkin else None,
-                                 allow_none=True)
+    scanned_at = Computed(lambda r: r.checkin.scanned_at if r.checkin else None, UtcDateTime(), allow_none=True)
 
 
 class BatchScanResultSchema(CheckInSchema):
     scan_id = fields.String()
-    code = fields.Function(lambda r: r.error.error.code if r.error else None, allow_none=True)
-    message = fields.Function(lambda r: r.error.body(negotiate_language())["error"]["message"] if r.error else None,
-                              allow_none=True)
-    first_used_at = fields.Function(lambda r: r.extra.get("first_used_at"), allow_none=True)
-    gate = fields.Function(lambda r: r.extra.get("gate"), allow_none=True)
+    code = Computed(lambda r: r.error.error.code if r.error else None, fields.String(), allow_none=True)
+    message = Computed(lambda r: r.error.body(negotiate_language())["error"]["message"] if r.error else None,
+                       fields.String(), allow_none=True)
+    first_used_at = Computed(lambda r: r.extra.get("first_used_at"), UtcDateTime(), allow_none=True)
+    gate = Computed(lambda r: r.extra.get("gate"), fields.String(), allow_none=True)
 
 
 class ScanBatchResultSchema(ma.Schema):
@@ -333,7 +334,7 @@ class ScanBatchResultSchema(ma.Schema):
 
 
 class DoorCountSchema(ma.Schema):
-    occurrence = fields.Function(lambda d: d["occurrence"].public_id)
+    occurrence = Computed(lambda d: d["occurrence"].public_id, fields.String())
     checked_in = fields.Integer()
     sold = fields.Integer(metadata={"description": "Seats taken (tickets plus seats held for payment/offers)"})
     capacity = fields.Integer()

@@ -10,7 +10,7 @@ serializes on one short update rather than on whole requests.
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -20,15 +20,20 @@ from backend.events.errors import SOLD_OUT, TYPE_SOLD_OUT
 from backend.events.models import Occurrence, OccurrenceState, TicketType, TypeSales
 
 
+_occurrences = Occurrence.__table__
+# Built once: the one statement of a sell-out on the shared row.
+_TAKE_SEATS = (
+    update(_occurrences)
+    .where(_occurrences.c.id == bindparam("occurrence_id"), _occurrences.c.status == OccurrenceState.SCHEDULED,
+           _occurrences.c.sold + bindparam("count") <= _occurrences.c.capacity)
+    .values(sold=_occurrences.c.sold + bindparam("count"))
+    .returning(_occurrences.c.sold)
+)
+
+
 def try_take_seats(session: Session, occurrence: Occurrence, count: int) -> bool:
-    new_sold = session.execute(
-        update(Occurrence)
-        .where(Occurrence.id == occurrence.id, Occurrence.status == OccurrenceState.SCHEDULED,
-               Occurrence.sold + count <= Occurrence.capacity)
-        .values(sold=Occurrence.sold + count)
-        .returning(Occurrence.sold)
-        .execution_options(synchronize_session=False)
-    ).scalar()
+    new_sold = session.connection().execute(
+        _TAKE_SEATS, {"occurrence_id": occurrence.id, "count": count}).scalar()
     if new_sold is None:
         return False
     set_committed_value(occurrence, "sold", new_sold)
@@ -38,7 +43,7 @@ def try_take_seats(session: Session, occurrence: Occurrence, count: int) -> bool
 def take_seats(session: Session, occurrence: Occurrence, count: int) -> None:
     if not try_take_seats(session, occurrence, count):
         session.refresh(occurrence, ["sold", "capacity"])
-        raise DomainError(SOLD_OUT, param="quantity", available=occurrence.available)
+        raise DomainError(SOLD_OUT, param="quantity", seats_left=occurrence.available)
 
 
 def give_back_seats(session: Session, occurrence: Occurrence, count: int) -> None:

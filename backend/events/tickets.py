@@ -73,7 +73,7 @@ def refusal(session: Session, ticket: Ticket) -> DomainError:
     """Why ``ticket`` can't be cancelled or reissued: used at the door (422) or not active (409)."""
     if ticket.status == TicketState.USED:
         used_at = session.scalar(select(CheckIn.scanned_at).where(CheckIn.ticket_id == ticket.id))
-        return DomainError(TICKET_USED, used_at=in_rome(used_at).strftime("%d/%m/%Y %H:%M") if used_at else "-")
+        return DomainError(TICKET_USED, used_at=used_at)  # a ticket becomes used with its check-in
     return DomainError(TICKET_NOT_ACTIVE, status=ticket.status)
 
 
@@ -115,7 +115,7 @@ def cancel_ticket(session: Session, patron: Patron, public_id: str) -> Ticket:
         raise refusal(session, ticket)
     now = utcnow()
     if now >= cutoff:
-        raise DomainError(CANCEL_TOO_LATE, cutoff=in_rome(cutoff).strftime("%d/%m/%Y %H:%M"))
+        raise DomainError(CANCEL_TOO_LATE, cutoff=cutoff)
     changed = session.execute(
         transition(Ticket, TICKET_TRANSITIONS, TicketState.CANCELLED, Ticket.id == ticket.id)
         .values(cancelled_at=now, version=Ticket.version + 1)
@@ -145,7 +145,7 @@ def cancel_occurrence(session: Session, occurrence: Occurrence, *, actor: str) -
     """
     now = utcnow()
     if occurrence.status == OccurrenceState.SCHEDULED and occurrence.starts_at <= now:
-        raise DomainError(OCCURRENCE_STARTED, starts_at=in_rome(occurrence.starts_at).strftime("%d/%m/%Y %H:%M"))
+        raise DomainError(OCCURRENCE_STARTED, starts_at=occurrence.starts_at)
     changed = session.execute(
         transition(Occurrence, OCCURRENCE_TRANSITIONS, OccurrenceState.CANCELLED, Occurrence.id == occurrence.id)
         .values(cancelled_at=now)

@@ -4,8 +4,8 @@ from backend.errors import ErrorCode
 
 UNKNOWN_FEE_TYPE = ErrorCode(
     "unknown_fee_type", 422,
-    it="Tipo di tariffa sconosciuto in questa rete: «{type}».",
-    en="Unknown fee type in this network: '{type}'.",
+    it="Tipo di tariffa sconosciuto in questa rete: «{fee_type}».",
+    en="Unknown fee type in this network: '{fee_type}'.",
 )
 AMOUNT_REQUIRED = ErrorCode(
     "amount_required", 422,

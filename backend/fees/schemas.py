@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from backend.fees.models import FEE_STATUSES
+from backend.schema_fields import Computed, UtcDateTime
 from backend.fees.services import describe
 from backend.web.language import negotiate_language
 from backend.money import MoneyField, PositiveMoneySchema
@@ -19,7 +20,7 @@ class FeeTypeSchema(ma.Schema):
     id = ma.fields.String(attribute="public_id")
     code = ma.fields.String(metadata={"description": "overdue, lost_item, damaged_item, new_card, printing, "
                                                      "interlibrary_loan, room_booking, other"})
-    name = ma.fields.Function(lambda t: t.name(negotiate_language()))
+    name = Computed(lambda t: t.name(negotiate_language()), ma.fields.String())
     name_it = ma.fields.String()
     name_en = ma.fields.String()
     default_amount = MoneyField(attribute="default_money",
@@ -34,13 +35,13 @@ class FeeTypeUpdateSchema(ma.Schema):
     default_amount = ma.fields.Nested(PositiveMoneySchema, required=True)
 
 
-class _PlaceSchema(ma.Schema):
+class FeeLibrarySchema(ma.Schema):
     id = ma.fields.String(attribute="public_id")
     code = ma.fields.String()
     name = ma.fields.String()
 
 
-class _FeePatronSchema(ma.Schema):
+class FeePatronSchema(ma.Schema):
     id = ma.fields.String(attribute="public_id")
     card_number = ma.fields.String()
 
@@ -49,23 +50,24 @@ class FeeSchema(ma.Schema):
     id = ma.fields.String(attribute="public_id")
     status = ma.fields.String(metadata={"description": "outstanding, paid or waived"})
     amount = MoneyField(attribute="money")
-    type = ma.fields.Function(lambda f: f.fee_type.code)
-    description = ma.fields.Function(lambda f: describe(f, negotiate_language()),
-                                     metadata={"description": "Type name and the library's note"})
+    type = Computed(lambda f: f.fee_type.code, ma.fields.String())
+    description = Computed(lambda f: describe(f, negotiate_language()), ma.fields.String(),
+                           metadata={"description": "Type name and the library's note"})
     note = ma.fields.String(attribute="description")
-    library = ma.fields.Nested(_PlaceSchema)
-    patron = ma.fields.Nested(_FeePatronSchema)
+    library = ma.fields.Nested(FeeLibrarySchema)
+    patron = ma.fields.Nested(FeePatronSchema)
     external_id = ma.fields.String(allow_none=True)
-    charged_at = ma.fields.DateTime(attribute="created_at")
-    paid_at = ma.fields.DateTime(allow_none=True)
-    payment_id = ma.fields.Function(lambda f: f.payment.public_id if f.payment else None)
-    transaction_id = ma.fields.Function(
-        lambda f: f.payment.entry.public_id if f.payment else None,
+    charged_at = UtcDateTime(attribute="created_at")
+    paid_at = UtcDateTime(allow_none=True)
+    payment_id = Computed(lambda f: f.payment.public_id if f.payment else None, ma.fields.String(),
+                          allow_none=True)
+    transaction_id = Computed(
+        lambda f: f.payment.entry.public_id if f.payment else None, ma.fields.String(), allow_none=True,
         metadata={"description": "Wallet transaction that paid it"})
-    waived_at = ma.fields.DateTime(allow_none=True)
+    waived_at = UtcDateTime(allow_none=True)
     waive_reason = ma.fields.String(allow_none=True)
-    refund_transaction_id = ma.fields.Function(
-        lambda f: f.refund_entry.public_id if f.refund_entry else None,
+    refund_transaction_id = Computed(
+        lambda f: f.refund_entry.public_id if f.refund_entry else None, ma.fields.String(), allow_none=True,
         metadata={"description": "Wallet transaction that gave the money back (a paid fee waived)"})
 
 
@@ -116,7 +118,8 @@ class FeeImportSchema(ma.Schema):
 class FeeImportRowSchema(ma.Schema):
     external_id = ma.fields.String()
     result = ma.fields.String(metadata={"description": "created, unchanged or rejected"})
-    fee_id = ma.fields.Function(lambda r: r.fee.public_id if r.fee is not None else None)
+    fee_id = Computed(lambda r: r.fee.public_id if r.fee is not None else None, ma.fields.String(),
+                      allow_none=True)
     error = ma.fields.String(allow_none=True, metadata={
         "description": "unknown_library_code, unknown_card_number, unknown_fee_type, amount_required, "
                        "external_id_reused"})
@@ -143,7 +146,7 @@ class FeePaySchema(ma.Schema):
 class FeePaymentSchema(ma.Schema):
     id = ma.fields.String(attribute="public_id")
     amount = MoneyField(attribute="money")
-    transaction_id = ma.fields.Function(lambda p: p.entry.public_id)
+    transaction_id = Computed(lambda p: p.entry.public_id, ma.fields.String())
     fees = ma.fields.List(ma.fields.Nested(FeeSchema))
     balance = MoneyField(attribute="balance_after", metadata={"description": "Wallet balance after paying"})
-    created_at = ma.fields.DateTime()
+    created_at = UtcDateTime()

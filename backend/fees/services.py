@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -22,7 +22,7 @@ from backend.accounts.models import Library, Network, Patron
 from backend.accounts.signin import normalize_card
 from backend.auth.principal import Principal
 from backend.auth.scope import acts_for_library, require_library
-from backend.db import dialect_insert, new_public_id, utcnow
+from backend.db import dialect_insert, insert_returning, new_public_id, utcnow
 from backend.errors import NOT_FOUND, DomainError
 from backend.fees.errors import (
     AMOUNT_REQUIRED, FEE_ALREADY_WAIVED, FEE_CHANGED, FEE_NOT_OUTSTANDING, UNKNOWN_FEE_TYPE,
@@ -81,7 +81,7 @@ def fee_type_by_code(session: Session, network: Network, code: str) -> FeeType:
     for fee_type in fee_types_of(session, network):
         if fee_type.code == code and fee_type.active:
             return fee_type
-    raise DomainError(UNKNOWN_FEE_TYPE, param="type", type=code)
+    raise DomainError(UNKNOWN_FEE_TYPE, param="type", fee_type=code)
 
 
 def set_default_amount(session: Session, principal: Principal, fee_type_id: str, money: Money) -> FeeType:
@@ -197,6 +197,14 @@ def import_fees(session: Session, principal: Principal, network: Network, items:
 # --- paying -----------------------------------------------------------------
 
 
+_fees = Fee.__table__
+# Built once: every fee payment runs it.
+_CLAIM_FEES = (
+    update(_fees).where(_fees.c.id.in_(bindparam("fee_ids", expanding=True)), _fees.c.status == OUTSTANDING)
+    .values(status=PAID, paid_at=bindparam("paid_at"), payment_id=bindparam("payment_id"))
+)
+
+
 def pay_fees(session: Session, patron: Patron, fee_ids: list[str]) -> FeePayment:
     """Pay the patron's ``fee_ids`` from the wallet, all or nothing, in one ledger entry.
 
@@ -237,20 +245,17 @@ def pay_fees(session: Session, patron: Patron, fee_ids: list[str]) -> FeePayment
         session, kind="fee_payment", legs=legs, reference=payment_id, actor=patron.public_id,
         memo="fees " + " ".join(f.public_id for f in fees),
     )
-    payment = FeePayment(public_id=payment_id, patron_id=patron.id, entry=entry,
-                         amount=total.amount, currency=currency)
-    session.add(payment)
-    session.flush()
+    [payment] = insert_returning(session, FeePayment, [dict(
+        public_id=payment_id, patron_id=patron.id, entry_id=entry.id, amount=total.amount, currency=currency,
+        created_at=entry.created_at)])
+    set_committed_value(payment, "entry", entry)
     # Guarded claim: only fees still outstanding become paid. If a concurrent payment
     # or waiver got any of them first, nothing is paid: the unit of work rolls the
     # whole request back, wallet debit included. A Core UPDATE (the ORM's bulk path
     # costs more CPU than the statement); the loaded fees then take the values it
     # wrote, so the response reads nothing again.
-    fees_table = Fee.__table__
-    claimed = session.execute(
-        update(fees_table).where(fees_table.c.id.in_([f.id for f in fees]), fees_table.c.status == OUTSTANDING)
-        .values(status=PAID, paid_at=entry.created_at, payment_id=payment.id)
-    ).rowcount
+    claimed = session.connection().execute(_CLAIM_FEES, {
+        "fee_ids": [f.id for f in fees], "paid_at": entry.created_at, "payment_id": payment.id}).rowcount
     if claimed != len(fees):
         raise DomainError(FEE_CHANGED, param="fee_ids")
     set_committed_value(payment, "fees", fees)

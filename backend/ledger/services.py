@@ -21,6 +21,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.accounts.models import Library, Network, Patron
 from backend.db import dialect_insert, new_public_id, utcnow
@@ -175,9 +176,10 @@ class Funding:
 
 
 # Every payment passes through post_entry. Apart from the entry itself, its rows
-# are written with these Core statements, built once: unit-of-work flushes and
-# building statements cost more CPU than the SQL. They bypass the session, so
-# objects it holds are expired where they change their rows.
+# are written with these Core statements, built once and run on the session's
+# connection: unit-of-work flushes and building statements cost more CPU than the
+# SQL. They bypass the session, so objects it holds are expired where they change
+# their rows, or given the values the statement returned (wallet balances).
 _accounts, _lots = LedgerAccount.__table__, FundingLot.__table__
 _INSERT_POSTING = Posting.__table__.insert()
 _INSERT_LOT = _lots.insert()
@@ -189,17 +191,20 @@ _MOVE_LOT = (
 _CREDIT_WALLET = (
     update(_accounts).where(_accounts.c.id == bindparam("wallet_id"))
     .values(balance=_accounts.c.balance + bindparam("credit"))
+    .returning(_accounts.c.balance, _accounts.c.held)
 )
 _DEBIT_WALLET = (
     update(_accounts)
     .where(_accounts.c.id == bindparam("wallet_id"),
            _accounts.c.balance - _accounts.c.held >= bindparam("debit"))
     .values(balance=_accounts.c.balance - bindparam("debit"))
+    .returning(_accounts.c.balance, _accounts.c.held)
 )
 _CAPTURE_FROM_WALLET = (
     update(_accounts)
     .where(_accounts.c.id == bindparam("wallet_id"), _accounts.c.held >= bindparam("release"))
     .values(balance=_accounts.c.balance - bindparam("debit"), held=_accounts.c.held - bindparam("release"))
+    .returning(_accounts.c.balance, _accounts.c.held)
 )
 
 
@@ -247,7 +252,8 @@ def post_entry(
     )
     session.add(entry)
     session.flush()
-    session.execute(_INSERT_POSTING, [
+    connection = session.connection()
+    connection.execute(_INSERT_POSTING, [
         dict(entry_id=entry.id, account_id=leg.account.id, amount=leg.amount, currency=currency, created_at=now)
         for leg in legs
     ])
@@ -276,7 +282,7 @@ def post_entry(
             if original is not None:
                 _restore_lots(session, wallet, entry, original, delta)
             elif funding is not None:
-                session.execute(_INSERT_LOT, dict(
+                connection.execute(_INSERT_LOT, dict(
                     public_id=new_public_id(FundingLot.PUBLIC_ID_PREFIX), account_id=account_id,
                     source=funding.source, amount=delta, remaining=delta, provider_ref=funding.provider_ref,
                     entry_id=entry.id, created_at=now))
@@ -319,8 +325,8 @@ def _check_balanced(legs: Sequence[Leg]) -> None:
 
 
 def _increase_wallet(session: Session, wallet: LedgerAccount, amount: int) -> None:
-    session.execute(_CREDIT_WALLET, {"wallet_id": wallet.id, "credit": amount})
-    session.expire(wallet, ["balance", "held"])
+    row = session.connection().execute(_CREDIT_WALLET, {"wallet_id": wallet.id, "credit": amount}).one()
+    _set_balance(session, wallet, row)
 
 
 def _decrease_wallet(session: Session, wallet: LedgerAccount, amount: int, hold: Hold | None) -> None:
@@ -328,13 +334,27 @@ def _decrease_wallet(session: Session, wallet: LedgerAccount, amount: int, hold:
         if amount > hold.amount:
             raise UnbalancedEntry("a capture cannot exceed its hold")
         # Held money is already reserved: it leaves balance and held together.
-        result = session.execute(_CAPTURE_FROM_WALLET, {
-            "wallet_id": wallet.id, "debit": amount, "release": hold.amount})
+        row = session.connection().execute(_CAPTURE_FROM_WALLET, {
+            "wallet_id": wallet.id, "debit": amount, "release": hold.amount}).first()
     else:
-        result = session.execute(_DEBIT_WALLET, {"wallet_id": wallet.id, "debit": amount})
-    session.expire(wallet, ["balance", "held"])
-    if result.rowcount != 1:
+        row = session.connection().execute(_DEBIT_WALLET, {"wallet_id": wallet.id, "debit": amount}).first()
+    if row is None:
+        session.expire(wallet, ["balance", "held"])
         raise _insufficient(wallet, amount, wallet.available)
+    _set_balance(session, wallet, row)
+
+
+def _set_balance(session: Session, wallet: LedgerAccount, row) -> None:
+    """The wallet object takes the balance the guarded update returned: nothing reads it again.
+
+    Inside a savepoint it is expired instead: a savepoint's rollback would not
+    undo values set this way, and the wallet must then read what the database says.
+    """
+    if session.in_nested_transaction():
+        session.expire(wallet, ["balance", "held"])
+    else:
+        set_committed_value(wallet, "balance", row.balance)
+        set_committed_value(wallet, "held", row.held)
 
 
 def _insufficient(wallet: LedgerAccount, needed: int, available: int) -> DomainError:
@@ -350,8 +370,9 @@ def _allocate(session: Session, entry: JournalEntry, moves: dict[int, int]) -> N
     """Spend (amount > 0) or give back (amount < 0) parts of lots for ``entry``: ``{lot id: amount}``."""
     if not moves:
         return
-    session.execute(_MOVE_LOT, [{"lot_id": lot_id, "spent": amount} for lot_id, amount in moves.items()])
-    session.execute(_INSERT_ALLOCATION, [{"lot_id": lot_id, "entry_id": entry.id, "amount": amount}
+    connection = session.connection()
+    connection.execute(_MOVE_LOT, [{"lot_id": lot_id, "spent": amount} for lot_id, amount in moves.items()])
+    connection.execute(_INSERT_ALLOCATION, [{"lot_id": lot_id, "entry_id": entry.id, "amount": amount}
                                          for lot_id, amount in moves.items()])
     # A lot the session already holds must not keep its old remaining.
     for lot_id in moves:
@@ -362,8 +383,12 @@ def _allocate(session: Session, entry: JournalEntry, moves: dict[int, int]) -> N
 
 def _spend_lots(session: Session, wallet: LedgerAccount, entry: JournalEntry, amount: int,
                 sources: Sequence[str] | None) -> None:
-    lots = wallet_lots(session, wallet, sources)
-    if sources is not None:
+    # Plain rows (id, source, remaining), no objects: every wallet payment reads them.
+    if sources is None:
+        lots = list(session.connection().execute(_LOT_ROWS, {"account_id": wallet.id}))
+    else:
+        lots = list(session.connection().execute(_LOT_ROWS_OF_SOURCES,
+                                                 {"account_id": wallet.id, "sources": list(sources)}))
         rank = {source: i for i, source in enumerate(sources)}
         lots.sort(key=lambda lot: (rank[lot.source], lot.id))
     moves: dict[int, int] = {}
@@ -519,6 +544,13 @@ _WALLET_LOTS = (
     .order_by(FundingLot.id).execution_options(populate_existing=True)
 )
 _WALLET_LOTS_OF_SOURCES = _WALLET_LOTS.where(FundingLot.source.in_(bindparam("sources", expanding=True)))
+
+
+_LOT_ROWS = (
+    select(_lots.c.id, _lots.c.source, _lots.c.remaining)
+    .where(_lots.c.account_id == bindparam("account_id"), _lots.c.remaining > 0).order_by(_lots.c.id)
+)
+_LOT_ROWS_OF_SOURCES = _LOT_ROWS.where(_lots.c.source.in_(bindparam("sources", expanding=True)))
 
 
 def wallet_lots(session: Session, wallet: LedgerAccount, sources: Iterable[str] | None = None) -> list[FundingLot]:

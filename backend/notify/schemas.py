@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from backend.schema_fields import Computed, StrictBoolean, UtcDateTime
 from backend.money import MAX_AMOUNT, StrictInteger
 from backend.pagination import PageArgsSchema
 
@@ -23,8 +24,8 @@ class NotificationSchema(ma.Schema):
         metadata={"description": "The values of the message (money as {amount, currency}, "
                   "times in Europe/Rome with offset), for deep links"},
     )
-    created_at = ma.fields.AwareDateTime(required=True)
-    read_at = ma.fields.AwareDateTime(allow_none=True, required=True)
+    created_at = UtcDateTime(required=True)
+    read_at = UtcDateTime(allow_none=True, required=True)
 
 
 class InboxArgsSchema(PageArgsSchema):
@@ -43,11 +44,11 @@ class PreferencesSchema(ma.Schema):
     transactional = ma.fields.Boolean(
         dump_only=True, metadata={"description": "Receipts and account messages: always on"}
     )
-    reminders = ma.fields.Boolean(metadata={"description": "Event reminders (on by default)"})
-    campaign_news = ma.fields.Boolean(metadata={"description": "+Teca campaign news (on by default)"})
-    marketing = ma.fields.Boolean(metadata={"description": "Partner offers (opt-in, off by default)"})
-    email = ma.fields.Boolean(metadata={"description": "Also send by email"})
-    push = ma.fields.Boolean(metadata={"description": "Also send as push to registered devices"})
+    reminders = StrictBoolean(metadata={"description": "Event reminders (on by default)"})
+    campaign_news = StrictBoolean(metadata={"description": "+Teca campaign news (on by default)"})
+    marketing = StrictBoolean(metadata={"description": "Partner offers (opt-in, off by default)"})
+    email = StrictBoolean(metadata={"description": "Also send by email"})
+    push = StrictBoolean(metadata={"description": "Also send as push to registered devices"})
     low_balance_threshold = StrictInteger(
         allow_none=True, validate=ma.validate.Range(min=0, max=MAX_AMOUNT),
         metadata={"description": "Warn when the wallet drops below this many cents; null: never"},
@@ -87,7 +88,7 @@ class DeviceSchema(ma.Schema):
     id = ma.fields.String(attribute="public_id", required=True, metadata={"example": "dev_91c2…"})
     kind = ma.fields.String(required=True)
     label = ma.fields.String(required=True)
-    created_at = ma.fields.AwareDateTime(required=True)
+    created_at = UtcDateTime(required=True)
 
 
 class DeviceListSchema(ma.Schema):
@@ -100,10 +101,10 @@ class FailedDeliverySchema(ma.Schema):
     status = ma.fields.String(required=True)
     attempts = ma.fields.Integer(required=True)
     last_error = ma.fields.String(allow_none=True, required=True)
-    notification_id = ma.fields.Function(lambda d: d.notification.public_id, required=True)
-    kind = ma.fields.Function(lambda d: d.notification.kind, required=True)
-    recipient = ma.fields.Function(
-        lambda d: (d.notification.patron or d.notification.staff_user).public_id, required=True,
+    notification_id = Computed(lambda d: d.notification.public_id, ma.fields.String(), required=True)
+    kind = Computed(lambda d: d.notification.kind, ma.fields.String(), required=True)
+    recipient = Computed(
+        lambda d: (d.notification.patron or d.notification.staff_user).public_id, ma.fields.String(), required=True,
         metadata={"description": "Public id of the patron or staff user"},
     )
-    created_at = ma.fields.AwareDateTime(required=True)
+    created_at = UtcDateTime(required=True)

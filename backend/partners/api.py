@@ -333,7 +333,7 @@ add_error_responses(PartnerDetail.patch, 404)
 class PartnerVenues(MethodView):
     @allow(*MANAGERS)
     @blp.arguments(s.VenueInSchema)
-    @blp.response(201, s.VenueSchema)
+    @blp.response(201, s.PartnerVenueSchema)
     @blp.doc(summary="Add a venue to a partner")
     def post(self, data, partner_id):
         return catalog.create_venue(db.session, require_principal(), partner_id, data)

@@ -8,27 +8,20 @@ from datetime import date
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from backend.web.api import UtcDateTime
-from backend.schema_fields import AwareDateTimeInput
 from backend.events.schemas import JwksSchema
-from backend.money import MoneyField, PositiveMoneySchema, StrictInteger
+from backend.money import Money, MoneyField, PositiveMoneySchema, StrictInteger
 from backend.pagination import PageArgsSchema
 from backend.partners.models import AGE_BANDS, BEARERS, BENEFIT_KINDS, REIMBURSEMENT_RULES, VENUE_KINDS
+from backend.schema_fields import AwareDateTimeInput, Computed, UtcDateTime
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 MAX_QUANTITY = 20
 MAX_BATCH = 500
 
 
-_MONEY_DOC = {"type": "object", "required": ["amount", "currency"],
-              "properties": {"amount": {"type": "integer", "description": "Minor units (cents)"},
-                             "currency": {"type": "string"}}}
-
-
-def _money_of(cents_attr: str):
-    """Dumps an integer column in cents as the money shape, with the object's currency."""
-    return fields.Function(lambda obj: {"amount": getattr(obj, cents_attr), "currency": getattr(obj, "currency", "EUR")},
-                           metadata=dict(_MONEY_DOC))
+def _money_of(cents_attr: str) -> Computed:
+    """Dumps an integer column in cents as money, with the object's currency."""
+    return Computed(lambda obj: Money(getattr(obj, cents_attr), getattr(obj, "currency", "EUR")), MoneyField())
 
 
 # --- admin: partners, venues, agreements, offers -------------------------------------------
@@ -55,7 +48,7 @@ class PartnerPatchSchema(ma.Schema):
     wallet_payments = fields.Boolean()
 
 
-class VenueSchema(ma.Schema):
+class PartnerVenueSchema(ma.Schema):
     id = fields.String(attribute="public_id")
     name = fields.String()
     kind = fields.String(metadata={"enum": list(VENUE_KINDS)})
@@ -76,7 +69,7 @@ class PartnerSchema(ma.Schema):
     contact_email = fields.String()
     contact_phone = fields.String()
     wallet_payments = fields.Boolean()
-    venues = fields.List(fields.Nested(VenueSchema))
+    venues = fields.List(fields.Nested(PartnerVenueSchema))
 
 
 class VenueInSchema(ma.Schema):
@@ -105,17 +98,15 @@ class AgreementInSchema(ma.Schema):
 
 class AgreementSchema(ma.Schema):
     id = fields.String(attribute="public_id")
-    partner_id = fields.Function(lambda a: a.partner.public_id)
-    network_id = fields.Function(lambda a: a.network.public_id)
+    partner_id = Computed(lambda a: a.partner.public_id, fields.String())
+    network_id = Computed(lambda a: a.network.public_id, fields.String())
     title = fields.String()
     valid_from = fields.Date()
     valid_to = fields.Date()
-    eligible_network_ids = fields.Function(lambda a: [n.public_id for n in a.eligible_networks],
-                                           metadata={"type": "array", "items": {"type": "string"}})
-    budget_cap = fields.Function(lambda a: None if a.budget_cap is None else {"amount": a.budget_cap,
-                                                                               "currency": a.currency},
-                                 metadata={"type": "object", "nullable": True,
-                                           "properties": {"amount": {"type": "integer"}, "currency": {"type": "string"}}})
+    eligible_network_ids = Computed(lambda a: [n.public_id for n in a.eligible_networks],
+                                    fields.List(fields.String()))
+    budget_cap = Computed(lambda a: None if a.budget_cap is None else Money(a.budget_cap, a.currency),
+                          MoneyField(), allow_none=True)
     reimbursed = _money_of("reimbursed")
     state = fields.String(metadata={"enum": ["active", "revoked"]})
     revoked_at = UtcDateTime(allow_none=True)
@@ -163,8 +154,8 @@ class OfferInSchema(ma.Schema):
 
 class OfferSchema(ma.Schema):
     id = fields.String(attribute="public_id")
-    agreement_id = fields.Function(lambda o: o.agreement.public_id)
-    partner_name = fields.Function(lambda o: o.agreement.partner.name)
+    agreement_id = Computed(lambda o: o.agreement.public_id, fields.String())
+    partner_name = Computed(lambda o: o.agreement.partner.name, fields.String())
     title_it = fields.String()
     title_en = fields.String()
     conditions_it = fields.String()
@@ -187,7 +178,7 @@ class OfferSchema(ma.Schema):
     total_limit = fields.Integer(allow_none=True)
     bearer = fields.String(metadata={"enum": list(BEARERS)})
     state = fields.String(metadata={"enum": ["active", "revoked"]})
-    venues = fields.List(fields.Nested(VenueSchema))
+    venues = fields.List(fields.Nested(PartnerVenueSchema))
 
 
 class AllowanceSchema(ma.Schema):
@@ -230,15 +221,15 @@ class HolderSchema(ma.Schema):
 
 
 class PassSchema(ma.Schema):
-    id = fields.Function(lambda p: p.pass_.public_id)
+    id = Computed(lambda p: p.pass_.public_id, fields.String())
     token = fields.String(metadata={"description": "Signed pass (EdDSA JWT). Show "
                                                    "`<token>~<unix minute>~<device signature of bxp1:<id>:<minute>>`"})
-    expires_at = fields.Function(lambda p: p.pass_.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ"), metadata={"type": "string", "format": "date-time"})
+    expires_at = Computed(lambda p: p.pass_.expires_at, UtcDateTime())
     server_time = UtcDateTime(metadata={"description": "Sign minutes with this clock (offset from the phone's)"})
-    short_code = fields.Function(lambda p: p.pass_.short_code,
-                                 metadata={"type": "string", "description": "Typed code: `<short_code>-<TOTP>`"})
-    otp_secret = fields.Function(lambda p: p.pass_.otp_secret,
-                                 metadata={"type": "string", "description": "Base32 TOTP secret (60 s, 6 digits)"})
+    short_code = Computed(lambda p: p.pass_.short_code, fields.String(),
+                          metadata={"description": "Typed code: `<short_code>-<TOTP>`"})
+    otp_secret = Computed(lambda p: p.pass_.otp_secret, fields.String(),
+                          metadata={"description": "Base32 TOTP secret (60 s, 6 digits)"})
     holder = fields.Nested(HolderSchema)
 
 
@@ -276,11 +267,11 @@ class RedemptionBatchSchema(ma.Schema):
 
 class RedemptionSchema(ma.Schema):
     id = fields.String(attribute="public_id")
-    offer_id = fields.Function(lambda r: r.offer.public_id)
-    offer_title_it = fields.Function(lambda r: r.offer.title_it)
-    offer_title_en = fields.Function(lambda r: r.offer.title_en)
-    venue_id = fields.Function(lambda r: r.venue.public_id)
-    venue_name = fields.Function(lambda r: r.venue.name)
+    offer_id = Computed(lambda r: r.offer.public_id, fields.String())
+    offer_title_it = Computed(lambda r: r.offer.title_it, fields.String())
+    offer_title_en = Computed(lambda r: r.offer.title_en, fields.String())
+    venue_id = Computed(lambda r: r.venue.public_id, fields.String())
+    venue_name = Computed(lambda r: r.venue.name, fields.String())
     channel = fields.String(metadata={"enum": ["online", "offline"]})
     scan_id = fields.String(allow_none=True)
     scanned_at = UtcDateTime()
@@ -338,7 +329,7 @@ class TillPaymentInSchema(ma.Schema):
 
 class TillPaymentSchema(ma.Schema):
     id = fields.String(attribute="public_id")
-    venue_id = fields.Function(lambda p: p.venue.public_id)
+    venue_id = Computed(lambda p: p.venue.public_id, fields.String())
     amount = _money_of("amount")
     description = fields.String()
     state = fields.String(metadata={"enum": ["pending", "paid", "declined", "expired", "refunded"]})
@@ -364,7 +355,7 @@ class StatementLineSchema(ma.Schema):
 
 
 class StatementSchema(ma.Schema):
-    partner_id = fields.Function(lambda s: s.partner.public_id)
+    partner_id = Computed(lambda s: s.partner.public_id, fields.String())
     year = fields.Integer()
     month = fields.Integer()
     lines = fields.List(fields.Nested(StatementLineSchema))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from backend.schema_fields import StrictBoolean, UtcDateTime
 from backend.money import Money, MoneyField, PositiveMoneySchema
 
 
@@ -29,8 +30,8 @@ class TopupSchema(ma.Schema):
     amount = MoneyField(required=True)
     failure_code = ma.fields.String(allow_none=True)
     receipt_id = ma.fields.String(allow_none=True)
-    created_at = ma.fields.AwareDateTime(required=True)
-    settled_at = ma.fields.AwareDateTime(allow_none=True)
+    created_at = UtcDateTime(required=True)
+    settled_at = UtcDateTime(allow_none=True)
 
     @ma.pre_dump
     def _money(self, topup, **kwargs):
@@ -76,4 +77,4 @@ class WebhookAckSchema(ma.Schema):
 
 
 class SandboxPayArgs(ma.Schema):
-    succeed = ma.fields.Boolean(load_default=True)
+    succeed = StrictBoolean(load_default=True)

@@ -6,9 +6,9 @@ from datetime import timezone
 
 import marshmallow as ma
 
+from backend.schema_fields import AwareDateTimeInput, Computed, UtcDateTime
 from backend.money import MoneyField
 from backend.pagination import PageArgsSchema
-from backend.schema_fields import AwareDateTimeInput
 
 V = ma.validate
 
@@ -32,7 +32,7 @@ class TransactionSchema(ma.Schema):
     title = ma.fields.String(metadata={"description": "The kind in the caller's language"})
     direction = ma.fields.String(metadata={"description": "in (money into the wallet) or out"})
     amount = MoneyField(metadata={"description": "Always positive; see direction"})
-    created_at = ma.fields.DateTime(attribute="entry.created_at")
+    created_at = UtcDateTime(attribute="entry.created_at")
     reference = ma.fields.String(attribute="entry.reference", allow_none=True,
                                  metadata={"description": "Public id of what the transaction is about"})
 
@@ -40,8 +40,9 @@ class TransactionSchema(ma.Schema):
 class TransactionDetailSchema(TransactionSchema):
     paid_for = ma.fields.List(ma.fields.Nested(PaidItemSchema), metadata={
         "description": "What the transaction paid for or refunded"})
-    reverses = ma.fields.Function(
+    reverses = Computed(
         lambda t: t.entry.reverses.public_id if t.entry.reverses is not None else None,
+        ma.fields.String(), allow_none=True,
         metadata={"description": "The transaction this one cancels, if it is a reversal"})
 
 

@@ -14,20 +14,35 @@ import marshmallow as ma
 from flask_smorest.utils import deepupdate
 from webargs.flaskparser import FlaskParser
 
-from backend.errors import MALFORMED_REQUEST, DomainError
+from backend.errors import BODY_REQUIRED, ERROR_VALUES, MALFORMED_REQUEST, UNSUPPORTED_MEDIA_TYPE, DomainError
+from backend.money import MoneyField
+from backend.schema_fields import UtcDateTime, computed_properties
 from backend.web.request_guard import checked_json
 
 
-class ErrorBodySchema(ma.Schema):
-    type = ma.fields.String(
+_VALUE_FIELDS = {
+    "money": lambda **kw: MoneyField(**kw),
+    "integer": lambda **kw: ma.fields.Integer(**kw),
+    "string": lambda **kw: ma.fields.String(**kw),
+    "timestamp": lambda **kw: UtcDateTime(**kw),
+}
+
+# The common error object: its four fields, validation details, and every value
+# an error may carry (declared in ``backend.errors.ERROR_VALUES``).
+ErrorBodySchema = ma.Schema.from_dict({
+    "type": ma.fields.String(
         required=True,
         metadata={"description": "invalid_request_error, authentication_error, permission_error, "
                   "idempotency_error, rate_limit_error or api_error"},
-    )
-    code = ma.fields.String(required=True, metadata={"description": "Stable machine-readable code"})
-    message = ma.fields.String(required=True, metadata={"description": "Human text, Italian or English"})
-    param = ma.fields.String(metadata={"description": "The request field at fault, if any"})
-    details = ma.fields.Dict(metadata={"description": "Validation messages by field"})
+    ),
+    "code": ma.fields.String(required=True, metadata={"description": "Stable machine-readable code"}),
+    "message": ma.fields.String(required=True, metadata={"description": "Human text, Italian or English"}),
+    "param": ma.fields.String(metadata={"description": "The request field at fault, if any"}),
+    "details": ma.fields.Dict(metadata={
+        "description": "validation_error: every invalid field with its messages (nested like the request)"}),
+    **{name: _VALUE_FIELDS[kind.rstrip("?")](allow_none=kind.endswith("?"), metadata={"description": text})
+       for name, (kind, text) in ERROR_VALUES.items()},
+}, name="ErrorBodySchema")
 
 
 class ErrorSchema(ma.Schema):
@@ -45,13 +60,34 @@ class Parser(FlaskParser):
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         raise DomainError(MALFORMED_REQUEST)
 
+    def load_json(self, req, schema):
+        # The contract marks every JSON body required: no body (or one that is not
+        # JSON) is refused, rather than read as ``{}`` (a PATCH that changes nothing).
+        data = super().load_json(req, schema)
+        if data is ma.missing:
+            raise DomainError(UNSUPPORTED_MEDIA_TYPE if req.get_data(cache=True) else BODY_REQUIRED)
+        return data
+
 
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._routes_to_document: list[tuple] = []
+
+    def _store_endpoint_docs(self, endpoint, obj, parameters, tags, **options):
+        # Read a view's documentation when the blueprint joins the Api, not when
+        # its route is declared: ``add_error_responses(View.post, 404)`` written
+        # after the class body then reaches the contract too.
+        self._routes_to_document.append((endpoint, obj, parameters, tags, options))
+
     def register_views_in_doc(self, api, app, spec, *, name, parameters):
         # As flask-smorest's, plus a stable operationId for each operation
         # (overridable with ``@blp.doc(operationId=...)``).
+        for endpoint, obj, route_parameters, tags, options in self._routes_to_document:
+            super()._store_endpoint_docs(endpoint, obj, route_parameters, tags, **options)
+        self._routes_to_document.clear()
         url_prefix_parameters = parameters or []
         for endpoint, endpoint_doc_info in deepcopy(self._docs).items():
             endpoint_parameters = url_prefix_parameters + (endpoint_doc_info.pop("parameters") or [])
@@ -74,6 +110,10 @@ class Blueprint(flask_smorest.Blueprint):
 class Api(flask_smorest.Api):
     ERROR_SCHEMA = ErrorSchema
 
+    def _init_spec(self, *args, **kwargs):
+        super()._init_spec(*args, **kwargs)
+        self.ma_plugin.converter.add_attribute_function(computed_properties)
+
     def _register_error_handlers(self):
         # The app factory registers the project's handlers (backend.errors).
         pass
@@ -95,14 +135,3 @@ def add_error_responses(func, *statuses: int):
     for status in statuses:
         responses.setdefault(status, []).append(http.HTTPStatus(status).name)
     return func
-
-
-class UtcDateTime(ma.fields.DateTime):
-    """An API time: UTC, ISO 8601 ending in ``Z`` (DESIGN.md), whatever the stored offset."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        from datetime import timezone
-
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -27,7 +27,7 @@ from backend.web.database import db
 from backend.web.error_responses import register_error_handlers
 from backend.web.idempotency import record_failure
 from backend.web.logging_setup import configure_logging, install_request_logging
-from backend.web.rate_limit import limiter
+from backend.web.rate_limit import init_limiter
 from backend.web.request_guard import guard_request
 from backend.web.unit_of_work import BorsellinoFlask
 
@@ -56,7 +56,8 @@ def create_app(config: Settings | dict | None = None) -> BorsellinoFlask:
         RATELIMIT_HEADERS_ENABLED=True,
         **_openapi_settings(settings),
     )
-    database = app.extensions[DATABASE] = Database(settings.database_url, settings.database_pool_size)
+    database = app.extensions[DATABASE] = Database(settings.database_url, settings.database_pool_size,
+                                                    pool_recycle=settings.database_pool_recycle_seconds)
     configure_database(database, settings)
 
     register_error_handlers(app)
@@ -69,7 +70,7 @@ def create_app(config: Settings | dict | None = None) -> BorsellinoFlask:
     app.before_request(_reset_request_state)
     app.teardown_request(_close_session)
     app.teardown_appcontext(_close_session)
-    limiter.init_app(app)
+    init_limiter(app)
 
     api = app.extensions["borsellino.api"] = Api(app)
     _register_blueprints(api)
@@ -92,7 +93,7 @@ def configure_database(database: Database, settings: Settings) -> None:
 
 
 def _reset_request_state() -> None:
-    for name in ("_principal", "idempotency_claim", "idempotency_recorded"):
+    for name in ("_principal", "idempotency_claim", "idempotency_recorded", "idempotency_commit_refusal"):
         g.pop(name, None)
     _close_session()
 

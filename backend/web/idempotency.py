@@ -2,8 +2,9 @@
 
 The rules and the rows live in ``backend.idempotency``; here the key, its owner
 (the caller) and the request's fingerprint (method, path, canonical body) are
-taken from the request, and the claim is remembered on ``g`` so that the unit
-of work stores the response in the request's own transaction.
+taken from the request, the claim is made in the request's own transaction
+(``db.session``), and remembered on ``g`` so that the unit of work stores the
+response in that same transaction.
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from flask import current_app, g, request
 from sqlalchemy.orm import Session
 
 from backend.errors import DomainError
-from backend.idempotency import IDEMPOTENCY_KEY_MISSING, Replay, release, store
+from backend.idempotency import (
+    IDEMPOTENCY_KEY_MISSING,
+    IDEMPOTENCY_KEY_TOO_LONG,
+    MAX_KEY_LENGTH,
+    Replay,
+    store,
+    store_refusal,
+)
 from backend.idempotency import claim as claim_key
 from backend.web.api import add_doc, add_error_responses
 from backend.web.database import db
@@ -44,34 +52,28 @@ def ttl() -> timedelta:
     return timedelta(hours=current_app.config["SETTINGS"].idempotency_ttl_hours)
 
 
-def in_flight() -> timedelta:
-    """How long a claim whose worker died blocks retries (keep it above the worker timeout)."""
-    return timedelta(seconds=current_app.config["SETTINGS"].idempotency_in_flight_seconds)
-
-
 def claim(key: str, *, param: str = "Idempotency-Key") -> Replay | None:
-    """Claim ``key`` for this request (its caller, method, path and body).
+    """Claim ``key`` for this request (its caller, method, path and body), in the request's transaction.
 
     None when the request may go on; the stored ``Replay`` when the key's first
     request already finished. Raises ``DomainError`` for a missing or overlong
     key (``param`` names where it was expected), a key reused for a different
-    request, or one still in progress.
+    request, or one still in progress past the wait.
     """
     key = key.strip()
-    if not key or len(key) > 255:
+    if not key:
         raise DomainError(IDEMPOTENCY_KEY_MISSING, param=param)
-    owner, fingerprint, lifetime = _owner(), _fingerprint(), ttl()
-    # End the request session's transaction (only the policy's reads so far): on
-    # SQLite it holds the write lock (BEGIN IMMEDIATE) and the claim's own
-    # transaction would wait for it forever. A commit, not a rollback: it ends
-    # the reads the same way, and psycopg drops its prepared statements on
-    # every rollback (DEALLOCATE ALL), so none would ever be prepared.
-    db.session.commit()
+    if len(key) > MAX_KEY_LENGTH:
+        raise DomainError(IDEMPOTENCY_KEY_TOO_LONG, param=param, max_length=MAX_KEY_LENGTH)
+    owner, fingerprint = _owner(), _fingerprint()
+    session = db.session
     try:
-        g.idempotency_claim = db.run_in_transaction(lambda s: claim_key(s, owner, key, fingerprint, lifetime,
-                                                                         in_flight()))
+        claim_id = claim_key(session, owner, key, fingerprint, ttl(),
+                             wait_ms=current_app.config["SETTINGS"].idempotency_wait_ms)
     except Replay as replay:
         return replay
+    g.idempotency_claim = (claim_id, owner, key, fingerprint)
+    db.mark_clean(session)  # what the request writes from here on decides commit or rollback of a 4xx
     return None
 
 
@@ -80,13 +82,12 @@ def idempotent(func):
 
     @wraps(func)
     def wrapper(*args, **kwargs):
-        if g.get("idempotency_claim") is None:  # not on a retry of the same request
-            replay = claim(request.headers.get("Idempotency-Key", ""))
-            if replay is not None:
-                response = current_app.response_class(replay.body, status=replay.status,
-                                                      mimetype="application/json")
-                response.headers["Idempotent-Replayed"] = "true"
-                return response
+        # Every attempt claims again: a retried attempt's transaction began anew.
+        replay = claim(request.headers.get("Idempotency-Key", ""))
+        if replay is not None:
+            response = current_app.response_class(replay.body, status=replay.status, mimetype="application/json")
+            response.headers["Idempotent-Replayed"] = "true"
+            return response
         return func(*args, **kwargs)
 
     wrapper._idempotent = True
@@ -98,7 +99,7 @@ def idempotent(func):
             "required": True,
             "description": "Client-generated unique key (e.g. a UUID). Retrying with the same key and "
             "body replays the first response; see the guide.",
-            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
         }],
     )
     add_error_responses(wrapper, 409, 422)
@@ -107,20 +108,31 @@ def idempotent(func):
 
 def record_success(session: Session, response) -> None:
     """Store the response in the request's own transaction (unit of work)."""
-    claim_id = g.get("idempotency_claim")
-    if claim_id is not None and not g.get("idempotency_recorded"):
-        store(session, claim_id, response.status_code, response.get_data(as_text=True))
+    claimed = g.get("idempotency_claim")
+    if claimed is not None and not g.get("idempotency_recorded"):
+        store(session, claimed[0], response.status_code, response.get_data(as_text=True))
         g.idempotency_recorded = True
 
 
 def record_failure(response):
-    """after_request: keep a 4xx for replay; forget the key after a 5xx."""
-    claim_id = g.get("idempotency_claim")
-    if claim_id is None or g.get("idempotency_recorded"):
+    """after_request: keep a 4xx for replay (a 5xx leaves no key: the client may retry).
+
+    The unit of work left the transaction open when the refused request wrote
+    nothing after its claim: the refusal is stored and committed in it. Otherwise
+    the transaction was rolled back, claim included, and the refusal is stored anew.
+    """
+    claimed = g.get("idempotency_claim")
+    if claimed is None or g.get("idempotency_recorded"):
         return response
     g.idempotency_recorded = True
     if response.status_code >= 500:
-        db.run_in_transaction(lambda s: release(s, claim_id))
-    else:
-        db.run_in_transaction(lambda s: store(s, claim_id, response.status_code, response.get_data(as_text=True)))
+        return response
+    status, body = response.status_code, response.get_data(as_text=True)
+    if g.pop("idempotency_commit_refusal", False):
+        session = db.session
+        store(session, claimed[0], status, body)
+        session.commit()
+        return response
+    _claim_id, owner, key, fingerprint = claimed
+    db.run_in_transaction(lambda s: store_refusal(s, owner, key, fingerprint, status, body))
     return response

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+import marshmallow as ma
 from flask import jsonify
 from flask.views import MethodView
 from sqlalchemy import text
@@ -16,10 +17,25 @@ from backend.migrations_support import alembic_config
 blp = Blueprint("ops", __name__, description="Health and readiness")
 
 
+class HealthSchema(ma.Schema):
+    status = ma.fields.String(required=True, validate=ma.validate.OneOf(["ok"]))
+
+
+class ReadyChecksSchema(ma.Schema):
+    database = ma.fields.String(required=True, validate=ma.validate.OneOf(["ok", "unreachable"]))
+    migrations = ma.fields.String(required=True, validate=ma.validate.OneOf(["ok", "pending", "unknown"]))
+
+
+class ReadySchema(ma.Schema):
+    status = ma.fields.String(required=True, validate=ma.validate.OneOf(["ready", "not_ready"]))
+    checks = ma.fields.Nested(ReadyChecksSchema, required=True)
+
+
 @blp.route("/healthz")
 class Health(MethodView):
     @public
     @blp.doc(summary="The process is alive")
+    @blp.response(200, HealthSchema)
     def get(self):
         return jsonify({"status": "ok"})
 
@@ -27,10 +43,9 @@ class Health(MethodView):
 @blp.route("/readyz")
 class Ready(MethodView):
     @public
-    @blp.doc(
-        summary="The database answers and its schema is at the latest migration",
-        responses={"503": {"description": "Not ready: see `checks`"}},
-    )
+    @blp.doc(summary="The database answers and its schema is at the latest migration")
+    @blp.response(200, ReadySchema, description="Ready")
+    @blp.alt_response(503, schema=ReadySchema, description="Not ready: see `checks`")
     def get(self):
         checks = {"database": "ok", "migrations": "ok"}
         try:

@@ -90,9 +90,9 @@ def test_prune_jobs_remove_only_expired_rows(app_ctx, database, db):
     now = datetime.now(timezone.utc)
     db.add_all([
         IdempotencyKey(owner="pat_a", key="old", fingerprint="f", state="done",
-                       created_at=now - timedelta(days=5), locked_until=now),
+                       created_at=now - timedelta(days=5)),
         IdempotencyKey(owner="pat_a", key="new", fingerprint="f", state="done",
-                       created_at=now, locked_until=now),
+                       created_at=now),
     ])
     db.commit()
     assert run_job(database, job_named("prune_idempotency_keys")) == RAN

@@ -1,0 +1,181 @@
+"""Console pages of partner staff, made for a phone: scan a pass, a large result, today's uses, the statement.
+
+The same services as the API (``backend.partners.redeem``, ``statements``), so the same
+rules and scope: a partner's staff act for their partner (or their one venue), and
+another partner's venues, offers and statements are not found. A refused pass renders
+the result page with a 422 status, so the unit of work rolls back. The scan form
+carries a one-time ``form_key`` used as the idempotency key (a double tap validates
+once). The camera scan runs in the page (``static/scan.js``: the browser's
+``BarcodeDetector``, else the vendored ZXing library); the cashier can also type the
+code shown under the QR.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Response, redirect, request, send_from_directory, url_for
+
+from backend.console.access import bp, console_principal, console_public, language, register_link, render, staff_page
+from backend.console.forms import claim_form, new_form_key, parse_amount
+from backend.console.labels import register_labels
+from backend.db import utcnow
+from backend.web.database import db
+from backend.web.settings import current_settings
+from backend.errors import DomainError
+from backend.i18n import ROME, Text
+from backend.money import Money
+from backend.partners import catalog, history, redeem, statements
+from backend.partners.passes import holder_of
+from backend.partners.scope import till_scope
+
+STATIC = Path(__file__).resolve().parent / "static"
+ZXING_JS = "zxing-library-0.23.0.min.js"
+
+register_link("console.partner_scan", Text(it="Convalida pass", en="Validate a pass"), "partner")
+register_link("console.partner_today", Text(it="Utilizzi di oggi", en="Today's redemptions"), "partner")
+register_link("console.partner_statement", Text(it="Estratto conto", en="Statement"), "partner")
+
+register_labels("age_band", {
+    "under_14": Text(it="meno di 14 anni", en="under 14"),
+    "14_17": Text(it="14–17 anni", en="14–17"),
+    "18_25": Text(it="18–25 anni", en="18–25"),
+    "26_64": Text(it="26–64 anni", en="26–64"),
+    "65_plus": Text(it="65 anni e oltre", en="65 and over"),
+    "": Text(it="età non indicata", en="age not given"),
+})
+register_labels("redemption_state", {
+    "accepted": Text(it="Accettato", en="Accepted"),
+    "flagged": Text(it="In verifica", en="Under review"),
+    "approved": Text(it="Approvato", en="Approved"),
+    "rejected": Text(it="Respinto", en="Rejected"),
+})
+register_labels("benefit_kind", {
+    "percent_off": Text(it="Sconto percentuale", en="Percent off"),
+    "amount_off": Text(it="Sconto in euro", en="Amount off"),
+    "fixed_price": Text(it="Prezzo fisso", en="Fixed price"),
+    "free_entry": Text(it="Ingresso gratuito", en="Free entry"),
+    "two_for_one": Text(it="2 al prezzo di 1", en="2 for 1"),
+})
+
+T = {
+    "replayed": Text(it="Questo modulo era già stato inviato: nulla è stato ripetuto.",
+                     en="This form was already sent: nothing was done twice."),
+    "not_partner": Text(it="Il tuo utente non è collegato a un partner.",
+                        en="Your user is not linked to a partner."),
+}
+
+
+@bp.route("/partners/static/<path:filename>")
+@console_public
+def partner_static(filename):
+    """The scan page's scripts, served with the console (cached: the file names carry versions)."""
+    return send_from_directory(STATIC, filename, max_age=86400 if filename == ZXING_JS else 300)
+
+
+def _scope():
+    return till_scope(db.session, console_principal())
+
+
+def _money(cents: int) -> str:
+    return Money(cents or 0).format(language())
+
+
+def _scan_page(scope, *, form=None, status=200):
+    venues = [scope.venue] if scope.venue is not None else list(scope.partner.venues)
+    offers = catalog.till_offers(db.session, scope)
+    return render("console/partners/scan.html", venues=venues, offers=offers, form=form or {},
+                  form_key=new_form_key(), zxing=ZXING_JS, money=_money), status
+
+
+@bp.route("/partners/scan", methods=["GET"])
+@staff_page("partner")
+def partner_scan():
+    try:
+        scope = _scope()
+    except DomainError:
+        return render("console/message.html", message=T["not_partner"]), 404
+    return _scan_page(scope, form=request.args)
+
+
+@bp.route("/partners/scan", methods=["POST"])
+@staff_page("partner")
+def partner_scan_post():
+    form = request.form
+    try:
+        scope = _scope()
+        price = parse_amount(form.get("list_price", ""), param="list_price")
+        quantity = int(form.get("quantity", "1")) if form.get("quantity", "1").isdigit() else 0
+        if not claim_form():
+            return redirect(url_for("console.partner_today", notice="replayed"))
+        outcome = redeem.redeem(db.session, current_settings(), scope, code=form.get("code", "").strip(),
+                                venue_id=form.get("venue_id", ""), offer_id=form.get("offer_id", ""),
+                                list_price=price, quantity=quantity, language=language())
+    except DomainError as refused:
+        db.session.rollback()
+        message = refused.body(language())["error"]["message"]
+        return render("console/partners/result.html", accepted=False, message=message, code=refused.error.code,
+                      again=_again(form)), refused.error.status
+    return render("console/partners/result.html", accepted=True, outcome=outcome, redemption=outcome.redemption,
+                  holder=outcome.holder, money=_money, again=_again(form)), 201
+
+
+def _again(form) -> str:
+    return url_for("console.partner_scan", venue_id=form.get("venue_id", ""), offer_id=form.get("offer_id", ""),
+                   list_price=form.get("list_price", ""))
+
+
+@bp.route("/partners/today")
+@staff_page("partner")
+def partner_today():
+    try:
+        scope = _scope()
+    except DomainError:
+        return render("console/message.html", message=T["not_partner"]), 404
+    page = history.till_redemptions(db.session, scope, catalog.today_in_rome(), limit=200)
+    rows = [(r, holder_of(r.patron, r.scanned_at.astimezone(ROME).date())) for r in page.data]
+    notice = T["replayed"] if request.args.get("notice") == "replayed" else None
+    return render("console/partners/today.html", rows=rows, money=_money, notice=notice,
+                  total_discount=sum(r.discount for r in page.data),
+                  total_reimbursement=sum(r.reimbursement for r in page.data if r.state != "flagged"))
+
+
+def _statement_args():
+    now = utcnow().astimezone(ROME)
+    try:
+        year, month = int(request.args.get("year", now.year)), int(request.args.get("month", now.month))
+    except ValueError:
+        year, month = 0, 0
+    return year, month
+
+
+@bp.route("/partners/statement")
+@staff_page("partner")
+def partner_statement():
+    try:
+        scope = _scope()
+        year, month = _statement_args()
+        statement = statements.monthly_statement(db.session, scope.partner, year, month, language())
+    except DomainError as refused:
+        return render("console/message.html", message=Text(it=refused.error.text.it, en=refused.error.text.en)), 404
+    previous = (year - 1, 12) if month == 1 else (year, month - 1)
+    return render("console/partners/statement.html", statement=statement, money=_money, previous=previous)
+
+
+@bp.route("/partners/statement.<fmt>")
+@staff_page("partner")
+def partner_statement_file(fmt):
+    if fmt not in ("csv", "pdf"):
+        return render("console/message.html", message=Text(it="Formato sconosciuto.", en="Unknown format.")), 404
+    try:
+        scope = _scope()
+        year, month = _statement_args()
+        statement = statements.monthly_statement(db.session, scope.partner, year, month, language())
+    except DomainError as refused:
+        return render("console/message.html", message=Text(it=refused.error.text.it, en=refused.error.text.en)), 404
+    name = f"estratto-{year}-{month:02d}.{fmt}"
+    if fmt == "csv":
+        return Response(statements.render_csv(statement, language()), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(statements.render_pdf(statement, language()), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{name}"'})
