@@ -45,14 +45,14 @@ def _admin(sql: str) -> None:
 def _seed(url: str) -> dict[str, tuple[str, str]]:
     """Migrate and seed the demo data; the credentials of one user per role."""
     from backend import create_app
-    from backend.db import db
+    from backend.web.database import db
     from backend.demo import DEMO_PATRONS, STAFF_PASSWORD, seed
     from backend.migrations_support import upgrade
 
     upgrade(url)
     app = create_app({"database_url": url})
     with app.app_context():
-        ctx = db.run_in_transaction(seed)
+        ctx = db.run_in_transaction(lambda session: seed(session, app.config["SETTINGS"]))
         logins = {role: (user.email, STAFF_PASSWORD) for role, user in ctx.staff.items()}
         db.dispose()
     card, pin = DEMO_PATRONS[0][:2]
