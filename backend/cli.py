@@ -23,8 +23,9 @@ def _create_app():
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
-             add_version_option=False, load_dotenv=False)
+@click.group(
+    cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False, load_dotenv=False
+)
 def main():
     """Borsellino: wallet backend of the Rete delle Reti patron app."""
 
@@ -83,40 +84,50 @@ def serve(gunicorn_args):
 
 
 @main.command("demo")
-@click.option("--port", default=8000, show_default=True)
+@click.option("--port", default=8000, show_default=True,
+              help="Port on 127.0.0.1 (the OpenAPI servers and the printed URLs follow it).")
 @click.option("--reset/--keep", default=True, show_default=True,
               help="Start from fresh demo data, or keep the existing demo database.")
 @click.option("--folder", default="demo-data", show_default=True, type=click.Path(file_okay=False))
+@click.option("--database-url", default=None, metavar="URL",
+              help="Run on this database instead of SQLite, e.g. postgresql+psycopg://postgres@127.0.0.1/borsellino_demo "
+                   "(its name must contain 'demo': --reset empties it).")
 @click.option("--scheduler/--no-scheduler", default=True, show_default=True,
-              help="Run the job scheduler (notification delivery, housekeeping) in this process.")
-def demo(port, reset, folder, scheduler):
-    """Create, migrate and seed a SQLite demo database, then serve it on 127.0.0.1."""
+              help="Run the job scheduler (notification delivery, housekeeping) beside the server.")
+@click.option("--verbose-scheduler", is_flag=True,
+              help="Log every scheduler run (by default the demo logs only the scheduler's warnings).")
+def demo(port, reset, folder, database_url, scheduler, verbose_scheduler):
+    """Create, migrate and seed a demo database (SQLite unless --database-url), then serve it on 127.0.0.1."""
+    import logging
+
     from backend import create_app
-    from backend.web.database import db as database
     from backend.demo import seed
     from backend.migrations_support import upgrade
+    from backend.web.database import db as database
 
-    folder = Path(folder).resolve()
-    folder.mkdir(parents=True, exist_ok=True)
-    db_file = folder / "borsellino.sqlite"
-    if reset:
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(db_file) + suffix).unlink(missing_ok=True)
-    fresh = not db_file.exists()
-    url = f"sqlite:///{db_file}"
+    if database_url:
+        url, where = database_url, _demo_database(database_url, reset)
+    else:
+        folder = Path(folder).resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        db_file = folder / "borsellino.sqlite"
+        if reset:
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(db_file) + suffix).unlink(missing_ok=True)
+        url, where = f"sqlite:///{db_file}", f"SQLite: {db_file}"
     env = {**os.environ, "DATABASE_URL": url, "BORSELLINO_ENV": "development",
            "BORSELLINO_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
     os.environ.update(env)
     upgrade(url)
-    app = create_app({"database_url": url})
+    app = create_app({"database_url": url, "public_base_url": env["BORSELLINO_PUBLIC_BASE_URL"]})
     logins = []
-    if fresh:
-        with app.app_context():
+    with app.app_context():
+        if not _has_demo_data(database):
             ctx = database.run_in_transaction(lambda session: seed(session, app.config["SETTINGS"]))
             logins = ctx.logins
     base = f"http://127.0.0.1:{port}"
     click.echo("")
-    click.echo("Borsellino demo (SQLite: %s)" % db_file)
+    click.echo(f"Borsellino demo ({where})")
     click.echo(f"  API docs       {base}/docs")
     click.echo(f"  OpenAPI        {base}/openapi.json")
     click.echo(f"  Staff console  {base}/console/")
@@ -124,8 +135,12 @@ def demo(port, reset, folder, scheduler):
     if scheduler:
         from backend.jobs.scheduler import start_in_background
 
+        if not verbose_scheduler:
+            # APScheduler narrates every run (the outbox every 5 s): it would bury the lines above.
+            logging.getLogger("apscheduler").setLevel(logging.WARNING)
         start_in_background(app)
-        click.echo("  Scheduler      running in this process (borsellino scheduler list)")
+        click.echo("  Scheduler      running beside the server" + ("" if verbose_scheduler else
+                                                                  " (quiet; --verbose-scheduler logs each run)"))
     if logins:
         click.echo("Demo logins:")
         for line in logins:
@@ -143,7 +158,35 @@ def demo(port, reset, folder, scheduler):
         raise SystemExit(server.wait())
     except KeyboardInterrupt:
         server.send_signal(signal.SIGINT)
-        raise SystemExit(server.wait())
+        raise SystemExit(server.wait()) from None
+
+
+def _demo_database(url: str, reset: bool) -> str:
+    """Check a non-SQLite demo database URL (and empty it for --reset); returns how to name it."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        raise click.ClickException("--database-url takes a PostgreSQL URL (without it the demo uses SQLite)")
+    if "demo" not in (parsed.database or ""):
+        raise click.ClickException(f"refusing to use {parsed.database!r} for the demo: its name must contain 'demo' "
+                                   "(every --reset start empties it)")
+    if reset:
+        engine = create_engine(url, hide_parameters=True)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    return f"PostgreSQL: {parsed.render_as_string(hide_password=True)}"
+
+
+def _has_demo_data(database) -> bool:
+    from sqlalchemy import func, select
+
+    from backend.accounts.models import Network
+
+    return bool(database.run_in_transaction(lambda session: session.scalar(select(func.count()).select_from(Network))))
 
 
 def _ensure_sqlite_folder(url: str) -> None:

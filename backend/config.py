@@ -32,6 +32,8 @@ class Settings:
     log_level: str = "INFO"
     public_base_url: str = "http://127.0.0.1:8000"
     ratelimit_storage_uri: str = "memory://"
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed (0: none).
+    trusted_proxies: int = 0
     # JWT: "kid:secret" pairs separated by commas; the first signs, all verify.
     jwt_keys: str = ""
     access_token_minutes: int = 15
@@ -75,11 +77,11 @@ class Settings:
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
-    def with_overrides(self, **changes) -> "Settings":
+    def with_overrides(self, **changes) -> Settings:
         return replace(self, **changes)
 
     @classmethod
-    def from_env(cls, environ: dict | None = None) -> "Settings":
+    def from_env(cls, environ: dict | None = None) -> Settings:
         environ = os.environ if environ is None else environ
         values = {}
         for f in fields(cls):
@@ -134,6 +136,9 @@ ENV_VARS = {
     "BORSELLINO_LOG_LEVEL": "`INFO` by default",
     "BORSELLINO_PUBLIC_BASE_URL": "URL the API is reached at (OpenAPI `servers`, links in emails)",
     "BORSELLINO_RATELIMIT_STORAGE_URI": "`memory://` (default) or `redis://127.0.0.1:6379/0`",
+    "BORSELLINO_TRUSTED_PROXIES": "how many reverse proxies in front of the app set `X-Forwarded-For` / "
+    "`X-Forwarded-Proto` (0, the default: the headers are ignored and the peer address is the client's); "
+    "behind one nginx, 1. Rate limits per address need it: otherwise every client shares the proxy's bucket",
     "BORSELLINO_PAYMENT_PROVIDER": "`sandbox` (demo only) or `stripe`",
     "BORSELLINO_STRIPE_SECRET_KEY": "Stripe secret key",
     "BORSELLINO_STRIPE_PUBLISHABLE_KEY": "Stripe publishable key, handed to the app",

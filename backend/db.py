@@ -14,8 +14,8 @@ import random
 import secrets
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import cache
-from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, create_engine, event, insert, inspect, select
@@ -40,7 +40,7 @@ NAMING_CONVENTION = {
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -54,15 +54,15 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 # Internal keys are 64-bit integers (compact joins, keyset order); SQLite
@@ -104,11 +104,12 @@ class TimestampMixin:
 def insert_returning(session: Session, model: type[M], rows: list[dict[str, Any]]) -> list[M]:
     """Insert ``rows`` of ``model`` in one statement and return them as persistent objects.
 
-    For hot paths: a Core ``INSERT … RETURNING`` of every column, the objects
-    built from what the database returned, costs less than half of the unit of
-    work's flush or the ORM's bulk insert. Relationships of the returned objects
-    are not populated (callers set what they need with ``set_committed_value``);
-    public ids are generated here.
+    For hot paths only (the README's "Data access" rule): a Core ``INSERT …
+    RETURNING`` of every column, the objects built from what the database
+    returned, costs less than half of the unit of work's flush or the ORM's bulk
+    insert, but writes only these rows (nothing else pending in the session).
+    Relationships of the returned objects are not populated (callers set what
+    they need with ``set_committed_value``); public ids are generated here.
 
     Unlike objects added as new, they are not expunged when a savepoint rolls
     back, and SQLite may then give the next row the same id: such a stale object
@@ -195,7 +196,8 @@ class Database:
         # writers never deadlock upgrading read locks; readers (GETs) and
         # sessions that mostly read begin DEFERRED and never block writers.
         self._deferred_sessions = sessionmaker(
-            bind=self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False,
+            bind=self.engine.execution_options(sqlite_begin="DEFERRED"),
+            expire_on_commit=False,
             info=self.session_info,
         )
         _track_writes(self.engine, (self._sessions, self._deferred_sessions))
@@ -203,13 +205,16 @@ class Database:
     @staticmethod
     def _make_engine(url: str, pool_size: int, echo: bool, pool_recycle: int) -> Engine:
         if url.startswith("sqlite"):
-            engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+            # hide_parameters: a failing statement's message never carries its bound values
+            # (card numbers, emails, PIN hashes) into a log or a traceback.
+            engine = create_engine(url, echo=echo, hide_parameters=True, connect_args={"timeout": 30})
             _configure_sqlite(engine)
             return engine
         # No pre-ping (a round trip per checkout): connections are replaced when old,
         # and a dead one is retried (``is_retryable``).
         return create_engine(
-            url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_recycle=pool_recycle
+            url, echo=echo, hide_parameters=True, pool_size=pool_size, max_overflow=pool_size,
+            pool_recycle=pool_recycle
         )
 
     @staticmethod

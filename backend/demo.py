@@ -51,8 +51,11 @@ def seed_accounts(session: Session, ctx: DemoContext) -> None:
         ("CIN", "Il Pertini – Biblioteca di Cinisello Balsamo", "Cinisello Balsamo", "Piazza Confalonieri 3"),
     ]:
         ctx.libraries.append(Library(network=net, code=code, name=name, city=city, address=address))
-    session.add(Library(network=other, code="SORM", name="Biblioteca Sormani", city="Milano",
-                        address="Corso di Porta Vittoria 6"))
+    session.add(
+        Library(
+            network=other, code="SORM", name="Biblioteca Sormani", city="Milano", address="Corso di Porta Vittoria 6"
+        )
+    )
     session.add_all(ctx.libraries)
     ctx.venue = PartnerVenue(network=net, name="Cinema Teatro Roma", city="Rho")
     session.add(ctx.venue)
@@ -76,8 +79,13 @@ def seed_accounts(session: Session, ctx: DemoContext) -> None:
 
     for i, (card, pin, first, last, language) in enumerate(DEMO_PATRONS):
         patron = Patron(
-            card_number=card, pin_hash=hash_secret(pin), first_name=first, last_name=last,
-            language=language, home_network=net, home_library=ctx.libraries[i % 3],
+            card_number=card,
+            pin_hash=hash_secret(pin),
+            first_name=first,
+            last_name=last,
+            language=language,
+            home_network=net,
+            home_library=ctx.libraries[i % 3],
             email=f"{first.lower()}.{last.lower()}@example.org",
         )
         ctx.patrons.append(patron)
@@ -88,12 +96,27 @@ def seed_accounts(session: Session, ctx: DemoContext) -> None:
 
 # Each domain appends its seeder here, in dependency order.
 SEEDERS = [seed_accounts]
-from backend.accounts.demo import seed_sign_in; SEEDERS.append(seed_sign_in)  # noqa: E402,E702
-from backend.events.demo import seed_events; SEEDERS.append(seed_events)  # noqa: E402,E702
-from backend.desk.demo import seed_desks; SEEDERS.append(seed_desks)  # noqa: E402,E702
-from backend.fees.demo import seed_wallets_and_fees; SEEDERS.append(seed_wallets_and_fees)  # noqa: E402,E702
-from backend.partners.demo import seed_partners; SEEDERS.append(seed_partners)  # noqa: E402,E702
-from backend.campaigns.demo import seed_campaigns; SEEDERS.append(seed_campaigns)  # noqa: E402,E702
+from backend.accounts.demo import seed_sign_in
+
+SEEDERS.append(seed_sign_in)  # noqa: E402,E702
+from backend.events.demo import seed_events
+
+SEEDERS.append(seed_events)  # noqa: E402,E702
+from backend.desk.demo import seed_desks
+
+SEEDERS.append(seed_desks)  # noqa: E402,E702
+from backend.fees.demo import seed_wallets_and_fees
+
+SEEDERS.append(seed_wallets_and_fees)  # noqa: E402,E702
+from backend.guides.demo import seed_guides
+
+SEEDERS.append(seed_guides)  # noqa: E402,E702
+from backend.partners.demo import seed_partners
+
+SEEDERS.append(seed_partners)  # noqa: E402,E702
+from backend.campaigns.demo import seed_campaigns
+
+SEEDERS.append(seed_campaigns)  # noqa: E402,E702
 
 
 def seed(session: Session, settings: Settings) -> DemoContext:

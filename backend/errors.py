@@ -88,6 +88,12 @@ ERROR_VALUES: dict[str, tuple[str, str]] = {
     "when": ("string", "The day and time that were refused"),
     "used_at": ("timestamp", "When the ticket was checked in at the door"),
     "starts_at": ("timestamp", "When the date started"),
+    "isbn": ("string", "The ISBN that was refused (invalid_isbn)"),
+    "placeholder": ("string", "What a template must contain (bad_opac_template)"),
+    "loan_days": ("integer", "The kit's longest loan, in days"),
+    "units": ("integer", "The kit's number of units"),
+    "start_date": ("string", "The first day it is possible (YYYY-MM-DD, Europe/Rome)"),
+    "next_free_dates": ("date_ranges", "The next free ranges of the same length (kit_unavailable)"),
 }
 
 
@@ -145,97 +151,126 @@ class DomainError(Exception):
 # --- codes shared by every domain ---------------------------------------
 
 VALIDATION_ERROR = ErrorCode(
-    "validation_error", 400,
+    "validation_error",
+    400,
     it="Richiesta non valida: controlla il campo «{field}».",
     en="Invalid request: check the field '{field}'.",
 )
 MALFORMED_REQUEST = ErrorCode(
-    "malformed_request", 400,
+    "malformed_request",
+    400,
     it="Il corpo della richiesta non è JSON valido.",
     en="The request body is not valid JSON.",
 )
 BODY_REQUIRED = ErrorCode(
-    "body_required", 400,
+    "body_required",
+    400,
     it="Questa operazione richiede un corpo JSON.",
     en="This operation needs a JSON body.",
 )
 BODY_NOT_OBJECT = ErrorCode(
-    "body_not_object", 400,
+    "body_not_object",
+    400,
     it="Il corpo della richiesta deve essere un oggetto JSON.",
     en="The request body must be a JSON object.",
 )
 JSON_TOO_DEEP = ErrorCode(
-    "json_too_deep", 400,
+    "json_too_deep",
+    400,
     it="Il JSON della richiesta è annidato troppo (al massimo 32 livelli).",
     en="The request JSON is nested too deeply (at most 32 levels).",
 )
 NUMBER_OUT_OF_RANGE = ErrorCode(
-    "number_out_of_range", 400,
+    "number_out_of_range",
+    400,
     it="Il numero nel campo «{param}» è fuori dall'intervallo ammesso (interi a 64 bit, niente NaN o infiniti).",
     en="The number in the field '{param}' is out of the allowed range (64-bit integers, no NaN or infinity).",
 )
 INVALID_CHARACTERS = ErrorCode(
-    "invalid_characters", 400,
+    "invalid_characters",
+    400,
     it="Il campo «{param}» contiene caratteri non ammessi (NUL o surrogati UTF-16 isolati).",
     en="The field '{param}' contains characters that are not allowed (NUL or a lone UTF-16 surrogate).",
 )
+URI_TOO_LONG = ErrorCode(
+    "uri_too_long", 414,
+    it="L'indirizzo della richiesta è troppo lungo (al massimo 4096 caratteri).",
+    en="The request URL is too long (at most 4096 characters).",
+)
+HEADERS_TOO_LARGE = ErrorCode(
+    "headers_too_large", 431,
+    it="Un'intestazione della richiesta è troppo grande (al massimo 8 KB).",
+    en="A request header is too large (at most 8 KB).",
+)
 INVALID_CURSOR = ErrorCode(
-    "invalid_cursor", 400,
+    "invalid_cursor",
+    400,
     it="Il cursore di paginazione non è valido per questo elenco.",
     en="The pagination cursor is not valid for this list.",
 )
 UNAUTHENTICATED = ErrorCode(
-    "unauthenticated", 401,
+    "unauthenticated",
+    401,
     it="Accesso richiesto: manca un token valido.",
     en="Authentication required: no valid token.",
 )
 FORBIDDEN = ErrorCode(
-    "forbidden", 403,
+    "forbidden",
+    403,
     it="Non hai il permesso per questa operazione.",
     en="You are not allowed to do this.",
 )
 NOT_FOUND = ErrorCode(
-    "not_found", 404,
+    "not_found",
+    404,
     it="Risorsa non trovata.",
     en="Resource not found.",
 )
 INVALID_AMOUNT = ErrorCode(
-    "invalid_amount", 400,
+    "invalid_amount",
+    400,
     it="Importo non valido: scrivi ad esempio 12,50.",
     en="Invalid amount: write for example 12.50.",
 )
 METHOD_NOT_ALLOWED = ErrorCode(
-    "method_not_allowed", 405,
+    "method_not_allowed",
+    405,
     it="Metodo non consentito per questa risorsa.",
     en="Method not allowed for this resource.",
 )
 CONFLICT = ErrorCode(
-    "conflict", 409,
+    "conflict",
+    409,
     it="La richiesta è in conflitto con lo stato attuale.",
     en="The request conflicts with the current state.",
 )
 PAYLOAD_TOO_LARGE = ErrorCode(
-    "payload_too_large", 413,
+    "payload_too_large",
+    413,
     it="La richiesta è troppo grande.",
     en="The request is too large.",
 )
 UNSUPPORTED_MEDIA_TYPE = ErrorCode(
-    "unsupported_media_type", 415,
+    "unsupported_media_type",
+    415,
     it="Invia il corpo come application/json.",
     en="Send the body as application/json.",
 )
 RATE_LIMITED = ErrorCode(
-    "rate_limited", 429,
+    "rate_limited",
+    429,
     it="Troppe richieste: riprova tra poco.",
     en="Too many requests: try again shortly.",
 )
 INTERNAL_ERROR = ErrorCode(
-    "internal_error", 500,
+    "internal_error",
+    500,
     it="Errore interno: l'operazione non è stata eseguita. Riprova.",
     en="Internal error: nothing was done. Please try again.",
 )
 SERVICE_UNAVAILABLE = ErrorCode(
-    "service_unavailable", 503,
+    "service_unavailable",
+    503,
     it="Servizio momentaneamente non disponibile.",
     en="Service temporarily unavailable.",
 )

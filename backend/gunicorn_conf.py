@@ -17,6 +17,12 @@ max_requests_jitter = int(os.environ.get("BORSELLINO_MAX_REQUESTS_JITTER", "200"
 timeout = int(os.environ.get("BORSELLINO_WORKER_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
+# Request limits above the app's (backend/request_guard.py: 4096-character URLs, 8 KB
+# headers), so a client over the app's limits gets its JSON 414/431; only past these
+# gunicorn answers itself (a short plain-text/HTML 400 page that never reaches the app).
+limit_request_line = 8190  # gunicorn's maximum
+limit_request_field_size = 16380
+limit_request_fields = 100
 # The app writes its own JSON request log; gunicorn's own messages go to stdout too.
 accesslog = None
 errorlog = "-"

@@ -41,6 +41,6 @@ class Text:
     it: str
     en: str
 
-    def render(self, language: str | None, **values) -> str:
+    def render(self, language: str | None, **values: object) -> str:
         template = self.en if language == "en" else self.it
         return template.format(**values) if values else template

@@ -40,22 +40,26 @@ from backend.errors import DomainError, ErrorCode
 
 MAX_KEY_LENGTH = 255
 IDEMPOTENCY_KEY_MISSING = ErrorCode(
-    "idempotency_key_missing", 400,
+    "idempotency_key_missing",
+    400,
     it="Questa operazione richiede l'intestazione Idempotency-Key (da 1 a 255 caratteri).",
     en="This operation needs an Idempotency-Key header (1 to 255 characters).",
 )
 IDEMPOTENCY_KEY_TOO_LONG = ErrorCode(
-    "idempotency_key_too_long", 400,
+    "idempotency_key_too_long",
+    400,
     it="L'intestazione Idempotency-Key è troppo lunga: al massimo {max_length} caratteri.",
     en="The Idempotency-Key header is too long: at most {max_length} characters.",
 )
 IDEMPOTENCY_KEY_REUSED = ErrorCode(
-    "idempotency_key_reused", 422,
+    "idempotency_key_reused",
+    422,
     it="Questa Idempotency-Key è già stata usata per una richiesta diversa.",
     en="This Idempotency-Key was already used for a different request.",
 )
 IDEMPOTENCY_IN_PROGRESS = ErrorCode(
-    "idempotency_request_in_progress", 409,
+    "idempotency_request_in_progress",
+    409,
     it="Una richiesta con questa Idempotency-Key è ancora in corso: riprova tra poco.",
     en="A request with this Idempotency-Key is still in progress: retry shortly.",
 )
@@ -96,19 +100,28 @@ def _statements(dialect_name: str) -> dict:
     from sqlalchemy.dialects import postgresql, sqlite
 
     insert = (postgresql if dialect_name == "postgresql" else sqlite).insert
-    row = dict(owner=bindparam("owner"), key=bindparam("key"), fingerprint=bindparam("fingerprint"),
-               state=DONE, created_at=bindparam("now"))
+    row = dict(
+        owner=bindparam("owner"),
+        key=bindparam("key"),
+        fingerprint=bindparam("fingerprint"),
+        state=DONE,
+        created_at=bindparam("now"),
+    )
     return {
-        "claim": insert(_keys).values(**row).on_conflict_do_nothing(index_elements=["owner", "key"])
+        "claim": insert(_keys)
+        .values(**row)
+        .on_conflict_do_nothing(index_elements=["owner", "key"])
         .returning(_keys.c.id),
-        "existing": select(_keys.c.id, _keys.c.fingerprint, _keys.c.response_status, _keys.c.response_body,
-                           _keys.c.created_at)
-        .where(_keys.c.owner == bindparam("owner"), _keys.c.key == bindparam("key")),
+        "existing": select(
+            _keys.c.id, _keys.c.fingerprint, _keys.c.response_status, _keys.c.response_body, _keys.c.created_at
+        ).where(_keys.c.owner == bindparam("owner"), _keys.c.key == bindparam("key")),
         "renew": update(_keys)
         .where(_keys.c.id == bindparam("claim_id"), _keys.c.created_at == bindparam("created_at"))
-        .values(fingerprint=bindparam("fingerprint"), created_at=bindparam("now"),
-                response_status=None, response_body=None),
-        "store": update(_keys).where(_keys.c.id == bindparam("claim_id"))
+        .values(
+            fingerprint=bindparam("fingerprint"), created_at=bindparam("now"), response_status=None, response_body=None
+        ),
+        "store": update(_keys)
+        .where(_keys.c.id == bindparam("claim_id"))
         .values(state=DONE, response_status=bindparam("status"), response_body=bindparam("body")),
         "store_refusal": insert(_keys)
         .values(**row, response_status=bindparam("status"), response_body=bindparam("body"))
@@ -144,8 +157,9 @@ def claim(session: Session, owner: str, key: str, fingerprint: str, ttl: timedel
     row = connection.execute(statements["existing"], {"owner": owner, "key": key}).one()
     if row.created_at < now - ttl:
         # Expired (not yet pruned): the key starts a new life.
-        if connection.execute(statements["renew"], {**params, "claim_id": row.id,
-                                                    "created_at": row.created_at}).rowcount:
+        if connection.execute(
+            statements["renew"], {**params, "claim_id": row.id, "created_at": row.created_at}
+        ).rowcount:
             return row.id
         raise DomainError(IDEMPOTENCY_IN_PROGRESS, headers={"Retry-After": "1"})
     if row.fingerprint != fingerprint:
@@ -156,20 +170,21 @@ def claim(session: Session, owner: str, key: str, fingerprint: str, ttl: timedel
 def store(session: Session, claim_id: int, status: int, body: str) -> None:
     """Keep the response of the claimed request, in its transaction, to replay it for the same key."""
     connection = session.connection()
-    connection.execute(_statements(connection.dialect.name)["store"],
-                       {"claim_id": claim_id, "status": status, "body": body})
+    connection.execute(
+        _statements(connection.dialect.name)["store"], {"claim_id": claim_id, "status": status, "body": body}
+    )
 
 
 def store_refusal(session: Session, owner: str, key: str, fingerprint: str, status: int, body: str) -> None:
     """Keep a refusal whose request rolled back (claim included), in a transaction of its own."""
     connection = session.connection()
-    connection.execute(_statements(connection.dialect.name)["store_refusal"], {
-        "owner": owner, "key": key, "fingerprint": fingerprint, "now": utcnow(), "status": status, "body": body})
+    connection.execute(
+        _statements(connection.dialect.name)["store_refusal"],
+        {"owner": owner, "key": key, "fingerprint": fingerprint, "now": utcnow(), "status": status, "body": body},
+    )
 
 
 def prune_expired(session: Session, ttl: timedelta, now: datetime | None = None) -> int:
     """Delete keys past their time to live; returns how many."""
     now = now or utcnow()
-    return session.execute(
-        delete(IdempotencyKey).where(IdempotencyKey.created_at < now - ttl)
-    ).rowcount
+    return session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < now - ttl)).rowcount

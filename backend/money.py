@@ -27,18 +27,18 @@ class Money:
         if not isinstance(self.amount, int) or isinstance(self.amount, bool):
             raise TypeError("Money.amount must be an int of minor units")
 
-    def __add__(self, other: "Money") -> "Money":
+    def __add__(self, other: Money) -> Money:
         self._same_currency(other)
         return Money(self.amount + other.amount, self.currency)
 
-    def __sub__(self, other: "Money") -> "Money":
+    def __sub__(self, other: Money) -> Money:
         self._same_currency(other)
         return Money(self.amount - other.amount, self.currency)
 
-    def __neg__(self) -> "Money":
+    def __neg__(self) -> Money:
         return Money(-self.amount, self.currency)
 
-    def _same_currency(self, other: "Money") -> None:
+    def _same_currency(self, other: Money) -> None:
         if other.currency != self.currency:
             raise ValueError(f"currency mismatch: {self.currency} vs {other.currency}")
 
@@ -47,9 +47,7 @@ class Money:
 
     def format(self, language: str = "it") -> str:
         """``12,50 €`` in Italian, ``€12.50`` in English."""
-        return format_currency(
-            Decimal(self.amount) / 100, self.currency, locale=LOCALES.get(language, "it_IT")
-        )
+        return format_currency(Decimal(self.amount) / 100, self.currency, locale=LOCALES.get(language, "it_IT"))
 
 
 class StrictInteger(ma.fields.Integer):

@@ -59,9 +59,7 @@ def paginate(
     """
     key = order_by if order_by is not None else model.id
     if starting_after is not None:
-        anchor = session.execute(
-            stmt.with_only_columns(key, model.id).where(model.public_id == starting_after)
-        ).first()
+        anchor = session.execute(stmt.with_only_columns(key, model.id).where(model.public_id == starting_after)).first()
         if anchor is None:
             raise DomainError(INVALID_CURSOR, param="starting_after")
         anchor_key, anchor_id = anchor
@@ -95,7 +93,8 @@ def page_schema(item_schema: type[ma.Schema]) -> type[ma.Schema]:
                 "data": ma.fields.List(ma.fields.Nested(item_schema), required=True),
                 "has_more": ma.fields.Boolean(required=True),
                 "next_cursor": ma.fields.String(
-                    allow_none=True, required=True,
+                    allow_none=True,
+                    required=True,
                     metadata={"description": "Pass as `starting_after` for the next page"},
                 ),
             },

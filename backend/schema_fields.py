@@ -20,8 +20,9 @@ Responses, so the contract types every property:
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import marshmallow as ma
 
@@ -54,14 +55,14 @@ UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 def utc_timestamp(value: datetime) -> str:
     """``value`` as the API writes times (a naive value is taken as UTC, as storage is)."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).strftime(UTC_FORMAT)
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime(UTC_FORMAT)
 
 
 def rome_timestamp(value: datetime) -> str:
     """An event schedule time: Europe/Rome wall-clock time with its offset, whole seconds."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(ROME).isoformat(timespec="seconds")
 
 
@@ -69,7 +70,7 @@ class UtcDateTime(_InRange, ma.fields.AwareDateTime):
     """A timestamp: read as ISO 8601 (no offset means UTC), written as ``UTC_FORMAT``."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(default_timezone=timezone.utc, **kwargs)
+        super().__init__(default_timezone=UTC, **kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else utc_timestamp(value)
@@ -109,3 +110,7 @@ class StrictBoolean(ma.fields.Boolean):
         if not isinstance(value, bool):
             raise self.make_error("invalid")
         return value
+
+
+class DateInput(_InRange, ma.fields.Date):
+    """An ISO 8601 date in a request, years 1900–2999 (so adding days to it never overflows)."""

@@ -15,12 +15,13 @@ from typing import Generic, TypeVar
 
 from sqlalchemy import CheckConstraint, Update, update
 
-from backend.errors import ErrorCode, DomainError
+from backend.errors import DomainError, ErrorCode
 
 S = TypeVar("S", bound=StrEnum)
 
 INVALID_STATE = ErrorCode(
-    "invalid_state", 422,
+    "invalid_state",
+    422,
     it="Operazione non possibile nello stato attuale.",
     en="This is not possible in the current state.",
 )
@@ -67,5 +68,9 @@ def transition(model, table: Transitions, target: StrEnum, *where, column: str =
     concurrent request).
     """
     state = getattr(model, column)
-    return (update(model).where(*where, state.in_(table.sources_of(target)))
-            .values({column: target}).execution_options(synchronize_session=False))
+    return (
+        update(model)
+        .where(*where, state.in_(table.sources_of(target)))
+        .values({column: target})
+        .execution_options(synchronize_session=False)
+    )

@@ -25,8 +25,9 @@ _TPCB = [
     text("SELECT abalance FROM pgbench_accounts WHERE aid = :aid"),
     text("UPDATE pgbench_tellers SET tbalance = tbalance + :delta WHERE tid = :tid"),
     text("UPDATE pgbench_branches SET bbalance = bbalance + :delta WHERE bid = :bid"),
-    text("INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) "
-         "VALUES (:tid, :bid, :aid, :delta, CURRENT_TIMESTAMP)"),
+    text(
+        "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (:tid, :bid, :aid, :delta, CURRENT_TIMESTAMP)"
+    ),
 ]
 
 
@@ -34,8 +35,12 @@ _TPCB = [
 @public
 def tpcb():
     # Scale 1, as ``pgbench -i -s 1``: 100,000 accounts, 10 tellers, 1 branch.
-    values = {"aid": random.randint(1, 100_000), "tid": random.randint(1, 10), "bid": 1,
-              "delta": random.randint(-5000, 5000)}
+    values = {
+        "aid": random.randint(1, 100_000),
+        "tid": random.randint(1, 10),
+        "bid": 1,
+        "delta": random.randint(-5000, 5000),
+    }
     with db.engine.begin() as conn:
         balance = None
         for statement in _TPCB:

@@ -42,13 +42,18 @@ def prepare(url: str, scenario: str, needed: int) -> dict:
         from bench.wallet_pay import prepare as prepare_fees
 
         _app, pairs = prepare_fees(url, patrons=needed, fees_each=1)
-        return {"requests": [{"path": "/v1/fees/payments", "token": token, "json": {"fee_ids": [fee]},
-                              "status": 201} for token, fee in pairs]}
+        return {
+            "requests": [
+                {"path": "/v1/fees/payments", "token": token, "json": {"fee_ids": [fee]}, "status": 201}
+                for token, fee in pairs
+            ]
+        }
     from sqlalchemy import update
 
-    from bench.ticket_rush import new_occurrence, prepare as prepare_rush
-    from backend.web.database import db
     from backend.events.models import Occurrence
+    from backend.web.database import db
+    from bench.ticket_rush import new_occurrence
+    from bench.ticket_rush import prepare as prepare_rush
 
     app, network_id, library_id, tokens = prepare_rush(url, needed)
     if scenario == "wallet":
@@ -58,11 +63,18 @@ def prepare(url: str, scenario: str, needed: int) -> dict:
     if scenario == "refusal":
         status = 409
         with app.app_context():
-            db.run_in_transaction(lambda s: s.execute(
-                update(Occurrence).where(Occurrence.public_id == occurrence).values(sold=Occurrence.capacity)))
+            db.run_in_transaction(
+                lambda s: s.execute(
+                    update(Occurrence).where(Occurrence.public_id == occurrence).values(sold=Occurrence.capacity)
+                )
+            )
     body = {"items": [{"ticket_type": ticket_type, "quantity": 1}]}
-    return {"requests": [{"path": f"/v1/events/occurrences/{occurrence}/orders", "token": t, "json": body,
-                          "status": status} for t in tokens]}
+    return {
+        "requests": [
+            {"path": f"/v1/events/occurrences/{occurrence}/orders", "token": t, "json": body, "status": status}
+            for t in tokens
+        ]
+    }
 
 
 def _callgrind_request():
@@ -80,15 +92,17 @@ def _callgrind_request():
     code = bytes.fromhex(
         "4889f8"  # mov rax, rdi  (the six words)
         "31d2"  # xor edx, edx  (the default result)
-        "48c1c703" "48c1c70d" "48c1c73d" "48c1c733"  # rol rdi, 3 / 13 / 61 / 51
+        "48c1c703"
+        "48c1c70d"
+        "48c1c73d"
+        "48c1c733"  # rol rdi, 3 / 13 / 61 / 51
         "4887db"  # xchg rbx, rbx
         "4889d0"  # mov rax, rdx
         "c3"  # ret
     )
     page = mmap.mmap(-1, mmap.PAGESIZE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
     page.write(code)
-    function = ctypes.CFUNCTYPE(ctypes.c_ulong, ctypes.c_void_p)(
-        ctypes.addressof(ctypes.c_char.from_buffer(page)))
+    function = ctypes.CFUNCTYPE(ctypes.c_ulong, ctypes.c_void_p)(ctypes.addressof(ctypes.c_char.from_buffer(page)))
 
     def request(number: int) -> None:
         words = (ctypes.c_ulong * 6)(0x43540000 + number, 0, 0, 0, 0, 0)  # VG_USERREQ_TOOL_BASE('C','T')
@@ -106,7 +120,7 @@ def child(url: str, items_file: str, warmup: int, count: int) -> None:
     from backend import create_app
     from bench.server import settings
 
-    requests = json.loads(Path(items_file).read_text())["requests"][:warmup + count]
+    requests = json.loads(Path(items_file).read_text())["requests"][: warmup + count]
     app = create_app(settings(url))
     client = app.test_client()
     callgrind = _callgrind_request()
@@ -133,10 +147,25 @@ def child(url: str, items_file: str, warmup: int, count: int) -> None:
 def instructions(url: str, items_file: str, warmup: int, count: int) -> int:
     with tempfile.TemporaryDirectory() as folder:
         run = subprocess.run(
-            ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={folder}/out.%p",
-             sys.executable, __file__, "--database-url", url, "--child", items_file,
-             "--warmup", str(warmup), "--requests", str(count)],
-            capture_output=True, text=True)
+            [
+                "valgrind",
+                "--tool=callgrind",
+                "--instr-atstart=no",
+                f"--callgrind-out-file={folder}/out.%p",
+                sys.executable,
+                __file__,
+                "--database-url",
+                url,
+                "--child",
+                items_file,
+                "--warmup",
+                str(warmup),
+                "--requests",
+                str(count),
+            ],
+            capture_output=True,
+            text=True,
+        )
         if run.returncode != 0:
             raise SystemExit(run.stderr[-3000:])
         # The first dump (``out.<pid>.1``) holds exactly the measured requests.
@@ -163,8 +192,11 @@ def main():
             json.dump(prepare(args.database_url, scenario, args.warmup + args.requests), items)
         total = instructions(args.database_url, items.name, args.warmup, args.requests)
         Path(items.name).unlink()
-        print(f"{scenario}: {total / args.requests / 1e6:.2f} M instructions per request "
-              f"({total:,} for {args.requests} after {args.warmup} warm-up)", flush=True)
+        print(
+            f"{scenario}: {total / args.requests / 1e6:.2f} M instructions per request "
+            f"({total:,} for {args.requests} after {args.warmup} warm-up)",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

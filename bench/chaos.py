@@ -66,8 +66,7 @@ FUNDS = 20_000  # each patron starts with 200,00 € of card money
 FEE = 150
 FEES_EACH = 150
 PRICE = 250
-WORKER_TIMEOUT = 10  # gunicorn kills a request stuck this long ...
-IN_FLIGHT_SECONDS = 15  # ... so a retry may take over a dead request's key after this
+WORKER_TIMEOUT = 10  # gunicorn kills a request stuck this long
 
 
 class Unresolved(Exception):
@@ -116,7 +115,6 @@ def prepare(url: str, clients: int):
     from backend.campaigns import services as campaigns
     from backend.campaigns.models import Campaign, CampaignState, FundingModel
     from backend.db import new_public_id, utcnow
-    from backend.web.database import db
     from backend.desk.models import OPEN, CashSession, Desk
     from backend.events.models import Event, Occurrence, TicketType
     from backend.fees.models import Fee
@@ -124,6 +122,7 @@ def prepare(url: str, clients: int):
     from backend.ledger.services import Funding, credit, debit, house_account, post_entry, wallet_of
     from backend.migrations_support import upgrade
     from backend.money import Money
+    from backend.web.database import db
 
     engine = create_engine(url)
     with engine.begin() as conn:
@@ -139,34 +138,71 @@ def prepare(url: str, clients: int):
         session.add_all([network, library])
         session.flush()
         clearing = house_account(session, "card_clearing", "seed")
-        people = [Patron(card_number=f"CHAOS{n:06d}", home_network=network, home_library=library,
-                         first_name="Lettore", last_name=str(n), status="active", language="it")
-                  for n in range(clients)]
-        librarian = StaffUser(email="cassa@chaos.test", name="Cassiere", role="librarian", network=network,
-                              password_hash="!", libraries=[library])
+        people = [
+            Patron(
+                card_number=f"CHAOS{n:06d}",
+                home_network=network,
+                home_library=library,
+                first_name="Lettore",
+                last_name=str(n),
+                status="active",
+                language="it",
+            )
+            for n in range(clients)
+        ]
+        librarian = StaffUser(
+            email="cassa@chaos.test",
+            name="Cassiere",
+            role="librarian",
+            network=network,
+            password_hash="!",
+            libraries=[library],
+        )
         session.add_all([*people, librarian])
         session.flush()
         for patron in people:
-            post_entry(session, kind="topup_card", legs=[debit(clearing, Money(FUNDS)),
-                                                         credit(wallet_of(session, patron), Money(FUNDS))],
-                       funding=Funding("card", f"pi_seed_{patron.id}"))
+            post_entry(
+                session,
+                kind="topup_card",
+                legs=[debit(clearing, Money(FUNDS)), credit(wallet_of(session, patron), Money(FUNDS))],
+                funding=Funding("card", f"pi_seed_{patron.id}"),
+            )
         devices = [AuthSession(patron=p, expires_at=utcnow() + timedelta(days=1)) for p in people]
         desk_device = AuthSession(staff_user=librarian, expires_at=utcnow() + timedelta(days=1))
         session.add_all([*devices, desk_device])
         desk = Desk(library=library, name="Cassa 1")
         session.add(desk)
         session.flush()
-        cash_session = CashSession(desk_id=desk.id, status=OPEN, opened_by_id=librarian.id, opening_float=0,
-                                   currency="EUR")
-        event = Event(network_id=network.id, library_id=library.id, title="Concerto del caos", category="music",
-                      venue_name="Auditorium", status="published", per_patron_limit=100_000)
+        cash_session = CashSession(
+            desk_id=desk.id, status=OPEN, opened_by_id=librarian.id, opening_float=0, currency="EUR"
+        )
+        event = Event(
+            network_id=network.id,
+            library_id=library.id,
+            title="Concerto del caos",
+            category="music",
+            venue_name="Auditorium",
+            status="published",
+            per_patron_limit=100_000,
+        )
         event.ticket_types.append(TicketType(name="Intero", kind="full", price=PRICE))
-        event.occurrences.append(Occurrence(starts_at=utcnow() + timedelta(days=10), capacity=1_000_000, sold=0,
-                                            status="scheduled"))
-        campaign = Campaign(network_id=network.id, library_id=library.id, title="Scaffali nuovi", story="Per la sala",
-                            images=[], good_causes=[], goal=100_000_000, currency="EUR",
-                            deadline=utcnow() + timedelta(days=30), model=FundingModel.KEEP_IT_ALL, art_bonus=False,
-                            state=CampaignState.DRAFT)
+        event.occurrences.append(
+            Occurrence(starts_at=utcnow() + timedelta(days=10), capacity=1_000_000, sold=0, status="scheduled")
+        )
+        campaign = Campaign(
+            network_id=network.id,
+            library_id=library.id,
+            title="Scaffali nuovi",
+            story="Per la sala",
+            images=[],
+            good_causes=[],
+            goal=100_000_000,
+            currency="EUR",
+            deadline=utcnow() + timedelta(days=30),
+            model=FundingModel.KEEP_IT_ALL,
+            art_bonus=False,
+            state=CampaignState.DRAFT,
+        )
         campaign.network, campaign.library = network, library
         session.add_all([cash_session, event, campaign])
         session.flush()
@@ -176,15 +212,30 @@ def prepare(url: str, clients: int):
         rows = []
         for i, patron in enumerate(people):
             fees[i] = [new_public_id("fee") for _ in range(FEES_EACH)]
-            rows += [dict(public_id=fid, created_at=utcnow(), network_id=network.id, library_id=library.id,
-                          patron_id=patron.id, fee_type_id=other.id, amount=FEE, currency="EUR", description="",
-                          status="outstanding", charged_by="chaos") for fid in fees[i]]
+            rows += [
+                dict(
+                    public_id=fid,
+                    created_at=utcnow(),
+                    network_id=network.id,
+                    library_id=library.id,
+                    patron_id=patron.id,
+                    fee_type_id=other.id,
+                    amount=FEE,
+                    currency="EUR",
+                    description="",
+                    status="outstanding",
+                    charged_by="chaos",
+                )
+                for fid in fees[i]
+            ]
         session.execute(insert(Fee), rows)
         return {
-            "patrons": [(p.card_number, issue_access_token(patron_claims(p, d.public_id)))
-                        for p, d in zip(people, devices)],
+            "patrons": [
+                (p.card_number, issue_access_token(patron_claims(p, d.public_id), app.config["SETTINGS"]))
+                for p, d in zip(people, devices)
+            ],
             "fees": fees,
-            "librarian": issue_access_token(staff_claims(librarian, desk_device.public_id)),
+            "librarian": issue_access_token(staff_claims(librarian, desk_device.public_id), app.config["SETTINGS"]),
             "cash_session": cash_session.public_id,
             "occurrence": event.occurrences[0].public_id,
             "ticket_type": event.ticket_types[0].public_id,
@@ -204,8 +255,18 @@ class Client:
         self.base, self.tally, self.drain_deadline = base, tally, drain_deadline
         self.http = requests.Session()
 
-    def call(self, op: str, method: str, path: str, token: str | None, body=None, *, key: str | None = None,
-             headers: dict | None = None, data: bytes | None = None) -> requests.Response:
+    def call(
+        self,
+        op: str,
+        method: str,
+        path: str,
+        token: str | None,
+        body=None,
+        *,
+        key: str | None = None,
+        headers: dict | None = None,
+        data: bytes | None = None,
+    ) -> requests.Response:
         """The same request (same key) until an answer other than 409/5xx or a dropped connection."""
         sent = {"Content-Type": "application/json", **(headers or {})}
         if token:
@@ -219,7 +280,7 @@ class Client:
                 self.tally.unresolved.append(f"{op} {method} {path} key={key}")
                 raise Unresolved(op)
             try:
-                response = self.http.request(method, self.base + path, data=payload, headers=sent, timeout=(3, 10))
+                response = self.http.request(method, self.base + path, data=payload, headers=sent, timeout=(3, 15))
             except requests.Timeout:
                 self.tally.add("retries", f"{op}: timeout")
             except requests.ConnectionError:
@@ -267,8 +328,9 @@ def pay_fee(c: Client, world, me: Belief, token: str, fees: list[str]) -> None:
 
 def buy_ticket(c: Client, world, me: Belief, token: str) -> None:
     body = {"items": [{"ticket_type": world["ticket_type"], "quantity": 1}]}
-    r = c.call("ticket", "POST", f"/v1/events/occurrences/{world['occurrence']}/orders", token, body,
-               key=str(uuid.uuid4()))
+    r = c.call(
+        "ticket", "POST", f"/v1/events/occurrences/{world['occurrence']}/orders", token, body, key=str(uuid.uuid4())
+    )
     if r.status_code == 201:
         me.orders.add(r.json()["order"]["id"])
         me.delta -= r.json()["order"]["total"]["amount"]
@@ -278,8 +340,14 @@ def buy_ticket(c: Client, world, me: Belief, token: str) -> None:
 
 
 def _start_topup(c: Client, token: str, amount: int):
-    r = c.call("card top-up", "POST", "/v1/wallet/topups", token, {"amount": {"amount": amount, "currency": "EUR"}},
-               key=str(uuid.uuid4()))
+    r = c.call(
+        "card top-up",
+        "POST",
+        "/v1/wallet/topups",
+        token,
+        {"amount": {"amount": amount, "currency": "EUR"}},
+        key=str(uuid.uuid4()),
+    )
     if r.status_code != 201:
         c.tally.add("ops", f"card top-up refused {r.status_code} {r.json()['error']['code']}")
         return None
@@ -292,8 +360,7 @@ def topup_by_sheet(c: Client, world, me: Belief, token: str) -> None:
     if started is None:
         return
     topup = started["topup"]["id"]
-    r = c.call("card top-up", "POST", f"/v1/wallet/topups/{topup}/sandbox-payment", token, {},
-               key=str(uuid.uuid4()))
+    r = c.call("card top-up", "POST", f"/v1/wallet/topups/{topup}/sandbox-payment", token, {}, key=str(uuid.uuid4()))
     if r.status_code == 200 and r.json()["status"] == "succeeded":
         me.card_topups.add(topup)
         me.delta += amount
@@ -305,15 +372,28 @@ def topup_by_sheet(c: Client, world, me: Belief, token: str) -> None:
 def _event(kind: str, event_id: str, intent: str, amount: int, topup: str, created: int) -> bytes:
     paid = kind == "payment_intent.succeeded"
     status = {"payment_intent.succeeded": "succeeded", "payment_intent.canceled": "canceled"}.get(
-        kind, "requires_payment_method")
-    return json.dumps({
-        "id": event_id, "object": "event", "type": kind, "created": created,
-        "data": {"object": {
-            "id": intent, "object": "payment_intent", "status": status, "amount": amount,
-            "amount_received": amount if paid else 0, "currency": "eur", "metadata": {"topup_id": topup},
-            "last_payment_error": None if paid else {"code": "card_declined"},
-        }},
-    }).encode()
+        kind, "requires_payment_method"
+    )
+    return json.dumps(
+        {
+            "id": event_id,
+            "object": "event",
+            "type": kind,
+            "created": created,
+            "data": {
+                "object": {
+                    "id": intent,
+                    "object": "payment_intent",
+                    "status": status,
+                    "amount": amount,
+                    "amount_received": amount if paid else 0,
+                    "currency": "eur",
+                    "metadata": {"topup_id": topup},
+                    "last_payment_error": None if paid else {"code": "card_declined"},
+                }
+            },
+        }
+    ).encode()
 
 
 def topup_by_webhooks(c: Client, world, me: Belief, token: str) -> None:
@@ -330,21 +410,37 @@ def topup_by_webhooks(c: Client, world, me: Belief, token: str) -> None:
     now = int(time.time())
     succeeded = _event("payment_intent.succeeded", f"evt_chaos_{uuid.uuid4().hex}", intent, amount, topup, now)
     events = [
-        ("stale failed", _event("payment_intent.payment_failed", f"evt_chaos_{uuid.uuid4().hex}", intent, amount,
-                                topup, now - 120)),
-        ("stale canceled", _event("payment_intent.canceled", f"evt_chaos_{uuid.uuid4().hex}", intent, amount,
-                                  topup, now - 60)),
+        (
+            "stale failed",
+            _event("payment_intent.payment_failed", f"evt_chaos_{uuid.uuid4().hex}", intent, amount, topup, now - 120),
+        ),
+        (
+            "stale canceled",
+            _event("payment_intent.canceled", f"evt_chaos_{uuid.uuid4().hex}", intent, amount, topup, now - 60),
+        ),
         ("succeeded", succeeded),
         ("duplicate", succeeded),
-        ("resent under a new id", _event("payment_intent.succeeded", f"evt_chaos_{uuid.uuid4().hex}", intent,
-                                         amount, topup, now)),
+        (
+            "resent under a new id",
+            _event("payment_intent.succeeded", f"evt_chaos_{uuid.uuid4().hex}", intent, amount, topup, now),
+        ),
     ]
     random.shuffle(events)
     for label, payload in events:
-        r = c.call("webhook", "POST", "/v1/payments/webhook", None, data=payload,
-                   headers={"Stripe-Signature": sign(payload.decode(), SANDBOX_WEBHOOK_SECRET)})
-        c.tally.add("webhooks", f"{label}: {r.status_code} {r.json().get('outcome', r.text[:60])}"
-                    if r.headers.get("Content-Type", "").startswith("application/json") else f"{label}: {r.status_code}")
+        r = c.call(
+            "webhook",
+            "POST",
+            "/v1/payments/webhook",
+            None,
+            data=payload,
+            headers={"Stripe-Signature": sign(payload.decode(), SANDBOX_WEBHOOK_SECRET)},
+        )
+        c.tally.add(
+            "webhooks",
+            f"{label}: {r.status_code} {r.json().get('outcome', r.text[:60])}"
+            if r.headers.get("Content-Type", "").startswith("application/json")
+            else f"{label}: {r.status_code}",
+        )
     r = c.call("card top-up", "GET", f"/v1/wallet/topups/{topup}", token)
     if r.status_code == 200 and r.json()["status"] == "succeeded":
         me.card_topups.add(topup)
@@ -356,9 +452,14 @@ def topup_by_webhooks(c: Client, world, me: Belief, token: str) -> None:
 
 def topup_at_desk(c: Client, world, me: Belief, token: str) -> None:
     amount = random.choice((500, 1000))
-    r = c.call("desk top-up", "POST", f"/v1/desk/sessions/{world['cash_session']}/topups", world["librarian"],
-               {"card_number": me.card_number, "amount": {"amount": amount, "currency": "EUR"}},
-               key=str(uuid.uuid4()))
+    r = c.call(
+        "desk top-up",
+        "POST",
+        f"/v1/desk/sessions/{world['cash_session']}/topups",
+        world["librarian"],
+        {"card_number": me.card_number, "amount": {"amount": amount, "currency": "EUR"}},
+        key=str(uuid.uuid4()),
+    )
     if r.status_code == 201:
         me.cash_topups.add(r.json()["id"])
         me.delta += amount
@@ -369,8 +470,14 @@ def topup_at_desk(c: Client, world, me: Belief, token: str) -> None:
 
 def donate(c: Client, world, me: Belief, token: str) -> None:
     amount = random.choice((100, 300))
-    r = c.call("donation", "POST", f"/v1/campaigns/{world['campaign']}/donations", token,
-               {"amount": {"amount": amount, "currency": "EUR"}}, key=str(uuid.uuid4()))
+    r = c.call(
+        "donation",
+        "POST",
+        f"/v1/campaigns/{world['campaign']}/donations",
+        token,
+        {"amount": {"amount": amount, "currency": "EUR"}},
+        key=str(uuid.uuid4()),
+    )
     if r.status_code == 201 and r.json()["donation"]["state"] == "succeeded":
         me.donations.add(r.json()["donation"]["id"])
         me.delta -= amount
@@ -379,14 +486,21 @@ def donate(c: Client, world, me: Belief, token: str) -> None:
         c.tally.add("ops", f"donation refused {r.status_code} {r.text[:120]}")
 
 
-def client_loop(base: str, world, index: int, tally: Tally, stop_at: float, drain_deadline: list[float],
-                beliefs: list[Belief]) -> None:
+def client_loop(
+    base: str, world, index: int, tally: Tally, stop_at: float, drain_deadline: list[float], beliefs: list[Belief]
+) -> None:
     card, token = world["patrons"][index]
     me = beliefs[index]
     fees = list(world["fees"][index])
     c = Client(base, tally, drain_deadline)
-    moves = [(pay_fee, 25), (buy_ticket, 25), (donate, 12), (topup_by_sheet, 12), (topup_by_webhooks, 12),
-             (topup_at_desk, 14)]
+    moves = [
+        (pay_fee, 25),
+        (buy_ticket, 25),
+        (donate, 12),
+        (topup_by_sheet, 12),
+        (topup_by_webhooks, 12),
+        (topup_at_desk, 14),
+    ]
     while time.monotonic() < stop_at:
         move = random.choices([m for m, _ in moves], weights=[w for _, w in moves])[0]
         try:
@@ -428,10 +542,21 @@ def killer(master: int, every: float, tally: Tally, stop_at: float) -> None:
 
 
 def start_scheduler(url: str) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": url, "BORSELLINO_SECRET_KEY": SECRET, "BORSELLINO_JWT_KEYS": JWT_KEYS,
-           "BORSELLINO_LOG_LEVEL": "WARNING"}
-    return subprocess.Popen([str(REPO / ".venv/bin/borsellino"), "scheduler"], env=env, cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "BORSELLINO_SECRET_KEY": SECRET,
+        "BORSELLINO_JWT_KEYS": JWT_KEYS,
+        "BORSELLINO_LOG_LEVEL": "WARNING",
+    }
+    return subprocess.Popen(
+        [str(REPO / ".venv/bin/borsellino"), "scheduler"],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def scheduler_restarts(url: str, every: float, tally: Tally, stop_at: float, holder: list) -> None:
@@ -451,18 +576,24 @@ def check(app, world, beliefs: list[Belief]) -> dict:
     from sqlalchemy import func, select
 
     from backend.accounts.models import Patron
-    from backend.web.database import db
     from backend.desk.models import DeskOperation
     from backend.idempotency import DONE, IdempotencyKey
     from backend.ledger.audit import run_audit
     from backend.ledger.models import JournalEntry, LedgerAccount
     from backend.ledger.services import wallet_of
     from backend.topups.models import Topup
+    from backend.web.database import db
 
     def entries_by_reference(session, kind: str) -> Counter:
-        return Counter(dict(session.execute(select(JournalEntry.reference, func.count())
-                                            .where(JournalEntry.kind == kind).group_by(JournalEntry.reference))
-                            .all()))
+        return Counter(
+            dict(
+                session.execute(
+                    select(JournalEntry.reference, func.count())
+                    .where(JournalEntry.kind == kind)
+                    .group_by(JournalEntry.reference)
+                ).all()
+            )
+        )
 
     def once_each(seen: set, booked: Counter, what: str, problems: list) -> None:
         twice = {ref: n for ref, n in booked.items() if n != 1}
@@ -476,8 +607,10 @@ def check(app, world, beliefs: list[Belief]) -> dict:
 
     def run(session):
         problems: list[str] = []
-        seen = {name: set().union(*(getattr(b, name) for b in beliefs))
-                for name in ("fee_payments", "orders", "card_topups", "cash_topups", "donations")}
+        seen = {
+            name: set().union(*(getattr(b, name) for b in beliefs))
+            for name in ("fee_payments", "orders", "card_topups", "cash_topups", "donations")
+        }
         # Each money-moving operation names itself (its public id) in its entry's reference.
         once_each(seen["fee_payments"], entries_by_reference(session, "fee_payment"), "fee payments", problems)
         once_each(seen["orders"], entries_by_reference(session, "ticket_purchase"), "ticket orders", problems)
@@ -488,14 +621,19 @@ def check(app, world, beliefs: list[Belief]) -> dict:
         once_each(seen["card_topups"], card, "card top-ups", problems)
         succeeded = set(session.scalars(select(Topup.public_id).where(Topup.status == "succeeded")))
         if succeeded != seen["card_topups"]:
-            problems.append(f"card top-ups: {len(succeeded ^ seen['card_topups'])} differ between the clients "
-                            "and the top-ups marked succeeded")
+            problems.append(
+                f"card top-ups: {len(succeeded ^ seen['card_topups'])} differ between the clients "
+                "and the top-ups marked succeeded"
+            )
         ops = set(session.scalars(select(DeskOperation.public_id).where(DeskOperation.kind == "cash_topup")))
-        cash_entries = session.scalar(select(func.count()).select_from(JournalEntry)
-                                      .where(JournalEntry.kind == "topup_cash"))
+        cash_entries = session.scalar(
+            select(func.count()).select_from(JournalEntry).where(JournalEntry.kind == "topup_cash")
+        )
         if ops != seen["cash_topups"] or cash_entries != len(ops):
-            problems.append(f"cash top-ups: clients saw {len(seen['cash_topups'])}, desk recorded {len(ops)}, "
-                            f"ledger has {cash_entries}")
+            problems.append(
+                f"cash top-ups: clients saw {len(seen['cash_topups'])}, desk recorded {len(ops)}, "
+                f"ledger has {cash_entries}"
+            )
         wrong = []
         for belief in beliefs:
             patron = session.scalar(select(Patron).where(Patron.card_number == belief.card_number))
@@ -504,12 +642,14 @@ def check(app, world, beliefs: list[Belief]) -> dict:
                 wrong.append(f"{belief.card_number}: wallet {balance}, client believes {FUNDS + belief.delta}")
         if wrong:
             problems.append(f"{len(wrong)} wallets differ from what their clients believe: {wrong[:3]}")
-        negative = session.scalar(select(func.count()).select_from(LedgerAccount)
-                                  .where(LedgerAccount.kind == "wallet", LedgerAccount.balance < 0))
+        negative = session.scalar(
+            select(func.count())
+            .select_from(LedgerAccount)
+            .where(LedgerAccount.kind == "wallet", LedgerAccount.balance < 0)
+        )
         if negative:
             problems.append(f"{negative} wallets below zero")
-        not_final = session.scalar(select(func.count()).select_from(IdempotencyKey)
-                                   .where(IdempotencyKey.state != DONE))
+        not_final = session.scalar(select(func.count()).select_from(IdempotencyKey).where(IdempotencyKey.state != DONE))
         if not_final:
             problems.append(f"{not_final} idempotency keys not in a final state")
         audit = run_audit(session)
@@ -539,8 +679,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=300)
     parser.add_argument("--kill-every", type=float, default=4.0, help="mean seconds between worker kills")
     parser.add_argument("--scheduler-every", type=float, default=15.0)
-    parser.add_argument("--drain", type=float, default=IN_FLIGHT_SECONDS + 25,
-                        help="seconds the clients may go on retrying after the run")
+    parser.add_argument(
+        "--drain",
+        type=float,
+        default=60.0,
+        help="seconds the clients may go on retrying after the run",
+    )
     parser.add_argument("--seed", type=int, default=12)
     args = parser.parse_args()
     random.seed(args.seed)
@@ -555,9 +699,13 @@ def main() -> int:
             args.port = probe.getsockname()[1]
     began = time.monotonic()
     app, world = prepare(args.database_url, args.clients)
-    server = serve(args.database_url, args.port, args.workers, BORSELLINO_WORKER_TIMEOUT=str(WORKER_TIMEOUT),
-                   BORSELLINO_IDEMPOTENCY_IN_FLIGHT_SECONDS=str(IN_FLIGHT_SECONDS),
-                   BORSELLINO_PAYMENT_PROVIDER="sandbox")
+    server = serve(
+        args.database_url,
+        args.port,
+        args.workers,
+        BORSELLINO_WORKER_TIMEOUT=str(WORKER_TIMEOUT),
+        BORSELLINO_PAYMENT_PROVIDER="sandbox",
+    )
     scheduler = [start_scheduler(args.database_url)]
     tally = Tally()
     beliefs = [Belief(card) for card, _ in world["patrons"]]
@@ -565,12 +713,22 @@ def main() -> int:
         start = time.monotonic()
         stop_at = start + args.seconds
         drain_deadline = [stop_at + args.drain]
-        threads = [threading.Thread(target=client_loop, daemon=True,
-                                    args=(f"http://127.0.0.1:{args.port}", world, i, tally, stop_at, drain_deadline,
-                                          beliefs)) for i in range(args.clients)]
-        chaos = [threading.Thread(target=killer, args=(server.pid, args.kill_every, tally, stop_at), daemon=True),
-                 threading.Thread(target=scheduler_restarts, daemon=True,
-                                  args=(args.database_url, args.scheduler_every, tally, stop_at, scheduler))]
+        threads = [
+            threading.Thread(
+                target=client_loop,
+                daemon=True,
+                args=(f"http://127.0.0.1:{args.port}", world, i, tally, stop_at, drain_deadline, beliefs),
+            )
+            for i in range(args.clients)
+        ]
+        chaos = [
+            threading.Thread(target=killer, args=(server.pid, args.kill_every, tally, stop_at), daemon=True),
+            threading.Thread(
+                target=scheduler_restarts,
+                daemon=True,
+                args=(args.database_url, args.scheduler_every, tally, stop_at, scheduler),
+            ),
+        ]
         for t in threads + chaos:
             t.start()
         for t in threads + chaos:
@@ -586,11 +744,16 @@ def main() -> int:
     if tally.server_errors:
         result["problems"].append(f"{len(tally.server_errors)} server errors (5xx): {tally.server_errors[:3]}")
     report = {
-        "seconds": round(ran, 1), "total_seconds": round(time.monotonic() - began, 1),
-        "workers": args.workers, "clients": args.clients,
-        "operations": dict(sorted(tally.ops.items())), "operations_total": sum(tally.ops.values()),
-        "retries": dict(sorted(tally.retries.items())), "retries_total": sum(tally.retries.values()),
-        "worker_kills": tally.kills, "scheduler_restarts": tally.scheduler_restarts,
+        "seconds": round(ran, 1),
+        "total_seconds": round(time.monotonic() - began, 1),
+        "workers": args.workers,
+        "clients": args.clients,
+        "operations": dict(sorted(tally.ops.items())),
+        "operations_total": sum(tally.ops.values()),
+        "retries": dict(sorted(tally.retries.items())),
+        "retries_total": sum(tally.retries.values()),
+        "worker_kills": tally.kills,
+        "scheduler_restarts": tally.scheduler_restarts,
         "webhooks": dict(sorted(tally.webhooks.items())),
         **result,
         "result": "clean" if not result["problems"] else "FAILED",

@@ -1,4 +1,4 @@
--- wrk script for bench/pass_validation.py. Arguments: mode items_file token venue offer
+-- wrk script for bench/pass_validation.py. Arguments: mode items_file token venue offer run
 --   mode "validate": each request validates one pass code (items_file: one code a line, each used once)
 --                    at POST /v1/partners/redemptions, with its own Idempotency-Key;
 --   mode "baseline": each request is POST /bench/tpcb (the other arguments unused).
@@ -10,7 +10,7 @@ function setup(thread)
 end
 
 function init(args)
-  mode, token, venue, offer = args[1], args[3], args[4], args[5]
+  mode, token, venue, offer, run = args[1], args[3], args[4], args[5], args[6]
   items, statuses, next_item = {}, {}, 1
   if mode == "validate" then
     for line in io.lines(args[2]) do items[#items + 1] = line end
@@ -25,7 +25,8 @@ function request()
   next_item = next_item + 1
   return wrk.format("POST", "/v1/partners/redemptions", {
     ["Authorization"] = "Bearer " .. token,
-    ["Idempotency-Key"] = string.format("pass-%d-%d", next_item, math.random(1, 1000000000)),
+    -- Unique across runs too: the same till reusing a key for another body would be a 422.
+    ["Idempotency-Key"] = string.format("pass-%s-%d", run, next_item),
     ["Content-Type"] = "application/json",
   }, '{"code":"' .. code .. '","venue_id":"' .. venue .. '","offer_id":"' .. offer ..
      '","list_price":{"amount":850,"currency":"EUR"},"quantity":1}')

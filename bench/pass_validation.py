@@ -9,7 +9,7 @@ patron, borne by the partner) are created, and ``--patrons`` patrons each get a
 pass for their own phone key (``issue_pass``, as ``POST /v1/partners/pass``).
 The till's token names a real sign-in session (the session-revocation check is
 paid, as in production). One gunicorn (``backend/gunicorn_conf.py``, no control
-socket, ``BORSELLINO_BENCH_BASELINE=1``) serves both endpoints. For each
+socket, ``bench.baseline_app:app``) serves both endpoints. For each
 connection count (8 and 32 by default), for ``--seconds`` each:
 
 - baseline: ``POST /bench/tpcb``: pgbench's TPC-B-like transaction in SQLAlchemy Core;
@@ -34,6 +34,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -54,7 +55,7 @@ class Patrons:
         from backend.partners.pass_code import show_code
 
         now = utcnow()
-        return [show_code(token, pass_id, key, now) for token, pass_id, key in self.phones[start:start + count]]
+        return [show_code(token, pass_id, key, now) for token, pass_id, key in self.phones[start : start + count]]
 
 
 def prepare(url: str, patrons: int):
@@ -67,12 +68,12 @@ def prepare(url: str, patrons: int):
     from backend.accounts.models import AuthSession, Library, Network, Partner, PartnerVenue, Patron, StaffUser
     from backend.auth.tokens import issue_access_token
     from backend.db import utcnow
-    from backend.web.database import db
     from backend.i18n import ROME
     from backend.migrations_support import upgrade
     from backend.partners.models import Agreement, Offer
     from backend.partners.passes import issue_pass
     from backend.partners.passkeys import b64url
+    from backend.web.database import db
 
     engine = create_engine(url)
     with engine.begin() as conn:
@@ -81,8 +82,24 @@ def prepare(url: str, patrons: int):
     engine.dispose()
     upgrade(url)
     pg = engine.url
-    subprocess.run(["pgbench", "-i", "-s", "1", "-q", "-h", pg.host or "127.0.0.1", "-p", str(pg.port or 5432),
-                    "-U", pg.username or "postgres", pg.database], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "pgbench",
+            "-i",
+            "-s",
+            "1",
+            "-q",
+            "-h",
+            pg.host or "127.0.0.1",
+            "-p",
+            str(pg.port or 5432),
+            "-U",
+            pg.username or "postgres",
+            pg.database,
+        ],
+        check=True,
+        capture_output=True,
+    )
     app_settings = settings(url)
     app = create_app(app_settings)
     phones = Patrons()
@@ -90,25 +107,60 @@ def prepare(url: str, patrons: int):
     def seed(session):
         network = Network(code="BENCH", name="Rete di prova")
         library = Library(network=network, code="B1", name="Biblioteca di prova", city="Rho")
-        partner = Partner(network=network, name="Cinema di prova", tax_code="00743110157",
-                          iban="IT60X0542811101000000123456")
+        partner = Partner(
+            network=network, name="Cinema di prova", tax_code="00743110157", iban="IT60X0542811101000000123456"
+        )
         venue = PartnerVenue(network=network, partner=partner, name="Sala 1", kind="cinema", city="Rho")
         today = utcnow().astimezone(ROME).date()
-        agreement = Agreement(partner=partner, network=network, title="Convenzione", valid_from=today - timedelta(1),
-                              valid_to=today + timedelta(30), eligible_networks=[network])
-        offer = Offer(agreement=agreement, venues=[venue], title_it="Ridotto", title_en="Reduced", category="cinema",
-                      benefit_kind="percent_off", benefit_value=20, valid_from=today - timedelta(1),
-                      valid_to=today + timedelta(30), weekdays=[], network_ids=[], library_ids=[], age_bands=[],
-                      per_patron_day=2)
-        till = StaffUser(email="till@bench.example", name="Cassa", role="partner", network=network,
-                         partner=partner, partner_venue=venue, password_hash="-")
+        agreement = Agreement(
+            partner=partner,
+            network=network,
+            title="Convenzione",
+            valid_from=today - timedelta(1),
+            valid_to=today + timedelta(30),
+            eligible_networks=[network],
+        )
+        offer = Offer(
+            agreement=agreement,
+            venues=[venue],
+            title_it="Ridotto",
+            title_en="Reduced",
+            category="cinema",
+            benefit_kind="percent_off",
+            benefit_value=20,
+            valid_from=today - timedelta(1),
+            valid_to=today + timedelta(30),
+            weekdays=[],
+            network_ids=[],
+            library_ids=[],
+            age_bands=[],
+            per_patron_day=2,
+        )
+        till = StaffUser(
+            email="till@bench.example",
+            name="Cassa",
+            role="partner",
+            network=network,
+            partner=partner,
+            partner_venue=venue,
+            password_hash="-",
+        )
         session.add_all([network, library, partner, venue, agreement, offer, till])
         session.flush()
         device = AuthSession(staff_user=till, channel="app", expires_at=utcnow() + timedelta(days=1))
         session.add(device)
-        people = [Patron(card_number=f"BENCH{n:06d}", home_network=network, home_library=library,
-                         first_name="Lettore", last_name=f"N{n}", status="active", language="it")
-                  for n in range(patrons)]
+        people = [
+            Patron(
+                card_number=f"BENCH{n:06d}",
+                home_network=network,
+                home_library=library,
+                first_name="Lettore",
+                last_name=f"N{n}",
+                status="active",
+                language="it",
+            )
+            for n in range(patrons)
+        ]
         session.add_all(people)
         session.flush()
         for patron in people:
@@ -123,11 +175,30 @@ def prepare(url: str, patrons: int):
     return app, phones, token, venue_id, offer_id
 
 
-def run_wrk(port: int, mode: str, items_file: Path, connections: int, seconds: int, token: str, venue: str,
-            offer: str) -> dict:
-    command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
-               "-s", str(REPO / "bench/pass_validation.lua"), f"http://127.0.0.1:{port}", "--", mode,
-               str(items_file), token, venue, offer]
+def run_wrk(
+    port: int, mode: str, items_file: Path, connections: int, seconds: int, token: str, venue: str, offer: str
+) -> dict:
+    command = [
+        "wrk",
+        "-t",
+        "1",
+        "-c",
+        str(connections),
+        "-d",
+        f"{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(REPO / "bench/pass_validation.lua"),
+        f"http://127.0.0.1:{port}",
+        "--",
+        mode,
+        str(items_file),
+        token,
+        venue,
+        offer,
+        f"{mode}-{connections}-{time.time_ns()}",
+    ]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     result = json.loads(re.search(r"PASS_VALIDATION_RESULT (\{.*\})", out).group(1))
     result["requests_per_s"] = round(result["requests"] / result["seconds"], 1)
@@ -137,17 +208,24 @@ def run_wrk(port: int, mode: str, items_file: Path, connections: int, seconds: i
 def verify(app, accepted: int) -> dict:
     from sqlalchemy import func, select
 
-    from backend.web.database import db
     from backend.ledger.audit import run_audit
     from backend.partners.models import Redemption
+    from backend.web.database import db
 
     def check(session):
         redemptions = session.scalar(select(func.count()).select_from(Redemption))
-        patrons_twice = session.scalar(select(func.count()).select_from(
-            select(Redemption.patron_id).group_by(Redemption.patron_id).having(func.count() > 2).subquery()))
+        patrons_twice = session.scalar(
+            select(func.count()).select_from(
+                select(Redemption.patron_id).group_by(Redemption.patron_id).having(func.count() > 2).subquery()
+            )
+        )
         report = run_audit(session)
-        return {"validations_201": accepted, "redemptions": redemptions, "patrons_over_limit": patrons_twice,
-                "audit_clean": report.clean}
+        return {
+            "validations_201": accepted,
+            "redemptions": redemptions,
+            "patrons_over_limit": patrons_twice,
+            "audit_clean": report.clean,
+        }
 
     with app.app_context():
         return db.run_in_transaction(check)
@@ -155,8 +233,12 @@ def verify(app, accepted: int) -> dict:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default=os.environ.get(
-        "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/borsellino_bench_passes"))
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/borsellino_bench_passes"
+        ),
+    )
     parser.add_argument("--port", type=int, default=8102)
     parser.add_argument("--patrons", type=int, default=6000)
     parser.add_argument("--connections", type=int, nargs="+", default=[8, 32])
@@ -168,7 +250,7 @@ def main():
 
     print(f"preparing {args.patrons} patrons with passes …", flush=True)
     app, phones, token, venue, offer = prepare(args.database_url, args.patrons)
-    server = serve(args.database_url, args.port, args.workers, BORSELLINO_BENCH_BASELINE="1")
+    server = serve(args.database_url, args.port, args.workers, app="bench.baseline_app:app")
     accepted, ok = 0, True
     try:
         with tempfile.TemporaryDirectory(prefix="pass_validation_") as folder:
@@ -191,18 +273,29 @@ def main():
                 accepted += validation["statuses"].get("201", 0)
                 good = set(validation["statuses"]) <= {"201"} and set(baseline["statuses"]) <= {"200"}
                 ok &= good
-                print(json.dumps({
-                    "connections": connections, "workers": args.workers, "load_before": round(load, 2),
-                    "baseline": baseline, "validation": validation,
-                    "ratio": round(validation["requests_per_s"] / baseline["requests_per_s"], 3),
-                    "only_success_statuses": good,
-                }), flush=True)
+                print(
+                    json.dumps(
+                        {
+                            "connections": connections,
+                            "workers": args.workers,
+                            "load_before": round(load, 2),
+                            "baseline": baseline,
+                            "validation": validation,
+                            "ratio": round(validation["requests_per_s"] / baseline["requests_per_s"], 3),
+                            "only_success_statuses": good,
+                        }
+                    ),
+                    flush=True,
+                )
     finally:
         stop(server)
     check = verify(app, accepted)
     in_flight = 4 + sum(args.connections)
-    ok &= (accepted <= check["redemptions"] <= accepted + in_flight and check["patrons_over_limit"] == 0
-           and check["audit_clean"])
+    ok &= (
+        accepted <= check["redemptions"] <= accepted + in_flight
+        and check["patrons_over_limit"] == 0
+        and check["audit_clean"]
+    )
     print(json.dumps({**check, "ok": ok}), flush=True)
     raise SystemExit(0 if ok else 1)
 

@@ -22,8 +22,14 @@ TOKEN_MINUTES = 180  # longer than any run, so no token expires mid-benchmark
 def settings(url: str):
     from backend.config import Settings
 
-    return Settings(database_url=url, secret_key=SECRET, jwt_keys=JWT_KEYS, log_level="WARNING",
-                    access_token_minutes=TOKEN_MINUTES, database_pool_size=4)
+    return Settings(
+        database_url=url,
+        secret_key=SECRET,
+        jwt_keys=JWT_KEYS,
+        log_level="WARNING",
+        access_token_minutes=TOKEN_MINUTES,
+        database_pool_size=4,
+    )
 
 
 def _answers(port: int) -> bool:
@@ -39,14 +45,24 @@ def serve(url: str, port: int, workers: int, app: str = "backend.wsgi:app", **ex
     """gunicorn with ``backend/gunicorn_conf.py`` serving ``app`` on ``port``; stop it with ``stop(process)``."""
     if _answers(port):
         raise SystemExit(f"port {port} already answers: another server would be measured instead of ours")
-    env = {**os.environ, "DATABASE_URL": url, "BORSELLINO_SECRET_KEY": SECRET, "BORSELLINO_JWT_KEYS": JWT_KEYS,
-           "BORSELLINO_BIND": f"127.0.0.1:{port}", "BORSELLINO_WORKERS": str(workers),
-           "BORSELLINO_LOG_LEVEL": "WARNING", "BORSELLINO_DATABASE_POOL_SIZE": "2",
-           "BORSELLINO_MAX_REQUESTS": "0", "BORSELLINO_ACCESS_TOKEN_MINUTES": str(TOKEN_MINUTES), **extra_env}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "BORSELLINO_SECRET_KEY": SECRET,
+        "BORSELLINO_JWT_KEYS": JWT_KEYS,
+        "BORSELLINO_BIND": f"127.0.0.1:{port}",
+        "BORSELLINO_WORKERS": str(workers),
+        "BORSELLINO_LOG_LEVEL": "WARNING",
+        "BORSELLINO_DATABASE_POOL_SIZE": "2",
+        "BORSELLINO_MAX_REQUESTS": "0",
+        "BORSELLINO_ACCESS_TOKEN_MINUTES": str(TOKEN_MINUTES),
+        **extra_env,
+    }
     env.pop("BORSELLINO_CONTROL_SOCKET", None)
     argv = [str(REPO / ".venv/bin/gunicorn"), "-c", str(REPO / "backend/gunicorn_conf.py"), app]
-    process = subprocess.Popen(argv, env=env, cwd=REPO,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    process = subprocess.Popen(
+        argv, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
     for _ in range(300):
         if process.poll() is None and _answers(port):
             return process

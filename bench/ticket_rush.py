@@ -33,8 +33,8 @@ import resource
 import shutil
 import signal
 import subprocess
-import tempfile
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -59,11 +59,11 @@ def prepare(url: str, patrons: int):
     from backend.accounts.claims import patron_claims
     from backend.accounts.models import AuthSession, Library, Network, Patron
     from backend.auth.tokens import issue_access_token
-    from backend.web.database import db
     from backend.db import utcnow
     from backend.ledger.services import Funding, credit, debit, house_account, post_entry, wallet_of
     from backend.migrations_support import upgrade
     from backend.money import Money
+    from backend.web.database import db
 
     engine = create_engine(url)
     with engine.begin() as conn:
@@ -81,21 +81,38 @@ def prepare(url: str, patrons: int):
         clearing = house_account(session, "card_clearing", "bench")
         people = []
         for n in range(patrons):
-            patron = Patron(card_number=f"BENCH{n:06d}", home_network=network, home_library=library,
-                            first_name="Lettore", last_name=str(n), status="active", language="it")
+            patron = Patron(
+                card_number=f"BENCH{n:06d}",
+                home_network=network,
+                home_library=library,
+                first_name="Lettore",
+                last_name=str(n),
+                status="active",
+                language="it",
+            )
             session.add(patron)
             people.append(patron)
         session.flush()
         for patron in people:
             wallet = wallet_of(session, patron)
-            post_entry(session, kind="topup_card", legs=[debit(clearing, Money(FUNDS)), credit(wallet, Money(FUNDS))],
-                       funding=Funding("card", f"pi_bench_{patron.id}"))
+            post_entry(
+                session,
+                kind="topup_card",
+                legs=[debit(clearing, Money(FUNDS)), credit(wallet, Money(FUNDS))],
+                funding=Funding("card", f"pi_bench_{patron.id}"),
+            )
         # A signed-in device per patron: tokens carry ``sid`` and pay the revocation check.
         devices = [AuthSession(patron=p, expires_at=utcnow() + timedelta(days=1)) for p in people]
         session.add_all(devices)
         session.flush()
-        return network.id, library.id, [issue_access_token(patron_claims(p, d.public_id), app.config["SETTINGS"])
-                                        for p, d in zip(people, devices)]
+        return (
+            network.id,
+            library.id,
+            [
+                issue_access_token(patron_claims(p, d.public_id), app.config["SETTINGS"])
+                for p, d in zip(people, devices)
+            ],
+        )
 
     with app.app_context():
         network_id, library_id, tokens = db.run_in_transaction(seed)
@@ -103,16 +120,24 @@ def prepare(url: str, patrons: int):
 
 
 def new_occurrence(app, network_id: int, library_id: int, capacity: int) -> tuple[str, str]:
-    from backend.web.database import db
     from backend.db import utcnow
     from backend.events.models import Event, Occurrence, TicketType
+    from backend.web.database import db
 
     def make(session):
-        event = Event(network_id=network_id, library_id=library_id, title="Concerto di prova", category="music",
-                      venue_name="Auditorium", status="published", per_patron_limit=4)
+        event = Event(
+            network_id=network_id,
+            library_id=library_id,
+            title="Concerto di prova",
+            category="music",
+            venue_name="Auditorium",
+            status="published",
+            per_patron_limit=4,
+        )
         event.ticket_types.append(TicketType(name="Intero", kind="full", price=PRICE))
-        event.occurrences.append(Occurrence(starts_at=utcnow() + timedelta(days=10), capacity=capacity, sold=0,
-                                            status="scheduled"))
+        event.occurrences.append(
+            Occurrence(starts_at=utcnow() + timedelta(days=10), capacity=capacity, sold=0, status="scheduled")
+        )
         session.add(event)
         session.flush()
         return event.occurrences[0].public_id, event.ticket_types[0].public_id
@@ -139,9 +164,16 @@ def rush(port: int, occurrence: str, ticket_type: str, tokens: list[str], connec
                 token = queue.pop()
             began = time.perf_counter()
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            conn.request("POST", path, body=body, headers={
-                "Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4()),
-                "Content-Type": "application/json"})
+            conn.request(
+                "POST",
+                path,
+                body=body,
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "Idempotency-Key": str(uuid.uuid4()),
+                    "Content-Type": "application/json",
+                },
+            )
             response = conn.getresponse()
             response.read()
             conn.close()
@@ -176,9 +208,27 @@ def burst_wrk(port: int, path: str, body: str, tokens: list[str], connections: i
     with tempfile.TemporaryDirectory(prefix="ticket_rush_") as out:
         token_file = Path(out) / "tokens.txt"
         token_file.write_text("\n".join(tokens) + "\n")
-        command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", "600s", "--timeout", "60s",
-                   "-s", str(REPO / "bench/ticket_rush.lua"), f"http://127.0.0.1:{port}",
-                   "--", str(token_file), str(threads), path, body, uuid.uuid4().hex[:12], out]
+        command = [
+            "wrk",
+            "-t",
+            str(threads),
+            "-c",
+            str(connections),
+            "-d",
+            "600s",
+            "--timeout",
+            "60s",
+            "-s",
+            str(REPO / "bench/ticket_rush.lua"),
+            f"http://127.0.0.1:{port}",
+            "--",
+            str(token_file),
+            str(threads),
+            path,
+            body,
+            uuid.uuid4().hex[:12],
+            out,
+        ]
         t0 = time.monotonic()  # CLOCK_MONOTONIC, the clock the Lua script reads
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         files = [Path(out) / f"thread-{n}.tsv" for n in range(threads)]
@@ -239,30 +289,46 @@ def client_cpu() -> float:
 def verify(app, occurrence_public_id: str, capacity: int, rounds_done: int) -> dict:
     from sqlalchemy import func, select
 
-    from backend.web.database import db
     from backend.events.models import Occurrence, Order, Ticket
     from backend.ledger.audit import run_audit
     from backend.ledger.models import JournalEntry, LedgerAccount
+    from backend.web.database import db
 
     def check(session):
         occurrence = session.scalar(select(Occurrence).where(Occurrence.public_id == occurrence_public_id))
-        tickets = session.scalar(select(func.count()).select_from(Ticket).where(
-            Ticket.occurrence_id == occurrence.id, Ticket.status == "valid"))
-        paid_orders = session.scalar(select(func.count()).select_from(JournalEntry).join(
-            Order, Order.public_id == JournalEntry.reference).where(Order.occurrence_id == occurrence.id,
-                                                                     JournalEntry.kind == "ticket_purchase"))
+        tickets = session.scalar(
+            select(func.count())
+            .select_from(Ticket)
+            .where(Ticket.occurrence_id == occurrence.id, Ticket.status == "valid")
+        )
+        paid_orders = session.scalar(
+            select(func.count())
+            .select_from(JournalEntry)
+            .join(Order, Order.public_id == JournalEntry.reference)
+            .where(Order.occurrence_id == occurrence.id, JournalEntry.kind == "ticket_purchase")
+        )
         # Every wallet must equal its funding minus the tickets its owner holds (all rounds).
-        held = dict(session.execute(select(Ticket.patron_id, func.count()).where(Ticket.status == "valid")
-                                    .group_by(Ticket.patron_id)).all())
+        held = dict(
+            session.execute(
+                select(Ticket.patron_id, func.count()).where(Ticket.status == "valid").group_by(Ticket.patron_id)
+            ).all()
+        )
         wrong = 0
-        for patron_id, balance in session.execute(select(LedgerAccount.patron_id, LedgerAccount.balance)
-                                                  .where(LedgerAccount.kind == "wallet")):
+        for patron_id, balance in session.execute(
+            select(LedgerAccount.patron_id, LedgerAccount.balance).where(LedgerAccount.kind == "wallet")
+        ):
             if balance != FUNDS - PRICE * held.get(patron_id, 0):
                 wrong += 1
         report = run_audit(session)
-        return {"sold": occurrence.sold, "tickets": tickets, "paid_orders": paid_orders,
-                "oversold": max(0, tickets - capacity), "charged_without_ticket": wrong,
-                "audit_clean": report.clean, "audit_problems": report.problems[:5]}
+        return {
+            "sold": occurrence.sold,
+            "tickets": tickets,
+            "paid_orders": paid_orders,
+            "oversold": max(0, tickets - capacity),
+            "charged_without_ticket": wrong,
+            "audit_clean": report.clean,
+            "audit_problems": report.problems[:5],
+        }
 
     with app.app_context():
         return db.run_in_transaction(check)
@@ -275,8 +341,12 @@ def pct(values, q):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default=os.environ.get(
-        "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/borsellino_bench_events"))
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/borsellino_bench_events"
+        ),
+    )
     parser.add_argument("--port", type=int, default=8102)
     parser.add_argument("--patrons", type=int, default=2000)
     parser.add_argument("--seats", type=int, default=300)
@@ -293,7 +363,7 @@ def main():
         # Not measured: every worker compiles its SQL and loads its modules on first use.
         warm_occurrence, warm_type = new_occurrence(app, network_id, library_id, WARMUP_SEATS)
         drive = rush_wrk if args.client == "wrk" else rush
-        drive(args.port, warm_occurrence, warm_type, tokens[:2 * WARMUP_SEATS], 8)
+        drive(args.port, warm_occurrence, warm_type, tokens[: 2 * WARMUP_SEATS], 8)
         for rounds, connections in enumerate(args.connections, start=1):
             occurrence, ticket_type = new_occurrence(app, network_id, library_id, args.seats)
             load = os.getloadavg()[0]
@@ -310,26 +380,46 @@ def main():
             latencies = [lat for _, lat, _ in results]
             sold_out_at = max((end for _, _, end in sold), default=0.0)
             check = verify(app, occurrence, args.seats, rounds)
-            ok = (check["tickets"] == args.seats and check["sold"] == args.seats and check["oversold"] == 0
-                  and check["charged_without_ticket"] == 0 and check["audit_clean"]
-                  and check["paid_orders"] == args.seats and set(by_status) <= {201, 409})
+            ok = (
+                check["tickets"] == args.seats
+                and check["sold"] == args.seats
+                and check["oversold"] == 0
+                and check["charged_without_ticket"] == 0
+                and check["audit_clean"]
+                and check["paid_orders"] == args.seats
+                and set(by_status) <= {201, 409}
+            )
             failures += not ok
-            print(json.dumps({
-                "client": args.client, "connections": connections, "workers": args.workers,
-                "load_before": round(load, 2), "cpu_busy": round((busy1 - busy0) / max(1, total1 - total0), 2),
-                "client_cpu_s": round(client1 - client0, 2),
-                "server_cpu_ms_per_request": {"gunicorn": round((app1 - app0) * 1000 / len(results), 2),
-                                              "postgres": round((pg1 - pg0) * 1000 / len(results), 2)},
-                "requests": len(results),
-                "responses": by_status, "wall_s": round(wall, 3),
-                "requests_per_s": round(len(results) / wall, 1),
-                "purchases": len(sold), "sold_out_after_s": round(sold_out_at, 3),
-                "purchases_per_s_until_sold_out": round(len(sold) / sold_out_at, 1) if sold_out_at else None,
-                "p50_ms": round(pct(latencies, 0.50), 1), "p99_ms": round(pct(latencies, 0.99), 1),
-                "purchase_p50_ms": round(pct([s[1] for s in sold], 0.50), 1) if sold else None,
-                "purchase_p99_ms": round(pct([s[1] for s in sold], 0.99), 1) if sold else None,
-                **check, "ok": ok,
-            }), flush=True)
+            print(
+                json.dumps(
+                    {
+                        "client": args.client,
+                        "connections": connections,
+                        "workers": args.workers,
+                        "load_before": round(load, 2),
+                        "cpu_busy": round((busy1 - busy0) / max(1, total1 - total0), 2),
+                        "client_cpu_s": round(client1 - client0, 2),
+                        "server_cpu_ms_per_request": {
+                            "gunicorn": round((app1 - app0) * 1000 / len(results), 2),
+                            "postgres": round((pg1 - pg0) * 1000 / len(results), 2),
+                        },
+                        "requests": len(results),
+                        "responses": by_status,
+                        "wall_s": round(wall, 3),
+                        "requests_per_s": round(len(results) / wall, 1),
+                        "purchases": len(sold),
+                        "sold_out_after_s": round(sold_out_at, 3),
+                        "purchases_per_s_until_sold_out": round(len(sold) / sold_out_at, 1) if sold_out_at else None,
+                        "p50_ms": round(pct(latencies, 0.50), 1),
+                        "p99_ms": round(pct(latencies, 0.99), 1),
+                        "purchase_p50_ms": round(pct([s[1] for s in sold], 0.50), 1) if sold else None,
+                        "purchase_p99_ms": round(pct([s[1] for s in sold], 0.99), 1) if sold else None,
+                        **check,
+                        "ok": ok,
+                    }
+                ),
+                flush=True,
+            )
     finally:
         stop(server)
     raise SystemExit(1 if failures else 0)

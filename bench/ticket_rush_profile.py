@@ -38,8 +38,8 @@ def main():
 
     from sqlalchemy import event, update
 
-    from backend.web.database import db
     from backend.events.models import Occurrence
+    from backend.web.database import db
 
     warmup = 20
     app, network_id, library_id, tokens = prepare(args.database_url, 2 * (args.requests + warmup))
@@ -55,8 +55,11 @@ def main():
         body = {"items": [{"ticket_type": ticket_type, "quantity": 1}]}
 
         def send():
-            response = client.post(f"/v1/events/occurrences/{occurrence}/orders", json=body, headers={
-                "Authorization": f"Bearer {next(spare)}", "Idempotency-Key": uuid.uuid4().hex})
+            response = client.post(
+                f"/v1/events/occurrences/{occurrence}/orders",
+                json=body,
+                headers={"Authorization": f"Bearer {next(spare)}", "Idempotency-Key": uuid.uuid4().hex},
+            )
             assert response.status_code == expected, response.get_data(as_text=True)
 
         for _ in range(warmup):  # imports, caches, the pool
@@ -74,16 +77,21 @@ def main():
             if args.show_sql and n == 0:
                 for i, sql in enumerate(statements, 1):
                     print(f"  {i:2d}. {' '.join(sql.split())[:150]}")
-        print(f"{label}: {len(cpu)} requests  statements: {statistics.mean(counts):.1f}  "
-              f"commits: {statistics.mean(commit_counts):.1f}  CPU ms: median {statistics.median(cpu):.2f}, "
-              f"mean {statistics.mean(cpu):.2f}  wall ms: median {statistics.median(wall):.2f}")
+        print(
+            f"{label}: {len(cpu)} requests  statements: {statistics.mean(counts):.1f}  "
+            f"commits: {statistics.mean(commit_counts):.1f}  CPU ms: median {statistics.median(cpu):.2f}, "
+            f"mean {statistics.mean(cpu):.2f}  wall ms: median {statistics.median(wall):.2f}"
+        )
 
     capacity = args.requests + warmup
     measure("paid purchase", *new_occurrence(app, network_id, library_id, capacity), expected=201)
     sold_out = new_occurrence(app, network_id, library_id, 1)
     with app.app_context():
-        db.run_in_transaction(lambda s: s.execute(
-            update(Occurrence).where(Occurrence.public_id == sold_out[0]).values(sold=Occurrence.capacity)))
+        db.run_in_transaction(
+            lambda s: s.execute(
+                update(Occurrence).where(Occurrence.public_id == sold_out[0]).values(sold=Occurrence.capacity)
+            )
+        )
     measure("sold-out refusal", *sold_out, expected=409)
 
 

@@ -52,13 +52,13 @@ def prepare(url: str, patrons: int, fees_each: int) -> tuple[object, list[tuple[
     from backend.accounts.claims import patron_claims
     from backend.accounts.models import AuthSession, Library, Network, Patron
     from backend.auth.tokens import issue_access_token
-    from backend.web.database import db
     from backend.db import new_public_id, utcnow
     from backend.fees.models import Fee
     from backend.fees.services import fee_types_of
     from backend.ledger.services import Funding, credit, debit, house_account, post_entry, wallet_of
     from backend.migrations_support import upgrade
     from backend.money import Money
+    from backend.web.database import db
 
     engine = create_engine(url)
     with engine.begin() as conn:
@@ -67,8 +67,24 @@ def prepare(url: str, patrons: int, fees_each: int) -> tuple[object, list[tuple[
     engine.dispose()
     upgrade(url)
     pg = engine.url
-    subprocess.run(["pgbench", "-i", "-s", "1", "-q", "-h", pg.host or "127.0.0.1", "-p", str(pg.port or 5432),
-                    "-U", pg.username or "postgres", pg.database], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "pgbench",
+            "-i",
+            "-s",
+            "1",
+            "-q",
+            "-h",
+            pg.host or "127.0.0.1",
+            "-p",
+            str(pg.port or 5432),
+            "-U",
+            pg.username or "postgres",
+            pg.database,
+        ],
+        check=True,
+        capture_output=True,
+    )
     app = create_app(settings(url))
 
     def seed(session):
@@ -78,27 +94,53 @@ def prepare(url: str, patrons: int, fees_each: int) -> tuple[object, list[tuple[
         session.flush()
         other = next(t for t in fee_types_of(session, network) if t.code == "other")
         clearing = house_account(session, "card_clearing", "bench")
-        people = [Patron(card_number=f"BENCH{n:06d}", home_network=network, home_library=library,
-                         first_name="Lettore", last_name=str(n), status="active", language="it")
-                  for n in range(patrons)]
+        people = [
+            Patron(
+                card_number=f"BENCH{n:06d}",
+                home_network=network,
+                home_library=library,
+                first_name="Lettore",
+                last_name=str(n),
+                status="active",
+                language="it",
+            )
+            for n in range(patrons)
+        ]
         session.add_all(people)
         session.flush()
         for patron in people:
-            post_entry(session, kind="topup_card", legs=[debit(clearing, Money(FUNDS)),
-                                                         credit(wallet_of(session, patron), Money(FUNDS))],
-                       funding=Funding("card", f"pi_bench_{patron.id}"))
+            post_entry(
+                session,
+                kind="topup_card",
+                legs=[debit(clearing, Money(FUNDS)), credit(wallet_of(session, patron), Money(FUNDS))],
+                funding=Funding("card", f"pi_bench_{patron.id}"),
+            )
         devices = [AuthSession(patron=p, expires_at=utcnow() + timedelta(days=1)) for p in people]
         session.add_all(devices)
         session.flush()
-        tokens = [issue_access_token(patron_claims(p, d.public_id), app.config["SETTINGS"]) for p, d in zip(people, devices)]
+        tokens = [
+            issue_access_token(patron_claims(p, d.public_id), app.config["SETTINGS"]) for p, d in zip(people, devices)
+        ]
         now = utcnow()
         pairs = []
         # Round-robin over patrons, so concurrent requests rarely hit the same wallet.
-        for round_ in range(fees_each):
-            rows = [dict(public_id=new_public_id("fee"), created_at=now, network_id=network.id,
-                         library_id=library.id, patron_id=p.id, fee_type_id=other.id, amount=FEE,
-                         currency="EUR", description="", status="outstanding", charged_by="bench")
-                    for p in people]
+        for _round in range(fees_each):
+            rows = [
+                dict(
+                    public_id=new_public_id("fee"),
+                    created_at=now,
+                    network_id=network.id,
+                    library_id=library.id,
+                    patron_id=p.id,
+                    fee_type_id=other.id,
+                    amount=FEE,
+                    currency="EUR",
+                    description="",
+                    status="outstanding",
+                    charged_by="bench",
+                )
+                for p in people
+            ]
             session.execute(insert(Fee), rows)
             pairs += [(tokens[i], row["public_id"]) for i, row in enumerate(rows)]
         return pairs
@@ -109,9 +151,24 @@ def prepare(url: str, patrons: int, fees_each: int) -> tuple[object, list[tuple[
 
 
 def run_wrk(port: int, mode: str, items_file: Path, connections: int, seconds: int) -> dict:
-    command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
-               "-s", str(REPO / "bench/wallet_pay.lua"), f"http://127.0.0.1:{port}", "--", mode,
-               str(items_file), "1"]
+    command = [
+        "wrk",
+        "-t",
+        "1",
+        "-c",
+        str(connections),
+        "-d",
+        f"{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(REPO / "bench/wallet_pay.lua"),
+        f"http://127.0.0.1:{port}",
+        "--",
+        mode,
+        str(items_file),
+        "1",
+    ]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     result = json.loads(re.search(r"WALLET_PAY_RESULT (\{.*\})", out).group(1))
     result["requests_per_s"] = round(result["requests"] / result["seconds"], 1)
@@ -121,20 +178,30 @@ def run_wrk(port: int, mode: str, items_file: Path, connections: int, seconds: i
 def verify(app, paid_ok: int) -> dict:
     from sqlalchemy import func, select
 
-    from backend.web.database import db
     from backend.fees.models import Fee
     from backend.ledger.audit import run_audit
     from backend.ledger.models import JournalEntry, LedgerAccount
+    from backend.web.database import db
 
     def check(session):
-        entries = session.scalar(select(func.count()).select_from(JournalEntry)
-                                 .where(JournalEntry.kind == "fee_payment"))
+        entries = session.scalar(
+            select(func.count()).select_from(JournalEntry).where(JournalEntry.kind == "fee_payment")
+        )
         paid = session.scalar(select(func.count()).select_from(Fee).where(Fee.status == "paid"))
-        negative = session.scalar(select(func.count()).select_from(LedgerAccount)
-                                  .where(LedgerAccount.kind == "wallet", LedgerAccount.balance < 0))
+        negative = session.scalar(
+            select(func.count())
+            .select_from(LedgerAccount)
+            .where(LedgerAccount.kind == "wallet", LedgerAccount.balance < 0)
+        )
         report = run_audit(session)
-        return {"payments_201": paid_ok, "fee_payment_entries": entries, "fees_paid": paid,
-                "negative_wallets": negative, "audit_clean": report.clean, "audit_problems": report.problems[:5]}
+        return {
+            "payments_201": paid_ok,
+            "fee_payment_entries": entries,
+            "fees_paid": paid,
+            "negative_wallets": negative,
+            "audit_clean": report.clean,
+            "audit_problems": report.problems[:5],
+        }
 
     with app.app_context():
         return db.run_in_transaction(check)
@@ -142,8 +209,12 @@ def verify(app, paid_ok: int) -> dict:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default=os.environ.get(
-        "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/borsellino_bench_wallet"))
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/borsellino_bench_wallet"
+        ),
+    )
     parser.add_argument("--port", type=int, default=8101)
     parser.add_argument("--patrons", type=int, default=500)
     parser.add_argument("--fees-each", type=int, default=40)
@@ -174,28 +245,39 @@ def main():
                 items = Path(folder) / f"pay-{connections}.txt"
                 # The fees left, shared evenly among the runs still to come; each used once.
                 share = (len(pairs) - offset) // (len(args.connections) - args.connections.index(connections))
-                chunk = pairs[offset: offset + share]
+                chunk = pairs[offset : offset + share]
                 offset += len(chunk)
                 items.write_text("".join(f"{t}\t{f}\n" for t, f in chunk))
                 payment = run_wrk(args.port, "pay", items, connections, args.seconds)
                 paid_ok += payment["statuses"].get("201", 0)
                 good = set(payment["statuses"]) <= {"201"} and set(baseline["statuses"]) <= {"200"}
                 ok &= good
-                print(json.dumps({
-                    "connections": connections, "workers": args.workers, "load_before": round(load, 2),
-                    "baseline": baseline, "payment": payment,
-                    "ratio": round(payment["requests_per_s"] / baseline["requests_per_s"], 3),
-                    "only_success_statuses": good,
-                }), flush=True)
+                print(
+                    json.dumps(
+                        {
+                            "connections": connections,
+                            "workers": args.workers,
+                            "load_before": round(load, 2),
+                            "baseline": baseline,
+                            "payment": payment,
+                            "ratio": round(payment["requests_per_s"] / baseline["requests_per_s"], 3),
+                            "only_success_statuses": good,
+                        }
+                    ),
+                    flush=True,
+                )
     finally:
         stop(server)
     check = verify(app, paid_ok)
     # wrk stops counting at the deadline: up to one request per connection was still in
     # flight and completed unseen, so the database may hold that many more payments.
     in_flight = 4 + sum(args.connections)
-    ok &= (check["fee_payment_entries"] == check["fees_paid"]
-           and paid_ok <= check["fees_paid"] <= paid_ok + in_flight
-           and check["negative_wallets"] == 0 and check["audit_clean"])
+    ok &= (
+        check["fee_payment_entries"] == check["fees_paid"]
+        and paid_ok <= check["fees_paid"] <= paid_ok + in_flight
+        and check["negative_wallets"] == 0
+        and check["audit_clean"]
+    )
     print(json.dumps({**check, "ok": ok}), flush=True)
     raise SystemExit(0 if ok else 1)
 

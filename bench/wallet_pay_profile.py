@@ -64,15 +64,18 @@ def main():
     client = app.test_client()
 
     def pay(token, fee_id):
-        response = client.post("/v1/fees/payments", json={"fee_ids": [fee_id]},
-                               headers={"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex})
+        response = client.post(
+            "/v1/fees/payments",
+            json={"fee_ids": [fee_id]},
+            headers={"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex},
+        )
         assert response.status_code == 201, response.get_data(as_text=True)
 
     for token, fee_id in pairs[:5]:  # warm imports, caches and the pool
         pay(token, fee_id)
     counts, commit_counts, times, cpu, sql_ms = [], [], [], [], []
     shown = False
-    todo = pairs[5:5 + args.payments]
+    todo = pairs[5 : 5 + args.payments]
     profiler = cProfile.Profile() if args.cprofile else None
     for token, fee_id in todo:
         statements.clear()
@@ -93,10 +96,12 @@ def main():
             shown = True
             for n, sql in enumerate(statements, 1):
                 print(f"{n:2d}. {durations[n - 1]:5.1f} ms  {' '.join(sql.split())[:160]}")
-    print(f"payments: {len(todo)}  statements/payment: {statistics.mean(counts):.1f} "
-          f"(min {min(counts)}, max {max(counts)})  commits/payment: {statistics.mean(commit_counts):.1f}  "
-          f"wall ms: median {statistics.median(times):.1f}, mean {statistics.mean(times):.1f}  "
-          f"in SQL statements: median {statistics.median(sql_ms):.1f}  Python CPU ms: median {statistics.median(cpu):.1f}")
+    print(
+        f"payments: {len(todo)}  statements/payment: {statistics.mean(counts):.1f} "
+        f"(min {min(counts)}, max {max(counts)})  commits/payment: {statistics.mean(commit_counts):.1f}  "
+        f"wall ms: median {statistics.median(times):.1f}, mean {statistics.mean(times):.1f}  "
+        f"in SQL statements: median {statistics.median(sql_ms):.1f}  Python CPU ms: median {statistics.median(cpu):.1f}"
+    )
     if profiler:
         profiler.dump_stats("/tmp/wallet_pay.pstats")
         pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.cprofile)

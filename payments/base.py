@@ -7,7 +7,7 @@ the same for Stripe and for the offline sandbox, and tests can swap providers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class PaymentError(Exception):
@@ -31,7 +31,7 @@ class Intent:
     amount: int
     currency: str  # upper case, as in our Money
     amount_received: int = 0
-    metadata: dict = field(default_factory=dict)
+    metadata: dict[str, str] = field(default_factory=dict)
     client_secret: str | None = None
     last_error: str | None = None
 
@@ -59,7 +59,7 @@ class WebhookEvent:
     id: str
     type: str
     created: int
-    object: dict
+    object: dict[str, Any]
 
 
 class PaymentProvider(Protocol):
@@ -69,13 +69,21 @@ class PaymentProvider(Protocol):
     def ensure_customer(self, reference: str, *, email: str | None = None) -> str:
         """The provider's customer for one of our patrons (created once, by idempotency key)."""
 
-    def create_intent(self, *, amount: int, currency: str, customer_id: str, metadata: dict,
-                      idempotency_key: str, description: str = "") -> Intent: ...
+    def create_intent(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        customer_id: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+        description: str = "",
+    ) -> Intent: ...
 
     def retrieve_intent(self, intent_id: str) -> Intent: ...
 
     def wallet_sheet(self, customer_id: str) -> WalletSheet: ...
 
-    def refund(self, *, intent_id: str, amount: int, idempotency_key: str, metadata: dict) -> Refund: ...
+    def refund(self, *, intent_id: str, amount: int, idempotency_key: str, metadata: dict[str, str]) -> Refund: ...
 
-    def parse_webhook(self, payload: bytes, signature_header: str | None) -> WebhookEvent: ...
+    def parse_webhook(self, payload: bytes | str, signature_header: str | None) -> WebhookEvent: ...

@@ -19,11 +19,18 @@ TOLERANCE_SECONDS = 300
 
 
 def sign(payload: str, secret: str, timestamp: int | None = None) -> str:
-    return stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp)
+    header: str = stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp)
+    return header
 
 
-def verify(payload: bytes | str, header: str | None, secret: str, *,
-           tolerance: int = TOLERANCE_SECONDS, now: float | None = None) -> None:
+def verify(
+    payload: bytes | str,
+    header: str | None,
+    secret: str,
+    *,
+    tolerance: int = TOLERANCE_SECONDS,
+    now: float | None = None,
+) -> None:
     if not secret:
         raise InvalidWebhook("no webhook secret configured")
     try:

@@ -8,6 +8,8 @@ Tests pass their own ``stripe.HTTPClient`` (the library's HTTP seam).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import stripe
 
@@ -18,23 +20,36 @@ from payments.signing import verify
 class StripeProvider:
     name = "stripe"
 
-    def __init__(self, *, secret_key: str, publishable_key: str, webhook_secret: str,
-                 http_client: stripe.HTTPClient | None = None, max_network_retries: int = 2) -> None:
+    def __init__(
+        self,
+        *,
+        secret_key: str,
+        publishable_key: str,
+        webhook_secret: str,
+        http_client: stripe.HTTPClient | None = None,
+        max_network_retries: int = 2,
+    ) -> None:
         self.publishable_key = publishable_key
         self._webhook_secret = webhook_secret
-        self._client = stripe.StripeClient(
-            secret_key, http_client=http_client, max_network_retries=max_network_retries
-        )
+        self._client = stripe.StripeClient(secret_key, http_client=http_client, max_network_retries=max_network_retries)
 
     def ensure_customer(self, reference: str, *, email: str | None = None) -> str:
-        params = {"metadata": {"patron_id": reference}}
+        params: dict[str, Any] = {"metadata": {"patron_id": reference}}
         if email:
             params["email"] = email
-        customer = self._call(self._client.v1.customers.create, params,
-                              {"idempotency_key": f"customer-{reference}"})
-        return customer.id
+        customer = self._call(self._client.v1.customers.create, params, {"idempotency_key": f"customer-{reference}"})
+        return str(customer.id)
 
-    def create_intent(self, *, amount, currency, customer_id, metadata, idempotency_key, description=""):
+    def create_intent(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        customer_id: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+        description: str = "",
+    ) -> Intent:
         params = {
             "amount": amount,
             "currency": currency.lower(),
@@ -43,17 +58,16 @@ class StripeProvider:
             "automatic_payment_methods": {"enabled": True},
             "description": description,
         }
-        intent = self._call(self._client.v1.payment_intents.create, params,
-                            {"idempotency_key": idempotency_key})
+        intent = self._call(self._client.v1.payment_intents.create, params, {"idempotency_key": idempotency_key})
         return _intent(intent)
 
-    def retrieve_intent(self, intent_id):
+    def retrieve_intent(self, intent_id: str) -> Intent:
         try:
             return _intent(self._client.v1.payment_intents.retrieve(intent_id))
         except stripe.StripeError as exc:
             raise PaymentError(_message(exc)) from exc
 
-    def wallet_sheet(self, customer_id):
+    def wallet_sheet(self, customer_id: str) -> WalletSheet:
         session = self._call(
             self._client.v1.customer_sessions.create,
             {"customer": customer_id, "components": {"mobile_payment_element": {"enabled": True}}},
@@ -61,7 +75,7 @@ class StripeProvider:
         )
         return WalletSheet(customer_id=customer_id, customer_session_client_secret=session.client_secret)
 
-    def refund(self, *, intent_id, amount, idempotency_key, metadata):
+    def refund(self, *, intent_id: str, amount: int, idempotency_key: str, metadata: dict[str, str]) -> Refund:
         refund = self._call(
             self._client.v1.refunds.create,
             {"payment_intent": intent_id, "amount": amount, "metadata": metadata},
@@ -69,12 +83,12 @@ class StripeProvider:
         )
         return Refund(id=refund.id, status=refund.status, amount=refund.amount, payment_intent_id=intent_id)
 
-    def parse_webhook(self, payload, signature_header):
+    def parse_webhook(self, payload: bytes | str, signature_header: str | None) -> WebhookEvent:
         verify(payload, signature_header, self._webhook_secret)
         return parse_event(payload)
 
     @staticmethod
-    def _call(method, params, options):
+    def _call(method: Callable[..., Any], params: dict[str, Any], options: dict[str, Any] | None) -> Any:
         try:
             return method(params, options) if options else method(params)
         except (stripe.InvalidRequestError, stripe.CardError) as exc:
@@ -88,19 +102,28 @@ def parse_event(payload: bytes | str) -> WebhookEvent:
 
     try:
         body = json.loads(payload)
-        return WebhookEvent(id=str(body["id"]), type=str(body["type"]), created=int(body.get("created", 0)),
-                            object=dict(body["data"]["object"]))
+        return WebhookEvent(
+            id=str(body["id"]),
+            type=str(body["type"]),
+            created=int(body.get("created", 0)),
+            object=dict(body["data"]["object"]),
+        )
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidWebhook("malformed event body") from exc
 
 
-def _intent(obj) -> Intent:
+def _intent(obj: Any) -> Intent:
     obj = obj.to_dict() if hasattr(obj, "to_dict") else obj
     error = obj.get("last_payment_error") or {}
     return Intent(
-        id=obj["id"], status=obj["status"], amount=int(obj["amount"]), currency=str(obj["currency"]).upper(),
-        amount_received=int(obj.get("amount_received") or 0), metadata=dict(obj.get("metadata") or {}),
-        client_secret=obj.get("client_secret"), last_error=(error.get("code") or error.get("message")),
+        id=obj["id"],
+        status=obj["status"],
+        amount=int(obj["amount"]),
+        currency=str(obj["currency"]).upper(),
+        amount_received=int(obj.get("amount_received") or 0),
+        metadata=dict(obj.get("metadata") or {}),
+        client_secret=obj.get("client_secret"),
+        last_error=(error.get("code") or error.get("message")),
     )
 
 

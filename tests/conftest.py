@@ -20,13 +20,28 @@ from tests.support.database import empty_all_tables, is_postgres, reset_and_migr
 collect_ignore = [] if os.environ.get("BORSELLINO_BROWSER_TESTS") else ["browser"]
 
 
+POSTGRES_HINT = ("TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/borsellino_test "
+                 "bash scripts/test.sh  (an empty database; CI runs them)")
+
+
 def pytest_collection_modifyitems(config, items):
+    config._borsellino_pg_skipped = 0
     if is_postgres(config._borsellino_db_url):
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL (set TEST_DATABASE_URL); CI runs it there")
     for item in items:
         if "postgres_only" in item.keywords:
             item.add_marker(skip)
+            config._borsellino_pg_skipped += 1
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    # The real-concurrency tests protect the money: say loudly that they did not run.
+    skipped = getattr(config, "_borsellino_pg_skipped", 0)
+    if skipped:
+        terminalreporter.write_line(
+            f"NOTE: {skipped} PostgreSQL-only tests (real concurrency: double spends, last seats, races) "
+            f"were SKIPPED on SQLite. Run them with: {POSTGRES_HINT}", yellow=True, bold=True)
 
 
 def pytest_configure(config):

@@ -21,12 +21,38 @@ def _invoke(app, *args):
 def test_admin_cli_sets_up_a_network_and_imports_patrons_idempotently(app, client, db, tmp_path):
     assert _invoke(app, "create-network", "CLINET", "Rete CLI").exit_code == 0
     assert _invoke(app, "create-library", "--network", "CLINET", "CLIRHO", "Biblioteca").exit_code == 0
-    staff = _invoke(app, "create-staff", "--network", "CLINET", "--role", "librarian", "--email", "Bib@Cli.it",
-                    "--name", "Sara", "--library", "CLIRHO", "--password", "long enough pw")
+    staff = _invoke(
+        app,
+        "create-staff",
+        "--network",
+        "CLINET",
+        "--role",
+        "librarian",
+        "--email",
+        "Bib@Cli.it",
+        "--name",
+        "Sara",
+        "--library",
+        "CLIRHO",
+        "--password",
+        "long enough pw",
+    )
     assert staff.exit_code == 0, staff.output
     assert count(db, StaffUser, StaffUser.email == "bib@cli.it") == 1
-    refused = _invoke(app, "create-staff", "--network", "CLINET", "--role", "partner", "--email", "p@cli.it",
-                      "--name", "P", "--password", "long enough pw")
+    refused = _invoke(
+        app,
+        "create-staff",
+        "--network",
+        "CLINET",
+        "--role",
+        "partner",
+        "--email",
+        "p@cli.it",
+        "--name",
+        "P",
+        "--password",
+        "long enough pw",
+    )
     assert refused.exit_code != 0 and "partner venue" in refused.output
     path = tmp_path / "patrons.csv"
     path.write_text(CSV, encoding="utf-8")

@@ -39,8 +39,9 @@ def test_one_refresh_token_used_by_many_devices_at_once_wins_once_and_revokes_th
     make_patron(db, make_network(db), pin="2468", card="RACE0001")
     db.commit()
     pair = card_sign_in(client, "RACE0001", "2468").get_json()
-    statuses = _together(app, lambda c: c.post("/v1/auth/refresh",
-                                               json={"refresh_token": pair["refresh_token"]}).status_code)
+    statuses = _together(
+        app, lambda c: c.post("/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}).status_code
+    )
     assert sorted(statuses) == [200] + [401] * (THREADS - 1)
     db.expire_all()
     assert db.scalar(select(AuthSession.revoked_reason)) == "refresh_reuse"

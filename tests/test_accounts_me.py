@@ -26,8 +26,9 @@ def world(db):
 
 def _last_code(db, to_email):
     db.rollback()
-    message = db.scalar(select(OutgoingMessage).where(OutgoingMessage.to_email == to_email)
-                        .order_by(OutgoingMessage.id.desc()))
+    message = db.scalar(
+        select(OutgoingMessage).where(OutgoingMessage.to_email == to_email).order_by(OutgoingMessage.id.desc())
+    )
     found = re.search(r"(?:codice|code) (\S+)", message.body).group(1), message.purpose, message.subject
     db.rollback()
     return found
@@ -43,8 +44,9 @@ def test_me_shows_only_my_profile_and_updates_language_and_phone(client, app_ctx
 
 
 def test_bad_profile_update_is_a_400_and_changes_nothing(client, db, app_ctx, world):
-    response = client.patch("/v1/me", json={"language": "fr", "phone": "+39 333 1234567"},
-                            headers=bearer(world["alice"]))
+    response = client.patch(
+        "/v1/me", json={"language": "fr", "phone": "+39 333 1234567"}, headers=bearer(world["alice"])
+    )
     assert response.status_code == 400 and response.get_json()["error"]["param"] == "language"
     db.expire_all()
     assert db.get(Patron, world["alice"].id).phone is None
@@ -52,11 +54,17 @@ def test_bad_profile_update_is_a_400_and_changes_nothing(client, db, app_ctx, wo
 
 def test_email_and_password_after_verification_then_password_sign_in(client, db, app_ctx, world):
     headers = bearer(world["alice"])
-    wrong = client.post("/v1/me/credentials", headers=headers,
-                        json={"pin": "0000", "email": "alice@example.org", "password": "a long passphrase"})
+    wrong = client.post(
+        "/v1/me/credentials",
+        headers=headers,
+        json={"pin": "0000", "email": "alice@example.org", "password": "a long passphrase"},
+    )
     assert wrong.status_code == 422 and count(db, OutgoingMessage) == 0
-    response = client.post("/v1/me/credentials", headers=headers,
-                           json={"pin": "2468", "email": "Alice@Example.org", "password": "a long passphrase"})
+    response = client.post(
+        "/v1/me/credentials",
+        headers=headers,
+        json={"pin": "2468", "email": "Alice@Example.org", "password": "a long passphrase"},
+    )
     assert response.status_code == 202
     sign_in = {"email": "alice@example.org", "password": "a long passphrase"}
     # Not before the address is verified.

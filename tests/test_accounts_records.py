@@ -20,8 +20,14 @@ def net(db):
 
 
 def _new(library, card="NEW00001"):
-    return {"card_number": card, "first_name": "Ada", "last_name": "Neri", "home_library_id": library.public_id,
-            "pin": "4321", "email": "ada@example.org"}
+    return {
+        "card_number": card,
+        "first_name": "Ada",
+        "last_name": "Neri",
+        "home_library_id": library.public_id,
+        "pin": "4321",
+        "email": "ada@example.org",
+    }
 
 
 def test_a_librarian_registers_a_patron_who_then_activates(client, db, app_ctx, net):
@@ -69,21 +75,64 @@ def test_admin_adds_libraries_and_staff_in_their_network_only(client, db, app_ct
     headers = bearer(net["admin"])
     library = client.post("/v1/admin/libraries", json={"code": "NEWLIB", "name": "Nuova"}, headers=headers)
     assert library.status_code == 201
-    staff = client.post("/v1/admin/staff", headers=headers, json={
-        "email": "New.Librarian@example.org", "name": "Nuova", "role": "librarian",
-        "password": "a long passphrase", "library_ids": [library.get_json()["id"]]})
+    staff = client.post(
+        "/v1/admin/staff",
+        headers=headers,
+        json={
+            "email": "New.Librarian@example.org",
+            "name": "Nuova",
+            "role": "librarian",
+            "password": "a long passphrase",
+            "library_ids": [library.get_json()["id"]],
+        },
+    )
     assert staff.status_code == 201 and staff.get_json()["email"] == "new.librarian@example.org"
     foreign = make_library(db, make_network(db))
     db.commit()
-    refused = client.post("/v1/admin/staff", headers=headers, json={
-        "email": "x@example.org", "name": "X", "role": "librarian", "password": "a long passphrase",
-        "library_ids": [foreign.public_id]})
+    refused = client.post(
+        "/v1/admin/staff",
+        headers=headers,
+        json={
+            "email": "x@example.org",
+            "name": "X",
+            "role": "librarian",
+            "password": "a long passphrase",
+            "library_ids": [foreign.public_id],
+        },
+    )
     assert refused.status_code == 422 and count(db, StaffUser, StaffUser.email == "x@example.org") == 0
-    signed_in = client.post("/v1/auth/staff/password",
-                            json={"email": "new.librarian@example.org", "password": "a long passphrase"})
+    signed_in = client.post(
+        "/v1/auth/staff/password", json={"email": "new.librarian@example.org", "password": "a long passphrase"}
+    )
     assert signed_in.status_code == 201
     deactivated = client.post(f"/v1/admin/staff/{staff.get_json()['id']}/deactivate", headers=headers)
     assert deactivated.status_code == 200
     token = signed_in.get_json()["access_token"]
     assert client.get("/v1/auth/staff/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
     assert count(db, Library) == 4
+
+
+def test_another_networks_librarian_sees_who_the_patron_is_but_not_how_to_contact_them(client, db, app_ctx, net):
+    from tests.support.factories import make_patron
+
+    patron = make_patron(db, net["network"], net["mine"], card="CROSS0001")
+    patron.phone = "+39 02 7654321"
+    elsewhere = make_network(db)
+    visitor = make_staff(db, "librarian", elsewhere, libraries=[make_library(db, elsewhere)])
+    db.commit()
+    code = client.get("/v1/me/membership", headers=bearer(patron)).get_json()["token"]
+
+    seen = [client.get("/v1/patrons/lookup?card_number=CROSS0001", headers=bearer(visitor)),
+            client.post("/v1/patrons/identify", json={"token": code}, headers=bearer(visitor)),
+            client.get(f"/v1/patrons/{patron.public_id}", headers=bearer(visitor))]
+    for response in seen:
+        assert response.status_code == 200, response.get_json()
+        body = response.get_json()
+        assert body["email"] is None and body["phone"] is None
+        assert (body["card_number"], body["first_name"], body["home_library"]["id"]) == (
+            "CROSS0001", patron.first_name, net["mine"].public_id)
+    assert "+39 02 7654321" not in str([r.get_json() for r in seen]) and patron.email not in str(
+        [r.get_json() for r in seen])
+
+    own = client.get("/v1/patrons/lookup?card_number=CROSS0001", headers=bearer(net["librarian"])).get_json()
+    assert own["email"] == patron.email and own["phone"] == "+39 02 7654321"

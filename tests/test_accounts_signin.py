@@ -152,8 +152,16 @@ def test_staff_sign_in_with_email_and_password(client, db):
 
 def _claims(patron, **overrides):
     now = utcnow()
-    claims = {"sub": patron.public_id, "role": "patron", "net": "x", "iss": "borsellino",
-              "aud": "borsellino-api", "iat": now, "nbf": now, "exp": now + timedelta(minutes=5)}
+    claims = {
+        "sub": patron.public_id,
+        "role": "patron",
+        "net": "x",
+        "iss": "borsellino",
+        "aud": "borsellino-api",
+        "iat": now,
+        "nbf": now,
+        "exp": now + timedelta(minutes=5),
+    }
     claims.update(overrides)
     return claims
 
@@ -163,8 +171,20 @@ KEY = "test-signing-key-0123456789abcdef"  # k2026 in tests/conftest.py
 
 # The hs512 case signs with the real key under another algorithm: PyJWT warns that the key is short for it.
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
-@pytest.mark.parametrize("case", ["valid", "expired", "forged", "alg_none", "wrong_audience",
-                                  "wrong_issuer", "unknown_kid", "kid_of_the_other_key", "hs512"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "valid",
+        "expired",
+        "forged",
+        "alg_none",
+        "wrong_audience",
+        "wrong_issuer",
+        "unknown_kid",
+        "kid_of_the_other_key",
+        "hs512",
+    ],
+)
 def test_forged_or_stale_access_tokens_are_refused(client, db, patron, case):
     claims, key, headers, alg = _claims(patron), KEY, {"kid": "k2026"}, "HS256"
     if case == "expired":
@@ -194,7 +214,9 @@ def test_forged_or_stale_access_tokens_are_refused(client, db, patron, case):
 
 
 def test_an_older_key_still_verifies_during_rotation(client, db, patron):
-    token = jwt.encode(_claims(patron), "older-key-0123456789abcdef0123456789", algorithm="HS256", headers={"kid": "k2025"})
+    token = jwt.encode(
+        _claims(patron), "older-key-0123456789abcdef0123456789", algorithm="HS256", headers={"kid": "k2025"}
+    )
     assert client.get("/v1/me", headers=auth(token)).status_code == 200
 
 
@@ -217,8 +239,14 @@ def test_staff_password_reset_by_emailed_code(client, db):
     assert short.status_code == 400
     assert client.post("/v1/auth/reset/confirm", json={"token": code, "new_secret": "new password!"}).status_code == 200
     assert client.get("/v1/auth/staff/me", headers=auth(old["access_token"])).status_code == 401
-    assert client.post("/v1/auth/staff/password", json={"email": user.email, "password": "old password!"}).status_code == 401
-    assert client.post("/v1/auth/staff/password", json={"email": user.email, "password": "new password!"}).status_code == 201
+    assert (
+        client.post("/v1/auth/staff/password", json={"email": user.email, "password": "old password!"}).status_code
+        == 401
+    )
+    assert (
+        client.post("/v1/auth/staff/password", json={"email": user.email, "password": "new password!"}).status_code
+        == 201
+    )
 
 
 def test_repeated_wrong_passwords_lock_the_staff_email(client, db):

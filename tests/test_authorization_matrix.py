@@ -28,8 +28,14 @@ from tests.support.factories import bearer, make_library, make_network, make_pat
 from tests.test_route_policies import NOT_OURS
 
 CALLERS = ("anonymous", "patron", "other_patron", "librarian_elsewhere", "partner", "finance", "admin")
-ROLE = {"patron": "patron", "other_patron": "patron", "librarian_elsewhere": "librarian",
-        "partner": "partner", "finance": "finance", "admin": "admin"}
+ROLE = {
+    "patron": "patron",
+    "other_patron": "patron",
+    "librarian_elsewhere": "librarian",
+    "partner": "partner",
+    "finance": "finance",
+    "admin": "admin",
+}
 
 
 def _path(rule) -> str:

@@ -6,18 +6,24 @@ from backend import create_app
 from backend.config import ENV_VARS, ConfigError, Settings, fields
 
 SAFE = dict(
-    env="production", secret_key="s" * 40, jwt_keys="k1:" + "x" * 40,
-    database_url="postgresql+psycopg://u@127.0.0.1/borsellino", payment_provider="stripe",
+    env="production",
+    secret_key="s" * 40,
+    jwt_keys="k1:" + "x" * 40,
+    database_url="postgresql+psycopg://u@127.0.0.1/borsellino",
+    payment_provider="stripe",
 )
 
 
-@pytest.mark.parametrize("unsafe, words", [
-    ({"secret_key": Settings().secret_key}, "BORSELLINO_SECRET_KEY"),
-    ({"database_url": "sqlite:///x.sqlite"}, "SQLite"),
-    ({"payment_provider": "sandbox"}, "sandbox"),
-    ({"jwt_keys": ""}, "BORSELLINO_JWT_KEYS"),
-    ({"password_hash_fast": True}, "BORSELLINO_PASSWORD_HASH_FAST"),
-])
+@pytest.mark.parametrize(
+    "unsafe, words",
+    [
+        ({"secret_key": Settings().secret_key}, "BORSELLINO_SECRET_KEY"),
+        ({"database_url": "sqlite:///x.sqlite"}, "SQLite"),
+        ({"payment_provider": "sandbox"}, "sandbox"),
+        ({"jwt_keys": ""}, "BORSELLINO_JWT_KEYS"),
+        ({"password_hash_fast": True}, "BORSELLINO_PASSWORD_HASH_FAST"),
+    ],
+)
 def test_production_refuses_unsafe_settings(unsafe, words):
     with pytest.raises(ConfigError) as refused:
         create_app(Settings(**{**SAFE, **unsafe}))
@@ -29,10 +35,13 @@ def test_production_accepts_safe_settings():
 
 
 def test_environment_variables_are_read_and_typed():
-    settings = Settings.from_env({
-        "DATABASE_URL": "postgresql+psycopg://x/y", "BORSELLINO_TOPUP_MIN_AMOUNT": "700",
-        "BORSELLINO_SMTP_STARTTLS": "true",
-    })
+    settings = Settings.from_env(
+        {
+            "DATABASE_URL": "postgresql+psycopg://x/y",
+            "BORSELLINO_TOPUP_MIN_AMOUNT": "700",
+            "BORSELLINO_SMTP_STARTTLS": "true",
+        }
+    )
     assert settings.database_url == "postgresql+psycopg://x/y"
     assert settings.topup_min_amount == 700
     assert settings.smtp_starttls is True

@@ -46,8 +46,9 @@ def _switch(client, lang, page="/console/login"):
 
 def test_wrong_password_shows_an_error_in_the_language_chosen(client, people):
     _switch(client, "en")
-    response = client.post("/console/login", data={"email": people["librarian"].email, "password": "nope",
-                                                    "csrf_token": _csrf(client)})
+    response = client.post(
+        "/console/login", data={"email": people["librarian"].email, "password": "nope", "csrf_token": _csrf(client)}
+    )
     assert response.status_code == 401 and "Invalid email or password" in response.get_data(as_text=True)
 
 
@@ -81,8 +82,9 @@ def test_the_language_switch_holds_across_sign_in_pages_and_sign_out(client, db,
 
 
 def test_the_switch_ignores_unknown_languages_and_foreign_redirects(client, db, people):
-    response = client.post("/console/language", data={"lang": "xx", "next": "https://evil.example/",
-                                                      "csrf_token": _csrf(client)})
+    response = client.post(
+        "/console/language", data={"lang": "xx", "next": "https://evil.example/", "csrf_token": _csrf(client)}
+    )
     assert response.status_code == 302 and response.headers["Location"].endswith("/console/")
     assert '<html lang="it">' in client.get("/console/login").get_data(as_text=True)
     assert client.post("/console/language", data={"lang": "en"}).status_code == 400  # CSRF checked

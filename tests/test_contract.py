@@ -11,11 +11,11 @@ import pytest
 
 from backend.accounts.models import Patron
 from backend.cli import SPEC_PATH
-from backend.errors import ERROR_VALUES, CONFLICT, DomainError
+from backend.errors import CONFLICT, ERROR_VALUES, DomainError
 from tests.accounts_helpers import card_sign_in
 from tests.fees.helpers import charge, make_world, pay
-from tests.support.ledger import fund_wallet
 from tests.support.factories import bearer, make_library, make_network, make_patron
+from tests.support.ledger import fund_wallet
 
 SPEC = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
 SCHEMAS = SPEC["components"]["schemas"]
@@ -35,15 +35,17 @@ def _properties():
 
 
 def test_every_property_has_a_type():
-    untyped = [where for where, value in _properties()
-               if not {"type", "$ref", "anyOf", "allOf", "oneOf"} & set(value)]
+    untyped = [where for where, value in _properties() if not {"type", "$ref", "anyOf", "allOf", "oneOf"} & set(value)]
     assert untyped == []
 
 
 def test_money_is_always_the_money_schema():
     # An inline {"amount", "currency"} object anywhere else is money the client cannot recognise.
-    inline = [name for name, schema in SCHEMAS.items()
-              if name not in MONEY_SCHEMAS and {"amount", "currency"} <= set(schema.get("properties") or {})]
+    inline = [
+        name
+        for name, schema in SCHEMAS.items()
+        if name not in MONEY_SCHEMAS and {"amount", "currency"} <= set(schema.get("properties") or {})
+    ]
     assert inline == []
     for where in ("Ticket.price", "Order.total", "TicketType.price", "CashSession.difference"):
         model, prop = where.split(".")
@@ -76,8 +78,9 @@ def test_timestamps_are_utc_whole_seconds_with_z(client, db):
     fee = charge(client, world, world.alice, 300).get_json()
     assert TIMESTAMP.match(fee["charged_at"]), fee["charged_at"]
     signed_in = card_sign_in(client, world.alice.card_number, "1234")
-    sessions = client.get("/v1/auth/sessions", headers={
-        "Authorization": f"Bearer {signed_in.get_json()['access_token']}"}).get_json()["data"]
+    sessions = client.get(
+        "/v1/auth/sessions", headers={"Authorization": f"Bearer {signed_in.get_json()['access_token']}"}
+    ).get_json()["data"]
     for session in sessions:
         assert TIMESTAMP.match(session["created_at"]) and TIMESTAMP.match(session["last_used_at"])
 
@@ -104,8 +107,7 @@ def test_a_patch_without_a_body_is_refused_and_changes_nothing(client, db):
     assert SPEC["paths"]["/v1/me"]["patch"]["requestBody"]["required"] is True
     response = client.patch("/v1/me", headers=bearer(alice))
     assert response.status_code == 400 and response.get_json()["error"]["code"] == "body_required"
-    not_json = client.patch("/v1/me", data="language=en", headers={**bearer(alice),
-                                                                   "Content-Type": "text/plain"})
+    not_json = client.patch("/v1/me", data="language=en", headers={**bearer(alice), "Content-Type": "text/plain"})
     assert not_json.status_code == 415
     db.expire_all()
     assert db.get(Patron, alice.id).language == "it"
@@ -122,8 +124,9 @@ def test_a_successful_sign_in_sends_no_retry_after(client, db):
 def test_an_over_long_idempotency_key_is_reported_as_too_long(client, db):
     world = make_world(db)
     fee = charge(client, world, world.alice, 300).get_json()["id"]
-    response = client.post("/v1/fees/payments", json={"fee_ids": [fee]},
-                           headers={**bearer(world.alice), "Idempotency-Key": "k" * 256})
+    response = client.post(
+        "/v1/fees/payments", json={"fee_ids": [fee]}, headers={**bearer(world.alice), "Idempotency-Key": "k" * 256}
+    )
     error = response.get_json()["error"]
     assert response.status_code == 400 and error["code"] == "idempotency_key_too_long"
     assert error["max_length"] == 255 and "255" in error["message"]

@@ -12,11 +12,13 @@ from tests.support.ledger import fund_wallet
 
 def _terminate_every_other_connection(database_url: str) -> int:
     url = make_url(database_url)
-    with psycopg.connect(host=url.host, port=url.port or 5432, user=url.username, dbname=url.database,
-                         autocommit=True) as admin:
+    with psycopg.connect(
+        host=url.host, port=url.port or 5432, user=url.username, dbname=url.database, autocommit=True
+    ) as admin:
         return admin.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchone()[0]
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchone()[0]
 
 
 @pytest.mark.postgres_only
@@ -31,12 +33,20 @@ def test_requests_after_the_server_closed_the_pools_connections_succeed(client, 
     assert _terminate_every_other_connection(database_url) >= 1  # a restart, an idle timeout
     wallet = client.get("/v1/wallet", headers=headers)
     assert wallet.status_code == 200 and wallet.json["balance"]["amount"] == 5000
-    fee = client.post("/v1/fees", json={"patron_id": world.alice.public_id, "library_id": world.library.public_id,
-                                        "type": "overdue", "amount": {"amount": 200, "currency": "EUR"}},
-                      headers=world.idem(world.librarian))
+    fee = client.post(
+        "/v1/fees",
+        json={
+            "patron_id": world.alice.public_id,
+            "library_id": world.library.public_id,
+            "type": "overdue",
+            "amount": {"amount": 200, "currency": "EUR"},
+        },
+        headers=world.idem(world.librarian),
+    )
     assert fee.status_code == 201
     assert _terminate_every_other_connection(database_url) >= 1
-    paid = client.post("/v1/fees/payments", json={"fee_ids": [fee.json["id"]]}, headers={
-        **headers, "Idempotency-Key": "after-restart"})
+    paid = client.post(
+        "/v1/fees/payments", json={"fee_ids": [fee.json["id"]]}, headers={**headers, "Idempotency-Key": "after-restart"}
+    )
     assert paid.status_code == 201, paid.json
     assert client.get("/v1/wallet", headers=headers).json["balance"]["amount"] == 4800

@@ -32,8 +32,7 @@ def test_wrong_method_is_405_with_allow_header(client):
 
 def test_unknown_field_is_rejected_and_nothing_is_created(client, db, app_ctx):
     headers = {**admin_headers(db), "Idempotency-Key": "k-unknown"}
-    response = client.post("/v1/_test/networks", json={"code": "X", "name": "X", "colour": "red"},
-                           headers=headers)
+    response = client.post("/v1/_test/networks", json={"code": "X", "name": "X", "colour": "red"}, headers=headers)
     err = assert_error_shape(response, 400, "validation_error")
     assert err["param"] == "colour"
     assert "colour" in err["details"]

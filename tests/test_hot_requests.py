@@ -18,8 +18,8 @@ from sqlalchemy import update
 
 from backend.events.models import Occurrence
 from tests.events.helpers import make_world as make_events_world
-from tests.fees.helpers import charge, make_world as make_fees_world
-from tests.support.factories import make_patron, make_staff
+from tests.fees.helpers import make_world as make_fees_world
+from tests.support.factories import make_patron
 from tests.support.ledger import fund_wallet
 from tests.support.query_recorder import QueryRecorder
 
@@ -35,8 +35,9 @@ def query_recorder(app):
 
 
 def card_token(client, patron, pin="1234") -> str:
-    response = client.post("/v1/auth/patron/card", json={"card_number": patron.card_number, "pin": pin,
-                                                          "device_name": "phone"})
+    response = client.post(
+        "/v1/auth/patron/card", json={"card_number": patron.card_number, "pin": pin, "device_name": "phone"}
+    )
     assert response.status_code == 201, response.json
     return response.json["access_token"]
 
@@ -197,10 +198,16 @@ def test_fee_payment(client, db, query_recorder, is_pg):
     librarian = staff_token(client, world.librarian)
     fees = []
     for _ in range(WARM_UP + 1):
-        response = client.post("/v1/fees", json={"patron_id": world.alice.public_id, "type": "overdue",
-                                                 "library_id": world.library.public_id,
-                                                 "amount": {"amount": 150, "currency": "EUR"}},
-                               headers=idem(librarian))
+        response = client.post(
+            "/v1/fees",
+            json={
+                "patron_id": world.alice.public_id,
+                "type": "overdue",
+                "library_id": world.library.public_id,
+                "amount": {"amount": 150, "currency": "EUR"},
+            },
+            headers=idem(librarian),
+        )
         assert response.status_code == 201, response.json
         fees.append(response.json["id"])
     token = card_token(client, world.alice)
@@ -214,8 +221,11 @@ def test_fee_payment(client, db, query_recorder, is_pg):
 
 def _buy(client, token, world, occurrence=None):
     occurrence = occurrence or world.occurrence
-    return client.post(f"/v1/events/occurrences/{occurrence.public_id}/orders",
-                       json={"items": [{"ticket_type": world.full.public_id, "quantity": 1}]}, headers=idem(token))
+    return client.post(
+        f"/v1/events/occurrences/{occurrence.public_id}/orders",
+        json={"items": [{"ticket_type": world.full.public_id, "quantity": 1}]},
+        headers=idem(token),
+    )
 
 
 def test_ticket_purchase(client, db, query_recorder, is_pg):
@@ -252,8 +262,10 @@ def test_check_in(client, db, query_recorder, is_pg):
         codes.append(response.json["order"]["tickets"][0]["qr_code"])
     librarian = staff_token(client, world.librarian)
     for code in codes[:WARM_UP]:
-        assert client.post("/v1/events/checkins", json={"code": code, "gate": "A"},
-                           headers=bearer(librarian)).status_code == 201
+        assert (
+            client.post("/v1/events/checkins", json={"code": code, "gate": "A"}, headers=bearer(librarian)).status_code
+            == 201
+        )
     with query_recorder as recording:
         response = client.post("/v1/events/checkins", json={"code": codes[-1], "gate": "A"}, headers=bearer(librarian))
     assert response.status_code == 201, response.json
@@ -277,8 +289,14 @@ def test_a_warm_request_sends_no_deallocate(client, db, query_recorder, is_pg):
 def test_a_changed_request_fails_naming_the_statement_it_added():
     from tests.support.query_recorder import Recording, Statement
 
-    recording = Recording([Statement("BEGIN"), Statement("SELECT a.id FROM patrons AS a WHERE a.id = $1"),
-                           Statement("SELECT fees.id FROM fees"), Statement("COMMIT")])
+    recording = Recording(
+        [
+            Statement("BEGIN"),
+            Statement("SELECT a.id FROM patrons AS a WHERE a.id = $1"),
+            Statement("SELECT fees.id FROM fees"),
+            Statement("COMMIT"),
+        ]
+    )
     with pytest.raises(AssertionError) as failure:
         recording.assert_labels(["BEGIN", "SELECT patrons", "COMMIT"])
     assert "statement 3 added: SELECT fees" in str(failure.value)
@@ -297,5 +315,6 @@ def test_a_refusal_after_warm_up_keeps_the_prepared_statements(client, db, query
         assert _buy(client, token, world).status_code == 409
     assert recording.count("ROLLBACK") == 0 and recording.deallocations == []
     if is_pg:
-        assert all(s.prepared for s in recording.statements if s.label not in ("BEGIN", "COMMIT")), \
-            [(s.label, s.prepared) for s in recording.statements]
+        assert all(s.prepared for s in recording.statements if s.label not in ("BEGIN", "COMMIT")), [
+            (s.label, s.prepared) for s in recording.statements
+        ]

@@ -5,7 +5,6 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-
 from sqlalchemy import func, select, update
 
 from backend.accounts.models import Network
@@ -54,10 +53,8 @@ def test_same_key_different_body_is_422_and_changes_nothing(client, db, app_ctx)
 
 def test_keys_belong_to_their_caller(client, db, app_ctx):
     one, two = _admin(db), _admin(db)
-    a = client.post("/v1/_test/networks", json={"code": "D1", "name": "D"},
-                    headers={**one, "Idempotency-Key": "same"})
-    b = client.post("/v1/_test/networks", json={"code": "D2", "name": "D"},
-                    headers={**two, "Idempotency-Key": "same"})
+    a = client.post("/v1/_test/networks", json={"code": "D1", "name": "D"}, headers={**one, "Idempotency-Key": "same"})
+    b = client.post("/v1/_test/networks", json={"code": "D2", "name": "D"}, headers={**two, "Idempotency-Key": "same"})
     assert a.status_code == b.status_code == 201
     assert a.get_json()["id"] != b.get_json()["id"]
 
@@ -91,9 +88,14 @@ def _waiting_on_a_lock(db) -> bool:
     from sqlalchemy import text
 
     with db.get_bind().connect() as conn:
-        return bool(conn.execute(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock'")).scalar())
+        return bool(
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                )
+            ).scalar()
+        )
 
 
 def test_a_duplicate_sent_while_the_first_runs_waits_for_it_and_replays_its_response(app, db, app_ctx, is_pg):
@@ -177,8 +179,11 @@ def test_a_request_killed_after_its_claim_leaves_no_claim_and_its_retry_runs_at_
     # What the killed worker did: claimed the key in its transaction, which the server then rolled back.
     with db.get_bind().connect() as conn:
         dead = conn.begin()
-        conn.execute(insert(IdempotencyKey).values(owner=admin.public_id, key="dead-worker", fingerprint="f",
-                                                   state="done", created_at=utcnow()))
+        conn.execute(
+            insert(IdempotencyKey).values(
+                owner=admin.public_id, key="dead-worker", fingerprint="f", state="done", created_at=utcnow()
+            )
+        )
         dead.rollback()
     retried = client.post("/v1/_test/networks", json=body, headers=headers)
     assert retried.status_code == 201 and "Idempotent-Replayed" not in retried.headers

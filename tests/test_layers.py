@@ -15,8 +15,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # Modules that face a request, a command line or the scheduler: they may use the web layer.
 VIEWS = {"api", "console", "cli", "schemas", "__init__"}
-SHELL = {"backend.receipts.http", "backend.jobs.cli", "backend.jobs.entries", "backend.jobs.registry",
-         "backend.jobs.runner", "backend.jobs.scheduler"}
+SHELL = {
+    "backend.receipts.http",
+    "backend.jobs.cli",
+    "backend.jobs.entries",
+    "backend.jobs.registry",
+    "backend.jobs.runner",
+    "backend.jobs.scheduler",
+}
 WEB_PACKAGES = {"web", "console"}
 
 
@@ -26,8 +32,10 @@ def _contract(contract_id: str) -> dict:
 
 
 def _covered(module: str, patterns: list[str]) -> bool:
-    return any(fnmatch.fnmatchcase(module, pattern.replace("*", "[!.]*")) if "*" in pattern else module == pattern
-               for pattern in patterns)
+    return any(
+        fnmatch.fnmatchcase(module, pattern.replace("*", "[!.]*")) if "*" in pattern else module == pattern
+        for pattern in patterns
+    )
 
 
 def test_every_domain_module_is_a_view_or_under_the_services_contract():
@@ -48,5 +56,7 @@ def test_the_contract_names_no_module_that_does_not_exist():
         for pattern in _contract(contract_id)["source_modules"]:
             if "*" not in pattern:
                 parts = pattern.split(".")
-                assert (ROOT.joinpath(*parts).with_suffix(".py").exists()
-                        or (ROOT.joinpath(*parts) / "__init__.py").exists()), pattern
+                assert (
+                    ROOT.joinpath(*parts).with_suffix(".py").exists()
+                    or (ROOT.joinpath(*parts) / "__init__.py").exists()
+                ), pattern

@@ -11,8 +11,19 @@ from backend.ledger.audit import run_audit
 from backend.ledger.errors import UnbalancedEntry
 from backend.ledger.models import FundingLot, JournalEntry, LedgerAccount, Posting
 from backend.ledger.services import (
-    Leg, account_balance, capture_hold, credit, debit, expire_holds, house_account, place_hold,
-    post_entry, release_hold, reverse_entry, wallet_lots, wallet_of,
+    Leg,
+    account_balance,
+    capture_hold,
+    credit,
+    debit,
+    expire_holds,
+    house_account,
+    place_hold,
+    post_entry,
+    release_hold,
+    reverse_entry,
+    wallet_lots,
+    wallet_of,
 )
 from backend.money import Money
 from tests.support.factories import make_library, make_network, make_patron
@@ -30,8 +41,9 @@ def world(db, app_ctx):
 
 def pay(session, patron, income, amount, **kw):
     wallet = wallet_of(session, patron)
-    return post_entry(session, kind="fee_payment",
-                      legs=[debit(wallet, Money(amount)), credit(income, Money(amount))], **kw)
+    return post_entry(
+        session, kind="fee_payment", legs=[debit(wallet, Money(amount)), credit(income, Money(amount))], **kw
+    )
 
 
 def balance(session, patron):
@@ -129,11 +141,13 @@ def test_partial_refunds_never_exceed_the_payment(world):
     payment = pay(session, patron, income, 900)
     wallet = wallet_of(session, patron)
     for _ in range(2):
-        post_entry(session, kind="refund", legs=[debit(income, Money(400)), credit(wallet, Money(400))],
-                   refunds=payment)
+        post_entry(
+            session, kind="refund", legs=[debit(income, Money(400)), credit(wallet, Money(400))], refunds=payment
+        )
     with pytest.raises(DomainError) as too_much:
-        post_entry(session, kind="refund", legs=[debit(income, Money(200)), credit(wallet, Money(200))],
-                   refunds=payment)
+        post_entry(
+            session, kind="refund", legs=[debit(income, Money(200)), credit(wallet, Money(200))], refunds=payment
+        )
     assert too_much.value.error.code == "refund_exceeds_payment"
     session.rollback()
 
@@ -145,8 +159,12 @@ def test_spending_can_be_limited_to_card_money(world):
     wallet = wallet_of(session, patron)
     clearing = house_account(session, "card_clearing", "stripe")
     with pytest.raises(DomainError) as refused:
-        post_entry(session, kind="card_refund", legs=[debit(wallet, Money(300)), credit(clearing, Money(300))],
-                   spend_from=("card",))
+        post_entry(
+            session,
+            kind="card_refund",
+            legs=[debit(wallet, Money(300)), credit(clearing, Money(300))],
+            spend_from=("card",),
+        )
     assert refused.value.body("en")["error"]["shortfall"] == {"amount": 100, "currency": "EUR"}
 
 

@@ -44,3 +44,10 @@ def test_every_operation_is_named_tagged_and_documents_auth_and_errors(settings)
                 assert {"401", "403"} <= set(op["responses"]), f"{where} lacks 401/403"
             assert "default" in op["responses"], f"{where} lacks the error response"
     assert len(operation_ids) == len(set(operation_ids))
+
+
+def test_the_servers_follow_the_public_base_url_this_server_first(settings):
+    app = create_app(settings.with_overrides(testing=False, public_base_url="http://127.0.0.1:8111"))
+    servers = json.loads(spec_json(app))["servers"]
+    assert [s["url"] for s in servers] == ["http://127.0.0.1:8111", "https://api.retedellereti.example"]
+    app.extensions["borsellino.db"].dispose()

@@ -28,9 +28,20 @@ def client_package(tmp_path_factory):
     root = tmp_path_factory.mktemp("pyclient")
     venv_bin = Path(sys.executable).parent
     subprocess.run(
-        [str(venv_bin / "openapi-python-client"), "generate", "--path", str(SPEC_PATH),
-         "--output-path", str(root / PACKAGE), "--meta", "none", "--overwrite"],
-        check=True, capture_output=True, text=True,
+        [
+            str(venv_bin / "openapi-python-client"),
+            "generate",
+            "--path",
+            str(SPEC_PATH),
+            "--output-path",
+            str(root / PACKAGE),
+            "--meta",
+            "none",
+            "--overwrite",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
         env={**os.environ, "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}"},
     )
     sys.path.insert(0, str(root))
@@ -60,10 +71,16 @@ def _api(package, module: str):
 
 def _charge_fee(client, world, patron, amount: int) -> str:
     """The librarian charges a fee at the desk (through the API, as staff do)."""
-    response = client.post("/v1/fees", json={
-        "patron_id": patron.public_id, "library_id": world.library.public_id, "type": "overdue",
-        "amount": {"amount": amount, "currency": "EUR"}},
-        headers={**bearer(world.librarian), "Idempotency-Key": str(uuid.uuid4())})
+    response = client.post(
+        "/v1/fees",
+        json={
+            "patron_id": patron.public_id,
+            "library_id": world.library.public_id,
+            "type": "overdue",
+            "amount": {"amount": amount, "currency": "EUR"},
+        },
+        headers={**bearer(world.librarian), "Idempotency-Key": str(uuid.uuid4())},
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()["id"]
 
@@ -78,7 +95,8 @@ def test_the_main_journey_through_the_generated_python_client(client_package, li
     # Sign in with card and PIN.
     signed_in = _api(client_package, "auth.auth_card_sign_in_post").sync(
         client=Client(base_url=live_server),
-        body=models.CardSignIn(card_number=patron.card_number, pin="1234", device_name="journey"))
+        body=models.CardSignIn(card_number=patron.card_number, pin="1234", device_name="journey"),
+    )
     assert isinstance(signed_in, models.TokenPair), signed_in
     me = AuthenticatedClient(base_url=live_server, token=signed_in.access_token)
 
@@ -88,11 +106,11 @@ def test_the_main_journey_through_the_generated_python_client(client_package, li
     assert (balance.balance.amount, balance.balance.currency) == (5_000, "EUR")
 
     # Pay the outstanding fee.
-    fees = _api(client_package, "fees.fees_fees_get").sync(
-        client=me, status=models.FeesFeesGetStatus("outstanding"))
+    fees = _api(client_package, "fees.fees_fees_get").sync(client=me, status=models.FeesFeesGetStatus("outstanding"))
     assert [f.id for f in fees.data] == [fee_id]
     paid = _api(client_package, "fees.fees_fee_payments_post").sync(
-        client=me, body=models.FeePay(fee_ids=[fee_id]), idempotency_key=str(uuid.uuid4()))
+        client=me, body=models.FeePay(fee_ids=[fee_id]), idempotency_key=str(uuid.uuid4())
+    )
     assert isinstance(paid, models.FeePayment), paid
     assert paid.amount.amount == 300 and paid.balance.amount == 4_700
 
@@ -102,8 +120,11 @@ def test_the_main_journey_through_the_generated_python_client(client_package, li
     event = _api(client_package, "events.events_event_detail_get").sync(date.event.id, client=me)
     full = next(t for t in event.ticket_types if t.id == world.full.public_id)
     bought = _api(client_package, "events.events_orders_post").sync(
-        date.id, client=me, idempotency_key=str(uuid.uuid4()),
-        body=models.Purchase(items=[models.Item(ticket_type=full.id, quantity=1)]))
+        date.id,
+        client=me,
+        idempotency_key=str(uuid.uuid4()),
+        body=models.Purchase(items=[models.Item(ticket_type=full.id, quantity=1)]),
+    )
     assert isinstance(bought, models.PurchaseResult), bought
     order = bought.order
     assert order.status == models.OrderStatus("completed") and order.total.amount == full.price.amount

@@ -37,8 +37,9 @@ def servers(database_url):
 
 
 def sign_in(base: str, card: str, pin: str = "1234"):
-    return requests.post(f"{base}/v1/auth/patron/card", json={"card_number": card, "pin": pin,
-                                                             "device_name": "phone"}, timeout=30)
+    return requests.post(
+        f"{base}/v1/auth/patron/card", json={"card_number": card, "pin": pin, "device_name": "phone"}, timeout=30
+    )
 
 
 def test_the_sign_in_rate_limit_counts_the_attempts_made_on_every_server(db, servers):
@@ -57,17 +58,27 @@ def test_an_idempotent_payment_replayed_or_raced_on_the_other_server_is_paid_onc
     db.commit()
     fees = []
     for _ in range(2):
-        charged = client.post("/v1/fees", json={"patron_id": world.alice.public_id, "type": "overdue",
-                                                "library_id": world.library.public_id,
-                                                "amount": {"amount": 300, "currency": "EUR"}},
-                              headers=world.idem(world.librarian))
+        charged = client.post(
+            "/v1/fees",
+            json={
+                "patron_id": world.alice.public_id,
+                "type": "overdue",
+                "library_id": world.library.public_id,
+                "amount": {"amount": 300, "currency": "EUR"},
+            },
+            headers=world.idem(world.librarian),
+        )
         assert charged.status_code == 201
         fees.append(charged.json["id"])
     token = sign_in(servers[0], world.alice.card_number).json()["access_token"]
 
     def pay(base, fee, key):
-        return requests.post(f"{base}/v1/fees/payments", json={"fee_ids": [fee]}, timeout=30, headers={
-            "Authorization": f"Bearer {token}", "Idempotency-Key": key})
+        return requests.post(
+            f"{base}/v1/fees/payments",
+            json={"fee_ids": [fee]},
+            timeout=30,
+            headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key},
+        )
 
     # A retry that reaches the other server replays the first answer.
     first = pay(servers[0], fees[0], "pay-once")
@@ -76,8 +87,7 @@ def test_an_idempotent_payment_replayed_or_raced_on_the_other_server_is_paid_onc
     assert retried.headers.get("Idempotent-Replayed") == "true" and retried.json() == first.json()
     # The same request sent to both servers at once runs once.
     key, answers = str(uuid.uuid4()), {}
-    threads = [threading.Thread(target=lambda b=base: answers.__setitem__(b, pay(b, fees[1], key)))
-               for base in servers]
+    threads = [threading.Thread(target=lambda b=base: answers.__setitem__(b, pay(b, fees[1], key))) for base in servers]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -98,6 +108,7 @@ def test_a_session_signed_out_on_one_server_is_refused_by_the_other(db, servers)
     refused = requests.get(f"{servers[1]}/v1/me", headers=headers, timeout=30)
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "unauthenticated"
     # The other server also refuses the signed-out session's refresh token.
-    refresh = requests.post(f"{servers[1]}/v1/auth/refresh", json={"refresh_token": signed_in["refresh_token"]},
-                            timeout=30)
+    refresh = requests.post(
+        f"{servers[1]}/v1/auth/refresh", json={"refresh_token": signed_in["refresh_token"]}, timeout=30
+    )
     assert refresh.status_code == 401

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import request
 from flask.views import MethodView
 
@@ -11,21 +13,27 @@ from backend.accounts import membership, patrons, privacy, services, sessions, s
 from backend.accounts import schemas as s
 from backend.accounts.errors import INVALID_REFRESH_TOKEN
 from backend.accounts.signin import SignInFailed, invalid_credentials, remember_failure
-from backend.web.api import Blueprint, add_error_responses
 from backend.auth.principal import ROLES, STAFF_ROLES
-from backend.web.policy import allow, public, register_token_check, require_principal
-from backend.web.database import db
 from backend.errors import DomainError
+from backend.web.api import Blueprint, add_error_responses
+from backend.web.database import db
+from backend.web.policy import allow, current_person, public, register_token_check, require_principal
 from backend.web.rate_limit import limiter
 from backend.web.settings import current_settings, user_agent
 
-auth_blp = Blueprint("auth", __name__, url_prefix="/v1/auth",
-                     description="Sign-in, tokens, sessions, email verification, PIN/password reset")
+auth_blp = Blueprint(
+    "auth",
+    __name__,
+    url_prefix="/v1/auth",
+    description="Sign-in, tokens, sessions, email verification, PIN/password reset",
+)
 me_blp = Blueprint("me", __name__, url_prefix="/v1/me", description="The signed-in patron's own account")
-patrons_blp = Blueprint("patrons", __name__, url_prefix="/v1/patrons",
-                        description="Patron records, for librarians and network admins")
-admin_blp = Blueprint("admin", __name__, url_prefix="/v1/admin",
-                      description="Libraries and staff of the admin's network")
+patrons_blp = Blueprint(
+    "patrons", __name__, url_prefix="/v1/patrons", description="Patron records, for librarians and network admins"
+)
+admin_blp = Blueprint(
+    "admin", __name__, url_prefix="/v1/admin", description="Libraries and staff of the admin's network"
+)
 
 blueprints = (auth_blp, me_blp, patrons_blp, admin_blp)
 
@@ -41,7 +49,9 @@ RESET_PER_ACCOUNT = "5/hour"
 def _typed_identifier() -> str:
     body = request.get_json(silent=True) or {}
     value = body.get("card_number") or body.get("email") or ""
-    return "id:" + str(value).strip().lower()[:254]
+    # A digest, never the card number or email itself: flask-limiter logs its keys
+    # ("ratelimit … exceeded") and Redis stores them.
+    return "id:" + hashlib.sha256(str(value).strip().lower()[:254].encode()).hexdigest()[:32]
 
 
 def _signing_in(check):
@@ -49,8 +59,9 @@ def _signing_in(check):
     try:
         return check()
     except SignInFailed as failed:
+        key = failed.key
         db.session.rollback()
-        db.run_in_transaction(lambda session: remember_failure(session, failed.key))
+        db.run_in_transaction(lambda session: remember_failure(session, key))
         raise invalid_credentials() from None
 
 
@@ -66,9 +77,16 @@ class CardSignIn(MethodView):
     @auth_blp.response(201, s.TokenPairSchema)
     @auth_blp.doc(summary="Sign in with library card + PIN (the first time, this activates the app)")
     def post(self, data):
-        return _signing_in(lambda: services.activate_with_card(
-            db.session, current_settings(), data["card_number"], data["pin"], data["device_name"],
-            user_agent=user_agent()))
+        return _signing_in(
+            lambda: services.activate_with_card(
+                db.session,
+                current_settings(),
+                data["card_number"],
+                data["pin"],
+                data["device_name"],
+                user_agent=user_agent(),
+            )
+        )
 
 
 @auth_blp.route("/patron/password")
@@ -80,9 +98,16 @@ class PatronPasswordSignIn(MethodView):
     @auth_blp.response(201, s.TokenPairSchema)
     @auth_blp.doc(summary="Sign in with verified email + password")
     def post(self, data):
-        return _signing_in(lambda: services.patron_password_sign_in(
-            db.session, current_settings(), data["email"], data["password"], data["device_name"],
-            user_agent=user_agent()))
+        return _signing_in(
+            lambda: services.patron_password_sign_in(
+                db.session,
+                current_settings(),
+                data["email"],
+                data["password"],
+                data["device_name"],
+                user_agent=user_agent(),
+            )
+        )
 
 
 @auth_blp.route("/staff/password")
@@ -94,9 +119,16 @@ class StaffSignIn(MethodView):
     @auth_blp.response(201, s.TokenPairSchema)
     @auth_blp.doc(summary="Staff sign-in with email + password")
     def post(self, data):
-        return _signing_in(lambda: services.staff_sign_in(
-            db.session, current_settings(), data["email"], data["password"], data["device_name"],
-            user_agent=user_agent()))
+        return _signing_in(
+            lambda: services.staff_sign_in(
+                db.session,
+                current_settings(),
+                data["email"],
+                data["password"],
+                data["device_name"],
+                user_agent=user_agent(),
+            )
+        )
 
 
 @auth_blp.route("/refresh")
@@ -111,9 +143,9 @@ class Refresh(MethodView):
             return sessions.rotate(db.session, current_settings(), data["refresh_token"])
         except sessions.RefreshReuse as reuse:
             # Keep the revocation although this request fails.
+            session_id = reuse.session_id
             db.session.rollback()
-            db.run_in_transaction(
-                lambda session: sessions.revoke_session_by_id(session, reuse.session_id, "refresh_reuse"))
+            db.run_in_transaction(lambda session: sessions.revoke_session_by_id(session, session_id, "refresh_reuse"))
             raise DomainError(INVALID_REFRESH_TOKEN) from None
 
 
@@ -195,8 +227,13 @@ class PatronReset(MethodView):
     @auth_blp.response(202, s.AcceptedSchema)
     @auth_blp.doc(summary="Email a code to reset the PIN or password (same answer whether the account exists)")
     def post(self, data):
-        services.request_patron_reset(db.session, current_settings(), what=data["what"], card_number=data.get("card_number"),
-                                      email=data.get("email"))
+        services.request_patron_reset(
+            db.session,
+            current_settings(),
+            what=data["what"],
+            card_number=data.get("card_number"),
+            email=data.get("email"),
+        )
         return {"status": "accepted"}
 
 
@@ -230,32 +267,30 @@ class ResetConfirm(MethodView):
 # --- /v1/me ---------------------------------------------------------------------------
 
 
-def _me():
-    return services.person_of(db.session, require_principal())
-
-
 @me_blp.route("")
 class Me(MethodView):
     @allow("patron")
     @me_blp.response(200, s.MeSchema)
     @me_blp.doc(summary="My profile, home library and language")
     def get(self):
-        return _me()
+        return current_person()
 
     @allow("patron")
     @me_blp.arguments(s.MeUpdateSchema)
     @me_blp.response(200, s.MeSchema)
     @me_blp.doc(summary="Change my language or contact data")
     def patch(self, data):
-        return services.update_profile(db.session, _me(), data)
+        return services.update_profile(db.session, current_person(), data)
 
     @allow("patron")
     @me_blp.response(204)
-    @me_blp.doc(summary="Delete my account: personal data is pseudonymised, financial records are "
-                        "kept as the law requires, every device is signed out. Refused (422 "
-                        "wallet_not_empty) while the wallet holds money")
+    @me_blp.doc(
+        summary="Delete my account: personal data is pseudonymised, financial records are "
+        "kept as the law requires, every device is signed out. Refused (422 "
+        "wallet_not_empty) while the wallet holds money"
+    )
     def delete(self):
-        privacy.pseudonymise(db.session, _me())
+        privacy.pseudonymise(db.session, current_person())
 
     add_error_responses(delete, 422)
 
@@ -268,8 +303,14 @@ class Credentials(MethodView):
     @me_blp.response(202, s.CredentialsResultSchema)
     @me_blp.doc(summary="Set email + password (confirmed with the PIN); the email is verified by a code")
     def post(self, data):
-        email = services.set_email_and_password(db.session, current_settings(), _me(), pin=data["pin"],
-                                                email=data["email"], password=data["password"])
+        email = services.set_email_and_password(
+            db.session,
+            current_settings(),
+            current_person(),
+            pin=data["pin"],
+            email=data["email"],
+            password=data["password"],
+        )
         return {"pending_email": email}
 
     add_error_responses(post, 409, 422)
@@ -281,18 +322,24 @@ class Membership(MethodView):
     @me_blp.response(200, s.MembershipSchema)
     @me_blp.doc(summary="My membership code for the desk (rotates every minute, valid a few minutes)")
     def get(self):
-        token, expires_at = membership.issue(_me(), current_settings())
+        token, expires_at = membership.issue(current_person(), current_settings())
         return {"token": token, "expires_at": expires_at, "qr_svg": membership.qr_svg_data_uri(token)}
 
 
 @me_blp.route("/export")
 class Export(MethodView):
     @allow("patron")
-    @me_blp.doc(summary="A copy of my personal data (JSON)",
-                responses={"200": {"description": "Everything we hold about me, by domain",
-                                   "content": {"application/json": {"schema": {"type": "object"}}}}})
+    @me_blp.doc(
+        summary="A copy of my personal data (JSON)",
+        responses={
+            "200": {
+                "description": "Everything we hold about me, by domain",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
+        },
+    )
     def get(self):
-        return privacy.export(db.session, _me())
+        return privacy.export(db.session, current_person())
 
 
 # --- /v1/patrons (staff) ---------------------------------------------------------------------
@@ -305,7 +352,8 @@ class PatronRecords(MethodView):
     @patrons_blp.response(201, s.PatronStaffSchema)
     @patrons_blp.doc(summary="Register a patron at the desk (home library within my scope)")
     def post(self, data):
-        return patrons.create_patron(db.session, require_principal(), data)
+        principal = require_principal()
+        return patrons.as_seen_by(principal, patrons.create_patron(db.session, principal, data))
 
     add_error_responses(post, 404, 409)
 
@@ -317,7 +365,7 @@ class PatronLookup(MethodView):
     @patrons_blp.response(200, s.PatronStaffSchema)
     @patrons_blp.doc(summary="Find a patron of any network by card number")
     def get(self, args):
-        return patrons.find_by_card(db.session, args["card_number"])
+        return patrons.as_seen_by(require_principal(), patrons.find_by_card(db.session, args["card_number"]))
 
     add_error_responses(get, 404)
 
@@ -329,7 +377,8 @@ class PatronIdentify(MethodView):
     @patrons_blp.response(200, s.PatronStaffSchema)
     @patrons_blp.doc(summary="Find a patron by the membership code shown in the app")
     def post(self, data):
-        return patrons.identify_by_membership_code(db.session, current_settings(), data["token"])
+        return patrons.as_seen_by(require_principal(), patrons.identify_by_membership_code(
+            db.session, current_settings(), data["token"]))
 
     add_error_responses(post, 422)
 
@@ -351,7 +400,7 @@ class PatronRecord(MethodView):
     @patrons_blp.response(200, s.PatronStaffSchema)
     @patrons_blp.doc(summary="A patron record")
     def get(self, patron_id):
-        return patrons.get_patron(db.session, patron_id)
+        return patrons.as_seen_by(require_principal(), patrons.get_patron(db.session, patron_id))
 
     add_error_responses(get, 404)
 
@@ -395,9 +444,16 @@ class Staff(MethodView):
     @admin_blp.doc(summary="Create a staff user in my network")
     def post(self, data):
         return staffing.create_staff(
-            db.session, _my_network(), email=data["email"], name=data["name"], role=data["role"],
-            password=data["password"], library_ids=data["library_ids"],
-            venue_id=data["partner_venue_id"], language=data["language"])
+            db.session,
+            _my_network(),
+            email=data["email"],
+            name=data["name"],
+            role=data["role"],
+            password=data["password"],
+            library_ids=data["library_ids"],
+            venue_id=data["partner_venue_id"],
+            language=data["language"],
+        )
 
     add_error_responses(post, 409, 422)
 

@@ -46,8 +46,11 @@ def create_network(code, name):
 def create_library(network_code, code, name, city, address):
     from backend.accounts import staffing
 
-    library = _run(lambda s: staffing.create_library(
-        s, staffing.network_by_code(s, network_code), code=code, name=name, city=city, address=address))
+    library = _run(
+        lambda s: staffing.create_library(
+            s, staffing.network_by_code(s, network_code), code=code, name=name, city=city, address=address
+        )
+    )
     click.echo(f"library {library.code} {library.public_id}")
 
 
@@ -79,9 +82,19 @@ def create_staff(network_code, role, email, name, library_codes, venue_id, langu
 
     if not is_valid_password(password):
         raise click.BadParameter("10 to 128 characters", param_hint="password")
-    user = _run(lambda s: staffing.create_staff(
-        s, staffing.network_by_code(s, network_code), email=email, name=name, role=role, password=password,
-        library_codes=list(library_codes), venue_id=venue_id, language=language))
+    user = _run(
+        lambda s: staffing.create_staff(
+            s,
+            staffing.network_by_code(s, network_code),
+            email=email,
+            name=name,
+            role=role,
+            password=password,
+            library_codes=list(library_codes),
+            venue_id=venue_id,
+            language=language,
+        )
+    )
     click.echo(f"staff {user.email} {user.role} {user.public_id}")
 
 
@@ -99,16 +112,22 @@ def import_patrons(network_code, csv_file):
     from backend.accounts.schemas import BatchSchema
 
     with csv_file.open(newline="", encoding="utf-8-sig") as handle:
-        rows = [{k: (v or "").strip() for k, v in row.items() if k in CSV_COLUMNS and (v or "").strip()}
-                for row in csv.DictReader(handle)]
+        rows = [
+            {k: (v or "").strip() for k, v in row.items() if k in CSV_COLUMNS and (v or "").strip()}
+            for row in csv.DictReader(handle)
+        ]
     import marshmallow as ma
 
     try:
         data = BatchSchema().load({"patrons": rows})
     except ma.ValidationError as invalid:
         raise click.ClickException(f"invalid rows: {invalid.messages}") from None
-    results = _run(lambda s: [(r.card_number, r.result, r.error) for r in
-                              patrons.upsert_patrons(s, staffing.network_by_code(s, network_code), data["patrons"])])
+    results = _run(
+        lambda s: [
+            (r.card_number, r.result, r.error)
+            for r in patrons.upsert_patrons(s, staffing.network_by_code(s, network_code), data["patrons"])
+        ]
+    )
     totals = {}
     for card, result, error in results:
         totals[result] = totals.get(result, 0) + 1

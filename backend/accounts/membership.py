@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import segno
 from sqlalchemy import select
@@ -36,7 +36,7 @@ def _code(settings: Settings, patron: Patron, step: int) -> str:
 def issue(patron: Patron, settings: Settings, now: float | None = None) -> tuple[str, datetime]:
     """The current code and when it stops being accepted."""
     step = int((now if now is not None else time.time()) // STEP_SECONDS)
-    expires = datetime.fromtimestamp((step + VALID_STEPS) * STEP_SECONDS, timezone.utc)
+    expires = datetime.fromtimestamp((step + VALID_STEPS) * STEP_SECONDS, UTC)
     return f"{patron.card_number}.{_code(settings, patron, step)}", expires
 
 

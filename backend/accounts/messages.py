@@ -15,8 +15,9 @@ from backend.i18n import Text
 from backend.notify.services import send_account_email
 
 
-def send_email(session: Session, recipient: Patron | StaffUser, *, to_email: str, purpose: str,
-               subject: Text, body: Text, **values) -> OutgoingMessage:
+def send_email(
+    session: Session, recipient: Patron | StaffUser, *, to_email: str, purpose: str, subject: Text, body: Text, **values
+) -> OutgoingMessage:
     language = recipient.language
     message = OutgoingMessage(
         to_email=to_email,
@@ -27,6 +28,7 @@ def send_email(session: Session, recipient: Patron | StaffUser, *, to_email: str
         staff_user_id=recipient.id if isinstance(recipient, StaffUser) else None,
     )
     session.add(message)
-    send_account_email(session, recipient, to_email=to_email, purpose=purpose,
-                       subject=message.subject, body=message.body)
+    send_account_email(
+        session, recipient, to_email=to_email, purpose=purpose, subject=message.subject, body=message.body
+    )
     return message

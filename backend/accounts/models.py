@@ -23,7 +23,7 @@ class Network(PublicIdMixin, TimestampMixin, Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
 
-    libraries: Mapped[list["Library"]] = relationship(back_populates="network", order_by="Library.id")
+    libraries: Mapped[list[Library]] = relationship(back_populates="network", order_by="Library.id")
 
 
 class Library(PublicIdMixin, TimestampMixin, Base):
@@ -64,7 +64,7 @@ class Partner(PublicIdMixin, TimestampMixin, Base):
     wallet_payments: Mapped[bool] = mapped_column(default=False)
 
     network: Mapped[Network] = relationship()
-    venues: Mapped[list["PartnerVenue"]] = relationship(back_populates="partner", order_by="PartnerVenue.id")
+    venues: Mapped[list[PartnerVenue]] = relationship(back_populates="partner", order_by="PartnerVenue.id")
 
 
 class PartnerVenue(PublicIdMixin, TimestampMixin, Base):
@@ -227,9 +227,7 @@ class OneTimeToken(Base):
     # verify_email | reset_pin | reset_password
     purpose: Mapped[str] = mapped_column(String(32))
     patron_id: Mapped[int | None] = mapped_column(ForeignKey("patrons.id", ondelete="CASCADE"), index=True)
-    staff_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
-    )
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
     email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
@@ -243,9 +241,7 @@ class OutgoingMessage(PublicIdMixin, TimestampMixin, Base):
     PUBLIC_ID_PREFIX = "msg"
 
     patron_id: Mapped[int | None] = mapped_column(ForeignKey("patrons.id", ondelete="CASCADE"), index=True)
-    staff_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
-    )
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
     to_email: Mapped[str] = mapped_column(String(254))
     purpose: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(String(300))

@@ -40,12 +40,17 @@ def issue(session: Session, person: Patron | StaffUser, purpose: str, *, email: 
         .values(used_at=now)
     )
     token = secrets.token_urlsafe(24)
-    session.add(OneTimeToken(
-        token_hash=token_hash(token), purpose=purpose, email=email, created_at=now,
-        expires_at=now + LIFETIME[purpose],
-        patron_id=person.id if isinstance(person, Patron) else None,
-        staff_user_id=person.id if isinstance(person, StaffUser) else None,
-    ))
+    session.add(
+        OneTimeToken(
+            token_hash=token_hash(token),
+            purpose=purpose,
+            email=email,
+            created_at=now,
+            expires_at=now + LIFETIME[purpose],
+            patron_id=person.id if isinstance(person, Patron) else None,
+            staff_user_id=person.id if isinstance(person, StaffUser) else None,
+        )
+    )
     return token
 
 

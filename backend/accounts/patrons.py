@@ -22,6 +22,7 @@ from backend.auth.passwords import hash_secret
 from backend.auth.principal import Principal
 from backend.auth.scope import acts_for_library
 from backend.config import Settings
+from backend.db import get_or_404
 from backend.errors import NOT_FOUND, DomainError
 
 # Fields the library management system owns (the batch import overwrites them).
@@ -41,8 +42,11 @@ def create_patron(session: Session, principal: Principal, data: dict) -> Patron:
     if session.scalar(select(Patron.id).where(Patron.card_number == card)) is not None:
         raise DomainError(CARD_NUMBER_TAKEN, param="card_number", card_number=card)
     patron = Patron(
-        card_number=card, home_network=library.network, home_library=library,
-        pin_hash=hash_secret(data["pin"]), status="pending",
+        card_number=card,
+        home_network=library.network,
+        home_library=library,
+        pin_hash=hash_secret(data["pin"]),
+        status="pending",
         **{name: data.get(name) for name in IMPORTED_FIELDS if data.get(name) is not None},
     )
     session.add(patron)
@@ -58,14 +62,45 @@ def find_by_card(session: Session, card_number: str) -> Patron:
 
 
 def get_patron(session: Session, public_id: str) -> Patron:
-    patron = session.scalar(select(Patron).where(Patron.public_id == public_id))
-    if patron is None or patron.status == "deleted":
+    patron = get_or_404(session, Patron, public_id)
+    if patron.status == "deleted":
         raise DomainError(NOT_FOUND)
     return patron
 
 
 def identify_by_membership_code(session: Session, settings: Settings, token: str) -> Patron:
     return membership.identify(session, settings, token)
+
+
+@dataclass(frozen=True)
+class StaffView:
+    """A patron as a staff member sees them: who they are, their card and home library,
+    and their contact data only if the staff member belongs to the patron's own network
+    (a desk of another network needs no email or phone to take a payment)."""
+
+    patron: Patron
+    contacts_visible: bool
+
+    public_id = property(lambda self: self.patron.public_id)
+    card_number = property(lambda self: self.patron.card_number)
+    first_name = property(lambda self: self.patron.first_name)
+    last_name = property(lambda self: self.patron.last_name)
+    language = property(lambda self: self.patron.language)
+    status = property(lambda self: self.patron.status)
+    home_network = property(lambda self: self.patron.home_network)
+    home_library = property(lambda self: self.patron.home_library)
+
+    @property
+    def email(self) -> str | None:
+        return self.patron.email if self.contacts_visible else None
+
+    @property
+    def phone(self) -> str | None:
+        return self.patron.phone if self.contacts_visible else None
+
+
+def as_seen_by(principal: Principal, patron: Patron) -> StaffView:
+    return StaffView(patron, contacts_visible=principal.network_id == patron.home_network.public_id)
 
 
 @dataclass
@@ -104,8 +139,9 @@ def upsert_patrons(session: Session, network: Network, rows: list[dict]) -> list
             if not row.get("pin"):
                 results.append(RowResult(card, "rejected", error="pin_required"))
                 continue
-            patron = Patron(card_number=card, home_network=network, pin_hash=hash_secret(row["pin"]),
-                            status="pending", **values)
+            patron = Patron(
+                card_number=card, home_network=network, pin_hash=hash_secret(row["pin"]), status="pending", **values
+            )
             session.add(patron)
             existing[card] = patron
             results.append(RowResult(card, "created", patron))

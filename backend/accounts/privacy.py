@@ -72,14 +72,23 @@ def _account(session: Session, patron: Patron) -> dict:
 
 def _sessions(session: Session, patron: Patron) -> list[dict]:
     rows = session.scalars(select(AuthSession).where(AuthSession.patron_id == patron.id).order_by(AuthSession.id))
-    return [{"id": s.public_id, "device_name": s.device_name, "user_agent": s.user_agent,
-             "created_at": _iso(s.created_at), "last_used_at": _iso(s.last_used_at),
-             "revoked_at": _iso(s.revoked_at)} for s in rows]
+    return [
+        {
+            "id": s.public_id,
+            "device_name": s.device_name,
+            "user_agent": s.user_agent,
+            "created_at": _iso(s.created_at),
+            "last_used_at": _iso(s.last_used_at),
+            "revoked_at": _iso(s.revoked_at),
+        }
+        for s in rows
+    ]
 
 
 def _messages(session: Session, patron: Patron) -> list[dict]:
-    rows = session.scalars(select(OutgoingMessage).where(OutgoingMessage.patron_id == patron.id)
-                           .order_by(OutgoingMessage.id))
+    rows = session.scalars(
+        select(OutgoingMessage).where(OutgoingMessage.patron_id == patron.id).order_by(OutgoingMessage.id)
+    )
     return [{"to": m.to_email, "subject": m.subject, "created_at": _iso(m.created_at)} for m in rows]
 
 
@@ -90,8 +99,7 @@ register_deletion_check(_wallet_is_empty)
 
 
 def export(session: Session, patron: Patron) -> dict:
-    return {"generated_at": _iso(utcnow()),
-            **{name: exporter(session, patron) for name, exporter in EXPORTERS.items()}}
+    return {"generated_at": _iso(utcnow()), **{name: exporter(session, patron) for name, exporter in EXPORTERS.items()}}
 
 
 def pseudonymise(session: Session, patron: Patron) -> None:

@@ -5,20 +5,24 @@ from __future__ import annotations
 import marshmallow as ma
 
 from backend.accounts.rules import PASSWORD_MAX, PASSWORD_MIN, is_valid_password, is_valid_pin
-from backend.schema_fields import Computed, UtcDateTime
 from backend.i18n import LANGUAGES
+from backend.schema_fields import Computed, UtcDateTime
 
 V = ma.validate
 
 
 def _pin_field(description: str = "4 to 8 digits", **kw):
-    return ma.fields.String(validate=lambda v: is_valid_pin(v) or _fail("4 to 8 digits"),
-                            metadata={"description": description}, **kw)
+    return ma.fields.String(
+        validate=lambda v: is_valid_pin(v) or _fail("4 to 8 digits"), metadata={"description": description}, **kw
+    )
 
 
 def _password_field(**kw):
-    return ma.fields.String(validate=lambda v: is_valid_password(v) or _fail(f"{PASSWORD_MIN} to {PASSWORD_MAX} characters"),
-                            metadata={"description": f"{PASSWORD_MIN} to {PASSWORD_MAX} characters"}, **kw)
+    return ma.fields.String(
+        validate=lambda v: is_valid_password(v) or _fail(f"{PASSWORD_MIN} to {PASSWORD_MAX} characters"),
+        metadata={"description": f"{PASSWORD_MIN} to {PASSWORD_MAX} characters"},
+        **kw,
+    )
 
 
 def _fail(message: str):
@@ -28,11 +32,15 @@ def _fail(message: str):
 Card = ma.fields.String
 Email = ma.fields.Email
 Language = lambda **kw: ma.fields.String(validate=V.OneOf(LANGUAGES), **kw)  # noqa: E731
-DEVICE = {"load_default": "", "validate": V.Length(max=120),
-          "metadata": {"description": "Shown in the list of signed-in devices"}}
+DEVICE = {
+    "load_default": "",
+    "validate": V.Length(max=120),
+    "metadata": {"description": "Shown in the list of signed-in devices"},
+}
 
 
 # --- sign-in -------------------------------------------------------------------
+
 
 class CardSignInSchema(ma.Schema):
     card_number = Card(required=True, validate=V.Length(min=1, max=32))
@@ -54,9 +62,13 @@ class TokenPairSchema(ma.Schema):
     access_token = ma.fields.String(required=True)
     token_type = Computed(lambda _: "Bearer", ma.fields.String(validate=V.OneOf(["Bearer"])))
     expires_in = ma.fields.Integer(metadata={"description": "Seconds until the access token expires"})
-    refresh_token = ma.fields.String(required=True, metadata={
-        "description": "Opaque, single use: every refresh returns a new one. Using an old one again "
-                       "signs the device out."})
+    refresh_token = ma.fields.String(
+        required=True,
+        metadata={
+            "description": "Opaque, single use: every refresh returns a new one. Using an old one again "
+            "signs the device out."
+        },
+    )
     session_id = Computed(lambda pair: pair.session.public_id, ma.fields.String())
 
 
@@ -95,8 +107,11 @@ class StaffResetRequestSchema(ma.Schema):
 
 class ResetConfirmSchema(ma.Schema):
     token = ma.fields.String(required=True, validate=V.Length(min=1, max=200))
-    new_secret = ma.fields.String(required=True, validate=V.Length(min=1, max=PASSWORD_MAX),
-                                  metadata={"description": "The new PIN (4 to 8 digits) or password"})
+    new_secret = ma.fields.String(
+        required=True,
+        validate=V.Length(min=1, max=PASSWORD_MAX),
+        metadata={"description": "The new PIN (4 to 8 digits) or password"},
+    )
 
 
 class AcceptedSchema(ma.Schema):
@@ -104,6 +119,7 @@ class AcceptedSchema(ma.Schema):
 
 
 # --- me ---------------------------------------------------------------------------
+
 
 class PlaceSchema(ma.Schema):
     id = ma.fields.String(attribute="public_id")
@@ -135,8 +151,9 @@ class MeUpdateSchema(ma.Schema):
 
 
 class CredentialsSchema(ma.Schema):
-    pin = ma.fields.String(required=True, validate=V.Length(min=1, max=64),
-                           metadata={"description": "Current PIN, to confirm"})
+    pin = ma.fields.String(
+        required=True, validate=V.Length(min=1, max=64), metadata={"description": "Current PIN, to confirm"}
+    )
     email = Email(required=True, validate=V.Length(max=254))
     password = _password_field(required=True)
 
@@ -153,13 +170,16 @@ class MembershipSchema(ma.Schema):
 
 # --- staff: patrons ------------------------------------------------------------------
 
+
 class PatronStaffSchema(ma.Schema):
     id = ma.fields.String(attribute="public_id")
     card_number = ma.fields.String()
     first_name = ma.fields.String()
     last_name = ma.fields.String()
-    email = ma.fields.String(allow_none=True)
-    phone = ma.fields.String(allow_none=True)
+    email = ma.fields.String(allow_none=True, metadata={
+        "description": "Only for staff of the patron's home network: null for another network's staff"})
+    phone = ma.fields.String(allow_none=True, metadata={
+        "description": "Only for staff of the patron's home network: null for another network's staff"})
     language = ma.fields.String()
     status = ma.fields.String()
     home_network = ma.fields.Nested(PlaceSchema)
@@ -182,8 +202,11 @@ class CardLookupSchema(ma.Schema):
 
 
 class IdentifySchema(ma.Schema):
-    token = ma.fields.String(required=True, validate=V.Length(min=1, max=64),
-                             metadata={"description": "Membership code scanned from the app or typed"})
+    token = ma.fields.String(
+        required=True,
+        validate=V.Length(min=1, max=64),
+        metadata={"description": "Membership code scanned from the app or typed"},
+    )
 
 
 class BatchPatronSchema(ma.Schema):
@@ -198,8 +221,7 @@ class BatchPatronSchema(ma.Schema):
 
 
 class BatchSchema(ma.Schema):
-    patrons = ma.fields.List(ma.fields.Nested(BatchPatronSchema), required=True,
-                             validate=V.Length(min=1, max=1000))
+    patrons = ma.fields.List(ma.fields.Nested(BatchPatronSchema), required=True, validate=V.Length(min=1, max=1000))
 
     @ma.validates_schema
     def _unique_cards(self, data, **kwargs):
@@ -211,8 +233,7 @@ class BatchSchema(ma.Schema):
 class BatchRowSchema(ma.Schema):
     card_number = ma.fields.String()
     result = ma.fields.String(metadata={"description": "created, updated, unchanged or rejected"})
-    id = Computed(lambda r: r.patron.public_id if r.patron is not None else None, ma.fields.String(),
-                  allow_none=True)
+    id = Computed(lambda r: r.patron.public_id if r.patron is not None else None, ma.fields.String(), allow_none=True)
     error = ma.fields.String(allow_none=True)
 
 
@@ -221,6 +242,7 @@ class BatchResultSchema(ma.Schema):
 
 
 # --- admin ------------------------------------------------------------------------------
+
 
 class LibrarySchema(ma.Schema):
     id = ma.fields.String(attribute="public_id")
@@ -249,8 +271,9 @@ class StaffSchema(ma.Schema):
     active = ma.fields.Boolean()
     language = ma.fields.String()
     libraries = ma.fields.List(ma.fields.Nested(PlaceSchema))
-    partner_venue_id = Computed(lambda u: u.partner_venue.public_id if u.partner_venue else None,
-                                ma.fields.String(), allow_none=True)
+    partner_venue_id = Computed(
+        lambda u: u.partner_venue.public_id if u.partner_venue else None, ma.fields.String(), allow_none=True
+    )
 
 
 class StaffCreateSchema(ma.Schema):
@@ -275,5 +298,6 @@ class StaffMeSchema(ma.Schema):
     language = ma.fields.String()
     network = ma.fields.Nested(PlaceSchema)
     libraries = ma.fields.List(ma.fields.Nested(PlaceSchema))
-    partner_venue_id = Computed(lambda u: u.partner_venue.public_id if u.partner_venue else None,
-                                ma.fields.String(), allow_none=True)
+    partner_venue_id = Computed(
+        lambda u: u.partner_venue.public_id if u.partner_venue else None, ma.fields.String(), allow_none=True
+    )

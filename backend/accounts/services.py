@@ -13,7 +13,11 @@ from backend.accounts.errors import ACCOUNT_GONE, EMAIL_TAKEN, WRONG_CURRENT_SEC
 from backend.accounts.models import Patron, SignInThrottle, StaffUser
 from backend.accounts.rules import check_password, check_pin
 from backend.accounts.signin import (
-    card_key, check_card_and_pin, check_patron_password, check_staff_password, email_key,
+    card_key,
+    check_card_and_pin,
+    check_patron_password,
+    check_staff_password,
+    email_key,
     normalize_card,
 )
 from backend.auth.passwords import hash_secret, verify_secret
@@ -26,8 +30,9 @@ from backend.i18n import Text
 # --- sign-in ---------------------------------------------------------------
 
 
-def activate_with_card(session: Session, settings: Settings, card_number: str, pin: str, device_name: str = "",
-                       *, user_agent: str = "") -> sessions.TokenPair:
+def activate_with_card(
+    session: Session, settings: Settings, card_number: str, pin: str, device_name: str = "", *, user_agent: str = ""
+) -> sessions.TokenPair:
     """Card + PIN: the first sign-in activates the app account; later ones just sign in."""
     patron = check_card_and_pin(session, card_number, pin)
     if patron.status == "pending":
@@ -35,17 +40,27 @@ def activate_with_card(session: Session, settings: Settings, card_number: str, p
     return sessions.start_session(session, settings, patron, device_name=device_name, user_agent=user_agent)
 
 
-def patron_password_sign_in(session: Session, settings: Settings, email: str, password: str, device_name: str = "",
-                            *, user_agent: str = "") -> sessions.TokenPair:
+def patron_password_sign_in(
+    session: Session, settings: Settings, email: str, password: str, device_name: str = "", *, user_agent: str = ""
+) -> sessions.TokenPair:
     patron = check_patron_password(session, email, password)
     return sessions.start_session(session, settings, patron, device_name=device_name, user_agent=user_agent)
 
 
-def staff_sign_in(session: Session, settings: Settings, email: str, password: str, device_name: str = "",
-                  channel: str = "app", *, user_agent: str = "") -> sessions.TokenPair:
+def staff_sign_in(
+    session: Session,
+    settings: Settings,
+    email: str,
+    password: str,
+    device_name: str = "",
+    channel: str = "app",
+    *,
+    user_agent: str = "",
+) -> sessions.TokenPair:
     user = check_staff_password(session, email, password)
-    return sessions.start_session(session, settings, user, device_name=device_name, channel=channel,
-                                  user_agent=user_agent)
+    return sessions.start_session(
+        session, settings, user, device_name=device_name, channel=channel, user_agent=user_agent
+    )
 
 
 # --- who is calling ----------------------------------------------------------
@@ -55,8 +70,10 @@ def person_of(session: Session, principal: Principal) -> Patron | StaffUser:
     """The caller's record; a deleted patron or deactivated user is signed out (401)."""
     model = Patron if principal.is_patron else StaffUser
     person = session.scalar(select(model).where(model.public_id == principal.subject))
-    if person is None or (isinstance(person, Patron) and person.status == "deleted") or (
-        isinstance(person, StaffUser) and not person.active
+    if (
+        person is None
+        or (isinstance(person, Patron) and person.status == "deleted")
+        or (isinstance(person, StaffUser) and not person.active)
     ):
         raise DomainError(ACCOUNT_GONE)
     return person
@@ -74,10 +91,10 @@ def update_profile(session: Session, patron: Patron, changes: dict) -> Patron:
 VERIFY_SUBJECT = Text(it="Conferma il tuo indirizzo email", en="Confirm your email address")
 VERIFY_BODY = Text(
     it="Ciao {name},\nper confermare questo indirizzo per l'accesso all'app delle biblioteche usa il "
-       "codice {token} oppure apri {link}\nIl codice scade tra 48 ore. Se non sei stato tu, ignora "
-       "questo messaggio.",
+    "codice {token} oppure apri {link}\nIl codice scade tra 48 ore. Se non sei stato tu, ignora "
+    "questo messaggio.",
     en="Hello {name},\nto confirm this address for signing in to the library app use the code "
-       "{token} or open {link}\nThe code expires in 48 hours. If this was not you, ignore this message.",
+    "{token} or open {link}\nThe code expires in 48 hours. If this was not you, ignore this message.",
 )
 
 
@@ -85,8 +102,9 @@ def _normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def set_email_and_password(session: Session, settings: Settings, patron: Patron, *, pin: str, email: str,
-                           password: str) -> str:
+def set_email_and_password(
+    session: Session, settings: Settings, patron: Patron, *, pin: str, email: str, password: str
+) -> str:
     """Set a password and start verifying the email; sign-in by email works once verified."""
     if not verify_secret(patron.pin_hash, pin):
         raise DomainError(WRONG_CURRENT_SECRET, param="pin")
@@ -97,9 +115,17 @@ def set_email_and_password(session: Session, settings: Settings, patron: Patron,
     patron.password_hash = hash_secret(password)
     patron.pending_email = email
     token = onetime.issue(session, patron, "verify_email", email=email)
-    messages.send_email(session, patron, to_email=email, purpose="verify_email", subject=VERIFY_SUBJECT,
-                        body=VERIFY_BODY, name=patron.first_name, token=token,
-                        link=onetime.link(settings, "/v1/auth/email/verify", token))
+    messages.send_email(
+        session,
+        patron,
+        to_email=email,
+        purpose="verify_email",
+        subject=VERIFY_SUBJECT,
+        body=VERIFY_BODY,
+        name=patron.first_name,
+        token=token,
+        link=onetime.link(settings, "/v1/auth/email/verify", token),
+    )
     return email
 
 
@@ -120,15 +146,16 @@ def verify_email(session: Session, token: str) -> Patron:
 RESET_SUBJECT = Text(it="Reimpostazione {what}", en="Reset your {what}")
 RESET_BODY = Text(
     it="Ciao {name},\nabbiamo ricevuto una richiesta di reimpostare {what}. Usa il codice {token} "
-       "entro 30 minuti oppure apri {link}\nSe non sei stato tu, ignora questo messaggio: nulla cambierà.",
+    "entro 30 minuti oppure apri {link}\nSe non sei stato tu, ignora questo messaggio: nulla cambierà.",
     en="Hello {name},\nwe received a request to reset your {what}. Use the code {token} within 30 "
-       "minutes or open {link}\nIf this was not you, ignore this message: nothing will change.",
+    "minutes or open {link}\nIf this was not you, ignore this message: nothing will change.",
 )
 _WHAT = {"pin": Text(it="il PIN", en="PIN"), "password": Text(it="la password", en="password")}
 
 
-def request_patron_reset(session: Session, settings: Settings, *, what: str, card_number: str | None = None,
-                         email: str | None = None) -> None:
+def request_patron_reset(
+    session: Session, settings: Settings, *, what: str, card_number: str | None = None, email: str | None = None
+) -> None:
     """Email a reset code if the account exists; the caller always gets the same answer."""
     if card_number:
         patron = session.scalar(select(Patron).where(Patron.card_number == normalize_card(card_number)))
@@ -149,12 +176,20 @@ def request_staff_reset(session: Session, settings: Settings, email: str) -> Non
     _send_reset(session, settings, user, user.email, "password", token)
 
 
-def _send_reset(session: Session, settings: Settings, person: Patron | StaffUser, to_email: str, what: str,
-                token: str) -> None:
+def _send_reset(
+    session: Session, settings: Settings, person: Patron | StaffUser, to_email: str, what: str, token: str
+) -> None:
     messages.send_email(
-        session, person, to_email=to_email, purpose=f"reset_{what}", subject=RESET_SUBJECT, body=RESET_BODY,
-        name=getattr(person, "first_name", None) or person.name, token=token,
-        what=_WHAT[what].render(person.language), link=onetime.link(settings, "/v1/auth/reset/confirm", token),
+        session,
+        person,
+        to_email=to_email,
+        purpose=f"reset_{what}",
+        subject=RESET_SUBJECT,
+        body=RESET_BODY,
+        name=getattr(person, "first_name", None) or person.name,
+        token=token,
+        what=_WHAT[what].render(person.language),
+        link=onetime.link(settings, "/v1/auth/reset/confirm", token),
     )
 
 
@@ -169,8 +204,11 @@ def confirm_reset(session: Session, token: str, new_secret: str) -> Patron | Sta
     else:
         check_password(new_secret, "new_secret")
         person.password_hash = hash_secret(new_secret)
-        keys = [email_key("patron", person.login_email or "") if isinstance(person, Patron)
-                else email_key("staff", person.email)]
+        keys = [
+            email_key("patron", person.login_email or "")
+            if isinstance(person, Patron)
+            else email_key("staff", person.email)
+        ]
     for key in keys:
         throttle = session.scalar(select(SignInThrottle).where(SignInThrottle.key == key))
         if throttle is not None:

@@ -51,8 +51,11 @@ def _claims_for(auth_session: AuthSession) -> dict:
 
 def _new_refresh_token(session: Session, auth_session: AuthSession, now: datetime) -> str:
     token = "rt_" + secrets.token_urlsafe(32)
-    session.add(RefreshToken(session=auth_session, token_hash=token_hash(token), created_at=now,
-                             expires_at=auth_session.expires_at))
+    session.add(
+        RefreshToken(
+            session=auth_session, token_hash=token_hash(token), created_at=now, expires_at=auth_session.expires_at
+        )
+    )
     return token
 
 
@@ -66,14 +69,24 @@ def _pair(session: Session, settings: Settings, auth_session: AuthSession, now: 
     )
 
 
-def start_session(session: Session, settings: Settings, person: Patron | StaffUser, *, device_name: str = "",
-                  channel: str = "app", user_agent: str = "") -> TokenPair:
+def start_session(
+    session: Session,
+    settings: Settings,
+    person: Patron | StaffUser,
+    *,
+    device_name: str = "",
+    channel: str = "app",
+    user_agent: str = "",
+) -> TokenPair:
     now = utcnow()
     auth_session = AuthSession(
         patron=person if isinstance(person, Patron) else None,
         staff_user=person if isinstance(person, StaffUser) else None,
-        channel=channel, device_name=(device_name or "")[:120], user_agent=user_agent,
-        created_at=now, last_used_at=now,
+        channel=channel,
+        device_name=(device_name or "")[:120],
+        user_agent=user_agent,
+        created_at=now,
+        last_used_at=now,
         expires_at=now + timedelta(days=settings.refresh_token_days),
     )
     session.add(auth_session)
@@ -97,8 +110,7 @@ def rotate(session: Session, settings: Settings, presented: str) -> TokenPair:
         raise DomainError(INVALID_REFRESH_TOKEN)
     # Guarded update: of two concurrent uses of one token exactly one wins.
     used = session.execute(
-        update(RefreshToken).where(RefreshToken.id == row.id, RefreshToken.used_at.is_(None))
-        .values(used_at=now)
+        update(RefreshToken).where(RefreshToken.id == row.id, RefreshToken.used_at.is_(None)).values(used_at=now)
     ).rowcount
     if used == 0:
         raise RefreshReuse(row.session_id)
@@ -119,7 +131,8 @@ def _person_may_sign_in(auth_session: AuthSession) -> bool:
 
 def revoke_session_by_id(session: Session, session_id: int, reason: str) -> None:
     session.execute(
-        update(AuthSession).where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+        update(AuthSession)
+        .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
         .values(revoked_at=utcnow(), revoked_reason=reason)
     )
 
@@ -133,18 +146,21 @@ def _owned_by(person: Patron | StaffUser) -> tuple:
 
 def revoke_all(session: Session, person: Patron | StaffUser, reason: str) -> int:
     return session.execute(
-        update(AuthSession).where(*_owned_by(person), AuthSession.revoked_at.is_(None))
+        update(AuthSession)
+        .where(*_owned_by(person), AuthSession.revoked_at.is_(None))
         .values(revoked_at=utcnow(), revoked_reason=reason)
     ).rowcount
 
 
 def list_sessions(session: Session, person: Patron | StaffUser) -> list[AuthSession]:
     now = utcnow()
-    return list(session.scalars(
-        select(AuthSession)
-        .where(*_owned_by(person), AuthSession.revoked_at.is_(None), AuthSession.expires_at > now)
-        .order_by(AuthSession.last_used_at.desc(), AuthSession.id.desc())
-    ))
+    return list(
+        session.scalars(
+            select(AuthSession)
+            .where(*_owned_by(person), AuthSession.revoked_at.is_(None), AuthSession.expires_at > now)
+            .order_by(AuthSession.last_used_at.desc(), AuthSession.id.desc())
+        )
+    )
 
 
 def revoke_own_session(session: Session, person: Patron | StaffUser, public_id: str, reason: str) -> None:
@@ -165,9 +181,6 @@ def check_session_alive(session: Session, claims: dict) -> None:
     sid = claims.get("sid")
     if sid is None:
         return
-    revoked_at = session.execute(
-        select(AuthSession.revoked_at).where(AuthSession.public_id == sid)
-    ).first()
+    revoked_at = session.execute(select(AuthSession.revoked_at).where(AuthSession.public_id == sid)).first()
     if revoked_at is None or revoked_at[0] is not None:
         raise InvalidToken("session revoked")
-

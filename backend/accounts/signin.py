@@ -55,8 +55,7 @@ def _refuse_if_locked(session: Session, key: str) -> None:
     now = utcnow()
     if locked_until is not None and locked_until > now:
         minutes = max(1, math.ceil((locked_until - now).total_seconds() / 60))
-        raise DomainError(TOO_MANY_ATTEMPTS, retry_after_minutes=minutes,
-                          headers={"Retry-After": str(minutes * 60)})
+        raise DomainError(TOO_MANY_ATTEMPTS, retry_after_minutes=minutes, headers={"Retry-After": str(minutes * 60)})
 
 
 def _succeeded(session: Session, key: str) -> None:

@@ -13,6 +13,7 @@ from backend.accounts import sessions
 from backend.accounts.errors import STAFF_SCOPE_INVALID
 from backend.accounts.models import Library, Network, Partner, PartnerVenue, StaffUser
 from backend.auth.passwords import hash_secret
+from backend.db import get_or_404
 from backend.errors import CONFLICT, NOT_FOUND, DomainError
 
 
@@ -33,14 +34,13 @@ def network_by_code(session: Session, code: str) -> Network:
 
 
 def network_by_public_id(session: Session, public_id: str) -> Network:
-    network = session.scalar(select(Network).where(Network.public_id == public_id))
-    if network is None:
-        raise DomainError(NOT_FOUND)
+    network = get_or_404(session, Network, public_id)
     return network
 
 
-def create_library(session: Session, network: Network, *, code: str, name: str, city: str = "",
-                   address: str = "") -> Library:
+def create_library(
+    session: Session, network: Network, *, code: str, name: str, city: str = "", address: str = ""
+) -> Library:
     exists = session.scalar(select(Library.id).where(Library.network_id == network.id, Library.code == code))
     if exists is not None:
         raise DomainError(CONFLICT, param="code")
@@ -61,9 +61,20 @@ def create_venue(session: Session, network: Network, *, name: str, city: str = "
     return venue
 
 
-def create_staff(session: Session, network: Network, *, email: str, name: str, role: str, password: str,
-                 library_ids: list[str] = (), library_codes: list[str] = (), venue_id: str | None = None,
-                 partner_id: str | None = None, language: str = "it") -> StaffUser:
+def create_staff(
+    session: Session,
+    network: Network,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    library_ids: list[str] = (),
+    library_codes: list[str] = (),
+    venue_id: str | None = None,
+    partner_id: str | None = None,
+    language: str = "it",
+) -> StaffUser:
     """A staff user with the scope their role needs, all inside ``network``."""
     email = email.strip().lower()
     if session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is not None:
@@ -73,30 +84,41 @@ def create_staff(session: Session, network: Network, *, email: str, name: str, r
         by = Library.public_id.in_(library_ids) if library_ids else Library.code.in_(library_codes)
         libraries = list(session.scalars(select(Library).where(Library.network_id == network.id, by)))
         if len(libraries) != len(set(library_ids or library_codes)):
-            raise DomainError(STAFF_SCOPE_INVALID, param="library_ids", role=role,
-                              reason="library not in this network")
+            raise DomainError(STAFF_SCOPE_INVALID, param="library_ids", role=role, reason="library not in this network")
     venue = None
     if venue_id:
-        venue = session.scalar(select(PartnerVenue).where(PartnerVenue.public_id == venue_id,
-                                                          PartnerVenue.network_id == network.id))
+        venue = session.scalar(
+            select(PartnerVenue).where(PartnerVenue.public_id == venue_id, PartnerVenue.network_id == network.id)
+        )
         if venue is None:
-            raise DomainError(STAFF_SCOPE_INVALID, param="partner_venue_id", role=role,
-                              reason="venue not in this network")
+            raise DomainError(
+                STAFF_SCOPE_INVALID, param="partner_venue_id", role=role, reason="venue not in this network"
+            )
     # Partner staff act for their organisation: at one venue, or (no venue) at all of its venues.
     partner = venue.partner if venue is not None else None
     if partner_id:
         partner = session.scalar(select(Partner).where(Partner.public_id == partner_id))
         if partner is None or (venue is not None and venue.partner_id != partner.id):
-            raise DomainError(STAFF_SCOPE_INVALID, param="partner_id", role=role,
-                              reason="a partner that owns the venue")
+            raise DomainError(
+                STAFF_SCOPE_INVALID, param="partner_id", role=role, reason="a partner that owns the venue"
+            )
     if role == "librarian" and not libraries:
         raise DomainError(STAFF_SCOPE_INVALID, param="library_ids", role=role, reason="at least one library")
     if role == "partner" and venue is None and partner is None:
         raise DomainError(STAFF_SCOPE_INVALID, param="partner_venue_id", role=role, reason="a partner venue")
     if role != "librarian" and libraries or role != "partner" and (venue is not None or partner is not None):
         raise DomainError(STAFF_SCOPE_INVALID, param="role", role=role, reason="scope does not fit the role")
-    user = StaffUser(email=email, name=name, role=role, network=network, password_hash=hash_secret(password),
-                     libraries=libraries, partner_venue=venue, partner=partner, language=language)
+    user = StaffUser(
+        email=email,
+        name=name,
+        role=role,
+        network=network,
+        password_hash=hash_secret(password),
+        libraries=libraries,
+        partner_venue=venue,
+        partner=partner,
+        language=language,
+    )
     session.add(user)
     session.flush()
     return user
@@ -107,10 +129,7 @@ def list_staff(session: Session, network: Network) -> list[StaffUser]:
 
 
 def deactivate_staff(session: Session, network: Network, public_id: str) -> StaffUser:
-    user = session.scalar(select(StaffUser).where(StaffUser.public_id == public_id,
-                                                  StaffUser.network_id == network.id))
-    if user is None:
-        raise DomainError(NOT_FOUND)
+    user = get_or_404(session, StaffUser, public_id, network_id=network.id)
     user.active = False
     sessions.revoke_all(session, user, "deactivated")
     return user

@@ -8,6 +8,7 @@ No app is needed here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 ROLES = ("patron", "librarian", "partner", "finance", "admin")
 STAFF_ROLES = ROLES[1:]
@@ -23,14 +24,14 @@ class Principal:
     library_ids: tuple[str, ...] = ()  # librarian scope
     partner_id: str | None = None  # partner venue scope
     session_id: str | None = None
-    claims: dict = field(default_factory=dict, compare=False, repr=False)
+    claims: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def is_patron(self) -> bool:
         return self.role == "patron"
 
     @classmethod
-    def from_claims(cls, claims: dict) -> "Principal":
+    def from_claims(cls, claims: dict[str, Any]) -> Principal:
         return cls(
             subject=claims["sub"],
             role=claims.get("role", ""),

@@ -26,11 +26,6 @@ def require_library(principal: Principal, library: Library | None) -> Library:
     return library
 
 
-def require_network(principal: Principal, network_public_id: str) -> None:
-    if principal.network_id != network_public_id:
-        raise DomainError(NOT_FOUND)
-
-
 def acts_for_owner(session, principal: Principal, network, library: Library | None) -> bool:
     """Staff of an owner that is a library (see ``acts_for_library``) or a whole network.
 
@@ -43,6 +38,9 @@ def acts_for_owner(session, principal: Principal, network, library: Library | No
     if principal.role == "librarian":
         from sqlalchemy import select
 
-        return bool(session.scalar(select(Library.id).where(
-            Library.network_id == network.id, Library.public_id.in_(principal.library_ids))))
+        return bool(
+            session.scalar(
+                select(Library.id).where(Library.network_id == network.id, Library.public_id.in_(principal.library_ids))
+            )
+        )
     return False

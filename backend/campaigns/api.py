@@ -9,8 +9,6 @@ from sqlalchemy import select
 
 from backend.accounts.models import Network
 from backend.accounts.services import person_of
-from backend.web.api import Blueprint, add_error_responses
-from backend.web.policy import allow, current_principal, public, require_principal
 from backend.campaigns import closing, receipts, recurring, services, supporter, wall
 from backend.campaigns import donations as giving
 from backend.campaigns import schemas as s
@@ -22,24 +20,26 @@ from backend.campaigns.models import (
     RecurringDonation,
     SupporterCard,
 )
-from backend.web.database import db
-from backend.web.settings import current_settings
 from backend.db import get_or_404, utcnow
 from backend.errors import NOT_FOUND, DomainError
-from backend.web.idempotency import idempotent
 from backend.money import Money
 from backend.pagination import PageArgsSchema, page_schema, paginate
 from backend.receipts.http import RECEIPT_RESPONSES, ReceiptFormatArgs, receipt_response
 from backend.topups.provider import get_provider
+from backend.web.api import Blueprint, add_error_responses
+from backend.web.database import db
+from backend.web.idempotency import idempotent
+from backend.web.policy import allow, current_person, current_principal, public, require_principal
+from backend.web.settings import current_settings
 from payments.sandbox import SandboxProvider
 
-blp = Blueprint("campaigns", __name__, url_prefix="/v1/campaigns",
-                description="+Teca: fundraising campaigns of libraries and networks, donations, supporter cards")
+blp = Blueprint(
+    "campaigns",
+    __name__,
+    url_prefix="/v1/campaigns",
+    description="+Teca: fundraising campaigns of libraries and networks, donations, supporter cards",
+)
 STAFF = ("librarian", "admin")
-
-
-def _patron():
-    return person_of(db.session, require_principal())
 
 
 # --- presenting -------------------------------------------------------------------------------
@@ -50,45 +50,93 @@ def present_campaigns(campaigns: list[Campaign], *, patron=None) -> list[dict]:
     out = []
     for campaign in campaigns:
         p = progress[campaign.id]
-        out.append({
-            "public_id": campaign.public_id, "state": campaign.state,
-            "owner": {"network_id": campaign.network.public_id,
-                      "library_id": campaign.library.public_id if campaign.library else None,
-                      "name": campaign.owner_name},
-            **{k: getattr(campaign, k) for k in (
-                "title", "story", "images", "good_causes", "model", "deadline", "art_bonus", "art_bonus_beneficiary",
-                "art_bonus_purpose", "latitude", "longitude", "final_report", "launched_at")},
-            "progress": {"raised": p.raised, "goal": Money(campaign.goal, campaign.currency), "donors": p.donors,
-                         "percent": p.percent, "days_left": p.days_left, "goal_reached": p.goal_reached},
-            "following": services.is_following(db.session, campaign, patron) if patron is not None else None,
-        })
+        out.append(
+            {
+                "public_id": campaign.public_id,
+                "state": campaign.state,
+                "owner": {
+                    "network_id": campaign.network.public_id,
+                    "library_id": campaign.library.public_id if campaign.library else None,
+                    "name": campaign.owner_name,
+                },
+                **{
+                    k: getattr(campaign, k)
+                    for k in (
+                        "title",
+                        "story",
+                        "images",
+                        "good_causes",
+                        "model",
+                        "deadline",
+                        "art_bonus",
+                        "art_bonus_beneficiary",
+                        "art_bonus_purpose",
+                        "latitude",
+                        "longitude",
+                        "final_report",
+                        "launched_at",
+                    )
+                },
+                "progress": {
+                    "raised": p.raised,
+                    "goal": Money(campaign.goal, campaign.currency),
+                    "donors": p.donors,
+                    "percent": p.percent,
+                    "days_left": p.days_left,
+                    "goal_reached": p.goal_reached,
+                },
+                "following": services.is_following(db.session, campaign, patron) if patron is not None else None,
+            }
+        )
     return out
 
 
 def present_donation(donation: Donation) -> Donation:
     receipt = receipts.receipt_of(db.session, donation)
     donation.receipt_number = receipt.number if receipt else None
-    donation.art_bonus_eligible = (Money(donation.eligible_amount, donation.currency)
-                                   if donation.eligible_amount is not None and donation.art_bonus_requested else None)
+    donation.art_bonus_eligible = (
+        Money(donation.eligible_amount, donation.currency)
+        if donation.eligible_amount is not None and donation.art_bonus_requested
+        else None
+    )
     donation.campaign_public_id = donation.campaign.public_id if donation.campaign else None
     return donation
 
 
 def _donation_body(donation: Donation) -> dict:
     d = present_donation(donation)
-    return {**{k: getattr(d, k) for k in (
-        "public_id", "purpose", "money", "method", "state", "visibility", "message", "message_status",
-        "art_bonus_requested", "art_bonus_eligible", "receipt_number", "created_at")},
-        "campaign_id": d.campaign_public_id}
+    return {
+        **{
+            k: getattr(d, k)
+            for k in (
+                "public_id",
+                "purpose",
+                "money",
+                "method",
+                "state",
+                "visibility",
+                "message",
+                "message_status",
+                "art_bonus_requested",
+                "art_bonus_eligible",
+                "receipt_number",
+                "created_at",
+            )
+        },
+        "campaign_id": d.campaign_public_id,
+    }
 
 
 def _started_body(started: giving.StartedDonation) -> dict:
     sheet = None
     if started.intent is not None:
-        sheet = {"provider": get_provider(current_app).name, "publishable_key": started.publishable_key,
-                 "payment_intent_client_secret": started.intent.client_secret,
-                 "customer_id": started.customer_id,
-                 "customer_session_client_secret": started.customer_session_client_secret}
+        sheet = {
+            "provider": get_provider(current_app).name,
+            "publishable_key": started.publishable_key,
+            "payment_intent_client_secret": started.intent.client_secret,
+            "customer_id": started.customer_id,
+            "customer_session_client_secret": started.customer_session_client_secret,
+        }
     return {"donation": _donation_body(started.donation), "payment_sheet": sheet}
 
 
@@ -96,15 +144,28 @@ def _card_body(card: SupporterCard | None) -> dict | None:
     if card is None:
         return None
     now = utcnow()
-    return {"public_id": card.public_id, "network_id": card.network.public_id, "network_name": card.network.name,
-            "valid_from": card.valid_from, "valid_until": card.valid_until,
-            "valid_now": card.valid_from <= now < card.valid_until, "donation_id": card.donation.public_id}
+    return {
+        "public_id": card.public_id,
+        "network_id": card.network.public_id,
+        "network_name": card.network.name,
+        "valid_from": card.valid_from,
+        "valid_until": card.valid_until,
+        "valid_now": card.valid_from <= now < card.valid_until,
+        "donation_id": card.donation.public_id,
+    }
 
 
 def _recurring_body(r: RecurringDonation) -> dict:
-    return {"public_id": r.public_id, "campaign_id": r.campaign.public_id, "amount": Money(r.amount, r.currency),
-            "interval": r.interval, "visibility": r.visibility, "state": r.state, "next_run_at": r.next_run_at,
-            "failures": r.failures}
+    return {
+        "public_id": r.public_id,
+        "campaign_id": r.campaign.public_id,
+        "amount": Money(r.amount, r.currency),
+        "interval": r.interval,
+        "visibility": r.visibility,
+        "state": r.state,
+        "next_run_at": r.next_run_at,
+        "failures": r.failures,
+    }
 
 
 # --- discovery (public) ---------------------------------------------------------------------------
@@ -166,15 +227,15 @@ add_error_responses(CampaignUpdates.get, 404)
 class Follow(MethodView):
     @allow("patron")
     @blp.response(204)
-    @blp.doc(summary="Follow a campaign: its news arrive as notifications (\"campaign news\" preference)")
+    @blp.doc(summary='Follow a campaign: its news arrive as notifications ("campaign news" preference)')
     def post(self, campaign_id):
-        services.follow(db.session, services.visible_campaign(db.session, campaign_id), _patron())
+        services.follow(db.session, services.visible_campaign(db.session, campaign_id), current_person())
 
     @allow("patron")
     @blp.response(204)
     @blp.doc(summary="Stop following a campaign")
     def delete(self, campaign_id):
-        services.unfollow(db.session, services.visible_campaign(db.session, campaign_id), _patron())
+        services.unfollow(db.session, services.visible_campaign(db.session, campaign_id), current_person())
 
 
 add_error_responses(Follow.post, 404)
@@ -190,14 +251,25 @@ class Donate(MethodView):
     @idempotent
     @blp.arguments(s.DonationRequestSchema)
     @blp.response(201, s.StartedDonationSchema)
-    @blp.doc(summary="Donate: from the wallet at once (a hold until the deadline for all-or-nothing), or by card "
-                     "(returns the payment sheet; the donation counts once the card provider confirms it)")
+    @blp.doc(
+        summary="Donate: from the wallet at once (a hold until the deadline for all-or-nothing), or by card "
+        "(returns the payment sheet; the donation counts once the card provider confirms it)"
+    )
     def post(self, data, campaign_id):
         campaign = services.visible_campaign(db.session, campaign_id)
         started = giving.donate(
-            db.session, current_settings(), _patron(), campaign, data["amount"], method=data["method"],
-            visibility=data["visibility"], message=data["message"], art_bonus=data["art_bonus"],
-            tax_code=data["tax_code"], provider=get_provider(current_app) if data["method"] == "card" else None)
+            db.session,
+            current_settings(),
+            current_person(),
+            campaign,
+            data["amount"],
+            method=data["method"],
+            visibility=data["visibility"],
+            message=data["message"],
+            art_bonus=data["art_bonus"],
+            tax_code=data["tax_code"],
+            provider=get_provider(current_app) if data["method"] == "card" else None,
+        )
         return _started_body(started)
 
 
@@ -213,8 +285,17 @@ class StartRecurring(MethodView):
     @blp.doc(summary="A monthly or yearly donation from the wallet (the first one is taken within minutes)")
     def post(self, data, campaign_id):
         campaign = services.visible_campaign(db.session, campaign_id)
-        return _recurring_body(recurring.start(db.session, current_settings(), _patron(), campaign, data["amount"],
-                                               interval=data["interval"], visibility=data["visibility"]))
+        return _recurring_body(
+            recurring.start(
+                db.session,
+                current_settings(),
+                current_person(),
+                campaign,
+                data["amount"],
+                interval=data["interval"],
+                visibility=data["visibility"],
+            )
+        )
 
 
 add_error_responses(StartRecurring.post, 404, 422)
@@ -227,7 +308,7 @@ class MyDonations(MethodView):
     @blp.response(200, page_schema(s.DonationSchema))
     @blp.doc(summary="My donations, newest first")
     def get(self, args):
-        page = paginate(db.session, select(Donation).where(Donation.patron_id == _patron().id), Donation, **args)
+        page = paginate(db.session, select(Donation).where(Donation.patron_id == current_person().id), Donation, **args)
         page.data = [_donation_body(d) for d in page.data]
         return page
 
@@ -237,10 +318,12 @@ class MySummary(MethodView):
     @allow("patron")
     @blp.arguments(s.SummaryArgsSchema, location="query")
     @blp.response(200, s.SummarySchema)
-    @blp.doc(summary="My donations of a year (Europe/Rome) with receipt numbers and the Art Bonus eligible total, "
-                     "for the tax return")
+    @blp.doc(
+        summary="My donations of a year (Europe/Rome) with receipt numbers and the Art Bonus eligible total, "
+        "for the tax return"
+    )
     def get(self, args):
-        return receipts.donor_summary(db.session, _patron(), args["year"])
+        return receipts.donor_summary(db.session, current_person(), args["year"])
 
 
 @blp.route("/donations/<donation_id>")
@@ -249,7 +332,7 @@ class MyDonation(MethodView):
     @blp.response(200, s.DonationSchema)
     @blp.doc(summary="One of my donations (poll it after the payment sheet closes)")
     def get(self, donation_id):
-        return _donation_body(get_or_404(db.session, Donation, donation_id, patron_id=_patron().id))
+        return _donation_body(get_or_404(db.session, Donation, donation_id, patron_id=current_person().id))
 
 
 add_error_responses(MyDonation.get, 404)
@@ -259,12 +342,15 @@ add_error_responses(MyDonation.get, 404)
 class DonationReceiptView(MethodView):
     @allow("patron")
     @blp.arguments(ReceiptFormatArgs, location="query")
-    @blp.doc(responses=RECEIPT_RESPONSES,
-             summary="The receipt of a collected donation (HTML or PDF; numbered now if not yet)")
+    @blp.doc(
+        responses=RECEIPT_RESPONSES,
+        summary="The receipt of a collected donation (HTML or PDF; numbered now if not yet)",
+    )
     def get(self, args, donation_id):
-        donation = get_or_404(db.session, Donation, donation_id, patron_id=_patron().id)
-        return receipt_response(receipts.issue_receipt(db.session, donation), args,
-                                html=receipts.render_html, pdf=receipts.render_pdf)
+        donation = get_or_404(db.session, Donation, donation_id, patron_id=current_person().id)
+        return receipt_response(
+            receipts.issue_receipt(db.session, donation), args, html=receipts.render_html, pdf=receipts.render_pdf
+        )
 
 
 add_error_responses(DonationReceiptView.get, 404, 409)
@@ -281,7 +367,7 @@ class SandboxPayment(MethodView):
         provider = get_provider(current_app)
         if not isinstance(provider, SandboxProvider):
             raise DomainError(NOT_FOUND)
-        donation = get_or_404(db.session, Donation, donation_id, patron_id=_patron().id)
+        donation = get_or_404(db.session, Donation, donation_id, patron_id=current_person().id)
         if donation.state not in (DonationState.PENDING, DonationState.FAILED) or not donation.intent_id:
             raise DomainError(DONATION_NOT_PAYABLE)
         from backend.topups.services import receive_webhook
@@ -302,8 +388,12 @@ class MyRecurring(MethodView):
     @blp.response(200, page_schema(s.RecurringSchema))
     @blp.doc(summary="My recurring donations, newest first")
     def get(self, args):
-        page = paginate(db.session, select(RecurringDonation).where(RecurringDonation.patron_id == _patron().id),
-                        RecurringDonation, **args)
+        page = paginate(
+            db.session,
+            select(RecurringDonation).where(RecurringDonation.patron_id == current_person().id),
+            RecurringDonation,
+            **args,
+        )
         page.data = [_recurring_body(r) for r in page.data]
         return page
 
@@ -314,7 +404,7 @@ class StopRecurring(MethodView):
     @blp.response(200, s.RecurringSchema)
     @blp.doc(summary="Stop a recurring donation (for good)")
     def post(self, recurring_id):
-        return _recurring_body(recurring.stop(db.session, recurring.mine(db.session, _patron(), recurring_id)))
+        return _recurring_body(recurring.stop(db.session, recurring.mine(db.session, current_person(), recurring_id)))
 
 
 add_error_responses(StopRecurring.post, 404, 422)
@@ -326,7 +416,7 @@ class ResumeRecurring(MethodView):
     @blp.response(200, s.RecurringSchema)
     @blp.doc(summary="Resume a paused recurring donation (the missed charge is taken within minutes)")
     def post(self, recurring_id):
-        return _recurring_body(recurring.resume(db.session, recurring.mine(db.session, _patron(), recurring_id)))
+        return _recurring_body(recurring.resume(db.session, recurring.mine(db.session, current_person(), recurring_id)))
 
 
 add_error_responses(ResumeRecurring.post, 404, 422)
@@ -341,17 +431,24 @@ class SupporterCards(MethodView):
     @blp.response(200, s.SupporterCardListSchema)
     @blp.doc(summary="My supporter cards, latest first (a renewal starts when the previous card ends)")
     def get(self):
-        return {"data": [_card_body(c) for c in supporter.cards_of(db.session, _patron())]}
+        return {"data": [_card_body(c) for c in supporter.cards_of(db.session, current_person())]}
 
     @allow("patron")
     @idempotent
     @blp.arguments(s.SupporterCardRequestSchema)
     @blp.response(201, s.StartedSupporterCardSchema)
-    @blp.doc(summary="Buy or renew a network's supporter card (12 months), from the wallet or by card; "
-                     "it counts as a donation to the network's +Teca fund")
+    @blp.doc(
+        summary="Buy or renew a network's supporter card (12 months), from the wallet or by card; "
+        "it counts as a donation to the network's +Teca fund"
+    )
     def post(self, data):
-        started = supporter.buy(db.session, get_provider(current_app) if data["method"] == "card" else None, _patron(),
-                                data["network_id"], method=data["method"])
+        started = supporter.buy(
+            db.session,
+            get_provider(current_app) if data["method"] == "card" else None,
+            current_person(),
+            data["network_id"],
+            method=data["method"],
+        )
         card = db.session.scalar(select(SupporterCard).where(SupporterCard.donation_id == started.donation.id))
         return {**_started_body(started), "card": _card_body(card)}
 
@@ -452,14 +549,22 @@ class PostUpdate(MethodView):
     @allow(*STAFF)
     @blp.arguments(s.CampaignUpdateInSchema)
     @blp.response(201, s.CampaignUpdateSchema)
-    @blp.doc(summary="Post news or results; followers and donors are notified. `final_report` (after the "
-                     "deadline) closes the campaign")
+    @blp.doc(
+        summary="Post news or results; followers and donors are notified. `final_report` (after the "
+        "deadline) closes the campaign"
+    )
     def post(self, data, campaign_id):
         principal = require_principal()
         campaign = services.managed_campaign(db.session, principal, campaign_id)
-        return services.post_update(db.session, campaign, person_of(db.session, principal), body=data["body"],
-                                    image_url=data.get("image_url"), results=data["results"],
-                                    final_report=data["final_report"])
+        return services.post_update(
+            db.session,
+            campaign,
+            person_of(db.session, principal),
+            body=data["body"],
+            image_url=data.get("image_url"),
+            results=data["results"],
+            final_report=data["final_report"],
+        )
 
 
 add_error_responses(PostUpdate.post, 404, 422)
@@ -472,8 +577,9 @@ class ManageDonations(MethodView):
     @blp.response(200, page_schema(s.StaffDonationSchema))
     @blp.doc(summary="Donations to one of my campaigns, newest first (anonymous donors without name)")
     def get(self, args, campaign_id):
-        return wall.staff_list(db.session, services.managed_campaign(db.session, require_principal(), campaign_id),
-                               args)
+        return wall.staff_list(
+            db.session, services.managed_campaign(db.session, require_principal(), campaign_id), args
+        )
 
 
 add_error_responses(ManageDonations.get, 404)
@@ -501,13 +607,14 @@ class ArtBonusReport(MethodView):
     @allow("librarian", "admin", "finance")
     @blp.arguments(s.ReportArgsSchema, location="query")
     @blp.response(200, s.ReportSchema)
-    @blp.doc(summary="Art Bonus donations a library (or network) received in a month (Europe/Rome): the data "
-                     "it must report, with donors' names and codice fiscale")
+    @blp.doc(
+        summary="Art Bonus donations a library (or network) received in a month (Europe/Rome): the data "
+        "it must report, with donors' names and codice fiscale"
+    )
     def get(self, args):
         principal = require_principal()
         if args.get("library_id"):
-            network, library = services.owner_for(db.session, principal, library_id=args["library_id"],
-                                                  network_id=None)
+            network, library = services.owner_for(db.session, principal, library_id=args["library_id"], network_id=None)
         else:
             network = get_or_404(db.session, Network, args["network_id"])
             if principal.role not in ("admin", "finance") or network.public_id != principal.network_id:

@@ -58,15 +58,26 @@ def close_due_campaigns(session: Session, now: datetime | None = None) -> dict:
     """The scheduler job: settle campaigns past their deadline, then any late donation."""
     now = now or utcnow()
     settled = 0
-    for campaign_id in session.scalars(select(Campaign.id).where(
-            Campaign.state == CampaignState.LIVE, Campaign.deadline <= now).order_by(Campaign.id).limit(50)):
+    for campaign_id in session.scalars(
+        select(Campaign.id)
+        .where(Campaign.state == CampaignState.LIVE, Campaign.deadline <= now)
+        .order_by(Campaign.id)
+        .limit(50)
+    ):
         if settle_campaign(session, session.get(Campaign, campaign_id), now=now):
             settled += 1
     # Late arrivals (a card payment confirmed after the deadline) on campaigns already settled.
-    late = session.scalars(select(Donation.campaign_id).distinct().join(Campaign).where(
-        Campaign.state.in_(SETTLED_CAMPAIGN_STATES),
-        (Donation.state == DonationState.PLEDGED)
-        | ((Donation.state == DonationState.SUCCEEDED) & Donation.settled_at.is_(None))).limit(50)).all()
+    late = session.scalars(
+        select(Donation.campaign_id)
+        .distinct()
+        .join(Campaign)
+        .where(
+            Campaign.state.in_(SETTLED_CAMPAIGN_STATES),
+            (Donation.state == DonationState.PLEDGED)
+            | ((Donation.state == DonationState.SUCCEEDED) & Donation.settled_at.is_(None)),
+        )
+        .limit(50)
+    ).all()
     for campaign_id in late:
         settle_donations(session, session.get(Campaign, campaign_id), now=now)
     return {"settled": settled, "late": len(late)}
@@ -92,15 +103,26 @@ def _keeps_money(campaign: Campaign) -> bool:
 def settle_donations(session: Session, campaign: Campaign, *, now: datetime | None = None) -> None:
     now = now or utcnow()
     keeps = _keeps_money(campaign)
-    for donation in session.scalars(select(Donation).where(
-            Donation.campaign_id == campaign.id, Donation.state == DonationState.PLEDGED).order_by(Donation.id)):
+    for donation in session.scalars(
+        select(Donation)
+        .where(Donation.campaign_id == campaign.id, Donation.state == DonationState.PLEDGED)
+        .order_by(Donation.id)
+    ):
         if keeps:
             _capture(session, campaign, donation)
         else:
             _release(session, campaign, donation)
-    unsettled = list(session.scalars(select(Donation).where(
-        Donation.campaign_id == campaign.id, Donation.state == DonationState.SUCCEEDED,
-        Donation.settled_at.is_(None)).order_by(Donation.id)))
+    unsettled = list(
+        session.scalars(
+            select(Donation)
+            .where(
+                Donation.campaign_id == campaign.id,
+                Donation.state == DonationState.SUCCEEDED,
+                Donation.settled_at.is_(None),
+            )
+            .order_by(Donation.id)
+        )
+    )
     if not unsettled:
         return
     if keeps:
@@ -115,8 +137,14 @@ def _capture(session: Session, campaign: Campaign, donation: Donation) -> None:
     fund = account(session, fund_of(campaign), donation.currency)
     try:
         with session.begin_nested():
-            entry = capture_hold(session, hold, [credit(fund, donation.money)], kind="donation_pledge",
-                                 memo=f"pledge to {campaign.public_id} collected", reference=donation.public_id)
+            entry = capture_hold(
+                session,
+                hold,
+                [credit(fund, donation.money)],
+                kind="donation_pledge",
+                memo=f"pledge to {campaign.public_id} collected",
+                reference=donation.public_id,
+            )
     except DomainError:
         # The hold is no longer pending (expired long after the deadline): nothing was collected.
         if move_donation(session, donation, DonationState.RELEASED, settled_at=utcnow()):
@@ -143,25 +171,36 @@ def _release(session: Session, campaign: Campaign, donation: Donation) -> None:
 
 def _tell_missed(session: Session, campaign: Campaign, donation: Donation) -> None:
     language = donation.patron.language
-    notify(session, donation.patron, "campaign_goal_missed", campaign_title=campaign.title,
-           amount=donation.money, method=BACK_TO[Method(donation.method)].render(language))
+    notify(
+        session,
+        donation.patron,
+        "campaign_goal_missed",
+        campaign_title=campaign.title,
+        amount=donation.money,
+        method=BACK_TO[Method(donation.method)].render(language),
+    )
 
 
 def _to_income(session: Session, campaign: Campaign, donations: list[Donation], now: datetime) -> None:
     ids = [d.id for d in donations]
     claimed = session.execute(
-        update(Donation).where(Donation.id.in_(ids), Donation.settled_at.is_(None),
-                               Donation.state == DonationState.SUCCEEDED)
-        .values(settled_at=now).execution_options(synchronize_session=False)
+        update(Donation)
+        .where(Donation.id.in_(ids), Donation.settled_at.is_(None), Donation.state == DonationState.SUCCEEDED)
+        .values(settled_at=now)
+        .execution_options(synchronize_session=False)
     ).rowcount
     if claimed != len(ids):
         raise RuntimeError(f"campaign {campaign.public_id}: donations settled concurrently; retry")
     total = Money(sum(d.amount for d in donations), campaign.currency)
     fund = account(session, fund_of(campaign), campaign.currency)
     income = account(session, income_of(campaign), campaign.currency)
-    post_entry(session, kind="campaign_settlement", legs=[debit(fund, total), credit(income, total)],
-               memo=f"{len(ids)} donations to {campaign.public_id} to the owner's income",
-               reference=campaign.public_id)
+    post_entry(
+        session,
+        kind="campaign_settlement",
+        legs=[debit(fund, total), credit(income, total)],
+        memo=f"{len(ids)} donations to {campaign.public_id} to the owner's income",
+        reference=campaign.public_id,
+    )
     for donation in donations:
         session.expire(donation)
 
@@ -171,20 +210,31 @@ def _refund_to_card(session: Session, campaign: Campaign, donation: Donation, no
         return
     fund = account(session, fund_of(campaign), donation.currency)
     clearing = house_account(session, "card_clearing", donation.provider, donation.currency)
-    post_entry(session, kind="donation_card_refund", legs=[debit(fund, donation.money), credit(clearing, donation.money)],
-               memo=f"goal missed: refund of {donation.intent_id}", reference=donation.public_id)
+    post_entry(
+        session,
+        kind="donation_card_refund",
+        legs=[debit(fund, donation.money), credit(clearing, donation.money)],
+        memo=f"goal missed: refund of {donation.intent_id}",
+        reference=donation.public_id,
+    )
     _tell_missed(session, campaign, donation)
 
 
 def send_card_refunds(session: Session, provider: PaymentProvider, limit: int = 100) -> int:
     """Ask the provider to refund card donations of missed goals (same idempotency key every time)."""
     sent = 0
-    for donation in list(session.scalars(select(Donation).where(
-            Donation.state == DonationState.REFUND_PENDING).order_by(Donation.id).limit(limit))):
+    for donation in list(
+        session.scalars(
+            select(Donation).where(Donation.state == DonationState.REFUND_PENDING).order_by(Donation.id).limit(limit)
+        )
+    ):
         try:
-            provider.refund(intent_id=donation.intent_id, amount=donation.amount,
-                            idempotency_key=f"donation-refund-{donation.public_id}",
-                            metadata={"donation_id": donation.public_id})
+            provider.refund(
+                intent_id=donation.intent_id,
+                amount=donation.amount,
+                idempotency_key=f"donation-refund-{donation.public_id}",
+                metadata={"donation_id": donation.public_id},
+            )
         except PaymentRefused as exc:
             log.error("provider refused the refund of donation %s: %s (finance follows up)", donation.public_id, exc)
             continue

@@ -15,49 +15,65 @@ from flask import redirect, request, url_for
 from sqlalchemy import select
 
 from backend.accounts.models import Library, Network
-from backend.accounts.services import person_of
 from backend.campaigns import receipts, services, wall
 from backend.campaigns.models import Campaign, Donation, FundingModel
-from backend.console.access import bp, console_principal, language, register_link, render, staff_page
-from backend.web.database import db
+from backend.console.access import bp, console_person, console_principal, language, register_link, render, staff_page
 from backend.db import utcnow
 from backend.desk.console import parse_amount
 from backend.errors import DomainError
 from backend.events.times import to_utc
 from backend.i18n import ROME, Text
 from backend.money import Money
+from backend.web.database import db
 
 STAFF = ("librarian", "admin")
 
 T = {
     "title": Text(it="Campagne +Teca", en="+Teca campaigns"),
-    "not_found": Text(it="Non trovata, o non è di una tua biblioteca.", en="Not found, or not in one of your libraries."),
+    "not_found": Text(
+        it="Non trovata, o non è di una tua biblioteca.", en="Not found, or not in one of your libraries."
+    ),
     "created": Text(it="Bozza creata: controllala e lanciala.", en="Draft created: check it and launch it."),
-    "launched": Text(it="Campagna lanciata: obiettivo e scadenza sono fissati.",
-                     en="Campaign launched: goal and deadline are fixed."),
-    "posted": Text(it="Aggiornamento pubblicato e notificato a sostenitori e donatori.",
-                   en="Update posted and sent to followers and donors."),
+    "launched": Text(
+        it="Campagna lanciata: obiettivo e scadenza sono fissati.", en="Campaign launched: goal and deadline are fixed."
+    ),
+    "posted": Text(
+        it="Aggiornamento pubblicato e notificato a sostenitori e donatori.",
+        en="Update posted and sent to followers and donors.",
+    ),
     "moderated": Text(it="Messaggio aggiornato.", en="Message updated."),
-    "bad_deadline": Text(it="Scadenza non valida: usa la forma 2026-12-31 23:59.",
-                         en="Invalid deadline: use the form 2026-12-31 23:59."),
+    "bad_deadline": Text(
+        it="Scadenza non valida: usa la forma 2026-12-31 23:59.", en="Invalid deadline: use the form 2026-12-31 23:59."
+    ),
     "report": Text(it="Rapporto Art Bonus", en="Art Bonus report"),
 }
 STATES = {
-    "draft": Text(it="bozza", en="draft"), "live": Text(it="in corso", en="live"),
-    "funded": Text(it="obiettivo raggiunto", en="funded"), "not_funded": Text(it="obiettivo mancato", en="not funded"),
+    "draft": Text(it="bozza", en="draft"),
+    "live": Text(it="in corso", en="live"),
+    "funded": Text(it="obiettivo raggiunto", en="funded"),
+    "not_funded": Text(it="obiettivo mancato", en="not funded"),
     "closed": Text(it="chiusa", en="closed"),
 }
 DONATION_STATES = {
-    "pending": Text(it="in attesa della carta", en="awaiting the card"), "pledged": Text(it="promessa", en="pledged"),
-    "succeeded": Text(it="incassata", en="collected"), "failed": Text(it="non riuscita", en="failed"),
-    "released": Text(it="liberata", en="released"), "refund_pending": Text(it="rimborso in corso", en="refund pending"),
+    "pending": Text(it="in attesa della carta", en="awaiting the card"),
+    "pledged": Text(it="promessa", en="pledged"),
+    "succeeded": Text(it="incassata", en="collected"),
+    "failed": Text(it="non riuscita", en="failed"),
+    "released": Text(it="liberata", en="released"),
+    "refund_pending": Text(it="rimborso in corso", en="refund pending"),
     "refunded": Text(it="rimborsata", en="refunded"),
 }
 METHODS = {"wallet": Text(it="borsellino", en="wallet"), "card": Text(it="carta", en="card")}
-MESSAGE_STATES = {"pending": Text(it="da approvare", en="to approve"), "approved": Text(it="approvato", en="approved"),
-                  "rejected": Text(it="rifiutato", en="rejected"), "none": Text(it="", en="")}
-MODELS = {"keep_it_all": Text(it="tieni tutto", en="keep it all"),
-          "all_or_nothing": Text(it="tutto o niente", en="all or nothing")}
+MESSAGE_STATES = {
+    "pending": Text(it="da approvare", en="to approve"),
+    "approved": Text(it="approvato", en="approved"),
+    "rejected": Text(it="rifiutato", en="rejected"),
+    "none": Text(it="", en=""),
+}
+MODELS = {
+    "keep_it_all": Text(it="tieni tutto", en="keep it all"),
+    "all_or_nothing": Text(it="tutto o niente", en="all or nothing"),
+}
 
 register_link("console.campaigns_index", T["title"], *STAFF)
 
@@ -73,20 +89,31 @@ def _error_text(refused: DomainError) -> str:
 def _libraries():
     principal = console_principal()
     if principal.role == "librarian":
-        return list(db.session.scalars(select(Library).where(Library.public_id.in_(principal.library_ids))
-                                       .order_by(Library.name)))
-    return list(db.session.scalars(select(Library).join(Network).where(Network.public_id == principal.network_id)
-                                   .order_by(Library.name)))
+        return list(
+            db.session.scalars(
+                select(Library).where(Library.public_id.in_(principal.library_ids)).order_by(Library.name)
+            )
+        )
+    return list(
+        db.session.scalars(
+            select(Library).join(Network).where(Network.public_id == principal.network_id).order_by(Library.name)
+        )
+    )
 
 
 def _page(template: str, status: int = 200, **context):
     lang = language()
-    return render(template, states={k: v.render(lang) for k, v in STATES.items()},
-                  models={k: v.render(lang) for k, v in MODELS.items()}, in_rome=_in_rome,
-                  donation_states={k: v.render(lang) for k, v in DONATION_STATES.items()},
-                  methods={k: v.render(lang) for k, v in METHODS.items()},
-                  message_states={k: v.render(lang) for k, v in MESSAGE_STATES.items()},
-                  money=lambda m: m.format(lang), **context), status
+    return render(
+        template,
+        states={k: v.render(lang) for k, v in STATES.items()},
+        models={k: v.render(lang) for k, v in MODELS.items()},
+        in_rome=_in_rome,
+        donation_states={k: v.render(lang) for k, v in DONATION_STATES.items()},
+        methods={k: v.render(lang) for k, v in METHODS.items()},
+        message_states={k: v.render(lang) for k, v in MESSAGE_STATES.items()},
+        money=lambda m: m.format(lang),
+        **context,
+    ), status
 
 
 def _index(*, error: str | None = None, status: int = 200, form=None):
@@ -94,8 +121,16 @@ def _index(*, error: str | None = None, status: int = 200, form=None):
         db.session.rollback()
     page = services.managed_list(db.session, console_principal(), {"limit": 100})
     progress = services.progress_of(db.session, page.data)
-    return _page("console/campaigns/index.html", status, campaigns=page.data, progress=progress,
-                 libraries=_libraries(), error=error, form=form or {}, notice=None)
+    return _page(
+        "console/campaigns/index.html",
+        status,
+        campaigns=page.data,
+        progress=progress,
+        libraries=_libraries(),
+        error=error,
+        form=form or {},
+        notice=None,
+    )
 
 
 @bp.route("/campaigns")
@@ -119,14 +154,22 @@ def campaigns_create():
     if deadline is None:
         return _index(error=T["bad_deadline"].render(language()), status=400, form=form)
     try:
-        campaign = services.create_campaign(db.session, console_principal(), {
-            "library_id": form.get("library_id", ""), "title": form.get("title", "").strip()[:200] or "—",
-            "story": form.get("story", "")[:20_000], "goal": parse_amount(form.get("goal", "")), "deadline": deadline,
-            "model": FundingModel(form.get("model", "keep_it_all")), "art_bonus": form.get("art_bonus") == "on",
-            "art_bonus_beneficiary": form.get("art_bonus_beneficiary", "")[:300],
-            "art_bonus_purpose": form.get("art_bonus_purpose", "")[:500],
-            "good_causes": [c.strip()[:200] for c in form.get("good_causes", "").splitlines() if c.strip()][:12],
-        })
+        campaign = services.create_campaign(
+            db.session,
+            console_principal(),
+            {
+                "library_id": form.get("library_id", ""),
+                "title": form.get("title", "").strip()[:200] or "—",
+                "story": form.get("story", "")[:20_000],
+                "goal": parse_amount(form.get("goal", "")),
+                "deadline": deadline,
+                "model": FundingModel(form.get("model", "keep_it_all")),
+                "art_bonus": form.get("art_bonus") == "on",
+                "art_bonus_beneficiary": form.get("art_bonus_beneficiary", "")[:300],
+                "art_bonus_purpose": form.get("art_bonus_purpose", "")[:500],
+                "good_causes": [c.strip()[:200] for c in form.get("good_causes", "").splitlines() if c.strip()][:12],
+            },
+        )
     except ValueError:
         return _index(error="?", status=400, form=form)
     except DomainError as refused:
@@ -147,10 +190,19 @@ def _detail(campaign: Campaign, *, notice: str | None = None, error: str | None 
     donations = wall.staff_list(db.session, campaign, {"limit": 100})
     updates = services.updates_of(db.session, campaign, {"limit": 50})
     now = utcnow().astimezone(ROME)
-    return _page("console/campaigns/detail.html", status, campaign=campaign,
-                 progress=services.progress_of(db.session, [campaign])[campaign.id], donations=donations.data,
-                 goal=Money(campaign.goal, campaign.currency),
-                 updates=updates.data, notice=notice, error=error, year=now.year, month=now.month)
+    return _page(
+        "console/campaigns/detail.html",
+        status,
+        campaign=campaign,
+        progress=services.progress_of(db.session, [campaign])[campaign.id],
+        donations=donations.data,
+        goal=Money(campaign.goal, campaign.currency),
+        updates=updates.data,
+        notice=notice,
+        error=error,
+        year=now.year,
+        month=now.month,
+    )
 
 
 def _not_found():
@@ -190,9 +242,14 @@ def campaign_post_update(campaign_id):
     if not body:
         return _detail(campaign, error="—", status=400)
     try:
-        services.post_update(db.session, campaign, person_of(db.session, console_principal()), body=body,
-                             results=request.form.get("results", "")[:10_000],
-                             final_report=request.form.get("final_report") == "on")
+        services.post_update(
+            db.session,
+            campaign,
+            console_person(),
+            body=body,
+            results=request.form.get("results", "")[:10_000],
+            final_report=request.form.get("final_report") == "on",
+        )
     except DomainError as refused:
         return _detail(campaign, error=_error_text(refused), status=refused.error.status)
     return redirect(url_for("console.campaign_detail", campaign_id=campaign_id, notice="posted"))
@@ -230,7 +287,6 @@ def campaigns_art_bonus_report():
     except DomainError:
         return _not_found()
     report = receipts.art_bonus_report(db.session, network, library, year, month)
-    return _page("console/campaigns/report.html", report=report, libraries=libraries, chosen=chosen,
-                 year=year, month=month)
-
-
+    return _page(
+        "console/campaigns/report.html", report=report, libraries=libraries, chosen=chosen, year=year, month=month
+    )

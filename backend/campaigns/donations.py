@@ -39,8 +39,8 @@ from backend.campaigns.models import (
     Donation,
     DonationState,
     FundingModel,
-    Method,
     MessageStatus,
+    Method,
     Purpose,
     Visibility,
 )
@@ -89,8 +89,9 @@ def income_of(campaign: Campaign) -> House:
 
 
 def account(session: Session, house: House, currency: str = "EUR"):
-    return house_account(session, house.kind, house.owner_public_id, currency,
-                         library=house.library, network=house.network)
+    return house_account(
+        session, house.kind, house.owner_public_id, currency, library=house.library, network=house.network
+    )
 
 
 # --- checks -----------------------------------------------------------------------------
@@ -138,38 +139,67 @@ class StartedDonation:
     publishable_key: str | None = None
 
 
-def donate(session: Session, settings: Settings, patron: Patron, campaign: Campaign, money: Money, *,
-           method: str = Method.WALLET, visibility: str = Visibility.NAME_AND_AMOUNT,
-           message: str | None = None, art_bonus: bool = False, tax_code: str | None = None,
-           provider: PaymentProvider | None = None, recurring_id: int | None = None,
-           period: str | None = None, now: datetime | None = None) -> StartedDonation:
+def donate(
+    session: Session,
+    settings: Settings,
+    patron: Patron,
+    campaign: Campaign,
+    money: Money,
+    *,
+    method: str = Method.WALLET,
+    visibility: str = Visibility.NAME_AND_AMOUNT,
+    message: str | None = None,
+    art_bonus: bool = False,
+    tax_code: str | None = None,
+    provider: PaymentProvider | None = None,
+    recurring_id: int | None = None,
+    period: str | None = None,
+    now: datetime | None = None,
+) -> StartedDonation:
     """One donation to a live campaign, before its deadline."""
     check_open(campaign, now)
     check_amount(settings, money, campaign.currency)
     kept_tax_code = checked_tax_code(campaign, art_bonus, tax_code)
     message = (message or "").strip() or None
     donation = Donation(
-        campaign_id=campaign.id, network_id=campaign.network_id, patron_id=patron.id, purpose=Purpose.CAMPAIGN,
-        amount=money.amount, currency=money.currency, method=method, visibility=visibility, message=message,
+        campaign_id=campaign.id,
+        network_id=campaign.network_id,
+        patron_id=patron.id,
+        purpose=Purpose.CAMPAIGN,
+        amount=money.amount,
+        currency=money.currency,
+        method=method,
+        visibility=visibility,
+        message=message,
         message_status=MessageStatus.PENDING if message else MessageStatus.NONE,
-        art_bonus_requested=art_bonus, tax_code=kept_tax_code, recurring_id=recurring_id, period=period,
+        art_bonus_requested=art_bonus,
+        tax_code=kept_tax_code,
+        recurring_id=recurring_id,
+        period=period,
     )
     donation.campaign, donation.patron = campaign, patron
     if method == Method.CARD:
         return start_card_payment(session, provider, patron, donation, f"+Teca {campaign.title}"[:200])
     wallet, [fund] = wallet_and_house_accounts(session, patron, [fund_of(campaign)], money.currency)
     if campaign.model == FundingModel.ALL_OR_NOTHING:
-        hold = place_hold(session, wallet, money, expires_at=campaign.deadline + HOLD_MARGIN,
-                          reference=donation.public_id)
+        hold = place_hold(
+            session, wallet, money, expires_at=campaign.deadline + HOLD_MARGIN, reference=donation.public_id
+        )
         donation.state, donation.hold_id = DonationState.PLEDGED, hold.id
         session.add(donation)
         session.flush()
-        notify(session, patron, "donation_pledged", campaign_title=campaign.title, amount=money,
-               deadline=campaign.deadline)
+        notify(
+            session, patron, "donation_pledged", campaign_title=campaign.title, amount=money, deadline=campaign.deadline
+        )
         return StartedDonation(donation)
-    entry = post_entry(session, kind="donation", legs=[debit(wallet, money), credit(fund, money)],
-                       memo=f"donation to {campaign.public_id}", reference=donation.public_id,
-                       actor=patron.public_id)
+    entry = post_entry(
+        session,
+        kind="donation",
+        legs=[debit(wallet, money), credit(fund, money)],
+        memo=f"donation to {campaign.public_id}",
+        reference=donation.public_id,
+        actor=patron.public_id,
+    )
     mark_collected(session, donation, entry, from_wallet=True)
     session.add(donation)
     session.flush()
@@ -197,8 +227,9 @@ def mark_collected(session: Session, donation: Donation, entry: JournalEntry, *,
     donation.updated_at = utcnow()
 
 
-def start_card_payment(session: Session, provider: PaymentProvider | None, patron: Patron, donation: Donation,
-                       description: str) -> StartedDonation:
+def start_card_payment(
+    session: Session, provider: PaymentProvider | None, patron: Patron, donation: Donation, description: str
+) -> StartedDonation:
     """Our donation first, then the provider's intent carrying its id (metadata + idempotency key)."""
     if provider is None:
         raise DomainError(PAYMENT_PROVIDER_UNAVAILABLE)
@@ -208,9 +239,12 @@ def start_card_payment(session: Session, provider: PaymentProvider | None, patro
     try:
         customer_id = topups.customer_of(session, provider, patron)
         intent = provider.create_intent(
-            amount=donation.amount, currency=donation.currency, customer_id=customer_id,
+            amount=donation.amount,
+            currency=donation.currency,
+            customer_id=customer_id,
             metadata={"donation_id": donation.public_id, "patron_id": patron.public_id},
-            idempotency_key=f"donation-{donation.public_id}", description=description,
+            idempotency_key=f"donation-{donation.public_id}",
+            description=description,
         )
         sheet = provider.wallet_sheet(customer_id)
     except PaymentError as exc:
@@ -218,8 +252,9 @@ def start_card_payment(session: Session, provider: PaymentProvider | None, patro
         raise DomainError(PAYMENT_PROVIDER_UNAVAILABLE) from exc
     donation.intent_id = intent.id
     session.flush()
-    return StartedDonation(donation, intent, sheet.customer_id, sheet.customer_session_client_secret,
-                           provider.publishable_key)
+    return StartedDonation(
+        donation, intent, sheet.customer_id, sheet.customer_session_client_secret, provider.publishable_key
+    )
 
 
 # --- the provider's word -------------------------------------------------------------------
@@ -227,9 +262,10 @@ def start_card_payment(session: Session, provider: PaymentProvider | None, patro
 
 def _move(session: Session, donation: Donation, target: DonationState, **values) -> bool:
     changed = session.execute(
-        update(Donation).where(Donation.id == donation.id,
-                               Donation.state.in_(DONATION_TRANSITIONS.sources_of(target)))
-        .values(state=target, updated_at=utcnow(), **values).execution_options(synchronize_session=False)
+        update(Donation)
+        .where(Donation.id == donation.id, Donation.state.in_(DONATION_TRANSITIONS.sources_of(target)))
+        .values(state=target, updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
     ).rowcount
     session.refresh(donation)
     return changed == 1
@@ -238,8 +274,11 @@ def _move(session: Session, donation: Donation, target: DonationState, **values)
 def apply_intent(session: Session, donation: Donation, intent: Intent) -> str:
     """Bring a card donation in line with its intent; the fund is credited exactly once."""
     if intent.status == "succeeded":
-        if (intent.amount, intent.amount_received, intent.currency) != (donation.amount, donation.amount,
-                                                                           donation.currency):
+        if (intent.amount, intent.amount_received, intent.currency) != (
+            donation.amount,
+            donation.amount,
+            donation.currency,
+        ):
             if _move(session, donation, DonationState.FAILED, failure_code="amount_mismatch"):
                 log.error("donation %s: the provider reports another amount; not credited", donation.public_id)
                 return "amount_mismatch"
@@ -251,7 +290,8 @@ def apply_intent(session: Session, donation: Donation, intent: Intent) -> str:
         return "donation_credited"
     if intent.status == "canceled" or (intent.status == "requires_payment_method" and intent.last_error):
         if donation.state == DonationState.PENDING and _move(
-                session, donation, DonationState.FAILED, failure_code=(intent.last_error or "canceled")[:80]):
+            session, donation, DonationState.FAILED, failure_code=(intent.last_error or "canceled")[:80]
+        ):
             return "donation_failed"
         return "unchanged"
     return "still_pending"
@@ -262,8 +302,13 @@ def _credit_fund(session: Session, donation: Donation) -> None:
     house = fund_of(donation.campaign) if donation.campaign is not None else network_fund(donation.network)
     fund = account(session, house, money.currency)
     clearing = house_account(session, "card_clearing", donation.provider, money.currency)
-    entry = post_entry(session, kind="donation_card", legs=[debit(clearing, money), credit(fund, money)],
-                       memo=f"card donation {donation.intent_id}", reference=donation.public_id)
+    entry = post_entry(
+        session,
+        kind="donation_card",
+        legs=[debit(clearing, money), credit(fund, money)],
+        memo=f"card donation {donation.intent_id}",
+        reference=donation.public_id,
+    )
     mark_collected(session, donation, entry, from_wallet=False)
     session.flush()
     if donation.purpose == Purpose.SUPPORTER_CARD:
@@ -301,8 +346,7 @@ def handle_provider_event(session: Session, provider: PaymentProvider, event: We
         donation = _donation_for_intent(session, obj.get("payment_intent"), obj.get("metadata"))
         if donation is None:
             return None
-        if event.type == "charge.refunded" and donation.state in (DonationState.REFUND_PENDING,
-                                                                  DonationState.REFUNDED):
+        if event.type == "charge.refunded" and donation.state in (DonationState.REFUND_PENDING, DonationState.REFUNDED):
             return "donation_refund_confirmed"
         # A dispute or a refund made at the provider on a donation: finance follows it up.
         log.warning("provider event %s on donation %s needs finance's attention", event.type, donation.public_id)
@@ -313,13 +357,29 @@ def handle_provider_event(session: Session, provider: PaymentProvider, event: We
 topups.register_event_handler(handle_provider_event)
 
 
-def settle_open_card_donations(session: Session, provider: PaymentProvider, *, older_than=timedelta(minutes=10),
-                               within=timedelta(days=7), now: datetime | None = None) -> int:
+def settle_open_card_donations(
+    session: Session,
+    provider: PaymentProvider,
+    *,
+    older_than=timedelta(minutes=10),
+    within=timedelta(days=7),
+    now: datetime | None = None,
+) -> int:
     """Ask the provider about card donations whose event never came (the settle job)."""
     now = now or utcnow()
-    ids = list(session.scalars(select(Donation.id).where(
-        Donation.state.in_((DonationState.PENDING, DonationState.FAILED)), Donation.intent_id.is_not(None),
-        Donation.created_at <= now - older_than, Donation.created_at >= now - within).order_by(Donation.id).limit(200)))
+    ids = list(
+        session.scalars(
+            select(Donation.id)
+            .where(
+                Donation.state.in_((DonationState.PENDING, DonationState.FAILED)),
+                Donation.intent_id.is_not(None),
+                Donation.created_at <= now - older_than,
+                Donation.created_at >= now - within,
+            )
+            .order_by(Donation.id)
+            .limit(200)
+        )
+    )
     done = 0
     for donation_id in ids:
         donation = session.get(Donation, donation_id)

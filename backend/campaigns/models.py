@@ -53,12 +53,15 @@ class CampaignState(StrEnum):
     CLOSED = "closed"
 
 
-CAMPAIGN_TRANSITIONS = Transitions(CampaignState, {
-    CampaignState.DRAFT: {CampaignState.LIVE},
-    CampaignState.LIVE: {CampaignState.FUNDED, CampaignState.NOT_FUNDED},
-    CampaignState.FUNDED: {CampaignState.CLOSED},
-    CampaignState.NOT_FUNDED: {CampaignState.CLOSED},
-})
+CAMPAIGN_TRANSITIONS = Transitions(
+    CampaignState,
+    {
+        CampaignState.DRAFT: {CampaignState.LIVE},
+        CampaignState.LIVE: {CampaignState.FUNDED, CampaignState.NOT_FUNDED},
+        CampaignState.FUNDED: {CampaignState.CLOSED},
+        CampaignState.NOT_FUNDED: {CampaignState.CLOSED},
+    },
+)
 SETTLED_CAMPAIGN_STATES = (CampaignState.FUNDED, CampaignState.NOT_FUNDED, CampaignState.CLOSED)
 
 
@@ -144,16 +147,24 @@ class DonationState(StrEnum):
     REFUNDED = "refunded"
 
 
-DONATION_TRANSITIONS = Transitions(DonationState, {
-    DonationState.PENDING: {DonationState.SUCCEEDED, DonationState.FAILED},
-    DonationState.FAILED: {DonationState.SUCCEEDED},
-    DonationState.PLEDGED: {DonationState.SUCCEEDED, DonationState.RELEASED},
-    DonationState.SUCCEEDED: {DonationState.REFUND_PENDING},
-    DonationState.REFUND_PENDING: {DonationState.REFUNDED},
-})
+DONATION_TRANSITIONS = Transitions(
+    DonationState,
+    {
+        DonationState.PENDING: {DonationState.SUCCEEDED, DonationState.FAILED},
+        DonationState.FAILED: {DonationState.SUCCEEDED},
+        DonationState.PLEDGED: {DonationState.SUCCEEDED, DonationState.RELEASED},
+        DonationState.SUCCEEDED: {DonationState.REFUND_PENDING},
+        DonationState.REFUND_PENDING: {DonationState.REFUNDED},
+    },
+)
 # What counts in a campaign's progress (gross): everything a donor gave or pledged.
-COUNTED_STATES = (DonationState.PLEDGED, DonationState.SUCCEEDED, DonationState.REFUND_PENDING,
-                  DonationState.REFUNDED, DonationState.RELEASED)
+COUNTED_STATES = (
+    DonationState.PLEDGED,
+    DonationState.SUCCEEDED,
+    DonationState.REFUND_PENDING,
+    DonationState.REFUNDED,
+    DonationState.RELEASED,
+)
 # ... while the campaign is live only these exist among the counted.
 LIVE_COUNTED_STATES = (DonationState.PLEDGED, DonationState.SUCCEEDED)
 
@@ -171,11 +182,14 @@ class MessageStatus(StrEnum):
     REJECTED = "rejected"
 
 
-MESSAGE_TRANSITIONS = Transitions(MessageStatus, {
-    MessageStatus.PENDING: {MessageStatus.APPROVED, MessageStatus.REJECTED},
-    MessageStatus.APPROVED: {MessageStatus.REJECTED},
-    MessageStatus.REJECTED: {MessageStatus.APPROVED},
-})
+MESSAGE_TRANSITIONS = Transitions(
+    MessageStatus,
+    {
+        MessageStatus.PENDING: {MessageStatus.APPROVED, MessageStatus.REJECTED},
+        MessageStatus.APPROVED: {MessageStatus.REJECTED},
+        MessageStatus.REJECTED: {MessageStatus.APPROVED},
+    },
+)
 
 
 class Purpose(StrEnum):
@@ -250,10 +264,13 @@ class RecurringState(StrEnum):
     STOPPED = "stopped"
 
 
-RECURRING_TRANSITIONS = Transitions(RecurringState, {
-    RecurringState.ACTIVE: {RecurringState.PAUSED, RecurringState.STOPPED},
-    RecurringState.PAUSED: {RecurringState.ACTIVE, RecurringState.STOPPED},
-})
+RECURRING_TRANSITIONS = Transitions(
+    RecurringState,
+    {
+        RecurringState.ACTIVE: {RecurringState.PAUSED, RecurringState.STOPPED},
+        RecurringState.PAUSED: {RecurringState.ACTIVE, RecurringState.STOPPED},
+    },
+)
 
 
 class Interval(StrEnum):

@@ -15,7 +15,7 @@ part funded by cash, which is not eligible.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from babel.dates import format_datetime
 from sqlalchemy import select
@@ -47,8 +47,7 @@ def beneficiary_and_purpose(donation: Donation) -> tuple[str, str]:
     if campaign is None:
         return donation.network.name, f"Tessera sostenitore +Teca / +Teca supporter card – {donation.network.name}"
     if campaign.art_bonus:
-        return (campaign.art_bonus_beneficiary or campaign.owner_name,
-                campaign.art_bonus_purpose or campaign.title)
+        return (campaign.art_bonus_beneficiary or campaign.owner_name, campaign.art_bonus_purpose or campaign.title)
     return campaign.owner_name, campaign.title
 
 
@@ -70,11 +69,20 @@ def issue_receipt(session: Session, donation: Donation) -> DonationReceipt:
     sequence = next_number(session, series, now.year)
     beneficiary, purpose = beneficiary_and_purpose(donation)
     receipt = DonationReceipt(
-        donation_id=donation.id, series=series, year=now.year, sequence=sequence,
-        number=f"{series}-{now.year}-{sequence:06d}", donor_name=donation.patron.display_name,
-        beneficiary=beneficiary[:300], purpose=purpose[:500], amount=donation.amount,
-        eligible_amount=donation.eligible_amount or 0, currency=donation.currency, method=donation.method,
-        donated_at=donation.succeeded_at or now, created_at=now,
+        donation_id=donation.id,
+        series=series,
+        year=now.year,
+        sequence=sequence,
+        number=f"{series}-{now.year}-{sequence:06d}",
+        donor_name=donation.patron.display_name,
+        beneficiary=beneficiary[:300],
+        purpose=purpose[:500],
+        amount=donation.amount,
+        eligible_amount=donation.eligible_amount or 0,
+        currency=donation.currency,
+        method=donation.method,
+        donated_at=donation.succeeded_at or now,
+        created_at=now,
     )
     receipt.donation = donation
     session.add(receipt)
@@ -88,10 +96,15 @@ def receipt_of(session: Session, donation: Donation) -> DonationReceipt | None:
 
 def issue_pending_receipts(session: Session, limit: int = 500) -> int:
     """The job: number collected donations that have no receipt yet, oldest first."""
-    ids = session.scalars(select(Donation.id).where(
-        Donation.state.in_(RECEIPTED_STATES),
-        ~select(DonationReceipt.id).where(DonationReceipt.donation_id == Donation.id).exists())
-        .order_by(Donation.id).limit(limit)).all()
+    ids = session.scalars(
+        select(Donation.id)
+        .where(
+            Donation.state.in_(RECEIPTED_STATES),
+            ~select(DonationReceipt.id).where(DonationReceipt.donation_id == Donation.id).exists(),
+        )
+        .order_by(Donation.id)
+        .limit(limit)
+    ).all()
     for donation_id in ids:
         issue_receipt(session, session.get(Donation, donation_id))
     return len(ids)
@@ -118,13 +131,15 @@ LABELS = {
     ),
     "footer_art_bonus": Text(
         it="Erogazione liberale ai sensi dell'art. 1 del D.L. 31 maggio 2014, n. 83 (Art Bonus), "
-           "effettuata con mezzi tracciabili per l'importo ammesso. Conservare per la dichiarazione dei redditi.",
+        "effettuata con mezzi tracciabili per l'importo ammesso. Conservare per la dichiarazione dei redditi.",
         en="Donation under art. 1 of Decree-Law 83 of 31 May 2014 (Art Bonus), made by traceable means for the "
-           "eligible amount. Keep it for your tax return.",
+        "eligible amount. Keep it for your tax return.",
     ),
 }
-METHODS = {"wallet": Text(it="borsellino elettronico", en="electronic wallet"),
-           "card": Text(it="carta di pagamento", en="payment card")}
+METHODS = {
+    "wallet": Text(it="borsellino elettronico", en="electronic wallet"),
+    "card": Text(it="carta di pagamento", en="payment card"),
+}
 
 
 def _when(moment: datetime, language: str) -> str:
@@ -176,7 +191,7 @@ def _rome_bounds(year: int, month: int | None = None) -> tuple[datetime, datetim
     else:
         start = datetime(year, month, 1, tzinfo=ROME)
         end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=ROME)
-    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 @dataclass
@@ -188,16 +203,24 @@ class SummaryLine:
 def donor_summary(session: Session, patron: Patron, year: int) -> dict:
     """The donor's collected donations of a (Europe/Rome) year, for the tax return."""
     start, end = _rome_bounds(year)
-    donations = list(session.scalars(select(Donation).where(
-        Donation.patron_id == patron.id, Donation.state.in_(RECEIPTED_STATES),
-        Donation.succeeded_at >= start, Donation.succeeded_at < end).order_by(Donation.succeeded_at, Donation.id)))
+    donations = list(
+        session.scalars(
+            select(Donation)
+            .where(
+                Donation.patron_id == patron.id,
+                Donation.state.in_(RECEIPTED_STATES),
+                Donation.succeeded_at >= start,
+                Donation.succeeded_at < end,
+            )
+            .order_by(Donation.succeeded_at, Donation.id)
+        )
+    )
     lines = [SummaryLine(d, issue_receipt(session, d)) for d in donations]
     currency = "EUR"
     return {
         "year": year,
         "total": Money(sum(d.amount for d in donations), currency),
-        "art_bonus_eligible": Money(sum(d.eligible_amount or 0 for d in donations if d.art_bonus_requested),
-                                    currency),
+        "art_bonus_eligible": Money(sum(d.eligible_amount or 0 for d in donations if d.art_bonus_requested), currency),
         "donations": [_summary_item(line) for line in lines],
     }
 
@@ -214,8 +237,9 @@ def _summary_item(line: SummaryLine) -> dict:
         "amount": donation.money,
         "method": donation.method,
         "art_bonus": donation.art_bonus_requested,
-        "art_bonus_eligible": Money(donation.eligible_amount or 0 if donation.art_bonus_requested else 0,
-                                    donation.currency),
+        "art_bonus_eligible": Money(
+            donation.eligible_amount or 0 if donation.art_bonus_requested else 0, donation.currency
+        ),
     }
 
 
@@ -227,25 +251,48 @@ def art_bonus_report(session: Session, network: Network, library: Library | None
     report is for the tax declaration, never published; ``anonymous`` says so).
     """
     start, end = _rome_bounds(year, month)
-    owner = (Campaign.library_id == library.id) if library is not None else (
-        (Campaign.network_id == network.id) & Campaign.library_id.is_(None))
-    donations = list(session.scalars(select(Donation).join(Campaign, Campaign.id == Donation.campaign_id).where(
-        owner, Campaign.art_bonus.is_(True), Donation.purpose == Purpose.CAMPAIGN,
-        Donation.state.in_(RECEIPTED_STATES), Donation.art_bonus_requested.is_(True),
-        Donation.succeeded_at >= start, Donation.succeeded_at < end).order_by(Donation.succeeded_at, Donation.id)))
+    owner = (
+        (Campaign.library_id == library.id)
+        if library is not None
+        else ((Campaign.network_id == network.id) & Campaign.library_id.is_(None))
+    )
+    donations = list(
+        session.scalars(
+            select(Donation)
+            .join(Campaign, Campaign.id == Donation.campaign_id)
+            .where(
+                owner,
+                Campaign.art_bonus.is_(True),
+                Donation.purpose == Purpose.CAMPAIGN,
+                Donation.state.in_(RECEIPTED_STATES),
+                Donation.art_bonus_requested.is_(True),
+                Donation.succeeded_at >= start,
+                Donation.succeeded_at < end,
+            )
+            .order_by(Donation.succeeded_at, Donation.id)
+        )
+    )
     rows = []
     for donation in donations:
         receipt = issue_receipt(session, donation)
-        rows.append({
-            "receipt_number": receipt.number, "date": donation.succeeded_at,
-            "campaign_id": donation.campaign.public_id, "campaign_title": donation.campaign.title,
-            "donor_name": receipt.donor_name, "tax_code": donation.tax_code,
-            "amount": donation.money, "art_bonus_eligible": Money(donation.eligible_amount or 0, donation.currency),
-            "method": donation.method, "anonymous": donation.visibility == "anonymous",
-        })
+        rows.append(
+            {
+                "receipt_number": receipt.number,
+                "date": donation.succeeded_at,
+                "campaign_id": donation.campaign.public_id,
+                "campaign_title": donation.campaign.title,
+                "donor_name": receipt.donor_name,
+                "tax_code": donation.tax_code,
+                "amount": donation.money,
+                "art_bonus_eligible": Money(donation.eligible_amount or 0, donation.currency),
+                "method": donation.method,
+                "anonymous": donation.visibility == "anonymous",
+            }
+        )
     return {
         "owner": library.name if library is not None else network.name,
-        "year": year, "month": month,
+        "year": year,
+        "month": month,
         "total": Money(sum(d.amount for d in donations), "EUR"),
         "total_eligible": Money(sum(d.eligible_amount or 0 for d in donations), "EUR"),
         "donations": rows,

@@ -57,16 +57,33 @@ def next_due(moment: datetime, interval: str) -> datetime:
     return local.replace(year=year, month=month, day=day).astimezone(moment.tzinfo)
 
 
-def start(session: Session, settings: Settings, patron: Patron, campaign: Campaign, money: Money, *,
-          interval: str, visibility: str, now: datetime | None = None) -> RecurringDonation:
+def start(
+    session: Session,
+    settings: Settings,
+    patron: Patron,
+    campaign: Campaign,
+    money: Money,
+    *,
+    interval: str,
+    visibility: str,
+    now: datetime | None = None,
+) -> RecurringDonation:
     """The first charge is due now: the next scheduler run takes it."""
     now = now or utcnow()
     check_open(campaign, now)
     check_amount(settings, money, campaign.currency)
-    recurring = RecurringDonation(campaign_id=campaign.id, patron_id=patron.id, amount=money.amount,
-                                  currency=money.currency, interval=interval, visibility=visibility,
-                                  state=RecurringState.ACTIVE, next_run_at=now,
-                                  next_period=period_of(now, interval), failures=0)
+    recurring = RecurringDonation(
+        campaign_id=campaign.id,
+        patron_id=patron.id,
+        amount=money.amount,
+        currency=money.currency,
+        interval=interval,
+        visibility=visibility,
+        state=RecurringState.ACTIVE,
+        next_run_at=now,
+        next_period=period_of(now, interval),
+        failures=0,
+    )
     session.add(recurring)
     session.flush()
     return recurring
@@ -74,9 +91,12 @@ def start(session: Session, settings: Settings, patron: Patron, campaign: Campai
 
 def _move(session: Session, recurring: RecurringDonation, target: RecurringState, **values) -> bool:
     changed = session.execute(
-        update(RecurringDonation).where(RecurringDonation.id == recurring.id,
-                                        RecurringDonation.state.in_(RECURRING_TRANSITIONS.sources_of(target)))
-        .values(state=target, updated_at=utcnow(), **values).execution_options(synchronize_session=False)
+        update(RecurringDonation)
+        .where(
+            RecurringDonation.id == recurring.id, RecurringDonation.state.in_(RECURRING_TRANSITIONS.sources_of(target))
+        )
+        .values(state=target, updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
     ).rowcount
     session.refresh(recurring)
     return changed == 1
@@ -91,8 +111,15 @@ def stop(session: Session, recurring: RecurringDonation) -> RecurringDonation:
 def resume(session: Session, recurring: RecurringDonation, now: datetime | None = None) -> RecurringDonation:
     """A paused donation runs again at once for the period it missed."""
     now = now or utcnow()
-    if not _move(session, recurring, RecurringState.ACTIVE, failures=0, next_run_at=now, last_error=None,
-                 next_period=period_of(now, recurring.interval)):
+    if not _move(
+        session,
+        recurring,
+        RecurringState.ACTIVE,
+        failures=0,
+        next_run_at=now,
+        last_error=None,
+        next_period=period_of(now, recurring.interval),
+    ):
         raise DomainError(RECURRING_NOT_ACTIVE, state=recurring.state)
     return recurring
 
@@ -104,9 +131,12 @@ def mine(session: Session, patron: Patron, public_id: str) -> RecurringDonation:
 def run_due(session: Session, settings: Settings, now: datetime | None = None, limit: int = 200) -> dict:
     """The scheduler job: every active recurring donation due now is charged (or retried) once."""
     now = now or utcnow()
-    due = session.execute(select(RecurringDonation.id, RecurringDonation.next_run_at).where(
-        RecurringDonation.state == RecurringState.ACTIVE, RecurringDonation.next_run_at <= now)
-        .order_by(RecurringDonation.next_run_at, RecurringDonation.id).limit(limit)).all()
+    due = session.execute(
+        select(RecurringDonation.id, RecurringDonation.next_run_at)
+        .where(RecurringDonation.state == RecurringState.ACTIVE, RecurringDonation.next_run_at <= now)
+        .order_by(RecurringDonation.next_run_at, RecurringDonation.id)
+        .limit(limit)
+    ).all()
     counts = {"charged": 0, "failed": 0, "paused": 0, "stopped": 0, "skipped": 0}
     for recurring_id, seen_due in due:
         with session.begin_nested():
@@ -118,10 +148,14 @@ def _run_one(session: Session, settings: Settings, recurring_id: int, seen_due: 
     # The claim: whoever moves ``updated_at`` on the due moment it read runs this charge; a
     # second runner's update waits for the first to commit and then matches nothing.
     claimed = session.execute(
-        update(RecurringDonation).where(RecurringDonation.id == recurring_id,
-                                        RecurringDonation.state == RecurringState.ACTIVE,
-                                        RecurringDonation.next_run_at == seen_due)
-        .values(updated_at=now).execution_options(synchronize_session=False)
+        update(RecurringDonation)
+        .where(
+            RecurringDonation.id == recurring_id,
+            RecurringDonation.state == RecurringState.ACTIVE,
+            RecurringDonation.next_run_at == seen_due,
+        )
+        .values(updated_at=now)
+        .execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:
         return "skipped"
@@ -133,8 +167,17 @@ def _run_one(session: Session, settings: Settings, recurring_id: int, seen_due: 
         return "stopped"
     try:
         with session.begin_nested():
-            donate(session, settings, recurring.patron, campaign, money, visibility=recurring.visibility,
-                   recurring_id=recurring.id, period=recurring.next_period, now=now)
+            donate(
+                session,
+                settings,
+                recurring.patron,
+                campaign,
+                money,
+                visibility=recurring.visibility,
+                recurring_id=recurring.id,
+                period=recurring.next_period,
+                now=now,
+            )
     except IntegrityError:
         log.warning("recurring donation %s already charged for %s", recurring.public_id, recurring.next_period)
         _advance(session, recurring)
@@ -164,8 +207,14 @@ def _failed(session: Session, recurring: RecurringDonation, campaign: Campaign, 
         recurring.last_error = "insufficient_funds"
         recurring.next_run_at = recurring.next_run_at + RETRY_AFTER
         session.flush()
-        notify(session, recurring.patron, "recurring_failed", campaign_title=campaign.title, amount=money,
-               retry_at=recurring.next_run_at)
+        notify(
+            session,
+            recurring.patron,
+            "recurring_failed",
+            campaign_title=campaign.title,
+            amount=money,
+            retry_at=recurring.next_run_at,
+        )
         return "failed"
     _move(session, recurring, RecurringState.PAUSED, last_error="insufficient_funds")
     notify(session, recurring.patron, "recurring_paused", campaign_title=campaign.title, amount=money)

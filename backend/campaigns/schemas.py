@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 import marshmallow as ma
 from marshmallow import fields, validate
@@ -20,7 +20,7 @@ from backend.campaigns.models import (
 from backend.campaigns.services import SORTS
 from backend.events.schemas import LOCAL_TIME_HELP
 from backend.events.times import to_utc
-from backend.money import MoneyField, PositiveMoneySchema, StrictInteger
+from backend.money import MoneyField, PositiveMoneySchema
 from backend.pagination import PageArgsSchema
 from backend.topups.schemas import PaymentSheetSchema, SandboxPayArgs  # noqa: F401 - shared with top-ups
 
@@ -40,7 +40,7 @@ class UtcDateTime(fields.DateTime):
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
-        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 # --- owners: requests -------------------------------------------------------------------
@@ -49,19 +49,25 @@ class UtcDateTime(fields.DateTime):
 class _CampaignFields(ma.Schema):
     title = fields.String(validate=validate.Length(min=1, max=200))
     story = fields.String(validate=validate.Length(max=20_000))
-    images = fields.List(fields.Url(schemes={"https"}, validate=validate.Length(max=500)),
-                         validate=validate.Length(max=12), metadata={"description": "https image URLs"})
-    good_causes = fields.List(fields.String(validate=validate.Length(min=1, max=200)),
-                              validate=validate.Length(max=12))
+    images = fields.List(
+        fields.Url(schemes={"https"}, validate=validate.Length(max=500)),
+        validate=validate.Length(max=12),
+        metadata={"description": "https image URLs"},
+    )
+    good_causes = fields.List(fields.String(validate=validate.Length(min=1, max=200)), validate=validate.Length(max=12))
     goal = fields.Nested(PositiveMoneySchema, metadata={"description": "Fixed at launch"})
     deadline = LocalDateTime(metadata={"description": f"Fixed at launch. {LOCAL_TIME_HELP}"})
-    model = fields.String(validate=validate.OneOf(list(FundingModel)),
-                          metadata={"description": "keep_it_all (default) or all_or_nothing; fixed at launch"})
+    model = fields.String(
+        validate=validate.OneOf(list(FundingModel)),
+        metadata={"description": "keep_it_all (default) or all_or_nothing; fixed at launch"},
+    )
     art_bonus = fields.Boolean(metadata={"description": "Donations qualify for the Art Bonus; fixed at launch"})
-    art_bonus_beneficiary = fields.String(validate=validate.Length(max=300),
-                                          metadata={"description": "The public body receiving, as on the receipt"})
-    art_bonus_purpose = fields.String(validate=validate.Length(max=500),
-                                      metadata={"description": "The purpose, as on the receipt"})
+    art_bonus_beneficiary = fields.String(
+        validate=validate.Length(max=300), metadata={"description": "The public body receiving, as on the receipt"}
+    )
+    art_bonus_purpose = fields.String(
+        validate=validate.Length(max=500), metadata={"description": "The purpose, as on the receipt"}
+    )
     latitude = fields.Float(allow_none=True, validate=validate.Range(min=-90, max=90))
     longitude = fields.Float(allow_none=True, validate=validate.Range(min=-180, max=180))
 
@@ -70,10 +76,13 @@ class CampaignCreateSchema(_CampaignFields):
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     goal = fields.Nested(PositiveMoneySchema, required=True, metadata={"description": "Fixed at launch"})
     deadline = LocalDateTime(required=True, metadata={"description": f"Fixed at launch. {LOCAL_TIME_HELP}"})
-    library_id = fields.String(validate=validate.Length(max=40),
-                               metadata={"description": "Owner library (or network_id for a network campaign)"})
-    network_id = fields.String(validate=validate.Length(max=40),
-                               metadata={"description": "Owner network (admins), when no library_id"})
+    library_id = fields.String(
+        validate=validate.Length(max=40),
+        metadata={"description": "Owner library (or network_id for a network campaign)"},
+    )
+    network_id = fields.String(
+        validate=validate.Length(max=40), metadata={"description": "Owner network (admins), when no library_id"}
+    )
 
     @ma.validates_schema
     def _one_owner(self, data, **kwargs):
@@ -88,10 +97,12 @@ class CampaignEditSchema(_CampaignFields):
 class CampaignUpdateInSchema(ma.Schema):
     body = fields.String(required=True, validate=validate.Length(min=1, max=10_000))
     image_url = fields.Url(schemes={"https"}, allow_none=True, validate=validate.Length(max=500))
-    results = fields.String(load_default="", validate=validate.Length(max=10_000),
-                            metadata={"description": "Results achieved"})
-    final_report = fields.Boolean(load_default=False,
-                                  metadata={"description": "The final report, after the deadline: closes the campaign"})
+    results = fields.String(
+        load_default="", validate=validate.Length(max=10_000), metadata={"description": "Results achieved"}
+    )
+    final_report = fields.Boolean(
+        load_default=False, metadata={"description": "The final report, after the deadline: closes the campaign"}
+    )
 
 
 class ModerationSchema(ma.Schema):
@@ -133,22 +144,38 @@ class DiscoverArgsSchema(PageArgsSchema):
     lat = fields.Float(validate=validate.Range(min=-90, max=90), metadata={"description": "Near this point"})
     lon = fields.Float(validate=validate.Range(min=-180, max=180))
     radius_km = fields.Float(validate=validate.Range(min=0.1, max=200), metadata={"description": "Default 10"})
-    sort = fields.String(load_default="ending_soon", validate=validate.OneOf(SORTS),
-                         metadata={"description": "ending_soon (default), most_funded or newest"})
+    sort = fields.String(
+        load_default="ending_soon",
+        validate=validate.OneOf(SORTS),
+        metadata={"description": "ending_soon (default), most_funded or newest"},
+    )
 
 
 class DonationRequestSchema(ma.Schema):
     amount = fields.Nested(PositiveMoneySchema, required=True)
-    method = fields.String(load_default=Method.WALLET, validate=validate.OneOf(list(Method)),
-                           metadata={"description": "wallet (default) or card (returns a payment sheet)"})
-    visibility = fields.String(load_default=Visibility.NAME_AND_AMOUNT, validate=validate.OneOf(list(Visibility)),
-                               metadata={"description": "What the donor wall shows: name_and_amount, name_only "
-                                                        "or anonymous"})
-    message = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500),
-                            metadata={"description": "Shown on the wall once the owner approves it"})
+    method = fields.String(
+        load_default=Method.WALLET,
+        validate=validate.OneOf(list(Method)),
+        metadata={"description": "wallet (default) or card (returns a payment sheet)"},
+    )
+    visibility = fields.String(
+        load_default=Visibility.NAME_AND_AMOUNT,
+        validate=validate.OneOf(list(Visibility)),
+        metadata={"description": "What the donor wall shows: name_and_amount, name_only or anonymous"},
+    )
+    message = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=500),
+        metadata={"description": "Shown on the wall once the owner approves it"},
+    )
     art_bonus = fields.Boolean(load_default=False, metadata={"description": "I want an Art Bonus receipt"})
-    tax_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32),
-                             metadata={"description": "Codice fiscale, required with art_bonus (kept only for it)"})
+    tax_code = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=32),
+        metadata={"description": "Codice fiscale, required with art_bonus (kept only for it)"},
+    )
 
 
 class RecurringRequestSchema(ma.Schema):
@@ -202,8 +229,9 @@ class CampaignSchema(ma.Schema):
     progress = fields.Nested(ProgressSchema, required=True)
     final_report = fields.String(required=True)
     launched_at = UtcDateTime(required=True, allow_none=True)
-    following = fields.Boolean(required=True, allow_none=True,
-                               metadata={"description": "Whether I follow it (patrons; null otherwise)"})
+    following = fields.Boolean(
+        required=True, allow_none=True, metadata={"description": "Whether I follow it (patrons; null otherwise)"}
+    )
 
 
 class CampaignUpdateSchema(ma.Schema):
@@ -244,23 +272,34 @@ class DonationSchema(ma.Schema):
     purpose = fields.String(required=True, metadata={"description": "campaign or supporter_card"})
     amount = MoneyField(required=True, attribute="money")
     method = fields.String(required=True)
-    state = fields.String(required=True, metadata={
-        "description": "pending (card), pledged (all-or-nothing hold), succeeded, failed, released, "
-                       "refund_pending, refunded"})
+    state = fields.String(
+        required=True,
+        metadata={
+            "description": "pending (card), pledged (all-or-nothing hold), succeeded, failed, released, "
+            "refund_pending, refunded"
+        },
+    )
     visibility = fields.String(required=True)
     message = fields.String(required=True, allow_none=True)
     message_status = fields.String(required=True)
     art_bonus = fields.Boolean(required=True, attribute="art_bonus_requested")
-    art_bonus_eligible = MoneyField(required=True, allow_none=True,
-                                    metadata={"description": "Eligible part once collected (cash-funded part excluded)"})
+    art_bonus_eligible = MoneyField(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Eligible part once collected (cash-funded part excluded)"},
+    )
     receipt_number = fields.String(required=True, allow_none=True)
     created_at = UtcDateTime(required=True)
 
 
 class StartedDonationSchema(ma.Schema):
     donation = fields.Nested(DonationSchema, required=True)
-    payment_sheet = fields.Nested(PaymentSheetSchema, required=True, allow_none=True,
-                                  metadata={"description": "For method card: what the app's PaymentSheet needs"})
+    payment_sheet = fields.Nested(
+        PaymentSheetSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "For method card: what the app's PaymentSheet needs"},
+    )
 
 
 class RecurringSchema(ma.Schema):
@@ -290,8 +329,12 @@ class SupporterCardListSchema(ma.Schema):
 
 class StartedSupporterCardSchema(ma.Schema):
     donation = fields.Nested(DonationSchema, required=True)
-    card = fields.Nested(SupporterCardSchema, required=True, allow_none=True,
-                         metadata={"description": "Issued at once from the wallet; by card once paid"})
+    card = fields.Nested(
+        SupporterCardSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "Issued at once from the wallet; by card once paid"},
+    )
     payment_sheet = fields.Nested(PaymentSheetSchema, required=True, allow_none=True)
 
 
@@ -330,7 +373,9 @@ class ReportRowSchema(ma.Schema):
     amount = MoneyField(required=True)
     art_bonus_eligible = MoneyField(required=True)
     method = fields.String(required=True)
-    anonymous = fields.Boolean(required=True, metadata={"description": "The donor chose not to be shown: never publish"})
+    anonymous = fields.Boolean(
+        required=True, metadata={"description": "The donor chose not to be shown: never publish"}
+    )
 
 
 class ReportSchema(ma.Schema):

@@ -39,8 +39,16 @@ from backend.money import Money
 from backend.notify.services import notify
 from backend.pagination import Page, paginate
 
-EDITABLE_ALWAYS = ("title", "story", "images", "good_causes", "latitude", "longitude",
-                   "art_bonus_beneficiary", "art_bonus_purpose")
+EDITABLE_ALWAYS = (
+    "title",
+    "story",
+    "images",
+    "good_causes",
+    "latitude",
+    "longitude",
+    "art_bonus_beneficiary",
+    "art_bonus_purpose",
+)
 # Fixed at launch: what donors were promised.
 EDITABLE_IN_DRAFT = ("goal", "deadline", "model", "art_bonus")
 
@@ -59,14 +67,15 @@ def managed_campaign(session: Session, principal: Principal, public_id: str) -> 
     return campaign
 
 
-def owner_for(session: Session, principal: Principal, *, library_id: str | None,
-              network_id: str | None) -> tuple[Network, Library | None]:
+def owner_for(
+    session: Session, principal: Principal, *, library_id: str | None, network_id: str | None
+) -> tuple[Network, Library | None]:
     """The owner named in a request, within the caller's scope (a library, or the admin's network)."""
     if library_id:
         library = require_library(principal, session.scalar(select(Library).where(Library.public_id == library_id)))
         return library.network, library
-    network = session.scalar(select(Network).where(Network.public_id == network_id))
-    if network is None or principal.role != "admin" or principal.network_id != network.public_id:
+    network = get_or_404(session, Network, network_id)
+    if principal.role != "admin" or principal.network_id != network.public_id:
         raise DomainError(NOT_FOUND)
     return network, None
 
@@ -80,14 +89,19 @@ def _check_art_bonus(campaign: Campaign) -> None:
 
 
 def create_campaign(session: Session, principal: Principal, data: dict) -> Campaign:
-    network, library = owner_for(session, principal, library_id=data.get("library_id"),
-                                 network_id=data.get("network_id"))
+    network, library = owner_for(
+        session, principal, library_id=data.get("library_id"), network_id=data.get("network_id")
+    )
     if data["deadline"] <= utcnow():
         raise DomainError(DEADLINE_IN_PAST, param="deadline")
-    campaign = Campaign(network_id=network.id, library_id=library.id if library else None,
-                        state=CampaignState.DRAFT, currency=data["goal"].currency,
-                        **{k: data[k] for k in (*EDITABLE_ALWAYS, *EDITABLE_IN_DRAFT) if k in data and k != "goal"},
-                        goal=data["goal"].amount)
+    campaign = Campaign(
+        network_id=network.id,
+        library_id=library.id if library else None,
+        state=CampaignState.DRAFT,
+        currency=data["goal"].currency,
+        **{k: data[k] for k in (*EDITABLE_ALWAYS, *EDITABLE_IN_DRAFT) if k in data and k != "goal"},
+        goal=data["goal"].amount,
+    )
     campaign.network, campaign.library = network, library
     _check_art_bonus(campaign)
     session.add(campaign)
@@ -114,9 +128,10 @@ def edit_campaign(session: Session, campaign: Campaign, changes: dict) -> Campai
 def _move(session: Session, campaign: Campaign, target: CampaignState, **values) -> bool:
     """Guarded state change: True for the one caller that made it."""
     changed = session.execute(
-        update(Campaign).where(Campaign.id == campaign.id,
-                               Campaign.state.in_(CAMPAIGN_TRANSITIONS.sources_of(target)))
-        .values(state=target, **values).execution_options(synchronize_session=False)
+        update(Campaign)
+        .where(Campaign.id == campaign.id, Campaign.state.in_(CAMPAIGN_TRANSITIONS.sources_of(target)))
+        .values(state=target, **values)
+        .execution_options(synchronize_session=False)
     ).rowcount
     session.refresh(campaign)
     return changed == 1
@@ -132,8 +147,16 @@ def launch(session: Session, campaign: Campaign) -> Campaign:
     return campaign
 
 
-def post_update(session: Session, campaign: Campaign, author: StaffUser, *, body: str,
-                image_url: str | None = None, results: str = "", final_report: bool = False) -> CampaignUpdate:
+def post_update(
+    session: Session,
+    campaign: Campaign,
+    author: StaffUser,
+    *,
+    body: str,
+    image_url: str | None = None,
+    results: str = "",
+    final_report: bool = False,
+) -> CampaignUpdate:
     """An owner's post; followers and donors hear of it ("campaign news", their choice).
 
     The final report (after the deadline) closes the campaign.
@@ -142,8 +165,14 @@ def post_update(session: Session, campaign: Campaign, author: StaffUser, *, body
         if campaign.state not in (CampaignState.FUNDED, CampaignState.NOT_FUNDED):
             raise DomainError(NOT_SETTLED_YET, param="final_report", state=campaign.state)
         _move(session, campaign, CampaignState.CLOSED, closed_at=utcnow(), final_report=body)
-    post = CampaignUpdate(campaign_id=campaign.id, body=body, image_url=image_url, results=results,
-                          is_final_report=final_report, author_name=campaign.owner_name)
+    post = CampaignUpdate(
+        campaign_id=campaign.id,
+        body=body,
+        image_url=image_url,
+        results=results,
+        is_final_report=final_report,
+        author_name=campaign.owner_name,
+    )
     session.add(post)
     session.flush()
     for patron in audience_of(session, campaign):
@@ -153,29 +182,43 @@ def post_update(session: Session, campaign: Campaign, author: StaffUser, *, body
 
 def audience_of(session: Session, campaign: Campaign) -> list[Patron]:
     """Followers and donors (each once)."""
-    donors = select(Donation.patron_id).where(Donation.campaign_id == campaign.id,
-                                              Donation.state.in_(COUNTED_STATES))
+    donors = select(Donation.patron_id).where(Donation.campaign_id == campaign.id, Donation.state.in_(COUNTED_STATES))
     followers = select(CampaignFollower.patron_id).where(CampaignFollower.campaign_id == campaign.id)
-    return list(session.scalars(select(Patron).where(
-        Patron.id.in_(donors.union(followers)), Patron.deleted_at.is_(None)).order_by(Patron.id)))
+    return list(
+        session.scalars(
+            select(Patron)
+            .where(Patron.id.in_(donors.union(followers)), Patron.deleted_at.is_(None))
+            .order_by(Patron.id)
+        )
+    )
 
 
 def follow(session: Session, campaign: Campaign, patron: Patron) -> None:
-    session.execute(dialect_insert(session)(CampaignFollower)
-                    .values(campaign_id=campaign.id, patron_id=patron.id, created_at=utcnow())
-                    .on_conflict_do_nothing(index_elements=["campaign_id", "patron_id"]))
+    session.execute(
+        dialect_insert(session)(CampaignFollower)
+        .values(campaign_id=campaign.id, patron_id=patron.id, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["campaign_id", "patron_id"])
+    )
 
 
 def unfollow(session: Session, campaign: Campaign, patron: Patron) -> None:
     from sqlalchemy import delete
 
-    session.execute(delete(CampaignFollower).where(CampaignFollower.campaign_id == campaign.id,
-                                                   CampaignFollower.patron_id == patron.id))
+    session.execute(
+        delete(CampaignFollower).where(
+            CampaignFollower.campaign_id == campaign.id, CampaignFollower.patron_id == patron.id
+        )
+    )
 
 
 def is_following(session: Session, campaign: Campaign, patron: Patron) -> bool:
-    return bool(session.scalar(select(CampaignFollower.id).where(
-        CampaignFollower.campaign_id == campaign.id, CampaignFollower.patron_id == patron.id)))
+    return bool(
+        session.scalar(
+            select(CampaignFollower.id).where(
+                CampaignFollower.campaign_id == campaign.id, CampaignFollower.patron_id == patron.id
+            )
+        )
+    )
 
 
 # --- progress ----------------------------------------------------------------------------
@@ -194,17 +237,29 @@ def progress_of(session: Session, campaigns: list[Campaign], now: datetime | Non
     """Gross progress of each campaign, in one aggregate query over its donations."""
     now = now or utcnow()
     ids = [c.id for c in campaigns]
-    totals = {cid: (int(raised), int(donors)) for cid, raised, donors in session.execute(
-        select(Donation.campaign_id, func.coalesce(func.sum(Donation.amount), 0),
-               func.count(distinct(Donation.patron_id)))
-        .where(Donation.campaign_id.in_(ids), Donation.state.in_(COUNTED_STATES))
-        .group_by(Donation.campaign_id))} if ids else {}
+    totals = (
+        {
+            cid: (int(raised), int(donors))
+            for cid, raised, donors in session.execute(
+                select(
+                    Donation.campaign_id,
+                    func.coalesce(func.sum(Donation.amount), 0),
+                    func.count(distinct(Donation.patron_id)),
+                )
+                .where(Donation.campaign_id.in_(ids), Donation.state.in_(COUNTED_STATES))
+                .group_by(Donation.campaign_id)
+            )
+        }
+        if ids
+        else {}
+    )
     out = {}
     for campaign in campaigns:
         raised, donors = totals.get(campaign.id, (0, 0))
         seconds = (campaign.deadline - now).total_seconds()
         out[campaign.id] = Progress(
-            raised=Money(raised, campaign.currency), donors=donors,
+            raised=Money(raised, campaign.currency),
+            donors=donors,
             percent=raised * 100 // campaign.goal if campaign.goal else 0,
             days_left=max(0, math.ceil(seconds / 86400)) if campaign.state == CampaignState.LIVE else 0,
             goal_reached=raised >= campaign.goal,
@@ -214,9 +269,14 @@ def progress_of(session: Session, campaigns: list[Campaign], now: datetime | Non
 
 def collected_amount(session: Session, campaign: Campaign) -> int:
     """What counts for the goal at the deadline: collected plus pledged (holds), gross."""
-    return int(session.scalar(select(func.coalesce(func.sum(Donation.amount), 0)).where(
-        Donation.campaign_id == campaign.id,
-        Donation.state.in_((DonationState.PLEDGED, DonationState.SUCCEEDED)))))
+    return int(
+        session.scalar(
+            select(func.coalesce(func.sum(Donation.amount), 0)).where(
+                Donation.campaign_id == campaign.id,
+                Donation.state.in_((DonationState.PLEDGED, DonationState.SUCCEEDED)),
+            )
+        )
+    )
 
 
 # --- discovery ---------------------------------------------------------------------------
@@ -225,23 +285,29 @@ SORTS = ("ending_soon", "most_funded", "newest")
 
 
 def _raised_expr():
-    return (select(func.coalesce(func.sum(Donation.amount), 0))
-            .where(Donation.campaign_id == Campaign.id, Donation.state.in_(COUNTED_STATES))
-            .correlate(Campaign).scalar_subquery())
+    return (
+        select(func.coalesce(func.sum(Donation.amount), 0))
+        .where(Donation.campaign_id == Campaign.id, Donation.state.in_(COUNTED_STATES))
+        .correlate(Campaign)
+        .scalar_subquery()
+    )
 
 
 def discover(session: Session, args: dict) -> Page:
     """Live campaigns: of a library or network, near a point; ending soon, most funded or newest."""
     stmt = select(Campaign).where(Campaign.state == CampaignState.LIVE, Campaign.deadline > utcnow())
     if args.get("library_id"):
-        stmt = stmt.where(Campaign.library_id == select(Library.id).where(
-            Library.public_id == args["library_id"]).scalar_subquery())
+        stmt = stmt.where(
+            Campaign.library_id == select(Library.id).where(Library.public_id == args["library_id"]).scalar_subquery()
+        )
     if args.get("network_id"):
-        stmt = stmt.where(Campaign.network_id == select(Network.id).where(
-            Network.public_id == args["network_id"]).scalar_subquery())
+        stmt = stmt.where(
+            Campaign.network_id == select(Network.id).where(Network.public_id == args["network_id"]).scalar_subquery()
+        )
     if args.get("lat") is not None and args.get("lon") is not None:
-        stmt = stmt.where(*near(Campaign.latitude, Campaign.longitude, args["lat"], args["lon"],
-                                args.get("radius_km") or 10.0))
+        stmt = stmt.where(
+            *near(Campaign.latitude, Campaign.longitude, args["lat"], args["lon"], args.get("radius_km") or 10.0)
+        )
     sort = args.get("sort") or "ending_soon"
     common = dict(limit=args["limit"], starting_after=args.get("starting_after"))
     if sort == "ending_soon":
@@ -260,8 +326,13 @@ def visible_campaign(session: Session, public_id: str) -> Campaign:
 
 
 def updates_of(session: Session, campaign: Campaign, args: dict) -> Page:
-    return paginate(session, select(CampaignUpdate).where(CampaignUpdate.campaign_id == campaign.id),
-                    CampaignUpdate, limit=args["limit"], starting_after=args.get("starting_after"))
+    return paginate(
+        session,
+        select(CampaignUpdate).where(CampaignUpdate.campaign_id == campaign.id),
+        CampaignUpdate,
+        limit=args["limit"],
+        starting_after=args.get("starting_after"),
+    )
 
 
 def managed_list(session: Session, principal: Principal, args: dict) -> Page:
@@ -269,10 +340,13 @@ def managed_list(session: Session, principal: Principal, args: dict) -> Page:
     if principal.role == "librarian":
         libraries = select(Library.id).where(Library.public_id.in_(principal.library_ids))
         networks = select(Library.network_id).where(Library.public_id.in_(principal.library_ids))
-        scope = (Campaign.library_id.in_(libraries)) | (Campaign.library_id.is_(None) & Campaign.network_id.in_(networks))
+        scope = (Campaign.library_id.in_(libraries)) | (
+            Campaign.library_id.is_(None) & Campaign.network_id.in_(networks)
+        )
     else:
-        scope = Campaign.network_id == select(Network.id).where(
-            Network.public_id == principal.network_id).scalar_subquery()
+        scope = (
+            Campaign.network_id == select(Network.id).where(Network.public_id == principal.network_id).scalar_subquery()
+        )
     stmt = select(Campaign).where(scope)
     if args.get("state"):
         stmt = stmt.where(Campaign.state == args["state"])

@@ -51,22 +51,37 @@ def set_plan(session: Session, network: Network, price: Money, active: bool) -> 
     return plan
 
 
-def buy(session: Session, provider: PaymentProvider | None, patron: Patron, network_id: str, *,
-        method: str) -> StartedDonation:
+def buy(
+    session: Session, provider: PaymentProvider | None, patron: Patron, network_id: str, *, method: str
+) -> StartedDonation:
     network = get_or_404(session, Network, network_id, param="network_id")
     plan = plan_of(session, network)
     if plan is None or not plan.active:
         raise DomainError(SUPPORTER_CARD_NOT_SOLD, param="network_id")
     money = Money(plan.price, plan.currency)
-    donation = Donation(campaign_id=None, network_id=network.id, patron_id=patron.id, purpose=Purpose.SUPPORTER_CARD,
-                        amount=money.amount, currency=money.currency, method=method,
-                        visibility=Visibility.ANONYMOUS, message_status=MessageStatus.NONE)
+    donation = Donation(
+        campaign_id=None,
+        network_id=network.id,
+        patron_id=patron.id,
+        purpose=Purpose.SUPPORTER_CARD,
+        amount=money.amount,
+        currency=money.currency,
+        method=method,
+        visibility=Visibility.ANONYMOUS,
+        message_status=MessageStatus.NONE,
+    )
     donation.network, donation.patron = network, patron
     if method == Method.CARD:
         return start_card_payment(session, provider, patron, donation, f"+Teca {network.name}"[:200])
     wallet, [fund] = wallet_and_house_accounts(session, patron, [network_fund(network)], money.currency)
-    entry = post_entry(session, kind="supporter_card", legs=[debit(wallet, money), credit(fund, money)],
-                       memo=f"supporter card {network.code}", reference=donation.public_id, actor=patron.public_id)
+    entry = post_entry(
+        session,
+        kind="supporter_card",
+        legs=[debit(wallet, money), credit(fund, money)],
+        memo=f"supporter card {network.code}",
+        reference=donation.public_id,
+        actor=patron.public_id,
+    )
     from backend.campaigns.donations import mark_collected
 
     mark_collected(session, donation, entry, from_wallet=True)
@@ -79,28 +94,56 @@ def buy(session: Session, provider: PaymentProvider | None, patron: Patron, netw
 def issue_card(session: Session, donation: Donation, now: datetime | None = None) -> SupporterCard:
     """Twelve months from now, or from the end of the card still running (a renewal)."""
     now = now or utcnow()
-    running_until = session.scalar(select(func.max(SupporterCard.valid_until)).where(
-        SupporterCard.patron_id == donation.patron_id, SupporterCard.network_id == donation.network_id))
+    running_until = session.scalar(
+        select(func.max(SupporterCard.valid_until)).where(
+            SupporterCard.patron_id == donation.patron_id, SupporterCard.network_id == donation.network_id
+        )
+    )
     start = max(now, running_until) if running_until is not None else now
-    card = SupporterCard(patron_id=donation.patron_id, network_id=donation.network_id, donation_id=donation.id,
-                         valid_from=start, valid_until=next_due(start, Interval.YEARLY))
+    card = SupporterCard(
+        patron_id=donation.patron_id,
+        network_id=donation.network_id,
+        donation_id=donation.id,
+        valid_from=start,
+        valid_until=next_due(start, Interval.YEARLY),
+    )
     session.add(card)
     session.flush()
-    notify(session, donation.patron, "supporter_card_issued", network=donation.network.name,
-           amount=donation.money, valid_until=card.valid_until)
+    notify(
+        session,
+        donation.patron,
+        "supporter_card_issued",
+        network=donation.network.name,
+        amount=donation.money,
+        valid_until=card.valid_until,
+    )
     return card
 
 
 def cards_of(session: Session, patron: Patron) -> list[SupporterCard]:
-    return list(session.scalars(select(SupporterCard).where(SupporterCard.patron_id == patron.id)
-                                .order_by(SupporterCard.valid_until.desc(), SupporterCard.id.desc())))
+    return list(
+        session.scalars(
+            select(SupporterCard)
+            .where(SupporterCard.patron_id == patron.id)
+            .order_by(SupporterCard.valid_until.desc(), SupporterCard.id.desc())
+        )
+    )
 
 
 def holds_supporter_card(session: Session, patron_id: int, network_id: int, at: datetime) -> bool:
     """Whether the patron holds a valid supporter card of the network at ``at`` (for partner offers)."""
-    return bool(session.scalar(select(SupporterCard.id).where(
-        SupporterCard.patron_id == patron_id, SupporterCard.network_id == network_id,
-        SupporterCard.valid_from <= at, SupporterCard.valid_until > at).limit(1)))
+    return bool(
+        session.scalar(
+            select(SupporterCard.id)
+            .where(
+                SupporterCard.patron_id == patron_id,
+                SupporterCard.network_id == network_id,
+                SupporterCard.valid_from <= at,
+                SupporterCard.valid_until > at,
+            )
+            .limit(1)
+        )
+    )
 
 
 def _register_with_partner_offers() -> None:

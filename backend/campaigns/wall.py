@@ -28,7 +28,7 @@ from backend.pagination import Page, paginate
 
 
 def public_name(donation: Donation) -> str | None:
-    """"Giulia B.": first name and initial, unless the donor chose to be anonymous."""
+    """ "Giulia B.": first name and initial, unless the donor chose to be anonymous."""
     if donation.visibility == Visibility.ANONYMOUS:
         return None
     patron = donation.patron
@@ -48,9 +48,13 @@ def wall_entry(donation: Donation) -> dict:
 
 
 def wall(session: Session, campaign: Campaign, args: dict) -> Page:
-    page = paginate(session, select(Donation).where(Donation.campaign_id == campaign.id,
-                                                    Donation.state.in_(COUNTED_STATES)),
-                    Donation, limit=args["limit"], starting_after=args.get("starting_after"))
+    page = paginate(
+        session,
+        select(Donation).where(Donation.campaign_id == campaign.id, Donation.state.in_(COUNTED_STATES)),
+        Donation,
+        limit=args["limit"],
+        starting_after=args.get("starting_after"),
+    )
     page.data = [wall_entry(d) for d in page.data]
     return page
 
@@ -89,9 +93,10 @@ def moderate(session: Session, donation: Donation, approve: bool) -> Donation:
     if donation.message_status == target:
         return donation
     changed = session.execute(
-        update(Donation).where(Donation.id == donation.id,
-                               Donation.message_status.in_(MESSAGE_TRANSITIONS.sources_of(target)))
-        .values(message_status=target, updated_at=utcnow()).execution_options(synchronize_session=False)
+        update(Donation)
+        .where(Donation.id == donation.id, Donation.message_status.in_(MESSAGE_TRANSITIONS.sources_of(target)))
+        .values(message_status=target, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
     ).rowcount
     session.refresh(donation)
     if changed != 1:
@@ -108,16 +113,45 @@ def export_mine(session: Session, patron) -> dict:
 
     donations = session.scalars(select(Donation).where(Donation.patron_id == patron.id).order_by(Donation.id))
     return {
-        "donations": [{"id": d.public_id, "campaign": d.campaign.title if d.campaign else None,
-                       "purpose": d.purpose, "amount": d.money.as_dict(), "method": d.method, "state": d.state,
-                       "visibility": d.visibility, "message": d.message, "art_bonus": d.art_bonus_requested,
-                       "tax_code": d.tax_code, "created_at": iso(d.created_at)} for d in donations],
-        "recurring_donations": [{"id": r.public_id, "campaign": r.campaign.title, "amount": r.amount,
-                                 "interval": r.interval, "state": r.state} for r in session.scalars(
-            select(RecurringDonation).where(RecurringDonation.patron_id == patron.id).order_by(RecurringDonation.id))],
-        "supporter_cards": [{"id": c.public_id, "network": c.network.name, "valid_from": iso(c.valid_from),
-                             "valid_until": iso(c.valid_until)} for c in session.scalars(
-            select(SupporterCard).where(SupporterCard.patron_id == patron.id).order_by(SupporterCard.id))],
+        "donations": [
+            {
+                "id": d.public_id,
+                "campaign": d.campaign.title if d.campaign else None,
+                "purpose": d.purpose,
+                "amount": d.money.as_dict(),
+                "method": d.method,
+                "state": d.state,
+                "visibility": d.visibility,
+                "message": d.message,
+                "art_bonus": d.art_bonus_requested,
+                "tax_code": d.tax_code,
+                "created_at": iso(d.created_at),
+            }
+            for d in donations
+        ],
+        "recurring_donations": [
+            {
+                "id": r.public_id,
+                "campaign": r.campaign.title,
+                "amount": r.amount,
+                "interval": r.interval,
+                "state": r.state,
+            }
+            for r in session.scalars(
+                select(RecurringDonation).where(RecurringDonation.patron_id == patron.id).order_by(RecurringDonation.id)
+            )
+        ],
+        "supporter_cards": [
+            {
+                "id": c.public_id,
+                "network": c.network.name,
+                "valid_from": iso(c.valid_from),
+                "valid_until": iso(c.valid_until),
+            }
+            for c in session.scalars(
+                select(SupporterCard).where(SupporterCard.patron_id == patron.id).order_by(SupporterCard.id)
+            )
+        ],
     }
 
 

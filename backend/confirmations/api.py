@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from backend.accounts.services import person_of
-from backend.web.api import Blueprint, add_error_responses
-from backend.web.policy import allow, require_principal
 from backend.confirmations import services
 from backend.confirmations.schemas import ConfirmationSchema
+from backend.web.api import Blueprint, add_error_responses
 from backend.web.database import db
 from backend.web.idempotency import idempotent
+from backend.web.policy import allow, current_person
 
-blp = Blueprint("confirmations", __name__, url_prefix="/v1/confirmations",
-                description="Requests to confirm in the app (e.g. paying at a partner's till)")
-
-
-def _patron():
-    return person_of(db.session, require_principal())
+blp = Blueprint(
+    "confirmations",
+    __name__,
+    url_prefix="/v1/confirmations",
+    description="Requests to confirm in the app (e.g. paying at a partner's till)",
+)
 
 
 @blp.route("")
@@ -26,7 +25,7 @@ class Pending(MethodView):
     @blp.response(200, ConfirmationSchema(many=True))
     @blp.doc(summary="My requests still waiting for an answer, newest first")
     def get(self):
-        return services.pending_for(db.session, _patron())
+        return services.pending_for(db.session, current_person())
 
 
 @blp.route("/<confirmation_id>/confirm")
@@ -36,7 +35,7 @@ class Confirm(MethodView):
     @blp.response(200, ConfirmationSchema)
     @blp.doc(summary="Confirm (a payment moves the money now; insufficient funds is 422)")
     def post(self, confirmation_id):
-        return services.answer(db.session, _patron(), confirmation_id, accept=True)
+        return services.answer(db.session, current_person(), confirmation_id, accept=True)
 
 
 add_error_responses(Confirm.post, 404, 409, 422)
@@ -48,7 +47,7 @@ class Decline(MethodView):
     @blp.response(200, ConfirmationSchema)
     @blp.doc(summary="Decline: nothing happens")
     def post(self, confirmation_id):
-        return services.answer(db.session, _patron(), confirmation_id, accept=False)
+        return services.answer(db.session, current_person(), confirmation_id, accept=False)
 
 
 add_error_responses(Decline.post, 404, 409, 422)

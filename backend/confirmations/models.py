@@ -20,10 +20,12 @@ class ConfirmationState(StrEnum):
     EXPIRED = "expired"
 
 
-CONFIRMATION_TRANSITIONS = Transitions(ConfirmationState, {
-    ConfirmationState.PENDING: {ConfirmationState.CONFIRMED, ConfirmationState.DECLINED,
-                                ConfirmationState.EXPIRED},
-})
+CONFIRMATION_TRANSITIONS = Transitions(
+    ConfirmationState,
+    {
+        ConfirmationState.PENDING: {ConfirmationState.CONFIRMED, ConfirmationState.DECLINED, ConfirmationState.EXPIRED},
+    },
+)
 
 
 class Confirmation(PublicIdMixin, TimestampMixin, Base):

@@ -13,8 +13,9 @@ class ConfirmationSchema(ma.Schema):
     reference = fields.String(metadata={"description": "Public id of what is confirmed"})
     requester = fields.String(metadata={"description": "Who asks (a venue, a library shop)"})
     description = fields.String()
-    amount = Computed(lambda c: None if c.amount is None else Money(c.amount, c.currency), MoneyField(),
-                      allow_none=True)
+    amount = Computed(
+        lambda c: None if c.amount is None else Money(c.amount, c.currency), MoneyField(), allow_none=True
+    )
     state = fields.String(metadata={"enum": ["pending", "confirmed", "declined", "expired"]})
     expires_at = UtcDateTime()
     decided_at = UtcDateTime(allow_none=True)

@@ -49,46 +49,81 @@ class Handlers:
 _HANDLERS: dict[str, Handlers] = {}
 
 
-def register_handler(purpose: str, *, on_confirmed: Handler, on_declined: Handler = _nothing,
-                     on_expired: Handler = _nothing) -> None:
+def register_handler(
+    purpose: str, *, on_confirmed: Handler, on_declined: Handler = _nothing, on_expired: Handler = _nothing
+) -> None:
     _HANDLERS[purpose] = Handlers(on_confirmed, on_declined, on_expired)
 
 
-def request_confirmation(session: Session, patron: Patron, *, purpose: str, reference: str, requester: str,
-                         description: str, amount: Money, ttl: timedelta = DEFAULT_TTL,
-                         now: datetime | None = None) -> Confirmation:
+def request_confirmation(
+    session: Session,
+    patron: Patron,
+    *,
+    purpose: str,
+    reference: str,
+    requester: str,
+    description: str,
+    amount: Money,
+    ttl: timedelta = DEFAULT_TTL,
+    now: datetime | None = None,
+) -> Confirmation:
     if purpose not in _HANDLERS:
         raise ValueError(f"no handler registered for {purpose!r}")
     now = now or utcnow()
-    confirmation = Confirmation(patron_id=patron.id, purpose=purpose, reference=reference,
-                                requester=requester[:200], description=description[:200], amount=amount.amount,
-                                currency=amount.currency, expires_at=now + ttl,
-                                state=ConfirmationState.PENDING, created_at=now)
+    confirmation = Confirmation(
+        patron_id=patron.id,
+        purpose=purpose,
+        reference=reference,
+        requester=requester[:200],
+        description=description[:200],
+        amount=amount.amount,
+        currency=amount.currency,
+        expires_at=now + ttl,
+        state=ConfirmationState.PENDING,
+        created_at=now,
+    )
     session.add(confirmation)
     session.flush()
-    notify(session, patron, "confirmation_request", requester=requester, description=description or "-",
-           amount=amount, expires_at=confirmation.expires_at)
+    notify(
+        session,
+        patron,
+        "confirmation_request",
+        requester=requester,
+        description=description or "-",
+        amount=amount,
+        expires_at=confirmation.expires_at,
+    )
     return confirmation
 
 
 def pending_for(session: Session, patron: Patron, now: datetime | None = None) -> list[Confirmation]:
     now = now or utcnow()
-    return list(session.scalars(
-        select(Confirmation).where(Confirmation.patron_id == patron.id,
-                                   Confirmation.state == ConfirmationState.PENDING,
-                                   Confirmation.expires_at > now).order_by(Confirmation.id.desc()).limit(20)))
+    return list(
+        session.scalars(
+            select(Confirmation)
+            .where(
+                Confirmation.patron_id == patron.id,
+                Confirmation.state == ConfirmationState.PENDING,
+                Confirmation.expires_at > now,
+            )
+            .order_by(Confirmation.id.desc())
+            .limit(20)
+        )
+    )
 
 
 def own(session: Session, patron: Patron, public_id: str) -> Confirmation:
     return get_or_404(session, Confirmation, public_id, patron_id=patron.id)
 
 
-def _move(session: Session, confirmation: Confirmation, target: ConfirmationState, now: datetime,
-          *, unexpired: bool) -> bool:
-    stmt = (update(Confirmation)
-            .where(Confirmation.id == confirmation.id,
-                   Confirmation.state.in_(CONFIRMATION_TRANSITIONS.sources_of(target)))
-            .values(state=target, decided_at=now))
+def _move(
+    session: Session, confirmation: Confirmation, target: ConfirmationState, now: datetime, *, unexpired: bool
+) -> bool:
+    stmt = (
+        update(Confirmation)
+        .where(Confirmation.id == confirmation.id, Confirmation.state.in_(CONFIRMATION_TRANSITIONS.sources_of(target)))
+        .values(state=target, decided_at=now)
+    )
     if unexpired:
         stmt = stmt.where(Confirmation.expires_at > now)
     moved = session.execute(stmt.execution_options(synchronize_session=False)).rowcount == 1
@@ -96,8 +131,9 @@ def _move(session: Session, confirmation: Confirmation, target: ConfirmationStat
     return moved
 
 
-def answer(session: Session, patron: Patron, public_id: str, *, accept: bool,
-           now: datetime | None = None) -> Confirmation:
+def answer(
+    session: Session, patron: Patron, public_id: str, *, accept: bool, now: datetime | None = None
+) -> Confirmation:
     """Confirm or decline; the registered handler acts in this same transaction."""
     now = now or utcnow()
     confirmation = own(session, patron, public_id)
@@ -114,12 +150,16 @@ def answer(session: Session, patron: Patron, public_id: str, *, accept: bool,
 def expire_due(session: Session, now: datetime | None = None) -> int:
     """Close requests nobody answered in time (their handlers' ``on_expired`` runs)."""
     now = now or utcnow()
-    due = list(session.scalars(select(Confirmation).where(
-        Confirmation.state == ConfirmationState.PENDING, Confirmation.expires_at <= now).limit(500)))
+    due = list(
+        session.scalars(
+            select(Confirmation)
+            .where(Confirmation.state == ConfirmationState.PENDING, Confirmation.expires_at <= now)
+            .limit(500)
+        )
+    )
     expired = 0
     for confirmation in due:
         if _move(session, confirmation, ConfirmationState.EXPIRED, now, unexpired=False):
             _HANDLERS[confirmation.purpose].on_expired(session, confirmation)
             expired += 1
     return expired
-

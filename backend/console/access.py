@@ -11,7 +11,8 @@ from flask import Blueprint, g, redirect, render_template, request, session, url
 from sqlalchemy import select
 
 from backend.accounts.claims import staff_claims
-from backend.accounts.models import AuthSession
+from backend.accounts.models import AuthSession, StaffUser
+from backend.accounts.services import person_of
 from backend.auth.principal import STAFF_ROLES, Principal
 from backend.console.labels import label
 from backend.db import utcnow
@@ -61,13 +62,23 @@ def console_principal() -> Principal | None:
         return None
     auth_session = db.session.scalar(select(AuthSession).where(AuthSession.public_id == sid))
     user = auth_session.staff_user if auth_session else None
-    if (auth_session is None or auth_session.revoked_at is not None or auth_session.expires_at <= utcnow()
-            or user is None or not user.active):
+    if (
+        auth_session is None
+        or auth_session.revoked_at is not None
+        or auth_session.expires_at <= utcnow()
+        or user is None
+        or not user.active
+    ):
         session.clear()
         return None
     g._principal = Principal.from_claims(staff_claims(user, sid))
     g.staff_user = user
     return g._principal
+
+
+def console_person() -> StaffUser:
+    """The staff record of this browser's console session (call on ``@staff_page`` pages)."""
+    return person_of(db.session, console_principal())
 
 
 def staff_page(*roles: str):
@@ -117,10 +128,11 @@ def _check_csrf():
 # --- rendering ------------------------------------------------------------------------------
 
 
-FORBIDDEN_TEXT = Text(it="Non hai il permesso di aprire questa pagina.",
-                      en="You are not allowed to open this page.")
-CSRF_TEXT = Text(it="Modulo scaduto o non valido: ricarica la pagina e riprova.",
-                 en="The form expired or is not valid: reload the page and try again.")
+FORBIDDEN_TEXT = Text(it="Non hai il permesso di aprire questa pagina.", en="You are not allowed to open this page.")
+CSRF_TEXT = Text(
+    it="Modulo scaduto o non valido: ricarica la pagina e riprova.",
+    en="The form expired or is not valid: reload the page and try again.",
+)
 
 
 def language() -> str:
@@ -148,9 +160,15 @@ def render(template: str, **context):
     lang = language()
     principal = g.get("_principal")
     links = [link for link in LINKS if principal and principal.role in link.roles]
-    return render_template(template, lang=lang, principal=principal, staff_user=g.get("staff_user"),
-                           links=links, languages=LANGUAGES, t=lambda text, **v: text.render(lang, **v),
-                           label=label, when=lambda value: local_time(value, lang) if value else "",
-                           **context)
-
-
+    return render_template(
+        template,
+        lang=lang,
+        principal=principal,
+        staff_user=g.get("staff_user"),
+        links=links,
+        languages=LANGUAGES,
+        t=lambda text, **v: text.render(lang, **v),
+        label=label,
+        when=lambda value: local_time(value, lang) if value else "",
+        **context,
+    )

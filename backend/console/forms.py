@@ -12,9 +12,9 @@ import secrets
 
 from flask import request
 
-from backend.web import idempotency
 from backend.errors import INVALID_AMOUNT, DomainError
 from backend.money import MAX_AMOUNT, Money
+from backend.web import idempotency
 
 _AMOUNT = re.compile(r"^\s*(\d{1,7})(?:[.,](\d{1,2}))?\s*(?:€)?\s*$")
 

@@ -26,15 +26,21 @@ def has_label(group: str, code: str) -> bool:
     return code in _LABELS.get(group, {})
 
 
-register_labels("role", {
-    "patron": Text(it="Utente", en="Patron"),
-    "librarian": Text(it="Bibliotecario", en="Librarian"),
-    "partner": Text(it="Sede convenzionata", en="Partner venue"),
-    "finance": Text(it="Amministrazione e contabilità", en="Finance"),
-    "admin": Text(it="Amministratore della rete", en="Network administrator"),
-})
-register_labels("patron_status", {
-    "pending": Text(it="Da attivare", en="Not yet activated"),
-    "active": Text(it="Attivo", en="Active"),
-    "deleted": Text(it="Cancellato", en="Deleted"),
-})
+register_labels(
+    "role",
+    {
+        "patron": Text(it="Utente", en="Patron"),
+        "librarian": Text(it="Bibliotecario", en="Librarian"),
+        "partner": Text(it="Sede convenzionata", en="Partner venue"),
+        "finance": Text(it="Amministrazione e contabilità", en="Finance"),
+        "admin": Text(it="Amministratore della rete", en="Network administrator"),
+    },
+)
+register_labels(
+    "patron_status",
+    {
+        "pending": Text(it="Da attivare", en="Not yet activated"),
+        "active": Text(it="Attivo", en="Active"),
+        "deleted": Text(it="Cancellato", en="Deleted"),
+    },
+)

@@ -9,8 +9,17 @@ from flask import redirect, request, session, url_for
 
 from backend.accounts import patrons, services
 from backend.accounts.signin import SignInFailed, remember_failure
-from backend.console.access import (bp, choose_language, console_principal, console_public, language, register_link,
-                                    render, staff_page)
+from backend.console.access import (
+    bp,
+    choose_language,
+    console_person,
+    console_principal,
+    console_public,
+    language,
+    register_link,
+    render,
+    staff_page,
+)
 from backend.errors import DomainError
 from backend.i18n import LANGUAGES, Text
 from backend.web.database import db
@@ -42,16 +51,32 @@ def login():
         return render("console/login.html", next=request.args.get("next", ""))
     email, password = request.form.get("email", ""), request.form.get("password", "")
     try:
-        pair = services.staff_sign_in(db.session, current_settings(), email, password, device_name="console",
-                                      channel="console", user_agent=user_agent())
+        pair = services.staff_sign_in(
+            db.session,
+            current_settings(),
+            email,
+            password,
+            device_name="console",
+            channel="console",
+            user_agent=user_agent(),
+        )
     except SignInFailed as failed:
+        key = failed.key
         db.session.rollback()
-        db.run_in_transaction(lambda s: remember_failure(s, failed.key))
-        return render("console/login.html", error=T["bad_login"].render(language()), email=email,
-                      next=request.form.get("next", "")), 401
+        db.run_in_transaction(lambda s: remember_failure(s, key))
+        return render(
+            "console/login.html",
+            error=T["bad_login"].render(language()),
+            email=email,
+            next=request.form.get("next", ""),
+        ), 401
     except DomainError as refused:  # locked out
-        return render("console/login.html", error=refused.body(language())["error"]["message"], email=email,
-                      next=request.form.get("next", "")), refused.error.status
+        return render(
+            "console/login.html",
+            error=refused.body(language())["error"]["message"],
+            email=email,
+            next=request.form.get("next", ""),
+        ), refused.error.status
     chosen = session.get("lang")
     session.clear()  # a fresh cookie at sign-in (no fixation), keeping the language chosen on this page
     session["sid"] = pair.session.public_id
@@ -64,7 +89,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @staff_page()
 def logout():
-    person = services.person_of(db.session, console_principal())
+    person = console_person()
     from backend.accounts import sessions
 
     sessions.revoke_own_session(db.session, person, session["sid"], "logout")
@@ -108,6 +133,7 @@ def find_patron():
 
 
 # Other domains' console pages: one import line each.
-from backend.desk import console as _desk_console  # noqa: E402,F401
-from backend.partners import console as _partners_console  # noqa: E402,F401
 from backend.campaigns import console as _campaigns_console  # noqa: E402,F401
+from backend.desk import console as _desk_console  # noqa: E402,F401
+from backend.guides import console as _guides_console  # noqa: E402,F401
+from backend.partners import console as _partners_console  # noqa: E402,F401

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-
 from flask.views import MethodView
 
-from backend.accounts.services import person_of
-from backend.web.api import Blueprint, add_error_responses
-from backend.web.policy import allow, require_principal
-from backend.web.database import db
-from backend.web.settings import current_settings
 from backend.desk import services
-from backend.desk.models import CashSession, DeskOperation
+from backend.desk.models import DeskOperation
 from backend.desk.schemas import (
     CashSessionSchema,
     CloseSessionSchema,
@@ -26,30 +20,26 @@ from backend.desk.schemas import (
     operation_body,
     session_body,
 )
-from backend.web.idempotency import idempotent
-from backend.ledger.services import wallet_of
-from backend.money import Money
-from backend.pagination import PageArgsSchema, page_schema, paginate, select
+from backend.pagination import PageArgsSchema, page_schema, paginate
 from backend.receipts.http import RECEIPT_RESPONSES, ReceiptFormatArgs, receipt_response
 from backend.receipts.models import Receipt
+from backend.wallet.services import balance_of
+from backend.web.api import Blueprint, add_error_responses
+from backend.web.database import db
+from backend.web.idempotency import idempotent
+from backend.web.policy import allow, current_person, require_principal
+from backend.web.settings import current_settings
 
 blp = Blueprint("desk", __name__, url_prefix="/v1/desk", description="Library cash desks")
 
 STAFF = ("librarian", "admin")
 
 
-def _staff():
-    return person_of(db.session, require_principal())
-
-
-def _open_session_id(desk):
-    return db.session.scalar(select(CashSession.public_id).where(CashSession.desk_id == desk.id,
-                                                                 CashSession.status == "open"))
-
-
-def _desk_body(desk):
-    desk.open_session_id = _open_session_id(desk)
-    return desk
+def _desk_bodies(desks):
+    open_sessions = services.open_session_ids(db.session, desks)
+    for desk in desks:
+        desk.open_session_id = open_sessions.get(desk.id)
+    return desks
 
 
 @blp.route("/desks")
@@ -58,14 +48,15 @@ class Desks(MethodView):
     @blp.response(200, DeskListSchema)
     def get(self):
         """Desks of the libraries I work for, with their open session if any."""
-        return {"data": [_desk_body(d) for d in services.desks_in_scope(db.session, require_principal())]}
+        return {"data": _desk_bodies(services.desks_in_scope(db.session, require_principal()))}
 
     @allow(*STAFF)
     @blp.arguments(DeskCreateSchema)
     @blp.response(201, DeskSchema)
     def post(self, data):
         """Add a desk (cash register) to a library."""
-        return _desk_body(services.create_desk(db.session, require_principal(), data["library_id"], data["name"]))
+        desk = services.create_desk(db.session, require_principal(), data["library_id"], data["name"])
+        return _desk_bodies([desk])[0]
 
 
 add_error_responses(Desks.post, 404)
@@ -80,7 +71,7 @@ class DeskSessions(MethodView):
     def post(self, data, desk_id):
         """Open a cash session with the counted float (one open session per desk)."""
         desk = services.desk_in_scope(db.session, require_principal(), desk_id)
-        opened = services.open_session(db.session, desk, _staff(), data["opening_float"])
+        opened = services.open_session(db.session, desk, current_person(), data["opening_float"])
         return session_body(opened, services.totals(db.session, opened))
 
 
@@ -109,7 +100,7 @@ class CloseSession(MethodView):
     def post(self, data, session_id):
         """Close with the counted cash; a difference is booked as surplus or deficit with the note."""
         found = services.cash_session_in_scope(db.session, require_principal(), session_id)
-        closed = services.close_session(db.session, found, _staff(), data["counted"], data["note"])
+        closed = services.close_session(db.session, found, current_person(), data["counted"], data["note"])
         return session_body(closed, services.totals(db.session, closed))
 
 
@@ -118,8 +109,9 @@ add_error_responses(CloseSession.post, 404)
 
 def _operate(session_id, data, operation):
     found = services.cash_session_in_scope(db.session, require_principal(), session_id)
-    patron = services.find_patron(db.session, current_settings(), card_number=data.get("card_number"),
-                                  membership_code=data.get("membership_code"))
+    patron = services.find_patron(
+        db.session, current_settings(), card_number=data.get("card_number"), membership_code=data.get("membership_code")
+    )
     done = operation(found, patron, data["amount"])
     return operation_body(done.operation, done.receipt)
 
@@ -133,7 +125,9 @@ class CashTopups(MethodView):
     def post(self, data, session_id):
         """Top up a patron's wallet with cash (patron by card number or membership QR)."""
         settings = current_settings()
-        return _operate(session_id, data, lambda s, p, m: services.cash_topup(db.session, settings, s, _staff(), p, m))
+        return _operate(
+            session_id, data, lambda s, p, m: services.cash_topup(db.session, settings, s, current_person(), p, m)
+        )
 
 
 add_error_responses(CashTopups.post, 404)
@@ -147,7 +141,7 @@ class CashPayouts(MethodView):
     @blp.response(201, DeskOperationSchema)
     def post(self, data, session_id):
         """Pay out cash-funded balance (card-funded money goes back to the card from the app)."""
-        return _operate(session_id, data, lambda s, p, m: services.cash_payout(db.session, s, _staff(), p, m))
+        return _operate(session_id, data, lambda s, p, m: services.cash_payout(db.session, s, current_person(), p, m))
 
 
 add_error_responses(CashPayouts.post, 404)
@@ -176,12 +170,19 @@ class PatronLookup(MethodView):
     @blp.response(200, PayableSchema)
     def get(self, args):
         """Find a patron by card or membership QR: balance, and how much can be paid out in cash."""
-        patron = services.find_patron(db.session, current_settings(), card_number=args.get("card_number"),
-                                      membership_code=args.get("membership_code"))
-        wallet = wallet_of(db.session, patron)
-        return {"card_number": patron.card_number, "patron_name": patron.display_name,
-                "balance": Money(wallet.balance or 0, wallet.currency),
-                "payable_in_cash": services.cash_payable(db.session, patron)}
+        patron = services.find_patron(
+            db.session,
+            current_settings(),
+            card_number=args.get("card_number"),
+            membership_code=args.get("membership_code"),
+        )
+        # A GET never writes: balance_of reads the wallet (none yet: zero), unlike wallet_of.
+        return {
+            "card_number": patron.card_number,
+            "patron_name": patron.display_name,
+            "balance": balance_of(db.session, patron).balance,
+            "payable_in_cash": services.cash_payable(db.session, patron),
+        }
 
 
 add_error_responses(PatronLookup.get, 404, 422)

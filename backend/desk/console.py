@@ -14,12 +14,9 @@ from __future__ import annotations
 from flask import redirect, request, url_for
 from sqlalchemy import select
 
-from backend.accounts.services import person_of
+from backend.console.access import bp, console_person, console_principal, language, register_link, render, staff_page
 from backend.console.forms import claim_form, new_form_key, parse_amount
-from backend.console.access import bp, console_principal, language, register_link, render, staff_page
 from backend.console.labels import register_labels
-from backend.web.database import db
-from backend.web.settings import current_settings
 from backend.desk import services
 from backend.desk.models import CashSession, DeskOperation
 from backend.errors import DomainError
@@ -27,51 +24,69 @@ from backend.i18n import Text
 from backend.money import Money
 from backend.receipts.http import receipt_response
 from backend.receipts.models import Receipt
+from backend.web.database import db
+from backend.web.settings import current_settings
 
 STAFF = ("librarian", "admin")
 
 T = {
     "opened": Text(it="Sessione aperta.", en="Session opened."),
-    "topup_done": Text(it="Ricarica di {amount} registrata: ricevuta {number}.",
-                       en="Top-up of {amount} recorded: receipt {number}."),
-    "payout_done": Text(it="Restituiti {amount} in contanti: ricevuta {number}.",
-                        en="{amount} paid out in cash: receipt {number}."),
+    "topup_done": Text(
+        it="Ricarica di {amount} registrata: ricevuta {number}.", en="Top-up of {amount} recorded: receipt {number}."
+    ),
+    "payout_done": Text(
+        it="Restituiti {amount} in contanti: ricevuta {number}.", en="{amount} paid out in cash: receipt {number}."
+    ),
     "closed": Text(it="Sessione chiusa.", en="Session closed."),
-    "replayed": Text(it="Questo modulo era già stato inviato: nulla è stato ripetuto. Controlla le operazioni "
-                        "qui sotto.",
-                     en="This form was already sent: nothing was done twice. Check the operations below."),
-    "not_found": Text(it="Non trovato, o non è di una tua biblioteca.",
-                      en="Not found, or not in one of your libraries."),
+    "replayed": Text(
+        it="Questo modulo era già stato inviato: nulla è stato ripetuto. Controlla le operazioni qui sotto.",
+        en="This form was already sent: nothing was done twice. Check the operations below.",
+    ),
+    "not_found": Text(
+        it="Non trovato, o non è di una tua biblioteca.", en="Not found, or not in one of your libraries."
+    ),
 }
 
 register_link("console.desk_index", Text(it="Cassa", en="Cash desk"), *STAFF)
-register_labels("desk_operation", {
-    "cash_topup": Text(it="Ricarica in contanti", en="Cash top-up"),
-    "cash_payout": Text(it="Restituzione in contanti", en="Cash payout"),
-})
+register_labels(
+    "desk_operation",
+    {
+        "cash_topup": Text(it="Ricarica in contanti", en="Cash top-up"),
+        "cash_payout": Text(it="Restituzione in contanti", en="Cash payout"),
+    },
+)
 register_labels("payment_method", {"cash": Text(it="Contanti", en="Cash")})
+
 
 def _error_text(refused: DomainError) -> str:
     return refused.body(language())["error"]["message"]
 
 
-def _staff():
-    return person_of(db.session, console_principal())
-
-
-def _session_page(cash_session: CashSession, *, notice: str | None = None, error: str | None = None,
-                  status: int = 200):
+def _session_page(cash_session: CashSession, *, notice: str | None = None, error: str | None = None, status: int = 200):
     if error:
         db.session.rollback()  # show the session as it is, without the refused operation's partial writes
     totals = services.totals(db.session, cash_session)
     operations = db.session.scalars(
-        services.operations_of(db.session, cash_session).order_by(DeskOperation.id.desc()).limit(200)).all()
-    receipts = {r.id: r for r in db.session.scalars(
-        select(Receipt).where(Receipt.id.in_([op.receipt_id for op in operations if op.receipt_id])))}
-    return render("console/desk/session.html", cs=cash_session, totals=totals, operations=operations,
-                  receipts=receipts, notice=notice, error=error, form_key=new_form_key(),
-                  money=lambda cents: Money(cents or 0, cash_session.currency).format(language()),
-                  form=request.form if error else {}), status
+        services.operations_of(db.session, cash_session).order_by(DeskOperation.id.desc()).limit(200)
+    ).all()
+    receipts = {
+        r.id: r
+        for r in db.session.scalars(
+            select(Receipt).where(Receipt.id.in_([op.receipt_id for op in operations if op.receipt_id]))
+        )
+    }
+    return render(
+        "console/desk/session.html",
+        cs=cash_session,
+        totals=totals,
+        operations=operations,
+        receipts=receipts,
+        notice=notice,
+        error=error,
+        form_key=new_form_key(),
+        money=lambda cents: Money(cents or 0, cash_session.currency).format(language()),
+        form=request.form if error else {},
+    ), status
 
 
 def _in_scope_session(session_id: str) -> CashSession:
@@ -92,10 +107,10 @@ def desk_index():
 def _index_page(desks, *, error: str | None = None, status: int = 200):
     if error:
         db.session.rollback()
-    open_sessions = {d.id: db.session.scalar(select(CashSession.public_id).where(
-        CashSession.desk_id == d.id, CashSession.status == "open")) for d in desks}
-    return render("console/desk/index.html", desks=desks, open_sessions=open_sessions, form_key=new_form_key(),
-                  error=error), status
+    open_sessions = services.open_session_ids(db.session, desks)
+    return render(
+        "console/desk/index.html", desks=desks, open_sessions=open_sessions, form_key=new_form_key(), error=error
+    ), status
 
 
 @bp.route("/desk/<desk_id>/open", methods=["POST"])
@@ -109,10 +124,13 @@ def desk_open(desk_id):
         opening_float = parse_amount(request.form.get("opening_float", ""), allow_zero=True)
         if not claim_form():
             return redirect(url_for("console.desk_index"))
-        opened = services.open_session(db.session, desk, _staff(), opening_float)
+        opened = services.open_session(db.session, desk, console_person(), opening_float)
     except DomainError as refused:
-        return _index_page(services.desks_in_scope(db.session, console_principal()),
-                           error=_error_text(refused), status=refused.error.status)
+        return _index_page(
+            services.desks_in_scope(db.session, console_principal()),
+            error=_error_text(refused),
+            status=refused.error.status,
+        )
     return redirect(url_for("console.desk_session", session_id=opened.public_id, notice="opened"))
 
 
@@ -127,13 +145,18 @@ def desk_session(session_id):
     text = {"opened": T["opened"], "closed": T["closed"], "replayed": T["replayed"]}.get(notice)
     done = request.args.get("done")
     if done:
-        op = db.session.scalar(select(DeskOperation).where(DeskOperation.public_id == done,
-                                                           DeskOperation.session_id == cash_session.id))
+        op = db.session.scalar(
+            select(DeskOperation).where(DeskOperation.public_id == done, DeskOperation.session_id == cash_session.id)
+        )
         if op is not None:
             receipt = db.session.get(Receipt, op.receipt_id)
             key = "topup_done" if op.kind == "cash_topup" else "payout_done"
-            return _session_page(cash_session, notice=T[key].render(
-                language(), amount=Money(op.amount, op.currency).format(language()), number=receipt.number))
+            return _session_page(
+                cash_session,
+                notice=T[key].render(
+                    language(), amount=Money(op.amount, op.currency).format(language()), number=receipt.number
+                ),
+            )
     return _session_page(cash_session, notice=text.render(language()) if text else None)
 
 
@@ -144,9 +167,12 @@ def _operate(session_id: str, operation):
         return _not_found()
     try:
         money = parse_amount(request.form.get("amount", ""))
-        patron = services.find_patron(db.session, current_settings(),
-                                      card_number=request.form.get("card_number", "").strip() or None,
-                                      membership_code=request.form.get("membership_code", "").strip() or None)
+        patron = services.find_patron(
+            db.session,
+            current_settings(),
+            card_number=request.form.get("card_number", "").strip() or None,
+            membership_code=request.form.get("membership_code", "").strip() or None,
+        )
         if not claim_form():
             return redirect(url_for("console.desk_session", session_id=session_id, notice="replayed"))
         done = operation(cash_session, patron, money)
@@ -159,15 +185,18 @@ def _operate(session_id: str, operation):
 @staff_page(*STAFF)
 def desk_topup(session_id):
     settings = current_settings()
-    return _operate(session_id, lambda cs, patron, money: services.cash_topup(
-        db.session, settings, cs, _staff(), patron, money))
+    return _operate(
+        session_id,
+        lambda cs, patron, money: services.cash_topup(db.session, settings, cs, console_person(), patron, money),
+    )
 
 
 @bp.route("/desk/sessions/<session_id>/payout", methods=["POST"])
 @staff_page(*STAFF)
 def desk_payout(session_id):
-    return _operate(session_id, lambda cs, patron, money: services.cash_payout(
-        db.session, cs, _staff(), patron, money))
+    return _operate(
+        session_id, lambda cs, patron, money: services.cash_payout(db.session, cs, console_person(), patron, money)
+    )
 
 
 @bp.route("/desk/sessions/<session_id>/close", methods=["POST"])
@@ -181,7 +210,9 @@ def desk_close(session_id):
         counted = parse_amount(request.form.get("counted", ""), allow_zero=True)
         if not claim_form():
             return redirect(url_for("console.desk_session", session_id=session_id, notice="replayed"))
-        services.close_session(db.session, cash_session, _staff(), counted, request.form.get("note", "").strip())
+        services.close_session(
+            db.session, cash_session, console_person(), counted, request.form.get("note", "").strip()
+        )
     except DomainError as refused:
         return _session_page(cash_session, error=_error_text(refused), status=refused.error.status)
     return redirect(url_for("console.desk_session", session_id=session_id, notice="closed"))

@@ -19,8 +19,10 @@ def seed_desks(session, ctx) -> None:
         session.flush()
         # The demo librarian works at the first library; an admin opened the others.
         opener = librarian if librarian is not None and library in librarian.libraries else admin
-        session.add(CashSession(desk_id=desk.id, status=OPEN, opened_by_id=opener.id,
-                                opening_float=OPENING_FLOAT, currency="EUR"))
+        session.add(
+            CashSession(
+                desk_id=desk.id, status=OPEN, opened_by_id=opener.id, opening_float=OPENING_FLOAT, currency="EUR"
+            )
+        )
     session.flush()
-    ctx.logins.append("desks      'Cassa 1' open in every library (float 100,00 €): "
-                      "/console/desk as the librarian")
+    ctx.logins.append("desks      'Cassa 1' open in every library (float 100,00 €): /console/desk as the librarian")

@@ -56,8 +56,13 @@ class CashSession(PublicIdMixin, TimestampMixin, Base):
     closed_by: Mapped[StaffUser | None] = relationship(foreign_keys=[closed_by_id])
 
     __table_args__ = (
-        Index("uq_cash_sessions_one_open_per_desk", "desk_id", unique=True,
-              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
+        Index(
+            "uq_cash_sessions_one_open_per_desk",
+            "desk_id",
+            unique=True,
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
     )
 
 

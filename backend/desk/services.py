@@ -21,7 +21,7 @@ from backend.accounts.signin import normalize_card
 from backend.auth.principal import Principal
 from backend.auth.scope import acts_for_library, require_library
 from backend.config import Settings
-from backend.db import utcnow
+from backend.db import get_or_404, utcnow
 from backend.desk.errors import (
     NOT_ENOUGH_CASH_BALANCE,
     PATRON_IDENTIFIER_REQUIRED,
@@ -45,7 +45,8 @@ from backend.money import Money
 from backend.notify.services import notify
 from backend.receipts.models import Receipt
 from backend.receipts.services import issue_receipt, library_series
-from backend.topups.services import check_wallet_room
+from backend.topups.services import check_wallet_room, wallet_credited
+from backend.wallet.services import find_wallet
 
 # --- desks and sessions ------------------------------------------------------
 
@@ -64,18 +65,24 @@ def create_desk(session: Session, principal: Principal, library_public_id: str, 
     return desk
 
 
+def open_session_ids(session: Session, desks: list[Desk]) -> dict[int, str]:
+    """The public id of each desk's open cash session (desks without one are absent), in one query."""
+    rows = session.execute(
+        select(CashSession.desk_id, CashSession.public_id).where(
+            CashSession.desk_id.in_([desk.id for desk in desks]), CashSession.status == OPEN
+        )
+    )
+    return {desk_id: public_id for desk_id, public_id in rows}
+
+
 def desk_in_scope(session: Session, principal: Principal, public_id: str) -> Desk:
-    desk = session.scalar(select(Desk).where(Desk.public_id == public_id))
-    if desk is None:
-        raise DomainError(NOT_FOUND)
+    desk = get_or_404(session, Desk, public_id)
     require_library(principal, desk.library)
     return desk
 
 
 def cash_session_in_scope(session: Session, principal: Principal, public_id: str) -> CashSession:
-    found = session.scalar(select(CashSession).where(CashSession.public_id == public_id))
-    if found is None:
-        raise DomainError(NOT_FOUND)
+    found = get_or_404(session, CashSession, public_id)
     require_library(principal, found.desk.library)
     return found
 
@@ -83,8 +90,13 @@ def cash_session_in_scope(session: Session, principal: Principal, public_id: str
 def open_session(session: Session, desk: Desk, staff: StaffUser, opening_float: Money) -> CashSession:
     if session.scalar(select(CashSession.id).where(CashSession.desk_id == desk.id, CashSession.status == OPEN)):
         raise DomainError(SESSION_ALREADY_OPEN)
-    cash_session = CashSession(desk_id=desk.id, status=OPEN, opened_by_id=staff.id,
-                               opening_float=opening_float.amount, currency=opening_float.currency)
+    cash_session = CashSession(
+        desk_id=desk.id,
+        status=OPEN,
+        opened_by_id=staff.id,
+        opening_float=opening_float.amount,
+        currency=opening_float.currency,
+    )
     try:
         with session.begin_nested():  # two librarians opening at once: the unique index decides
             session.add(cash_session)
@@ -96,16 +108,21 @@ def open_session(session: Session, desk: Desk, staff: StaffUser, opening_float: 
 
 def _claim_open(session: Session, cash_session: CashSession) -> None:
     """Bump the session row while it is open; this row lock orders operations against the close."""
-    if session.execute(
-        update(CashSession).where(CashSession.id == cash_session.id, CashSession.status == OPEN)
-        .values(operations_count=CashSession.operations_count + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount != 1:
+    if (
+        session.execute(
+            update(CashSession)
+            .where(CashSession.id == cash_session.id, CashSession.status == OPEN)
+            .values(operations_count=CashSession.operations_count + 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        != 1
+    ):
         raise DomainError(SESSION_CLOSED)
 
 
-def find_patron(session: Session, settings: Settings, *, card_number: str | None = None,
-                membership_code: str | None = None) -> Patron:
+def find_patron(
+    session: Session, settings: Settings, *, card_number: str | None = None, membership_code: str | None = None
+) -> Patron:
     if bool(card_number) == bool(membership_code):
         raise DomainError(PATRON_IDENTIFIER_REQUIRED, param="card_number")
     if membership_code:
@@ -132,46 +149,75 @@ def _drawer(session: Session, desk: Desk, currency: str) -> LedgerAccount:
 
 def _record(session, cash_session, kind, patron, staff, money, entry, balance) -> DoneOperation:
     desk = cash_session.desk
-    op = DeskOperation(session_id=cash_session.id, kind=kind, method="cash", patron_id=patron.id,
-                       operator_id=staff.id, amount=money.amount, currency=money.currency, entry_id=entry.id)
+    op = DeskOperation(
+        session_id=cash_session.id,
+        kind=kind,
+        method="cash",
+        patron_id=patron.id,
+        operator_id=staff.id,
+        amount=money.amount,
+        currency=money.currency,
+        entry_id=entry.id,
+    )
     session.add(op)
     session.flush()
     receipt = issue_receipt(
-        session, kind=kind, patron=patron, series=library_series(desk.library), network=desk.library.network,
-        library=desk.library, issuer_name=f"{desk.library.name} – {desk.name}", operator_name=staff.name,
-        amount=money, balance_after=balance, method="cash", reference=op.public_id, entry=entry,
+        session,
+        kind=kind,
+        patron=patron,
+        series=library_series(desk.library),
+        network=desk.library.network,
+        library=desk.library,
+        issuer_name=f"{desk.library.name} – {desk.name}",
+        operator_name=staff.name,
+        amount=money,
+        balance_after=balance,
+        method="cash",
+        reference=op.public_id,
+        entry=entry,
     )
     op.receipt_id = receipt.id
     return DoneOperation(op, receipt, balance)
 
 
-def cash_topup(session: Session, settings: Settings, cash_session: CashSession, staff: StaffUser,
-               patron: Patron, money: Money) -> DoneOperation:
+def cash_topup(
+    session: Session, settings: Settings, cash_session: CashSession, staff: StaffUser, patron: Patron, money: Money
+) -> DoneOperation:
     _claim_open(session, cash_session)
     check_wallet_room(session, settings, patron, money)
     wallet = wallet_of(session, patron, money.currency)
     entry = post_entry(
-        session, kind="topup_cash", legs=[debit(_drawer(session, cash_session.desk, money.currency), money),
-                                          credit(wallet, money)],
-        memo=f"cash top-up at {cash_session.desk.public_id}", reference=cash_session.public_id,
-        actor=staff.public_id, funding=Funding("cash"),
+        session,
+        kind="topup_cash",
+        legs=[debit(_drawer(session, cash_session.desk, money.currency), money), credit(wallet, money)],
+        memo=f"cash top-up at {cash_session.desk.public_id}",
+        reference=cash_session.public_id,
+        actor=staff.public_id,
+        funding=Funding("cash"),
     )
     balance = Money(wallet.balance, wallet.currency)
     done = _record(session, cash_session, TOPUP, patron, staff, money, entry, balance)
     notify(session, patron, "topup_succeeded", amount=money, balance=balance)
+    wallet_credited(session, patron)
     return done
 
 
 def cash_payable(session: Session, patron: Patron, currency: str = "EUR") -> Money:
-    """Balance that came in as cash (and is not reserved): what a desk may pay out."""
-    wallet = wallet_of(session, patron, currency)
+    """Balance that came in as cash (and is not reserved): what a desk may pay out.
+
+    Reads only: a patron without a wallet yet has nothing to pay out.
+    """
+    wallet = find_wallet(session, patron, currency)
+    if wallet is None:
+        return Money(0, currency)
     session.refresh(wallet)
     cash = sum(lot.remaining for lot in wallet_lots(session, wallet, ("cash",)))
     return Money(max(min(cash, wallet.available), 0), currency)
 
 
-def cash_payout(session: Session, cash_session: CashSession, staff: StaffUser, patron: Patron,
-                money: Money) -> DoneOperation:
+def cash_payout(
+    session: Session, cash_session: CashSession, staff: StaffUser, patron: Patron, money: Money
+) -> DoneOperation:
     _claim_open(session, cash_session)
     wallet = wallet_of(session, patron, money.currency)
     payable = cash_payable(session, patron, money.currency)
@@ -179,15 +225,23 @@ def cash_payout(session: Session, cash_session: CashSession, staff: StaffUser, p
         raise DomainError(NOT_ENOUGH_CASH_BALANCE, param="amount.amount", payable=payable)
     # The guarded wallet update inside post_entry still has the last word under concurrency.
     entry = post_entry(
-        session, kind="payout_cash", legs=[debit(wallet, money),
-                                           credit(_drawer(session, cash_session.desk, money.currency), money)],
-        memo=f"cash payout at {cash_session.desk.public_id}", reference=cash_session.public_id,
-        actor=staff.public_id, spend_from=("cash",),
+        session,
+        kind="payout_cash",
+        legs=[debit(wallet, money), credit(_drawer(session, cash_session.desk, money.currency), money)],
+        memo=f"cash payout at {cash_session.desk.public_id}",
+        reference=cash_session.public_id,
+        actor=staff.public_id,
+        spend_from=("cash",),
     )
     balance = Money(wallet.balance, wallet.currency)
     done = _record(session, cash_session, PAYOUT, patron, staff, money, entry, balance)
-    notify(session, patron, "refund_processed", amount=money,
-           description=f"{cash_session.desk.library.name}: contanti/cash")
+    notify(
+        session,
+        patron,
+        "refund_processed",
+        amount=money,
+        description=f"{cash_session.desk.library.name}: contanti/cash",
+    )
     return done
 
 
@@ -206,30 +260,37 @@ def totals(session: Session, cash_session: CashSession) -> SessionTotals:
     rows = session.execute(
         select(DeskOperation.kind, DeskOperation.method, func.count(), func.coalesce(func.sum(DeskOperation.amount), 0))
         .where(DeskOperation.session_id == cash_session.id)
-        .group_by(DeskOperation.kind, DeskOperation.method).order_by(DeskOperation.kind, DeskOperation.method)
+        .group_by(DeskOperation.kind, DeskOperation.method)
+        .order_by(DeskOperation.kind, DeskOperation.method)
     ).all()
     cur = cash_session.currency
     sums = {(kind, method): int(total) for kind, method, _, total in rows}
     topups = sum(v for (k, m), v in sums.items() if k == TOPUP and m == "cash")
     payouts = sum(v for (k, m), v in sums.items() if k == PAYOUT and m == "cash")
     return SessionTotals(
-        by_operation=[{"operation": k, "method": m, "count": int(n), "total": Money(int(t), cur)}
-                      for k, m, n, t in rows],
-        topups=Money(topups, cur), payouts=Money(payouts, cur),
+        by_operation=[
+            {"operation": k, "method": m, "count": int(n), "total": Money(int(t), cur)} for k, m, n, t in rows
+        ],
+        topups=Money(topups, cur),
+        payouts=Money(payouts, cur),
         expected=Money(cash_session.opening_float + topups - payouts, cur),
     )
 
 
-def close_session(session: Session, cash_session: CashSession, staff: StaffUser, counted: Money,
-                  note: str) -> CashSession:
+def close_session(
+    session: Session, cash_session: CashSession, staff: StaffUser, counted: Money, note: str
+) -> CashSession:
     """Close with the counted cash; the difference is booked as surplus or deficit."""
     now = utcnow()
-    if session.execute(
-        update(CashSession).where(CashSession.id == cash_session.id, CashSession.status == OPEN)
-        .values(status=CLOSED, closed_at=now, closed_by_id=staff.id, counted_amount=counted.amount,
-                note=note[:500])
-        .execution_options(synchronize_session=False)
-    ).rowcount != 1:
+    if (
+        session.execute(
+            update(CashSession)
+            .where(CashSession.id == cash_session.id, CashSession.status == OPEN)
+            .values(status=CLOSED, closed_at=now, closed_by_id=staff.id, counted_amount=counted.amount, note=note[:500])
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        != 1
+    ):
         raise DomainError(SESSION_CLOSED)
     session.refresh(cash_session)
     # Operations committed before our lock are all visible now; none can follow.
@@ -242,10 +303,17 @@ def close_session(session: Session, cash_session: CashSession, staff: StaffUser,
         drawer = _drawer(session, desk, cur)
         over_short = house_account(session, "cash_over_short", desk.library.public_id, cur, library=desk.library)
         amount = Money(abs(difference), cur)
-        legs = [debit(drawer, amount), credit(over_short, amount)] if difference > 0 else \
-            [debit(over_short, amount), credit(drawer, amount)]
+        legs = (
+            [debit(drawer, amount), credit(over_short, amount)]
+            if difference > 0
+            else [debit(over_short, amount), credit(drawer, amount)]
+        )
         entry = post_entry(
-            session, kind="cash_over_short", legs=legs, reference=cash_session.public_id, actor=staff.public_id,
+            session,
+            kind="cash_over_short",
+            legs=legs,
+            reference=cash_session.public_id,
+            actor=staff.public_id,
             memo=f"cash-up {'surplus' if difference > 0 else 'deficit'} at {desk.public_id}: {note}"[:300],
         )
         cash_session.difference_entry_id = entry.id
@@ -258,8 +326,8 @@ def operations_of(session: Session, cash_session: CashSession):
 
 
 def receipt_in_scope(session: Session, principal: Principal, public_id: str) -> Receipt:
-    receipt = session.scalar(select(Receipt).where(Receipt.public_id == public_id))
-    if receipt is None or receipt.library_id is None:
+    receipt = get_or_404(session, Receipt, public_id)
+    if receipt.library_id is None:
         raise DomainError(NOT_FOUND)
     require_library(principal, session.get(Library, receipt.library_id))
     return receipt

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from backend.accounts.services import person_of
-from backend.web.api import Blueprint, add_error_responses
-from backend.web.policy import allow, public, require_principal
-from backend.web.database import db
-from backend.web.settings import current_settings
 from backend.events import access, catalog, checkin, purchase, qr, tickets, waitlist
 from backend.events import schemas as s
-from backend.web.idempotency import idempotent
 from backend.pagination import PageArgsSchema, page_schema
+from backend.web.api import Blueprint, add_error_responses
+from backend.web.database import db
+from backend.web.idempotency import idempotent
+from backend.web.policy import allow, current_person, public, require_principal
+from backend.web.settings import current_settings
 
-blp = Blueprint("events", __name__, url_prefix="/v1/events",
-                description="Cose da Fare: events, tickets, door check-in, waiting lists")
+blp = Blueprint(
+    "events",
+    __name__,
+    url_prefix="/v1/events",
+    description="Cose da Fare: events, tickets, door check-in, waiting lists",
+)
 STAFF = ("librarian", "admin")
-
-
-def _patron():
-    return person_of(db.session, require_principal())
 
 
 # --- discovery (public) ------------------------------------------------------------------
@@ -39,8 +38,8 @@ class Occurrences(MethodView):
 @blp.route("/occurrences/<occurrence_id>")
 class OccurrenceDetail(MethodView):
     @public
-    @blp.response(200, s.OccurrenceSchema)
-    @blp.doc(summary="One date with live availability")
+    @blp.response(200, s.OccurrenceDetailSchema)
+    @blp.doc(summary="One date with live availability and its ticket types with prices")
     def get(self, occurrence_id):
         return catalog.public_occurrence(db.session, occurrence_id)
 
@@ -78,17 +77,30 @@ class Orders(MethodView):
     @idempotent
     @blp.arguments(s.PurchaseSchema)
     @blp.response(201, s.PurchaseResultSchema)
-    @blp.alt_response(202, schema=s.PurchaseResultSchema,
-                      description="Awaiting a card top-up of at least `shortfall`: seats kept until `expires_at`")
+    @blp.alt_response(
+        202,
+        schema=s.PurchaseResultSchema,
+        description="Awaiting a card top-up of at least `shortfall`: seats kept until `expires_at`",
+    )
     @blp.doc(summary="Buy tickets (or register for free ones) with the wallet")
     def post(self, data, occurrence_id):
         items = [purchase.Item(i["ticket_type"], i["quantity"]) for i in data["items"]]
         sale = purchase.open_sale(db.session, occurrence_id, items)  # refusals before loading the buyer
-        result = purchase.sell(db.session, _patron(), sale, pay_shortfall_by_card=data["pay_shortfall_by_card"])
+        result = purchase.sell(db.session, current_person(), sale, pay_shortfall_by_card=data["pay_shortfall_by_card"])
         return result, (202 if result.order.status == "awaiting_payment" else 201)
 
 
 add_error_responses(Orders.post, 404, 409, 422)
+
+
+@blp.route("/orders")
+class MyOrders(MethodView):
+    @allow("patron")
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, page_schema(s.OrderSchema))
+    @blp.doc(summary="My orders, newest first (completed, awaiting payment, expired, cancelled), with their tickets")
+    def get(self, args):
+        return tickets.my_orders(db.session, current_person(), limit=args["limit"], starting_after=args["starting_after"])
 
 
 @blp.route("/orders/<order_id>")
@@ -97,7 +109,7 @@ class OrderDetail(MethodView):
     @blp.response(200, s.OrderSchema)
     @blp.doc(summary="One of my orders")
     def get(self, order_id):
-        return purchase.own_order(db.session, _patron(), order_id)
+        return purchase.own_order(db.session, current_person(), order_id)
 
 
 add_error_responses(OrderDetail.get, 404)
@@ -110,9 +122,10 @@ class OrderPay(MethodView):
     @blp.response(200, s.OrderSchema)
     @blp.doc(summary="Pay an order awaiting payment from the wallet now (after a top-up)")
     def post(self, order_id):
-        patron = _patron()
-        return purchase.complete_order(db.session, purchase.own_order(db.session, patron, order_id),
-                                       actor=patron.public_id)
+        patron = current_person()
+        return purchase.complete_order(
+            db.session, purchase.own_order(db.session, patron, order_id), actor=patron.public_id
+        )
 
 
 add_error_responses(OrderPay.post, 404, 409, 422)
@@ -124,7 +137,7 @@ class OrderCancel(MethodView):
     @blp.response(200, s.OrderSchema)
     @blp.doc(summary="Give up an order awaiting payment (its seats go back on sale)")
     def post(self, order_id):
-        return tickets.cancel_pending_order(db.session, purchase.own_order(db.session, _patron(), order_id))
+        return tickets.cancel_pending_order(db.session, purchase.own_order(db.session, current_person(), order_id))
 
 
 add_error_responses(OrderCancel.post, 404, 409)
@@ -140,8 +153,13 @@ class MyTickets(MethodView):
     @blp.response(200, page_schema(s.TicketSchema))
     @blp.doc(summary="My tickets (upcoming unless include_past), newest first, with their QR codes")
     def get(self, args):
-        return tickets.my_tickets(db.session, _patron(), limit=args["limit"],
-                                  starting_after=args["starting_after"], include_past=args["include_past"])
+        return tickets.my_tickets(
+            db.session,
+            current_person(),
+            limit=args["limit"],
+            starting_after=args["starting_after"],
+            include_past=args["include_past"],
+        )
 
 
 @blp.route("/tickets/<ticket_id>")
@@ -150,7 +168,7 @@ class MyTicket(MethodView):
     @blp.response(200, s.TicketSchema)
     @blp.doc(summary="One of my tickets")
     def get(self, ticket_id):
-        return tickets.own_ticket(db.session, _patron(), ticket_id)
+        return tickets.own_ticket(db.session, current_person(), ticket_id)
 
 
 add_error_responses(MyTicket.get, 404)
@@ -163,7 +181,7 @@ class TicketCancel(MethodView):
     @blp.response(200, s.TicketSchema)
     @blp.doc(summary="Cancel a ticket before the cut-off: its price goes back to the wallet")
     def post(self, ticket_id):
-        return tickets.cancel_ticket(db.session, _patron(), ticket_id)
+        return tickets.cancel_ticket(db.session, current_person(), ticket_id)
 
 
 add_error_responses(TicketCancel.post, 404, 409, 422)
@@ -175,7 +193,7 @@ class TicketReissue(MethodView):
     @blp.response(200, s.TicketSchema)
     @blp.doc(summary="New QR code for a ticket: every earlier code of it stops working")
     def post(self, ticket_id):
-        return tickets.reissue(db.session, _patron(), ticket_id)
+        return tickets.reissue(db.session, current_person(), ticket_id)
 
 
 add_error_responses(TicketReissue.post, 404, 409)
@@ -191,7 +209,7 @@ class WaitlistJoin(MethodView):
     @blp.response(201, s.WaitlistEntrySchema)
     @blp.doc(summary="Join the waiting list of a sold-out date")
     def post(self, data, occurrence_id):
-        return waitlist.join(db.session, _patron(), occurrence_id, data["ticket_type"], data["quantity"])
+        return waitlist.join(db.session, current_person(), occurrence_id, data["ticket_type"], data["quantity"])
 
 
 add_error_responses(WaitlistJoin.post, 404, 409, 422)
@@ -203,7 +221,7 @@ class MyWaitlist(MethodView):
     @blp.response(200, s.WaitlistEntrySchema(many=True))
     @blp.doc(summary="My places on waiting lists (waiting or offered)")
     def get(self):
-        return waitlist.my_entries(db.session, _patron())
+        return waitlist.my_entries(db.session, current_person())
 
 
 @blp.route("/waitlist/<entry_id>/accept")
@@ -213,7 +231,7 @@ class WaitlistAccept(MethodView):
     @blp.response(201, s.OrderSchema)
     @blp.doc(summary="Take the offered places (paid from the wallet)")
     def post(self, entry_id):
-        return waitlist.accept(db.session, _patron(), entry_id)
+        return waitlist.accept(db.session, current_person(), entry_id)
 
 
 add_error_responses(WaitlistAccept.post, 404, 409, 422)
@@ -225,7 +243,7 @@ class WaitlistLeave(MethodView):
     @blp.response(200, s.WaitlistEntrySchema)
     @blp.doc(summary="Leave a waiting list (an open offer passes to the next person)")
     def post(self, entry_id):
-        return waitlist.leave(db.session, _patron(), entry_id)
+        return waitlist.leave(db.session, current_person(), entry_id)
 
 
 add_error_responses(WaitlistLeave.post, 404, 409)
@@ -241,8 +259,9 @@ class ManagedEvents(MethodView):
     @blp.response(200, page_schema(s.EventSchema))
     @blp.doc(summary="Events I organize (drafts included)")
     def get(self, args):
-        return catalog.managed_events(db.session, require_principal(), limit=args["limit"],
-                                      starting_after=args["starting_after"])
+        return catalog.managed_events(
+            db.session, require_principal(), limit=args["limit"], starting_after=args["starting_after"]
+        )
 
     @allow(*STAFF)
     @blp.arguments(s.EventCreateSchema)
@@ -268,8 +287,7 @@ class ManagedEvent(MethodView):
     @blp.response(200, s.EventSchema)
     @blp.doc(summary="Change an event's details")
     def patch(self, data, event_id):
-        return catalog.update_event(db.session, access.managed_event(db.session, require_principal(), event_id),
-                                    data)
+        return catalog.update_event(db.session, access.managed_event(db.session, require_principal(), event_id), data)
 
 
 add_error_responses(ManagedEvent.get, 404)
@@ -283,8 +301,9 @@ class ManagedTicketTypes(MethodView):
     @blp.response(201, s.TicketTypeSchema)
     @blp.doc(summary="Add a ticket type")
     def post(self, data, event_id):
-        return catalog.add_ticket_type(db.session, access.managed_event(db.session, require_principal(), event_id),
-                                       data)
+        return catalog.add_ticket_type(
+            db.session, access.managed_event(db.session, require_principal(), event_id), data
+        )
 
 
 add_error_responses(ManagedTicketTypes.post, 404, 409)
@@ -297,8 +316,7 @@ class ManagedOccurrences(MethodView):
     @blp.response(201, s.OccurrenceBriefSchema)
     @blp.doc(summary="Add a date (Europe/Rome local time)")
     def post(self, data, event_id):
-        return catalog.add_occurrence(db.session, access.managed_event(db.session, require_principal(), event_id),
-                                      data)
+        return catalog.add_occurrence(db.session, access.managed_event(db.session, require_principal(), event_id), data)
 
 
 add_error_responses(ManagedOccurrences.post, 404, 409, 422)
@@ -324,8 +342,9 @@ class CancelEvent(MethodView):
     @blp.doc(summary="Cancel the event: every date cancelled, every ticket refunded, holders notified")
     def post(self, event_id):
         principal = require_principal()
-        return catalog.cancel_event(db.session, access.managed_event(db.session, principal, event_id),
-                                    actor=principal.subject)
+        return catalog.cancel_event(
+            db.session, access.managed_event(db.session, principal, event_id), actor=principal.subject
+        )
 
 
 add_error_responses(CancelEvent.post, 404)
@@ -340,7 +359,8 @@ class CancelOccurrence(MethodView):
     def post(self, occurrence_id):
         principal = require_principal()
         return tickets.cancel_occurrence(
-            db.session, access.managed_occurrence(db.session, principal, occurrence_id), actor=principal.subject)
+            db.session, access.managed_occurrence(db.session, principal, occurrence_id), actor=principal.subject
+        )
 
 
 add_error_responses(CancelOccurrence.post, 404)
@@ -354,7 +374,8 @@ class OccurrenceCapacity(MethodView):
     @blp.doc(summary="Change a date's capacity (not below the seats already taken)")
     def put(self, data, occurrence_id):
         return catalog.change_capacity(
-            db.session, access.managed_occurrence(db.session, require_principal(), occurrence_id), data["capacity"])
+            db.session, access.managed_occurrence(db.session, require_principal(), occurrence_id), data["capacity"]
+        )
 
 
 add_error_responses(OccurrenceCapacity.put, 404, 422)
@@ -366,8 +387,7 @@ class DoorCount(MethodView):
     @blp.response(200, s.DoorCountSchema)
     @blp.doc(summary="Live door count: checked in so far, seats taken, capacity")
     def get(self, occurrence_id):
-        return checkin.door_count(db.session, access.managed_occurrence(db.session, require_principal(),
-                                                                        occurrence_id))
+        return checkin.door_count(db.session, access.managed_occurrence(db.session, require_principal(), occurrence_id))
 
 
 add_error_responses(DoorCount.get, 404)
@@ -383,8 +403,14 @@ class CheckIns(MethodView):
     @blp.response(201, s.CheckInSchema)
     @blp.doc(summary="Check a scanned ticket in (once: a second scan is 409 with when and where)")
     def post(self, data):
-        return checkin.scan(db.session, current_settings(), require_principal(), data["code"], gate=data["gate"],
-                            occurrence_id=data.get("occurrence"))
+        return checkin.scan(
+            db.session,
+            current_settings(),
+            require_principal(),
+            data["code"],
+            gate=data["gate"],
+            occurrence_id=data.get("occurrence"),
+        )
 
 
 add_error_responses(CheckIns.post, 409, 422)

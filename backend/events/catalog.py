@@ -6,14 +6,13 @@ keyset pagination; "near a point" is ``backend.geo.near``.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from backend.accounts.models import Library, Network
 from backend.auth.principal import Principal
 from backend.db import utcnow
 from backend.errors import NOT_FOUND, DomainError
-from backend.geo import near
 from backend.events.access import organizer_for
 from backend.events.errors import (
     CAPACITY_BELOW_SOLD,
@@ -29,23 +28,46 @@ from backend.events.models import (
     OccurrenceState,
     TicketType,
 )
+from backend.events.tickets import cancel_occurrence
 from backend.events.times import to_utc
+from backend.events.waitlist import offer_freed_seats
+from backend.geo import near
 from backend.pagination import Page, paginate
 from backend.states import transition
 
-EVENT_FIELDS = ("title", "description", "category", "audience", "age_min", "age_max", "accessibility",
-                "image_url", "venue_name", "venue_address", "latitude", "longitude", "per_patron_limit",
-                "sales_open_days", "sales_close_minutes", "cancel_cutoff_hours", "payment_hold_minutes")
+EVENT_FIELDS = (
+    "title",
+    "description",
+    "category",
+    "audience",
+    "age_min",
+    "age_max",
+    "accessibility",
+    "image_url",
+    "venue_name",
+    "venue_address",
+    "latitude",
+    "longitude",
+    "per_patron_limit",
+    "sales_open_days",
+    "sales_close_minutes",
+    "cancel_cutoff_hours",
+    "payment_hold_minutes",
+)
 
 
 # --- organizers ---------------------------------------------------------------------
 
 
 def create_event(session: Session, principal: Principal, data: dict) -> Event:
-    network, library = organizer_for(session, principal, library_id=data.get("library"),
-                                     network_id=data.get("network"))
-    event = Event(network=network, library=library, status=EventState.DRAFT, created_by=principal.subject,
-                  **{name: data[name] for name in EVENT_FIELDS if name in data})
+    network, library = organizer_for(session, principal, library_id=data.get("library"), network_id=data.get("network"))
+    event = Event(
+        network=network,
+        library=library,
+        status=EventState.DRAFT,
+        created_by=principal.subject,
+        **{name: data[name] for name in EVENT_FIELDS if name in data},
+    )
     session.add(event)
     for position, spec in enumerate(data.get("ticket_types") or []):
         add_ticket_type(session, event, spec, position=position)
@@ -69,9 +91,14 @@ def add_ticket_type(session: Session, event: Event, spec: dict, *, position: int
     if event.status == EventState.CANCELLED:
         raise DomainError(INVALID_STATE, status=event.status)
     price = spec["price"].amount if spec["kind"] != "free" else 0
-    ticket_type = TicketType(name=spec["name"], kind=spec["kind"], condition=spec.get("condition", ""),
-                             price=price, capacity=spec.get("capacity"),
-                             position=position if position is not None else len(event.ticket_types))
+    ticket_type = TicketType(
+        name=spec["name"],
+        kind=spec["kind"],
+        condition=spec.get("condition", ""),
+        price=price,
+        capacity=spec.get("capacity"),
+        position=position if position is not None else len(event.ticket_types),
+    )
     event.ticket_types.append(ticket_type)
     session.flush()
     return ticket_type
@@ -86,25 +113,24 @@ def add_occurrence(session: Session, event: Event, spec: dict) -> Occurrence:
     ends_at = to_utc(spec["ends_at"]) if spec.get("ends_at") else None
     if ends_at is not None and ends_at <= starts_at:
         raise DomainError(OCCURRENCE_IN_PAST, param="ends_at")
-    occurrence = Occurrence(starts_at=starts_at, ends_at=ends_at, capacity=spec["capacity"], sold=0,
-                            status=OccurrenceState.SCHEDULED)
+    occurrence = Occurrence(
+        starts_at=starts_at, ends_at=ends_at, capacity=spec["capacity"], sold=0, status=OccurrenceState.SCHEDULED
+    )
     event.occurrences.append(occurrence)
     session.flush()
     return occurrence
 
 
 def change_capacity(session: Session, occurrence: Occurrence, capacity: int) -> Occurrence:
-    from sqlalchemy import update
-
     changed = session.execute(
-        update(Occurrence).where(Occurrence.id == occurrence.id, Occurrence.sold <= capacity)
-        .values(capacity=capacity).execution_options(synchronize_session=False)
+        update(Occurrence)
+        .where(Occurrence.id == occurrence.id, Occurrence.sold <= capacity)
+        .values(capacity=capacity)
+        .execution_options(synchronize_session=False)
     ).rowcount
     session.refresh(occurrence)
     if changed != 1:
         raise DomainError(CAPACITY_BELOW_SOLD, param="capacity", sold=occurrence.sold)
-    from backend.events.waitlist import offer_freed_seats
-
     offer_freed_seats(session, occurrence)
     return occurrence
 
@@ -130,8 +156,6 @@ def cancel_event(session: Session, event: Event, *, actor: str) -> dict:
 
     Dates that have already started stay as they are: their tickets were used.
     """
-    from backend.events.tickets import cancel_occurrence
-
     _move(session, event, EventState.CANCELLED)
     summary = {"tickets_refunded": 0, "tickets_used": 0, "patrons_notified": 0}
     now = utcnow()
@@ -148,9 +172,16 @@ def managed_events(session: Session, principal: Principal, *, limit: int, starti
     stmt = select(Event)
     if principal.role == "librarian":
         stmt = stmt.outerjoin(Library, Library.id == Event.library_id).where(
-            or_(Library.public_id.in_(principal.library_ids),
-                and_(Event.library_id.is_(None), Event.network_id.in_(
-                    select(Library.network_id).where(Library.public_id.in_(principal.library_ids))))))
+            or_(
+                Library.public_id.in_(principal.library_ids),
+                and_(
+                    Event.library_id.is_(None),
+                    Event.network_id.in_(
+                        select(Library.network_id).where(Library.public_id.in_(principal.library_ids))
+                    ),
+                ),
+            )
+        )
     else:
         stmt = stmt.join(Network, Network.id == Event.network_id).where(Network.public_id == principal.network_id)
     return paginate(session, stmt, Event, limit=limit, starting_after=starting_after)
@@ -167,8 +198,9 @@ def published_event(session: Session, public_id: str) -> Event:
 
 
 def public_occurrence(session: Session, public_id: str) -> Occurrence:
-    occurrence = session.scalar(select(Occurrence).join(Event).where(
-        Occurrence.public_id == public_id, Event.status != EventState.DRAFT))
+    occurrence = session.scalar(
+        select(Occurrence).join(Event).where(Occurrence.public_id == public_id, Event.status != EventState.DRAFT)
+    )
     if occurrence is None:
         raise DomainError(NOT_FOUND)
     return occurrence
@@ -178,17 +210,17 @@ def search_occurrences(session: Session, args: dict) -> Page:
     """Upcoming dates of published events, soonest first, filtered as the app asks."""
     now = utcnow()
     start = max(to_utc(args["from"]), now) if args.get("from") else now
-    stmt = (select(Occurrence).join(Event, Event.id == Occurrence.event_id)
-            .where(Event.status == EventState.PUBLISHED, Occurrence.status == OccurrenceState.SCHEDULED,
-                   Occurrence.starts_at >= start))
+    stmt = upcoming_dates(start)
     if args.get("to"):
         stmt = stmt.where(Occurrence.starts_at < to_utc(args["to"]))
     if args.get("library"):
-        stmt = stmt.where(Event.library_id == select(Library.id).where(
-            Library.public_id == args["library"]).scalar_subquery())
+        stmt = stmt.where(
+            Event.library_id == select(Library.id).where(Library.public_id == args["library"]).scalar_subquery()
+        )
     if args.get("network"):
-        stmt = stmt.where(Event.network_id == select(Network.id).where(
-            Network.public_id == args["network"]).scalar_subquery())
+        stmt = stmt.where(
+            Event.network_id == select(Network.id).where(Network.public_id == args["network"]).scalar_subquery()
+        )
     if args.get("category"):
         stmt = stmt.where(Event.category == args["category"])
     if args.get("free") is not None:
@@ -198,10 +230,48 @@ def search_occurrences(session: Session, args: dict) -> Page:
         stmt = stmt.where(Occurrence.sold < Occurrence.capacity)
     if args.get("q"):
         pattern = "%" + args["q"].replace("\\", "").replace("%", "").replace("_", "") + "%"
-        stmt = stmt.where(or_(Event.title.ilike(pattern), Event.description.ilike(pattern),
-                              Event.venue_name.ilike(pattern)))
+        stmt = stmt.where(
+            or_(Event.title.ilike(pattern), Event.description.ilike(pattern), Event.venue_name.ilike(pattern))
+        )
     if args.get("lat") is not None and args.get("lon") is not None:
-        stmt = stmt.where(*near(Event.latitude, Event.longitude, args["lat"], args["lon"],
-                                args.get("radius_km") or 10.0))
-    return paginate(session, stmt, Occurrence, limit=args["limit"], starting_after=args.get("starting_after"),
-                    order_by=Occurrence.starts_at, descending=False)
+        stmt = stmt.where(
+            *near(Event.latitude, Event.longitude, args["lat"], args["lon"], args.get("radius_km") or 10.0)
+        )
+    return paginate(
+        session,
+        stmt,
+        Occurrence,
+        limit=args["limit"],
+        starting_after=args.get("starting_after"),
+        order_by=Occurrence.starts_at,
+        descending=False,
+    )
+
+
+def upcoming_dates(start):
+    """Dates from ``start`` on that patrons can still book: of published events, not cancelled."""
+    return (
+        select(Occurrence)
+        .join(Event, Event.id == Occurrence.event_id)
+        .where(
+            Event.status == EventState.PUBLISHED,
+            Occurrence.status == OccurrenceState.SCHEDULED,
+            Occurrence.starts_at >= start,
+        )
+    )
+
+
+def upcoming_of(
+    session: Session, *, event_ids: list[int], occurrence_ids: list[int], limit: int = 20
+) -> list[Occurrence]:
+    """The next bookable dates of these events (every date) and occurrences, soonest first.
+
+    For pages that show another domain's selection of events (a reading guide)
+    with live availability (``Occurrence.available``).
+    """
+    if not event_ids and not occurrence_ids:
+        return []
+    stmt = upcoming_dates(utcnow()).where(
+        or_(Occurrence.event_id.in_(event_ids or [-1]), Occurrence.id.in_(occurrence_ids or [-1]))
+    )
+    return list(session.scalars(stmt.order_by(Occurrence.starts_at, Occurrence.id).limit(limit)))

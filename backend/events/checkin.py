@@ -39,8 +39,9 @@ class ScanResult:
     scan_id: str | None = None
 
 
-def _ticket_for(session: Session, settings: Settings, principal: Principal, code: str,
-                occurrence_id: str | None) -> Ticket:
+def _ticket_for(
+    session: Session, settings: Settings, principal: Principal, code: str, occurrence_id: str | None
+) -> Ticket:
     claims = verify(code, settings)
     ticket = session.scalar(select(Ticket).where(Ticket.public_id == claims["tkt"]))
     # Another organizer's ticket is as unknown to this door as a forged one.
@@ -52,19 +53,27 @@ def _ticket_for(session: Session, settings: Settings, principal: Principal, code
     if ticket.status not in (TicketState.VALID, TicketState.USED):
         raise DomainError(INVALID_QR, param="code", reason=ticket.status)
     if claims["occ"] != ticket.occurrence.public_id or (
-            occurrence_id is not None and ticket.occurrence.public_id != occurrence_id):
+        occurrence_id is not None and ticket.occurrence.public_id != occurrence_id
+    ):
         raise DomainError(INVALID_QR, param="code", reason="other_date")
     return ticket
 
 
 def _first_use(checkin: CheckIn) -> DomainError:
-    return DomainError(ALREADY_CHECKED_IN, param="code",
-                       first_used_at=checkin.scanned_at, gate=checkin.gate or "-")
+    return DomainError(ALREADY_CHECKED_IN, param="code", first_used_at=checkin.scanned_at, gate=checkin.gate or "-")
 
 
-def scan(session: Session, settings: Settings, principal: Principal, code: str, *, gate: str = "",
-         occurrence_id: str | None = None, scan_id: str | None = None,
-         scanned_at: datetime | None = None) -> ScanResult:
+def scan(
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    code: str,
+    *,
+    gate: str = "",
+    occurrence_id: str | None = None,
+    scan_id: str | None = None,
+    scanned_at: datetime | None = None,
+) -> ScanResult:
     """Record one scan; raises 422 for a bad code and 409 if the ticket was already used."""
     if scan_id is not None:
         earlier = session.scalar(select(CheckIn).where(CheckIn.scan_id == scan_id))
@@ -74,10 +83,18 @@ def scan(session: Session, settings: Settings, principal: Principal, code: str, 
     now = utcnow()
     insert = dialect_insert(session)
     inserted = session.execute(
-        insert(CheckIn).values(ticket_id=ticket.id, occurrence_id=ticket.occurrence_id, scan_id=scan_id,
-                               scanned_at=min(scanned_at or now, now), gate=gate[:120],
-                               staff=principal.subject, created_at=now)
-        .on_conflict_do_nothing().returning(CheckIn.id)
+        insert(CheckIn)
+        .values(
+            ticket_id=ticket.id,
+            occurrence_id=ticket.occurrence_id,
+            scan_id=scan_id,
+            scanned_at=min(scanned_at or now, now),
+            gate=gate[:120],
+            staff=principal.subject,
+            created_at=now,
+        )
+        .on_conflict_do_nothing()
+        .returning(CheckIn.id)
     ).scalar()
     checkin = session.scalar(select(CheckIn).where(CheckIn.ticket_id == ticket.id))
     if inserted is None or checkin.id != inserted:
@@ -101,8 +118,17 @@ def scan_batch(session: Session, settings: Settings, principal: Principal, scans
     for item in scans:
         try:
             with session.begin_nested():
-                results.append(scan(session, settings, principal, item["code"], gate=item.get("gate", ""),
-                                    scan_id=item["scan_id"], scanned_at=item.get("scanned_at")))
+                results.append(
+                    scan(
+                        session,
+                        settings,
+                        principal,
+                        item["code"],
+                        gate=item.get("gate", ""),
+                        scan_id=item["scan_id"],
+                        scanned_at=item.get("scanned_at"),
+                    )
+                )
         except DomainError as refused:
             outcome = "already_checked_in" if refused.error is ALREADY_CHECKED_IN else "invalid"
             results.append(ScanResult(outcome, error=refused, extra=refused.extra))
@@ -111,7 +137,12 @@ def scan_batch(session: Session, settings: Settings, principal: Principal, scans
 
 
 def door_count(session: Session, occurrence: Occurrence) -> dict:
-    checked_in = session.scalar(
-        select(func.count()).select_from(CheckIn).where(CheckIn.occurrence_id == occurrence.id)) or 0
-    return {"occurrence": occurrence, "checked_in": checked_in, "sold": occurrence.sold,
-            "capacity": occurrence.capacity}
+    checked_in = (
+        session.scalar(select(func.count()).select_from(CheckIn).where(CheckIn.occurrence_id == occurrence.id)) or 0
+    )
+    return {
+        "occurrence": occurrence,
+        "checked_in": checked_in,
+        "sold": occurrence.sold,
+        "capacity": occurrence.capacity,
+    }

@@ -15,29 +15,30 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.accounts.models import Patron
 from backend.db import utcnow
-from backend.errors import DomainError
 from backend.events.models import Event, Occurrence, OccurrenceState, Order, OrderState, Ticket, TicketState
-from backend.events.purchase import complete_order, expire_pending_orders
+from backend.events.purchase import complete_pending_orders_for
+from backend.events.tickets import expire_pending_orders
 from backend.events.waitlist import expire_offers
-from backend.ledger.services import wallet_of
 from backend.notify.services import notify
 
 
 def settle_pending_orders(session: Session, now: datetime | None = None) -> dict:
     now = now or utcnow()
-    paid = 0
-    waiting = session.scalars(select(Order).where(
-        Order.status == OrderState.AWAITING_PAYMENT, Order.expires_at > now).order_by(Order.id).limit(500)).all()
-    for order in waiting:
-        if wallet_of(session, order.patron).available < order.total:
-            continue
-        try:
-            with session.begin_nested():
-                complete_order(session, order)
-            paid += 1
-        except DomainError:
-            continue
+    patrons = session.scalars(
+        select(Patron)
+        .where(
+            Patron.id.in_(
+                select(Order.patron_id)
+                .where(Order.status == OrderState.AWAITING_PAYMENT, Order.expires_at > now)
+                .order_by(Order.id)
+                .limit(500)
+            )
+        )
+        .order_by(Patron.id)
+    ).all()
+    paid = sum(len(complete_pending_orders_for(session, patron, now=now)) for patron in patrons)
     return {"paid": paid, "expired": expire_pending_orders(session, now)}
 
 
@@ -51,18 +52,25 @@ def send_event_reminders(session: Session, now: datetime | None = None) -> int:
         select(Ticket.patron_id, Occurrence)
         .join(Occurrence, Occurrence.id == Ticket.occurrence_id)
         .join(Event, Event.id == Occurrence.event_id)
-        .where(Ticket.status == TicketState.VALID, Occurrence.status == OccurrenceState.SCHEDULED,
-               Occurrence.starts_at > now, Occurrence.starts_at <= now + timedelta(hours=24))
+        .where(
+            Ticket.status == TicketState.VALID,
+            Occurrence.status == OccurrenceState.SCHEDULED,
+            Occurrence.starts_at > now,
+            Occurrence.starts_at <= now + timedelta(hours=24),
+        )
         .distinct()
     ).all()
     sent = 0
-    from backend.accounts.models import Patron
-
     for patron_id, occurrence in rows:
         patron = session.get(Patron, patron_id)
-        note = notify(session, patron, "event_reminder", dedupe_key=f"event_reminder:{occurrence.public_id}:{patron.public_id}",
-                      event_title=occurrence.event.title, starts_at=occurrence.starts_at,
-                      venue=occurrence.event.venue_name)
+        note = notify(
+            session,
+            patron,
+            "event_reminder",
+            dedupe_key=f"event_reminder:{occurrence.public_id}:{patron.public_id}",
+            event_title=occurrence.event.title,
+            starts_at=occurrence.starts_at,
+            venue=occurrence.event.venue_name,
+        )
         sent += note is not None
     return sent
-

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.accounts.models import Library, Network, Patron
@@ -26,10 +26,13 @@ class EventState(StrEnum):
     CANCELLED = "cancelled"
 
 
-EVENT_TRANSITIONS = Transitions(EventState, {
-    EventState.DRAFT: {EventState.PUBLISHED, EventState.CANCELLED},
-    EventState.PUBLISHED: {EventState.CANCELLED},
-})
+EVENT_TRANSITIONS = Transitions(
+    EventState,
+    {
+        EventState.DRAFT: {EventState.PUBLISHED, EventState.CANCELLED},
+        EventState.PUBLISHED: {EventState.CANCELLED},
+    },
+)
 TICKET_KINDS = ("full", "reduced", "free")
 CATEGORIES = ("reading", "workshop", "film", "theatre", "music", "exhibition", "talk", "kids", "other")
 
@@ -67,10 +70,8 @@ class Event(PublicIdMixin, TimestampMixin, Base):
 
     network: Mapped[Network] = relationship()
     library: Mapped[Library | None] = relationship()
-    ticket_types: Mapped[list["TicketType"]] = relationship(
-        back_populates="event", order_by="TicketType.position")
-    occurrences: Mapped[list["Occurrence"]] = relationship(
-        back_populates="event", order_by="Occurrence.starts_at")
+    ticket_types: Mapped[list[TicketType]] = relationship(back_populates="event", order_by="TicketType.position")
+    occurrences: Mapped[list[Occurrence]] = relationship(back_populates="event", order_by="Occurrence.starts_at")
 
     __table_args__ = (
         CheckConstraint("per_patron_limit >= 1", name="limit_positive"),
@@ -159,9 +160,12 @@ class OrderState(StrEnum):
 
 
 # Orders are written completed or awaiting payment; only the latter moves on.
-ORDER_TRANSITIONS = Transitions(OrderState, {
-    OrderState.AWAITING_PAYMENT: {OrderState.COMPLETED, OrderState.EXPIRED, OrderState.CANCELLED},
-})
+ORDER_TRANSITIONS = Transitions(
+    OrderState,
+    {
+        OrderState.AWAITING_PAYMENT: {OrderState.COMPLETED, OrderState.EXPIRED, OrderState.CANCELLED},
+    },
+)
 
 
 class Order(PublicIdMixin, TimestampMixin, Base):
@@ -182,7 +186,7 @@ class Order(PublicIdMixin, TimestampMixin, Base):
 
     patron: Mapped[Patron] = relationship()
     occurrence: Mapped[Occurrence] = relationship()
-    tickets: Mapped[list["Ticket"]] = relationship(back_populates="order", order_by="Ticket.id")
+    tickets: Mapped[list[Ticket]] = relationship(back_populates="order", order_by="Ticket.id")
 
     __table_args__ = (
         Index("ix_ticket_orders_status_expires_at", "status", "expires_at"),
@@ -199,10 +203,13 @@ class TicketState(StrEnum):
     VOID = "void"  # its order was never paid
 
 
-TICKET_TRANSITIONS = Transitions(TicketState, {
-    TicketState.RESERVED: {TicketState.VALID, TicketState.VOID},
-    TicketState.VALID: {TicketState.USED, TicketState.CANCELLED},
-})
+TICKET_TRANSITIONS = Transitions(
+    TicketState,
+    {
+        TicketState.RESERVED: {TicketState.VALID, TicketState.VOID},
+        TicketState.VALID: {TicketState.USED, TicketState.CANCELLED},
+    },
+)
 
 
 class Ticket(PublicIdMixin, TimestampMixin, Base):
@@ -253,11 +260,18 @@ class WaitlistState(StrEnum):
     CANCELLED = "cancelled"  # the date was cancelled
 
 
-WAITLIST_TRANSITIONS = Transitions(WaitlistState, {
-    WaitlistState.WAITING: {WaitlistState.OFFERED, WaitlistState.LEFT, WaitlistState.CANCELLED},
-    WaitlistState.OFFERED: {WaitlistState.ACCEPTED, WaitlistState.EXPIRED, WaitlistState.LEFT,
-                            WaitlistState.CANCELLED},
-})
+WAITLIST_TRANSITIONS = Transitions(
+    WaitlistState,
+    {
+        WaitlistState.WAITING: {WaitlistState.OFFERED, WaitlistState.LEFT, WaitlistState.CANCELLED},
+        WaitlistState.OFFERED: {
+            WaitlistState.ACCEPTED,
+            WaitlistState.EXPIRED,
+            WaitlistState.LEFT,
+            WaitlistState.CANCELLED,
+        },
+    },
+)
 
 
 class WaitlistEntry(PublicIdMixin, TimestampMixin, Base):

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.accounts.models import Patron
-from backend.db import insert_returning, new_public_id, utcnow
+from backend.db import get_or_404, insert_returning, new_public_id, utcnow
 from backend.errors import NOT_FOUND, DomainError
 from backend.events import seats
 from backend.events.errors import (
@@ -83,15 +83,25 @@ class PurchaseResult:
 # Built once with bind parameters: a sell-out runs these thousands of times, and
 # building an ORM statement costs more CPU than running its cached compiled form.
 _SELLABLE_OCCURRENCE = (
-    select(Occurrence).join(Event)
+    select(Occurrence)
+    .join(Event)
     .where(Occurrence.public_id == bindparam("public_id"), Event.status != EventState.DRAFT)
-    .options(joinedload(Occurrence.event).options(
-        joinedload(Event.library), joinedload(Event.network), joinedload(Event.ticket_types)))
+    .options(
+        joinedload(Occurrence.event).options(
+            joinedload(Event.library), joinedload(Event.network), joinedload(Event.ticket_types)
+        )
+    )
 )
 _LOCK_PATRON = select(Patron.id).where(Patron.id == bindparam("patron_id")).with_for_update(key_share=True)
-_TICKETS_HELD = select(func.count()).select_from(Ticket).where(
-    Ticket.patron_id == bindparam("patron_id"), Ticket.occurrence_id == bindparam("occurrence_id"),
-    Ticket.status.in_(HELD_TICKET_STATES))
+_TICKETS_HELD = (
+    select(func.count())
+    .select_from(Ticket)
+    .where(
+        Ticket.patron_id == bindparam("patron_id"),
+        Ticket.occurrence_id == bindparam("occurrence_id"),
+        Ticket.status.in_(HELD_TICKET_STATES),
+    )
+)
 
 
 def sellable_occurrence(session: Session, public_id: str) -> Occurrence:
@@ -108,16 +118,19 @@ def check_sales_open(occurrence: Occurrence, now: datetime) -> None:
     if event.status != EventState.PUBLISHED or occurrence.status != OccurrenceState.SCHEDULED:
         raise DomainError(SALES_CLOSED)
     closes = occurrence.starts_at - timedelta(minutes=event.sales_close_minutes)
-    opens = (occurrence.starts_at - timedelta(days=event.sales_open_days)
-             if event.sales_open_days is not None else None)
+    opens = occurrence.starts_at - timedelta(days=event.sales_open_days) if event.sales_open_days is not None else None
     if now >= closes or (opens is not None and now < opens):
         raise DomainError(SALES_CLOSED)
 
 
 def ticket_income(event: Event) -> House:
     """The organizer's ticket income (a house account without cached balance: no hot row)."""
-    return House("ticket_income", event.organizer_public_id,
-                 library=event.library, network=event.network if event.library is None else None)
+    return House(
+        "ticket_income",
+        event.organizer_public_id,
+        library=event.library,
+        network=event.network if event.library is None else None,
+    )
 
 
 def buyer_accounts(session: Session, patron: Patron, event: Event) -> tuple[LedgerAccount, LedgerAccount]:
@@ -134,12 +147,18 @@ def lock_patron(session: Session, patron: Patron) -> None:
 
 def tickets_held(session: Session, patron: Patron, occurrence: Occurrence) -> int:
     # A statement of its own after the lock: it then sees every ticket committed before it.
-    return session.connection().execute(
-        _TICKETS_HELD, {"patron_id": patron.id, "occurrence_id": occurrence.id}).scalar() or 0
+    return (
+        session.connection().execute(_TICKETS_HELD, {"patron_id": patron.id, "occurrence_id": occurrence.id}).scalar()
+        or 0
+    )
 
 
-def check_patron_limit(session: Session, patron: Patron, occurrence: Occurrence, count: int) -> None:
-    lock_patron(session, patron)
+def check_patron_limit(
+    session: Session, patron: Patron, occurrence: Occurrence, count: int, *, lock: bool = True
+) -> None:
+    """The per-patron ticket limit of the event, ``count`` more included (``lock=False``: already locked)."""
+    if lock:
+        lock_patron(session, patron)
     held = tickets_held(session, patron, occurrence)
     limit = occurrence.event.per_patron_limit
     if held + count > limit:
@@ -186,12 +205,14 @@ def open_sale(session: Session, occurrence_public_id: str, items: Sequence[Item]
     return sale
 
 
-def sell(session: Session, patron: Patron, sale: Sale, *, pay_shortfall_by_card: bool = False,
-         actor: str | None = None) -> PurchaseResult:
+def sell(
+    session: Session, patron: Patron, sale: Sale, *, pay_shortfall_by_card: bool = False, actor: str | None = None
+) -> PurchaseResult:
     occurrence = sale.occurrence
     check_patron_limit(session, patron, occurrence, sale.count)
-    result = place_order(session, patron, occurrence, sale.lines, pay_shortfall_by_card=pay_shortfall_by_card,
-                         actor=actor)
+    result = place_order(
+        session, patron, occurrence, sale.lines, pay_shortfall_by_card=pay_shortfall_by_card, actor=actor
+    )
     # Last: the only statements that touch the shared occurrence row.
     for ticket_type, quantity in sale.lines:
         seats.take_type_seats(session, occurrence, ticket_type, quantity)
@@ -199,8 +220,15 @@ def sell(session: Session, patron: Patron, sale: Sale, *, pay_shortfall_by_card:
     return result
 
 
-def place_order(session: Session, patron: Patron, occurrence: Occurrence, lines: list[tuple[TicketType, int]],
-                *, pay_shortfall_by_card: bool = False, actor: str | None = None) -> PurchaseResult:
+def place_order(
+    session: Session,
+    patron: Patron,
+    occurrence: Occurrence,
+    lines: list[tuple[TicketType, int]],
+    *,
+    pay_shortfall_by_card: bool = False,
+    actor: str | None = None,
+) -> PurchaseResult:
     """Pay from the wallet and write the order with its tickets (seats are the caller's business).
 
     The payment is posted first, referencing the order's public id, so that the
@@ -218,30 +246,74 @@ def place_order(session: Session, patron: Patron, occurrence: Occurrence, lines:
             status, expires_at = OrderState.AWAITING_PAYMENT, now + timedelta(minutes=event.payment_hold_minutes)
             shortfall = Money(total.amount - wallet.available)
         else:
-            entry = _pay(session, patron, event, public_id, quantity, total, wallet, income,
-                         actor or patron.public_id)
-    order = _write_order(session, patron, occurrence, lines, total, public_id=public_id, status=status,
-                         entry_id=entry.id if entry is not None else None, expires_at=expires_at,
-                         completed_at=now if status == OrderState.COMPLETED else None)
+            entry = _pay(session, patron, event, public_id, quantity, total, wallet, income, actor or patron.public_id)
+    order = _write_order(
+        session,
+        patron,
+        occurrence,
+        lines,
+        total,
+        public_id=public_id,
+        status=status,
+        entry_id=entry.id if entry is not None else None,
+        expires_at=expires_at,
+        completed_at=now if status == OrderState.COMPLETED else None,
+    )
     if status == OrderState.COMPLETED:
         _confirm(session, patron, order)
     return PurchaseResult(order, shortfall)
 
 
-def _write_order(session: Session, patron: Patron, occurrence: Occurrence, lines: list[tuple[TicketType, int]],
-                 total: Money, *, public_id: str, status: str, entry_id: int | None,
-                 expires_at: datetime | None, completed_at: datetime | None) -> Order:
+def _write_order(
+    session: Session,
+    patron: Patron,
+    occurrence: Occurrence,
+    lines: list[tuple[TicketType, int]],
+    total: Money,
+    *,
+    public_id: str,
+    status: str,
+    entry_id: int | None,
+    expires_at: datetime | None,
+    completed_at: datetime | None,
+) -> Order:
     # Two INSERT … RETURNING statements instead of a unit-of-work flush: this is the sell-out's hot path.
     types = [ticket_type for ticket_type, quantity in lines for _ in range(quantity)]  # one per ticket
-    [order] = insert_returning(session, Order, [dict(
-        public_id=public_id, patron_id=patron.id, occurrence_id=occurrence.id, status=status,
-        quantity=len(types), total=total.amount, currency=total.currency, entry_id=entry_id,
-        expires_at=expires_at, completed_at=completed_at)])
+    [order] = insert_returning(
+        session,
+        Order,
+        [
+            dict(
+                public_id=public_id,
+                patron_id=patron.id,
+                occurrence_id=occurrence.id,
+                status=status,
+                quantity=len(types),
+                total=total.amount,
+                currency=total.currency,
+                entry_id=entry_id,
+                expires_at=expires_at,
+                completed_at=completed_at,
+            )
+        ],
+    )
     ticket_status = TicketState.VALID if status == OrderState.COMPLETED else TicketState.RESERVED
-    tickets = insert_returning(session, Ticket, [
-        dict(order_id=order.id, occurrence_id=occurrence.id, patron_id=patron.id, ticket_type_id=ticket_type.id,
-             price=ticket_type.price, currency=ticket_type.currency, status=ticket_status)
-        for ticket_type in types])
+    tickets = insert_returning(
+        session,
+        Ticket,
+        [
+            dict(
+                order_id=order.id,
+                occurrence_id=occurrence.id,
+                patron_id=patron.id,
+                ticket_type_id=ticket_type.id,
+                price=ticket_type.price,
+                currency=ticket_type.currency,
+                status=ticket_status,
+            )
+            for ticket_type in types
+        ],
+    )
     for ticket, ticket_type in zip(tickets, types):
         set_committed_value(ticket, "order", order)
         set_committed_value(ticket, "occurrence", occurrence)
@@ -252,13 +324,25 @@ def _write_order(session: Session, patron: Patron, occurrence: Occurrence, lines
     return order
 
 
-def _pay(session: Session, patron: Patron, event: Event, reference: str, quantity: int, total: Money,
-         wallet: LedgerAccount, income: LedgerAccount, actor: str) -> JournalEntry:
+def _pay(
+    session: Session,
+    patron: Patron,
+    event: Event,
+    reference: str,
+    quantity: int,
+    total: Money,
+    wallet: LedgerAccount,
+    income: LedgerAccount,
+    actor: str,
+) -> JournalEntry:
     before = Money(wallet.balance or 0, wallet.currency)
     entry = post_entry(
-        session, kind="ticket_purchase",
+        session,
+        kind="ticket_purchase",
         legs=[debit(wallet, total), credit(income, total)],
-        memo=f"{quantity} × {event.title}"[:300], reference=reference, actor=actor,
+        memo=f"{quantity} × {event.title}"[:300],
+        reference=reference,
+        actor=actor,
     )
     notify_low_balance(session, patron, before=before, after=before - total)
     return entry
@@ -266,18 +350,23 @@ def _pay(session: Session, patron: Patron, event: Event, reference: str, quantit
 
 def _confirm(session: Session, patron: Patron, order: Order) -> None:
     occurrence = order.occurrence
-    notify(session, patron, "ticket_confirmed", event_title=occurrence.event.title,
-           starts_at=occurrence.starts_at, venue=occurrence.event.venue_name,
-           quantity=order.quantity, amount=Money(order.total, order.currency))
+    notify(
+        session,
+        patron,
+        "ticket_confirmed",
+        event_title=occurrence.event.title,
+        starts_at=occurrence.starts_at,
+        venue=occurrence.event.venue_name,
+        quantity=order.quantity,
+        amount=Money(order.total, order.currency),
+    )
 
 
 # --- orders awaiting a card top-up ---------------------------------------------------
 
 
 def own_order(session: Session, patron: Patron, public_id: str) -> Order:
-    order = session.scalar(select(Order).where(Order.public_id == public_id, Order.patron_id == patron.id))
-    if order is None:
-        raise DomainError(NOT_FOUND)
+    order = get_or_404(session, Order, public_id, patron_id=patron.id)
     return order
 
 
@@ -285,16 +374,25 @@ def complete_order(session: Session, order: Order, *, actor: str = "system") -> 
     """Pay an order awaiting payment from the wallet (422 ``insufficient_funds`` if still short)."""
     now = utcnow()
     claimed = session.execute(
-        transition(Order, ORDER_TRANSITIONS, OrderState.COMPLETED, Order.id == order.id, Order.expires_at > now)
-        .values(completed_at=now, expires_at=None)
+        transition(Order, ORDER_TRANSITIONS, OrderState.COMPLETED, Order.id == order.id, Order.expires_at > now).values(
+            completed_at=now, expires_at=None
+        )
     ).rowcount
     session.refresh(order, ["status", "completed_at", "expires_at"])
     if claimed != 1:
         raise DomainError(ORDER_NOT_AWAITING_PAYMENT, status=order.status)
     patron = order.patron
     event = order.occurrence.event
-    entry = _pay(session, patron, event, order.public_id, order.quantity, Money(order.total, order.currency),
-                 *buyer_accounts(session, patron, event), actor)
+    entry = _pay(
+        session,
+        patron,
+        event,
+        order.public_id,
+        order.quantity,
+        Money(order.total, order.currency),
+        *buyer_accounts(session, patron, event),
+        actor,
+    )
     order.entry_id = entry.id
     session.execute(transition(Ticket, TICKET_TRANSITIONS, TicketState.VALID, Ticket.order_id == order.id))
     for ticket in order.tickets:
@@ -304,8 +402,8 @@ def complete_order(session: Session, order: Order, *, actor: str = "system") -> 
     return order
 
 
-def complete_pending_orders_for(session: Session, patron: Patron) -> list[Order]:
-    """Call after money arrived in the patron's wallet (a card top-up's webhook).
+def complete_pending_orders_for(session: Session, patron: Patron, *, now: datetime | None = None) -> list[Order]:
+    """Call after money arrived in the patron's wallet (a top-up by card or in cash).
 
     Pays every unexpired order of the patron awaiting payment, oldest first,
     as far as the wallet allows; the others keep waiting until they expire.
@@ -313,8 +411,13 @@ def complete_pending_orders_for(session: Session, patron: Patron) -> list[Order]
     """
     completed = []
     pending = session.scalars(
-        select(Order).where(Order.patron_id == patron.id, Order.status == OrderState.AWAITING_PAYMENT,
-                            Order.expires_at > utcnow()).order_by(Order.id)
+        select(Order)
+        .where(
+            Order.patron_id == patron.id,
+            Order.status == OrderState.AWAITING_PAYMENT,
+            Order.expires_at > (now or utcnow()),
+        )
+        .order_by(Order.id)
     ).all()
     for order in pending:
         try:
@@ -324,46 +427,3 @@ def complete_pending_orders_for(session: Session, patron: Patron) -> list[Order]
         except DomainError:
             session.refresh(order)
     return completed
-
-
-def release_order(session: Session, order: Order, *, status: OrderState) -> bool:
-    """An order awaiting payment gives its seats back (expired, or cancelled by the patron)."""
-    from backend.events.waitlist import offer_freed_seats
-
-    released = session.execute(
-        transition(Order, ORDER_TRANSITIONS, status, Order.id == order.id).values(expires_at=None)
-    ).rowcount
-    session.refresh(order, ["status", "expires_at"])
-    if released != 1:
-        return False
-    voided = session.execute(
-        transition(Ticket, TICKET_TRANSITIONS, TicketState.VOID, Ticket.order_id == order.id)
-        .returning(Ticket.ticket_type_id)
-    ).scalars().all()
-    for ticket in order.tickets:
-        session.refresh(ticket, ["status"])
-    per_type: dict[int, int] = {}
-    for ticket_type_id in voided:
-        per_type[ticket_type_id] = per_type.get(ticket_type_id, 0) + 1
-    occurrence = order.occurrence
-    for ticket_type in occurrence.event.ticket_types:
-        if ticket_type.id in per_type:
-            seats.give_back_type_seats(session, occurrence, ticket_type, per_type[ticket_type.id])
-    seats.give_back_seats(session, occurrence, len(voided))
-    session.flush()
-    offer_freed_seats(session, occurrence)
-    return True
-
-
-def expire_pending_orders(session: Session, now: datetime | None = None) -> int:
-    """Scheduler job: pay orders whose top-up arrived, release the seats of the rest past expiry."""
-    now = now or utcnow()
-    count = 0
-    due = session.scalars(
-        select(Order).where(Order.status == OrderState.AWAITING_PAYMENT, Order.expires_at <= now)
-        .order_by(Order.id).limit(500)
-    ).all()
-    for order in due:
-        if release_order(session, order, status=OrderState.EXPIRED):
-            count += 1
-    return count

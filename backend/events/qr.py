@@ -33,8 +33,9 @@ AUDIENCE = "door"
 
 class _Keys:
     def __init__(self, secret: str) -> None:
-        seed = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"borsellino",
-                    info=b"ticket-qr-ed25519-v1").derive(secret.encode())
+        seed = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"borsellino", info=b"ticket-qr-ed25519-v1").derive(
+            secret.encode()
+        )
         self.private = Ed25519PrivateKey.from_private_bytes(seed)
         self.public: Ed25519PublicKey = self.private.public_key()
         raw = self.public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
@@ -53,14 +54,18 @@ def _keys(settings: Settings) -> _Keys:
 
 def jwks(settings: Settings) -> dict:
     keys = _keys(settings)
-    return {"keys": [{"kty": "OKP", "crv": "Ed25519", "x": keys.x, "kid": keys.kid,
-                      "use": "sig", "alg": "EdDSA"}]}
+    return {"keys": [{"kty": "OKP", "crv": "Ed25519", "x": keys.x, "kid": keys.kid, "use": "sig", "alg": "EdDSA"}]}
 
 
 def sign(ticket: Ticket, settings: Settings) -> str:
     keys = _keys(settings)
-    claims = {"iss": ISSUER, "aud": AUDIENCE, "tkt": ticket.public_id, "v": ticket.version,
-              "occ": ticket.occurrence.public_id}
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "tkt": ticket.public_id,
+        "v": ticket.version,
+        "occ": ticket.occurrence.public_id,
+    }
     return jwt.encode(claims, keys.private, algorithm="EdDSA", headers={"kid": keys.kid})
 
 
@@ -71,8 +76,14 @@ def verify(code: str, settings: Settings) -> dict:
         header = jwt.get_unverified_header(code)
         if header.get("kid") != keys.kid:
             raise jwt.InvalidTokenError("unknown key")
-        claims = jwt.decode(code, keys.public, algorithms=["EdDSA"], audience=AUDIENCE, issuer=ISSUER,
-                            options={"require": ["tkt", "v", "occ"]})
+        claims = jwt.decode(
+            code,
+            keys.public,
+            algorithms=["EdDSA"],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={"require": ["tkt", "v", "occ"]},
+        )
     except jwt.InvalidTokenError:
         raise DomainError(INVALID_QR, param="code", reason="signature") from None
     if not isinstance(claims.get("tkt"), str) or not isinstance(claims.get("v"), int):

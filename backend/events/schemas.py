@@ -16,10 +16,17 @@ from backend.events.models import (
 )
 from backend.events.qr import sign
 from backend.money import Money, MoneyField, PositiveMoneySchema, StrictInteger
-from backend.schema_fields import AwareDateTimeInput, Computed, DateTimeInput, StrictBoolean, UtcDateTime, rome_timestamp
+from backend.pagination import PageArgsSchema
+from backend.schema_fields import (
+    AwareDateTimeInput,
+    Computed,
+    DateTimeInput,
+    StrictBoolean,
+    UtcDateTime,
+    rome_timestamp,
+)
 from backend.web.language import negotiate_language
 from backend.web.settings import current_settings
-from backend.pagination import PageArgsSchema
 
 MAX_TICKETS_PER_ORDER = 20
 
@@ -36,8 +43,7 @@ class RomeDateTime(fields.DateTime):
         return None if value is None else rome_timestamp(value)
 
 
-LOCAL_TIME_HELP = ("ISO 8601; without an offset the time is read as Europe/Rome local time "
-                   "(e.g. 2026-12-05T21:00:00)")
+LOCAL_TIME_HELP = "ISO 8601; without an offset the time is read as Europe/Rome local time (e.g. 2026-12-05T21:00:00)"
 
 
 # --- organizers: requests ------------------------------------------------------------
@@ -46,11 +52,17 @@ LOCAL_TIME_HELP = ("ISO 8601; without an offset the time is read as Europe/Rome 
 class TicketTypeInSchema(ma.Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
     kind = fields.String(required=True, validate=validate.OneOf(TICKET_KINDS))
-    condition = fields.String(load_default="", validate=validate.Length(max=300),
-                              metadata={"description": "Who is entitled to a reduced ticket"})
+    condition = fields.String(
+        load_default="",
+        validate=validate.Length(max=300),
+        metadata={"description": "Who is entitled to a reduced ticket"},
+    )
     price = fields.Nested(PositiveMoneySchema, metadata={"description": "Required unless kind is free"})
-    capacity = StrictInteger(validate=validate.Range(min=1, max=100_000), allow_none=True,
-                             metadata={"description": "Optional cap for this type within each date"})
+    capacity = StrictInteger(
+        validate=validate.Range(min=1, max=100_000),
+        allow_none=True,
+        metadata={"description": "Optional cap for this type within each date"},
+    )
 
     @ma.validates_schema
     def _price_matches_kind(self, data, **kwargs):
@@ -89,15 +101,15 @@ class _EventFields(ma.Schema):
 
     @ma.validates_schema
     def _ages(self, data, **kwargs):
-        if data.get("age_min") is not None and data.get("age_max") is not None \
-                and data["age_min"] > data["age_max"]:
+        if data.get("age_min") is not None and data.get("age_max") is not None and data["age_min"] > data["age_max"]:
             raise ma.ValidationError("age_min is above age_max.", "age_min")
 
 
 class EventCreateSchema(_EventFields):
     library = fields.String(validate=validate.Length(max=40), metadata={"description": "Organizing library"})
-    network = fields.String(validate=validate.Length(max=40),
-                            metadata={"description": "Organizing network (admins), instead of a library"})
+    network = fields.String(
+        validate=validate.Length(max=40), metadata={"description": "Organizing network (admins), instead of a library"}
+    )
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     venue_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -186,6 +198,11 @@ class OccurrenceSchema(ma.Schema):
     status = state_field(OccurrenceState, "scheduled or cancelled")
 
 
+class OccurrenceDetailSchema(OccurrenceSchema):
+    ticket_types = fields.List(fields.Nested(TicketTypeSchema), attribute="event.ticket_types", required=True,
+                               metadata={"description": "What can be bought for this date, with prices"})
+
+
 class OccurrenceBriefSchema(OccurrenceSchema):
     class Meta:
         exclude = ("event",)
@@ -213,16 +230,25 @@ def _qr(ticket) -> str | None:
 
 class TicketSchema(ma.Schema):
     id = fields.String(attribute="public_id")
-    status = state_field(TicketState, "reserved (its order awaits payment), valid, used (checked in at the door: "
-                                      "no longer refundable), cancelled (refunded), void (never paid)")
+    status = state_field(
+        TicketState,
+        "reserved (its order awaits payment), valid, used (checked in at the door: "
+        "no longer refundable), cancelled (refunded), void (never paid)",
+    )
     occurrence = fields.Nested(OccurrenceSchema)
     ticket_type = fields.Nested(TicketTypeSchema)
     price = Computed(lambda t: Money(t.price, t.currency), MoneyField())
     version = fields.Integer()
     order = Computed(lambda t: t.order.public_id, fields.String())
-    qr_code = Computed(lambda t: _qr(t), fields.String(), allow_none=True, metadata={
-        "description": "EdDSA-signed JWT to show as a QR code at the door (valid tickets only); "
-                       "verifiable offline with GET /v1/events/keys"})
+    qr_code = Computed(
+        lambda t: _qr(t),
+        fields.String(),
+        allow_none=True,
+        metadata={
+            "description": "EdDSA-signed JWT to show as a QR code at the door (valid tickets only); "
+            "verifiable offline with GET /v1/events/keys"
+        },
+    )
 
 
 class OrderTicketSchema(TicketSchema):
@@ -236,18 +262,23 @@ class OrderSchema(ma.Schema):
     occurrence = Computed(lambda o: o.occurrence.public_id, fields.String())
     quantity = fields.Integer()
     total = Computed(lambda o: Money(o.total, o.currency), MoneyField())
-    payment = Computed(lambda o: None if o.entry_id is None else "wallet",
-                       fields.String(validate=validate.OneOf(["wallet"])), allow_none=True)
-    expires_at = UtcDateTime(allow_none=True, metadata={
-        "description": "Until when an order awaiting a card top-up keeps its seats"})
+    payment = Computed(
+        lambda o: None if o.entry_id is None else "wallet",
+        fields.String(validate=validate.OneOf(["wallet"])),
+        allow_none=True,
+    )
+    expires_at = UtcDateTime(
+        allow_none=True, metadata={"description": "Until when an order awaiting a card top-up keeps its seats"}
+    )
     created_at = UtcDateTime()
     tickets = fields.List(fields.Nested(lambda: OrderTicketSchema()))
 
 
 class PurchaseResultSchema(ma.Schema):
     order = fields.Nested(OrderSchema)
-    shortfall = MoneyField(allow_none=True, metadata={
-        "description": "Set when the order awaits a card top-up of at least this amount"})
+    shortfall = MoneyField(
+        allow_none=True, metadata={"description": "Set when the order awaits a card top-up of at least this amount"}
+    )
 
 
 class ItemSchema(ma.Schema):
@@ -257,9 +288,13 @@ class ItemSchema(ma.Schema):
 
 class PurchaseSchema(ma.Schema):
     items = fields.List(fields.Nested(ItemSchema), required=True, validate=validate.Length(min=1, max=10))
-    pay_shortfall_by_card = StrictBoolean(load_default=False, metadata={
-        "description": "If the wallet is short, keep the seats while a card top-up completes "
-                       "(the order then completes by itself) instead of refusing with 422"})
+    pay_shortfall_by_card = StrictBoolean(
+        load_default=False,
+        metadata={
+            "description": "If the wallet is short, keep the seats while a card top-up completes "
+            "(the order then completes by itself) instead of refusing with 422"
+        },
+    )
 
     @ma.validates_schema
     def _total(self, data, **kwargs):
@@ -289,10 +324,14 @@ class WaitlistAcceptedSchema(ma.Schema):
 
 class ScanSchema(ma.Schema):
     code = fields.String(required=True, validate=validate.Length(min=1, max=2000))
-    gate = fields.String(load_default="", validate=validate.Length(max=120),
-                         metadata={"description": "Where the scan happened, e.g. 'Ingresso A'"})
-    occurrence = fields.String(validate=validate.Length(max=40),
-                               metadata={"description": "Refuse tickets of other dates"})
+    gate = fields.String(
+        load_default="",
+        validate=validate.Length(max=120),
+        metadata={"description": "Where the scan happened, e.g. 'Ingresso A'"},
+    )
+    occurrence = fields.String(
+        validate=validate.Length(max=40), metadata={"description": "Refuse tickets of other dates"}
+    )
 
 
 class OfflineScanSchema(ma.Schema):
@@ -309,19 +348,24 @@ class ScanBatchSchema(ma.Schema):
 class CheckInSchema(ma.Schema):
     ticket = Computed(lambda r: r.ticket.public_id if r.ticket else None, fields.String(), allow_none=True)
     outcome = fields.String(metadata={"description": "accepted, already_uploaded, already_checked_in, invalid"})
-    ticket_type = Computed(lambda r: r.ticket.ticket_type.name if r.ticket else None, fields.String(),
-                           allow_none=True)
-    condition = Computed(lambda r: r.ticket.ticket_type.condition if r.ticket else None, fields.String(),
-                         allow_none=True,
-                                metadata={"description": "For reduced tickets: what to check"})
+    ticket_type = Computed(lambda r: r.ticket.ticket_type.name if r.ticket else None, fields.String(), allow_none=True)
+    condition = Computed(
+        lambda r: r.ticket.ticket_type.condition if r.ticket else None,
+        fields.String(),
+        allow_none=True,
+        metadata={"description": "For reduced tickets: what to check"},
+    )
     scanned_at = Computed(lambda r: r.checkin.scanned_at if r.checkin else None, UtcDateTime(), allow_none=True)
 
 
 class BatchScanResultSchema(CheckInSchema):
     scan_id = fields.String()
     code = Computed(lambda r: r.error.error.code if r.error else None, fields.String(), allow_none=True)
-    message = Computed(lambda r: r.error.body(negotiate_language())["error"]["message"] if r.error else None,
-                       fields.String(), allow_none=True)
+    message = Computed(
+        lambda r: r.error.body(negotiate_language())["error"]["message"] if r.error else None,
+        fields.String(),
+        allow_none=True,
+    )
     first_used_at = Computed(lambda r: r.extra.get("first_used_at"), UtcDateTime(), allow_none=True)
     gate = Computed(lambda r: r.extra.get("gate"), fields.String(), allow_none=True)
 
@@ -342,8 +386,9 @@ class DoorCountSchema(ma.Schema):
 
 class CancellationSchema(ma.Schema):
     tickets_refunded = fields.Integer()
-    tickets_used = fields.Integer(metadata={
-        "description": "Tickets already checked in at the door: used, so not refunded"})
+    tickets_used = fields.Integer(
+        metadata={"description": "Tickets already checked in at the door: used, so not refunded"}
+    )
     patrons_notified = fields.Integer()
 
 

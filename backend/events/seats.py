@@ -19,21 +19,22 @@ from backend.errors import DomainError
 from backend.events.errors import SOLD_OUT, TYPE_SOLD_OUT
 from backend.events.models import Occurrence, OccurrenceState, TicketType, TypeSales
 
-
 _occurrences = Occurrence.__table__
 # Built once: the one statement of a sell-out on the shared row.
 _TAKE_SEATS = (
     update(_occurrences)
-    .where(_occurrences.c.id == bindparam("occurrence_id"), _occurrences.c.status == OccurrenceState.SCHEDULED,
-           _occurrences.c.sold + bindparam("count") <= _occurrences.c.capacity)
+    .where(
+        _occurrences.c.id == bindparam("occurrence_id"),
+        _occurrences.c.status == OccurrenceState.SCHEDULED,
+        _occurrences.c.sold + bindparam("count") <= _occurrences.c.capacity,
+    )
     .values(sold=_occurrences.c.sold + bindparam("count"))
     .returning(_occurrences.c.sold)
 )
 
 
 def try_take_seats(session: Session, occurrence: Occurrence, count: int) -> bool:
-    new_sold = session.connection().execute(
-        _TAKE_SEATS, {"occurrence_id": occurrence.id, "count": count}).scalar()
+    new_sold = session.connection().execute(_TAKE_SEATS, {"occurrence_id": occurrence.id, "count": count}).scalar()
     if new_sold is None:
         return False
     set_committed_value(occurrence, "sold", new_sold)
@@ -81,8 +82,11 @@ def give_back_type_seats(session: Session, occurrence: Occurrence, ticket_type: 
         return
     session.execute(
         update(TypeSales)
-        .where(TypeSales.occurrence_id == occurrence.id, TypeSales.ticket_type_id == ticket_type.id,
-               TypeSales.sold >= count)
+        .where(
+            TypeSales.occurrence_id == occurrence.id,
+            TypeSales.ticket_type_id == ticket_type.id,
+            TypeSales.sold >= count,
+        )
         .values(sold=TypeSales.sold - count)
         .execution_options(synchronize_session=False)
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from backend.i18n import ROME
 
@@ -11,7 +11,7 @@ def to_utc(value: datetime) -> datetime:
     """A naive time is Rome wall-clock time (what an organizer types); aware times are converted."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=ROME)
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def in_rome(value: datetime | None) -> datetime | None:

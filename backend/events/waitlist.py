@@ -16,10 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.accounts.models import Patron
-from backend.db import utcnow
-from backend.errors import NOT_FOUND, DomainError
+from backend.db import get_or_404, utcnow
+from backend.errors import DomainError
 from backend.events import seats
-from backend.events.errors import ALREADY_WAITING, OFFER_NOT_OPEN, PATRON_LIMIT, SEATS_AVAILABLE, UNKNOWN_TICKET_TYPE
+from backend.events.errors import ALREADY_WAITING, OFFER_NOT_OPEN, SEATS_AVAILABLE, UNKNOWN_TICKET_TYPE
 from backend.events.models import (
     WAITLIST_TRANSITIONS,
     Occurrence,
@@ -34,7 +34,6 @@ from backend.events.purchase import (
     lock_patron,
     place_order,
     sellable_occurrence,
-    tickets_held,
 )
 from backend.notify.services import notify
 from backend.states import transition
@@ -44,8 +43,9 @@ OPEN = (WaitlistState.WAITING, WaitlistState.OFFERED)
 WAITLIST_OFFER_MINUTES = 60
 
 
-def join(session: Session, patron: Patron, occurrence_public_id: str, ticket_type_public_id: str,
-         quantity: int) -> WaitlistEntry:
+def join(
+    session: Session, patron: Patron, occurrence_public_id: str, ticket_type_public_id: str, quantity: int
+) -> WaitlistEntry:
     occurrence = sellable_occurrence(session, occurrence_public_id)
     check_sales_open(occurrence, utcnow())
     ticket_type = next((t for t in occurrence.event.ticket_types if t.public_id == ticket_type_public_id), None)
@@ -54,40 +54,44 @@ def join(session: Session, patron: Patron, occurrence_public_id: str, ticket_typ
     if occurrence.available >= quantity:
         raise DomainError(SEATS_AVAILABLE)
     lock_patron(session, patron)
-    if session.scalar(select(WaitlistEntry.id).where(
-            WaitlistEntry.patron_id == patron.id, WaitlistEntry.occurrence_id == occurrence.id,
-            WaitlistEntry.status.in_(OPEN))):
+    if session.scalar(
+        select(WaitlistEntry.id).where(
+            WaitlistEntry.patron_id == patron.id,
+            WaitlistEntry.occurrence_id == occurrence.id,
+            WaitlistEntry.status.in_(OPEN),
+        )
+    ):
         raise DomainError(ALREADY_WAITING)
-    held, limit = tickets_held(session, patron, occurrence), occurrence.event.per_patron_limit
-    if held + quantity > limit:
-        raise DomainError(PATRON_LIMIT, param="quantity", limit=limit, held=held)
-    entry = WaitlistEntry(occurrence=occurrence, patron=patron, ticket_type=ticket_type,
-                          quantity=quantity, status=WaitlistState.WAITING)
+    check_patron_limit(session, patron, occurrence, quantity, lock=False)
+    entry = WaitlistEntry(
+        occurrence=occurrence, patron=patron, ticket_type=ticket_type, quantity=quantity, status=WaitlistState.WAITING
+    )
     session.add(entry)
     session.flush()
     return entry
 
 
 def own_entry(session: Session, patron: Patron, public_id: str) -> WaitlistEntry:
-    entry = session.scalar(select(WaitlistEntry).where(
-        WaitlistEntry.public_id == public_id, WaitlistEntry.patron_id == patron.id))
-    if entry is None:
-        raise DomainError(NOT_FOUND)
+    entry = get_or_404(session, WaitlistEntry, public_id, patron_id=patron.id)
     return entry
 
 
 def my_entries(session: Session, patron: Patron) -> list[WaitlistEntry]:
-    return list(session.scalars(select(WaitlistEntry).where(
-        WaitlistEntry.patron_id == patron.id, WaitlistEntry.status.in_(OPEN))
-        .order_by(WaitlistEntry.id)))
+    return list(
+        session.scalars(
+            select(WaitlistEntry)
+            .where(WaitlistEntry.patron_id == patron.id, WaitlistEntry.status.in_(OPEN))
+            .order_by(WaitlistEntry.id)
+        )
+    )
 
 
-def _move(session: Session, entry: WaitlistEntry, source: WaitlistState, target: WaitlistState,
-          **values) -> bool:
+def _move(session: Session, entry: WaitlistEntry, source: WaitlistState, target: WaitlistState, **values) -> bool:
     """``source → target`` if the entry is still in ``source`` (and the table allows the move)."""
     changed = session.execute(
-        transition(WaitlistEntry, WAITLIST_TRANSITIONS, target, WaitlistEntry.id == entry.id,
-                   WaitlistEntry.status == source).values(**values)
+        transition(
+            WaitlistEntry, WAITLIST_TRANSITIONS, target, WaitlistEntry.id == entry.id, WaitlistEntry.status == source
+        ).values(**values)
     ).rowcount
     session.refresh(entry)
     return changed == 1
@@ -99,19 +103,28 @@ def offer_freed_seats(session: Session, occurrence: Occurrence, now: datetime | 
     if occurrence.status != OccurrenceState.SCHEDULED or occurrence.starts_at <= now:
         return 0
     offers = 0
-    waiting = session.scalars(select(WaitlistEntry).where(
-        WaitlistEntry.occurrence_id == occurrence.id, WaitlistEntry.status == WaitlistState.WAITING)
-        .order_by(WaitlistEntry.id)).all()
+    waiting = session.scalars(
+        select(WaitlistEntry)
+        .where(WaitlistEntry.occurrence_id == occurrence.id, WaitlistEntry.status == WaitlistState.WAITING)
+        .order_by(WaitlistEntry.id)
+    ).all()
     for entry in waiting:
         if not seats.try_take_seats(session, occurrence, entry.quantity):
             break
         expires = min(now + timedelta(minutes=WAITLIST_OFFER_MINUTES), occurrence.starts_at)
-        if not _move(session, entry, WaitlistState.WAITING, WaitlistState.OFFERED, offered_at=now,
-                     offer_expires_at=expires):
+        if not _move(
+            session, entry, WaitlistState.WAITING, WaitlistState.OFFERED, offered_at=now, offer_expires_at=expires
+        ):
             seats.give_back_seats(session, occurrence, entry.quantity)  # left the list meanwhile
             continue
-        notify(session, entry.patron, "waitlist_offer", event_title=occurrence.event.title,
-               starts_at=occurrence.starts_at, expires_at=expires)
+        notify(
+            session,
+            entry.patron,
+            "waitlist_offer",
+            event_title=occurrence.event.title,
+            starts_at=occurrence.starts_at,
+            expires_at=expires,
+        )
         offers += 1
     return offers
 
@@ -121,8 +134,9 @@ def accept(session: Session, patron: Patron, entry_public_id: str) -> Order:
     entry = own_entry(session, patron, entry_public_id)
     now = utcnow()
     if entry.status != WaitlistState.OFFERED or entry.offer_expires_at <= now:
-        raise DomainError(OFFER_NOT_OPEN,
-                          status=entry.status if entry.status != WaitlistState.OFFERED else WaitlistState.EXPIRED)
+        raise DomainError(
+            OFFER_NOT_OPEN, status=entry.status if entry.status != WaitlistState.OFFERED else WaitlistState.EXPIRED
+        )
     occurrence = entry.occurrence
     check_sales_open(occurrence, now)
     check_patron_limit(session, patron, occurrence, entry.quantity)
@@ -147,9 +161,12 @@ def leave(session: Session, patron: Patron, entry_public_id: str) -> WaitlistEnt
 def expire_offers(session: Session, now: datetime | None = None) -> int:
     """Scheduler job: unused offers expire and their seats pass to the next in line."""
     now = now or utcnow()
-    due = session.scalars(select(WaitlistEntry).where(
-        WaitlistEntry.status == WaitlistState.OFFERED, WaitlistEntry.offer_expires_at <= now)
-        .order_by(WaitlistEntry.id).limit(500)).all()
+    due = session.scalars(
+        select(WaitlistEntry)
+        .where(WaitlistEntry.status == WaitlistState.OFFERED, WaitlistEntry.offer_expires_at <= now)
+        .order_by(WaitlistEntry.id)
+        .limit(500)
+    ).all()
     count = 0
     for entry in due:
         if _move(session, entry, WaitlistState.OFFERED, WaitlistState.EXPIRED):

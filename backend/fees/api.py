@@ -9,18 +9,19 @@ from sqlalchemy import select
 from backend.accounts import patrons as patron_records
 from backend.accounts import services as accounts
 from backend.accounts.models import Library, Network
-from backend.web.api import Blueprint, add_error_responses
-from backend.web.policy import allow, require_principal
-from backend.web.database import db
-from backend.errors import NOT_FOUND, DomainError
-from backend.fees import services
+from backend.db import get_or_404
 from backend.fees import schemas as s
+from backend.fees import services
 from backend.fees.models import Fee
+from backend.pagination import PageArgsSchema, page_schema, paginate
+from backend.web.api import Blueprint, add_error_responses
+from backend.web.database import db
 from backend.web.idempotency import idempotent
-from backend.pagination import page_schema, paginate
+from backend.web.policy import allow, require_principal
 
-blp = Blueprint("fees", __name__, url_prefix="/v1/fees",
-                description="Library fees: charged by libraries, paid from the wallet")
+blp = Blueprint(
+    "fees", __name__, url_prefix="/v1/fees", description="Library fees: charged by libraries, paid from the wallet"
+)
 STAFF = ("librarian", "admin")
 
 
@@ -29,9 +30,7 @@ def _caller():
 
 
 def _network(principal) -> Network:
-    network = db.session.scalar(select(Network).where(Network.public_id == principal.network_id))
-    if network is None:
-        raise DomainError(NOT_FOUND)
+    network = get_or_404(db.session, Network, principal.network_id)
     return network
 
 
@@ -40,16 +39,23 @@ class Fees(MethodView):
     @allow("patron", *STAFF)
     @blp.arguments(s.StaffFeeListArgsSchema, location="query")
     @blp.response(200, page_schema(s.FeeSchema))
-    @blp.doc(summary="Fee history, newest first: a patron sees their own fees; staff the fees of their "
-                     "libraries (filters: status, patron_id, library_id)")
+    @blp.doc(
+        summary="Fee history, newest first: a patron sees their own fees; staff the fees of their "
+        "libraries (filters: status, patron_id, library_id)"
+    )
     def get(self, args):
         principal = require_principal()
         if principal.is_patron:
             stmt = services.fees_of_patron(_caller(), status=args.get("status"))
         else:
             _caller()
-            stmt = services.fees_for_staff(db.session, principal, status=args.get("status"),
-                                           patron_id=args.get("patron_id"), library_id=args.get("library_id"))
+            stmt = services.fees_for_staff(
+                db.session,
+                principal,
+                status=args.get("status"),
+                patron_id=args.get("patron_id"),
+                library_id=args.get("library_id"),
+            )
         return paginate(db.session, stmt, Fee, limit=args["limit"], starting_after=args["starting_after"])
 
     @allow(*STAFF)
@@ -65,8 +71,15 @@ class Fees(MethodView):
             patron = patron_records.get_patron(db.session, data["patron_id"])
         else:
             patron = patron_records.find_by_card(db.session, data["card_number"])
-        return services.charge_fee(db.session, principal, patron=patron, library=library, type_code=data["type"],
-                                   amount=data.get("amount"), description=data["description"])
+        return services.charge_fee(
+            db.session,
+            principal,
+            patron=patron,
+            library=library,
+            type_code=data["type"],
+            amount=data.get("amount"),
+            description=data["description"],
+        )
 
     add_error_responses(post, 404, 422)
 
@@ -99,8 +112,10 @@ class FeeImport(MethodView):
     @allow(*STAFF)
     @blp.arguments(s.FeeImportSchema)
     @blp.response(200, s.FeeImportResultSchema)
-    @blp.doc(summary="Batch of fees from the library management system, keyed by its fee id: sending the "
-                     "same batch again changes nothing; one result per item")
+    @blp.doc(
+        summary="Batch of fees from the library management system, keyed by its fee id: sending the "
+        "same batch again changes nothing; one result per item"
+    )
     def post(self, data):
         principal = require_principal()
         _caller()
@@ -118,6 +133,14 @@ class FeePayments(MethodView):
         return services.pay_fees(db.session, _caller(), data["fee_ids"])
 
     add_error_responses(post, 404)
+
+    @allow("patron")
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, page_schema(s.FeePaymentSummarySchema))
+    @blp.doc(summary="My fee payments, newest first, with the fees each one settled")
+    def get(self, args):
+        return services.my_fee_payments(db.session, _caller(), limit=args["limit"],
+                                        starting_after=args["starting_after"])
 
 
 @blp.route("/<fee_id>")

@@ -29,17 +29,35 @@ FEES = [
 def seed_wallets_and_fees(session, ctx) -> None:
     library = ctx.libraries[0]
     librarian = ctx.staff["librarian"]
-    cash_session = session.scalar(select(CashSession).join(Desk, Desk.id == CashSession.desk_id)
-                                  .where(Desk.library_id == library.id, CashSession.status == OPEN))
+    cash_session = session.scalar(
+        select(CashSession)
+        .join(Desk, Desk.id == CashSession.desk_id)
+        .where(Desk.library_id == library.id, CashSession.status == OPEN)
+    )
     for index, cents in WALLETS.items():
         cash_topup(session, ctx.settings, cash_session, librarian, ctx.patrons[index], Money(cents))
-    principal = Principal(subject=librarian.public_id, role="librarian", network_id=ctx.network.public_id,
-                          library_ids=(library.public_id,))
-    charged = [charge_fee(session, principal, patron=ctx.patrons[who], library=library, type_code=code,
-                          amount=Money(cents) if cents else None, description=note)
-               for who, code, cents, note in FEES]
+    principal = Principal(
+        subject=librarian.public_id,
+        role="librarian",
+        network_id=ctx.network.public_id,
+        library_ids=(library.public_id,),
+    )
+    charged = [
+        charge_fee(
+            session,
+            principal,
+            patron=ctx.patrons[who],
+            library=library,
+            type_code=code,
+            amount=Money(cents) if cents else None,
+            description=note,
+        )
+        for who, code, cents, note in FEES
+    ]
     # Giulia already paid her printing: her history shows a payment.
     pay_fees(session, ctx.patrons[0], [charged[1].public_id])
     session.flush()
-    ctx.logins.append("fees       outstanding fees for every demo patron; wallets topped up in cash "
-                      "(GET /v1/wallet, GET /v1/fees, POST /v1/fees/payments)")
+    ctx.logins.append(
+        "fees       outstanding fees for every demo patron; wallets topped up in cash "
+        "(GET /v1/wallet, GET /v1/fees, POST /v1/fees/payments)"
+    )

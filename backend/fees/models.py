@@ -63,7 +63,7 @@ class FeePayment(PublicIdMixin, TimestampMixin, Base):
     currency: Mapped[str] = mapped_column(String(3))
 
     entry: Mapped[JournalEntry] = relationship()
-    fees: Mapped[list["Fee"]] = relationship(back_populates="payment", order_by="Fee.id")
+    fees: Mapped[list[Fee]] = relationship(back_populates="payment", order_by="Fee.id")
 
     @property
     def money(self) -> Money:

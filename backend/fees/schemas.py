@@ -5,26 +5,30 @@ from __future__ import annotations
 import marshmallow as ma
 
 from backend.fees.models import FEE_STATUSES
-from backend.schema_fields import Computed, UtcDateTime
 from backend.fees.services import describe
-from backend.web.language import negotiate_language
 from backend.money import MoneyField, PositiveMoneySchema
 from backend.pagination import PageArgsSchema
+from backend.schema_fields import Computed, UtcDateTime
+from backend.web.language import negotiate_language
 
 V = ma.validate
 PUBLIC_ID = {"validate": V.Length(min=1, max=64)}
 
 
-
 class FeeTypeSchema(ma.Schema):
     id = ma.fields.String(attribute="public_id")
-    code = ma.fields.String(metadata={"description": "overdue, lost_item, damaged_item, new_card, printing, "
-                                                     "interlibrary_loan, room_booking, other"})
+    code = ma.fields.String(
+        metadata={
+            "description": "overdue, lost_item, damaged_item, new_card, printing, "
+            "interlibrary_loan, room_booking, other"
+        }
+    )
     name = Computed(lambda t: t.name(negotiate_language()), ma.fields.String())
     name_it = ma.fields.String()
     name_en = ma.fields.String()
-    default_amount = MoneyField(attribute="default_money",
-                                metadata={"description": "0 means the amount is given each time"})
+    default_amount = MoneyField(
+        attribute="default_money", metadata={"description": "0 means the amount is given each time"}
+    )
 
 
 class FeeTypeListSchema(ma.Schema):
@@ -51,24 +55,32 @@ class FeeSchema(ma.Schema):
     status = ma.fields.String(metadata={"description": "outstanding, paid or waived"})
     amount = MoneyField(attribute="money")
     type = Computed(lambda f: f.fee_type.code, ma.fields.String())
-    description = Computed(lambda f: describe(f, negotiate_language()), ma.fields.String(),
-                           metadata={"description": "Type name and the library's note"})
+    description = Computed(
+        lambda f: describe(f, negotiate_language()),
+        ma.fields.String(),
+        metadata={"description": "Type name and the library's note"},
+    )
     note = ma.fields.String(attribute="description")
     library = ma.fields.Nested(FeeLibrarySchema)
     patron = ma.fields.Nested(FeePatronSchema)
     external_id = ma.fields.String(allow_none=True)
     charged_at = UtcDateTime(attribute="created_at")
     paid_at = UtcDateTime(allow_none=True)
-    payment_id = Computed(lambda f: f.payment.public_id if f.payment else None, ma.fields.String(),
-                          allow_none=True)
+    payment_id = Computed(lambda f: f.payment.public_id if f.payment else None, ma.fields.String(), allow_none=True)
     transaction_id = Computed(
-        lambda f: f.payment.entry.public_id if f.payment else None, ma.fields.String(), allow_none=True,
-        metadata={"description": "Wallet transaction that paid it"})
+        lambda f: f.payment.entry.public_id if f.payment else None,
+        ma.fields.String(),
+        allow_none=True,
+        metadata={"description": "Wallet transaction that paid it"},
+    )
     waived_at = UtcDateTime(allow_none=True)
     waive_reason = ma.fields.String(allow_none=True)
     refund_transaction_id = Computed(
-        lambda f: f.refund_entry.public_id if f.refund_entry else None, ma.fields.String(), allow_none=True,
-        metadata={"description": "Wallet transaction that gave the money back (a paid fee waived)"})
+        lambda f: f.refund_entry.public_id if f.refund_entry else None,
+        ma.fields.String(),
+        allow_none=True,
+        metadata={"description": "Wallet transaction that gave the money back (a paid fee waived)"},
+    )
 
 
 class FeeListArgsSchema(PageArgsSchema):
@@ -95,8 +107,11 @@ class FeeChargeSchema(ma.Schema):
 
 
 class FeeImportItemSchema(ma.Schema):
-    external_id = ma.fields.String(required=True, validate=V.Length(min=1, max=80),
-                                   metadata={"description": "The library system's own id of the fee"})
+    external_id = ma.fields.String(
+        required=True,
+        validate=V.Length(min=1, max=80),
+        metadata={"description": "The library system's own id of the fee"},
+    )
     card_number = ma.fields.String(required=True, validate=V.Length(min=1, max=32))
     library_code = ma.fields.String(required=True, validate=V.Length(min=1, max=32))
     type = ma.fields.String(required=True, validate=V.Length(min=1, max=32))
@@ -105,8 +120,7 @@ class FeeImportItemSchema(ma.Schema):
 
 
 class FeeImportSchema(ma.Schema):
-    fees = ma.fields.List(ma.fields.Nested(FeeImportItemSchema), required=True,
-                          validate=V.Length(min=1, max=500))
+    fees = ma.fields.List(ma.fields.Nested(FeeImportItemSchema), required=True, validate=V.Length(min=1, max=500))
 
     @ma.validates_schema
     def _unique_ids(self, data, **kwargs):
@@ -118,11 +132,14 @@ class FeeImportSchema(ma.Schema):
 class FeeImportRowSchema(ma.Schema):
     external_id = ma.fields.String()
     result = ma.fields.String(metadata={"description": "created, unchanged or rejected"})
-    fee_id = Computed(lambda r: r.fee.public_id if r.fee is not None else None, ma.fields.String(),
-                      allow_none=True)
-    error = ma.fields.String(allow_none=True, metadata={
-        "description": "unknown_library_code, unknown_card_number, unknown_fee_type, amount_required, "
-                       "external_id_reused"})
+    fee_id = Computed(lambda r: r.fee.public_id if r.fee is not None else None, ma.fields.String(), allow_none=True)
+    error = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "unknown_library_code, unknown_card_number, unknown_fee_type, amount_required, "
+            "external_id_reused"
+        },
+    )
 
 
 class FeeImportResultSchema(ma.Schema):
@@ -150,3 +167,10 @@ class FeePaymentSchema(ma.Schema):
     fees = ma.fields.List(ma.fields.Nested(FeeSchema))
     balance = MoneyField(attribute="balance_after", metadata={"description": "Wallet balance after paying"})
     created_at = UtcDateTime()
+
+
+class FeePaymentSummarySchema(FeePaymentSchema):
+    """A past fee payment (the balance after it is only in the answer to the payment itself)."""
+
+    class Meta:
+        exclude = ("balance",)

@@ -15,20 +15,25 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import Select, bindparam, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.accounts.models import Library, Network, Patron
 from backend.accounts.signin import normalize_card
 from backend.auth.principal import Principal
 from backend.auth.scope import acts_for_library, require_library
-from backend.db import dialect_insert, insert_returning, new_public_id, utcnow
+from backend.db import dialect_insert, get_or_404, insert_returning, new_public_id, utcnow
 from backend.errors import NOT_FOUND, DomainError
 from backend.fees.errors import (
-    AMOUNT_REQUIRED, FEE_ALREADY_WAIVED, FEE_CHANGED, FEE_NOT_OUTSTANDING, UNKNOWN_FEE_TYPE,
+    AMOUNT_REQUIRED,
+    FEE_ALREADY_WAIVED,
+    FEE_CHANGED,
+    FEE_NOT_OUTSTANDING,
+    UNKNOWN_FEE_TYPE,
 )
 from backend.fees.models import OUTSTANDING, PAID, WAIVED, Fee, FeePayment, FeeType
 from backend.i18n import normalize_language
+from backend.pagination import Page, paginate
 from backend.ledger.services import (
     House,
     credit,
@@ -68,13 +73,22 @@ def fee_types_of(session: Session, network: Network) -> list[FeeType]:
         for code in missing:
             name_it, name_en, amount = DEFAULT_FEE_TYPES[code]
             # Two first requests of a network may race: insert-or-ignore.
-            session.execute(insert(FeeType).values(
-                public_id=new_public_id(FeeType.PUBLIC_ID_PREFIX), network_id=network.id, code=code,
-                name_it=name_it, name_en=name_en, default_amount=amount, currency="EUR", active=True,
-                created_at=now,
-            ).on_conflict_do_nothing(index_elements=["network_id", "code"]))
-    return list(session.scalars(
-        select(FeeType).where(FeeType.network_id == network.id).order_by(FeeType.id)))
+            session.execute(
+                insert(FeeType)
+                .values(
+                    public_id=new_public_id(FeeType.PUBLIC_ID_PREFIX),
+                    network_id=network.id,
+                    code=code,
+                    name_it=name_it,
+                    name_en=name_en,
+                    default_amount=amount,
+                    currency="EUR",
+                    active=True,
+                    created_at=now,
+                )
+                .on_conflict_do_nothing(index_elements=["network_id", "code"])
+            )
+    return list(session.scalars(select(FeeType).where(FeeType.network_id == network.id).order_by(FeeType.id)))
 
 
 def fee_type_by_code(session: Session, network: Network, code: str) -> FeeType:
@@ -85,8 +99,8 @@ def fee_type_by_code(session: Session, network: Network, code: str) -> FeeType:
 
 
 def set_default_amount(session: Session, principal: Principal, fee_type_id: str, money: Money) -> FeeType:
-    fee_type = session.scalar(select(FeeType).where(FeeType.public_id == fee_type_id))
-    if fee_type is None or fee_type.network.public_id != principal.network_id:
+    fee_type = get_or_404(session, FeeType, fee_type_id)
+    if fee_type.network.public_id != principal.network_id:
         raise DomainError(NOT_FOUND)
     fee_type.default_amount = money.amount
     return fee_type
@@ -108,15 +122,31 @@ def _amount(fee_type: FeeType, money: Money | None) -> Money:
     return Money(fee_type.default_amount, fee_type.currency)
 
 
-def charge_fee(session: Session, principal: Principal, *, patron: Patron, library: Library, type_code: str,
-               amount: Money | None = None, description: str = "") -> Fee:
+def charge_fee(
+    session: Session,
+    principal: Principal,
+    *,
+    patron: Patron,
+    library: Library,
+    type_code: str,
+    amount: Money | None = None,
+    description: str = "",
+) -> Fee:
     """A librarian charges ``patron`` a fee owed to ``library`` (within the librarian's scope)."""
     require_library(principal, library)
     fee_type = fee_type_by_code(session, library.network, type_code)
     money = _amount(fee_type, amount)
-    fee = Fee(network_id=library.network_id, library=library, patron=patron, fee_type=fee_type,
-              amount=money.amount, currency=money.currency, description=description,
-              status=OUTSTANDING, charged_by=principal.subject)
+    fee = Fee(
+        network_id=library.network_id,
+        library=library,
+        patron=patron,
+        fee_type=fee_type,
+        amount=money.amount,
+        currency=money.currency,
+        description=description,
+        status=OUTSTANDING,
+        charged_by=principal.subject,
+    )
     session.add(fee)
     session.flush()
     _tell_charged(session, fee)
@@ -125,8 +155,14 @@ def charge_fee(session: Session, principal: Principal, *, patron: Patron, librar
 
 def _tell_charged(session: Session, fee: Fee) -> None:
     language = normalize_language(fee.patron.language)
-    notify(session, fee.patron, "fee_charged", amount=Money(fee.amount, fee.currency),
-           description=describe(fee, language), library=fee.library.name)
+    notify(
+        session,
+        fee.patron,
+        "fee_charged",
+        amount=Money(fee.amount, fee.currency),
+        description=describe(fee, language),
+        library=fee.library.name,
+    )
 
 
 @dataclass
@@ -172,12 +208,25 @@ def import_fees(session: Session, principal: Principal, network: Network, items:
         description = item.get("description") or ""
         # Insert-or-ignore on (network, external id): a batch sent twice, even
         # at the same moment, creates each fee once.
-        created_id = session.execute(insert(Fee).values(
-            public_id=new_public_id(Fee.PUBLIC_ID_PREFIX), created_at=utcnow(), network_id=network.id,
-            library_id=library.id, patron_id=patron.id, fee_type_id=fee_type.id, amount=money.amount,
-            currency=money.currency, description=description, status=OUTSTANDING,
-            external_id=external_id, charged_by=principal.subject,
-        ).on_conflict_do_nothing(index_elements=["network_id", "external_id"]).returning(Fee.id)).scalar()
+        created_id = session.execute(
+            insert(Fee)
+            .values(
+                public_id=new_public_id(Fee.PUBLIC_ID_PREFIX),
+                created_at=utcnow(),
+                network_id=network.id,
+                library_id=library.id,
+                patron_id=patron.id,
+                fee_type_id=fee_type.id,
+                amount=money.amount,
+                currency=money.currency,
+                description=description,
+                status=OUTSTANDING,
+                external_id=external_id,
+                charged_by=principal.subject,
+            )
+            .on_conflict_do_nothing(index_elements=["network_id", "external_id"])
+            .returning(Fee.id)
+        ).scalar()
         if created_id is not None:
             fee = session.get(Fee, created_id)
             _tell_charged(session, fee)
@@ -185,7 +234,13 @@ def import_fees(session: Session, principal: Principal, network: Network, items:
             continue
         fee = session.scalar(select(Fee).where(Fee.network_id == network.id, Fee.external_id == external_id))
         same = (fee.patron_id, fee.library_id, fee.fee_type_id, fee.amount, fee.currency, fee.description) == (
-            patron.id, library.id, fee_type.id, money.amount, money.currency, description)
+            patron.id,
+            library.id,
+            fee_type.id,
+            money.amount,
+            money.currency,
+            description,
+        )
         if same and acts_for_library(principal, fee.library):
             results.append(ImportResult(external_id, "unchanged", fee))
         else:
@@ -197,10 +252,17 @@ def import_fees(session: Session, principal: Principal, network: Network, items:
 # --- paying -----------------------------------------------------------------
 
 
+def my_fee_payments(session: Session, patron: Patron, *, limit: int, starting_after: str | None) -> Page:
+    stmt = select(FeePayment).where(FeePayment.patron_id == patron.id).options(
+        joinedload(FeePayment.entry), selectinload(FeePayment.fees))
+    return paginate(session, stmt, FeePayment, limit=limit, starting_after=starting_after)
+
+
 _fees = Fee.__table__
 # Built once: every fee payment runs it.
 _CLAIM_FEES = (
-    update(_fees).where(_fees.c.id.in_(bindparam("fee_ids", expanding=True)), _fees.c.status == OUTSTANDING)
+    update(_fees)
+    .where(_fees.c.id.in_(bindparam("fee_ids", expanding=True)), _fees.c.status == OUTSTANDING)
     .values(status=PAID, paid_at=bindparam("paid_at"), payment_id=bindparam("payment_id"))
 )
 
@@ -213,9 +275,14 @@ def pay_fees(session: Session, patron: Patron, fee_ids: list[str]) -> FeePayment
     is set from the guarded update itself: serializing the payment reads nothing.
     """
     wanted = list(dict.fromkeys(fee_ids))
-    fees = list(session.scalars(
-        select(Fee).where(Fee.public_id.in_(wanted), Fee.patron_id == patron.id)
-        .options(joinedload(Fee.library), joinedload(Fee.fee_type)).order_by(Fee.id)))
+    fees = list(
+        session.scalars(
+            select(Fee)
+            .where(Fee.public_id.in_(wanted), Fee.patron_id == patron.id)
+            .options(joinedload(Fee.library), joinedload(Fee.fee_type))
+            .order_by(Fee.id)
+        )
+    )
     if len(fees) != len(wanted):
         raise DomainError(NOT_FOUND, param="fee_ids")
     for fee in fees:
@@ -233,8 +300,9 @@ def pay_fees(session: Session, patron: Patron, fee_ids: list[str]) -> FeePayment
         libraries[fee.library_id] = fee.library
     total = Money(sum(per_library.values()), currency)
     paying = sorted(per_library)
-    wallet, incomes = wallet_and_house_accounts(session, patron, [
-        House("fee_income", libraries[i].public_id, library=libraries[i]) for i in paying], currency)
+    wallet, incomes = wallet_and_house_accounts(
+        session, patron, [House("fee_income", libraries[i].public_id, library=libraries[i]) for i in paying], currency
+    )
     legs = [debit(wallet, total)]
     legs += [credit(income, Money(per_library[i], currency)) for i, income in zip(paying, incomes)]
     payment_id = new_public_id(FeePayment.PUBLIC_ID_PREFIX)
@@ -242,26 +310,49 @@ def pay_fees(session: Session, patron: Patron, fee_ids: list[str]) -> FeePayment
     # payments of the same patron (the only ones that can name the same fees) run
     # one after the other from here on.
     entry = post_entry(
-        session, kind="fee_payment", legs=legs, reference=payment_id, actor=patron.public_id,
+        session,
+        kind="fee_payment",
+        legs=legs,
+        reference=payment_id,
+        actor=patron.public_id,
         memo="fees " + " ".join(f.public_id for f in fees),
     )
-    [payment] = insert_returning(session, FeePayment, [dict(
-        public_id=payment_id, patron_id=patron.id, entry_id=entry.id, amount=total.amount, currency=currency,
-        created_at=entry.created_at)])
+    [payment] = insert_returning(
+        session,
+        FeePayment,
+        [
+            dict(
+                public_id=payment_id,
+                patron_id=patron.id,
+                entry_id=entry.id,
+                amount=total.amount,
+                currency=currency,
+                created_at=entry.created_at,
+            )
+        ],
+    )
     set_committed_value(payment, "entry", entry)
     # Guarded claim: only fees still outstanding become paid. If a concurrent payment
     # or waiver got any of them first, nothing is paid: the unit of work rolls the
     # whole request back, wallet debit included. A Core UPDATE (the ORM's bulk path
     # costs more CPU than the statement); the loaded fees then take the values it
     # wrote, so the response reads nothing again.
-    claimed = session.connection().execute(_CLAIM_FEES, {
-        "fee_ids": [f.id for f in fees], "paid_at": entry.created_at, "payment_id": payment.id}).rowcount
+    claimed = (
+        session.connection()
+        .execute(_CLAIM_FEES, {"fee_ids": [f.id for f in fees], "paid_at": entry.created_at, "payment_id": payment.id})
+        .rowcount
+    )
     if claimed != len(fees):
         raise DomainError(FEE_CHANGED, param="fee_ids")
     set_committed_value(payment, "fees", fees)
     for fee in fees:
-        for name, value in (("status", PAID), ("paid_at", entry.created_at), ("payment_id", payment.id),
-                            ("payment", payment), ("patron", patron)):  # patron: selected by patron_id
+        for name, value in (
+            ("status", PAID),
+            ("paid_at", entry.created_at),
+            ("payment_id", payment.id),
+            ("payment", payment),
+            ("patron", patron),
+        ):  # patron: selected by patron_id
             set_committed_value(fee, name, value)
     # Shown in the response; not stored (the ledger has it).
     payment.balance_after = Money(wallet.balance, wallet.currency)
@@ -272,8 +363,15 @@ def pay_fees(session: Session, patron: Patron, fee_ids: list[str]) -> FeePayment
 def _tell_paid(session: Session, patron: Patron, fees: list[Fee], total: Money, after: Money) -> None:
     language = normalize_language(patron.language)
     libraries = list(dict.fromkeys(fee.library.name for fee in fees))
-    notify(session, patron, "fee_paid", amount=total, balance=after,
-           description="; ".join(describe(fee, language) for fee in fees), library=", ".join(libraries))
+    notify(
+        session,
+        patron,
+        "fee_paid",
+        amount=total,
+        balance=after,
+        description="; ".join(describe(fee, language) for fee in fees),
+        library=", ".join(libraries),
+    )
     notify_low_balance(session, patron, before=after + total, after=after)
 
 
@@ -287,7 +385,8 @@ def waive_fee(session: Session, principal: Principal, fee_id: str, reason: str) 
         raise DomainError(FEE_ALREADY_WAIVED, fee_id=fee.public_id)
     was = fee.status
     changed = session.execute(
-        update(Fee).where(Fee.id == fee.id, Fee.status == was)
+        update(Fee)
+        .where(Fee.id == fee.id, Fee.status == was)
         .values(status=WAIVED, waived_at=utcnow(), waived_by=principal.subject, waive_reason=reason)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -298,8 +397,12 @@ def waive_fee(session: Session, principal: Principal, fee_id: str, reason: str) 
         money = Money(fee.amount, fee.currency)
         income = house_account(session, "fee_income", fee.library.public_id, fee.currency, library=fee.library)
         refund = post_entry(
-            session, kind="fee_refund", legs=[debit(income, money), credit(wallet_of(session, fee.patron, fee.currency), money)],
-            refunds=fee.payment.entry, reference=fee.public_id, actor=principal.subject,
+            session,
+            kind="fee_refund",
+            legs=[debit(income, money), credit(wallet_of(session, fee.patron, fee.currency), money)],
+            refunds=fee.payment.entry,
+            reference=fee.public_id,
+            actor=principal.subject,
             memo=f"waived: {reason}",
         )
         fee.refund_entry_id = refund.id
@@ -313,16 +416,12 @@ def waive_fee(session: Session, principal: Principal, fee_id: str, reason: str) 
 
 
 def get_fee_for_patron(session: Session, patron: Patron, fee_id: str) -> Fee:
-    fee = session.scalar(select(Fee).where(Fee.public_id == fee_id, Fee.patron_id == patron.id))
-    if fee is None:
-        raise DomainError(NOT_FOUND)
+    fee = get_or_404(session, Fee, fee_id, patron_id=patron.id)
     return fee
 
 
 def get_fee_for_staff(session: Session, principal: Principal, fee_id: str) -> Fee:
-    fee = session.scalar(select(Fee).where(Fee.public_id == fee_id))
-    if fee is None:
-        raise DomainError(NOT_FOUND)
+    fee = get_or_404(session, Fee, fee_id)
     require_library(principal, fee.library)
     return fee
 
@@ -332,8 +431,14 @@ def fees_of_patron(patron: Patron, *, status: str | None = None) -> Select:
     return stmt.where(Fee.status == status) if status else stmt
 
 
-def fees_for_staff(session: Session, principal: Principal, *, status: str | None = None,
-                   patron_id: str | None = None, library_id: str | None = None) -> Select:
+def fees_for_staff(
+    session: Session,
+    principal: Principal,
+    *,
+    status: str | None = None,
+    patron_id: str | None = None,
+    library_id: str | None = None,
+) -> Select:
     """Fees of the libraries the staff member acts for (a librarian's, or the admin's network's)."""
     stmt = select(Fee).join(Library, Library.id == Fee.library_id)
     if principal.role == "librarian":
@@ -353,12 +458,15 @@ def fees_for_staff(session: Session, principal: Principal, *, status: str | None
 
 
 def _explain_payment(session: Session, patron: Patron, public_id: str, language: str) -> list[references.PaidItem]:
-    payment = session.scalar(select(FeePayment).where(FeePayment.public_id == public_id,
-                                                      FeePayment.patron_id == patron.id))
+    payment = session.scalar(
+        select(FeePayment).where(FeePayment.public_id == public_id, FeePayment.patron_id == patron.id)
+    )
     if payment is None:
         return []
-    return [references.PaidItem("fee", fee.public_id, f"{describe(fee, language)} – {fee.library.name}")
-            for fee in payment.fees]
+    return [
+        references.PaidItem("fee", fee.public_id, f"{describe(fee, language)} – {fee.library.name}")
+        for fee in payment.fees
+    ]
 
 
 def _explain_fee(session: Session, patron: Patron, public_id: str, language: str) -> list[references.PaidItem]:

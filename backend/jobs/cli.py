@@ -14,8 +14,13 @@ def _jobs(spec: str | None):
 
 
 @click.group("scheduler", invoke_without_command=True)
-@click.option("--jobs", "jobs_spec", default=None, metavar="MODULE:ATTR",
-              help="Run this list of jobs instead of the registry (tests, one-off setups).")
+@click.option(
+    "--jobs",
+    "jobs_spec",
+    default=None,
+    metavar="MODULE:ATTR",
+    help="Run this list of jobs instead of the registry (tests, one-off setups).",
+)
 @click.pass_context
 @with_appcontext
 def scheduler_cli(ctx, jobs_spec):

@@ -18,9 +18,7 @@ def prune_expired_refresh_tokens(session: Session, now: datetime | None = None) 
     nothing can use (or reuse) it any more: keeping it serves no check."""
     from backend.accounts.models import RefreshToken
 
-    return session.execute(
-        delete(RefreshToken).where(RefreshToken.expires_at < (now or utcnow()))
-    ).rowcount
+    return session.execute(delete(RefreshToken).where(RefreshToken.expires_at < (now or utcnow()))).rowcount
 
 
 def nightly_ledger_audit(database: Database) -> int:
@@ -45,5 +43,11 @@ def _alert_staff(session: Session, count: int, day: str) -> None:
     from backend.notify.services import notify_staff
 
     for network in session.scalars(select(Network).order_by(Network.id)):
-        notify_staff(session, network, "ledger_audit_failed", discrepancies=count,
-                     summary="borsellino ledger audit", dedupe_key=f"ledger_audit:{day}")
+        notify_staff(
+            session,
+            network,
+            "ledger_audit_failed",
+            discrepancies=count,
+            summary="borsellino ledger audit",
+            dedupe_key=f"ledger_audit:{day}",
+        )

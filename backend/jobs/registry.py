@@ -13,14 +13,14 @@ several scheduler processes (see ``backend.jobs.runner``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from importlib import import_module
-from typing import Callable
 
 from backend.i18n import ROME
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -71,20 +71,39 @@ def in_transaction(target: str | Callable) -> Callable[[], object]:
 JOBS: list[Job] = [
     Job("dispatch_outbox", "backend.jobs.entries:dispatch_outbox", every=timedelta(seconds=5)),
     Job("prune_idempotency_keys", "backend.jobs.entries:prune_idempotency_keys", every=timedelta(hours=1)),
-    Job("prune_refresh_tokens", in_transaction("backend.jobs.housekeeping:prune_expired_refresh_tokens"),
-        daily_at=time(3, 30)),
+    Job(
+        "prune_refresh_tokens",
+        in_transaction("backend.jobs.housekeeping:prune_expired_refresh_tokens"),
+        daily_at=time(3, 30),
+    ),
     Job("nightly_ledger_audit", "backend.jobs.entries:nightly_ledger_audit", daily_at=time(2, 0)),
-    Job("events_settle_pending_orders", in_transaction("backend.events.jobs:settle_pending_orders"), every=timedelta(seconds=30)),
-    Job("events_expire_waitlist_offers", in_transaction("backend.events.jobs:expire_waitlist_offers"), every=timedelta(minutes=1)),
-    Job("events_send_reminders", in_transaction("backend.events.jobs:send_event_reminders"), every=timedelta(minutes=15)),
+    Job(
+        "events_settle_pending_orders",
+        in_transaction("backend.events.jobs:settle_pending_orders"),
+        every=timedelta(seconds=30),
+    ),
+    Job(
+        "events_expire_waitlist_offers",
+        in_transaction("backend.events.jobs:expire_waitlist_offers"),
+        every=timedelta(minutes=1),
+    ),
+    Job(
+        "events_send_reminders", in_transaction("backend.events.jobs:send_event_reminders"), every=timedelta(minutes=15)
+    ),
     Job("topups_settle", "backend.jobs.entries:settle_topups", every=timedelta(minutes=2)),
-    Job("confirmations_expire", in_transaction("backend.confirmations.services:expire_due"), every=timedelta(minutes=1)),
+    Job("guides_kit_reminders", in_transaction("backend.guides.kits:send_kit_reminders"), every=timedelta(minutes=15)),
+    Job(
+        "confirmations_expire", in_transaction("backend.confirmations.services:expire_due"), every=timedelta(minutes=1)
+    ),
     Job("ledger_expire_holds", in_transaction("backend.ledger.services:expire_holds"), every=timedelta(minutes=1)),
     Job("campaigns_close", "backend.jobs.entries:campaigns_close", every=timedelta(minutes=1)),
     Job("campaigns_recurring", "backend.jobs.entries:campaigns_recurring", every=timedelta(minutes=5)),
     Job("campaigns_issue_receipts", "backend.jobs.entries:campaigns_issue_receipts", every=timedelta(minutes=1)),
-    Job("campaigns_settle_card_donations", "backend.jobs.entries:campaigns_settle_card_donations",
-        every=timedelta(minutes=2)),
+    Job(
+        "campaigns_settle_card_donations",
+        "backend.jobs.entries:campaigns_settle_card_donations",
+        every=timedelta(minutes=2),
+    ),
 ]
 
 

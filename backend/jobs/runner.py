@@ -51,8 +51,7 @@ def claim(session: Session, job: Job, period: str, runner: str) -> int | None:
     ).scalar()
 
 
-def run_job(database: Database, job: Job, *, now: datetime | None = None,
-            runner: str | None = None) -> str:
+def run_job(database: Database, job: Job, *, now: datetime | None = None, runner: str | None = None) -> str:
     """Claim ``job``'s current period and run it (call inside the app context)."""
     period = job.period(now or utcnow())
     runner = runner or runner_id()
@@ -65,10 +64,11 @@ def run_job(database: Database, job: Job, *, now: datetime | None = None,
     except Exception as exc:  # noqa: BLE001 - a failing job must not stop the scheduler
         log.exception("job %s failed for period %s", job.name, period)
         status, error = FAILED, f"{type(exc).__name__}: {exc}"[:500]
-    database.run_in_transaction(lambda s: s.execute(
-        update(JobRun).where(JobRun.id == run_id)
-        .values(status=status, error=error, finished_at=utcnow())
-    ))
+    database.run_in_transaction(
+        lambda s: s.execute(
+            update(JobRun).where(JobRun.id == run_id).values(status=status, error=error, finished_at=utcnow())
+        )
+    )
     return RAN if status == DONE else FAILED_RUN
 
 

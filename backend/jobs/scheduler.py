@@ -49,9 +49,14 @@ def build(app: Flask, scheduler: BaseScheduler, jobs: list[Job] | None = None) -
     leadership = Leadership(app.extensions["borsellino.db"].engine)
     for job in jobs if jobs is not None else JOBS:
         scheduler.add_job(
-            Tick(app, leadership, job), _trigger(job), id=job.name, name=job.name,
+            Tick(app, leadership, job),
+            _trigger(job),
+            id=job.name,
+            name=job.name,
             # One run at a time per job; a late nightly job still runs within an hour.
-            max_instances=1, coalesce=True, misfire_grace_time=3600,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=3600,
         )
     return leadership
 

@@ -28,10 +28,12 @@ class AuditReport:
         return not self.problems
 
     def lines(self) -> list[str]:
-        head = (f"ledger audit: {self.entries} entries, {self.postings} postings, "
-                f"{self.wallets} wallets checked")
-        return [head, "OK: no discrepancies" if self.clean else f"FAILED: {len(self.problems)} discrepancies",
-                *("  - " + p for p in self.problems)]
+        head = f"ledger audit: {self.entries} entries, {self.postings} postings, {self.wallets} wallets checked"
+        return [
+            head,
+            "OK: no discrepancies" if self.clean else f"FAILED: {len(self.problems)} discrepancies",
+            *("  - " + p for p in self.problems),
+        ]
 
 
 def run_audit(session: Session) -> AuditReport:
@@ -40,31 +42,45 @@ def run_audit(session: Session) -> AuditReport:
     report.postings = session.scalar(select(func.count()).select_from(Posting)) or 0
 
     per_entry = session.execute(
-        select(JournalEntry.public_id, func.count(Posting.id), func.coalesce(func.sum(Posting.amount), 0),
-               func.count(func.distinct(Posting.currency)), func.min(Posting.currency), JournalEntry.currency)
+        select(
+            JournalEntry.public_id,
+            func.count(Posting.id),
+            func.coalesce(func.sum(Posting.amount), 0),
+            func.count(func.distinct(Posting.currency)),
+            func.min(Posting.currency),
+            JournalEntry.currency,
+        )
         .outerjoin(Posting, Posting.entry_id == JournalEntry.id)
         .group_by(JournalEntry.id, JournalEntry.public_id, JournalEntry.currency)
-        .having((func.count(Posting.id) < 2) | (func.coalesce(func.sum(Posting.amount), 0) != 0)
-                | (func.count(func.distinct(Posting.currency)) != 1)
-                | (func.min(Posting.currency) != JournalEntry.currency))
+        .having(
+            (func.count(Posting.id) < 2)
+            | (func.coalesce(func.sum(Posting.amount), 0) != 0)
+            | (func.count(func.distinct(Posting.currency)) != 1)
+            | (func.min(Posting.currency) != JournalEntry.currency)
+        )
     ).all()
     for public_id, count, total, currencies, _currency, _entry_currency in per_entry:
-        report.problems.append(
-            f"entry {public_id}: {count} postings summing to {total} in {currencies} currencies")
+        report.problems.append(f"entry {public_id}: {count} postings summing to {total} in {currencies} currencies")
 
-    posted = dict(session.execute(
-        select(Posting.account_id, func.sum(Posting.amount)).group_by(Posting.account_id)
-    ).all())
-    pending = dict(session.execute(
-        select(Hold.account_id, func.sum(Hold.amount)).where(Hold.status.in_(("pending", "settling")))
-        .group_by(Hold.account_id)
-    ).all())
-    lots = dict(session.execute(
-        select(FundingLot.account_id, func.sum(FundingLot.remaining)).group_by(FundingLot.account_id)
-    ).all())
+    posted = dict(
+        session.execute(select(Posting.account_id, func.sum(Posting.amount)).group_by(Posting.account_id)).all()
+    )
+    pending = dict(
+        session.execute(
+            select(Hold.account_id, func.sum(Hold.amount))
+            .where(Hold.status.in_(("pending", "settling")))
+            .group_by(Hold.account_id)
+        ).all()
+    )
+    lots = dict(
+        session.execute(
+            select(FundingLot.account_id, func.sum(FundingLot.remaining)).group_by(FundingLot.account_id)
+        ).all()
+    )
     # populate_existing: compare the stored balances, not copies cached in this session.
-    for account in session.scalars(select(LedgerAccount).where(LedgerAccount.kind == "wallet")
-                                   .execution_options(populate_existing=True)):
+    for account in session.scalars(
+        select(LedgerAccount).where(LedgerAccount.kind == "wallet").execution_options(populate_existing=True)
+    ):
         report.wallets += 1
         expected = -int(posted.get(account.id, 0))
         name = f"wallet {account.key} ({account.currency})"

@@ -15,8 +15,8 @@ def ledger_cli():
 @with_appcontext
 def audit_command():
     """Recompute every balance from postings; exit 1 on any discrepancy."""
-    from backend.web.database import db
     from backend.ledger.audit import run_audit
+    from backend.web.database import db
 
     session = db.new_session(immediate=False)
     try:

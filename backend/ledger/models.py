@@ -39,6 +39,7 @@ ACCOUNT_KINDS = {
     "network_settlement": CREDIT_NORMAL,  # between networks
     "adjustments": DEBIT_NORMAL,  # goodwill credits, corrections (an expense)
     "chargebacks": DEBIT_NORMAL,  # card disputes lost (an expense)
+    "kit_deposits": CREDIT_NORMAL,  # deposits one library holds for lent cultural kits, owed back on return
 }
 
 # How wallet money came in, so refunds go back the same way and receipts are right.
@@ -65,8 +66,7 @@ class LedgerAccount(PublicIdMixin, TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("key", "currency"),
         CheckConstraint(
-            "(balance IS NULL AND held IS NULL) OR "
-            "(balance >= 0 AND held >= 0 AND held <= balance)",
+            "(balance IS NULL AND held IS NULL) OR (balance >= 0 AND held >= 0 AND held <= balance)",
             name="wallet_not_negative",
         ),
     )
@@ -93,9 +93,8 @@ class JournalEntry(PublicIdMixin, TimestampMixin, Base):
     # Who caused it: a staff or patron public id, or "system".
     actor: Mapped[str] = mapped_column(String(64), default="system")
 
-    postings: Mapped[list["Posting"]] = relationship(back_populates="entry", order_by="Posting.id")
-    reverses: Mapped["JournalEntry | None"] = relationship(
-        remote_side="JournalEntry.id", foreign_keys=[reverses_id])
+    postings: Mapped[list[Posting]] = relationship(back_populates="entry", order_by="Posting.id")
+    reverses: Mapped[JournalEntry | None] = relationship(remote_side="JournalEntry.id", foreign_keys=[reverses_id])
 
 
 class Posting(Base):

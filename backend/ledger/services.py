@@ -52,9 +52,7 @@ from backend.money import Money
 def _get_or_create_account(session: Session, *, kind: str, key: str, currency: str, **owner) -> LedgerAccount:
     if kind not in ACCOUNT_KINDS:
         raise ValueError(f"unknown account kind {kind!r}")
-    found = session.scalar(
-        select(LedgerAccount).where(LedgerAccount.key == key, LedgerAccount.currency == currency)
-    )
+    found = session.scalar(select(LedgerAccount).where(LedgerAccount.key == key, LedgerAccount.currency == currency))
     if found is not None:
         return found
     cached = kind == "wallet"
@@ -63,9 +61,15 @@ def _get_or_create_account(session: Session, *, kind: str, key: str, currency: s
     session.execute(
         insert(LedgerAccount)
         .values(
-            public_id=new_public_id(LedgerAccount.PUBLIC_ID_PREFIX), kind=kind, key=key,
-            currency=currency, normal_side=ACCOUNT_KINDS[kind], created_at=utcnow(),
-            balance=0 if cached else None, held=0 if cached else None, **owner,
+            public_id=new_public_id(LedgerAccount.PUBLIC_ID_PREFIX),
+            kind=kind,
+            key=key,
+            currency=currency,
+            normal_side=ACCOUNT_KINDS[kind],
+            created_at=utcnow(),
+            balance=0 if cached else None,
+            held=0 if cached else None,
+            **owner,
         )
         .on_conflict_do_nothing(index_elements=["key", "currency"])
     )
@@ -94,8 +98,12 @@ def house_account(
     if kind == "wallet":
         raise ValueError("use wallet_of() for wallets")
     return _get_or_create_account(
-        session, kind=kind, key=f"{kind}:{owner_public_id}", currency=currency,
-        library_id=library.id if library else None, network_id=network.id if network else None,
+        session,
+        kind=kind,
+        key=f"{kind}:{owner_public_id}",
+        currency=currency,
+        library_id=library.id if library else None,
+        network_id=network.id if network else None,
     )
 
 
@@ -109,8 +117,9 @@ class House:
     network: Network | None = None
 
 
-def wallet_and_house_accounts(session: Session, patron: Patron, houses: Sequence[House],
-                              currency: str = "EUR") -> tuple[LedgerAccount, list[LedgerAccount]]:
+def wallet_and_house_accounts(
+    session: Session, patron: Patron, houses: Sequence[House], currency: str = "EUR"
+) -> tuple[LedgerAccount, list[LedgerAccount]]:
     """The patron's wallet and the named house accounts, in one query when they all exist.
 
     Accounts are never deleted and their keys never change, so a lookup by key is
@@ -119,21 +128,28 @@ def wallet_and_house_accounts(session: Session, patron: Patron, houses: Sequence
     """
     wallet_key = f"wallet:{patron.public_id}"
     house_keys = [f"{house.kind}:{house.owner_public_id}" for house in houses]
-    found = {account.key: account for account in session.scalars(
-        select(LedgerAccount).where(LedgerAccount.key.in_([wallet_key, *house_keys]),
-                                    LedgerAccount.currency == currency))}
+    found = {
+        account.key: account
+        for account in session.scalars(
+            select(LedgerAccount).where(
+                LedgerAccount.key.in_([wallet_key, *house_keys]), LedgerAccount.currency == currency
+            )
+        )
+    }
     wallet = found.get(wallet_key) or wallet_of(session, patron, currency)
-    accounts = [found.get(key) or house_account(session, house.kind, house.owner_public_id, currency,
-                                                library=house.library, network=house.network)
-                for key, house in zip(house_keys, houses)]
+    accounts = [
+        found.get(key)
+        or house_account(
+            session, house.kind, house.owner_public_id, currency, library=house.library, network=house.network
+        )
+        for key, house in zip(house_keys, houses)
+    ]
     return wallet, accounts
 
 
 def account_balance(session: Session, account: LedgerAccount) -> Money:
     """Balance on the account's normal side, from its postings (any account)."""
-    total = session.scalar(
-        select(func.coalesce(func.sum(Posting.amount), 0)).where(Posting.account_id == account.id)
-    )
+    total = session.scalar(select(func.coalesce(func.sum(Posting.amount), 0)).where(Posting.account_id == account.id))
     sign = -1 if account.normal_side == CREDIT_NORMAL else 1
     return Money(int(total) * sign, account.currency)
 
@@ -185,18 +201,17 @@ _INSERT_POSTING = Posting.__table__.insert()
 _INSERT_LOT = _lots.insert()
 _INSERT_ALLOCATION = LotAllocation.__table__.insert()
 _MOVE_LOT = (
-    update(_lots).where(_lots.c.id == bindparam("lot_id"))
-    .values(remaining=_lots.c.remaining - bindparam("spent"))
+    update(_lots).where(_lots.c.id == bindparam("lot_id")).values(remaining=_lots.c.remaining - bindparam("spent"))
 )
 _CREDIT_WALLET = (
-    update(_accounts).where(_accounts.c.id == bindparam("wallet_id"))
+    update(_accounts)
+    .where(_accounts.c.id == bindparam("wallet_id"))
     .values(balance=_accounts.c.balance + bindparam("credit"))
     .returning(_accounts.c.balance, _accounts.c.held)
 )
 _DEBIT_WALLET = (
     update(_accounts)
-    .where(_accounts.c.id == bindparam("wallet_id"),
-           _accounts.c.balance - _accounts.c.held >= bindparam("debit"))
+    .where(_accounts.c.id == bindparam("wallet_id"), _accounts.c.balance - _accounts.c.held >= bindparam("debit"))
     .values(balance=_accounts.c.balance - bindparam("debit"))
     .returning(_accounts.c.balance, _accounts.c.held)
 )
@@ -241,22 +256,31 @@ def post_entry(
     _check_balanced(legs)
     currency = legs[0].account.currency
     now = utcnow()
-    # The entry itself still goes through the unit of work: an ORM INSERT … RETURNING
-    # costs as much CPU for one row, and an object it returns stays in the session
-    # when a savepoint rolls back (SQLite then hands its id to the next entry). This
-    # flush also writes what the caller left pending, before any ledger row.
+    # The entry itself goes through the unit of work, not ``db.insert_returning``
+    # (the cheaper Core statement the postings and lots below use): this flush must
+    # also write what the caller left pending (rows the entry or its postings may
+    # refer to) before any ledger row, and insert_returning would write only the
+    # entry. The README's "Data access" rule says when each is used.
     entry = JournalEntry(
-        kind=kind, currency=currency, memo=memo[:300], reference=reference, actor=actor, created_at=now,
+        kind=kind,
+        currency=currency,
+        memo=memo[:300],
+        reference=reference,
+        actor=actor,
+        created_at=now,
         refunds_id=refunds.id if refunds is not None else None,
         reverses_id=reverses.id if reverses is not None else None,
     )
     session.add(entry)
     session.flush()
     connection = session.connection()
-    connection.execute(_INSERT_POSTING, [
-        dict(entry_id=entry.id, account_id=leg.account.id, amount=leg.amount, currency=currency, created_at=now)
-        for leg in legs
-    ])
+    connection.execute(
+        _INSERT_POSTING,
+        [
+            dict(entry_id=entry.id, account_id=leg.account.id, amount=leg.amount, currency=currency, created_at=now)
+            for leg in legs
+        ],
+    )
 
     # Net change per wallet, applied in account-id order so that two entries
     # touching the same wallets never lock them in opposite orders.
@@ -282,10 +306,19 @@ def post_entry(
             if original is not None:
                 _restore_lots(session, wallet, entry, original, delta)
             elif funding is not None:
-                connection.execute(_INSERT_LOT, dict(
-                    public_id=new_public_id(FundingLot.PUBLIC_ID_PREFIX), account_id=account_id,
-                    source=funding.source, amount=delta, remaining=delta, provider_ref=funding.provider_ref,
-                    entry_id=entry.id, created_at=now))
+                connection.execute(
+                    _INSERT_LOT,
+                    dict(
+                        public_id=new_public_id(FundingLot.PUBLIC_ID_PREFIX),
+                        account_id=account_id,
+                        source=funding.source,
+                        amount=delta,
+                        remaining=delta,
+                        provider_ref=funding.provider_ref,
+                        entry_id=entry.id,
+                        created_at=now,
+                    ),
+                )
             else:
                 raise ValueError("a wallet credit needs funding= (new money) or refunds= (money back)")
     if from_hold is not None:
@@ -302,12 +335,19 @@ def reverse_entry(session: Session, original: JournalEntry, *, memo: str = "", a
     """
     if original.kind == "reversal":
         raise DomainError(ALREADY_REVERSED)
-    if session.scalar(select(JournalEntry.id).where(
-            (JournalEntry.reverses_id == original.id) | (JournalEntry.refunds_id == original.id))):
+    if session.scalar(
+        select(JournalEntry.id).where(
+            (JournalEntry.reverses_id == original.id) | (JournalEntry.refunds_id == original.id)
+        )
+    ):
         raise DomainError(ALREADY_REVERSED)
     return post_entry(
-        session, kind="reversal", legs=[Leg(p.account, -p.amount) for p in original.postings],
-        memo=memo or f"reversal of {original.public_id}", reference=original.reference, actor=actor,
+        session,
+        kind="reversal",
+        legs=[Leg(p.account, -p.amount) for p in original.postings],
+        memo=memo or f"reversal of {original.public_id}",
+        reference=original.reference,
+        actor=actor,
         reverses=original,
     )
 
@@ -334,8 +374,11 @@ def _decrease_wallet(session: Session, wallet: LedgerAccount, amount: int, hold:
         if amount > hold.amount:
             raise UnbalancedEntry("a capture cannot exceed its hold")
         # Held money is already reserved: it leaves balance and held together.
-        row = session.connection().execute(_CAPTURE_FROM_WALLET, {
-            "wallet_id": wallet.id, "debit": amount, "release": hold.amount}).first()
+        row = (
+            session.connection()
+            .execute(_CAPTURE_FROM_WALLET, {"wallet_id": wallet.id, "debit": amount, "release": hold.amount})
+            .first()
+        )
     else:
         row = session.connection().execute(_DEBIT_WALLET, {"wallet_id": wallet.id, "debit": amount}).first()
     if row is None:
@@ -372,8 +415,10 @@ def _allocate(session: Session, entry: JournalEntry, moves: dict[int, int]) -> N
         return
     connection = session.connection()
     connection.execute(_MOVE_LOT, [{"lot_id": lot_id, "spent": amount} for lot_id, amount in moves.items()])
-    connection.execute(_INSERT_ALLOCATION, [{"lot_id": lot_id, "entry_id": entry.id, "amount": amount}
-                                         for lot_id, amount in moves.items()])
+    connection.execute(
+        _INSERT_ALLOCATION,
+        [{"lot_id": lot_id, "entry_id": entry.id, "amount": amount} for lot_id, amount in moves.items()],
+    )
     # A lot the session already holds must not keep its old remaining.
     for lot_id in moves:
         lot = session.identity_map.get(session.identity_key(FundingLot, lot_id))
@@ -381,14 +426,16 @@ def _allocate(session: Session, entry: JournalEntry, moves: dict[int, int]) -> N
             session.expire(lot, ["remaining"])
 
 
-def _spend_lots(session: Session, wallet: LedgerAccount, entry: JournalEntry, amount: int,
-                sources: Sequence[str] | None) -> None:
+def _spend_lots(
+    session: Session, wallet: LedgerAccount, entry: JournalEntry, amount: int, sources: Sequence[str] | None
+) -> None:
     # Plain rows (id, source, remaining), no objects: every wallet payment reads them.
     if sources is None:
         lots = list(session.connection().execute(_LOT_ROWS, {"account_id": wallet.id}))
     else:
-        lots = list(session.connection().execute(_LOT_ROWS_OF_SOURCES,
-                                                 {"account_id": wallet.id, "sources": list(sources)}))
+        lots = list(
+            session.connection().execute(_LOT_ROWS_OF_SOURCES, {"account_id": wallet.id, "sources": list(sources)})
+        )
         rank = {source: i for i, source in enumerate(sources)}
         lots.sort(key=lambda lot: (rank[lot.source], lot.id))
     moves: dict[int, int] = {}
@@ -404,17 +451,17 @@ def _spend_lots(session: Session, wallet: LedgerAccount, entry: JournalEntry, am
     _allocate(session, entry, moves)
 
 
-def _restore_lots(session: Session, wallet: LedgerAccount, entry: JournalEntry, original: JournalEntry,
-                  amount: int) -> None:
+def _restore_lots(
+    session: Session, wallet: LedgerAccount, entry: JournalEntry, original: JournalEntry, amount: int
+) -> None:
     """Give back what ``original`` spent (net of earlier refunds), most recent lots first."""
-    related = select(JournalEntry.id).where(
-        (JournalEntry.id == original.id) | (JournalEntry.refunds_id == original.id)
-    )
+    related = select(JournalEntry.id).where((JournalEntry.id == original.id) | (JournalEntry.refunds_id == original.id))
     spent = session.execute(
         select(LotAllocation.lot_id, func.sum(LotAllocation.amount))
         .join(FundingLot, FundingLot.id == LotAllocation.lot_id)
-        .where(FundingLot.account_id == wallet.id, LotAllocation.entry_id.in_(related),
-               LotAllocation.entry_id != entry.id)
+        .where(
+            FundingLot.account_id == wallet.id, LotAllocation.entry_id.in_(related), LotAllocation.entry_id != entry.id
+        )
         .group_by(LotAllocation.lot_id)
         .order_by(LotAllocation.lot_id.desc())
     ).all()
@@ -430,14 +477,17 @@ def _restore_lots(session: Session, wallet: LedgerAccount, entry: JournalEntry, 
     _allocate(session, entry, moves)
 
 
-def _take_back_lots(session: Session, wallet: LedgerAccount, entry: JournalEntry, original: JournalEntry,
-                    amount: int) -> None:
+def _take_back_lots(
+    session: Session, wallet: LedgerAccount, entry: JournalEntry, original: JournalEntry, amount: int
+) -> None:
     """Taking back a wallet credit empties the lots it opened first, then the oldest others."""
     moves: dict[int, int] = {}
     left = amount
-    for lot in session.scalars(select(FundingLot).where(
-            FundingLot.entry_id == original.id, FundingLot.account_id == wallet.id, FundingLot.remaining > 0)
-            .execution_options(populate_existing=True)):
+    for lot in session.scalars(
+        select(FundingLot)
+        .where(FundingLot.entry_id == original.id, FundingLot.account_id == wallet.id, FundingLot.remaining > 0)
+        .execution_options(populate_existing=True)
+    ):
         moves[lot.id] = take = min(lot.remaining, left)
         left -= take
     # Written now: spending the rest reads the wallet's lots from the database.
@@ -449,8 +499,9 @@ def _take_back_lots(session: Session, wallet: LedgerAccount, entry: JournalEntry
 # --- holds ------------------------------------------------------------------
 
 
-def place_hold(session: Session, wallet: LedgerAccount, money: Money, *, expires_at: datetime,
-               reference: str | None = None) -> Hold:
+def place_hold(
+    session: Session, wallet: LedgerAccount, money: Money, *, expires_at: datetime, reference: str | None = None
+) -> Hold:
     """Reserve wallet money until it is captured, released, or expires."""
     amount = _positive(money, wallet)
     changed = session.execute(
@@ -462,15 +513,29 @@ def place_hold(session: Session, wallet: LedgerAccount, money: Money, *, expires
     session.expire(wallet, ["balance", "held"])
     if changed != 1:
         raise _insufficient(wallet, amount, wallet.available)
-    hold = Hold(account_id=wallet.id, amount=amount, currency=wallet.currency, expires_at=expires_at,
-                reference=reference, status="pending")
+    hold = Hold(
+        account_id=wallet.id,
+        amount=amount,
+        currency=wallet.currency,
+        expires_at=expires_at,
+        reference=reference,
+        status="pending",
+    )
     session.add(hold)
     session.flush()
     return hold
 
 
-def capture_hold(session: Session, hold: Hold, legs_to: Sequence[Leg], *, kind: str, memo: str = "",
-                 reference: str | None = None, actor: str = "system") -> JournalEntry:
+def capture_hold(
+    session: Session,
+    hold: Hold,
+    legs_to: Sequence[Leg],
+    *,
+    kind: str,
+    memo: str = "",
+    reference: str | None = None,
+    actor: str = "system",
+) -> JournalEntry:
     """Settle a pending hold: the wallet pays the held amount to ``legs_to`` (credits)."""
     hold = _lock_pending(session, hold)
     wallet = session.get(LedgerAccount, hold.account_id)
@@ -478,15 +543,21 @@ def capture_hold(session: Session, hold: Hold, legs_to: Sequence[Leg], *, kind: 
     if total != hold.amount:
         raise UnbalancedEntry("a capture must credit exactly the held amount")
     return post_entry(
-        session, kind=kind, legs=[Leg(wallet, hold.amount), *legs_to], memo=memo,
-        reference=reference or hold.reference, actor=actor, from_hold=hold,
+        session,
+        kind=kind,
+        legs=[Leg(wallet, hold.amount), *legs_to],
+        memo=memo,
+        reference=reference or hold.reference,
+        actor=actor,
+        from_hold=hold,
     )
 
 
 def release_hold(session: Session, hold: Hold, *, status: str = "released") -> Hold:
     hold = _lock_pending(session, hold)
     session.execute(
-        update(LedgerAccount).where(LedgerAccount.id == hold.account_id, LedgerAccount.held >= hold.amount)
+        update(LedgerAccount)
+        .where(LedgerAccount.id == hold.account_id, LedgerAccount.held >= hold.amount)
         .values(held=LedgerAccount.held - hold.amount)
         .execution_options(synchronize_session=False)
     )
@@ -517,7 +588,8 @@ def expire_holds(session: Session, now: datetime | None = None) -> int:
 def _lock_pending(session: Session, hold: Hold) -> Hold:
     # Claim the hold with a guarded update so capture and release can't both win.
     claimed = session.execute(
-        update(Hold).where(Hold.id == hold.id, Hold.status == "pending")
+        update(Hold)
+        .where(Hold.id == hold.id, Hold.status == "pending")
         .values(status="settling")
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -540,15 +612,18 @@ def _settle_hold(session: Session, hold: Hold, status: str, entry: JournalEntry 
 # Built once: every wallet payment reads its lots, and building the query costs
 # more CPU than running its cached compiled form.
 _WALLET_LOTS = (
-    select(FundingLot).where(FundingLot.account_id == bindparam("account_id"), FundingLot.remaining > 0)
-    .order_by(FundingLot.id).execution_options(populate_existing=True)
+    select(FundingLot)
+    .where(FundingLot.account_id == bindparam("account_id"), FundingLot.remaining > 0)
+    .order_by(FundingLot.id)
+    .execution_options(populate_existing=True)
 )
 _WALLET_LOTS_OF_SOURCES = _WALLET_LOTS.where(FundingLot.source.in_(bindparam("sources", expanding=True)))
 
 
 _LOT_ROWS = (
     select(_lots.c.id, _lots.c.source, _lots.c.remaining)
-    .where(_lots.c.account_id == bindparam("account_id"), _lots.c.remaining > 0).order_by(_lots.c.id)
+    .where(_lots.c.account_id == bindparam("account_id"), _lots.c.remaining > 0)
+    .order_by(_lots.c.id)
 )
 _LOT_ROWS_OF_SOURCES = _LOT_ROWS.where(_lots.c.source.in_(bindparam("sources", expanding=True)))
 
@@ -565,8 +640,12 @@ def spent_by_source(session: Session, entry: JournalEntry) -> dict[str, int]:
 
     What a donation's Art Bonus receipt needs: cash-funded money is not eligible.
     """
-    return {source: int(amount) for source, amount in session.execute(
-        select(FundingLot.source, func.sum(LotAllocation.amount))
-        .join(FundingLot, FundingLot.id == LotAllocation.lot_id)
-        .where(LotAllocation.entry_id == entry.id)
-        .group_by(FundingLot.source))}
+    return {
+        source: int(amount)
+        for source, amount in session.execute(
+            select(FundingLot.source, func.sum(LotAllocation.amount))
+            .join(FundingLot, FundingLot.id == LotAllocation.lot_id)
+            .where(LotAllocation.entry_id == entry.id)
+            .group_by(FundingLot.source)
+        )
+    }

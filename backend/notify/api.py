@@ -5,9 +5,6 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from backend.accounts.patrons import get_patron
-from backend.web.api import Blueprint, add_error_responses
-from backend.web.policy import allow, require_principal
-from backend.web.database import db
 from backend.notify import services
 from backend.notify.schemas import (
     DeviceListSchema,
@@ -21,9 +18,16 @@ from backend.notify.schemas import (
     UnreadCountSchema,
 )
 from backend.pagination import PageArgsSchema, page_schema
+from backend.web.api import Blueprint, add_error_responses
+from backend.web.database import db
+from backend.web.policy import allow, require_principal
 
-blp = Blueprint("notifications", __name__, url_prefix="/v1/notifications",
-                description="Inbox, notification preferences and push devices")
+blp = Blueprint(
+    "notifications",
+    __name__,
+    url_prefix="/v1/notifications",
+    description="Inbox, notification preferences and push devices",
+)
 
 
 def _me():
@@ -37,8 +41,13 @@ class Inbox(MethodView):
     @blp.response(200, page_schema(NotificationSchema))
     def get(self, args):
         """My notifications, newest first"""
-        return services.inbox(db.session, _me(), limit=args["limit"],
-                              starting_after=args["starting_after"], unread_only=args["unread_only"])
+        return services.inbox(
+            db.session,
+            _me(),
+            limit=args["limit"],
+            starting_after=args["starting_after"],
+            unread_only=args["unread_only"],
+        )
 
 
 @blp.route("/unread-count")
@@ -104,9 +113,15 @@ class Devices(MethodView):
         else:
             subscription = body["subscription"]
             address, keys = subscription["endpoint"], subscription["keys"]
-        return services.register_device(db.session, _me(), kind=body["kind"], address=address,
-                                        p256dh=keys.get("p256dh"), auth=keys.get("auth"),
-                                        label=body["label"])
+        return services.register_device(
+            db.session,
+            _me(),
+            kind=body["kind"],
+            address=address,
+            p256dh=keys.get("p256dh"),
+            auth=keys.get("auth"),
+            label=body["label"],
+        )
 
     add_error_responses(post, 422)
 
@@ -129,8 +144,9 @@ class FailedDeliveries(MethodView):
     @blp.response(200, page_schema(FailedDeliverySchema))
     def get(self, args):
         """Dead-lettered deliveries to my network's patrons and staff, newest first"""
-        return services.dead_deliveries(db.session, require_principal().network_id,
-                                        limit=args["limit"], starting_after=args["starting_after"])
+        return services.dead_deliveries(
+            db.session, require_principal().network_id, limit=args["limit"], starting_after=args["starting_after"]
+        )
 
 
 @blp.route("/failed-deliveries/<delivery_id>/retry")

@@ -77,8 +77,9 @@ class DispatchReport:
         return self.sent + self.retried + self.dead
 
 
-def dispatch_once(database: Database, channels: dict[str, Channel], *,
-                  now: datetime | None = None, batch: int = BATCH) -> DispatchReport:
+def dispatch_once(
+    database: Database, channels: dict[str, Channel], *, now: datetime | None = None, batch: int = BATCH
+) -> DispatchReport:
     """Deliver up to ``batch`` due deliveries; returns what happened."""
     claimed = database.run_in_transaction(lambda s: _claim(s, now or utcnow(), batch))
     report = DispatchReport()
@@ -95,9 +96,8 @@ def dispatch_once(database: Database, channels: dict[str, Channel], *,
             error, permanent, gone = str(exc), True, exc.address_gone
         except Exception as exc:  # noqa: BLE001 - any channel failure is a retry, never a crash
             error = f"{type(exc).__name__}: {exc}"
-        outcome = database.run_in_transaction(
-            lambda s: _record(s, item, error=error, permanent=permanent, gone=gone)
-        )
+        # Runs at once, inside this iteration: the loop's current values are the ones meant.
+        outcome = database.run_in_transaction(lambda s: _record(s, item, error=error, permanent=permanent, gone=gone))  # noqa: B023
         if outcome == SENT:
             report.sent += 1
         elif outcome == DEAD:
@@ -116,22 +116,36 @@ def _claim(session: Session, now: datetime, batch: int) -> list[_Claimed]:
     stmt = select(Delivery).where(due).order_by(Delivery.next_attempt_at, Delivery.id).limit(batch)
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True, of=Delivery)
-    rows = list(session.scalars(stmt.options(
-        selectinload(Delivery.notification).selectinload(Notification.patron),
-        selectinload(Delivery.notification).selectinload(Notification.staff_user),
-        selectinload(Delivery.device),
-    )))
+    rows = list(
+        session.scalars(
+            stmt.options(
+                selectinload(Delivery.notification).selectinload(Notification.patron),
+                selectinload(Delivery.notification).selectinload(Notification.staff_user),
+                selectinload(Delivery.device),
+            )
+        )
+    )
     claimed = []
     for row in rows:
         row.status, row.attempts, row.locked_until = SENDING, row.attempts + 1, now + LEASE
         note = row.notification
-        claimed.append(_Claimed(
-            delivery_id=row.id, attempts=row.attempts, channel=row.channel,
-            message=Message(notification_id=note.public_id, kind=note.kind,
-                            language=note.language, title=note.title, body=note.body,
-                            data=note.data),
-            address=_address(row), device_id=row.device_id,
-        ))
+        claimed.append(
+            _Claimed(
+                delivery_id=row.id,
+                attempts=row.attempts,
+                channel=row.channel,
+                message=Message(
+                    notification_id=note.public_id,
+                    kind=note.kind,
+                    language=note.language,
+                    title=note.title,
+                    body=note.body,
+                    data=note.data,
+                ),
+                address=_address(row),
+                device_id=row.device_id,
+            )
+        )
     session.flush()
     return claimed
 
@@ -150,8 +164,7 @@ def _address(row: Delivery) -> Any:
     return device.address
 
 
-def _record(session: Session, item: _Claimed, *, error: str | None, permanent: bool,
-            gone: bool) -> str | None:
+def _record(session: Session, item: _Claimed, *, error: str | None, permanent: bool, gone: bool) -> str | None:
     now = utcnow()
     if error is None:
         status, values = SENT, {"sent_at": now, "last_error": None}
@@ -164,20 +177,23 @@ def _record(session: Session, item: _Claimed, *, error: str | None, permanent: b
     # expired may have been overtaken; its result is then stale).
     done = session.execute(
         update(Delivery)
-        .where(Delivery.id == item.delivery_id, Delivery.status == SENDING,
-               Delivery.attempts == item.attempts)
+        .where(Delivery.id == item.delivery_id, Delivery.status == SENDING, Delivery.attempts == item.attempts)
         .values(status=status, locked_until=None, **values)
     ).rowcount
     if not done:
         return None
-    session.add(DeliveryAttempt(delivery_id=item.delivery_id, number=item.attempts,
-                                outcome={SENT: "sent", DEAD: "dead"}.get(status, "failed"),
-                                error=error[:500] if error else None))
+    session.add(
+        DeliveryAttempt(
+            delivery_id=item.delivery_id,
+            number=item.attempts,
+            outcome={SENT: "sent", DEAD: "dead"}.get(status, "failed"),
+            error=error[:500] if error else None,
+        )
+    )
     if gone and item.device_id is not None:
         forget_device(session, item.device_id)
     if status == DEAD:
-        log.warning("notification delivery %s dead after %s attempts: %s",
-                    item.delivery_id, item.attempts, error)
+        log.warning("notification delivery %s dead after %s attempts: %s", item.delivery_id, item.attempts, error)
     return status
 
 
@@ -207,18 +223,25 @@ def channels_for(settings: Settings) -> dict[str, Channel]:
     if EMAIL in configured:
         from notifications.channels.email import EmailChannel, SmtpSettings
 
-        channels[EMAIL] = EmailChannel(SmtpSettings(
-            host=settings.smtp_host, port=settings.smtp_port, username=settings.smtp_username,
-            password=settings.smtp_password, starttls=settings.smtp_starttls,
-            sender=settings.mail_from,
-        ))
+        channels[EMAIL] = EmailChannel(
+            SmtpSettings(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                username=settings.smtp_username,
+                password=settings.smtp_password,
+                starttls=settings.smtp_starttls,
+                sender=settings.mail_from,
+            )
+        )
     if WEBPUSH in configured:
         from notifications.channels.webpush import WebPushChannel, WebPushSettings
 
-        channels[WEBPUSH] = WebPushChannel(WebPushSettings(
-            vapid_private_key=settings.webpush_vapid_private_key,
-            vapid_subject=settings.webpush_vapid_subject,
-        ))
+        channels[WEBPUSH] = WebPushChannel(
+            WebPushSettings(
+                vapid_private_key=settings.webpush_vapid_private_key,
+                vapid_subject=settings.webpush_vapid_subject,
+            )
+        )
     if FCM in configured:
         from notifications.channels.fcm import FcmChannel, firebase_app
 
@@ -232,8 +255,10 @@ def dispatch_outbox(database: Database, channels: dict[str, Channel]) -> Dispatc
     total = DispatchReport()
     while True:
         report = dispatch_once(database, channels)
-        total.sent, total.retried, total.dead = (total.sent + report.sent,
-                                                 total.retried + report.retried,
-                                                 total.dead + report.dead)
+        total.sent, total.retried, total.dead = (
+            total.sent + report.sent,
+            total.retried + report.retried,
+            total.dead + report.dead,
+        )
         if report.claimed < BATCH:
             return total

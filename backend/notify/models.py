@@ -52,14 +52,12 @@ class Notification(PublicIdMixin, TimestampMixin, Base):
 
     patron: Mapped[Patron | None] = relationship()
     staff_user: Mapped[StaffUser | None] = relationship()
-    deliveries: Mapped[list["Delivery"]] = relationship(
+    deliveries: Mapped[list[Delivery]] = relationship(
         back_populates="notification", order_by="Delivery.id", passive_deletes=True
     )
 
     __table_args__ = (
-        CheckConstraint(
-            "(patron_id IS NULL) <> (staff_user_id IS NULL)", name="one_recipient"
-        ),
+        CheckConstraint("(patron_id IS NULL) <> (staff_user_id IS NULL)", name="one_recipient"),
         # Inbox: newest first, per patron; unread count.
         Index("ix_notifications_patron_id_id", "patron_id", "id"),
         Index("ix_notifications_staff_user_id_id", "staff_user_id", "id"),
@@ -91,9 +89,7 @@ class Delivery(PublicIdMixin, Base):
     __tablename__ = "notification_deliveries"
     PUBLIC_ID_PREFIX = "dlv"
 
-    notification_id: Mapped[int] = mapped_column(
-        ForeignKey("notifications.id", ondelete="CASCADE"), index=True
-    )
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"), index=True)
     channel: Mapped[str] = mapped_column(String(10))  # email | fcm | webpush
     # An explicit address (e.g. an email not verified yet); else the recipient's own.
     address: Mapped[str | None] = mapped_column(String(254))
@@ -112,9 +108,7 @@ class Delivery(PublicIdMixin, Base):
 
     notification: Mapped[Notification] = relationship(back_populates="deliveries")
     device: Mapped[Device | None] = relationship()
-    attempt_log: Mapped[list["DeliveryAttempt"]] = relationship(
-        order_by="DeliveryAttempt.id", passive_deletes=True
-    )
+    attempt_log: Mapped[list[DeliveryAttempt]] = relationship(order_by="DeliveryAttempt.id", passive_deletes=True)
 
     __table_args__ = (
         # The dispatcher's claim query: due rows of a state, oldest first.
@@ -126,9 +120,7 @@ class DeliveryAttempt(Base):
     __tablename__ = "notification_delivery_attempts"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    delivery_id: Mapped[int] = mapped_column(
-        ForeignKey("notification_deliveries.id", ondelete="CASCADE"), index=True
-    )
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("notification_deliveries.id", ondelete="CASCADE"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(10))  # sent | failed | dead
     error: Mapped[str | None] = mapped_column(String(500))
@@ -140,9 +132,7 @@ class NotificationPreferences(Base):
 
     __tablename__ = "notification_preferences"
 
-    patron_id: Mapped[int] = mapped_column(
-        ForeignKey("patrons.id", ondelete="CASCADE"), primary_key=True
-    )
+    patron_id: Mapped[int] = mapped_column(ForeignKey("patrons.id", ondelete="CASCADE"), primary_key=True)
     reminders: Mapped[bool] = mapped_column(default=True)
     campaign_news: Mapped[bool] = mapped_column(default=True)
     marketing: Mapped[bool] = mapped_column(default=False)
@@ -153,6 +143,10 @@ class NotificationPreferences(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     DEFAULTS = {
-        "reminders": True, "campaign_news": True, "marketing": False,
-        "email": True, "push": True, "low_balance_threshold": 500,
+        "reminders": True,
+        "campaign_news": True,
+        "marketing": False,
+        "email": True,
+        "push": True,
+        "low_balance_threshold": 500,
     }

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from backend.schema_fields import Computed, StrictBoolean, UtcDateTime
 from backend.money import MAX_AMOUNT, StrictInteger
 from backend.pagination import PageArgsSchema
+from backend.schema_fields import Computed, StrictBoolean, UtcDateTime
 
 
 class NotificationSchema(ma.Schema):
@@ -21,8 +21,10 @@ class NotificationSchema(ma.Schema):
     body = ma.fields.String(required=True)
     data = ma.fields.Dict(
         required=True,
-        metadata={"description": "The values of the message (money as {amount, currency}, "
-                  "times in Europe/Rome with offset), for deep links"},
+        metadata={
+            "description": "The values of the message (money as {amount, currency}, "
+            "times in Europe/Rome with offset), for deep links"
+        },
     )
     created_at = UtcDateTime(required=True)
     read_at = UtcDateTime(allow_none=True, required=True)
@@ -50,7 +52,8 @@ class PreferencesSchema(ma.Schema):
     email = StrictBoolean(metadata={"description": "Also send by email"})
     push = StrictBoolean(metadata={"description": "Also send as push to registered devices"})
     low_balance_threshold = StrictInteger(
-        allow_none=True, validate=ma.validate.Range(min=0, max=MAX_AMOUNT),
+        allow_none=True,
+        validate=ma.validate.Range(min=0, max=MAX_AMOUNT),
         metadata={"description": "Warn when the wallet drops below this many cents; null: never"},
     )
 
@@ -104,7 +107,9 @@ class FailedDeliverySchema(ma.Schema):
     notification_id = Computed(lambda d: d.notification.public_id, ma.fields.String(), required=True)
     kind = Computed(lambda d: d.notification.kind, ma.fields.String(), required=True)
     recipient = Computed(
-        lambda d: (d.notification.patron or d.notification.staff_user).public_id, ma.fields.String(), required=True,
+        lambda d: (d.notification.patron or d.notification.staff_user).public_id,
+        ma.fields.String(),
+        required=True,
         metadata={"description": "Public id of the patron or staff user"},
     )
     created_at = UtcDateTime(required=True)

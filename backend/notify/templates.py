@@ -50,7 +50,6 @@ from backend.i18n import LOCALES, ROME, Text
 from backend.money import Money
 from backend.notify.models import CAMPAIGN_NEWS, MARKETING, REMINDERS, TRANSACTIONAL
 
-
 MONEY, WHEN, TEXT, COUNT = "money", "when", "text", "count"
 _PYTHON_TYPES = {MONEY: Money, WHEN: datetime, TEXT: str, COUNT: int}
 
@@ -72,9 +71,7 @@ class Template:
         missing = set(self.fields) - set(data)
         unknown = set(data) - set(self.fields)
         if missing or unknown:
-            raise TemplateDataError(
-                f"{self.kind}: missing {sorted(missing)}, unknown {sorted(unknown)}"
-            )
+            raise TemplateDataError(f"{self.kind}: missing {sorted(missing)}, unknown {sorted(unknown)}")
         for name, kind in self.fields.items():
             value = data[name]
             if not isinstance(value, _PYTHON_TYPES[kind]) or isinstance(value, bool):
@@ -126,180 +123,281 @@ def template_for(kind: str) -> Template:
         raise TemplateDataError(f"unknown notification kind {kind!r}") from None
 
 
-register(Template(
-    "topup_succeeded", TRANSACTIONAL,
-    Text(it="Ricarica di {amount} riuscita", en="Top-up of {amount} received"),
-    Text(it="Abbiamo accreditato {amount} sul tuo borsellino. Saldo attuale: {balance}.",
-         en="We added {amount} to your wallet. Your balance is now {balance}."),
-    {"amount": MONEY, "balance": MONEY},
-))
-register(Template(
-    "topup_failed", TRANSACTIONAL,
-    Text(it="Ricarica di {amount} non riuscita", en="Top-up of {amount} failed"),
-    Text(it="La ricarica di {amount} non è andata a buon fine e il borsellino non è stato "
+register(
+    Template(
+        "topup_succeeded",
+        TRANSACTIONAL,
+        Text(it="Ricarica di {amount} riuscita", en="Top-up of {amount} received"),
+        Text(
+            it="Abbiamo accreditato {amount} sul tuo borsellino. Saldo attuale: {balance}.",
+            en="We added {amount} to your wallet. Your balance is now {balance}.",
+        ),
+        {"amount": MONEY, "balance": MONEY},
+    )
+)
+register(
+    Template(
+        "topup_failed",
+        TRANSACTIONAL,
+        Text(it="Ricarica di {amount} non riuscita", en="Top-up of {amount} failed"),
+        Text(
+            it="La ricarica di {amount} non è andata a buon fine e il borsellino non è stato "
             "ricaricato. Puoi riprovare dall'app.",
-         en="Your top-up of {amount} did not go through and your wallet was not credited. "
-            "You can try again in the app."),
-    {"amount": MONEY},
-))
-register(Template(
-    "refund_processed", TRANSACTIONAL,
-    Text(it="Rimborso di {amount}", en="Refund of {amount}"),
-    Text(it="Ti abbiamo rimborsato {amount} per: {description}.",
-         en="We refunded {amount} for: {description}."),
-    {"amount": MONEY, "description": TEXT},
-))
-register(Template(
-    "card_disputed", TRANSACTIONAL,
-    Text(it="Contestazione del pagamento con carta: {amount}",
-         en="Card payment disputed: {amount}"),
-    Text(it="La tua banca ha contestato il pagamento di {amount} ({description}) e lo ha "
+            en="Your top-up of {amount} did not go through and your wallet was not credited. "
+            "You can try again in the app.",
+        ),
+        {"amount": MONEY},
+    )
+)
+register(
+    Template(
+        "refund_processed",
+        TRANSACTIONAL,
+        Text(it="Rimborso di {amount}", en="Refund of {amount}"),
+        Text(it="Ti abbiamo rimborsato {amount} per: {description}.", en="We refunded {amount} for: {description}."),
+        {"amount": MONEY, "description": TEXT},
+    )
+)
+register(
+    Template(
+        "card_disputed",
+        TRANSACTIONAL,
+        Text(it="Contestazione del pagamento con carta: {amount}", en="Card payment disputed: {amount}"),
+        Text(
+            it="La tua banca ha contestato il pagamento di {amount} ({description}) e lo ha "
             "ripreso. Abbiamo tolto {taken} dal borsellino. Per chiarimenti rivolgiti alla tua "
             "biblioteca.",
-         en="Your bank disputed the payment of {amount} ({description}) and took it back. "
-            "We removed {taken} from your wallet. Ask your library if anything is unclear."),
-    {"amount": MONEY, "taken": MONEY, "description": TEXT},
-))
-register(Template(
-    "low_balance", TRANSACTIONAL,
-    Text(it="Saldo basso: {balance}", en="Low balance: {balance}"),
-    Text(it="Il saldo del tuo borsellino è sceso a {balance}, sotto la soglia di {threshold} "
+            en="Your bank disputed the payment of {amount} ({description}) and took it back. "
+            "We removed {taken} from your wallet. Ask your library if anything is unclear.",
+        ),
+        {"amount": MONEY, "taken": MONEY, "description": TEXT},
+    )
+)
+register(
+    Template(
+        "low_balance",
+        TRANSACTIONAL,
+        Text(it="Saldo basso: {balance}", en="Low balance: {balance}"),
+        Text(
+            it="Il saldo del tuo borsellino è sceso a {balance}, sotto la soglia di {threshold} "
             "che hai scelto. Puoi ricaricarlo dall'app o in biblioteca.",
-         en="Your wallet balance is down to {balance}, below your {threshold} threshold. "
-            "You can top it up in the app or at the library."),
-    {"balance": MONEY, "threshold": MONEY},
-))
-register(Template(
-    "fee_charged", TRANSACTIONAL,
-    Text(it="Nuovo addebito di {amount}", en="New charge of {amount}"),
-    Text(it="{library} ti ha addebitato {amount} per: {description}.",
-         en="{library} charged you {amount} for: {description}."),
-    {"amount": MONEY, "description": TEXT, "library": TEXT},
-))
-register(Template(
-    "fee_paid", TRANSACTIONAL,
-    Text(it="Ricevuta: pagati {amount}", en="Receipt: {amount} paid"),
-    Text(it="Hai pagato {amount} a {library} per: {description}. Saldo del borsellino: {balance}.",
-         en="You paid {amount} to {library} for: {description}. Wallet balance: {balance}."),
-    {"amount": MONEY, "description": TEXT, "library": TEXT, "balance": MONEY},
-))
-register(Template(
-    "ticket_confirmed", TRANSACTIONAL,
-    Text(it="Biglietti confermati: {event_title}", en="Tickets confirmed: {event_title}"),
-    Text(it="{quantity} biglietto/i per «{event_title}», {starts_at}, {venue}. Totale: {amount}. "
+            en="Your wallet balance is down to {balance}, below your {threshold} threshold. "
+            "You can top it up in the app or at the library.",
+        ),
+        {"balance": MONEY, "threshold": MONEY},
+    )
+)
+register(
+    Template(
+        "fee_charged",
+        TRANSACTIONAL,
+        Text(it="Nuovo addebito di {amount}", en="New charge of {amount}"),
+        Text(
+            it="{library} ti ha addebitato {amount} per: {description}.",
+            en="{library} charged you {amount} for: {description}.",
+        ),
+        {"amount": MONEY, "description": TEXT, "library": TEXT},
+    )
+)
+register(
+    Template(
+        "fee_paid",
+        TRANSACTIONAL,
+        Text(it="Ricevuta: pagati {amount}", en="Receipt: {amount} paid"),
+        Text(
+            it="Hai pagato {amount} a {library} per: {description}. Saldo del borsellino: {balance}.",
+            en="You paid {amount} to {library} for: {description}. Wallet balance: {balance}.",
+        ),
+        {"amount": MONEY, "description": TEXT, "library": TEXT, "balance": MONEY},
+    )
+)
+register(
+    Template(
+        "ticket_confirmed",
+        TRANSACTIONAL,
+        Text(it="Biglietti confermati: {event_title}", en="Tickets confirmed: {event_title}"),
+        Text(
+            it="{quantity} biglietto/i per «{event_title}», {starts_at}, {venue}. Totale: {amount}. "
             "Mostra il codice QR dall'app all'ingresso.",
-         en="{quantity} ticket(s) for \"{event_title}\", {starts_at}, {venue}. Total: {amount}. "
-            "Show the QR code in the app at the door."),
-    {"event_title": TEXT, "starts_at": WHEN, "venue": TEXT, "quantity": COUNT, "amount": MONEY},
-))
-register(Template(
-    "event_reminder", REMINDERS,
-    Text(it="Domani: {event_title}", en="Tomorrow: {event_title}"),
-    Text(it="Ti aspettiamo a «{event_title}», {starts_at}, {venue}.",
-         en="See you at \"{event_title}\", {starts_at}, {venue}."),
-    {"event_title": TEXT, "starts_at": WHEN, "venue": TEXT},
-))
-register(Template(
-    "occurrence_cancelled", TRANSACTIONAL,
-    Text(it="Annullato: {event_title}", en="Cancelled: {event_title}"),
-    Text(it="«{event_title}» di {starts_at} è stato annullato. Ti abbiamo rimborsato {refund} "
-            "sul borsellino.",
-         en="\"{event_title}\" on {starts_at} has been cancelled. We refunded {refund} to your "
-            "wallet."),
-    {"event_title": TEXT, "starts_at": WHEN, "refund": MONEY},
-))
-register(Template(
-    "waitlist_offer", TRANSACTIONAL,
-    Text(it="Si è liberato un posto: {event_title}", en="A place is free: {event_title}"),
-    Text(it="Si è liberato un posto per «{event_title}», {starts_at}. Confermalo dall'app "
+            en='{quantity} ticket(s) for "{event_title}", {starts_at}, {venue}. Total: {amount}. '
+            "Show the QR code in the app at the door.",
+        ),
+        {"event_title": TEXT, "starts_at": WHEN, "venue": TEXT, "quantity": COUNT, "amount": MONEY},
+    )
+)
+register(
+    Template(
+        "event_reminder",
+        REMINDERS,
+        Text(it="Domani: {event_title}", en="Tomorrow: {event_title}"),
+        Text(
+            it="Ti aspettiamo a «{event_title}», {starts_at}, {venue}.",
+            en='See you at "{event_title}", {starts_at}, {venue}.',
+        ),
+        {"event_title": TEXT, "starts_at": WHEN, "venue": TEXT},
+    )
+)
+register(
+    Template(
+        "occurrence_cancelled",
+        TRANSACTIONAL,
+        Text(it="Annullato: {event_title}", en="Cancelled: {event_title}"),
+        Text(
+            it="«{event_title}» di {starts_at} è stato annullato. Ti abbiamo rimborsato {refund} sul borsellino.",
+            en='"{event_title}" on {starts_at} has been cancelled. We refunded {refund} to your wallet.',
+        ),
+        {"event_title": TEXT, "starts_at": WHEN, "refund": MONEY},
+    )
+)
+register(
+    Template(
+        "waitlist_offer",
+        TRANSACTIONAL,
+        Text(it="Si è liberato un posto: {event_title}", en="A place is free: {event_title}"),
+        Text(
+            it="Si è liberato un posto per «{event_title}», {starts_at}. Confermalo dall'app "
             "entro {expires_at}, poi passerà al prossimo in lista.",
-         en="A place is free for \"{event_title}\", {starts_at}. Confirm it in the app by "
-            "{expires_at}; after that it goes to the next person on the list."),
-    {"event_title": TEXT, "starts_at": WHEN, "expires_at": WHEN},
-))
-register(Template(
-    "campaign_update", CAMPAIGN_NEWS,
-    Text(it="Novità da +Teca: {campaign_title}", en="+Teca news: {campaign_title}"),
-    Text(it="{message}", en="{message}"),
-    {"campaign_title": TEXT, "message": TEXT},
-))
-register(Template(
-    "donation_received", TRANSACTIONAL,
-    Text(it="Grazie per la tua donazione: {campaign_title}", en="Thank you for your donation: {campaign_title}"),
-    Text(it="Abbiamo ricevuto la tua donazione di {amount} per «{campaign_title}». La ricevuta è nell'app.",
-         en="We received your donation of {amount} to \"{campaign_title}\". The receipt is in the app."),
-    {"campaign_title": TEXT, "amount": MONEY},
-))
-register(Template(
-    "donation_pledged", TRANSACTIONAL,
-    Text(it="Promessa registrata: {campaign_title}", en="Pledge recorded: {campaign_title}"),
-    Text(it="Abbiamo riservato {amount} sul tuo borsellino per «{campaign_title}». Se l'obiettivo sarà "
+            en='A place is free for "{event_title}", {starts_at}. Confirm it in the app by '
+            "{expires_at}; after that it goes to the next person on the list.",
+        ),
+        {"event_title": TEXT, "starts_at": WHEN, "expires_at": WHEN},
+    )
+)
+register(
+    Template(
+        "campaign_update",
+        CAMPAIGN_NEWS,
+        Text(it="Novità da +Teca: {campaign_title}", en="+Teca news: {campaign_title}"),
+        Text(it="{message}", en="{message}"),
+        {"campaign_title": TEXT, "message": TEXT},
+    )
+)
+register(
+    Template(
+        "donation_received",
+        TRANSACTIONAL,
+        Text(it="Grazie per la tua donazione: {campaign_title}", en="Thank you for your donation: {campaign_title}"),
+        Text(
+            it="Abbiamo ricevuto la tua donazione di {amount} per «{campaign_title}». La ricevuta è nell'app.",
+            en='We received your donation of {amount} to "{campaign_title}". The receipt is in the app.',
+        ),
+        {"campaign_title": TEXT, "amount": MONEY},
+    )
+)
+register(
+    Template(
+        "donation_pledged",
+        TRANSACTIONAL,
+        Text(it="Promessa registrata: {campaign_title}", en="Pledge recorded: {campaign_title}"),
+        Text(
+            it="Abbiamo riservato {amount} sul tuo borsellino per «{campaign_title}». Se l'obiettivo sarà "
             "raggiunto entro {deadline} la donazione sarà incassata, altrimenti l'importo tornerà disponibile.",
-         en="We reserved {amount} in your wallet for \"{campaign_title}\". If the goal is reached by "
-            "{deadline} the donation is collected, otherwise the amount becomes available again."),
-    {"campaign_title": TEXT, "amount": MONEY, "deadline": WHEN},
-))
-register(Template(
-    "campaign_funded", TRANSACTIONAL,
-    Text(it="Obiettivo raggiunto: {campaign_title}", en="Goal reached: {campaign_title}"),
-    Text(it="«{campaign_title}» ha raggiunto l'obiettivo: la tua donazione di {amount} è stata incassata. Grazie!",
-         en="\"{campaign_title}\" reached its goal: your donation of {amount} has been collected. Thank you!"),
-    {"campaign_title": TEXT, "amount": MONEY},
-))
-register(Template(
-    "campaign_goal_missed", TRANSACTIONAL,
-    Text(it="Obiettivo non raggiunto: {campaign_title}", en="Goal not reached: {campaign_title}"),
-    Text(it="«{campaign_title}» non ha raggiunto l'obiettivo: i tuoi {amount} ti sono restituiti ({method}).",
-         en="\"{campaign_title}\" did not reach its goal: your {amount} is given back ({method})."),
-    {"campaign_title": TEXT, "amount": MONEY, "method": TEXT},
-))
-register(Template(
-    "recurring_failed", TRANSACTIONAL,
-    Text(it="Donazione periodica non riuscita: {campaign_title}", en="Recurring donation failed: {campaign_title}"),
-    Text(it="Il borsellino non aveva {amount} per la donazione periodica a «{campaign_title}». Riproveremo "
+            en='We reserved {amount} in your wallet for "{campaign_title}". If the goal is reached by '
+            "{deadline} the donation is collected, otherwise the amount becomes available again.",
+        ),
+        {"campaign_title": TEXT, "amount": MONEY, "deadline": WHEN},
+    )
+)
+register(
+    Template(
+        "campaign_funded",
+        TRANSACTIONAL,
+        Text(it="Obiettivo raggiunto: {campaign_title}", en="Goal reached: {campaign_title}"),
+        Text(
+            it="«{campaign_title}» ha raggiunto l'obiettivo: la tua donazione di {amount} è stata incassata. Grazie!",
+            en='"{campaign_title}" reached its goal: your donation of {amount} has been collected. Thank you!',
+        ),
+        {"campaign_title": TEXT, "amount": MONEY},
+    )
+)
+register(
+    Template(
+        "campaign_goal_missed",
+        TRANSACTIONAL,
+        Text(it="Obiettivo non raggiunto: {campaign_title}", en="Goal not reached: {campaign_title}"),
+        Text(
+            it="«{campaign_title}» non ha raggiunto l'obiettivo: i tuoi {amount} ti sono restituiti ({method}).",
+            en='"{campaign_title}" did not reach its goal: your {amount} is given back ({method}).',
+        ),
+        {"campaign_title": TEXT, "amount": MONEY, "method": TEXT},
+    )
+)
+register(
+    Template(
+        "recurring_failed",
+        TRANSACTIONAL,
+        Text(it="Donazione periodica non riuscita: {campaign_title}", en="Recurring donation failed: {campaign_title}"),
+        Text(
+            it="Il borsellino non aveva {amount} per la donazione periodica a «{campaign_title}». Riproveremo "
             "il {retry_at}: se non riuscirà, la donazione sarà sospesa.",
-         en="Your wallet did not hold {amount} for the recurring donation to \"{campaign_title}\". We will "
-            "try again on {retry_at}; if that fails too, the donation is paused."),
-    {"campaign_title": TEXT, "amount": MONEY, "retry_at": WHEN},
-))
-register(Template(
-    "recurring_paused", TRANSACTIONAL,
-    Text(it="Donazione periodica sospesa: {campaign_title}", en="Recurring donation paused: {campaign_title}"),
-    Text(it="La donazione periodica di {amount} a «{campaign_title}» è sospesa: il borsellino non aveva "
+            en='Your wallet did not hold {amount} for the recurring donation to "{campaign_title}". We will '
+            "try again on {retry_at}; if that fails too, the donation is paused.",
+        ),
+        {"campaign_title": TEXT, "amount": MONEY, "retry_at": WHEN},
+    )
+)
+register(
+    Template(
+        "recurring_paused",
+        TRANSACTIONAL,
+        Text(it="Donazione periodica sospesa: {campaign_title}", en="Recurring donation paused: {campaign_title}"),
+        Text(
+            it="La donazione periodica di {amount} a «{campaign_title}» è sospesa: il borsellino non aveva "
             "fondi sufficienti. Puoi riattivarla dall'app.",
-         en="The recurring donation of {amount} to \"{campaign_title}\" is paused: the wallet did not hold "
-            "enough. You can resume it in the app."),
-    {"campaign_title": TEXT, "amount": MONEY},
-))
-register(Template(
-    "supporter_card_issued", TRANSACTIONAL,
-    Text(it="Tessera sostenitore: {network}", en="Supporter card: {network}"),
-    Text(it="Grazie! La tua tessera sostenitore di {network} ({amount}) è valida fino al {valid_until}.",
-         en="Thank you! Your {network} supporter card ({amount}) is valid until {valid_until}."),
-    {"network": TEXT, "amount": MONEY, "valid_until": WHEN},
-))
-register(Template(
-    "partner_offer", MARKETING,
-    Text(it="Nuova convenzione: {offer_title}", en="New partner offer: {offer_title}"),
-    Text(it="{venue} offre «{offer_title}» ai lettori delle biblioteche della rete.",
-         en="{venue} offers \"{offer_title}\" to the network's library patrons."),
-    {"offer_title": TEXT, "venue": TEXT},
-))
-register(Template(
-    "confirmation_request", TRANSACTIONAL,
-    Text(it="Conferma il pagamento di {amount}", en="Confirm the payment of {amount}"),
-    Text(it="{requester} chiede {amount} dal tuo borsellino per: {description}. Conferma nell'app "
+            en='The recurring donation of {amount} to "{campaign_title}" is paused: the wallet did not hold '
+            "enough. You can resume it in the app.",
+        ),
+        {"campaign_title": TEXT, "amount": MONEY},
+    )
+)
+register(
+    Template(
+        "supporter_card_issued",
+        TRANSACTIONAL,
+        Text(it="Tessera sostenitore: {network}", en="Supporter card: {network}"),
+        Text(
+            it="Grazie! La tua tessera sostenitore di {network} ({amount}) è valida fino al {valid_until}.",
+            en="Thank you! Your {network} supporter card ({amount}) is valid until {valid_until}.",
+        ),
+        {"network": TEXT, "amount": MONEY, "valid_until": WHEN},
+    )
+)
+register(
+    Template(
+        "partner_offer",
+        MARKETING,
+        Text(it="Nuova convenzione: {offer_title}", en="New partner offer: {offer_title}"),
+        Text(
+            it="{venue} offre «{offer_title}» ai lettori delle biblioteche della rete.",
+            en='{venue} offers "{offer_title}" to the network\'s library patrons.',
+        ),
+        {"offer_title": TEXT, "venue": TEXT},
+    )
+)
+register(
+    Template(
+        "confirmation_request",
+        TRANSACTIONAL,
+        Text(it="Conferma il pagamento di {amount}", en="Confirm the payment of {amount}"),
+        Text(
+            it="{requester} chiede {amount} dal tuo borsellino per: {description}. Conferma nell'app "
             "entro {expires_at}, altrimenti non sarà addebitato nulla.",
-         en="{requester} asks for {amount} from your wallet for: {description}. Confirm in the app "
-            "by {expires_at}, otherwise nothing is charged."),
-    {"requester": TEXT, "description": TEXT, "amount": MONEY, "expires_at": WHEN},
-))
-register(Template(
-    "ledger_audit_failed", TRANSACTIONAL,
-    Text(it="Verifica contabile: {discrepancies} anomalie", en="Ledger audit: {discrepancies} discrepancies"),
-    Text(it="La verifica notturna del registro contabile ha trovato {discrepancies} anomalie. "
-            "Dettagli: {summary}",
-         en="The nightly ledger audit found {discrepancies} discrepancies. Details: {summary}"),
-    {"discrepancies": COUNT, "summary": TEXT},
-    for_staff=True,
-))
+            en="{requester} asks for {amount} from your wallet for: {description}. Confirm in the app "
+            "by {expires_at}, otherwise nothing is charged.",
+        ),
+        {"requester": TEXT, "description": TEXT, "amount": MONEY, "expires_at": WHEN},
+    )
+)
+register(
+    Template(
+        "ledger_audit_failed",
+        TRANSACTIONAL,
+        Text(it="Verifica contabile: {discrepancies} anomalie", en="Ledger audit: {discrepancies} discrepancies"),
+        Text(
+            it="La verifica notturna del registro contabile ha trovato {discrepancies} anomalie. Dettagli: {summary}",
+            en="The nightly ledger audit found {discrepancies} discrepancies. Details: {summary}",
+        ),
+        {"discrepancies": COUNT, "summary": TEXT},
+        for_staff=True,
+    )
+)

@@ -5,26 +5,25 @@ from __future__ import annotations
 from flask import Response
 from flask.views import MethodView
 
-from backend.accounts.services import person_of
-from backend.web.api import Blueprint, add_error_responses
-from backend.web.policy import allow, public, require_principal
-from backend.web.database import db
-from backend.web.language import negotiate_language
-from backend.web.settings import current_settings
-from backend.web.idempotency import idempotent
 from backend.money import Money
 from backend.pagination import page_schema
 from backend.partners import catalog, history, passes, passkeys, redeem, statements, till
 from backend.partners import schemas as s
 from backend.partners.scope import managed_partner, till_scope
+from backend.web.api import Blueprint, add_error_responses
+from backend.web.database import db
+from backend.web.idempotency import idempotent
+from backend.web.language import negotiate_language
+from backend.web.policy import allow, current_person, public, require_principal
+from backend.web.settings import current_settings
 
-blp = Blueprint("partners", __name__, url_prefix="/v1/partners",
-                description="Partner venues and discount passes: offers, passes, till validation, statements")
+blp = Blueprint(
+    "partners",
+    __name__,
+    url_prefix="/v1/partners",
+    description="Partner venues and discount passes: offers, passes, till validation, statements",
+)
 MANAGERS = ("admin",)
-
-
-def _patron():
-    return person_of(db.session, require_principal())
 
 
 def _till():
@@ -53,7 +52,7 @@ class Offers(MethodView):
     @blp.response(200, page_schema(s.OfferForPatronSchema))
     @blp.doc(summary="Offers for my network: near a point, by category, venue or text; eligibility and uses left")
     def get(self, args):
-        return catalog.search_offers(db.session, _patron(), args)
+        return catalog.search_offers(db.session, current_person(), args)
 
 
 @blp.route("/offers/<offer_id>")
@@ -62,7 +61,7 @@ class OfferDetail(MethodView):
     @blp.response(200, s.OfferForPatronSchema)
     @blp.doc(summary="One offer, with my eligibility and uses left")
     def get(self, offer_id):
-        return catalog.offer_for_patron(db.session, _patron(), offer_id)
+        return catalog.offer_for_patron(db.session, current_person(), offer_id)
 
 
 add_error_responses(OfferDetail.get, 404)
@@ -75,7 +74,7 @@ class MyPass(MethodView):
     @blp.response(200, s.PassSchema)
     @blp.doc(summary="Get or renew my pass for this device (valid 48 h; a new device revokes the others)")
     def post(self, data):
-        return passes.issue_pass(db.session, current_settings(), _patron(), data["device_key"])
+        return passes.issue_pass(db.session, current_settings(), current_person(), data["device_key"])
 
 
 @blp.route("/pass/revoke")
@@ -84,7 +83,7 @@ class RevokeMyPass(MethodView):
     @blp.response(204)
     @blp.doc(summary="Revoke every pass of mine (lost phone)")
     def post(self):
-        passes.revoke_own_passes(db.session, _patron())
+        passes.revoke_own_passes(db.session, current_person())
 
 
 @blp.route("/redemptions/mine")
@@ -94,10 +93,14 @@ class MyRedemptions(MethodView):
     @blp.response(200, s.MyRedemptionsSchema)
     @blp.doc(summary="My redemptions, newest first, and what they saved me in total")
     def get(self, args):
-        patron = _patron()
+        patron = current_person()
         page = history.my_redemptions(db.session, patron, limit=args["limit"], starting_after=args["starting_after"])
-        return {"data": page.data, "has_more": page.has_more, "next_cursor": page.next_cursor,
-                "total_savings": Money(history.my_savings(db.session, patron))}
+        return {
+            "data": page.data,
+            "has_more": page.has_more,
+            "next_cursor": page.next_cursor,
+            "total_savings": Money(history.my_savings(db.session, patron)),
+        }
 
 
 # --- tills (partner staff) ---------------------------------------------------------------------------
@@ -120,17 +123,31 @@ class Redemptions(MethodView):
     @blp.response(201, s.RedeemResultSchema)
     @blp.doc(summary="Validate a scanned (or typed) pass online: the benefit and price, or a precise refusal")
     def post(self, data):
-        return redeem.redeem(db.session, current_settings(), _till(), code=data["code"], venue_id=data["venue_id"],
-                             offer_id=data["offer_id"], list_price=data["list_price"], quantity=data["quantity"],
-                             scan_id=data["scan_id"], language=negotiate_language())
+        return redeem.redeem(
+            db.session,
+            current_settings(),
+            _till(),
+            code=data["code"],
+            venue_id=data["venue_id"],
+            offer_id=data["offer_id"],
+            list_price=data["list_price"],
+            quantity=data["quantity"],
+            scan_id=data["scan_id"],
+            language=negotiate_language(),
+        )
 
     @allow("partner")
     @blp.arguments(s.TillRedemptionArgsSchema, location="query")
     @blp.response(200, page_schema(s.RedemptionSchema))
     @blp.doc(summary="Redemptions at my venue(s) on a day (default today, Europe/Rome)")
     def get(self, args):
-        return history.till_redemptions(db.session, _till(), args.get("day") or catalog.today_in_rome(),
-                                        limit=args["limit"], starting_after=args["starting_after"])
+        return history.till_redemptions(
+            db.session,
+            _till(),
+            args.get("day") or catalog.today_in_rome(),
+            limit=args["limit"],
+            starting_after=args["starting_after"],
+        )
 
 
 add_error_responses(Redemptions.post, 404, 409, 422)
@@ -146,12 +163,23 @@ class RedemptionBatch(MethodView):
     def post(self, data):
         language = negotiate_language()
         results = redeem.redeem_batch(db.session, current_settings(), _till(), data["scans"], language=language)
-        return {"results": [{
-            "scan_id": r.scan_id, "outcome": r.outcome, "redemption": r.redemption,
-            "error": None if r.error is None else {
-                "code": r.error.error.code, "message": r.error.body(language)["error"]["message"],
-                "reason": r.error.extra.get("reason")},
-        } for r in results]}
+        return {
+            "results": [
+                {
+                    "scan_id": r.scan_id,
+                    "outcome": r.outcome,
+                    "redemption": r.redemption,
+                    "error": None
+                    if r.error is None
+                    else {
+                        "code": r.error.error.code,
+                        "message": r.error.body(language)["error"]["message"],
+                        "reason": r.error.extra.get("reason"),
+                    },
+                }
+                for r in results
+            ]
+        }
 
 
 add_error_responses(RedemptionBatch.post, 409, 422)
@@ -189,8 +217,15 @@ class TillPayments(MethodView):
     @blp.response(201, s.TillPaymentSchema)
     @blp.doc(summary="Ask the pass holder to pay an amount from the wallet (they confirm in the app within 2 min)")
     def post(self, data):
-        return till.ask(db.session, current_settings(), _till(), code=data["code"], venue_id=data["venue_id"],
-                        amount=data["amount"], description=data["description"])
+        return till.ask(
+            db.session,
+            current_settings(),
+            _till(),
+            code=data["code"],
+            venue_id=data["venue_id"],
+            amount=data["amount"],
+            description=data["description"],
+        )
 
 
 add_error_responses(TillPayments.post, 404, 409, 422)
@@ -226,8 +261,12 @@ class PartnerStatement(MethodView):
     @allow("partner")
     @blp.arguments(s.StatementArgsSchema, location="query")
     @blp.response(200, s.StatementSchema)
-    @blp.alt_response(200, description="`format=csv` or `format=pdf`: the statement as a file",
-                      content_type="application/pdf", success=True)
+    @blp.alt_response(
+        200,
+        description="`format=csv` or `format=pdf`: the statement as a file",
+        content_type="application/pdf",
+        success=True,
+    )
     @blp.doc(summary="My partner's monthly statement (Europe/Rome month), as JSON, CSV or PDF, it/en")
     def get(self, args, year, month):
         return _statement(_till().partner, year, month, args)
@@ -241,11 +280,17 @@ def _statement(partner, year, month, args):
     statement = statements.monthly_statement(db.session, partner, year, month, language)
     name = f"statement-{partner.public_id}-{year}-{month:02d}"
     if args["format"] == "csv":
-        return Response(statements.render_csv(statement, language), mimetype="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+        return Response(
+            statements.render_csv(statement, language),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
     if args["format"] == "pdf":
-        return Response(statements.render_pdf(statement, language), mimetype="application/pdf",
-                        headers={"Content-Disposition": f'inline; filename="{name}.pdf"'})
+        return Response(
+            statements.render_pdf(statement, language),
+            mimetype="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="{name}.pdf"'},
+        )
     return statement
 
 

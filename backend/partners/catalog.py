@@ -48,17 +48,21 @@ def _iban(value: str) -> str:
 
 
 def _admin_network(session: Session, principal: Principal) -> Network:
-    network = session.scalar(select(Network).where(Network.public_id == principal.network_id))
-    if network is None:
-        raise DomainError(NOT_FOUND)
+    network = get_or_404(session, Network, principal.network_id)
     return network
 
 
 def create_partner(session: Session, principal: Principal, data: dict) -> Partner:
-    partner = Partner(network=_admin_network(session, principal), name=data["name"],
-                      tax_code=_tax_code(data["tax_code"]), iban=_iban(data["iban"]),
-                      contact_name=data.get("contact_name", ""), contact_email=data.get("contact_email", ""),
-                      contact_phone=data.get("contact_phone", ""), wallet_payments=data.get("wallet_payments", False))
+    partner = Partner(
+        network=_admin_network(session, principal),
+        name=data["name"],
+        tax_code=_tax_code(data["tax_code"]),
+        iban=_iban(data["iban"]),
+        contact_name=data.get("contact_name", ""),
+        contact_email=data.get("contact_email", ""),
+        contact_phone=data.get("contact_phone", ""),
+        wallet_payments=data.get("wallet_payments", False),
+    )
     session.add(partner)
     session.flush()
     return partner
@@ -77,16 +81,26 @@ def update_partner(session: Session, principal: Principal, partner_id: str, chan
 
 
 def list_partners(session: Session, principal: Principal) -> list[Partner]:
-    return list(session.scalars(select(Partner).join(Network).where(Network.public_id == principal.network_id)
-                                .order_by(Partner.id)))
+    return list(
+        session.scalars(
+            select(Partner).join(Network).where(Network.public_id == principal.network_id).order_by(Partner.id)
+        )
+    )
 
 
 def create_venue(session: Session, principal: Principal, partner_id: str, data: dict) -> PartnerVenue:
     partner = managed_partner(session, principal, partner_id)
-    venue = PartnerVenue(network_id=partner.network_id, partner=partner, name=data["name"], kind=data["kind"],
-                         city=data.get("city", ""), address=data.get("address", ""),
-                         latitude=data.get("latitude"), longitude=data.get("longitude"),
-                         opening_hours=data.get("opening_hours") or {})
+    venue = PartnerVenue(
+        network_id=partner.network_id,
+        partner=partner,
+        name=data["name"],
+        kind=data["kind"],
+        city=data.get("city", ""),
+        address=data.get("address", ""),
+        latitude=data.get("latitude"),
+        longitude=data.get("longitude"),
+        opening_hours=data.get("opening_hours") or {},
+    )
     session.add(venue)
     session.flush()
     return venue
@@ -101,8 +115,15 @@ def create_agreement(session: Session, principal: Principal, partner_id: str, da
     networks = list(session.scalars(select(Network).where(Network.public_id.in_(ids))))
     if len(networks) != len(set(ids)):
         raise DomainError(NOT_FOUND, param="eligible_network_ids")
-    agreement = Agreement(partner=partner, network=network, title=data["title"], valid_from=data["valid_from"],
-                          valid_to=data["valid_to"], budget_cap=data.get("budget_cap"), eligible_networks=networks)
+    agreement = Agreement(
+        partner=partner,
+        network=network,
+        title=data["title"],
+        valid_from=data["valid_from"],
+        valid_to=data["valid_to"],
+        budget_cap=data.get("budget_cap"),
+        eligible_networks=networks,
+    )
     session.add(agreement)
     session.flush()
     return agreement
@@ -117,8 +138,13 @@ def _managed_agreement(session: Session, principal: Principal, agreement_id: str
 
 def create_offer(session: Session, principal: Principal, agreement_id: str, data: dict) -> Offer:
     agreement = _managed_agreement(session, principal, agreement_id)
-    venues = list(session.scalars(select(PartnerVenue).where(PartnerVenue.public_id.in_(data["venue_ids"]),
-                                                             PartnerVenue.partner_id == agreement.partner_id)))
+    venues = list(
+        session.scalars(
+            select(PartnerVenue).where(
+                PartnerVenue.public_id.in_(data["venue_ids"]), PartnerVenue.partner_id == agreement.partner_id
+            )
+        )
+    )
     if not venues or len(venues) != len(set(data["venue_ids"])):
         raise DomainError(NOT_FOUND, param="venue_ids")
     if data["valid_from"] > data["valid_to"]:
@@ -130,15 +156,40 @@ def create_offer(session: Session, principal: Principal, agreement_id: str, data
         raise DomainError(e.INVALID_OFFER, param="benefit_value", reason="an amount")
     bearer, rule = data.get("bearer", "partner"), data.get("reimbursement_rule")
     if (bearer == "network") != (rule is not None):
-        raise DomainError(e.INVALID_OFFER, param="reimbursement_rule",
-                          reason="a reimbursement rule exactly when the network bears the benefit")
+        raise DomainError(
+            e.INVALID_OFFER,
+            param="reimbursement_rule",
+            reason="a reimbursement rule exactly when the network bears the benefit",
+        )
     if rule == "percent" and not 1 <= data.get("reimbursement_value", 0) <= 100:
         raise DomainError(e.INVALID_OFFER, param="reimbursement_value", reason="percent from 1 to 100")
-    fields = ("title_it", "title_en", "conditions_it", "conditions_en", "category", "benefit_kind",
-              "benefit_value", "max_quantity", "weekdays", "time_from", "time_to", "valid_from", "valid_to",
-              "network_ids", "library_ids", "age_bands", "requires_supporter_card", "per_patron_day",
-              "per_patron_week", "per_patron_month", "per_patron_total", "total_limit", "bearer",
-              "reimbursement_rule", "reimbursement_value")
+    fields = (
+        "title_it",
+        "title_en",
+        "conditions_it",
+        "conditions_en",
+        "category",
+        "benefit_kind",
+        "benefit_value",
+        "max_quantity",
+        "weekdays",
+        "time_from",
+        "time_to",
+        "valid_from",
+        "valid_to",
+        "network_ids",
+        "library_ids",
+        "age_bands",
+        "requires_supporter_card",
+        "per_patron_day",
+        "per_patron_week",
+        "per_patron_month",
+        "per_patron_total",
+        "total_limit",
+        "bearer",
+        "reimbursement_rule",
+        "reimbursement_value",
+    )
     offer = Offer(agreement=agreement, venues=venues, **{name: data[name] for name in fields if name in data})
     if kind == "two_for_one" and "max_quantity" not in data:
         offer.max_quantity = 2
@@ -153,7 +204,9 @@ def _revoke(session: Session, thing, transitions, target, now: datetime) -> None
     session.flush()
 
 
-def revoke_agreement(session: Session, principal: Principal, agreement_id: str, now: datetime | None = None) -> Agreement:
+def revoke_agreement(
+    session: Session, principal: Principal, agreement_id: str, now: datetime | None = None
+) -> Agreement:
     agreement = _managed_agreement(session, principal, agreement_id)
     _revoke(session, agreement, AGREEMENT_TRANSITIONS, AgreementState.REVOKED, now or utcnow())
     return agreement
@@ -176,14 +229,23 @@ def agreements_for(session: Session, principal: Principal, scope: TillScope | No
     return list(session.scalars(stmt))
 
 
-def till_offers(session: Session, scope: TillScope, venue: PartnerVenue | None = None,
-                at: datetime | None = None) -> list[Offer]:
+def till_offers(
+    session: Session, scope: TillScope, venue: PartnerVenue | None = None, at: datetime | None = None
+) -> list[Offer]:
     """Offers a till can apply today (the console's choice list)."""
     today = (at or utcnow()).astimezone(ROME).date()
-    stmt = (select(Offer).join(Agreement).where(
-        Agreement.partner_id == scope.partner.id, Offer.state == OfferState.ACTIVE,
-        Agreement.state == AgreementState.ACTIVE, Offer.valid_from <= today, Offer.valid_to >= today)
-        .order_by(Offer.id))
+    stmt = (
+        select(Offer)
+        .join(Agreement)
+        .where(
+            Agreement.partner_id == scope.partner.id,
+            Offer.state == OfferState.ACTIVE,
+            Agreement.state == AgreementState.ACTIVE,
+            Offer.valid_from <= today,
+            Offer.valid_to >= today,
+        )
+        .order_by(Offer.id)
+    )
     if venue is not None:
         stmt = stmt.where(Offer.id.in_(select(offer_venues.c.offer_id).where(offer_venues.c.venue_id == venue.id)))
     return list(session.scalars(stmt))
@@ -210,28 +272,49 @@ def _for_patron(session: Session, offer: Offer, patron: Patron, at: datetime) ->
 def search_offers(session: Session, patron: Patron, args: dict, now: datetime | None = None) -> Page:
     now = now or utcnow()
     today = now.astimezone(ROME).date()
-    stmt = (select(Offer).join(Agreement)
-            .where(Offer.state == OfferState.ACTIVE, Agreement.state == AgreementState.ACTIVE,
-                   Offer.valid_to >= today, Agreement.valid_to >= today,
-                   Agreement.id.in_(select(Agreement.id).join(Agreement.eligible_networks)
-                                    .where(Network.id == patron.home_network_id))))
+    stmt = (
+        select(Offer)
+        .join(Agreement)
+        .where(
+            Offer.state == OfferState.ACTIVE,
+            Agreement.state == AgreementState.ACTIVE,
+            Offer.valid_to >= today,
+            Agreement.valid_to >= today,
+            Agreement.id.in_(
+                select(Agreement.id).join(Agreement.eligible_networks).where(Network.id == patron.home_network_id)
+            ),
+        )
+    )
     if args.get("category"):
         stmt = stmt.where(Offer.category == args["category"])
     venue_filter = []
     if args.get("venue_id"):
         venue_filter.append(PartnerVenue.public_id == args["venue_id"])
     if args.get("lat") is not None and args.get("lon") is not None:
-        venue_filter += near(PartnerVenue.latitude, PartnerVenue.longitude, args["lat"], args["lon"],
-                             args.get("radius_km") or 10.0)
+        venue_filter += near(
+            PartnerVenue.latitude, PartnerVenue.longitude, args["lat"], args["lon"], args.get("radius_km") or 10.0
+        )
     if venue_filter:
-        stmt = stmt.where(Offer.id.in_(select(offer_venues.c.offer_id).join(
-            PartnerVenue, PartnerVenue.id == offer_venues.c.venue_id).where(*venue_filter)))
+        stmt = stmt.where(
+            Offer.id.in_(
+                select(offer_venues.c.offer_id)
+                .join(PartnerVenue, PartnerVenue.id == offer_venues.c.venue_id)
+                .where(*venue_filter)
+            )
+        )
     if args.get("q"):
         like = f"%{args['q'].strip()}%"
-        stmt = stmt.where(or_(Offer.title_it.ilike(like), Offer.title_en.ilike(like),
-                              Offer.conditions_it.ilike(like), Offer.conditions_en.ilike(like)))
-    page = paginate(session, stmt, Offer, limit=args.get("limit", 20), starting_after=args.get("starting_after"),
-                    descending=False)
+        stmt = stmt.where(
+            or_(
+                Offer.title_it.ilike(like),
+                Offer.title_en.ilike(like),
+                Offer.conditions_it.ilike(like),
+                Offer.conditions_en.ilike(like),
+            )
+        )
+    page = paginate(
+        session, stmt, Offer, limit=args.get("limit", 20), starting_after=args.get("starting_after"), descending=False
+    )
     page.data = [_for_patron(session, offer, patron, now) for offer in page.data]
     return page
 

@@ -24,11 +24,11 @@ def demo_pass(card_number):
 
     from backend.accounts.models import Patron
     from backend.db import utcnow
-    from backend.web.database import db
-    from backend.web.settings import current_settings
     from backend.partners.demo import demo_device_key, demo_phone_key
     from backend.partners.pass_code import show_code
     from backend.partners.passes import issue_pass, otp_now
+    from backend.web.database import db
+    from backend.web.settings import current_settings
 
     def work(session):
         patron = session.scalar(select(Patron).where(Patron.card_number == card_number))
@@ -36,8 +36,11 @@ def demo_pass(card_number):
             raise click.ClickException(f"no patron with card {card_number}")
         issued = issue_pass(session, current_settings(), patron, demo_device_key(card_number))
         now = utcnow()
-        return (show_code(issued.token, issued.pass_.public_id, demo_phone_key(card_number), now),
-                otp_now(issued.pass_, now), issued.holder)
+        return (
+            show_code(issued.token, issued.pass_.public_id, demo_phone_key(card_number), now),
+            otp_now(issued.pass_, now),
+            issued.holder,
+        )
 
     code, typed, holder = db.run_in_transaction(work)
     segno.make(code, error="l").terminal(compact=True)

@@ -20,14 +20,14 @@ from backend.console.access import bp, console_principal, console_public, langua
 from backend.console.forms import claim_form, new_form_key, parse_amount
 from backend.console.labels import register_labels
 from backend.db import utcnow
-from backend.web.database import db
-from backend.web.settings import current_settings
 from backend.errors import DomainError
 from backend.i18n import ROME, Text
 from backend.money import Money
 from backend.partners import catalog, history, redeem, statements
 from backend.partners.passes import holder_of
 from backend.partners.scope import till_scope
+from backend.web.database import db
+from backend.web.settings import current_settings
 
 STATIC = Path(__file__).resolve().parent / "static"
 ZXING_JS = "zxing-library-0.23.0.min.js"
@@ -36,33 +36,43 @@ register_link("console.partner_scan", Text(it="Convalida pass", en="Validate a p
 register_link("console.partner_today", Text(it="Utilizzi di oggi", en="Today's redemptions"), "partner")
 register_link("console.partner_statement", Text(it="Estratto conto", en="Statement"), "partner")
 
-register_labels("age_band", {
-    "under_14": Text(it="meno di 14 anni", en="under 14"),
-    "14_17": Text(it="14–17 anni", en="14–17"),
-    "18_25": Text(it="18–25 anni", en="18–25"),
-    "26_64": Text(it="26–64 anni", en="26–64"),
-    "65_plus": Text(it="65 anni e oltre", en="65 and over"),
-    "": Text(it="età non indicata", en="age not given"),
-})
-register_labels("redemption_state", {
-    "accepted": Text(it="Accettato", en="Accepted"),
-    "flagged": Text(it="In verifica", en="Under review"),
-    "approved": Text(it="Approvato", en="Approved"),
-    "rejected": Text(it="Respinto", en="Rejected"),
-})
-register_labels("benefit_kind", {
-    "percent_off": Text(it="Sconto percentuale", en="Percent off"),
-    "amount_off": Text(it="Sconto in euro", en="Amount off"),
-    "fixed_price": Text(it="Prezzo fisso", en="Fixed price"),
-    "free_entry": Text(it="Ingresso gratuito", en="Free entry"),
-    "two_for_one": Text(it="2 al prezzo di 1", en="2 for 1"),
-})
+register_labels(
+    "age_band",
+    {
+        "under_14": Text(it="meno di 14 anni", en="under 14"),
+        "14_17": Text(it="14–17 anni", en="14–17"),
+        "18_25": Text(it="18–25 anni", en="18–25"),
+        "26_64": Text(it="26–64 anni", en="26–64"),
+        "65_plus": Text(it="65 anni e oltre", en="65 and over"),
+        "": Text(it="età non indicata", en="age not given"),
+    },
+)
+register_labels(
+    "redemption_state",
+    {
+        "accepted": Text(it="Accettato", en="Accepted"),
+        "flagged": Text(it="In verifica", en="Under review"),
+        "approved": Text(it="Approvato", en="Approved"),
+        "rejected": Text(it="Respinto", en="Rejected"),
+    },
+)
+register_labels(
+    "benefit_kind",
+    {
+        "percent_off": Text(it="Sconto percentuale", en="Percent off"),
+        "amount_off": Text(it="Sconto in euro", en="Amount off"),
+        "fixed_price": Text(it="Prezzo fisso", en="Fixed price"),
+        "free_entry": Text(it="Ingresso gratuito", en="Free entry"),
+        "two_for_one": Text(it="2 al prezzo di 1", en="2 for 1"),
+    },
+)
 
 T = {
-    "replayed": Text(it="Questo modulo era già stato inviato: nulla è stato ripetuto.",
-                     en="This form was already sent: nothing was done twice."),
-    "not_partner": Text(it="Il tuo utente non è collegato a un partner.",
-                        en="Your user is not linked to a partner."),
+    "replayed": Text(
+        it="Questo modulo era già stato inviato: nulla è stato ripetuto.",
+        en="This form was already sent: nothing was done twice.",
+    ),
+    "not_partner": Text(it="Il tuo utente non è collegato a un partner.", en="Your user is not linked to a partner."),
 }
 
 
@@ -84,8 +94,15 @@ def _money(cents: int) -> str:
 def _scan_page(scope, *, form=None, status=200):
     venues = [scope.venue] if scope.venue is not None else list(scope.partner.venues)
     offers = catalog.till_offers(db.session, scope)
-    return render("console/partners/scan.html", venues=venues, offers=offers, form=form or {},
-                  form_key=new_form_key(), zxing=ZXING_JS, money=_money), status
+    return render(
+        "console/partners/scan.html",
+        venues=venues,
+        offers=offers,
+        form=form or {},
+        form_key=new_form_key(),
+        zxing=ZXING_JS,
+        money=_money,
+    ), status
 
 
 @bp.route("/partners/scan", methods=["GET"])
@@ -108,21 +125,41 @@ def partner_scan_post():
         quantity = int(form.get("quantity", "1")) if form.get("quantity", "1").isdigit() else 0
         if not claim_form():
             return redirect(url_for("console.partner_today", notice="replayed"))
-        outcome = redeem.redeem(db.session, current_settings(), scope, code=form.get("code", "").strip(),
-                                venue_id=form.get("venue_id", ""), offer_id=form.get("offer_id", ""),
-                                list_price=price, quantity=quantity, language=language())
+        outcome = redeem.redeem(
+            db.session,
+            current_settings(),
+            scope,
+            code=form.get("code", "").strip(),
+            venue_id=form.get("venue_id", ""),
+            offer_id=form.get("offer_id", ""),
+            list_price=price,
+            quantity=quantity,
+            language=language(),
+        )
     except DomainError as refused:
         db.session.rollback()
         message = refused.body(language())["error"]["message"]
-        return render("console/partners/result.html", accepted=False, message=message, code=refused.error.code,
-                      again=_again(form)), refused.error.status
-    return render("console/partners/result.html", accepted=True, outcome=outcome, redemption=outcome.redemption,
-                  holder=outcome.holder, money=_money, again=_again(form)), 201
+        return render(
+            "console/partners/result.html", accepted=False, message=message, code=refused.error.code, again=_again(form)
+        ), refused.error.status
+    return render(
+        "console/partners/result.html",
+        accepted=True,
+        outcome=outcome,
+        redemption=outcome.redemption,
+        holder=outcome.holder,
+        money=_money,
+        again=_again(form),
+    ), 201
 
 
 def _again(form) -> str:
-    return url_for("console.partner_scan", venue_id=form.get("venue_id", ""), offer_id=form.get("offer_id", ""),
-                   list_price=form.get("list_price", ""))
+    return url_for(
+        "console.partner_scan",
+        venue_id=form.get("venue_id", ""),
+        offer_id=form.get("offer_id", ""),
+        list_price=form.get("list_price", ""),
+    )
 
 
 @bp.route("/partners/today")
@@ -135,9 +172,14 @@ def partner_today():
     page = history.till_redemptions(db.session, scope, catalog.today_in_rome(), limit=200)
     rows = [(r, holder_of(r.patron, r.scanned_at.astimezone(ROME).date())) for r in page.data]
     notice = T["replayed"] if request.args.get("notice") == "replayed" else None
-    return render("console/partners/today.html", rows=rows, money=_money, notice=notice,
-                  total_discount=sum(r.discount for r in page.data),
-                  total_reimbursement=sum(r.reimbursement for r in page.data if r.state != "flagged"))
+    return render(
+        "console/partners/today.html",
+        rows=rows,
+        money=_money,
+        notice=notice,
+        total_discount=sum(r.discount for r in page.data),
+        total_reimbursement=sum(r.reimbursement for r in page.data if r.state != "flagged"),
+    )
 
 
 def _statement_args():
@@ -175,7 +217,13 @@ def partner_statement_file(fmt):
         return render("console/message.html", message=Text(it=refused.error.text.it, en=refused.error.text.en)), 404
     name = f"estratto-{year}-{month:02d}.{fmt}"
     if fmt == "csv":
-        return Response(statements.render_csv(statement, language()), mimetype="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
-    return Response(statements.render_pdf(statement, language()), mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{name}"'})
+        return Response(
+            statements.render_csv(statement, language()),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    return Response(
+        statements.render_pdf(statement, language()),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}"'},
+    )

@@ -26,14 +26,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from backend.accounts.models import Patron
 from backend.i18n import ROME
-from backend.partners.models import COUNTED_STATES, AgreementState, Offer, OfferState, Redemption
+from backend.partners.models import COUNTED_STATES, AgreementState, Offer, OfferState, Redemption, agreement_networks
 
 SupporterCardCheck = Callable[[Session, int, int, datetime], bool]
 _supporter_card_checks: list[SupporterCardCheck] = []
@@ -67,7 +67,11 @@ def ineligibility(session: Session, offer: Offer, patron: Patron, at: datetime) 
     """Why ``patron`` may not use ``offer`` (``network``, ``home_library``, ``age_band``,
     ``supporter_card``), or None."""
     agreement = offer.agreement
-    if patron.home_network_id not in {network.id for network in agreement.eligible_networks}:
+    if not session.scalar(
+        select(agreement_networks.c.agreement_id).where(
+            agreement_networks.c.agreement_id == agreement.id, agreement_networks.c.network_id == patron.home_network_id
+        )
+    ):
         return "network"
     if offer.network_ids and patron.home_network.public_id not in offer.network_ids:
         return "network"
@@ -114,7 +118,7 @@ PATRON_PERIODS = ("day", "week", "month", "total")
 
 
 def _local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), ROME).astimezone(timezone.utc)
+    return datetime.combine(day, time(0), ROME).astimezone(UTC)
 
 
 def period_bounds(period: str, at: datetime) -> tuple[datetime | None, datetime | None]:
@@ -133,8 +137,12 @@ def period_bounds(period: str, at: datetime) -> tuple[datetime | None, datetime 
 
 
 def patron_limits(offer: Offer) -> dict[str, int]:
-    limits = {"day": offer.per_patron_day, "week": offer.per_patron_week,
-              "month": offer.per_patron_month, "total": offer.per_patron_total}
+    limits = {
+        "day": offer.per_patron_day,
+        "week": offer.per_patron_week,
+        "month": offer.per_patron_month,
+        "total": offer.per_patron_total,
+    }
     return {period: limit for period, limit in limits.items() if limit is not None}
 
 
@@ -151,9 +159,11 @@ def usage(session: Session, patron_id: int, offer: Offer, at: datetime) -> dict[
         else:
             inside = (Redemption.scanned_at >= start) & (Redemption.scanned_at < end)
             columns.append(func.coalesce(func.sum(case((inside, 1), else_=0)), 0))
-    row = session.execute(select(*columns).where(
-        Redemption.patron_id == patron_id, Redemption.offer_id == offer.id,
-        Redemption.state.in_(COUNTED_STATES))).one()
+    row = session.execute(
+        select(*columns).where(
+            Redemption.patron_id == patron_id, Redemption.offer_id == offer.id, Redemption.state.in_(COUNTED_STATES)
+        )
+    ).one()
     return {period: int(value) for period, value in zip(limits, row)}
 
 
@@ -177,6 +187,5 @@ def allowance(offer: Offer, counts: dict[str, int], at: datetime) -> Allowance:
         candidates.append(("offer", offer.total_limit, max(offer.total_limit - offer.used, 0), None))
     if not candidates:
         return Allowance(None, None, None, None)
-    period, limit, left, resets = min(
-        candidates, key=lambda c: (c[2], -(c[3].timestamp() if c[3] else float("inf"))))
+    period, limit, left, resets = min(candidates, key=lambda c: (c[2], -(c[3].timestamp() if c[3] else float("inf"))))
     return Allowance(left, resets, period, limit)

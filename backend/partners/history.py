@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,25 +17,38 @@ SAVED = (RedemptionState.ACCEPTED, RedemptionState.FLAGGED, RedemptionState.APPR
 
 
 def my_redemptions(session: Session, patron: Patron, *, limit: int, starting_after: str | None) -> Page:
-    return paginate(session, select(Redemption).where(Redemption.patron_id == patron.id), Redemption,
-                    limit=limit, starting_after=starting_after)
+    return paginate(
+        session,
+        select(Redemption).where(Redemption.patron_id == patron.id),
+        Redemption,
+        limit=limit,
+        starting_after=starting_after,
+    )
 
 
 def my_savings(session: Session, patron: Patron) -> int:
-    return int(session.scalar(select(func.coalesce(func.sum(Redemption.discount), 0)).where(
-        Redemption.patron_id == patron.id, Redemption.state.in_(SAVED))) or 0)
+    return int(
+        session.scalar(
+            select(func.coalesce(func.sum(Redemption.discount), 0)).where(
+                Redemption.patron_id == patron.id, Redemption.state.in_(SAVED)
+            )
+        )
+        or 0
+    )
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time(0), ROME)
-    return start.astimezone(timezone.utc), (start + timedelta(days=1)).astimezone(timezone.utc)
+    return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
 
 
-def till_redemptions(session: Session, scope: TillScope, day: date, *, limit: int = 50,
-                     starting_after: str | None = None) -> Page:
+def till_redemptions(
+    session: Session, scope: TillScope, day: date, *, limit: int = 50, starting_after: str | None = None
+) -> Page:
     start, end = day_bounds(day)
-    stmt = select(Redemption).where(Redemption.partner_id == scope.partner.id, Redemption.scanned_at >= start,
-                                    Redemption.scanned_at < end)
+    stmt = select(Redemption).where(
+        Redemption.partner_id == scope.partner.id, Redemption.scanned_at >= start, Redemption.scanned_at < end
+    )
     if scope.venue is not None:
         stmt = stmt.where(Redemption.venue_id == scope.venue.id)
     return paginate(session, stmt, Redemption, limit=limit, starting_after=starting_after)

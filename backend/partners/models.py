@@ -9,7 +9,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.accounts.models import Network, Partner, PartnerVenue, Patron
@@ -48,9 +59,12 @@ class RedemptionState(StrEnum):
     REJECTED = "rejected"  # a flagged use finance refused (never reimbursed)
 
 
-REDEMPTION_TRANSITIONS = Transitions(RedemptionState, {
-    RedemptionState.FLAGGED: {RedemptionState.APPROVED, RedemptionState.REJECTED},
-})
+REDEMPTION_TRANSITIONS = Transitions(
+    RedemptionState,
+    {
+        RedemptionState.FLAGGED: {RedemptionState.APPROVED, RedemptionState.REJECTED},
+    },
+)
 # Uses that count against the limits: everything but a refused flag.
 COUNTED_STATES = (RedemptionState.ACCEPTED, RedemptionState.FLAGGED, RedemptionState.APPROVED)
 
@@ -63,10 +77,13 @@ class TillPaymentState(StrEnum):
     REFUNDED = "refunded"
 
 
-TILL_PAYMENT_TRANSITIONS = Transitions(TillPaymentState, {
-    TillPaymentState.PENDING: {TillPaymentState.PAID, TillPaymentState.DECLINED, TillPaymentState.EXPIRED},
-    TillPaymentState.PAID: {TillPaymentState.REFUNDED},
-})
+TILL_PAYMENT_TRANSITIONS = Transitions(
+    TillPaymentState,
+    {
+        TillPaymentState.PENDING: {TillPaymentState.PAID, TillPaymentState.DECLINED, TillPaymentState.EXPIRED},
+        TillPaymentState.PAID: {TillPaymentState.REFUNDED},
+    },
+)
 
 VENUE_KINDS = ("cinema", "theatre", "museum", "bookshop", "other")
 BENEFIT_KINDS = ("percent_off", "amount_off", "fixed_price", "free_entry", "two_for_one")
@@ -113,7 +130,7 @@ class Agreement(PublicIdMixin, TimestampMixin, Base):
     partner: Mapped[Partner] = relationship()
     network: Mapped[Network] = relationship()
     eligible_networks: Mapped[list[Network]] = relationship(secondary=agreement_networks, order_by=Network.id)
-    offers: Mapped[list["Offer"]] = relationship(back_populates="agreement", order_by="Offer.id")
+    offers: Mapped[list[Offer]] = relationship(back_populates="agreement", order_by="Offer.id")
 
     __table_args__ = (
         state_check("state", AgreementState),
@@ -242,8 +259,10 @@ class Redemption(PublicIdMixin, TimestampMixin, Base):
     __table_args__ = (
         state_check("state", RedemptionState),
         UniqueConstraint("partner_id", "scan_id"),
-        CheckConstraint("quantity >= 1 AND list_price >= 0 AND discount >= 0 AND price_to_pay >= 0 "
-                        "AND reimbursement >= 0", name="amounts_valid"),
+        CheckConstraint(
+            "quantity >= 1 AND list_price >= 0 AND discount >= 0 AND price_to_pay >= 0 AND reimbursement >= 0",
+            name="amounts_valid",
+        ),
         Index("ix_partner_redemptions_patron_offer", "patron_id", "offer_id", "scanned_at"),
         Index("ix_partner_redemptions_partner_time", "partner_id", "scanned_at"),
     )

@@ -19,7 +19,7 @@ check with its cached JWKS and revocation list; the server runs it online.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import jwt
 from cryptography.exceptions import InvalidSignature
@@ -80,14 +80,20 @@ class Verifier:
             key = self._keys.get(jwt.get_unverified_header(token).get("kid"))
             if key is None:
                 raise PassRefused("tampered")
-            claims = jwt.decode(token, key, algorithms=["EdDSA"], audience=AUDIENCE, issuer=ISSUER,
-                                options={"verify_exp": False, "require": ["jti", "exp", "dk", "net"]})
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=["EdDSA"],
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                options={"verify_exp": False, "require": ["jti", "exp", "dk", "net"]},
+            )
         except jwt.InvalidTokenError:
             raise PassRefused("tampered") from None
         pass_id = claims["jti"]
         if not isinstance(pass_id, str) or not isinstance(claims["dk"], str):
             raise PassRefused("tampered")
-        expires_at = datetime.fromtimestamp(int(claims["exp"]), timezone.utc)
+        expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
         if at >= expires_at:
             raise PassRefused("expired")
         if pass_id in revoked_passes:
@@ -101,6 +107,12 @@ class Verifier:
         now_minute = int(at.timestamp() // 60)
         if minute not in (now_minute, now_minute - 1):
             raise PassRefused("stale")
-        return VerifiedPass(pass_id=pass_id, network_id=claims["net"], first_name=str(claims.get("fn", "")),
-                            initial=str(claims.get("li", "")), age_band=claims.get("ab"),
-                            expires_at=expires_at, minute=minute)
+        return VerifiedPass(
+            pass_id=pass_id,
+            network_id=claims["net"],
+            first_name=str(claims.get("fn", "")),
+            initial=str(claims.get("li", "")),
+            age_band=claims.get("ab"),
+            expires_at=expires_at,
+            minute=minute,
+        )

@@ -17,7 +17,7 @@ from functools import lru_cache
 import jwt
 import pyotp
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from backend.accounts.models import Patron
 from backend.config import Settings
@@ -27,13 +27,18 @@ from backend.i18n import ROME
 from backend.partners import errors as e
 from backend.partners.eligibility import age_band
 from backend.partners.models import PASS_TRANSITIONS, Agreement, AgreementState, Offer, OfferState, Pass, PassState
-from backend.partners.pass_code import AUDIENCE, ISSUER, PassRefused, Verifier, VerifiedPass
+from backend.partners.pass_code import AUDIENCE, ISSUER, PassRefused, VerifiedPass, Verifier
 from backend.partners.passkeys import b64url_decode, jwks, keyring
 
 PASS_LIFETIME = timedelta(hours=48)
 _SHORT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: typed by hand
-_REFUSALS = {"malformed": e.PASS_INVALID, "tampered": e.PASS_INVALID, "expired": e.PASS_EXPIRED,
-             "revoked": e.PASS_REVOKED, "stale": e.PASS_STALE}
+_REFUSALS = {
+    "malformed": e.PASS_INVALID,
+    "tampered": e.PASS_INVALID,
+    "expired": e.PASS_EXPIRED,
+    "revoked": e.PASS_REVOKED,
+    "stale": e.PASS_STALE,
+}
 
 
 @dataclass(frozen=True)
@@ -47,8 +52,11 @@ class IssuedPass:
 def holder_of(patron: Patron, on) -> dict:
     """All a till ever learns about the holder."""
     last = (patron.last_name or "").strip()
-    return {"first_name": patron.first_name, "initial": (last[:1].upper() + ".") if last else "",
-            "age_band": age_band(patron.birth_date, on)}
+    return {
+        "first_name": patron.first_name,
+        "initial": (last[:1].upper() + ".") if last else "",
+        "age_band": age_band(patron.birth_date, on),
+    }
 
 
 def _valid_device_key(device_key: str) -> str:
@@ -65,28 +73,51 @@ def _short_code() -> str:
     return "".join(secrets.choice(_SHORT_ALPHABET) for _ in range(8))
 
 
-def issue_pass(session: Session, settings: Settings, patron: Patron, device_key: str,
-               now: datetime | None = None) -> IssuedPass:
+def issue_pass(
+    session: Session, settings: Settings, patron: Patron, device_key: str, now: datetime | None = None
+) -> IssuedPass:
     now = now or utcnow()
     device_key = _valid_device_key(device_key)
-    current = session.scalar(select(Pass).where(Pass.patron_id == patron.id, Pass.device_key == device_key,
-                                                Pass.state == PassState.ACTIVE))
+    current = session.scalar(
+        select(Pass).where(Pass.patron_id == patron.id, Pass.device_key == device_key, Pass.state == PassState.ACTIVE)
+    )
     session.execute(
-        update(Pass).where(Pass.patron_id == patron.id, Pass.device_key != device_key,
-                           Pass.state.in_(PASS_TRANSITIONS.sources_of(PassState.REVOKED)))
-        .values(state=PassState.REVOKED, revoked_at=now).execution_options(synchronize_session=False))
+        update(Pass)
+        .where(
+            Pass.patron_id == patron.id,
+            Pass.device_key != device_key,
+            Pass.state.in_(PASS_TRANSITIONS.sources_of(PassState.REVOKED)),
+        )
+        .values(state=PassState.REVOKED, revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
     if current is None:
-        current = Pass(patron_id=patron.id, device_key=device_key, short_code=_short_code(),
-                       otp_secret=pyotp.random_base32(), expires_at=now + PASS_LIFETIME, created_at=now)
+        current = Pass(
+            patron_id=patron.id,
+            device_key=device_key,
+            short_code=_short_code(),
+            otp_secret=pyotp.random_base32(),
+            expires_at=now + PASS_LIFETIME,
+            created_at=now,
+        )
         session.add(current)
     else:
         current.expires_at = now + PASS_LIFETIME
     session.flush()
     holder = holder_of(patron, now.astimezone(ROME).date())
     key = keyring(settings)[0]
-    claims = {"iss": ISSUER, "aud": AUDIENCE, "jti": current.public_id, "dk": device_key,
-              "net": patron.home_network.public_id, "fn": holder["first_name"], "li": holder["initial"],
-              "ab": holder["age_band"], "iat": int(now.timestamp()), "exp": int(current.expires_at.timestamp())}
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "jti": current.public_id,
+        "dk": device_key,
+        "net": patron.home_network.public_id,
+        "fn": holder["first_name"],
+        "li": holder["initial"],
+        "ab": holder["age_band"],
+        "iat": int(now.timestamp()),
+        "exp": int(current.expires_at.timestamp()),
+    }
     token = jwt.encode(claims, key.private, algorithm="EdDSA", headers={"kid": key.kid})
     return IssuedPass(current, token, holder, now)
 
@@ -95,24 +126,42 @@ def revoke_own_passes(session: Session, patron: Patron, now: datetime | None = N
     """Lost phone: every pass of the patron stops at once online, at the next sync offline."""
     now = now or utcnow()
     return session.execute(
-        update(Pass).where(Pass.patron_id == patron.id,
-                           Pass.state.in_(PASS_TRANSITIONS.sources_of(PassState.REVOKED)))
-        .values(state=PassState.REVOKED, revoked_at=now).execution_options(synchronize_session=False)).rowcount
+        update(Pass)
+        .where(Pass.patron_id == patron.id, Pass.state.in_(PASS_TRANSITIONS.sources_of(PassState.REVOKED)))
+        .values(state=PassState.REVOKED, revoked_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def revocation_list(session: Session, partner_id: int, now: datetime | None = None) -> dict:
     """What an offline till must refuse: revoked passes still within their lifetime, and this
     partner's revoked offers and agreements."""
     now = now or utcnow()
-    passes = session.scalars(select(Pass.public_id).where(Pass.state == PassState.REVOKED,
-                                                          Pass.expires_at > now).order_by(Pass.id))
-    agreements = list(session.execute(select(Agreement.id, Agreement.public_id).where(
-        Agreement.partner_id == partner_id, Agreement.state == AgreementState.REVOKED)))
-    offers = session.scalars(select(Offer.public_id).join(Agreement).where(
-        Agreement.partner_id == partner_id,
-        (Offer.state == OfferState.REVOKED) | (Agreement.state == AgreementState.REVOKED)).order_by(Offer.id))
-    return {"generated_at": now, "passes": list(passes), "offers": list(offers),
-            "agreements": [public_id for _, public_id in agreements]}
+    passes = session.scalars(
+        select(Pass.public_id).where(Pass.state == PassState.REVOKED, Pass.expires_at > now).order_by(Pass.id)
+    )
+    agreements = list(
+        session.execute(
+            select(Agreement.id, Agreement.public_id).where(
+                Agreement.partner_id == partner_id, Agreement.state == AgreementState.REVOKED
+            )
+        )
+    )
+    offers = session.scalars(
+        select(Offer.public_id)
+        .join(Agreement)
+        .where(
+            Agreement.partner_id == partner_id,
+            (Offer.state == OfferState.REVOKED) | (Agreement.state == AgreementState.REVOKED),
+        )
+        .order_by(Offer.id)
+    )
+    return {
+        "generated_at": now,
+        "passes": list(passes),
+        "offers": list(offers),
+        "agreements": [public_id for _, public_id in agreements],
+    }
 
 
 @lru_cache(maxsize=8)
@@ -144,7 +193,7 @@ def read_code(session: Session, settings: Settings, code: str, at: datetime) -> 
         verified = _verifier(settings.pass_keys, settings.secret_key).verify(code.strip(), at=at)
     except PassRefused as refused:
         raise DomainError(_REFUSALS[refused.reason], param="code", reason=refused.reason) from None
-    found = session.scalar(select(Pass).where(Pass.public_id == verified.pass_id))
+    found = session.scalar(select(Pass).where(Pass.public_id == verified.pass_id).options(joinedload(Pass.patron)))
     if found is None:
         raise DomainError(e.PASS_INVALID, param="code", reason="unknown")
     return found, verified
@@ -153,4 +202,3 @@ def read_code(session: Session, settings: Settings, code: str, at: datetime) -> 
 def otp_now(pass_: Pass, at: datetime) -> str:
     """The typed code the app shows at ``at`` (the app computes it; tests use this)."""
     return f"{pass_.short_code}-{pyotp.TOTP(pass_.otp_secret, interval=60).at(at)}"
-

@@ -43,8 +43,9 @@ class PassKey:
 
 
 def _derive(seed: str, kid: str | None) -> PassKey:
-    raw_seed = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"borsellino",
-                    info=b"partner-pass-ed25519-v1").derive(seed.encode())
+    raw_seed = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"borsellino", info=b"partner-pass-ed25519-v1").derive(
+        seed.encode()
+    )
     private = Ed25519PrivateKey.from_private_bytes(raw_seed)
     public = private.public_key()
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)

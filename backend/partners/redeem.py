@@ -26,7 +26,7 @@ from datetime import datetime
 from babel.dates import format_datetime
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from backend.accounts.models import Network, Partner, Patron
 from backend.auth.principal import Principal
@@ -46,6 +46,7 @@ from backend.partners.models import (
     PassState,
     Redemption,
     RedemptionState,
+    offer_venues,
 )
 from backend.partners.passes import holder_of, read_code
 from backend.partners.scope import TillScope
@@ -104,37 +105,50 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def _offer_of(session: Session, partner: Partner, offer_id: str) -> Offer:
-    offer = session.scalar(select(Offer).join(Agreement).where(Offer.public_id == offer_id,
-                                                               Agreement.partner_id == partner.id))
+    offer = session.scalar(
+        select(Offer)
+        .join(Agreement)
+        .where(Offer.public_id == offer_id, Agreement.partner_id == partner.id)
+        .options(contains_eager(Offer.agreement))
+    )
     if offer is None:
         raise DomainError(NOT_FOUND, param="offer_id")
     return offer
 
 
 def _payable_accounts(session: Session, network: Network, partner: Partner, currency: str):
-    payable = house_account(session, "partner_payable", f"{network.public_id}:{partner.public_id}", currency,
-                            network=network)
+    payable = house_account(
+        session, "partner_payable", f"{network.public_id}:{partner.public_id}", currency, network=network
+    )
     return payable
 
 
-def reimburse(session: Session, redemption: Redemption, agreement: Agreement, partner: Partner,
-              actor: str) -> bool:
+def reimburse(session: Session, redemption: Redemption, agreement: Agreement, partner: Partner, actor: str) -> bool:
     """Within the budget, book the reimbursement (False: the budget is used up)."""
     amount = redemption.reimbursement
     if amount <= 0:
         return True
     if agreement.budget_cap is not None:
         moved = session.execute(
-            update(Agreement).where(Agreement.id == agreement.id, Agreement.reimbursed + amount <= Agreement.budget_cap)
-            .values(reimbursed=Agreement.reimbursed + amount).execution_options(synchronize_session=False)).rowcount
+            update(Agreement)
+            .where(Agreement.id == agreement.id, Agreement.reimbursed + amount <= Agreement.budget_cap)
+            .values(reimbursed=Agreement.reimbursed + amount)
+            .execution_options(synchronize_session=False)
+        ).rowcount
         if not moved:
             return False
     money = Money(amount, redemption.currency)
     network = agreement.network
     expense = house_account(session, "partner_reimbursements", network.public_id, redemption.currency, network=network)
     payable = _payable_accounts(session, network, partner, redemption.currency)
-    entry = post_entry(session, kind="partner_reimbursement", legs=[debit(expense, money), credit(payable, money)],
-                       memo=f"reimbursement {redemption.public_id}", reference=redemption.public_id, actor=actor)
+    entry = post_entry(
+        session,
+        kind="partner_reimbursement",
+        legs=[debit(expense, money), credit(payable, money)],
+        memo=f"reimbursement {redemption.public_id}",
+        reference=redemption.public_id,
+        actor=actor,
+    )
     redemption.reimbursement_entry_id = entry.id
     return True
 
@@ -142,19 +156,39 @@ def reimburse(session: Session, redemption: Redemption, agreement: Agreement, pa
 def _take_offer_use(session: Session, offer: Offer) -> bool:
     if offer.total_limit is None:
         return True
-    return session.execute(
-        update(Offer).where(Offer.id == offer.id, Offer.used + 1 <= Offer.total_limit)
-        .values(used=Offer.used + 1).execution_options(synchronize_session=False)).rowcount == 1
+    return (
+        session.execute(
+            update(Offer)
+            .where(Offer.id == offer.id, Offer.used + 1 <= Offer.total_limit)
+            .values(used=Offer.used + 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
 
 
-def redeem(session: Session, settings: Settings, scope: TillScope, *, code: str, venue_id: str, offer_id: str,
-           list_price: Money, quantity: int, scan_id: str | None = None, scanned_at: datetime | None = None,
-           offline: bool = False, language: str = "it", now: datetime | None = None) -> Outcome:
+def redeem(
+    session: Session,
+    settings: Settings,
+    scope: TillScope,
+    *,
+    code: str,
+    venue_id: str,
+    offer_id: str,
+    list_price: Money,
+    quantity: int,
+    scan_id: str | None = None,
+    scanned_at: datetime | None = None,
+    offline: bool = False,
+    language: str = "it",
+    now: datetime | None = None,
+) -> Outcome:
     now = now or utcnow()
     partner = scope.partner
     if scan_id is not None:
-        earlier = session.scalar(select(Redemption).where(Redemption.partner_id == partner.id,
-                                                          Redemption.scan_id == scan_id))
+        earlier = session.scalar(
+            select(Redemption).where(Redemption.partner_id == partner.id, Redemption.scan_id == scan_id)
+        )
         if earlier is not None:
             return Outcome("already_recorded", earlier, holder_of(earlier.patron, earlier.scanned_at.date()))
     at = min(scanned_at, now) if (offline and scanned_at is not None) else now
@@ -163,7 +197,9 @@ def redeem(session: Session, settings: Settings, scope: TillScope, *, code: str,
     if not 1 <= quantity <= offer.max_quantity:
         raise DomainError(e.QUANTITY_INVALID, param="quantity", max_quantity=offer.max_quantity)
     pass_, _ = read_code(session, settings, code, at)
-    if venue.id not in {v.id for v in offer.venues}:
+    if not session.scalar(
+        select(offer_venues.c.offer_id).where(offer_venues.c.offer_id == offer.id, offer_venues.c.venue_id == venue.id)
+    ):
         raise DomainError(e.WRONG_VENUE, param="venue_id")
     patron: Patron = pass_.patron
     agreement = offer.agreement
@@ -186,20 +222,37 @@ def redeem(session: Session, settings: Settings, scope: TillScope, *, code: str,
         lock_patron(session, patron)
         room = allowance(offer, usage(session, patron.id, offer, at), at)
         if room.uses_left == 0:
-            raise _Problem(e.LIMIT_REACHED, period=room.period, limit=room.limit,
-                           resets=resets_text(room.resets_at, normalize_language(language)),
-                           resets_at=_iso(room.resets_at))
+            raise _Problem(
+                e.LIMIT_REACHED,
+                period=room.period,
+                limit=room.limit,
+                resets=resets_text(room.resets_at, normalize_language(language)),
+                resets_at=_iso(room.resets_at),
+            )
     except _Problem as broken:
         if not offline:
             raise DomainError(broken.error, **broken.values) from None
         flag = broken
     redemption = Redemption(
-        offer_id=offer.id, agreement_id=agreement.id, partner_id=partner.id, venue_id=venue.id,
-        patron_id=patron.id, pass_id=pass_.id, staff_user_id=scope.staff.id, scan_id=scan_id,
-        channel="offline" if offline else "online", scanned_at=at, quantity=quantity,
-        currency=list_price.currency, list_price=list_price.amount, discount=discount, price_to_pay=to_pay,
-        reimbursement=reimbursement, state=RedemptionState.FLAGGED if flag else RedemptionState.ACCEPTED,
-        flag_reason=flag.error.code if flag else None, created_at=now,
+        offer_id=offer.id,
+        agreement_id=agreement.id,
+        partner_id=partner.id,
+        venue_id=venue.id,
+        patron_id=patron.id,
+        pass_id=pass_.id,
+        staff_user_id=scope.staff.id,
+        scan_id=scan_id,
+        channel="offline" if offline else "online",
+        scanned_at=at,
+        quantity=quantity,
+        currency=list_price.currency,
+        list_price=list_price.amount,
+        discount=discount,
+        price_to_pay=to_pay,
+        reimbursement=reimbursement,
+        state=RedemptionState.FLAGGED if flag else RedemptionState.ACCEPTED,
+        flag_reason=flag.error.code if flag else None,
+        created_at=now,
     )
     if scan_id is not None:
         try:
@@ -207,8 +260,9 @@ def redeem(session: Session, settings: Settings, scope: TillScope, *, code: str,
                 session.add(redemption)
                 session.flush()
         except IntegrityError:  # the same scan uploaded at the same moment by another request
-            earlier = session.scalar(select(Redemption).where(Redemption.partner_id == partner.id,
-                                                              Redemption.scan_id == scan_id))
+            earlier = session.scalar(
+                select(Redemption).where(Redemption.partner_id == partner.id, Redemption.scan_id == scan_id)
+            )
             return Outcome("already_recorded", earlier, holder)
     else:
         session.add(redemption)
@@ -216,8 +270,13 @@ def redeem(session: Session, settings: Settings, scope: TillScope, *, code: str,
     if flag is None:
         refusal = None
         if not _take_offer_use(session, offer):
-            refusal = _Problem(e.LIMIT_REACHED, period="offer", limit=offer.total_limit,
-                               resets=resets_text(None, normalize_language(language)), resets_at=None)
+            refusal = _Problem(
+                e.LIMIT_REACHED,
+                period="offer",
+                limit=offer.total_limit,
+                resets=resets_text(None, normalize_language(language)),
+                resets_at=None,
+            )
         elif not reimburse(session, redemption, agreement, partner, scope.staff.public_id):
             refusal = _Problem(e.BUDGET_EXHAUSTED)
         if refusal is not None:
@@ -239,18 +298,36 @@ class BatchItemResult:
     error: DomainError | None = None
 
 
-def redeem_batch(session: Session, settings: Settings, scope: TillScope, scans: list[dict], *,
-                 language: str = "it", now: datetime | None = None) -> list[BatchItemResult]:
+def redeem_batch(
+    session: Session,
+    settings: Settings,
+    scope: TillScope,
+    scans: list[dict],
+    *,
+    language: str = "it",
+    now: datetime | None = None,
+) -> list[BatchItemResult]:
     """Offline uses uploaded together: each judged alone, none fails the others."""
     now = now or utcnow()
     results = []
     for item in scans:
         try:
             with session.begin_nested():
-                outcome = redeem(session, settings, scope, code=item["code"], venue_id=item["venue_id"],
-                                 offer_id=item["offer_id"], list_price=item["list_price"],
-                                 quantity=item["quantity"], scan_id=item["scan_id"], scanned_at=item["scanned_at"],
-                                 offline=True, language=language, now=now)
+                outcome = redeem(
+                    session,
+                    settings,
+                    scope,
+                    code=item["code"],
+                    venue_id=item["venue_id"],
+                    offer_id=item["offer_id"],
+                    list_price=item["list_price"],
+                    quantity=item["quantity"],
+                    scan_id=item["scan_id"],
+                    scanned_at=item["scanned_at"],
+                    offline=True,
+                    language=language,
+                    now=now,
+                )
             results.append(BatchItemResult(item["scan_id"], outcome.outcome, outcome.redemption))
         except DomainError as refused:
             results.append(BatchItemResult(item["scan_id"], "refused", error=refused))
@@ -270,10 +347,11 @@ def _reviewable(session: Session, principal: Principal, redemption_id: str) -> R
 
 def _move(session: Session, redemption: Redemption, target: RedemptionState, actor: str, now: datetime) -> None:
     moved = session.execute(
-        update(Redemption).where(Redemption.id == redemption.id,
-                                 Redemption.state.in_(REDEMPTION_TRANSITIONS.sources_of(target)))
+        update(Redemption)
+        .where(Redemption.id == redemption.id, Redemption.state.in_(REDEMPTION_TRANSITIONS.sources_of(target)))
         .values(state=target, reviewed_by=actor, reviewed_at=now)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)
+    ).rowcount
     session.refresh(redemption)
     if not moved:
         REDEMPTION_TRANSITIONS.check(RedemptionState(redemption.state), target, state=redemption.state)

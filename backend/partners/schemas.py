@@ -29,8 +29,11 @@ def _money_of(cents_attr: str) -> Computed:
 
 class PartnerInSchema(ma.Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    tax_code = fields.String(required=True, validate=validate.Length(min=11, max=16),
-                             metadata={"description": "Partita IVA (11 digits) or codice fiscale"})
+    tax_code = fields.String(
+        required=True,
+        validate=validate.Length(min=11, max=16),
+        metadata={"description": "Partita IVA (11 digits) or codice fiscale"},
+    )
     iban = fields.String(required=True, validate=validate.Length(min=15, max=42))
     contact_name = fields.String(load_default="", validate=validate.Length(max=200))
     contact_email = fields.Email(validate=validate.Length(max=254))
@@ -56,8 +59,11 @@ class PartnerVenueSchema(ma.Schema):
     address = fields.String()
     latitude = fields.Float(allow_none=True)
     longitude = fields.Float(allow_none=True)
-    opening_hours = fields.Dict(keys=fields.String(), values=fields.List(fields.List(fields.String())),
-                                metadata={"description": 'Europe/Rome hours by weekday, e.g. {"mon": [["15:00", "23:00"]]}'})
+    opening_hours = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.List(fields.String())),
+        metadata={"description": 'Europe/Rome hours by weekday, e.g. {"mon": [["15:00", "23:00"]]}'},
+    )
 
 
 class PartnerSchema(ma.Schema):
@@ -79,21 +85,31 @@ class VenueInSchema(ma.Schema):
     address = fields.String(load_default="", validate=validate.Length(max=300))
     latitude = fields.Float(allow_none=True, validate=validate.Range(min=-90, max=90))
     longitude = fields.Float(allow_none=True, validate=validate.Range(min=-180, max=180))
-    opening_hours = fields.Dict(keys=fields.String(validate=validate.OneOf(
-        ["mon", "tue", "wed", "thu", "fri", "sat", "sun"])),
-        values=fields.List(fields.List(fields.String(validate=validate.Regexp(_HHMM)),
-                                       validate=validate.Length(equal=2))), load_default=dict)
+    opening_hours = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])),
+        values=fields.List(
+            fields.List(fields.String(validate=validate.Regexp(_HHMM)), validate=validate.Length(equal=2))
+        ),
+        load_default=dict,
+    )
 
 
 class AgreementInSchema(ma.Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     valid_from = fields.Date(required=True, validate=validate.Range(min=date(2000, 1, 1), max=date(2999, 12, 31)))
     valid_to = fields.Date(required=True, validate=validate.Range(min=date(2000, 1, 1), max=date(2999, 12, 31)))
-    eligible_network_ids = fields.List(fields.String(validate=validate.Length(max=40)),
-                                       validate=validate.Length(max=50), load_default=list,
-                                       metadata={"description": "Whose patrons are eligible (default: the admin's network)"})
-    budget_cap = StrictInteger(allow_none=True, load_default=None, validate=validate.Range(min=0, max=10**10),
-                               metadata={"description": "Most the network reimburses in the period, in cents"})
+    eligible_network_ids = fields.List(
+        fields.String(validate=validate.Length(max=40)),
+        validate=validate.Length(max=50),
+        load_default=list,
+        metadata={"description": "Whose patrons are eligible (default: the admin's network)"},
+    )
+    budget_cap = StrictInteger(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Range(min=0, max=10**10),
+        metadata={"description": "Most the network reimburses in the period, in cents"},
+    )
 
 
 class AgreementSchema(ma.Schema):
@@ -103,10 +119,10 @@ class AgreementSchema(ma.Schema):
     title = fields.String()
     valid_from = fields.Date()
     valid_to = fields.Date()
-    eligible_network_ids = Computed(lambda a: [n.public_id for n in a.eligible_networks],
-                                    fields.List(fields.String()))
-    budget_cap = Computed(lambda a: None if a.budget_cap is None else Money(a.budget_cap, a.currency),
-                          MoneyField(), allow_none=True)
+    eligible_network_ids = Computed(lambda a: [n.public_id for n in a.eligible_networks], fields.List(fields.String()))
+    budget_cap = Computed(
+        lambda a: None if a.budget_cap is None else Money(a.budget_cap, a.currency), MoneyField(), allow_none=True
+    )
     reimbursed = _money_of("reimbursed")
     state = fields.String(metadata={"enum": ["active", "revoked"]})
     revoked_at = UtcDateTime(allow_none=True)
@@ -118,15 +134,23 @@ class OfferInSchema(ma.Schema):
     conditions_it = fields.String(load_default="", validate=validate.Length(max=4000))
     conditions_en = fields.String(load_default="", validate=validate.Length(max=4000))
     category = fields.String(required=True, validate=validate.OneOf(VENUE_KINDS))
-    venue_ids = fields.List(fields.String(validate=validate.Length(max=40)), required=True,
-                            validate=validate.Length(min=1, max=100))
+    venue_ids = fields.List(
+        fields.String(validate=validate.Length(max=40)), required=True, validate=validate.Length(min=1, max=100)
+    )
     benefit_kind = fields.String(required=True, validate=validate.OneOf(BENEFIT_KINDS))
-    benefit_value = StrictInteger(load_default=0, validate=validate.Range(min=0, max=10**7),
-                                  metadata={"description": "percent_off: percent; amount_off: cents off each; "
-                                                           "fixed_price: cents each; otherwise 0"})
+    benefit_value = StrictInteger(
+        load_default=0,
+        validate=validate.Range(min=0, max=10**7),
+        metadata={
+            "description": "percent_off: percent; amount_off: cents off each; fixed_price: cents each; otherwise 0"
+        },
+    )
     max_quantity = StrictInteger(validate=validate.Range(min=1, max=MAX_QUANTITY))
-    weekdays = fields.List(StrictInteger(validate=validate.Range(min=1, max=7)), load_default=list,
-                           metadata={"description": "ISO weekdays (1 = Monday); empty: every day"})
+    weekdays = fields.List(
+        StrictInteger(validate=validate.Range(min=1, max=7)),
+        load_default=list,
+        metadata={"description": "ISO weekdays (1 = Monday); empty: every day"},
+    )
     time_from = fields.String(allow_none=True, load_default=None, validate=validate.Regexp(_HHMM))
     time_to = fields.String(allow_none=True, load_default=None, validate=validate.Regexp(_HHMM))
     valid_from = fields.Date(required=True, validate=validate.Range(min=date(2000, 1, 1), max=date(2999, 12, 31)))
@@ -142,9 +166,11 @@ class OfferInSchema(ma.Schema):
     total_limit = StrictInteger(allow_none=True, load_default=None, validate=validate.Range(min=1, max=10**7))
     bearer = fields.String(load_default="partner", validate=validate.OneOf(BEARERS))
     reimbursement_rule = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(REIMBURSEMENT_RULES))
-    reimbursement_value = StrictInteger(load_default=0, validate=validate.Range(min=0, max=10**7),
-                                        metadata={"description": "percent: percent of the list price; "
-                                                                 "fixed: cents per redemption"})
+    reimbursement_value = StrictInteger(
+        load_default=0,
+        validate=validate.Range(min=0, max=10**7),
+        metadata={"description": "percent: percent of the list price; fixed: cents per redemption"},
+    )
 
     @ma.validates_schema
     def _hours(self, data, **kwargs):
@@ -191,8 +217,9 @@ class AllowanceSchema(ma.Schema):
 class OfferForPatronSchema(ma.Schema):
     offer = fields.Nested(OfferSchema)
     eligible = fields.Boolean()
-    ineligible_reason = fields.String(allow_none=True, metadata={
-        "enum": ["network", "home_library", "age_band", "supporter_card", None]})
+    ineligible_reason = fields.String(
+        allow_none=True, metadata={"enum": ["network", "home_library", "age_band", "supporter_card", None]}
+    )
     valid_now = fields.Boolean(metadata={"description": "Usable at this moment (day, hours, dates)"})
     allowance = fields.Nested(AllowanceSchema)
 
@@ -210,8 +237,11 @@ class OfferSearchArgsSchema(PageArgsSchema):
 
 
 class PassRequestSchema(ma.Schema):
-    device_key = fields.String(required=True, validate=validate.Length(min=40, max=64),
-                               metadata={"description": "The phone's Ed25519 public key, raw 32 bytes in base64url"})
+    device_key = fields.String(
+        required=True,
+        validate=validate.Length(min=40, max=64),
+        metadata={"description": "The phone's Ed25519 public key, raw 32 bytes in base64url"},
+    )
 
 
 class HolderSchema(ma.Schema):
@@ -222,14 +252,20 @@ class HolderSchema(ma.Schema):
 
 class PassSchema(ma.Schema):
     id = Computed(lambda p: p.pass_.public_id, fields.String())
-    token = fields.String(metadata={"description": "Signed pass (EdDSA JWT). Show "
-                                                   "`<token>~<unix minute>~<device signature of bxp1:<id>:<minute>>`"})
+    token = fields.String(
+        metadata={
+            "description": "Signed pass (EdDSA JWT). Show "
+            "`<token>~<unix minute>~<device signature of bxp1:<id>:<minute>>`"
+        }
+    )
     expires_at = Computed(lambda p: p.pass_.expires_at, UtcDateTime())
     server_time = UtcDateTime(metadata={"description": "Sign minutes with this clock (offset from the phone's)"})
-    short_code = Computed(lambda p: p.pass_.short_code, fields.String(),
-                          metadata={"description": "Typed code: `<short_code>-<TOTP>`"})
-    otp_secret = Computed(lambda p: p.pass_.otp_secret, fields.String(),
-                          metadata={"description": "Base32 TOTP secret (60 s, 6 digits)"})
+    short_code = Computed(
+        lambda p: p.pass_.short_code, fields.String(), metadata={"description": "Typed code: `<short_code>-<TOTP>`"}
+    )
+    otp_secret = Computed(
+        lambda p: p.pass_.otp_secret, fields.String(), metadata={"description": "Base32 TOTP secret (60 s, 6 digits)"}
+    )
     holder = fields.Nested(HolderSchema)
 
 
@@ -262,7 +298,9 @@ class OfflineRedemptionSchema(RedeemSchema):
 
 
 class RedemptionBatchSchema(ma.Schema):
-    scans = fields.List(fields.Nested(OfflineRedemptionSchema), required=True, validate=validate.Length(min=1, max=MAX_BATCH))
+    scans = fields.List(
+        fields.Nested(OfflineRedemptionSchema), required=True, validate=validate.Length(min=1, max=MAX_BATCH)
+    )
 
 
 class RedemptionSchema(ma.Schema):
@@ -309,8 +347,10 @@ class RedemptionBatchResultSchema(ma.Schema):
 
 
 class TillRedemptionArgsSchema(PageArgsSchema):
-    day = fields.Date(validate=validate.Range(min=date(2000, 1, 1), max=date(2999, 12, 31)),
-                      metadata={"description": "Europe/Rome day (default: today)"})
+    day = fields.Date(
+        validate=validate.Range(min=date(2000, 1, 1), max=date(2999, 12, 31)),
+        metadata={"description": "Europe/Rome day (default: today)"},
+    )
 
 
 class MyRedemptionsSchema(ma.Schema):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from backend.accounts.models import Partner, PartnerVenue, StaffUser
 from backend.accounts.services import person_of
@@ -25,14 +25,24 @@ class TillScope:
     venue: PartnerVenue | None  # None: every venue of the partner
 
     def venue_by_id(self, session: Session, venue_id: str, param: str = "venue_id") -> PartnerVenue:
-        venue = get_or_404(session, PartnerVenue, venue_id, param=param, partner_id=self.partner.id)
-        if self.venue is not None and venue.id != self.venue.id:
-            raise DomainError(NOT_FOUND, param=param)
-        return venue
+        if self.venue is not None:  # staff of one venue: no other is theirs
+            if self.venue.public_id != venue_id:
+                raise DomainError(NOT_FOUND, param=param)
+            return self.venue
+        return get_or_404(session, PartnerVenue, venue_id, param=param, partner_id=self.partner.id)
 
 
 def till_scope(session: Session, principal: Principal) -> TillScope:
-    staff = person_of(session, principal)
+    if principal.role != "partner":
+        raise DomainError(NOT_FOUND)
+    # One query for the user, their partner and venue: every validation at a till starts here.
+    staff = session.scalar(
+        select(StaffUser)
+        .where(StaffUser.public_id == principal.subject, StaffUser.active.is_(True))
+        .options(joinedload(StaffUser.partner), joinedload(StaffUser.partner_venue))
+    )
+    if staff is None:
+        staff = person_of(session, principal)  # raises the usual "signed out" answer
     partner = staff.partner or (staff.partner_venue.partner if staff.partner_venue is not None else None)
     if principal.role != "partner" or partner is None:
         raise DomainError(NOT_FOUND)
@@ -41,7 +51,7 @@ def till_scope(session: Session, principal: Principal) -> TillScope:
 
 def managed_partner(session: Session, principal: Principal, partner_id: str) -> Partner:
     """A partner an admin (or finance) of its network may manage or read."""
-    partner = session.scalar(select(Partner).where(Partner.public_id == partner_id))
-    if partner is None or partner.network.public_id != principal.network_id:
+    partner = get_or_404(session, Partner, partner_id, param="partner_id")
+    if partner.network.public_id != principal.network_id:
         raise DomainError(NOT_FOUND, param="partner_id")
     return partner

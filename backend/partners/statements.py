@@ -37,8 +37,9 @@ T = {
     "tickets": Text(it="Biglietti", en="Tickets"),
     "discounts": Text(it="Sconti concessi", en="Discounts granted"),
     "reimbursements": Text(it="Rimborsi dalla rete", en="Reimbursements due"),
-    "flagged": Text(it="Utilizzi in verifica (non rimborsati): {count}",
-                    en="Uses under review (not reimbursed): {count}"),
+    "flagged": Text(
+        it="Utilizzi in verifica (non rimborsati): {count}", en="Uses under review (not reimbursed): {count}"
+    ),
     "payments": Text(it="Pagamenti con borsellino ricevuti", en="Wallet payments received"),
     "refunds": Text(it="Pagamenti con borsellino rimborsati", en="Wallet payments refunded"),
     "net": Text(it="Netto dovuto al partner", en="Net due to the partner"),
@@ -85,8 +86,9 @@ class PartnerStatement:
         return self.reimbursements + self.payments - self.refunds
 
 
-def monthly_statement(session: Session, partner: Partner, year: int, month: int, language: str = "it",
-                      currency: str = "EUR") -> PartnerStatement:
+def monthly_statement(
+    session: Session, partner: Partner, year: int, month: int, language: str = "it", currency: str = "EUR"
+) -> PartnerStatement:
     if not 1 <= month <= 12 or not 2000 <= year <= 2999:
         raise DomainError(NOT_FOUND)
     start, end = month_bounds(year, month)
@@ -95,14 +97,26 @@ def monthly_statement(session: Session, partner: Partner, year: int, month: int,
     lang = normalize_language(language)
     statement = PartnerStatement(partner, year, month, currency)
     rows = session.execute(
-        select(Offer.public_id, Offer.title_it, Offer.title_en, PartnerVenue.public_id, PartnerVenue.name,
-               Redemption.state, func.count(), func.sum(Redemption.quantity), func.sum(Redemption.discount),
-               func.sum(Redemption.reimbursement))
-        .join(Offer, Offer.id == Redemption.offer_id).join(PartnerVenue, PartnerVenue.id == Redemption.venue_id)
+        select(
+            Offer.public_id,
+            Offer.title_it,
+            Offer.title_en,
+            PartnerVenue.public_id,
+            PartnerVenue.name,
+            Redemption.state,
+            func.count(),
+            func.sum(Redemption.quantity),
+            func.sum(Redemption.discount),
+            func.sum(Redemption.reimbursement),
+        )
+        .join(Offer, Offer.id == Redemption.offer_id)
+        .join(PartnerVenue, PartnerVenue.id == Redemption.venue_id)
         .where(Redemption.partner_id == partner.id, Redemption.scanned_at >= start, Redemption.scanned_at < end)
-        .group_by(Offer.public_id, Offer.title_it, Offer.title_en, PartnerVenue.public_id, PartnerVenue.name,
-                  Redemption.state)
-        .order_by(Offer.public_id, PartnerVenue.public_id)).all()
+        .group_by(
+            Offer.public_id, Offer.title_it, Offer.title_en, PartnerVenue.public_id, PartnerVenue.name, Redemption.state
+        )
+        .order_by(Offer.public_id, PartnerVenue.public_id)
+    ).all()
     lines: dict[tuple[str, str], StatementLine] = {}
     for offer_id, title_it, title_en, venue_id, venue_name, state, uses, tickets, discounts, reimb in rows:
         if state == RedemptionState.FLAGGED:
@@ -110,8 +124,9 @@ def monthly_statement(session: Session, partner: Partner, year: int, month: int,
             continue
         if state not in COUNTED:
             continue
-        line = lines.setdefault((offer_id, venue_id), StatementLine(
-            offer_id, title_en if lang == "en" else title_it, venue_id, venue_name))
+        line = lines.setdefault(
+            (offer_id, venue_id), StatementLine(offer_id, title_en if lang == "en" else title_it, venue_id, venue_name)
+        )
         line.uses += uses
         line.tickets += int(tickets or 0)
         line.discounts += int(discounts or 0)
@@ -119,10 +134,17 @@ def monthly_statement(session: Session, partner: Partner, year: int, month: int,
     statement.lines = list(lines.values())
     paid = defaultdict(int)
     for column, key in ((TillPayment.paid_at, "payments"), (TillPayment.refunded_at, "refunds")):
-        states = (TillPaymentState.PAID, TillPaymentState.REFUNDED) if key == "payments" else (TillPaymentState.REFUNDED,)
-        paid[key] = int(session.scalar(select(func.coalesce(func.sum(TillPayment.amount), 0)).where(
-            TillPayment.partner_id == partner.id, TillPayment.state.in_(states),
-            column >= start, column < end)) or 0)
+        states = (
+            (TillPaymentState.PAID, TillPaymentState.REFUNDED) if key == "payments" else (TillPaymentState.REFUNDED,)
+        )
+        paid[key] = int(
+            session.scalar(
+                select(func.coalesce(func.sum(TillPayment.amount), 0)).where(
+                    TillPayment.partner_id == partner.id, TillPayment.state.in_(states), column >= start, column < end
+                )
+            )
+            or 0
+        )
     statement.payments, statement.refunds = paid["payments"], paid["refunds"]
     return statement
 
@@ -138,11 +160,26 @@ def render_csv(statement: PartnerStatement, language: str) -> str:
     writer.writerow([T[k].render(lang) for k in ("offer", "venue", "uses", "tickets", "discounts", "reimbursements")])
     for line in statement.lines:
         # Cents as decimals with a dot: spreadsheet-neutral and exact.
-        writer.writerow([line.offer_title, line.venue_name, line.uses, line.tickets,
-                         f"{line.discounts / 100:.2f}", f"{line.reimbursements / 100:.2f}"])
-    writer.writerow([T["total"].render(lang), "", sum(x.uses for x in statement.lines),
-                     sum(x.tickets for x in statement.lines), f"{statement.discounts / 100:.2f}",
-                     f"{statement.reimbursements / 100:.2f}"])
+        writer.writerow(
+            [
+                line.offer_title,
+                line.venue_name,
+                line.uses,
+                line.tickets,
+                f"{line.discounts / 100:.2f}",
+                f"{line.reimbursements / 100:.2f}",
+            ]
+        )
+    writer.writerow(
+        [
+            T["total"].render(lang),
+            "",
+            sum(x.uses for x in statement.lines),
+            sum(x.tickets for x in statement.lines),
+            f"{statement.discounts / 100:.2f}",
+            f"{statement.reimbursements / 100:.2f}",
+        ]
+    )
     writer.writerow([])
     writer.writerow([T["flagged"].render(lang, count=statement.flagged)])
     writer.writerow([T["payments"].render(lang), f"{statement.payments / 100:.2f}"])
@@ -168,8 +205,13 @@ def render_pdf(statement: PartnerStatement, language: str) -> bytes:
     pdf.set_font("helvetica", size=10)
     period = format_date(datetime(statement.year, statement.month, 1), "MMMM y", locale=locale)
     pdf.cell(0, 6, _safe(T["period"].render(lang, period=period)), new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(0, 6, _safe(T["partner"].render(lang, name=statement.partner.name, tax=statement.partner.tax_code)),
-             new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        0,
+        6,
+        _safe(T["partner"].render(lang, name=statement.partner.name, tax=statement.partner.tax_code)),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.ln(4)
     widths = (58, 42, 16, 18, 28, 28)
 
@@ -179,16 +221,37 @@ def render_pdf(statement: PartnerStatement, language: str) -> bytes:
             pdf.cell(width, 7, _safe(str(text))[:40], border="B", align=align)
         pdf.ln()
 
-    row([(T[k].render(lang), "L" if i < 2 else "R")
-         for i, k in enumerate(("offer", "venue", "uses", "tickets", "discounts", "reimbursements"))], bold=True)
+    row(
+        [
+            (T[k].render(lang), "L" if i < 2 else "R")
+            for i, k in enumerate(("offer", "venue", "uses", "tickets", "discounts", "reimbursements"))
+        ],
+        bold=True,
+    )
     for line in statement.lines:
-        row([(line.offer_title, "L"), (line.venue_name, "L"), (line.uses, "R"), (line.tickets, "R"),
-             (_money(line.discounts, cur, lang), "R"), (_money(line.reimbursements, cur, lang), "R")])
+        row(
+            [
+                (line.offer_title, "L"),
+                (line.venue_name, "L"),
+                (line.uses, "R"),
+                (line.tickets, "R"),
+                (_money(line.discounts, cur, lang), "R"),
+                (_money(line.reimbursements, cur, lang), "R"),
+            ]
+        )
     if not statement.lines:
         row([(T["none"].render(lang), "L"), ("", "L"), ("", "R"), ("", "R"), ("", "R"), ("", "R")])
-    row([(T["total"].render(lang), "L"), ("", "L"), (sum(x.uses for x in statement.lines), "R"),
-         (sum(x.tickets for x in statement.lines), "R"), (_money(statement.discounts, cur, lang), "R"),
-         (_money(statement.reimbursements, cur, lang), "R")], bold=True)
+    row(
+        [
+            (T["total"].render(lang), "L"),
+            ("", "L"),
+            (sum(x.uses for x in statement.lines), "R"),
+            (sum(x.tickets for x in statement.lines), "R"),
+            (_money(statement.discounts, cur, lang), "R"),
+            (_money(statement.reimbursements, cur, lang), "R"),
+        ],
+        bold=True,
+    )
     pdf.ln(4)
     pdf.set_font("helvetica", size=10)
     for label, amount in (("payments", statement.payments), ("refunds", statement.refunds)):

@@ -44,8 +44,17 @@ def _payable(patron: Patron, partner: Partner) -> House:
     return House("partner_payable", f"{network.public_id}:{partner.public_id}", network=network)
 
 
-def ask(session: Session, settings: Settings, scope: TillScope, *, code: str, venue_id: str, amount: Money,
-        description: str = "", now: datetime | None = None) -> TillPayment:
+def ask(
+    session: Session,
+    settings: Settings,
+    scope: TillScope,
+    *,
+    code: str,
+    venue_id: str,
+    amount: Money,
+    description: str = "",
+    now: datetime | None = None,
+) -> TillPayment:
     now = now or utcnow()
     partner = scope.partner
     if not partner.wallet_payments:
@@ -55,13 +64,29 @@ def ask(session: Session, settings: Settings, scope: TillScope, *, code: str, ve
     if pass_.state != PassState.ACTIVE:
         raise DomainError(e.PASS_REVOKED, param="code")
     patron = pass_.patron
-    payment = TillPayment(partner_id=partner.id, venue_id=venue.id, patron_id=patron.id,
-                          staff_user_id=scope.staff.id, amount=amount.amount, currency=amount.currency,
-                          description=description[:200], state=TillPaymentState.PENDING,
-                          expires_at=now + CONFIRM_WITHIN, created_at=now)
-    confirmation = request_confirmation(session, patron, purpose=PURPOSE, reference=payment.public_id,
-                                        requester=venue.name, description=description or partner.name,
-                                        amount=amount, ttl=CONFIRM_WITHIN, now=now)
+    payment = TillPayment(
+        partner_id=partner.id,
+        venue_id=venue.id,
+        patron_id=patron.id,
+        staff_user_id=scope.staff.id,
+        amount=amount.amount,
+        currency=amount.currency,
+        description=description[:200],
+        state=TillPaymentState.PENDING,
+        expires_at=now + CONFIRM_WITHIN,
+        created_at=now,
+    )
+    confirmation = request_confirmation(
+        session,
+        patron,
+        purpose=PURPOSE,
+        reference=payment.public_id,
+        requester=venue.name,
+        description=description or partner.name,
+        amount=amount,
+        ttl=CONFIRM_WITHIN,
+        now=now,
+    )
     payment.confirmation_id = confirmation.id
     session.add(payment)
     session.flush()
@@ -69,10 +94,15 @@ def ask(session: Session, settings: Settings, scope: TillScope, *, code: str, ve
 
 
 def _move(session: Session, payment: TillPayment, target: TillPaymentState, **values) -> bool:
-    moved = session.execute(
-        update(TillPayment).where(TillPayment.id == payment.id,
-                                  TillPayment.state.in_(TILL_PAYMENT_TRANSITIONS.sources_of(target)))
-        .values(state=target, **values).execution_options(synchronize_session=False)).rowcount == 1
+    moved = (
+        session.execute(
+            update(TillPayment)
+            .where(TillPayment.id == payment.id, TillPayment.state.in_(TILL_PAYMENT_TRANSITIONS.sources_of(target)))
+            .values(state=target, **values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
     session.refresh(payment)
     return moved
 
@@ -90,8 +120,14 @@ def _pay(session: Session, confirmation: Confirmation) -> None:
     partner = session.get(Partner, payment.partner_id)
     wallet, (payable,) = wallet_and_house_accounts(session, patron, [_payable(patron, partner)], payment.currency)
     money = Money(payment.amount, payment.currency)
-    entry = post_entry(session, kind="partner_till_payment", legs=[debit(wallet, money), credit(payable, money)],
-                       memo=f"{payment.venue.name}", reference=payment.public_id, actor=patron.public_id)
+    entry = post_entry(
+        session,
+        kind="partner_till_payment",
+        legs=[debit(wallet, money), credit(payable, money)],
+        memo=f"{payment.venue.name}",
+        reference=payment.public_id,
+        actor=patron.public_id,
+    )
     payment.entry_id = entry.id
     session.flush()
 
@@ -117,15 +153,19 @@ def refund(session: Session, scope: TillScope, payment_id: str, now: datetime | 
     if payment.state == TillPaymentState.PAID and now - payment.paid_at > REFUND_WINDOW:
         raise DomainError(e.REFUND_WINDOW_CLOSED)
     if not _move(session, payment, TillPaymentState.REFUNDED, refunded_at=now):
-        TILL_PAYMENT_TRANSITIONS.check(TillPaymentState(payment.state), TillPaymentState.REFUNDED,
-                                       state=payment.state)
+        TILL_PAYMENT_TRANSITIONS.check(TillPaymentState(payment.state), TillPaymentState.REFUNDED, state=payment.state)
     patron = payment.patron
-    wallet, (payable,) = wallet_and_house_accounts(session, patron, [_payable(patron, scope.partner)],
-                                                   payment.currency)
+    wallet, (payable,) = wallet_and_house_accounts(session, patron, [_payable(patron, scope.partner)], payment.currency)
     money = Money(payment.amount, payment.currency)
-    entry = post_entry(session, kind="partner_till_refund", legs=[debit(payable, money), credit(wallet, money)],
-                       memo=f"refund {payment.public_id}", reference=payment.public_id,
-                       actor=scope.staff.public_id, refunds=session.get(JournalEntry, payment.entry_id))
+    entry = post_entry(
+        session,
+        kind="partner_till_refund",
+        legs=[debit(payable, money), credit(wallet, money)],
+        memo=f"refund {payment.public_id}",
+        reference=payment.public_id,
+        actor=scope.staff.public_id,
+        refunds=session.get(JournalEntry, payment.entry_id),
+    )
     payment.refund_entry_id = entry.id
     notify(session, patron, "refund_processed", amount=money, description=payment.venue.name)
     session.flush()
@@ -133,12 +173,16 @@ def refund(session: Session, scope: TillScope, payment_id: str, now: datetime | 
 
 
 def _explain(session: Session, patron: Patron, public_id: str, language: str) -> list[references.PaidItem]:
-    payment = session.scalar(select(TillPayment).where(TillPayment.public_id == public_id,
-                                                       TillPayment.patron_id == patron.id))
+    payment = session.scalar(
+        select(TillPayment).where(TillPayment.public_id == public_id, TillPayment.patron_id == patron.id)
+    )
     if payment is None:
         return []
-    return [references.PaidItem("partner_till_payment", payment.public_id,
-                                f"{payment.venue.name}: {payment.description}".rstrip(": "))]
+    return [
+        references.PaidItem(
+            "partner_till_payment", payment.public_id, f"{payment.venue.name}: {payment.description}".rstrip(": ")
+        )
+    ]
 
 
 references.register(TillPayment.PUBLIC_ID_PREFIX, _explain)

@@ -5,17 +5,22 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import Response
 
-from backend.web.language import negotiate_language
-
 from backend.i18n import normalize_language
 from backend.receipts.render import render_html, render_pdf
+from backend.web.language import negotiate_language
 
 
 class ReceiptFormatArgs(ma.Schema):
-    format = ma.fields.String(load_default="html", validate=ma.validate.OneOf(("html", "pdf")),
-                              metadata={"description": "`html` (printable page) or `pdf`"})
-    lang = ma.fields.String(load_default=None, validate=ma.validate.OneOf(("it", "en")),
-                            metadata={"description": "Language; default from Accept-Language"})
+    format = ma.fields.String(
+        load_default="html",
+        validate=ma.validate.OneOf(("html", "pdf")),
+        metadata={"description": "`html` (printable page) or `pdf`"},
+    )
+    lang = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.OneOf(("it", "en")),
+        metadata={"description": "Language; default from Accept-Language"},
+    )
 
 
 def receipt_response(receipt, args: dict, *, html=render_html, pdf=render_pdf) -> Response:
@@ -31,8 +36,11 @@ def receipt_response(receipt, args: dict, *, html=render_html, pdf=render_pdf) -
 
 
 RECEIPT_RESPONSES = {
-    200: {"description": "The receipt", "content": {
-        "text/html": {"schema": {"type": "string"}},
-        "application/pdf": {"schema": {"type": "string", "format": "binary"}},
-    }},
+    200: {
+        "description": "The receipt",
+        "content": {
+            "text/html": {"schema": {"type": "string"}},
+            "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+        },
+    },
 }

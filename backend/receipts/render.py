@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from babel.dates import format_datetime
 from fpdf import FPDF
 from jinja2 import Environment
@@ -10,7 +9,6 @@ from jinja2 import Environment
 from backend.i18n import LOCALES, ROME, Text
 from backend.money import Money
 from backend.receipts.models import Receipt
-
 
 TITLES = {
     "cash_topup": Text(it="Ricarica del borsellino in contanti", en="Wallet top-up in cash"),
@@ -39,8 +37,9 @@ METHODS = {"cash": Text(it="contanti", en="cash"), "card": Text(it="carta", en="
 
 def receipt_rows(receipt: Receipt, language: str) -> tuple[str, list[tuple[str, str]]]:
     """The title and (label, value) lines every format shows."""
-    when = format_datetime(receipt.created_at.astimezone(ROME), "d MMMM yyyy HH:mm",
-                           locale=LOCALES.get(language, "it_IT"))
+    when = format_datetime(
+        receipt.created_at.astimezone(ROME), "d MMMM yyyy HH:mm", locale=LOCALES.get(language, "it_IT")
+    )
     rows = [
         (LABELS["receipt"].render(language), receipt.number),
         (LABELS["date"].render(language), when),
@@ -85,8 +84,14 @@ def render_pdf(receipt: Receipt, language: str) -> bytes:
 
 def html_page(title: str, rows: list[tuple[str, str]], number: str, language: str, footer: str) -> str:
     """A printable receipt page: a title, (label, value) lines and a footer (any kind of receipt)."""
-    return _HTML.render(lang=language, title=title, rows=rows, number=number, footer=footer,
-                        print_label="Stampa" if language == "it" else "Print")
+    return _HTML.render(
+        lang=language,
+        title=title,
+        rows=rows,
+        number=number,
+        footer=footer,
+        print_label="Stampa" if language == "it" else "Print",
+    )
 
 
 def pdf_document(title: str, rows: list[tuple[str, str]], number: str, footer: str) -> bytes:

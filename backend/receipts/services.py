@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from backend.accounts.models import Library, Network, Patron
 from backend.db import dialect_insert, utcnow
+from backend.errors import NOT_FOUND, DomainError
 from backend.ledger.models import JournalEntry
 from backend.money import Money
 from backend.receipts.models import Receipt, ReceiptCounter
@@ -24,7 +25,8 @@ def next_number(session: Session, series: str, year: int) -> int:
     """The next number of the series; the counter row lock orders concurrent issuers."""
     insert = dialect_insert(session)
     session.execute(
-        insert(ReceiptCounter).values(series=series, year=year, last_number=0)
+        insert(ReceiptCounter)
+        .values(series=series, year=year, last_number=0)
         .on_conflict_do_nothing(index_elements=["series", "year"])
     )
     return session.execute(
@@ -54,12 +56,25 @@ def issue_receipt(
     now = utcnow()
     sequence = next_number(session, series, now.year)
     receipt = Receipt(
-        series=series, year=now.year, sequence=sequence, number=f"{series}-{now.year}-{sequence:06d}",
-        kind=kind, patron_id=patron.id, library_id=library.id if library else None, network_id=network.id,
-        issuer_name=issuer_name, operator_name=operator_name, patron_name=patron.display_name,
-        card_number=patron.card_number, amount=amount.amount, currency=amount.currency,
-        balance_after=balance_after.amount, method=method, reference=reference,
-        entry_public_id=entry.public_id, created_at=now,
+        series=series,
+        year=now.year,
+        sequence=sequence,
+        number=f"{series}-{now.year}-{sequence:06d}",
+        kind=kind,
+        patron_id=patron.id,
+        library_id=library.id if library else None,
+        network_id=network.id,
+        issuer_name=issuer_name,
+        operator_name=operator_name,
+        patron_name=patron.display_name,
+        card_number=patron.card_number,
+        amount=amount.amount,
+        currency=amount.currency,
+        balance_after=balance_after.amount,
+        method=method,
+        reference=reference,
+        entry_public_id=entry.public_id,
+        created_at=now,
     )
     session.add(receipt)
     session.flush()
@@ -72,3 +87,17 @@ def receipt_for(session: Session, reference: str) -> Receipt | None:
 
 def find_receipt(session: Session, public_id: str) -> Receipt | None:
     return session.scalar(select(Receipt).where(Receipt.public_id == public_id))
+
+
+def receipt_of_patron(session: Session, patron: Patron, public_id: str) -> Receipt:
+    """One of the patron's own receipts (cash top-up or payout at a desk, card top-up); anyone else's is 404."""
+    receipt = session.scalar(select(Receipt).where(Receipt.public_id == public_id, Receipt.patron_id == patron.id))
+    if receipt is None:
+        raise DomainError(NOT_FOUND)
+    return receipt
+
+
+def receipts_of_entry(session: Session, patron: Patron, entry_public_id: str) -> list[Receipt]:
+    """The patron's receipts for one ledger entry (a wallet transaction)."""
+    return list(session.scalars(select(Receipt).where(
+        Receipt.entry_public_id == entry_public_id, Receipt.patron_id == patron.id).order_by(Receipt.id)))

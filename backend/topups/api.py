@@ -5,13 +5,7 @@ from __future__ import annotations
 from flask import after_this_request, current_app, request
 from flask.views import MethodView
 
-from backend.accounts.services import person_of
-from backend.web.api import Blueprint, add_error_responses
-from backend.web.policy import allow, public, require_principal
-from backend.web.database import db
-from backend.web.settings import current_settings
 from backend.errors import NOT_FOUND, DomainError
-from backend.web.idempotency import idempotent
 from backend.money import Money
 from backend.pagination import PageArgsSchema, page_schema, paginate, select
 from backend.receipts.http import RECEIPT_RESPONSES, ReceiptFormatArgs, receipt_response
@@ -30,15 +24,17 @@ from backend.topups.schemas import (
     TopupSchema,
     WebhookAckSchema,
 )
+from backend.web.api import Blueprint, add_error_responses
+from backend.web.database import db
+from backend.web.idempotency import idempotent
+from backend.web.policy import allow, current_person, public, require_principal
+from backend.web.settings import current_settings
 from payments.sandbox import SandboxProvider
 
 blp = Blueprint("topups", __name__, url_prefix="/v1/wallet", description="Card top-ups and refunds to card")
-webhooks = Blueprint("payment_webhooks", __name__, url_prefix="/v1/payments",
-                     description="Notifications from the card payment provider")
-
-
-def _patron():
-    return person_of(db.session, require_principal())
+webhooks = Blueprint(
+    "payment_webhooks", __name__, url_prefix="/v1/payments", description="Notifications from the card payment provider"
+)
 
 
 def _with_receipt(topup: Topup) -> Topup:
@@ -59,8 +55,9 @@ class Topups(MethodView):
         The wallet is credited only when the card provider confirms the payment
         (poll `GET /v1/wallet/topups/{topup_id}` until `succeeded` or `failed`).
         """
-        started = services.start_topup(db.session, get_provider(current_app), current_settings(), _patron(),
-                                       data["amount"])
+        started = services.start_topup(
+            db.session, get_provider(current_app), current_settings(), current_person(), data["amount"]
+        )
         return {
             "topup": _with_receipt(started.topup),
             "payment_sheet": {
@@ -77,7 +74,7 @@ class Topups(MethodView):
     @blp.response(200, page_schema(TopupSchema))
     def get(self, args):
         """My card top-ups, newest first."""
-        page = paginate(db.session, select(Topup).where(Topup.patron_id == _patron().id), Topup, **args)
+        page = paginate(db.session, select(Topup).where(Topup.patron_id == current_person().id), Topup, **args)
         page.data = [_with_receipt(t) for t in page.data]
         return page
 
@@ -91,7 +88,7 @@ class TopupById(MethodView):
     @blp.response(200, TopupSchema)
     def get(self, topup_id):
         """One of my top-ups (poll this after the PaymentSheet closes)."""
-        return _with_receipt(services.topup_of(db.session, _patron(), topup_id))
+        return _with_receipt(services.topup_of(db.session, current_person(), topup_id))
 
 
 add_error_responses(TopupById.get, 404)
@@ -104,7 +101,7 @@ class TopupReceipt(MethodView):
     @blp.doc(responses=RECEIPT_RESPONSES)
     def get(self, args, topup_id):
         """Receipt of a succeeded top-up, as printable HTML or PDF."""
-        topup = services.topup_of(db.session, _patron(), topup_id)
+        topup = services.topup_of(db.session, current_person(), topup_id)
         receipt = receipt_for(db.session, topup.public_id)
         if receipt is None:
             raise DomainError(NOT_FOUND)
@@ -129,7 +126,7 @@ class SandboxPayment(MethodView):
         provider = get_provider(current_app)
         if not isinstance(provider, SandboxProvider):
             raise DomainError(SANDBOX_ONLY)
-        topup = services.topup_of(db.session, _patron(), topup_id)
+        topup = services.topup_of(db.session, current_person(), topup_id)
         if topup.status not in ("pending", "failed"):
             raise DomainError(TOPUP_NOT_PAYABLE)
         body, signature = provider.pay(provider.retrieve_intent(topup.intent_id), succeed=args["succeed"])
@@ -147,7 +144,7 @@ class Refundable(MethodView):
     @blp.response(200, RefundableSchema)
     def get(self):
         """How much of my balance can go back to my card(s) now."""
-        return {"refundable_to_card": refunds.refundable_amount(db.session, _patron())}
+        return {"refundable_to_card": refunds.refundable_amount(db.session, current_person())}
 
 
 def _refund_body(request_id: str, parts: list[CardRefund]) -> dict:
@@ -157,8 +154,15 @@ def _refund_body(request_id: str, parts: list[CardRefund]) -> dict:
         "id": request_id,
         "amount": Money(sum(p.amount for p in parts), parts[0].currency),
         "status": status,
-        "parts": [{"public_id": p.public_id, "amount": Money(p.amount, p.currency), "status": p.status,
-                   "topup_id": p.topup.public_id} for p in parts],
+        "parts": [
+            {
+                "public_id": p.public_id,
+                "amount": Money(p.amount, p.currency),
+                "status": p.status,
+                "topup_id": p.topup.public_id,
+            }
+            for p in parts
+        ],
     }
 
 
@@ -176,7 +180,7 @@ class Refunds(MethodView):
         Money paid in cash is paid out at a library desk instead.
         """
         principal = require_principal()
-        parts = refunds.request_refund(db.session, _patron(), data["amount"], actor=principal.subject)
+        parts = refunds.request_refund(db.session, current_person(), data["amount"], actor=principal.subject)
         request_id = parts[0].request_id
         app = current_app._get_current_object()
 
@@ -192,6 +196,16 @@ class Refunds(MethodView):
 
         return _refund_body(request_id, parts)
 
+    @allow("patron")
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, page_schema(RefundSchema))
+    def get(self, args):
+        """My refund requests to card, newest first, each with where its parts stand."""
+        page = refunds.my_refund_requests(db.session, current_person(), limit=args["limit"],
+                                          starting_after=args["starting_after"])
+        page.data = [_refund_body(parts[0].request_id, parts) for parts in page.data]
+        return page
+
 
 add_error_responses(Refunds.post, 422)
 
@@ -202,7 +216,7 @@ class RefundById(MethodView):
     @blp.response(200, RefundSchema)
     def get(self, refund_id):
         """A refund request of mine and where each part stands."""
-        return _refund_body(refund_id, refunds.refunds_of_request(db.session, _patron(), refund_id))
+        return _refund_body(refund_id, refunds.refunds_of_request(db.session, current_person(), refund_id))
 
 
 add_error_responses(RefundById.get, 404)
@@ -219,8 +233,9 @@ class Webhook(MethodView):
         `payment_intent.payment_failed`, `payment_intent.canceled`, `charge.refunded` and
         `charge.dispute.created`. Each event is processed once, in any order.
         """
-        outcome = services.receive_webhook(db.session, get_provider(current_app), request.get_data(cache=True),
-                                           request.headers.get("Stripe-Signature"))
+        outcome = services.receive_webhook(
+            db.session, get_provider(current_app), request.get_data(cache=True), request.headers.get("Stripe-Signature")
+        )
         return {"received": True, "outcome": outcome}
 
 

@@ -3,44 +3,50 @@
 from backend.errors import ErrorCode
 
 TOPUP_AMOUNT_OUT_OF_RANGE = ErrorCode(
-    "topup_amount_out_of_range", 422,
+    "topup_amount_out_of_range",
+    422,
     it="La ricarica deve essere tra {min} e {max}.",
     en="A top-up must be between {min} and {max}.",
 )
 WALLET_LIMIT_EXCEEDED = ErrorCode(
-    "wallet_limit_exceeded", 422,
+    "wallet_limit_exceeded",
+    422,
     it="Con questa ricarica il saldo supererebbe il massimo di {max}: puoi ricaricare al più {room}.",
     en="This top-up would take your balance over the maximum of {max}: you can add at most {room}.",
 )
 UNSUPPORTED_CURRENCY = ErrorCode(
-    "unsupported_currency", 422,
+    "unsupported_currency",
+    422,
     it="Valuta non accettata: usa {currency}.",
     en="Currency not accepted: use {currency}.",
 )
 PAYMENT_PROVIDER_UNAVAILABLE = ErrorCode(
-    "payment_provider_unavailable", 503,
+    "payment_provider_unavailable",
+    503,
     it="Il servizio di pagamento non risponde: nessun addebito è stato fatto. Riprova tra poco.",
     en="The payment service is not answering: nothing was charged. Please try again shortly.",
 )
 INVALID_WEBHOOK = ErrorCode(
-    "invalid_webhook", 400,
+    "invalid_webhook",
+    400,
     it="Notifica del servizio di pagamento non valida.",
     en="Invalid payment provider notification.",
 )
 NOTHING_TO_REFUND = ErrorCode(
-    "nothing_to_refund", 422,
-    it="Puoi farti rimborsare su carta al più {refundable}; il saldo versato in contanti si ritira in "
-       "biblioteca.",
-    en="At most {refundable} can be refunded to your card; money paid in cash is paid out at a "
-       "library desk.",
+    "nothing_to_refund",
+    422,
+    it="Puoi farti rimborsare su carta al più {refundable}; il saldo versato in contanti si ritira in biblioteca.",
+    en="At most {refundable} can be refunded to your card; money paid in cash is paid out at a library desk.",
 )
 SANDBOX_ONLY = ErrorCode(
-    "sandbox_only", 404,
+    "sandbox_only",
+    404,
     it="Disponibile solo nella demo (fornitore di pagamento sandbox).",
     en="Only available in the demo (sandbox payment provider).",
 )
 TOPUP_NOT_PAYABLE = ErrorCode(
-    "topup_not_payable", 409,
+    "topup_not_payable",
+    409,
     it="Questa ricarica non è più in attesa di pagamento.",
     en="This top-up is no longer waiting for payment.",
 )

@@ -20,7 +20,7 @@ def settle(database, provider) -> dict[str, int]:
     counts: dict[str, int] = {}
     for topup_id in database.run_in_transaction(open_topups_to_settle):
         try:
-            outcome = database.run_in_transaction(lambda s: settle_topup(s, provider, topup_id))
+            outcome = database.run_in_transaction(lambda s: settle_topup(s, provider, topup_id))  # noqa: B023 - runs at once
         except (PaymentError, DomainError) as exc:
             log.warning("could not settle top-up %s now: %s", topup_id, exc)
             outcome = "provider_unavailable"

@@ -21,7 +21,12 @@ from backend.accounts.models import Patron
 from backend.db import Base, BigId, PublicIdMixin, TimestampMixin, utcnow
 
 PENDING, SUCCEEDED, FAILED, CANCELED, AMOUNT_MISMATCH = (
-    "pending", "succeeded", "failed", "canceled", "amount_mismatch")
+    "pending",
+    "succeeded",
+    "failed",
+    "canceled",
+    "amount_mismatch",
+)
 # Statuses the settle job and webhooks may still move on.
 OPEN_STATUSES = (PENDING, FAILED)
 

@@ -14,9 +14,11 @@ EXTENSION = "borsellino.payments"
 
 def build_provider(settings: Settings) -> PaymentProvider:
     if settings.payment_provider == "stripe":
-        return StripeProvider(secret_key=settings.stripe_secret_key,
-                              publishable_key=settings.stripe_publishable_key,
-                              webhook_secret=settings.stripe_webhook_secret)
+        return StripeProvider(
+            secret_key=settings.stripe_secret_key,
+            publishable_key=settings.stripe_publishable_key,
+            webhook_secret=settings.stripe_webhook_secret,
+        )
     if settings.payment_provider == "sandbox":
         if settings.is_production:
             raise RuntimeError("the sandbox payment provider is refused in production")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from backend.accounts.models import Patron
@@ -24,6 +24,7 @@ from backend.ledger.models import JournalEntry, LotAllocation
 from backend.ledger.services import credit, debit, house_account, post_entry, reverse_entry, wallet_lots
 from backend.money import Money
 from backend.notify.services import notify
+from backend.pagination import Page, paginate
 from backend.topups.errors import NOTHING_TO_REFUND
 from backend.topups.models import REFUND_FAILED, REFUND_PENDING, REFUND_SUCCEEDED, SUCCEEDED, CardRefund, Topup
 from backend.topups.services import _lock_wallet, _topup_description
@@ -71,18 +72,34 @@ def request_refund(session: Session, patron: Patron, money: Money, *, actor: str
             break
         part = Money(min(available, left), money.currency)
         clearing = house_account(session, "card_clearing", topup.provider, money.currency)
-        refund = CardRefund(patron_id=patron.id, topup_id=topup.id, request_id=request_id, amount=part.amount,
-                            currency=part.currency, status=REFUND_PENDING, entry_id=0)
-        entry = post_entry(session, kind="card_refund", legs=[debit(wallet, part), credit(clearing, part)],
-                           memo=f"refund to card {topup.intent_id}", reference=refund.public_id, actor=actor,
-                           spend_from=("card",))
+        refund = CardRefund(
+            patron_id=patron.id,
+            topup_id=topup.id,
+            request_id=request_id,
+            amount=part.amount,
+            currency=part.currency,
+            status=REFUND_PENDING,
+            entry_id=0,
+        )
+        entry = post_entry(
+            session,
+            kind="card_refund",
+            legs=[debit(wallet, part), credit(clearing, part)],
+            memo=f"refund to card {topup.intent_id}",
+            reference=refund.public_id,
+            actor=actor,
+            spend_from=("card",),
+        )
         spent = session.scalars(select(LotAllocation.lot_id).where(LotAllocation.entry_id == entry.id)).all()
         if list(spent) != [lot.id]:
             raise RuntimeError("card lots were not spent in the expected order")  # programming error
         refund.entry_id = entry.id
         session.add(refund)
-        session.execute(update(Topup).where(Topup.id == topup.id)
-                        .values(refunded_amount=Topup.refunded_amount + part.amount, updated_at=utcnow()))
+        session.execute(
+            update(Topup)
+            .where(Topup.id == topup.id)
+            .values(refunded_amount=Topup.refunded_amount + part.amount, updated_at=utcnow())
+        )
         refunds.append(refund)
         left -= part.amount
     session.flush()
@@ -90,11 +107,29 @@ def request_refund(session: Session, patron: Patron, money: Money, *, actor: str
 
 
 def refunds_of_request(session: Session, patron: Patron, request_id: str) -> list[CardRefund]:
-    refunds = list(session.scalars(select(CardRefund).where(
-        CardRefund.request_id == request_id, CardRefund.patron_id == patron.id).order_by(CardRefund.id)))
+    refunds = list(
+        session.scalars(
+            select(CardRefund)
+            .where(CardRefund.request_id == request_id, CardRefund.patron_id == patron.id)
+            .order_by(CardRefund.id)
+        )
+    )
     if not refunds:
         raise DomainError(NOT_FOUND)
     return refunds
+
+
+def my_refund_requests(session: Session, patron: Patron, *, limit: int, starting_after: str | None) -> Page:
+    """The patron's refund requests, newest first: each item is the list of its parts.
+
+    Paged by the request's first part (its id is the cursor).
+    """
+    firsts = (select(func.min(CardRefund.id)).where(CardRefund.patron_id == patron.id)
+              .group_by(CardRefund.request_id))
+    page = paginate(session, select(CardRefund).where(CardRefund.id.in_(firsts)), CardRefund,
+                    limit=limit, starting_after=starting_after)
+    page.data = [refunds_of_request(session, patron, first.request_id) for first in page.data]
+    return page
 
 
 def pending_refund_ids(session: Session, request_id: str | None = None, limit: int = 200) -> list[int]:
@@ -106,6 +141,7 @@ def pending_refund_ids(session: Session, request_id: str | None = None, limit: i
 
 def submit_refund(database, provider: PaymentProvider, refund_id: int) -> str:
     """Send one pending refund to the provider (outside any transaction) and record the answer."""
+
     def load(session):
         refund = session.get(CardRefund, refund_id)
         if refund is None or refund.status != REFUND_PENDING:
@@ -117,12 +153,15 @@ def submit_refund(database, provider: PaymentProvider, refund_id: int) -> str:
         return "not_pending"
     public_id, intent_id, amount = loaded
     try:
-        answer = provider.refund(intent_id=intent_id, amount=amount, idempotency_key=f"refund-{public_id}",
-                                 metadata={"refund_id": public_id})
+        answer = provider.refund(
+            intent_id=intent_id, amount=amount, idempotency_key=f"refund-{public_id}", metadata={"refund_id": public_id}
+        )
     except PaymentRefused as exc:
-        return database.run_in_transaction(lambda s: _refused(s, refund_id, str(exc)))
+        reason = str(exc)
+        return database.run_in_transaction(lambda s: _refused(s, refund_id, reason))
     except PaymentError as exc:
-        database.run_in_transaction(lambda s: _retry_later(s, refund_id, str(exc)))
+        reason = str(exc)
+        database.run_in_transaction(lambda s: _retry_later(s, refund_id, reason))
         return "retry_later"
     if answer.status in ("failed", "canceled"):
         return database.run_in_transaction(lambda s: _refused(s, refund_id, f"provider status {answer.status}"))
@@ -130,33 +169,56 @@ def submit_refund(database, provider: PaymentProvider, refund_id: int) -> str:
 
 
 def _accepted(session: Session, refund_id: int, provider_refund_id: str) -> str:
-    if not session.execute(update(CardRefund).where(CardRefund.id == refund_id, CardRefund.status == REFUND_PENDING)
-                           .values(status=REFUND_SUCCEEDED, provider_refund_id=provider_refund_id,
-                                   attempts=CardRefund.attempts + 1, updated_at=utcnow())).rowcount:
+    if not session.execute(
+        update(CardRefund)
+        .where(CardRefund.id == refund_id, CardRefund.status == REFUND_PENDING)
+        .values(
+            status=REFUND_SUCCEEDED,
+            provider_refund_id=provider_refund_id,
+            attempts=CardRefund.attempts + 1,
+            updated_at=utcnow(),
+        )
+    ).rowcount:
         return "not_pending"
     refund = session.get(CardRefund, refund_id)
-    notify(session, refund.topup.patron, "refund_processed", amount=Money(refund.amount, refund.currency),
-           description=_topup_description(refund.topup))
+    notify(
+        session,
+        refund.topup.patron,
+        "refund_processed",
+        amount=Money(refund.amount, refund.currency),
+        description=_topup_description(refund.topup),
+    )
     return "refunded"
 
 
 def _refused(session: Session, refund_id: int, reason: str) -> str:
-    if not session.execute(update(CardRefund).where(CardRefund.id == refund_id, CardRefund.status == REFUND_PENDING)
-                           .values(status=REFUND_FAILED, last_error=reason[:300],
-                                   attempts=CardRefund.attempts + 1, updated_at=utcnow())).rowcount:
+    if not session.execute(
+        update(CardRefund)
+        .where(CardRefund.id == refund_id, CardRefund.status == REFUND_PENDING)
+        .values(status=REFUND_FAILED, last_error=reason[:300], attempts=CardRefund.attempts + 1, updated_at=utcnow())
+    ).rowcount:
         return "not_pending"
     refund = session.get(CardRefund, refund_id)
     log.warning("refund %s refused by the provider: %s; money back to the wallet", refund.public_id, reason)
-    reverse_entry(session, session.get(JournalEntry, refund.entry_id),
-                  memo=f"refund {refund.public_id} refused by the card provider")
-    session.execute(update(Topup).where(Topup.id == refund.topup_id)
-                    .values(refunded_amount=Topup.refunded_amount - refund.amount, updated_at=utcnow()))
+    reverse_entry(
+        session,
+        session.get(JournalEntry, refund.entry_id),
+        memo=f"refund {refund.public_id} refused by the card provider",
+    )
+    session.execute(
+        update(Topup)
+        .where(Topup.id == refund.topup_id)
+        .values(refunded_amount=Topup.refunded_amount - refund.amount, updated_at=utcnow())
+    )
     return "refused"
 
 
 def _retry_later(session: Session, refund_id: int, reason: str) -> None:
-    session.execute(update(CardRefund).where(CardRefund.id == refund_id, CardRefund.status == REFUND_PENDING)
-                    .values(attempts=CardRefund.attempts + 1, last_error=reason[:300], updated_at=utcnow()))
+    session.execute(
+        update(CardRefund)
+        .where(CardRefund.id == refund_id, CardRefund.status == REFUND_PENDING)
+        .values(attempts=CardRefund.attempts + 1, last_error=reason[:300], updated_at=utcnow())
+    )
 
 
 def submit_pending_refunds(database, provider: PaymentProvider, request_id: str | None = None) -> dict[str, int]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from backend.schema_fields import StrictBoolean, UtcDateTime
 from backend.money import Money, MoneyField, PositiveMoneySchema
+from backend.schema_fields import StrictBoolean, UtcDateTime
 
 
 class TopupRequestSchema(ma.Schema):
@@ -24,8 +24,9 @@ class TopupSchema(ma.Schema):
     id = ma.fields.String(attribute="public_id", required=True)
     status = ma.fields.String(
         required=True,
-        metadata={"description": "pending, succeeded, failed (declined: the sheet may be retried), canceled, "
-                  "amount_mismatch"},
+        metadata={
+            "description": "pending, succeeded, failed (declined: the sheet may be retried), canceled, amount_mismatch"
+        },
     )
     amount = MoneyField(required=True)
     failure_code = ma.fields.String(allow_none=True)
@@ -36,8 +37,12 @@ class TopupSchema(ma.Schema):
     @ma.pre_dump
     def _money(self, topup, **kwargs):
         return {
-            "public_id": topup.public_id, "status": topup.status, "amount": Money(topup.amount, topup.currency),
-            "failure_code": topup.failure_code, "created_at": topup.created_at, "settled_at": topup.settled_at,
+            "public_id": topup.public_id,
+            "status": topup.status,
+            "amount": Money(topup.amount, topup.currency),
+            "failure_code": topup.failure_code,
+            "created_at": topup.created_at,
+            "settled_at": topup.settled_at,
             "receipt_id": getattr(topup, "receipt_public_id", None),
         }
 
@@ -61,10 +66,13 @@ class RefundPartSchema(ma.Schema):
 class RefundSchema(ma.Schema):
     id = ma.fields.String(required=True, metadata={"description": "The refund request"})
     amount = MoneyField(required=True)
-    status = ma.fields.String(required=True, metadata={
-        "description": "pending (sent or about to be sent to the card provider), succeeded, failed, partial"})
-    parts = ma.fields.List(ma.fields.Nested(RefundPartSchema), required=True,
-                           metadata={"description": "One per original card payment"})
+    status = ma.fields.String(
+        required=True,
+        metadata={"description": "pending (sent or about to be sent to the card provider), succeeded, failed, partial"},
+    )
+    parts = ma.fields.List(
+        ma.fields.Nested(RefundPartSchema), required=True, metadata={"description": "One per original card payment"}
+    )
 
 
 class RefundableSchema(ma.Schema):

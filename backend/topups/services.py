@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from backend.accounts.models import Patron
 from backend.config import Settings
-from backend.db import dialect_insert, utcnow
-from backend.errors import NOT_FOUND, DomainError
+from backend.db import dialect_insert, get_or_404, utcnow
+from backend.errors import DomainError
 from backend.events.purchase import complete_pending_orders_for
 from backend.ledger.models import JournalEntry, LedgerAccount
 from backend.ledger.services import (
@@ -82,13 +82,20 @@ def check_wallet_room(session: Session, settings: Settings, patron: Patron, mone
     balance = wallet_of(session, patron, money.currency).balance or 0
     ceiling = Money(settings.wallet_max_balance, money.currency)
     if balance + money.amount > ceiling.amount:
-        raise DomainError(WALLET_LIMIT_EXCEEDED, param="amount.amount", max=ceiling,
-                          room=Money(max(ceiling.amount - balance, 0), money.currency))
+        raise DomainError(
+            WALLET_LIMIT_EXCEEDED,
+            param="amount.amount",
+            max=ceiling,
+            room=Money(max(ceiling.amount - balance, 0), money.currency),
+        )
 
 
 def customer_of(session: Session, provider: PaymentProvider, patron: Patron) -> str:
-    found = session.scalar(select(PaymentCustomer.customer_id).where(
-        PaymentCustomer.patron_id == patron.id, PaymentCustomer.provider == provider.name))
+    found = session.scalar(
+        select(PaymentCustomer.customer_id).where(
+            PaymentCustomer.patron_id == patron.id, PaymentCustomer.provider == provider.name
+        )
+    )
     if found:
         return found
     # Idempotent at the provider (keyed by our patron id): a race creates one customer.
@@ -101,18 +108,22 @@ def customer_of(session: Session, provider: PaymentProvider, patron: Patron) -> 
     return customer_id
 
 
-def start_topup(session: Session, provider: PaymentProvider, settings: Settings, patron: Patron,
-                money: Money) -> StartedTopup:
+def start_topup(
+    session: Session, provider: PaymentProvider, settings: Settings, patron: Patron, money: Money
+) -> StartedTopup:
     """Our record first, then the provider's intent carrying our id (metadata + idempotency key)."""
     check_topup_amount(session, settings, patron, money)
-    topup = Topup(patron_id=patron.id, amount=money.amount, currency=money.currency, status=PENDING,
-                  provider=provider.name)
+    topup = Topup(
+        patron_id=patron.id, amount=money.amount, currency=money.currency, status=PENDING, provider=provider.name
+    )
     session.add(topup)
     session.flush()
     try:
         customer_id = customer_of(session, provider, patron)
         intent = provider.create_intent(
-            amount=money.amount, currency=money.currency, customer_id=customer_id,
+            amount=money.amount,
+            currency=money.currency,
+            customer_id=customer_id,
             metadata={"topup_id": topup.public_id, "patron_id": patron.public_id},
             idempotency_key=f"topup-{topup.public_id}",
             description=f"Borsellino top-up {topup.public_id}",
@@ -127,9 +138,7 @@ def start_topup(session: Session, provider: PaymentProvider, settings: Settings,
 
 
 def topup_of(session: Session, patron: Patron, public_id: str) -> Topup:
-    topup = session.scalar(select(Topup).where(Topup.public_id == public_id, Topup.patron_id == patron.id))
-    if topup is None:
-        raise DomainError(NOT_FOUND)
+    topup = get_or_404(session, Topup, public_id, patron_id=patron.id)
     return topup
 
 
@@ -140,7 +149,8 @@ def _move(session: Session, topup: Topup, to: str, from_: tuple[str, ...], **val
     """Guarded status change: True for the one caller that made it."""
     now = utcnow()
     changed = session.execute(
-        update(Topup).where(Topup.id == topup.id, Topup.status.in_(from_))
+        update(Topup)
+        .where(Topup.id == topup.id, Topup.status.in_(from_))
         .values(status=to, updated_at=now, **values)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -152,11 +162,22 @@ def apply_intent(session: Session, provider: PaymentProvider, topup: Topup, inte
     """Bring the top-up in line with the intent's state; returns what was done."""
     if intent.status == "succeeded":
         if (intent.amount, intent.amount_received, intent.currency) != (topup.amount, topup.amount, topup.currency):
-            if _move(session, topup, AMOUNT_MISMATCH, OPEN_STATUSES,
-                     failure_code=f"provider reports {intent.amount_received} {intent.currency}"):
-                log.error("top-up %s: amount mismatch (ours %s %s, provider %s/%s %s); not credited",
-                          topup.public_id, topup.amount, topup.currency, intent.amount,
-                          intent.amount_received, intent.currency)
+            if _move(
+                session,
+                topup,
+                AMOUNT_MISMATCH,
+                OPEN_STATUSES,
+                failure_code=f"provider reports {intent.amount_received} {intent.currency}",
+            ):
+                log.error(
+                    "top-up %s: amount mismatch (ours %s %s, provider %s/%s %s); not credited",
+                    topup.public_id,
+                    topup.amount,
+                    topup.currency,
+                    intent.amount,
+                    intent.amount_received,
+                    intent.currency,
+                )
                 return "amount_mismatch"
             return "already_settled"
         if not _move(session, topup, SUCCEEDED, OPEN_STATUSES, settled_at=utcnow(), failure_code=None):
@@ -185,21 +206,42 @@ def _credit_wallet(session: Session, provider: PaymentProvider, topup: Topup) ->
     wallet = wallet_of(session, patron, money.currency)
     clearing = house_account(session, "card_clearing", topup.provider, money.currency)
     entry = post_entry(
-        session, kind="topup_card", legs=[debit(clearing, money), credit(wallet, money)],
-        memo=f"card top-up {topup.intent_id}", reference=topup.public_id, actor="system",
+        session,
+        kind="topup_card",
+        legs=[debit(clearing, money), credit(wallet, money)],
+        memo=f"card top-up {topup.intent_id}",
+        reference=topup.public_id,
+        actor="system",
         funding=Funding("card", provider_ref=topup.intent_id),
     )
     topup.entry_id = entry.id
     balance = Money(wallet.balance, wallet.currency)
     network = patron.home_network
     issue_receipt(
-        session, kind="card_topup", patron=patron, series=app_series(network), network=network,
-        issuer_name=network.name, operator_name="App", amount=money, balance_after=balance, method="card",
-        reference=topup.public_id, entry=entry,
+        session,
+        kind="card_topup",
+        patron=patron,
+        series=app_series(network),
+        network=network,
+        issuer_name=network.name,
+        operator_name="App",
+        amount=money,
+        balance_after=balance,
+        method="card",
+        reference=topup.public_id,
+        entry=entry,
     )
     notify(session, patron, "topup_succeeded", amount=money, balance=balance)
-    # Ticket orders kept while the patron topped up are paid now, in the same transaction
-    # (never raises for an order it can't pay; the events job is the safety net).
+    wallet_credited(session, patron)
+
+
+def wallet_credited(session: Session, patron: Patron) -> None:
+    """What money arriving in a patron's wallet sets off, for a top-up by card or in cash.
+
+    Ticket orders kept while the patron topped up are paid now, in the same
+    transaction (never raises for an order it can't pay; the events job is the
+    safety net).
+    """
     complete_pending_orders_for(session, patron)
 
 
@@ -304,9 +346,13 @@ def _ensure_credited(session: Session, provider: PaymentProvider, topup: Topup) 
 def _intent_from_event(obj: dict) -> Intent:
     error = obj.get("last_payment_error") or {}
     return Intent(
-        id=obj["id"], status=obj.get("status", ""), amount=int(obj.get("amount") or 0),
-        currency=str(obj.get("currency", "")).upper(), amount_received=int(obj.get("amount_received") or 0),
-        metadata=dict(obj.get("metadata") or {}), last_error=error.get("code") or error.get("message"),
+        id=obj["id"],
+        status=obj.get("status", ""),
+        amount=int(obj.get("amount") or 0),
+        currency=str(obj.get("currency", "")).upper(),
+        amount_received=int(obj.get("amount_received") or 0),
+        metadata=dict(obj.get("metadata") or {}),
+        last_error=error.get("code") or error.get("message"),
     )
 
 
@@ -316,7 +362,9 @@ def _intent_from_event(obj: dict) -> Intent:
 def _lock_wallet(session: Session, patron: Patron, currency: str) -> LedgerAccount:
     wallet = wallet_of(session, patron, currency)
     return session.scalars(
-        select(LedgerAccount).where(LedgerAccount.id == wallet.id).with_for_update()
+        select(LedgerAccount)
+        .where(LedgerAccount.id == wallet.id)
+        .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
 
@@ -335,14 +383,18 @@ def _take_back(session: Session, topup: Topup, amount: int, *, kind: str, memo: 
     if take > 0:
         legs.append(debit(wallet, Money(take, topup.currency)))
     if amount - take > 0:
-        legs.append(debit(house_account(session, "chargebacks", topup.provider, topup.currency),
-                          Money(amount - take, topup.currency)))
-    credited = session.scalar(select(JournalEntry).where(
-        JournalEntry.reference == topup.public_id, JournalEntry.kind == "topup_card"))
+        legs.append(
+            debit(
+                house_account(session, "chargebacks", topup.provider, topup.currency),
+                Money(amount - take, topup.currency),
+            )
+        )
+    credited = session.scalar(
+        select(JournalEntry).where(JournalEntry.reference == topup.public_id, JournalEntry.kind == "topup_card")
+    )
     # The money leaves from this top-up's own card lot first, so what stays
     # refundable to a card is what the patron's other card payments brought.
-    entry = post_entry(session, kind=kind, legs=legs, memo=memo, reference=topup.public_id,
-                       take_back_from=credited)
+    entry = post_entry(session, kind=kind, legs=legs, memo=memo, reference=topup.public_id, take_back_from=credited)
     return entry, Money(take, topup.currency)
 
 
@@ -357,17 +409,18 @@ def book_provider_refund(session: Session, topup: Topup, amount_refunded_total: 
     if delta <= 0 or topup.status != SUCCEEDED:
         return "already_booked"
     if not session.execute(
-        update(Topup).where(Topup.id == topup.id, Topup.refunded_amount == before)
+        update(Topup)
+        .where(Topup.id == topup.id, Topup.refunded_amount == before)
         .values(refunded_amount=before + delta, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     ).rowcount:
         raise RuntimeError("concurrent refund booking; the provider will redeliver")
     session.refresh(topup)
-    _, taken = _take_back(session, topup, delta, kind="card_refund_external",
-                          memo=f"refund made at the provider on {topup.intent_id}")
+    _, taken = _take_back(
+        session, topup, delta, kind="card_refund_external", memo=f"refund made at the provider on {topup.intent_id}"
+    )
     if taken.amount:
-        notify(session, topup.patron, "refund_processed", amount=taken,
-               description=_topup_description(topup))
+        notify(session, topup.patron, "refund_processed", amount=taken, description=_topup_description(topup))
     return "refund_booked"
 
 
@@ -378,23 +431,35 @@ def book_dispute(session: Session, topup: Topup, amount: int, dispute_id: str) -
     if amount <= 0:
         return "already_booked"
     session.execute(
-        update(Topup).where(Topup.id == topup.id)
+        update(Topup)
+        .where(Topup.id == topup.id)
         .values(disputed_amount=Topup.disputed_amount + amount, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     session.refresh(topup)
-    _, taken = _take_back(session, topup, amount, kind="card_dispute",
-                          memo=f"card dispute {dispute_id} on {topup.intent_id}")
-    notify(session, topup.patron, "card_disputed", amount=Money(amount, topup.currency), taken=taken,
-           description=_topup_description(topup))
+    _, taken = _take_back(
+        session, topup, amount, kind="card_dispute", memo=f"card dispute {dispute_id} on {topup.intent_id}"
+    )
+    notify(
+        session,
+        topup.patron,
+        "card_disputed",
+        amount=Money(amount, topup.currency),
+        taken=taken,
+        description=_topup_description(topup),
+    )
     return "dispute_booked"
 
 
 def undo_dispute(session: Session, topup: Topup, dispute_id: str) -> str:
     """A dispute we won: the money taken back returns where it was (wallet lots, chargebacks)."""
-    entry = session.scalar(select(JournalEntry).where(
-        JournalEntry.kind == "card_dispute", JournalEntry.reference == topup.public_id,
-        JournalEntry.memo.like(f"card dispute {dispute_id} on %")))
+    entry = session.scalar(
+        select(JournalEntry).where(
+            JournalEntry.kind == "card_dispute",
+            JournalEntry.reference == topup.public_id,
+            JournalEntry.memo.like(f"card dispute {dispute_id} on %"),
+        )
+    )
     if entry is None:
         return "unknown_dispute"
     if session.scalar(select(JournalEntry.id).where(JournalEntry.reverses_id == entry.id)):
@@ -402,7 +467,8 @@ def undo_dispute(session: Session, topup: Topup, dispute_id: str) -> str:
     amount = -sum(p.amount for p in entry.postings if p.account.kind == "card_clearing")
     reverse_entry(session, entry, memo=f"card dispute {dispute_id} won on {topup.intent_id}")
     session.execute(
-        update(Topup).where(Topup.id == topup.id)
+        update(Topup)
+        .where(Topup.id == topup.id)
         .values(disputed_amount=Topup.disputed_amount - amount, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
@@ -423,11 +489,19 @@ SETTLE_WITHIN = timedelta(days=7)
 
 def open_topups_to_settle(session: Session, now=None, limit: int = 200) -> list[int]:
     now = now or utcnow()
-    return list(session.scalars(
-        select(Topup.id).where(Topup.status.in_(OPEN_STATUSES), Topup.intent_id.is_not(None),
-                               Topup.created_at <= now - SETTLE_AFTER, Topup.created_at >= now - SETTLE_WITHIN)
-        .order_by(Topup.id).limit(limit)
-    ))
+    return list(
+        session.scalars(
+            select(Topup.id)
+            .where(
+                Topup.status.in_(OPEN_STATUSES),
+                Topup.intent_id.is_not(None),
+                Topup.created_at <= now - SETTLE_AFTER,
+                Topup.created_at >= now - SETTLE_WITHIN,
+            )
+            .order_by(Topup.id)
+            .limit(limit)
+        )
+    )
 
 
 def settle_topup(session: Session, provider: PaymentProvider, topup_id: int) -> str:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 import marshmallow as ma
 
-from backend.schema_fields import AwareDateTimeInput, Computed, UtcDateTime
 from backend.money import MoneyField
 from backend.pagination import PageArgsSchema
+from backend.schema_fields import AwareDateTimeInput, Computed, UtcDateTime
 
 V = ma.validate
 
@@ -27,29 +27,36 @@ class PaidItemSchema(ma.Schema):
 
 class TransactionSchema(ma.Schema):
     id = ma.fields.String(attribute="public_id")
-    kind = ma.fields.String(attribute="entry.kind", metadata={
-        "description": "topup_card, topup_cash, fee_payment, fee_refund, reversal, …"})
+    kind = ma.fields.String(
+        attribute="entry.kind", metadata={"description": "topup_card, topup_cash, fee_payment, fee_refund, reversal, …"}
+    )
     title = ma.fields.String(metadata={"description": "The kind in the caller's language"})
     direction = ma.fields.String(metadata={"description": "in (money into the wallet) or out"})
     amount = MoneyField(metadata={"description": "Always positive; see direction"})
     created_at = UtcDateTime(attribute="entry.created_at")
-    reference = ma.fields.String(attribute="entry.reference", allow_none=True,
-                                 metadata={"description": "Public id of what the transaction is about"})
+    reference = ma.fields.String(
+        attribute="entry.reference",
+        allow_none=True,
+        metadata={"description": "Public id of what the transaction is about"},
+    )
 
 
 class TransactionDetailSchema(TransactionSchema):
-    paid_for = ma.fields.List(ma.fields.Nested(PaidItemSchema), metadata={
-        "description": "What the transaction paid for or refunded"})
+    paid_for = ma.fields.List(
+        ma.fields.Nested(PaidItemSchema), metadata={"description": "What the transaction paid for or refunded"}
+    )
     reverses = Computed(
         lambda t: t.entry.reverses.public_id if t.entry.reverses is not None else None,
-        ma.fields.String(), allow_none=True,
-        metadata={"description": "The transaction this one cancels, if it is a reversal"})
+        ma.fields.String(),
+        allow_none=True,
+        metadata={"description": "The transaction this one cancels, if it is a reversal"},
+    )
 
 
 class TransactionListArgsSchema(PageArgsSchema):
     kind = ma.fields.String(validate=V.Length(min=1, max=40))
-    created_from = AwareDateTimeInput(default_timezone=timezone.utc, metadata={"description": "Inclusive, ISO 8601"})
-    created_to = AwareDateTimeInput(default_timezone=timezone.utc, metadata={"description": "Exclusive, ISO 8601"})
+    created_from = AwareDateTimeInput(default_timezone=UTC, metadata={"description": "Inclusive, ISO 8601"})
+    created_to = AwareDateTimeInput(default_timezone=UTC, metadata={"description": "Exclusive, ISO 8601"})
 
     @ma.validates_schema
     def _ordered(self, data, **kwargs):

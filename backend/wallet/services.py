@@ -14,14 +14,19 @@ from sqlalchemy.orm import Session
 
 from backend.accounts.models import Patron
 from backend.errors import NOT_FOUND, DomainError
+from backend.i18n import Text
 from backend.ledger.models import JournalEntry, LedgerAccount, Posting
 from backend.money import Money
+from backend.receipts.services import receipts_of_entry
 from backend.wallet import references
 
 
 def find_wallet(session: Session, patron: Patron, currency: str = "EUR") -> LedgerAccount | None:
-    return session.scalar(select(LedgerAccount).where(
-        LedgerAccount.key == f"wallet:{patron.public_id}", LedgerAccount.currency == currency))
+    return session.scalar(
+        select(LedgerAccount).where(
+            LedgerAccount.key == f"wallet:{patron.public_id}", LedgerAccount.currency == currency
+        )
+    )
 
 
 @dataclass
@@ -67,13 +72,19 @@ class WalletTransaction:
         return references.title_of(self.entry.kind, self.language)
 
 
-def transactions_of(wallet: LedgerAccount | None, *, kind: str | None = None, created_from: datetime | None = None,
-                    created_to: datetime | None = None) -> Select:
+def transactions_of(
+    wallet: LedgerAccount | None,
+    *,
+    kind: str | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+) -> Select:
     """Entries that touched the wallet (``created_to`` exclusive), for ``paginate``."""
     if wallet is None:
         return select(JournalEntry).where(false())
     stmt = select(JournalEntry).where(
-        JournalEntry.id.in_(select(Posting.entry_id).where(Posting.account_id == wallet.id)))
+        JournalEntry.id.in_(select(Posting.entry_id).where(Posting.account_id == wallet.id))
+    )
     if kind:
         stmt = stmt.where(JournalEntry.kind == kind)
     if created_from:
@@ -83,17 +94,23 @@ def transactions_of(wallet: LedgerAccount | None, *, kind: str | None = None, cr
     return stmt
 
 
-def as_transactions(session: Session, wallet: LedgerAccount, entries: list[JournalEntry],
-                    language: str) -> list[WalletTransaction]:
+def as_transactions(
+    session: Session, wallet: LedgerAccount, entries: list[JournalEntry], language: str
+) -> list[WalletTransaction]:
     if not entries:
         return []
-    changes = dict(session.execute(
-        select(Posting.entry_id, func.sum(Posting.amount))
-        .where(Posting.account_id == wallet.id, Posting.entry_id.in_([e.id for e in entries]))
-        .group_by(Posting.entry_id)
-    ).all())
+    changes = dict(
+        session.execute(
+            select(Posting.entry_id, func.sum(Posting.amount))
+            .where(Posting.account_id == wallet.id, Posting.entry_id.in_([e.id for e in entries]))
+            .group_by(Posting.entry_id)
+        ).all()
+    )
     # Wallets are credit-normal: a credit posting (< 0) puts money in.
     return [WalletTransaction(e, -int(changes.get(e.id, 0)), language) for e in entries]
+
+
+RECEIPT = Text(it="Ricevuta n. {number}", en="Receipt no. {number}")
 
 
 def get_transaction(session: Session, patron: Patron, public_id: str, language: str) -> WalletTransaction:
@@ -105,5 +122,8 @@ def get_transaction(session: Session, patron: Patron, public_id: str, language: 
     [transaction] = as_transactions(session, wallet, [entry], language)
     if transaction.change == 0:
         raise DomainError(NOT_FOUND)
-    transaction.paid_for = references.explain(session, patron, entry.reference, language)
+    transaction.paid_for = references.explain(session, patron, entry.reference, language) + [
+        # A desk or card top-up's receipt, which the patron can fetch at /v1/wallet/receipts/{id}.
+        references.PaidItem("receipt", receipt.public_id, RECEIPT.render(language, number=receipt.number))
+        for receipt in receipts_of_entry(session, patron, entry.public_id)]
     return transaction

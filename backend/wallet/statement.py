@@ -9,7 +9,7 @@ difference, so the statement checks itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from babel.dates import format_date, format_datetime
 from fpdf import FPDF
@@ -25,7 +25,6 @@ from backend.money import Money
 from backend.wallet.references import title_of
 from backend.wallet.services import find_wallet
 
-
 T = {
     "title": Text(it="Estratto conto del borsellino", en="Wallet statement"),
     "period": Text(it="Periodo: {period}", en="Period: {period}"),
@@ -37,8 +36,10 @@ T = {
     "in": Text(it="Entrate", en="In"),
     "out": Text(it="Uscite", en="Out"),
     "none": Text(it="Nessun movimento nel periodo.", en="No transactions in this period."),
-    "footer": Text(it="Rete delle Reti – borsellino elettronico. Generato il {when}.",
-                   en="Rete delle Reti – electronic wallet. Generated on {when}."),
+    "footer": Text(
+        it="Rete delle Reti – borsellino elettronico. Generato il {when}.",
+        en="Rete delle Reti – electronic wallet. Generated on {when}.",
+    ),
 }
 
 
@@ -63,7 +64,7 @@ class Statement:
 def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
     start = datetime(year, month, 1, tzinfo=ROME)
     end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=ROME)
-    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def monthly_statement(session: Session, patron: Patron, year: int, month: int, currency: str = "EUR") -> Statement:
@@ -79,8 +80,10 @@ def monthly_statement(session: Session, patron: Patron, year: int, month: int, c
 
     def balance_before(moment: datetime) -> Money:
         total = session.scalar(
-            select(func.coalesce(func.sum(Posting.amount), 0))
-            .where(Posting.account_id == wallet.id, Posting.created_at < moment))
+            select(func.coalesce(func.sum(Posting.amount), 0)).where(
+                Posting.account_id == wallet.id, Posting.created_at < moment
+            )
+        )
         return Money(-int(total), currency)
 
     rows = session.execute(
@@ -115,8 +118,13 @@ def render_pdf(statement: Statement, patron: Patron, language: str | None = None
     pdf.set_font("helvetica", size=10)
     period = format_date(datetime(statement.year, statement.month, 1), "MMMM y", locale=locale)
     pdf.cell(0, 6, _safe(T["period"].render(lang, period=period)), new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(0, 6, _safe(T["holder"].render(lang, name=patron.display_name, card=patron.card_number)),
-             new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        0,
+        6,
+        _safe(T["holder"].render(lang, name=patron.display_name, card=patron.card_number)),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.ln(4)
 
     widths = (38, 92, 30, 30)
@@ -127,14 +135,26 @@ def render_pdf(statement: Statement, patron: Patron, language: str | None = None
             pdf.cell(width, 7, _safe(text), border="B", align=align)
         pdf.ln()
 
-    row([(T["date"].render(lang), "L"), (T["what"].render(lang), "L"), (T["in"].render(lang), "R"),
-         (T["out"].render(lang), "R")], bold=True)
+    row(
+        [
+            (T["date"].render(lang), "L"),
+            (T["what"].render(lang), "L"),
+            (T["in"].render(lang), "R"),
+            (T["out"].render(lang), "R"),
+        ],
+        bold=True,
+    )
     row([("", "L"), (T["opening"].render(lang), "L"), (money(statement.opening.amount), "R"), ("", "R")], bold=True)
     for line in statement.lines:
         when = format_datetime(line.at.astimezone(ROME), "dd/MM/yyyy HH:mm", locale=locale)
-        row([(when, "L"), (title_of(line.kind, lang), "L"),
-             (money(line.change) if line.change > 0 else "", "R"),
-             (money(-line.change) if line.change < 0 else "", "R")])
+        row(
+            [
+                (when, "L"),
+                (title_of(line.kind, lang), "L"),
+                (money(line.change) if line.change > 0 else "", "R"),
+                (money(-line.change) if line.change < 0 else "", "R"),
+            ]
+        )
     if not statement.lines:
         row([("", "L"), (T["none"].render(lang), "L"), ("", "R"), ("", "R")])
     row([("", "L"), (T["closing"].render(lang), "L"), (money(statement.closing.amount), "R"), ("", "R")], bold=True)

@@ -20,7 +20,13 @@ from backend.schema_fields import UtcDateTime, computed_properties
 from backend.web.request_guard import checked_json
 
 
+class DateRangeSchema(ma.Schema):
+    start_date = ma.fields.Date(required=True)
+    end_date = ma.fields.Date(required=True)
+
+
 _VALUE_FIELDS = {
+    "date_ranges": lambda **kw: ma.fields.List(ma.fields.Nested(DateRangeSchema), **kw),
     "money": lambda **kw: MoneyField(**kw),
     "integer": lambda **kw: ma.fields.Integer(**kw),
     "string": lambda **kw: ma.fields.String(**kw),
@@ -29,20 +35,30 @@ _VALUE_FIELDS = {
 
 # The common error object: its four fields, validation details, and every value
 # an error may carry (declared in ``backend.errors.ERROR_VALUES``).
-ErrorBodySchema = ma.Schema.from_dict({
-    "type": ma.fields.String(
-        required=True,
-        metadata={"description": "invalid_request_error, authentication_error, permission_error, "
-                  "idempotency_error, rate_limit_error or api_error"},
-    ),
-    "code": ma.fields.String(required=True, metadata={"description": "Stable machine-readable code"}),
-    "message": ma.fields.String(required=True, metadata={"description": "Human text, Italian or English"}),
-    "param": ma.fields.String(metadata={"description": "The request field at fault, if any"}),
-    "details": ma.fields.Dict(metadata={
-        "description": "validation_error: every invalid field with its messages (nested like the request)"}),
-    **{name: _VALUE_FIELDS[kind.rstrip("?")](allow_none=kind.endswith("?"), metadata={"description": text})
-       for name, (kind, text) in ERROR_VALUES.items()},
-}, name="ErrorBodySchema")
+ErrorBodySchema = ma.Schema.from_dict(
+    {
+        "type": ma.fields.String(
+            required=True,
+            metadata={
+                "description": "invalid_request_error, authentication_error, permission_error, "
+                "idempotency_error, rate_limit_error or api_error"
+            },
+        ),
+        "code": ma.fields.String(required=True, metadata={"description": "Stable machine-readable code"}),
+        "message": ma.fields.String(required=True, metadata={"description": "Human text, Italian or English"}),
+        "param": ma.fields.String(metadata={"description": "The request field at fault, if any"}),
+        "details": ma.fields.Dict(
+            metadata={
+                "description": "validation_error: every invalid field with its messages (nested like the request)"
+            }
+        ),
+        **{
+            name: _VALUE_FIELDS[kind.rstrip("?")](allow_none=kind.endswith("?"), metadata={"description": text})
+            for name, (kind, text) in ERROR_VALUES.items()
+        },
+    },
+    name="ErrorBodySchema",
+)
 
 
 class ErrorSchema(ma.Schema):

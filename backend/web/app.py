@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import g
 from flask_swagger_ui import get_swaggerui_blueprint
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from backend.accounts import api as accounts_api
 from backend.auth.passwords import use_fast_hashing
@@ -15,6 +16,7 @@ from backend.db import Database
 from backend.desk import api as desk_api
 from backend.events import api as events_api
 from backend.fees import api as fees_api
+from backend.guides import api as guides_api
 from backend.notify import api as notify_api
 from backend.notify.services import CHANNELS_INFO, configured_channels
 from backend.partners import api as partners_api
@@ -29,6 +31,7 @@ from backend.web.idempotency import record_failure
 from backend.web.logging_setup import configure_logging, install_request_logging
 from backend.web.rate_limit import init_limiter
 from backend.web.request_guard import guard_request
+from backend.web.security_headers import add_security_headers
 from backend.web.unit_of_work import BorsellinoFlask
 
 API_TITLE = "Borsellino API"
@@ -56,8 +59,9 @@ def create_app(config: Settings | dict | None = None) -> BorsellinoFlask:
         RATELIMIT_HEADERS_ENABLED=True,
         **_openapi_settings(settings),
     )
-    database = app.extensions[DATABASE] = Database(settings.database_url, settings.database_pool_size,
-                                                    pool_recycle=settings.database_pool_recycle_seconds)
+    database = app.extensions[DATABASE] = Database(
+        settings.database_url, settings.database_pool_size, pool_recycle=settings.database_pool_recycle_seconds
+    )
     configure_database(database, settings)
 
     register_error_handlers(app)
@@ -65,6 +69,11 @@ def create_app(config: Settings | dict | None = None) -> BorsellinoFlask:
     # Before every other hook (the rate limiter's keys read the body too).
     app.before_request(guard_request)
     app.after_request(record_failure)
+    app.after_request(add_security_headers)
+    if settings.trusted_proxies:
+        # The client address (rate limits, logs) and scheme come from the last
+        # ``trusted_proxies`` hops of X-Forwarded-For / -Proto, never from the client.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
     # Per-request state lives on ``g``; a request may share an outer app context
     # (tests, CLI), so start and end every request with a clean slate.
     app.before_request(_reset_request_state)
@@ -104,14 +113,36 @@ def _close_session(_exc=None) -> None:
 
 def _register_blueprints(api: Api) -> None:
     api.register_blueprint(ops.blp)
-    for module in (accounts_api, topups_api, desk_api, wallet_api, fees_api, partners_api, confirmations_api,
-                   campaigns_api):
+    for module in (
+        accounts_api,
+        topups_api,
+        desk_api,
+        wallet_api,
+        fees_api,
+        partners_api,
+        confirmations_api,
+        campaigns_api,
+    ):
         for blueprint in module.blueprints:
             api.register_blueprint(blueprint)
     api.register_blueprint(notify_api.blp)
     api.register_blueprint(events_api.blp)
+    api.register_blueprint(guides_api.blp)
     # The staff console is server-rendered HTML, outside the OpenAPI contract.
     api._app.register_blueprint(console_pages.bp)
+
+
+PRODUCTION_URL = "https://api.retedellereti.example"
+
+
+def _servers(settings: Settings) -> list[dict]:
+    """This server first (BORSELLINO_PUBLIC_BASE_URL: the demo's port), so Swagger UI tries it
+    out against itself, then production."""
+    here = settings.public_base_url.rstrip("/")
+    if here == PRODUCTION_URL:
+        return [{"url": PRODUCTION_URL, "description": "Production"}]
+    return [{"url": here, "description": "This server (BORSELLINO_PUBLIC_BASE_URL; the demo's by default)"},
+            {"url": PRODUCTION_URL, "description": "Production"}]
 
 
 def _openapi_settings(settings: Settings) -> dict:
@@ -130,14 +161,9 @@ def _openapi_settings(settings: Settings) -> dict:
                 ),
                 "contact": {"name": "Rete delle Reti", "email": "api@retedellereti.example"},
             },
-            "servers": [
-                {"url": "https://api.retedellereti.example", "description": "Production"},
-                {"url": "http://127.0.0.1:8000", "description": "Local demo (borsellino demo)"},
-            ],
+            "servers": _servers(settings),
             "components": {
-                "securitySchemes": {
-                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-                }
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
             },
         },
     }

@@ -13,8 +13,19 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from backend.errors import (
-    CONFLICT, FORBIDDEN, INTERNAL_ERROR, MALFORMED_REQUEST, METHOD_NOT_ALLOWED, NOT_FOUND, PAYLOAD_TOO_LARGE,
-    RATE_LIMITED, SERVICE_UNAVAILABLE, UNAUTHENTICATED, UNSUPPORTED_MEDIA_TYPE, VALIDATION_ERROR, DomainError,
+    CONFLICT,
+    FORBIDDEN,
+    INTERNAL_ERROR,
+    MALFORMED_REQUEST,
+    METHOD_NOT_ALLOWED,
+    NOT_FOUND,
+    PAYLOAD_TOO_LARGE,
+    RATE_LIMITED,
+    SERVICE_UNAVAILABLE,
+    UNAUTHENTICATED,
+    UNSUPPORTED_MEDIA_TYPE,
+    VALIDATION_ERROR,
+    DomainError,
 )
 from backend.web.language import negotiate_language
 
@@ -22,9 +33,19 @@ log = logging.getLogger(__name__)
 
 _BY_STATUS = {
     e.status: e
-    for e in (MALFORMED_REQUEST, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, METHOD_NOT_ALLOWED,
-              CONFLICT, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, RATE_LIMITED,
-              INTERNAL_ERROR, SERVICE_UNAVAILABLE)
+    for e in (
+        MALFORMED_REQUEST,
+        UNAUTHENTICATED,
+        FORBIDDEN,
+        NOT_FOUND,
+        METHOD_NOT_ALLOWED,
+        CONFLICT,
+        PAYLOAD_TOO_LARGE,
+        UNSUPPORTED_MEDIA_TYPE,
+        RATE_LIMITED,
+        INTERNAL_ERROR,
+        SERVICE_UNAVAILABLE,
+    )
 }
 
 
@@ -82,15 +103,17 @@ def validation_error_response(messages):
     details = _without_location(messages)
     field_name = _first_field(details)
     language = negotiate_language()
-    response = jsonify({
-        "error": {
-            "type": VALIDATION_ERROR.type,
-            "code": VALIDATION_ERROR.code,
-            "message": VALIDATION_ERROR.text.render(language, field=field_name),
-            "param": field_name,
-            "details": details,
+    response = jsonify(
+        {
+            "error": {
+                "type": VALIDATION_ERROR.type,
+                "code": VALIDATION_ERROR.code,
+                "message": VALIDATION_ERROR.text.render(language, field=field_name),
+                "param": field_name,
+                "details": details,
+            }
         }
-    })
+    )
     response.status_code = 400
     return response
 

@@ -68,8 +68,9 @@ def claim(key: str, *, param: str = "Idempotency-Key") -> Replay | None:
     owner, fingerprint = _owner(), _fingerprint()
     session = db.session
     try:
-        claim_id = claim_key(session, owner, key, fingerprint, ttl(),
-                             wait_ms=current_app.config["SETTINGS"].idempotency_wait_ms)
+        claim_id = claim_key(
+            session, owner, key, fingerprint, ttl(), wait_ms=current_app.config["SETTINGS"].idempotency_wait_ms
+        )
     except Replay as replay:
         return replay
     g.idempotency_claim = (claim_id, owner, key, fingerprint)
@@ -93,14 +94,16 @@ def idempotent(func):
     wrapper._idempotent = True
     add_doc(
         wrapper,
-        parameters=[{
-            "in": "header",
-            "name": "Idempotency-Key",
-            "required": True,
-            "description": "Client-generated unique key (e.g. a UUID). Retrying with the same key and "
-            "body replays the first response; see the guide.",
-            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
-        }],
+        parameters=[
+            {
+                "in": "header",
+                "name": "Idempotency-Key",
+                "required": True,
+                "description": "Client-generated unique key (e.g. a UUID). Retrying with the same key and "
+                "body replays the first response; see the guide.",
+                "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+            }
+        ],
     )
     add_error_responses(wrapper, 409, 422)
     return wrapper

@@ -1,8 +1,16 @@
-"""JSON logs on stdout with a request id; never headers, bodies, PINs or tokens."""
+"""JSON logs on stdout with a request id; never headers, bodies, PINs or tokens.
+
+Nothing logs bound SQL parameters (engines are built with ``hide_parameters``)
+nor request bodies. As a last line, every formatted line is scrubbed of what
+looks like an email address, a phone number in international form, a codice
+fiscale or a library card number, wherever it came from (a database error's
+DETAIL, an SMTP refusal naming its recipient, a third-party library's message).
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 import uuid
@@ -11,6 +19,27 @@ from flask import Flask, g, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
 
 REQUEST_ID_HEADER = "X-Request-Id"
+
+
+_PERSONAL = [
+    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "<email>"),
+    (re.compile(r"\+\d[\d ]{6,18}\d"), "<phone>"),
+    (re.compile(r"\b[A-Za-z]{6}\d{2}[A-Za-z]\d{2}[A-Za-z]\d{3}[A-Za-z]\b"), "<codice fiscale>"),
+    # Card numbers are a network code and digits (CSBNO0000001); public ids have an underscore.
+    (re.compile(r"\b[A-Za-z]{2,8}\d{5,}\b"), "<card>"),
+]
+
+
+def scrub(text: str) -> str:
+    """``text`` without the personal data a log line must never carry."""
+    for pattern, replacement in _PERSONAL:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class ScrubbingJsonFormatter(JsonFormatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return scrub(super().format(record))
 
 
 class RequestIdFilter(logging.Filter):
@@ -27,8 +56,10 @@ def configure_logging(level: str) -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler._borsellino = True
     handler.setFormatter(
-        JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-                      rename_fields={"asctime": "time", "levelname": "level"})
+        ScrubbingJsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            rename_fields={"asctime": "time", "levelname": "level"},
+        )
     )
     handler.addFilter(RequestIdFilter())
     root.addHandler(handler)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import marshmallow as ma
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-import marshmallow as ma
 from flask import jsonify
 from flask.views import MethodView
 from sqlalchemy import text
 
-from backend.web.api import Blueprint
-from backend.web.policy import public
-from backend.web.database import db
 from backend.migrations_support import alembic_config
+from backend.web.api import Blueprint
+from backend.web.database import db
+from backend.web.policy import public
 
 blp = Blueprint("ops", __name__, description="Health and readiness")
 

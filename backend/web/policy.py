@@ -22,6 +22,8 @@ from functools import wraps
 from flask import g, request
 from sqlalchemy.orm import Session
 
+from backend.accounts.models import Patron, StaffUser
+from backend.accounts.services import person_of
 from backend.auth.principal import ROLES, Principal
 from backend.auth.tokens import InvalidToken, decode_access_token
 from backend.errors import FORBIDDEN, UNAUTHENTICATED, DomainError
@@ -61,6 +63,11 @@ def _authenticate() -> Principal | None:
     if claims.get("role") not in ROLES:
         return None
     return Principal.from_claims(claims)
+
+
+def current_person() -> Patron | StaffUser:
+    """The caller's own patron or staff record (401 without a valid token, or once the account is gone)."""
+    return person_of(db.session, require_principal())
 
 
 def require_principal() -> Principal:

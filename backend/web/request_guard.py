@@ -8,6 +8,10 @@ only ever see input that passed:
   (nothing can encode them: not the database, not Redis) in the path, the
   query string, form fields and every string (and key) of a JSON body;
 - a JSON body that is not an object: every endpoint takes an object;
+- a URL longer than ``MAX_URL`` (414) or a header larger than ``MAX_HEADER``
+  (431). gunicorn's own limits (``backend/gunicorn_conf.py``) sit above these,
+  so this JSON answer is what a client gets; only beyond gunicorn's limits does
+  gunicorn answer with its own plain error page;
 - JSON nested deeper than ``MAX_DEPTH`` (recursive code downstream would blow
   the stack), integers outside 64 bits (no column holds them, and their
   decimal text costs quadratic time), NaN and infinities.
@@ -25,6 +29,8 @@ from flask import Request, request
 
 from backend.errors import (
     BODY_NOT_OBJECT,
+    HEADERS_TOO_LARGE,
+    URI_TOO_LONG,
     INVALID_CHARACTERS,
     JSON_TOO_DEEP,
     MALFORMED_REQUEST,
@@ -33,6 +39,8 @@ from backend.errors import (
 )
 
 MAX_DEPTH = 32  # named in the JSON_TOO_DEEP message
+MAX_URL = 4096  # path + query string, named in the URI_TOO_LONG message
+MAX_HEADER = 8192  # name + value of one header, named in the HEADERS_TOO_LARGE message
 INT_LIMIT = 2**63
 # Longer than any 64-bit integer's text: refused before int() does quadratic work on it.
 MAX_INT_DIGITS = 20
@@ -125,7 +133,11 @@ def checked_json(req: Request) -> Any:
 
 
 def guard_request() -> None:
-    """``before_request`` hook: raise a 400 ``DomainError`` for input nothing may accept."""
+    """``before_request`` hook: raise a 4xx ``DomainError`` for input nothing may accept."""
+    if len(request.full_path) > MAX_URL:
+        raise DomainError(URI_TOO_LONG)
+    if any(len(name) + len(value) > MAX_HEADER for name, value in request.headers.items()):
+        raise DomainError(HEADERS_TOO_LARGE)
     if bad_text(request.path):
         raise _refuse_text("path")
     for name, value in request.args.items(multi=True):

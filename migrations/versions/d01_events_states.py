@@ -25,8 +25,9 @@ STATES = {
 
 
 def upgrade():
-    op.execute("UPDATE tickets SET status = 'used' WHERE status = 'valid' "
-               "AND id IN (SELECT ticket_id FROM ticket_checkins)")
+    op.execute(
+        "UPDATE tickets SET status = 'used' WHERE status = 'valid' AND id IN (SELECT ticket_id FROM ticket_checkins)"
+    )
     for table, states in STATES.items():
         values = ", ".join(f"'{s}'" for s in states)
         with op.batch_alter_table(table) as batch:

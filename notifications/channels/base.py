@@ -19,7 +19,7 @@ class Message:
     language: str
     title: str
     body: str
-    data: dict = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 class DeliveryFailed(Exception):

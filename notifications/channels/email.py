@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import smtplib
-import socket
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -11,10 +10,9 @@ from email.utils import make_msgid
 from notifications.channels.base import DeliveryFailed, Message, PermanentFailure
 
 FOOTER = {
-    "it": "—\nBorsellino · Rete delle Reti\nPuoi scegliere quali notifiche ricevere nell'app, "
-          "in Profilo › Notifiche.",
+    "it": "—\nBorsellino · Rete delle Reti\nPuoi scegliere quali notifiche ricevere nell'app, in Profilo › Notifiche.",
     "en": "—\nBorsellino · Rete delle Reti\nYou can choose which notifications you receive in "
-          "the app, under Profile › Notifications.",
+    "the app, under Profile › Notifications.",
 }
 
 
@@ -59,5 +57,5 @@ class EmailChannel:
                 smtp.send_message(mail)
         except smtplib.SMTPRecipientsRefused as exc:
             raise PermanentFailure(f"recipient refused: {exc.recipients}") from exc
-        except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
             raise DeliveryFailed(f"smtp: {type(exc).__name__}: {exc}") from exc

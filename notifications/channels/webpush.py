@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import requests
 from pywebpush import WebPushException, webpush
@@ -21,10 +22,16 @@ class WebPushSettings:
 
 
 def payload(message: Message) -> str:
-    return json.dumps({
-        "id": message.notification_id, "kind": message.kind, "title": message.title,
-        "body": message.body, "data": message.data,
-    }, ensure_ascii=False)
+    return json.dumps(
+        {
+            "id": message.notification_id,
+            "kind": message.kind,
+            "title": message.title,
+            "body": message.body,
+            "data": message.data,
+        },
+        ensure_ascii=False,
+    )
 
 
 class WebPushChannel:
@@ -34,14 +41,17 @@ class WebPushChannel:
         self.settings = settings
         self.session = session or requests.Session()
 
-    def send(self, message: Message, address: dict) -> None:
+    def send(self, message: Message, address: dict[str, Any]) -> None:
         """``address``: the browser's subscription ``{"endpoint", "keys": {"p256dh", "auth"}}``."""
         try:
             webpush(
-                subscription_info=address, data=payload(message),
+                subscription_info=address,
+                data=payload(message),
                 vapid_private_key=self.settings.vapid_private_key,
                 vapid_claims={"sub": self.settings.vapid_subject},
-                ttl=TTL_SECONDS, timeout=self.settings.timeout, requests_session=self.session,
+                ttl=TTL_SECONDS,
+                timeout=self.settings.timeout,
+                requests_session=self.session,
             )
         except WebPushException as exc:
             status = exc.response.status_code if exc.response is not None else None

@@ -62,8 +62,9 @@ SPARE_DESK = "Cassa 2"  # at Rho, no session open: the journey opens one
 def chromium_path() -> str:
     found = os.environ.get("BORSELLINO_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     if not found:
-        pytest.fail("Chromium not found: install it with `apt-get install chromium` (scripts/browser.sh does)",
-                    pytrace=False)
+        pytest.fail(
+            "Chromium not found: install it with `apt-get install chromium` (scripts/browser.sh does)", pytrace=False
+        )
     return found
 
 
@@ -78,8 +79,16 @@ def seed_harness(session, ctx) -> None:
 
     rho, legnano = ctx.libraries[0], ctx.libraries[1]
     session.add(Desk(library=rho, name=SPARE_DESK))
-    session.add(StaffUser(email=LOGINS["other_librarian"], name="Chiara Brambilla", role="librarian",
-                          network=ctx.network, libraries=[legnano], password_hash=hash_secret(STAFF_PASSWORD)))
+    session.add(
+        StaffUser(
+            email=LOGINS["other_librarian"],
+            name="Chiara Brambilla",
+            role="librarian",
+            network=ctx.network,
+            libraries=[legnano],
+            password_hash=hash_secret(STAFF_PASSWORD),
+        )
+    )
     session.flush()
 
 
@@ -120,18 +129,24 @@ def console():
 
     from backend import create_app
     from backend.config import Settings
-    from backend.web.database import db
     from backend.demo import seed
     from backend.migrations_support import upgrade
+    from backend.web.database import db
 
     folder = Path(tempfile.mkdtemp(prefix="borsellino-browser-"))
     url = f"sqlite:///{folder / 'console.sqlite'}"
     upgrade(url)
     port = _free_port()
-    app = create_app(Settings(database_url=url, secret_key="browser-secret-0123456789abcdef0123456789",
-                              jwt_keys="browser:browser-jwt-key-0123456789abcdef0123456789",
-                              password_hash_fast=True, log_level="WARNING",
-                              public_base_url=f"http://127.0.0.1:{port}"))
+    app = create_app(
+        Settings(
+            database_url=url,
+            secret_key="browser-secret-0123456789abcdef0123456789",
+            jwt_keys="browser:browser-jwt-key-0123456789abcdef0123456789",
+            password_hash_fast=True,
+            log_level="WARNING",
+            public_base_url=f"http://127.0.0.1:{port}",
+        )
+    )
     with app.app_context():
         db.run_in_transaction(lambda session: seed_harness(session, seed(session, app.config["SETTINGS"])))
     server = make_server("127.0.0.1", port, app, threaded=True, request_handler=_quiet_handler())
@@ -160,8 +175,12 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     # An English-speaking browser, on purpose: the console must still speak Italian until asked.
-    return {**browser_context_args, "locale": "en-US", "timezone_id": "Europe/Rome",
-            "viewport": {"width": 1280, "height": 900}}
+    return {
+        **browser_context_args,
+        "locale": "en-US",
+        "timezone_id": "Europe/Rome",
+        "viewport": {"width": 1280, "height": 900},
+    }
 
 
 def sign_in(page, login: str) -> None:
@@ -203,8 +222,10 @@ def staff_page(new_context, _signed_in_states):
 
 def axe_violations(page) -> list[dict]:
     if not AXE_JS.exists():
-        pytest.fail(f"axe-core not found at {AXE_JS}: run `npm ci --prefix tests/browser` (scripts/browser.sh does)",
-                    pytrace=False)
+        pytest.fail(
+            f"axe-core not found at {AXE_JS}: run `npm ci --prefix tests/browser` (scripts/browser.sh does)",
+            pytrace=False,
+        )
     page.add_script_tag(path=str(AXE_JS))
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return result["violations"]
@@ -214,8 +235,9 @@ def describe(violations: list[dict]) -> str:
     lines = []
     for v in violations:
         lines.append(f"[{v['impact']}] {v['id']}: {v['help']} ({v['helpUrl']})")
-        lines.extend(f"    {node['target']}: {node.get('failureSummary', '').splitlines()[-1:]}"
-                     for node in v["nodes"][:5])
+        lines.extend(
+            f"    {node['target']}: {node.get('failureSummary', '').splitlines()[-1:]}" for node in v["nodes"][:5]
+        )
     return "\n".join(lines)
 
 

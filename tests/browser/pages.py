@@ -8,8 +8,8 @@ passes for the page. Later domains add their console pages here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -25,28 +25,65 @@ class ConsolePage:
 
 def open_desk_session(library_code: str) -> Callable[[object], str]:
     """The open session of the demo desk 'Cassa 1' of a library."""
+
     def find(console) -> str:
         from sqlalchemy import select
 
         from backend.accounts.models import Library
         from backend.desk.models import CashSession, Desk
 
-        return "/console/desk/sessions/" + console.read(lambda s: s.scalar(
-            select(CashSession.public_id).join(Desk, Desk.id == CashSession.desk_id)
-            .join(Library, Library.id == Desk.library_id)
-            .where(Library.code == library_code, Desk.name == "Cassa 1", CashSession.status == "open")))
+        return "/console/desk/sessions/" + console.read(
+            lambda s: s.scalar(
+                select(CashSession.public_id)
+                .join(Desk, Desk.id == CashSession.desk_id)
+                .join(Library, Library.id == Desk.library_id)
+                .where(Library.code == library_code, Desk.name == "Cassa 1", CashSession.status == "open")
+            )
+        )
+
+    return find
+
+
+def demo_guide(title: str) -> Callable[[object], str]:
+    """The console page of a demo guide."""
+
+    def find(console) -> str:
+        from sqlalchemy import select
+
+        from backend.guides.models import Guide
+
+        return "/console/guides/" + console.read(
+            lambda s: s.scalar(select(Guide.public_id).where(Guide.title_it == title))
+        )
+
+    return find
+
+
+def demo_kit(title: str) -> Callable[[object], str]:
+    """The calendar page of a demo kit."""
+
+    def find(console) -> str:
+        from sqlalchemy import select
+
+        from backend.guides.models import Kit
+
+        return "/console/kits/" + console.read(lambda s: s.scalar(select(Kit.public_id).where(Kit.title == title)))
+
     return find
 
 
 def demo_campaign(title: str) -> Callable[[object], str]:
     """The console page of a demo +Teca campaign."""
+
     def find(console) -> str:
         from sqlalchemy import select
 
         from backend.campaigns.models import Campaign
 
-        return "/console/campaigns/" + console.read(lambda s: s.scalar(
-            select(Campaign.public_id).where(Campaign.title == title)))
+        return "/console/campaigns/" + console.read(
+            lambda s: s.scalar(select(Campaign.public_id).where(Campaign.title == title))
+        )
+
     return find
 
 
@@ -60,6 +97,10 @@ CONSOLE_PAGES = [
     ConsolePage("desk-index", "librarian", "/console/desk", "Casse"),
     ConsolePage("desk-session", "librarian", open_desk_session("RHO"), "Resoconto"),
     ConsolePage("forbidden", "partner", "/console/desk", "Non hai il permesso"),
+    ConsolePage("guides-index", "librarian", "/console/guides", "Guide di lettura"),
+    ConsolePage("guide", "librarian", demo_guide("Stop bullismo"), "Aggiungi per ISBN"),
+    ConsolePage("kits-index", "librarian", "/console/kits", "Kit culturali"),
+    ConsolePage("kit-calendar", "librarian", demo_kit("Valigia «Stop bullismo»"), "Calendario"),
     ConsolePage("partner-scan", "partner", "/console/partners/scan", "Convalida pass"),
     ConsolePage("partner-today", "partner", "/console/partners/today", "Utilizzi di oggi"),
     ConsolePage("partner-statement", "partner", "/console/partners/statement", "Estratto conto"),

@@ -110,8 +110,7 @@ def restores_language(console):
     console.read(back_to_italian)
 
 
-def test_the_console_switches_language_on_every_page(console, staff_page, new_context, check_page,
-                                                     restores_language):
+def test_the_console_switches_language_on_every_page(console, staff_page, new_context, check_page, restores_language):
     page = new_context().new_page()
     page.goto("/console/login")
     page.get_by_role("button", name="English").click()
@@ -154,12 +153,15 @@ def test_a_librarian_of_another_library_is_refused(console, staff_page, check_pa
     public_id = session_path.rsplit("/", 1)[1]
 
     def operations(s):
-        return s.scalar(select(func.count()).select_from(DeskOperation).join(CashSession)
-                        .where(CashSession.public_id == public_id))
+        return s.scalar(
+            select(func.count()).select_from(DeskOperation).join(CashSession).where(CashSession.public_id == public_id)
+        )
 
     count = console.read(operations)
     token = stranger.locator('input[name="csrf_token"]').first.get_attribute("value")
-    posted = stranger.request.post(console.url(session_path + "/topup"), form={
-        "csrf_token": token, "form_key": "stranger-key", "card_number": PATRON_CARD, "amount": "10,00"})
+    posted = stranger.request.post(
+        console.url(session_path + "/topup"),
+        form={"csrf_token": token, "form_key": "stranger-key", "card_number": PATRON_CARD, "amount": "10,00"},
+    )
     assert posted.status == 404
     assert console.read(operations) == count

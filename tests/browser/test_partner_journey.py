@@ -27,8 +27,9 @@ def _code(console, minutes_ago: int = 0) -> str:
     def work(session):
         patron = session.scalar(select(Patron).where(Patron.card_number == PATRON_CARD))
         issued = issue_pass(session, current_settings(), patron, demo_device_key(PATRON_CARD))
-        return show_code(issued.token, issued.pass_.public_id, demo_phone_key(PATRON_CARD),
-                         utcnow() - timedelta(minutes=minutes_ago))
+        return show_code(
+            issued.token, issued.pass_.public_id, demo_phone_key(PATRON_CARD), utcnow() - timedelta(minutes=minutes_ago)
+        )
 
     return console.read(work)
 
@@ -98,12 +99,15 @@ def test_the_vendored_qr_reader_reads_a_pass_code(console, staff_page):
     png = io.BytesIO()
     segno.make(code, error="l").save(png, kind="png", scale=4, border=4)
     data_url = "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
-    decoded = page.evaluate("""async (src) => {
+    decoded = page.evaluate(
+        """async (src) => {
         const image = new Image(); image.src = src; await image.decode();
         const canvas = document.createElement('canvas'); canvas.width = image.width; canvas.height = image.height;
         canvas.getContext('2d').drawImage(image, 0, 0);
         const source = new ZXing.HTMLCanvasElementLuminanceSource(canvas);
         const bitmap = new ZXing.BinaryBitmap(new ZXing.HybridBinarizer(source));
         return new ZXing.QRCodeReader().decode(bitmap).getText();
-    }""", data_url)
+    }""",
+        data_url,
+    )
     assert decoded == code

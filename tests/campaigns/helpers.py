@@ -31,8 +31,14 @@ class World:
 def make_world(session, *, patrons=2, funds=10_000, source="card") -> World:
     network = make_network(session)
     library, other = make_library(session, network), make_library(session, network)
-    world = World(network, library, other, make_staff(session, "librarian", network, libraries=[library]),
-                  make_staff(session, "librarian", network, libraries=[other]), make_staff(session, "admin", network))
+    world = World(
+        network,
+        library,
+        other,
+        make_staff(session, "librarian", network, libraries=[library]),
+        make_staff(session, "librarian", network, libraries=[other]),
+        make_staff(session, "admin", network),
+    )
     for _ in range(patrons):
         patron = make_patron(session, network, library)
         if funds:
@@ -42,14 +48,35 @@ def make_world(session, *, patrons=2, funds=10_000, source="card") -> World:
     return world
 
 
-def make_campaign(session, world: World, *, goal=10_000, model="keep_it_all", days=10, state=CampaignState.LIVE,
-                  art_bonus=False, library=None, **extra) -> Campaign:
-    campaign = Campaign(network_id=world.network.id, library_id=(library or world.library).id, title="Angolo bimbi",
-                        story="Un angolo per i più piccoli", goal=goal, currency="EUR",
-                        deadline=utcnow() + timedelta(days=days), model=model, state=state, art_bonus=art_bonus,
-                        art_bonus_beneficiary="Comune di Rho – Biblioteca civica" if art_bonus else "",
-                        art_bonus_purpose="Acquisto arredi per la sezione ragazzi" if art_bonus else "",
-                        images=[], good_causes=["Arredi"], **extra)
+def make_campaign(
+    session,
+    world: World,
+    *,
+    goal=10_000,
+    model="keep_it_all",
+    days=10,
+    state=CampaignState.LIVE,
+    art_bonus=False,
+    library=None,
+    **extra,
+) -> Campaign:
+    campaign = Campaign(
+        network_id=world.network.id,
+        library_id=(library or world.library).id,
+        title="Angolo bimbi",
+        story="Un angolo per i più piccoli",
+        goal=goal,
+        currency="EUR",
+        deadline=utcnow() + timedelta(days=days),
+        model=model,
+        state=state,
+        art_bonus=art_bonus,
+        art_bonus_beneficiary="Comune di Rho – Biblioteca civica" if art_bonus else "",
+        art_bonus_purpose="Acquisto arredi per la sezione ragazzi" if art_bonus else "",
+        images=[],
+        good_causes=["Arredi"],
+        **extra,
+    )
     session.add(campaign)
     session.commit()
     return campaign
@@ -68,9 +95,11 @@ def auth(person) -> dict:
 
 
 def donate(client, patron, campaign, amount=1000, *, headers=None, **body):
-    return client.post(f"/v1/campaigns/{campaign.public_id}/donations",
-                       json={"amount": {"amount": amount, "currency": "EUR"}, **body},
-                       headers={**auth(patron), **(headers or key())})
+    return client.post(
+        f"/v1/campaigns/{campaign.public_id}/donations",
+        json={"amount": {"amount": amount, "currency": "EUR"}, **body},
+        headers={**auth(patron), **(headers or key())},
+    )
 
 
 def balance(session, patron) -> tuple[int, int]:

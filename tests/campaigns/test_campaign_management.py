@@ -7,31 +7,46 @@ from sqlalchemy import select
 from backend.campaigns.models import Campaign
 from tests.campaigns.helpers import auth, donate, make_campaign, make_world
 
-BODY = {"title": "Bibliobus", "story": "Libri che viaggiano", "goal": {"amount": 200_000, "currency": "EUR"},
-        "deadline": "2099-03-01T18:00:00", "model": "all_or_nothing", "good_causes": ["Un furgone"],
-        "latitude": 45.528, "longitude": 9.04}
+BODY = {
+    "title": "Bibliobus",
+    "story": "Libri che viaggiano",
+    "goal": {"amount": 200_000, "currency": "EUR"},
+    "deadline": "2099-03-01T18:00:00",
+    "model": "all_or_nothing",
+    "good_causes": ["Un furgone"],
+    "latitude": 45.528,
+    "longitude": 9.04,
+}
 
 
 def test_a_librarian_creates_edits_and_launches_then_the_promise_is_fixed(client, db):
     world = make_world(db, patrons=1)
-    created = client.post("/v1/campaigns/manage", json={**BODY, "library_id": world.library.public_id},
-                          headers=auth(world.librarian))
+    created = client.post(
+        "/v1/campaigns/manage", json={**BODY, "library_id": world.library.public_id}, headers=auth(world.librarian)
+    )
     assert created.status_code == 201, created.json
     campaign_id = created.json["id"]
     assert created.json["state"] == "draft"
     assert client.get(f"/v1/campaigns/{campaign_id}").status_code == 404  # drafts are not public
-    edited = client.patch(f"/v1/campaigns/manage/{campaign_id}", json={"goal": {"amount": 150_000, "currency": "EUR"}},
-                          headers=auth(world.librarian))
+    edited = client.patch(
+        f"/v1/campaigns/manage/{campaign_id}",
+        json={"goal": {"amount": 150_000, "currency": "EUR"}},
+        headers=auth(world.librarian),
+    )
     assert edited.json["progress"]["goal"]["amount"] == 150_000
     launched = client.post(f"/v1/campaigns/manage/{campaign_id}/launch", headers=auth(world.librarian))
     assert launched.status_code == 200 and launched.json["state"] == "live"
     again = client.post(f"/v1/campaigns/manage/{campaign_id}/launch", headers=auth(world.librarian))
     assert again.status_code == 422 and again.json["error"]["code"] == "invalid_state"
-    locked = client.patch(f"/v1/campaigns/manage/{campaign_id}", json={"goal": {"amount": 1000, "currency": "EUR"}},
-                          headers=auth(world.librarian))
+    locked = client.patch(
+        f"/v1/campaigns/manage/{campaign_id}",
+        json={"goal": {"amount": 1000, "currency": "EUR"}},
+        headers=auth(world.librarian),
+    )
     assert locked.status_code == 422 and locked.json["error"]["code"] == "campaign_locked"
-    story = client.patch(f"/v1/campaigns/manage/{campaign_id}", json={"story": "Nuova storia"},
-                         headers=auth(world.librarian))
+    story = client.patch(
+        f"/v1/campaigns/manage/{campaign_id}", json={"story": "Nuova storia"}, headers=auth(world.librarian)
+    )
     assert story.status_code == 200 and story.json["progress"]["goal"]["amount"] == 150_000
     assert client.get(f"/v1/campaigns/{campaign_id}").json["story"] == "Nuova storia"
 
@@ -41,12 +56,21 @@ def test_staff_of_another_library_and_patrons_get_404_or_403(client, db):
     campaign = make_campaign(db, world)
     other = auth(world.other_librarian)
     assert client.get(f"/v1/campaigns/manage/{campaign.public_id}", headers=other).status_code == 404
-    assert client.patch(f"/v1/campaigns/manage/{campaign.public_id}", json={"title": "x"}, headers=other).status_code == 404
-    assert client.post(f"/v1/campaigns/manage/{campaign.public_id}/updates", json={"body": "x"},
-                       headers=other).status_code == 404
+    assert (
+        client.patch(f"/v1/campaigns/manage/{campaign.public_id}", json={"title": "x"}, headers=other).status_code
+        == 404
+    )
+    assert (
+        client.post(f"/v1/campaigns/manage/{campaign.public_id}/updates", json={"body": "x"}, headers=other).status_code
+        == 404
+    )
     assert client.get(f"/v1/campaigns/manage/{campaign.public_id}/donations", headers=other).status_code == 404
-    assert client.post("/v1/campaigns/manage", json={**BODY, "library_id": world.library.public_id},
-                       headers=other).status_code == 404
+    assert (
+        client.post(
+            "/v1/campaigns/manage", json={**BODY, "library_id": world.library.public_id}, headers=other
+        ).status_code
+        == 404
+    )
     assert client.get("/v1/campaigns/manage", headers=other).json["data"] == []
     assert client.get("/v1/campaigns/manage", headers=auth(world.admin)).json["data"][0]["id"] == campaign.public_id
     assert client.get(f"/v1/campaigns/manage/{campaign.public_id}", headers=auth(world.patrons[0])).status_code == 403

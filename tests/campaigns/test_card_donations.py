@@ -20,9 +20,13 @@ from tests.topups.fake_stripe import WEBHOOK_SECRET, FakeStripe, event, signed
 @pytest.fixture
 def stripe_fake(app):
     fake = FakeStripe()
-    app.extensions[EXTENSION] = StripeProvider(secret_key="sk_test_123", publishable_key="pk_test_123",
-                                               webhook_secret=WEBHOOK_SECRET, http_client=fake,
-                                               max_network_retries=0)
+    app.extensions[EXTENSION] = StripeProvider(
+        secret_key="sk_test_123",
+        publishable_key="pk_test_123",
+        webhook_secret=WEBHOOK_SECRET,
+        http_client=fake,
+        max_network_retries=0,
+    )
     yield fake
     app.extensions.pop(EXTENSION, None)
 
@@ -157,14 +161,19 @@ def test_a_supporter_card_paid_by_card_is_issued_when_the_payment_is_confirmed(c
     set_plan(db, world.network, Money(1000), True)
     db.commit()
     patron = world.patrons[0]
-    started = client.post("/v1/campaigns/supporter-cards", json={"network_id": world.network.public_id,
-                                                                  "method": "card"}, headers={**auth(patron), **key()})
+    started = client.post(
+        "/v1/campaigns/supporter-cards",
+        json={"network_id": world.network.public_id, "method": "card"},
+        headers={**auth(patron), **key()},
+    )
     assert started.status_code == 201, started.json
     assert started.json["card"] is None and started.json["donation"]["state"] == "pending"
     db.rollback()
     intent_id = db.scalar(select(Donation.intent_id))
     db.commit()
-    assert _deliver(client, "payment_intent.succeeded", stripe_fake.pay(intent_id)).json["outcome"] == "donation_credited"
+    assert (
+        _deliver(client, "payment_intent.succeeded", stripe_fake.pay(intent_id)).json["outcome"] == "donation_credited"
+    )
     cards = client.get("/v1/campaigns/supporter-cards", headers=auth(patron)).json["data"]
     assert len(cards) == 1 and cards[0]["valid_now"] is True
     assert_audit_clean(db)
@@ -175,8 +184,9 @@ def test_the_settle_job_asks_the_provider_when_the_webhook_never_came(app, clien
     campaign = make_campaign(db, world)
     body, intent_id = _start(client, db, world.patrons[0], campaign, 900)
     stripe_fake.pay(intent_id)  # paid, but the event is lost
-    db.execute(update(Donation).where(Donation.intent_id == intent_id)
-               .values(created_at=utcnow() - timedelta(minutes=30)))
+    db.execute(
+        update(Donation).where(Donation.intent_id == intent_id).values(created_at=utcnow() - timedelta(minutes=30))
+    )
     db.commit()
     with app.app_context():
         from backend.jobs.entries import campaigns_settle_card_donations as settle_card_donations_job

@@ -35,8 +35,9 @@ def _close(app):
 
 def _income(db, campaign) -> int:
     db.rollback()
-    account = db.scalar(select(LedgerAccount).where(
-        LedgerAccount.key == f"donation_income:{campaign.library.public_id}"))
+    account = db.scalar(
+        select(LedgerAccount).where(LedgerAccount.key == f"donation_income:{campaign.library.public_id}")
+    )
     out = account_balance(db, account).amount if account else 0
     db.commit()
     return out
@@ -123,16 +124,25 @@ def test_the_final_report_closes_a_settled_campaign_and_reaches_donors_and_follo
     donor, follower, stranger = world.patrons
     donate(client, donor, campaign, 1000)
     assert client.post(f"/v1/campaigns/{campaign.public_id}/follow", headers=auth(follower)).status_code == 204
-    early = client.post(f"/v1/campaigns/manage/{campaign.public_id}/updates",
-                        json={"body": "Finito!", "final_report": True}, headers=auth(world.librarian))
+    early = client.post(
+        f"/v1/campaigns/manage/{campaign.public_id}/updates",
+        json={"body": "Finito!", "final_report": True},
+        headers=auth(world.librarian),
+    )
     assert early.status_code == 422 and early.json["error"]["code"] == "campaign_not_settled"
-    news = client.post(f"/v1/campaigns/manage/{campaign.public_id}/updates",
-                       json={"body": "Abbiamo comprato i cuscini", "results": "20 cuscini"}, headers=auth(world.librarian))
+    news = client.post(
+        f"/v1/campaigns/manage/{campaign.public_id}/updates",
+        json={"body": "Abbiamo comprato i cuscini", "results": "20 cuscini"},
+        headers=auth(world.librarian),
+    )
     assert news.status_code == 201
     _past_deadline(db, campaign)
     _close(app)
-    final = client.post(f"/v1/campaigns/manage/{campaign.public_id}/updates",
-                        json={"body": "L'angolo è aperto!", "final_report": True}, headers=auth(world.librarian))
+    final = client.post(
+        f"/v1/campaigns/manage/{campaign.public_id}/updates",
+        json={"body": "L'angolo è aperto!", "final_report": True},
+        headers=auth(world.librarian),
+    )
     assert final.status_code == 201 and final.json["is_final_report"] is True
     shown = client.get(f"/v1/campaigns/{campaign.public_id}").json
     assert shown["state"] == "closed" and shown["final_report"] == "L'angolo è aperto!"

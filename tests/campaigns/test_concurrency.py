@@ -25,8 +25,11 @@ def _rush(app, world, campaign, amounts):
     def give(patron, amount):
         client = app.test_client()
         barrier.wait()
-        response = client.post(f"/v1/campaigns/{campaign.public_id}/donations",
-                               json={"amount": {"amount": amount, "currency": "EUR"}}, headers=headers[patron.id])
+        response = client.post(
+            f"/v1/campaigns/{campaign.public_id}/donations",
+            json={"amount": {"amount": amount, "currency": "EUR"}},
+            headers=headers[patron.id],
+        )
         with lock:
             statuses.append(response.status_code)
 

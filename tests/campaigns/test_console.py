@@ -28,12 +28,28 @@ def test_a_librarian_runs_a_campaign_from_the_console(client, db):
     index = client.get("/console/campaigns")
     assert index.status_code == 200 and "Nuova campagna" in index.get_data(as_text=True)
     token = _csrf(client, "/console/campaigns")
-    bad = client.post("/console/campaigns", data={"csrf_token": token, "library_id": world.library.public_id,
-                                                   "title": "Cuscini", "goal": "500,00", "deadline": "domani"})
+    bad = client.post(
+        "/console/campaigns",
+        data={
+            "csrf_token": token,
+            "library_id": world.library.public_id,
+            "title": "Cuscini",
+            "goal": "500,00",
+            "deadline": "domani",
+        },
+    )
     assert bad.status_code == 400
-    created = client.post("/console/campaigns", data={
-        "csrf_token": token, "library_id": world.library.public_id, "title": "Cuscini", "goal": "500,00",
-        "deadline": "2099-12-31 23:59", "model": "keep_it_all"})
+    created = client.post(
+        "/console/campaigns",
+        data={
+            "csrf_token": token,
+            "library_id": world.library.public_id,
+            "title": "Cuscini",
+            "goal": "500,00",
+            "deadline": "2099-12-31 23:59",
+            "model": "keep_it_all",
+        },
+    )
     assert created.status_code == 302
     db.rollback()
     campaign = db.scalar(select(Campaign).where(Campaign.title == "Cuscini"))
@@ -47,9 +63,10 @@ def test_a_librarian_runs_a_campaign_from_the_console(client, db):
     donate(client, world.patrons[0], campaign, 1000, visibility="anonymous", message="Bravi")
     page = client.get(detail_path).get_data(as_text=True)
     assert "Anonimo" in page and world.patrons[0].last_name not in page and "Bravi" in page
-    donation_id = re.search(r'/console/campaigns/donations/(don_[0-9a-f]+)/moderation', page).group(1)
-    approved = client.post(f"/console/campaigns/donations/{donation_id}/moderation",
-                           data={"csrf_token": token, "approve": "1"})
+    donation_id = re.search(r"/console/campaigns/donations/(don_[0-9a-f]+)/moderation", page).group(1)
+    approved = client.post(
+        f"/console/campaigns/donations/{donation_id}/moderation", data={"csrf_token": token, "approve": "1"}
+    )
     assert approved.status_code == 302
     wall = client.get(f"/v1/campaigns/{campaign.public_id}/donors").json["data"]
     assert wall[0]["message"] == "Bravi"

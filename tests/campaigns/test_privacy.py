@@ -19,14 +19,20 @@ def test_anonymous_never_leaks_anywhere_others_can_look(app, client, db):
     donate(client, named, campaign, 2000)
     donate(client, amount_hidden, campaign, 777, visibility="name_only")
     client.post(f"/v1/campaigns/{campaign.public_id}/follow", headers=auth(named))
-    client.post(f"/v1/campaigns/manage/{campaign.public_id}/updates", json={"body": "Grazie a tutti!"},
-                headers=auth(world.librarian))
+    client.post(
+        f"/v1/campaigns/manage/{campaign.public_id}/updates",
+        json={"body": "Grazie a tutti!"},
+        headers=auth(world.librarian),
+    )
     app.extensions["borsellino.db"].run_in_transaction(receipts.issue_pending_receipts)
     staff_donations = client.get(f"/v1/campaigns/manage/{campaign.public_id}/donations", headers=auth(world.librarian))
     for donation in staff_donations.json["data"]:
         if donation["visibility"] == "anonymous":
-            moderated = client.post(f"/v1/campaigns/manage/donations/{donation['id']}/moderation",
-                                    json={"approve": True}, headers=auth(world.librarian))
+            moderated = client.post(
+                f"/v1/campaigns/manage/donations/{donation['id']}/moderation",
+                json={"approve": True},
+                headers=auth(world.librarian),
+            )
             assert moderated.status_code == 200
 
     seen = {
@@ -34,13 +40,15 @@ def test_anonymous_never_leaks_anywhere_others_can_look(app, client, db):
         "campaign": client.get(f"/v1/campaigns/{campaign.public_id}"),
         "discovery": client.get("/v1/campaigns?sort=most_funded"),
         "updates": client.get(f"/v1/campaigns/{campaign.public_id}/updates"),
-        "staff_donations": client.get(f"/v1/campaigns/manage/{campaign.public_id}/donations",
-                                      headers=auth(world.librarian)),
+        "staff_donations": client.get(
+            f"/v1/campaigns/manage/{campaign.public_id}/donations", headers=auth(world.librarian)
+        ),
         "staff_campaigns": client.get("/v1/campaigns/manage", headers=auth(world.librarian)),
         "others_notifications": client.get("/v1/notifications", headers=auth(named)),
         "others_donations": client.get("/v1/campaigns/donations", headers=auth(named)),
-        "admin_donations": client.get(f"/v1/campaigns/manage/{campaign.public_id}/donations",
-                                      headers=auth(world.admin)),
+        "admin_donations": client.get(
+            f"/v1/campaigns/manage/{campaign.public_id}/donations", headers=auth(world.admin)
+        ),
     }
     for name, response in seen.items():
         assert response.status_code == 200, (name, response.json)
@@ -61,8 +69,9 @@ def test_anonymous_never_leaks_anywhere_others_can_look(app, client, db):
 def test_my_export_has_my_donations_and_nobody_elses(client, db):
     world = make_world(db, patrons=2)
     campaign = make_campaign(db, world, art_bonus=True)
-    donate(client, world.patrons[0], campaign, 1000, visibility="anonymous", art_bonus=True,
-           tax_code="RSSMRA85T10A562S")
+    donate(
+        client, world.patrons[0], campaign, 1000, visibility="anonymous", art_bonus=True, tax_code="RSSMRA85T10A562S"
+    )
     donate(client, world.patrons[1], campaign, 2000)
     mine = client.get("/v1/me/export", headers=auth(world.patrons[0])).json["campaigns"]["donations"]
     assert [(d["amount"]["amount"], d["tax_code"]) for d in mine] == [(1000, "RSSMRA85T10A562S")]

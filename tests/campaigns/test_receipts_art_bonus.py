@@ -77,17 +77,23 @@ def test_receipt_numbers_are_gap_free_per_owner_and_year(app, client, db):
     numbers = sorted(db.scalars(select(DonationReceipt.number)))
     db.commit()
     year = numbers[0].split("-")[2]
-    assert numbers == sorted([f"TECA-{world.library.code}-{year}-000001", f"TECA-{world.library.code}-{year}-000002",
-                              f"TECA-{world.other_library.code}-{year}-000001",
-                              f"TECA-{world.other_library.code}-{year}-000002"])
+    assert numbers == sorted(
+        [
+            f"TECA-{world.library.code}-{year}-000001",
+            f"TECA-{world.library.code}-{year}-000002",
+            f"TECA-{world.other_library.code}-{year}-000001",
+            f"TECA-{world.other_library.code}-{year}-000002",
+        ]
+    )
 
 
 def test_a_pledge_has_no_receipt_until_collected(client, db):
     world = make_world(db, patrons=1)
     campaign = make_campaign(db, world, model="all_or_nothing")
     made = donate(client, world.patrons[0], campaign, 1000)
-    response = client.get(f"/v1/campaigns/donations/{made.json['donation']['id']}/receipt",
-                          headers=auth(world.patrons[0]))
+    response = client.get(
+        f"/v1/campaigns/donations/{made.json['donation']['id']}/receipt", headers=auth(world.patrons[0])
+    )
     assert response.status_code == 409 and response.json["error"]["code"] == "receipt_not_ready"
 
 
@@ -110,16 +116,26 @@ def test_yearly_summary_and_monthly_art_bonus_report(client, db):
     assert "total" in summary, summary
     assert summary["total"]["amount"] == 4000 and summary["art_bonus_eligible"]["amount"] == 3000
     assert summary["donations"][0]["receipt_number"].startswith(f"TECA-{world.library.code}-")
-    report = client.get(f"/v1/campaigns/manage/art-bonus-report?library_id={world.library.public_id}"
-                        f"&year={now.year}&month={now.month}", headers=auth(world.librarian))
+    report = client.get(
+        f"/v1/campaigns/manage/art-bonus-report?library_id={world.library.public_id}&year={now.year}&month={now.month}",
+        headers=auth(world.librarian),
+    )
     assert report.status_code == 200, report.json
     rows = report.json["donations"]
     assert [(r["amount"]["amount"], r["art_bonus_eligible"]["amount"], r["anonymous"]) for r in rows] == [
-        (4000, 3000, False), (1500, 1500, True)]
+        (4000, 3000, False),
+        (1500, 1500, True),
+    ]
     assert rows[0]["tax_code"] == CF
     assert report.json["total_eligible"]["amount"] == 4500
-    other = client.get(f"/v1/campaigns/manage/art-bonus-report?library_id={world.library.public_id}"
-                       f"&year={now.year}&month={now.month}", headers=auth(world.other_librarian))
+    other = client.get(
+        f"/v1/campaigns/manage/art-bonus-report?library_id={world.library.public_id}&year={now.year}&month={now.month}",
+        headers=auth(world.other_librarian),
+    )
     assert other.status_code == 404
-    assert client.get(f"/v1/campaigns/donations/summary?year={now.year}",
-                      headers=auth(marco)).json["art_bonus_eligible"]["amount"] == 1500
+    assert (
+        client.get(f"/v1/campaigns/donations/summary?year={now.year}", headers=auth(marco)).json["art_bonus_eligible"][
+            "amount"
+        ]
+        == 1500
+    )

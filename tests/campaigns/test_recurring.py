@@ -6,7 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from backend.campaigns import recurring
 from backend.campaigns.models import Donation, RecurringDonation
@@ -16,9 +16,11 @@ from tests.campaigns.helpers import assert_audit_clean, auth, balance, key, make
 
 
 def _start(client, patron, campaign, amount=1000, interval="monthly"):
-    response = client.post(f"/v1/campaigns/{campaign.public_id}/recurring",
-                           json={"amount": {"amount": amount, "currency": "EUR"}, "interval": interval},
-                           headers={**auth(patron), **key()})
+    response = client.post(
+        f"/v1/campaigns/{campaign.public_id}/recurring",
+        json={"amount": {"amount": amount, "currency": "EUR"}, "interval": interval},
+        headers={**auth(patron), **key()},
+    )
     assert response.status_code == 201, response.json
     return response.json
 

@@ -15,19 +15,28 @@ from tests.campaigns.helpers import assert_audit_clean, auth, balance, key, make
 
 
 def _buy(client, patron, network, method="wallet"):
-    return client.post("/v1/campaigns/supporter-cards", json={"network_id": network.public_id, "method": method},
-                       headers={**auth(patron), **key()})
+    return client.post(
+        "/v1/campaigns/supporter-cards",
+        json={"network_id": network.public_id, "method": method},
+        headers={**auth(patron), **key()},
+    )
 
 
 def test_a_network_sells_its_card_and_a_renewal_starts_when_the_card_ends(client, db):
     world = make_world(db, patrons=2, funds=5000)
     patron, other = world.patrons
     assert _buy(client, patron, world.network).json["error"]["code"] == "supporter_card_not_sold"
-    not_admin = client.put(f"/v1/campaigns/supporter-cards/plans/{world.network.public_id}",
-                           json={"price": {"amount": 1000, "currency": "EUR"}}, headers=auth(world.librarian))
+    not_admin = client.put(
+        f"/v1/campaigns/supporter-cards/plans/{world.network.public_id}",
+        json={"price": {"amount": 1000, "currency": "EUR"}},
+        headers=auth(world.librarian),
+    )
     assert not_admin.status_code == 403
-    plan = client.put(f"/v1/campaigns/supporter-cards/plans/{world.network.public_id}",
-                      json={"price": {"amount": 1000, "currency": "EUR"}}, headers=auth(world.admin))
+    plan = client.put(
+        f"/v1/campaigns/supporter-cards/plans/{world.network.public_id}",
+        json={"price": {"amount": 1000, "currency": "EUR"}},
+        headers=auth(world.admin),
+    )
     assert plan.status_code == 200 and plan.json["price"]["amount"] == 1000
     assert client.get(f"/v1/campaigns/supporter-cards/plans/{world.network.public_id}").json["active"] is True
 

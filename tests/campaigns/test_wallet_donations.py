@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import update
@@ -51,13 +51,16 @@ def test_a_wallet_donation_moves_money_to_the_fund_once_and_shows_in_progress(cl
     assert_audit_clean(db)
 
 
-@pytest.mark.parametrize("amount, status, code", [
-    (0, 400, "validation_error"),
-    (-100, 400, "validation_error"),
-    (99, 422, "donation_amount_out_of_range"),
-    (500_001, 422, "donation_amount_out_of_range"),
-    (10**12, 400, "validation_error"),
-])
+@pytest.mark.parametrize(
+    "amount, status, code",
+    [
+        (0, 400, "validation_error"),
+        (-100, 400, "validation_error"),
+        (99, 422, "donation_amount_out_of_range"),
+        (500_001, 422, "donation_amount_out_of_range"),
+        (10**12, 400, "validation_error"),
+    ],
+)
 def test_bad_amounts_are_refused_and_nothing_changes(client, db, world, amount, status, code):
     campaign = make_campaign(db, world)
     response = donate(client, world.patrons[0], campaign, amount)
@@ -95,14 +98,21 @@ def test_no_donation_after_the_deadline_even_before_the_closing_job(client, db, 
 
 
 def test_the_deadline_is_typed_in_rome_time_and_stored_utc(client, db, world):
-    body = {"library_id": world.library.public_id, "title": "Bibliobus", "goal": {"amount": 100_000, "currency": "EUR"},
-            "deadline": "2099-07-31T23:59:00"}
+    body = {
+        "library_id": world.library.public_id,
+        "title": "Bibliobus",
+        "goal": {"amount": 100_000, "currency": "EUR"},
+        "deadline": "2099-07-31T23:59:00",
+    }
     created = client.post("/v1/campaigns/manage", json=body, headers=auth(world.librarian))
     assert created.status_code == 201, created.json
     # Rome is UTC+2 in summer: 23:59 local is 21:59 UTC.
     assert created.json["deadline"] == "2099-07-31T21:59:00Z", created.json["deadline"]
-    winter = client.patch(f"/v1/campaigns/manage/{created.json['id']}", json={"deadline": "2099-12-31T23:59:00"},
-                          headers=auth(world.librarian))
+    winter = client.patch(
+        f"/v1/campaigns/manage/{created.json['id']}",
+        json={"deadline": "2099-12-31T23:59:00"},
+        headers=auth(world.librarian),
+    )
     assert winter.json["deadline"].startswith("2099-12-31T22:59:00")
 
 
@@ -115,9 +125,9 @@ def test_donating_during_the_last_minute_in_rome_and_not_after(client, db, world
     db.execute(update(Campaign).where(Campaign.id == campaign.id).values(deadline=local_deadline))
     db.commit()
     db.refresh(campaign)
-    check_open(campaign, datetime(2026, 12, 31, 22, 58, 59, tzinfo=timezone.utc))
+    check_open(campaign, datetime(2026, 12, 31, 22, 58, 59, tzinfo=UTC))
     with pytest.raises(DomainError) as refused:
-        check_open(campaign, datetime(2026, 12, 31, 22, 59, tzinfo=timezone.utc))
+        check_open(campaign, datetime(2026, 12, 31, 22, 59, tzinfo=UTC))
     assert refused.value.error.code == "campaign_ended"
     db.rollback()
 
@@ -128,11 +138,17 @@ def test_a_message_is_hidden_until_the_owner_approves_it(client, db, world):
     donation_id = made.json["donation"]["id"]
     wall = client.get(f"/v1/campaigns/{campaign.public_id}/donors").json["data"]
     assert wall[0]["message"] is None
-    other = client.post(f"/v1/campaigns/manage/donations/{donation_id}/moderation", json={"approve": True},
-                        headers=auth(world.other_librarian))
+    other = client.post(
+        f"/v1/campaigns/manage/donations/{donation_id}/moderation",
+        json={"approve": True},
+        headers=auth(world.other_librarian),
+    )
     assert other.status_code == 404
-    ok = client.post(f"/v1/campaigns/manage/donations/{donation_id}/moderation", json={"approve": True},
-                     headers=auth(world.librarian))
+    ok = client.post(
+        f"/v1/campaigns/manage/donations/{donation_id}/moderation",
+        json={"approve": True},
+        headers=auth(world.librarian),
+    )
     assert ok.status_code == 200 and ok.json["message_status"] == "approved"
     wall = client.get(f"/v1/campaigns/{campaign.public_id}/donors").json["data"]
     assert wall[0]["message"] == "Forza biblioteca!"

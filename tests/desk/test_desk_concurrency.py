@@ -25,8 +25,10 @@ def test_two_librarians_top_up_the_same_patron_at_once(app, db):
     desks = [Desk(library=library, name=f"Cassa {i + 1}") for i in range(2)]
     db.add_all(desks)
     db.flush()
-    sessions = [CashSession(desk_id=desk.id, opened_by_id=who.id, opening_float=5000, currency="EUR")
-                for desk, who in zip(desks, librarians)]
+    sessions = [
+        CashSession(desk_id=desk.id, opened_by_id=who.id, opening_float=5000, currency="EUR")
+        for desk, who in zip(desks, librarians)
+    ]
     db.add_all(sessions)
     db.commit()
     work = [(s.public_id, bearer(who), amount) for s, who, amount in zip(sessions, librarians, (2000, 3500))]
@@ -40,9 +42,11 @@ def test_two_librarians_top_up_the_same_patron_at_once(app, db):
         session_id, headers, amount = work[i]
         client = app.test_client()
         barrier.wait()
-        response = client.post(f"/v1/desk/sessions/{session_id}/topups",
-                               json={"card_number": card, "amount": {"amount": amount, "currency": "EUR"}},
-                               headers={**headers, "Idempotency-Key": str(uuid.uuid4())})
+        response = client.post(
+            f"/v1/desk/sessions/{session_id}/topups",
+            json={"card_number": card, "amount": {"amount": amount, "currency": "EUR"}},
+            headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
+        )
         results[i] = (response.status_code, response.get_json())
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(work))]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC
 
 import pytest
 from sqlalchemy import func, select
@@ -38,8 +39,9 @@ def _page(client, path):
 
 def _login(client, who, password):
     _, fields = _page(client, "/console/login")
-    response = client.post("/console/login", data={"email": who.email, "password": password,
-                                                    "csrf_token": fields["csrf_token"]})
+    response = client.post(
+        "/console/login", data={"email": who.email, "password": password, "csrf_token": fields["csrf_token"]}
+    )
     assert response.status_code == 302
 
 
@@ -83,8 +85,9 @@ def test_a_librarian_runs_a_day_at_the_desk_from_the_console(client, db, app_ctx
     assert "Ricarica di 20,00\xa0€ registrata" in client.get(done.headers["Location"]).get_data(as_text=True)
     code, _ = membership.issue(patron, app_ctx.config["SETTINGS"])
     fields = _form_fields(client, session_url, "form-topup")
-    assert client.post(f"{session_url}/topup",
-                       data={**fields, "membership_code": code, "amount": "5"}).status_code == 302
+    assert (
+        client.post(f"{session_url}/topup", data={**fields, "membership_code": code, "amount": "5"}).status_code == 302
+    )
     assert _balance(db, patron) == 3500
 
     # The same form sent twice (double click): booked once.
@@ -128,8 +131,9 @@ def test_bad_amounts_and_missing_csrf_change_nothing(client, db, app_ctx, world)
     _login(client, world["librarian"], "desk pass")
     assert _open(client, world, amount="dieci").status_code == 400
     _, fields = _page(client, "/console/desk")
-    no_csrf = client.post(f"/console/desk/{world['desk'].public_id}/open",
-                          data={"form_key": fields["form_key"], "opening_float": "100"})
+    no_csrf = client.post(
+        f"/console/desk/{world['desk'].public_id}/open", data={"form_key": fields["form_key"], "opening_float": "100"}
+    )
     assert no_csrf.status_code == 400
     db.rollback()
     assert db.scalar(select(func.count()).select_from(CashSession)) == 0
@@ -155,8 +159,12 @@ def test_a_librarian_of_another_library_is_refused_and_nothing_changes(client, d
     data = {**page_fields, "card_number": "DESK0001", "amount": "50"}
     assert client.post(f"{session_url}/topup", data=data).status_code == 404
     assert client.post(f"{session_url}/close", data={**page_fields, "counted": "0"}).status_code == 404
-    assert client.post(f"/console/desk/{world['desk'].public_id}/open",
-                       data={**page_fields, "opening_float": "10"}).status_code == 404
+    assert (
+        client.post(
+            f"/console/desk/{world['desk'].public_id}/open", data={**page_fields, "opening_float": "10"}
+        ).status_code
+        == 404
+    )
     assert _balance(db, world["patron"]) == 0
     db.rollback()
     assert db.scalar(select(CashSession.status)) == "open"
@@ -167,8 +175,9 @@ def test_a_librarian_of_another_library_is_refused_and_nothing_changes(client, d
 def test_a_partner_cannot_open_the_desk_pages(client, db, world):
     from tests.support.factories import make_venue
 
-    partner = make_staff(db, "partner", world["library"].network, venue=make_venue(db, world["library"].network),
-                         password="partner pass")
+    partner = make_staff(
+        db, "partner", world["library"].network, venue=make_venue(db, world["library"].network), password="partner pass"
+    )
     db.commit()
     _login(client, partner, "partner pass")
     assert client.get("/console/desk").status_code == 403
@@ -176,7 +185,7 @@ def test_a_partner_cannot_open_the_desk_pages(client, db, world):
 
 def test_the_session_page_shows_rome_time_and_operations_in_words(client, db, app_ctx, world):
     """Staff read local time and words: never UTC, never ``cash_topup``."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from backend.console.labels import has_label
 
@@ -188,7 +197,7 @@ def test_the_session_page_shows_rome_time_and_operations_in_words(client, db, ap
     client.post(f"{session_url}/topup", data={**fields, "card_number": "DESK0001", "amount": "5,00"})
     db.rollback()
     cash_session = db.scalar(select(CashSession))
-    cash_session.created_at = datetime(2026, 7, 1, 8, 5, tzinfo=timezone.utc)  # summer: Rome is UTC+2
+    cash_session.created_at = datetime(2026, 7, 1, 8, 5, tzinfo=UTC)  # summer: Rome is UTC+2
     db.commit()
 
     page, _ = _page(client, session_url)
@@ -200,7 +209,7 @@ def test_the_session_page_shows_rome_time_and_operations_in_words(client, db, ap
     client.post(f"{session_url}/close", data={**fields, "counted": "105,00"})
     db.rollback()
     cash_session = db.scalar(select(CashSession))
-    cash_session.closed_at = datetime(2026, 12, 1, 17, 30, tzinfo=timezone.utc)  # winter: UTC+1
+    cash_session.closed_at = datetime(2026, 12, 1, 17, 30, tzinfo=UTC)  # winter: UTC+1
     db.commit()
     closed, _ = _page(client, session_url)
     assert "Sessione chiusa il" in closed and ">01/12/2026 18:30</time>" in closed and "UTC" not in closed

@@ -31,22 +31,46 @@ class World:
     patrons: list[Patron] = field(default_factory=list)
 
 
-def make_event(session, network, library, *, capacity=50, price=1200, starts_in=timedelta(days=7),
-               title="Serata di letture", per_patron_limit=4, free=False, status="published",
-               latitude=45.528, longitude=9.04, category="reading", **extra) -> Event:
-    event = Event(network=network, library=library, title=title, description="Letture ad alta voce",
-                  category=category, venue_name="Sala conferenze", venue_address="Via Meda 20, Rho",
-                  latitude=latitude, longitude=longitude, status=status, per_patron_limit=per_patron_limit,
-                  **extra)
+def make_event(
+    session,
+    network,
+    library,
+    *,
+    capacity=50,
+    price=1200,
+    starts_in=timedelta(days=7),
+    title="Serata di letture",
+    per_patron_limit=4,
+    free=False,
+    status="published",
+    latitude=45.528,
+    longitude=9.04,
+    category="reading",
+    **extra,
+) -> Event:
+    event = Event(
+        network=network,
+        library=library,
+        title=title,
+        description="Letture ad alta voce",
+        category=category,
+        venue_name="Sala conferenze",
+        venue_address="Via Meda 20, Rho",
+        latitude=latitude,
+        longitude=longitude,
+        status=status,
+        per_patron_limit=per_patron_limit,
+        **extra,
+    )
     session.add(event)
     if free:
         event.ticket_types.append(TicketType(name="Ingresso libero", kind="free", price=0, position=0))
     else:
         event.ticket_types.append(TicketType(name="Intero", kind="full", price=price, position=0))
-        event.ticket_types.append(TicketType(name="Ridotto", kind="reduced", price=price // 2,
-                                             condition="Under 26 e over 65", position=1))
-    event.occurrences.append(Occurrence(starts_at=utcnow() + starts_in, capacity=capacity, sold=0,
-                                        status="scheduled"))
+        event.ticket_types.append(
+            TicketType(name="Ridotto", kind="reduced", price=price // 2, condition="Under 26 e over 65", position=1)
+        )
+    event.occurrences.append(Occurrence(starts_at=utcnow() + starts_in, capacity=capacity, sold=0, status="scheduled"))
     session.flush()
     return event
 
@@ -56,8 +80,9 @@ def make_world(session, *, capacity=50, price=1200, patrons=2, funds=10_000, **k
     library = make_library(session, network)
     librarian = make_staff(session, "librarian", network, libraries=[library])
     event = make_event(session, network, library, capacity=capacity, price=price, **kw)
-    world = World(network, library, librarian, event, event.occurrences[0], event.ticket_types[0],
-                  event.ticket_types[-1])
+    world = World(
+        network, library, librarian, event, event.occurrences[0], event.ticket_types[0], event.ticket_types[-1]
+    )
     for _ in range(patrons):
         patron = make_patron(session, network, library)
         if funds:

@@ -24,13 +24,25 @@ def local(days: int, hour: int = 21) -> str:
 
 def test_a_librarian_creates_and_publishes_an_event_in_rome_time(client, db, world):
     body = {
-        "library": world.library.public_id, "title": "Cineforum: Nuovo Cinema Paradiso", "category": "film",
-        "venue_name": "Auditorium", "venue_address": "Via Meda 20, Rho", "latitude": 45.53, "longitude": 9.04,
-        "audience": "Adulti", "age_min": 14, "accessibility": "Accessibile in sedia a rotelle",
+        "library": world.library.public_id,
+        "title": "Cineforum: Nuovo Cinema Paradiso",
+        "category": "film",
+        "venue_name": "Auditorium",
+        "venue_address": "Via Meda 20, Rho",
+        "latitude": 45.53,
+        "longitude": 9.04,
+        "audience": "Adulti",
+        "age_min": 14,
+        "accessibility": "Accessibile in sedia a rotelle",
         "ticket_types": [
             {"name": "Intero", "kind": "full", "price": {"amount": 500, "currency": "EUR"}},
-            {"name": "Ridotto", "kind": "reduced", "condition": "Under 26", "price": {"amount": 300, "currency": "EUR"},
-             "capacity": 10},
+            {
+                "name": "Ridotto",
+                "kind": "reduced",
+                "condition": "Under 26",
+                "price": {"amount": 300, "currency": "EUR"},
+                "capacity": 10,
+            },
         ],
         "occurrences": [{"starts_at": local(10), "capacity": 80}],
     }
@@ -48,16 +60,23 @@ def test_a_librarian_creates_and_publishes_an_event_in_rome_time(client, db, wor
     assert detail["organizer"]["library"] == world.library.public_id
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"ticket_types": [{"name": "Ridotto", "kind": "reduced", "price": {"amount": 300, "currency": "EUR"}}]},
-     "ticket_types.0.condition"),
-    ({"ticket_types": [{"name": "Libero", "kind": "free", "price": {"amount": 300, "currency": "EUR"}}]},
-     "ticket_types.0.price"),
-    ({"occurrences": [{"starts_at": "2026-13-01T20:00:00", "capacity": 10}]}, "occurrences.0.starts_at"),
-    ({"occurrences": [{"starts_at": "2030-01-01T20:00:00", "capacity": 0}]}, "occurrences.0.capacity"),
-    ({"category": "rave"}, "category"),
-    ({"latitude": 95}, "latitude"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (
+            {"ticket_types": [{"name": "Ridotto", "kind": "reduced", "price": {"amount": 300, "currency": "EUR"}}]},
+            "ticket_types.0.condition",
+        ),
+        (
+            {"ticket_types": [{"name": "Libero", "kind": "free", "price": {"amount": 300, "currency": "EUR"}}]},
+            "ticket_types.0.price",
+        ),
+        ({"occurrences": [{"starts_at": "2026-13-01T20:00:00", "capacity": 10}]}, "occurrences.0.starts_at"),
+        ({"occurrences": [{"starts_at": "2030-01-01T20:00:00", "capacity": 0}]}, "occurrences.0.capacity"),
+        ({"category": "rave"}, "category"),
+        ({"latitude": 95}, "latitude"),
+    ],
+)
 def test_bad_events_are_refused_and_nothing_is_created(client, db, world, change, field):
     body = {"library": world.library.public_id, "title": "X", "category": "talk", "venue_name": "Sala", **change}
     response = client.post("/v1/events/manage", json=body, headers=auth(world.librarian))
@@ -67,8 +86,11 @@ def test_bad_events_are_refused_and_nothing_is_created(client, db, world, change
 
 
 def test_a_date_in_the_past_is_refused(client, db, world):
-    response = client.post(f"/v1/events/manage/{world.event.public_id}/occurrences",
-                           json={"starts_at": "2020-01-01T20:00:00", "capacity": 10}, headers=auth(world.librarian))
+    response = client.post(
+        f"/v1/events/manage/{world.event.public_id}/occurrences",
+        json={"starts_at": "2020-01-01T20:00:00", "capacity": 10},
+        headers=auth(world.librarian),
+    )
     assert response.status_code == 422 and response.json["error"]["code"] == "occurrence_in_past"
     assert db.scalar(select(func.count()).select_from(Occurrence)) == 1
 
@@ -78,8 +100,10 @@ def test_librarians_manage_only_their_librarys_events(client, db, world):
     db.commit()
     headers = auth(other)
     assert client.get(f"/v1/events/manage/{world.event.public_id}", headers=headers).status_code == 404
-    assert client.patch(f"/v1/events/manage/{world.event.public_id}", json={"title": "Mio"},
-                        headers=headers).status_code == 404
+    assert (
+        client.patch(f"/v1/events/manage/{world.event.public_id}", json={"title": "Mio"}, headers=headers).status_code
+        == 404
+    )
     body = {"library": world.library.public_id, "title": "X", "category": "talk", "venue_name": "Sala"}
     assert client.post("/v1/events/manage", json=body, headers=headers).status_code == 404
     assert client.get("/v1/events/manage", headers=headers).json["data"] == []
@@ -87,12 +111,35 @@ def test_librarians_manage_only_their_librarys_events(client, db, world):
 
 def test_discovery_filters_and_orders_by_start_time(client, db, world):
     lib = world.library
-    make_event(db, world.network, lib, title="Laboratorio di fumetto", category="workshop", free=True,
-               starts_in=timedelta(days=2))
-    make_event(db, world.network, lib, title="Teatro a Milano", category="theatre", latitude=45.4642,
-               longitude=9.19, starts_in=timedelta(days=3))
-    make_event(db, world.network, lib, title="Mostra a Bergamo", category="exhibition", latitude=45.698,
-               longitude=9.677, starts_in=timedelta(days=4))
+    make_event(
+        db,
+        world.network,
+        lib,
+        title="Laboratorio di fumetto",
+        category="workshop",
+        free=True,
+        starts_in=timedelta(days=2),
+    )
+    make_event(
+        db,
+        world.network,
+        lib,
+        title="Teatro a Milano",
+        category="theatre",
+        latitude=45.4642,
+        longitude=9.19,
+        starts_in=timedelta(days=3),
+    )
+    make_event(
+        db,
+        world.network,
+        lib,
+        title="Mostra a Bergamo",
+        category="exhibition",
+        latitude=45.698,
+        longitude=9.677,
+        starts_in=timedelta(days=4),
+    )
     make_event(db, world.network, lib, title="Bozza", status="draft", starts_in=timedelta(days=1))
     db.commit()
 
@@ -123,8 +170,11 @@ def test_discovery_filters_and_orders_by_start_time(client, db, world):
 def test_capacity_cannot_drop_below_seats_taken(client, db, world):
     world.occurrence.sold = 6
     db.commit()
-    response = client.put(f"/v1/events/manage/occurrences/{world.occurrence.public_id}/capacity",
-                          json={"capacity": 5}, headers=auth(world.librarian))
+    response = client.put(
+        f"/v1/events/manage/occurrences/{world.occurrence.public_id}/capacity",
+        json={"capacity": 5},
+        headers=auth(world.librarian),
+    )
     assert response.status_code == 422 and response.json["error"]["sold"] == 6
     db.expire_all()
     assert db.scalar(select(Occurrence.capacity)) == 10

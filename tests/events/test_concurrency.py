@@ -39,10 +39,14 @@ def test_threads_racing_for_the_last_seats_sell_exactly_the_capacity(app, db, ap
     assert statuses.count(201) == 5 and statuses.count(409) == 11, statuses
     assert counts(db, world.occurrence)["sold"] == 5
     # Nobody charged without a ticket: every wallet is its funding minus its tickets.
-    holders = dict(db.execute(select(Ticket.patron_id, func.count()).where(Ticket.status == "valid")
-                              .group_by(Ticket.patron_id)).all())
-    wallets = dict(db.execute(select(LedgerAccount.patron_id, LedgerAccount.balance)
-                              .where(LedgerAccount.kind == "wallet")).all())
+    holders = dict(
+        db.execute(
+            select(Ticket.patron_id, func.count()).where(Ticket.status == "valid").group_by(Ticket.patron_id)
+        ).all()
+    )
+    wallets = dict(
+        db.execute(select(LedgerAccount.patron_id, LedgerAccount.balance).where(LedgerAccount.kind == "wallet")).all()
+    )
     assert sum(holders.values()) == 5
     assert all(wallets[p.id] == 1000 - 700 * holders.get(p.id, 0) for p in world.patrons)
     assert_audit_clean(db)
@@ -61,12 +65,20 @@ def test_one_patron_on_several_devices_cannot_pass_the_limit(app, db, app_ctx):
 
 def test_one_ticket_scanned_at_many_gates_at_once_gets_in_once(app, db, app_ctx):
     world = make_world(db, capacity=5, price=100, patrons=1)
-    response = app.test_client().post(f"/v1/events/occurrences/{world.occurrence.public_id}/orders",
-                                      json=buy_body(world.full), headers={**auth(world.patrons[0]), **key()})
+    response = app.test_client().post(
+        f"/v1/events/occurrences/{world.occurrence.public_id}/orders",
+        json=buy_body(world.full),
+        headers={**auth(world.patrons[0]), **key()},
+    )
     code = response.json["order"]["tickets"][0]["qr_code"]
     staff = auth(world.librarian)
-    results = race(app, [lambda c, g=g: c.post("/v1/events/checkins", json={"code": code, "gate": f"Porta {g}"},
-                                                headers=staff) for g in range(8)])
+    results = race(
+        app,
+        [
+            lambda c, g=g: c.post("/v1/events/checkins", json={"code": code, "gate": f"Porta {g}"}, headers=staff)
+            for g in range(8)
+        ],
+    )
     assert sorted(r.status_code for r in results) == [201] + [409] * 7
     assert db.scalar(select(func.count()).select_from(CheckIn)) == 1
 
@@ -74,14 +86,20 @@ def test_one_ticket_scanned_at_many_gates_at_once_gets_in_once(app, db, app_ctx)
 def test_a_ticket_scanned_while_its_patron_cancels_is_either_used_or_refunded_never_both(app, db, app_ctx):
     world = make_world(db, capacity=5, price=800, patrons=1, cancel_cutoff_hours=0)
     patron = world.patrons[0]
-    response = app.test_client().post(f"/v1/events/occurrences/{world.occurrence.public_id}/orders",
-                                      json=buy_body(world.full), headers={**auth(patron), **key()})
+    response = app.test_client().post(
+        f"/v1/events/occurrences/{world.occurrence.public_id}/orders",
+        json=buy_body(world.full),
+        headers={**auth(patron), **key()},
+    )
     ticket = response.json["order"]["tickets"][0]
     staff, mine = auth(world.librarian), {**auth(patron), **key()}
-    scanned, cancelled = race(app, [
-        lambda c: c.post("/v1/events/checkins", json={"code": ticket["qr_code"], "gate": "A"}, headers=staff),
-        lambda c: c.post(f"/v1/events/tickets/{ticket['id']}/cancel", headers=mine),
-    ])
+    scanned, cancelled = race(
+        app,
+        [
+            lambda c: c.post("/v1/events/checkins", json={"code": ticket["qr_code"], "gate": "A"}, headers=staff),
+            lambda c: c.post(f"/v1/events/tickets/{ticket['id']}/cancel", headers=mine),
+        ],
+    )
     outcome = (scanned.status_code, cancelled.status_code)
     assert outcome in ((201, 422), (422, 200)), (scanned.json, cancelled.json)
     refused = cancelled if outcome == (201, 422) else scanned
@@ -103,18 +121,27 @@ def test_a_date_cancelled_while_its_patrons_cancel_refunds_each_ticket_once(app,
     client = app.test_client()
     tickets = {}
     for patron in world.patrons:
-        response = client.post(f"/v1/events/occurrences/{world.occurrence.public_id}/orders",
-                               json=buy_body(world.full, 2), headers={**auth(patron), **key()})
+        response = client.post(
+            f"/v1/events/occurrences/{world.occurrence.public_id}/orders",
+            json=buy_body(world.full, 2),
+            headers={**auth(patron), **key()},
+        )
         tickets[patron.id] = response.json["order"]["tickets"]
     staff = {**auth(world.librarian), **key()}
-    patron_calls = [lambda c, p=p, h={**auth(p), **key()}: c.post(
-        f"/v1/events/tickets/{tickets[p.id][0]['id']}/cancel", headers=h) for p in world.patrons]
-    results = race(app, [lambda c: c.post(f"/v1/events/manage/occurrences/{world.occurrence.public_id}/cancel",
-                                          headers=staff)] + patron_calls)
+    patron_calls = [
+        lambda c, p=p, h={**auth(p), **key()}: c.post(f"/v1/events/tickets/{tickets[p.id][0]['id']}/cancel", headers=h)
+        for p in world.patrons
+    ]
+    results = race(
+        app,
+        [lambda c: c.post(f"/v1/events/manage/occurrences/{world.occurrence.public_id}/cancel", headers=staff)]
+        + patron_calls,
+    )
     assert results[0].status_code == 200, results[0].json
     assert all(r.status_code in (200, 409) for r in results[1:]), [r.json for r in results[1:]]
-    wallets = dict(db.execute(select(LedgerAccount.patron_id, LedgerAccount.balance)
-                              .where(LedgerAccount.kind == "wallet")).all())
+    wallets = dict(
+        db.execute(select(LedgerAccount.patron_id, LedgerAccount.balance).where(LedgerAccount.kind == "wallet")).all()
+    )
     db.commit()
     # Whoever won each ticket, every patron got back exactly the 10,00 € paid.
     assert all(wallets[p.id] == 10_000 for p in world.patrons), wallets

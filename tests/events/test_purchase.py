@@ -7,7 +7,8 @@ from sqlalchemy import select, update
 
 from backend.db import utcnow
 from backend.events.models import Occurrence, Order, Ticket
-from backend.events.purchase import complete_pending_orders_for, expire_pending_orders
+from backend.events.purchase import complete_pending_orders_for
+from backend.events.tickets import expire_pending_orders
 from backend.ledger.models import JournalEntry
 from backend.ledger.services import account_balance, house_account
 from backend.money import Money
@@ -22,15 +23,26 @@ def world(db, app_ctx):
 
 
 def buy(client, patron, occurrence, body, headers=None):
-    return client.post(f"/v1/events/occurrences/{occurrence.public_id}/orders", json=body,
-                       headers={**auth(patron), **(headers or key())})
+    return client.post(
+        f"/v1/events/occurrences/{occurrence.public_id}/orders",
+        json=body,
+        headers={**auth(patron), **(headers or key())},
+    )
 
 
 def test_buying_debits_the_wallet_credits_the_organizer_and_issues_signed_tickets(client, db, world):
     patron = world.patrons[0]
-    response = buy(client, patron, world.occurrence, {"items": [
-        {"ticket_type": world.full.public_id, "quantity": 1},
-        {"ticket_type": world.reduced.public_id, "quantity": 2}]})
+    response = buy(
+        client,
+        patron,
+        world.occurrence,
+        {
+            "items": [
+                {"ticket_type": world.full.public_id, "quantity": 1},
+                {"ticket_type": world.reduced.public_id, "quantity": 2},
+            ]
+        },
+    )
     assert response.status_code == 201, response.json
     order = response.json["order"]
     assert order["status"] == "completed"
@@ -139,14 +151,17 @@ def test_per_type_capacity_is_enforced(client, db, world):
     assert balance(db, world.patrons[1]) == 10_000
 
 
-@pytest.mark.parametrize("items, status, code", [
-    ([{"ticket_type": "X", "quantity": 0}], 400, "validation_error"),
-    ([{"ticket_type": "X", "quantity": 10_000}], 400, "validation_error"),
-    ([{"ticket_type": "X", "quantity": 1.5}], 400, "validation_error"),
-    ([{"ticket_type": "X", "quantity": "2"}], 400, "validation_error"),
-    ([], 400, "validation_error"),
-    ([{"ticket_type": "tty_unknown", "quantity": 1}], 400, "unknown_ticket_type"),
-])
+@pytest.mark.parametrize(
+    "items, status, code",
+    [
+        ([{"ticket_type": "X", "quantity": 0}], 400, "validation_error"),
+        ([{"ticket_type": "X", "quantity": 10_000}], 400, "validation_error"),
+        ([{"ticket_type": "X", "quantity": 1.5}], 400, "validation_error"),
+        ([{"ticket_type": "X", "quantity": "2"}], 400, "validation_error"),
+        ([], 400, "validation_error"),
+        ([{"ticket_type": "tty_unknown", "quantity": 1}], 400, "unknown_ticket_type"),
+    ],
+)
 def test_bad_quantities_and_types_are_refused_and_change_nothing(client, db, world, items, status, code):
     items = [dict(i, ticket_type=world.full.public_id) if i["ticket_type"] == "X" else i for i in items]
     before = counts(db, world.occurrence)

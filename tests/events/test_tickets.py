@@ -21,8 +21,11 @@ def world(db, app_ctx):
 
 
 def buy(client, patron, world, ticket_type=None, quantity=1):
-    response = client.post(f"/v1/events/occurrences/{world.occurrence.public_id}/orders",
-                           json=buy_body(ticket_type or world.full, quantity), headers={**auth(patron), **key()})
+    response = client.post(
+        f"/v1/events/occurrences/{world.occurrence.public_id}/orders",
+        json=buy_body(ticket_type or world.full, quantity),
+        headers={**auth(patron), **key()},
+    )
     assert response.status_code == 201, response.json
     return response.json["order"]
 
@@ -76,8 +79,9 @@ def test_another_patrons_ticket_is_404_for_every_action(client, db, world):
 def test_the_organizer_cancels_a_date_every_holder_refunded_and_notified(client, db, world):
     buy(client, world.patrons[0], world, quantity=2)
     buy(client, world.patrons[1], world, ticket_type=world.reduced)
-    response = client.post(f"/v1/events/manage/occurrences/{world.occurrence.public_id}/cancel",
-                           headers={**auth(world.librarian), **key()})
+    response = client.post(
+        f"/v1/events/manage/occurrences/{world.occurrence.public_id}/cancel", headers={**auth(world.librarian), **key()}
+    )
     assert response.status_code == 200, response.json
     assert response.json == {"tickets_refunded": 3, "tickets_used": 0, "patrons_notified": 2}
     assert balance(db, world.patrons[0]) == 10_000 and balance(db, world.patrons[1]) == 10_000
@@ -97,8 +101,9 @@ def test_another_librarys_librarian_cannot_cancel(client, db, world):
     other = make_staff(db, "librarian", world.network, libraries=[make_library(db, world.network)])
     db.commit()
     buy(client, world.patrons[0], world)
-    response = client.post(f"/v1/events/manage/occurrences/{world.occurrence.public_id}/cancel",
-                           headers={**auth(other), **key()})
+    response = client.post(
+        f"/v1/events/manage/occurrences/{world.occurrence.public_id}/cancel", headers={**auth(other), **key()}
+    )
     assert response.status_code == 404
     assert balance(db, world.patrons[0]) == 9000
 
@@ -171,21 +176,31 @@ def test_staff_of_another_library_cannot_check_in(client, db, world):
 def test_offline_batches_are_deduplicated_and_conflicts_reported(client, db, world):
     codes = [t["qr_code"] for t in buy(client, world.patrons[0], world, quantity=2)["tickets"]]
     when = (utcnow() - timedelta(minutes=5)).isoformat()
-    batch = {"scans": [
-        {"scan_id": "dev1-1", "code": codes[0], "gate": "Porta 1", "scanned_at": when},
-        {"scan_id": "dev1-2", "code": codes[1], "gate": "Porta 1", "scanned_at": when},
-        {"scan_id": "dev1-3", "code": _tamper(codes[0]), "gate": "Porta 1", "scanned_at": when},
-    ]}
+    batch = {
+        "scans": [
+            {"scan_id": "dev1-1", "code": codes[0], "gate": "Porta 1", "scanned_at": when},
+            {"scan_id": "dev1-2", "code": codes[1], "gate": "Porta 1", "scanned_at": when},
+            {"scan_id": "dev1-3", "code": _tamper(codes[0]), "gate": "Porta 1", "scanned_at": when},
+        ]
+    }
     first = client.post("/v1/events/checkins/batch", json=batch, headers=auth(world.librarian))
     assert first.status_code == 200, first.json
     assert [r["outcome"] for r in first.json["results"]] == ["accepted", "accepted", "invalid"]
     # The same batch again (a retry) changes nothing; another device's scan of a used ticket conflicts.
-    again = client.post("/v1/events/checkins/batch", json={"scans": batch["scans"][:2] + [
-        {"scan_id": "dev2-1", "code": codes[0], "gate": "Porta 2", "scanned_at": when}]},
-        headers=auth(world.librarian))
+    again = client.post(
+        "/v1/events/checkins/batch",
+        json={
+            "scans": batch["scans"][:2]
+            + [{"scan_id": "dev2-1", "code": codes[0], "gate": "Porta 2", "scanned_at": when}]
+        },
+        headers=auth(world.librarian),
+    )
     outcomes = [(r["scan_id"], r["outcome"]) for r in again.json["results"]]
-    assert outcomes == [("dev1-1", "already_uploaded"), ("dev1-2", "already_uploaded"),
-                        ("dev2-1", "already_checked_in")]
+    assert outcomes == [
+        ("dev1-1", "already_uploaded"),
+        ("dev1-2", "already_uploaded"),
+        ("dev2-1", "already_checked_in"),
+    ]
     assert again.json["results"][2]["gate"] == "Porta 1"
     assert again.json["accepted"] == 0 and again.json["conflicts"] == 1
     door = client.get(f"/v1/events/manage/occurrences/{world.occurrence.public_id}/door", headers=auth(world.librarian))
@@ -198,11 +213,17 @@ def test_offline_batches_are_deduplicated_and_conflicts_reported(client, db, wor
 def test_waitlist_offer_is_made_when_a_seat_frees_and_passes_on_when_unused(client, db, world):
     first_buyer, waiting1, waiting2 = world.patrons
     tickets = buy(client, first_buyer, world, quantity=3)["tickets"]
-    early = client.post(f"/v1/events/occurrences/{world.occurrence.public_id}/waitlist",
-                        json={"ticket_type": world.full.public_id, "quantity": 1}, headers=auth(waiting1))
+    early = client.post(
+        f"/v1/events/occurrences/{world.occurrence.public_id}/waitlist",
+        json={"ticket_type": world.full.public_id, "quantity": 1},
+        headers=auth(waiting1),
+    )
     assert early.status_code == 201, early.json
-    late = client.post(f"/v1/events/occurrences/{world.occurrence.public_id}/waitlist",
-                       json={"ticket_type": world.full.public_id, "quantity": 1}, headers=auth(waiting2))
+    late = client.post(
+        f"/v1/events/occurrences/{world.occurrence.public_id}/waitlist",
+        json={"ticket_type": world.full.public_id, "quantity": 1},
+        headers=auth(waiting2),
+    )
     assert late.status_code == 201
     # A seat frees up: it is offered to the first in line, not put back on sale.
     client.post(f"/v1/events/tickets/{tickets[0]['id']}/cancel", headers={**auth(first_buyer), **key()})
@@ -210,8 +231,11 @@ def test_waitlist_offer_is_made_when_a_seat_frees_and_passes_on_when_unused(clie
     assert mine[0]["status"] == "offered"
     assert client.get(f"/v1/events/occurrences/{world.occurrence.public_id}").json["available"] == 0
     # Unused, the offer expires and passes to the next in line.
-    db.execute(update(WaitlistEntry).where(WaitlistEntry.status == "offered")
-               .values(offer_expires_at=utcnow() - timedelta(seconds=1)))
+    db.execute(
+        update(WaitlistEntry)
+        .where(WaitlistEntry.status == "offered")
+        .values(offer_expires_at=utcnow() - timedelta(seconds=1))
+    )
     db.commit()
     assert expire_offers(db) == 1
     db.commit()
@@ -228,7 +252,10 @@ def test_waitlist_offer_is_made_when_a_seat_frees_and_passes_on_when_unused(clie
 
 
 def test_joining_the_waitlist_while_seats_remain_is_refused(client, db, world):
-    response = client.post(f"/v1/events/occurrences/{world.occurrence.public_id}/waitlist",
-                           json={"ticket_type": world.full.public_id, "quantity": 1}, headers=auth(world.patrons[0]))
+    response = client.post(
+        f"/v1/events/occurrences/{world.occurrence.public_id}/waitlist",
+        json={"ticket_type": world.full.public_id, "quantity": 1},
+        headers=auth(world.patrons[0]),
+    )
     assert response.status_code == 409 and response.json["error"]["code"] == "seats_available"
     assert db.scalar(select(WaitlistEntry.id)) is None

@@ -18,22 +18,27 @@ def world(db, app_ctx):
 
 
 def buy(client, patron, world, quantity=1):
-    response = client.post(f"/v1/events/occurrences/{world.occurrence.public_id}/orders",
-                           json=buy_body(world.full, quantity), headers={**auth(patron), **key()})
+    response = client.post(
+        f"/v1/events/occurrences/{world.occurrence.public_id}/orders",
+        json=buy_body(world.full, quantity),
+        headers={**auth(patron), **key()},
+    )
     assert response.status_code == 201, response.json
     return response.json["order"]["tickets"]
 
 
 def check_in(client, world, ticket):
-    response = client.post("/v1/events/checkins", json={"code": ticket["qr_code"], "gate": "Ingresso A"},
-                           headers=auth(world.librarian))
+    response = client.post(
+        "/v1/events/checkins", json={"code": ticket["qr_code"], "gate": "Ingresso A"}, headers=auth(world.librarian)
+    )
     assert response.status_code == 201, response.json
     return response
 
 
 def door(client, world):
-    return client.get(f"/v1/events/manage/occurrences/{world.occurrence.public_id}/door",
-                      headers=auth(world.librarian)).json
+    return client.get(
+        f"/v1/events/manage/occurrences/{world.occurrence.public_id}/door", headers=auth(world.librarian)
+    ).json
 
 
 def refunds(db) -> int:
@@ -74,8 +79,9 @@ def test_the_english_refusal_says_when_the_ticket_was_used(client, db, world):
     patron = world.patrons[0]
     [ticket] = buy(client, patron, world)
     check_in(client, world, ticket)
-    response = client.post(f"/v1/events/tickets/{ticket['id']}/cancel",
-                           headers={**auth(patron), **key(), "Accept-Language": "en"})
+    response = client.post(
+        f"/v1/events/tickets/{ticket['id']}/cancel", headers={**auth(patron), **key(), "Accept-Language": "en"}
+    )
     assert response.status_code == 422
     assert response.json["error"]["message"].startswith("This ticket was used at the door on ")
 
@@ -92,8 +98,9 @@ def test_a_used_ticket_gets_no_new_qr(client, db, world):
 def test_a_used_ticket_scanned_again_says_when_and_where(client, db, world):
     [ticket] = buy(client, world.patrons[0], world)
     check_in(client, world, ticket)
-    again = client.post("/v1/events/checkins", json={"code": ticket["qr_code"], "gate": "Ingresso B"},
-                        headers=auth(world.librarian))
+    again = client.post(
+        "/v1/events/checkins", json={"code": ticket["qr_code"], "gate": "Ingresso B"}, headers=auth(world.librarian)
+    )
     assert again.status_code == 409 and again.json["error"]["code"] == "already_checked_in"
     assert again.json["error"]["gate"] == "Ingresso A"
 
@@ -101,10 +108,12 @@ def test_a_used_ticket_scanned_again_says_when_and_where(client, db, world):
 def test_a_cancelled_ticket_does_not_get_in(client, db, world):
     patron = world.patrons[0]
     [ticket] = buy(client, patron, world)
-    assert client.post(f"/v1/events/tickets/{ticket['id']}/cancel",
-                       headers={**auth(patron), **key()}).status_code == 200
-    response = client.post("/v1/events/checkins", json={"code": ticket["qr_code"], "gate": "A"},
-                           headers=auth(world.librarian))
+    assert (
+        client.post(f"/v1/events/tickets/{ticket['id']}/cancel", headers={**auth(patron), **key()}).status_code == 200
+    )
+    response = client.post(
+        "/v1/events/checkins", json={"code": ticket["qr_code"], "gate": "A"}, headers=auth(world.librarian)
+    )
     assert response.status_code == 422 and response.json["error"]["code"] == "invalid_ticket_code"
     assert door(client, world)["checked_in"] == 0
 
@@ -113,13 +122,17 @@ def test_a_date_that_has_started_cannot_be_cancelled_nor_its_tickets_refunded(cl
     patron = world.patrons[0]
     tickets = buy(client, patron, world, quantity=2)
     check_in(client, world, tickets[0])
-    db.execute(update(Occurrence).where(Occurrence.id == world.occurrence.id)
-               .values(starts_at=utcnow() - timedelta(minutes=10)))
+    db.execute(
+        update(Occurrence)
+        .where(Occurrence.id == world.occurrence.id)
+        .values(starts_at=utcnow() - timedelta(minutes=10))
+    )
     db.commit()
     before = counts(db, world.occurrence)
 
-    response = client.post(f"/v1/events/manage/occurrences/{world.occurrence.public_id}/cancel",
-                           headers={**auth(world.librarian), **key()})
+    response = client.post(
+        f"/v1/events/manage/occurrences/{world.occurrence.public_id}/cancel", headers={**auth(world.librarian), **key()}
+    )
 
     assert response.status_code == 422, response.json
     assert response.json["error"]["code"] == "occurrence_started"
@@ -137,8 +150,9 @@ def test_cancelling_a_date_before_it_starts_refunds_only_the_unused_tickets(clie
     tickets = buy(client, patron, world, quantity=2)
     check_in(client, world, tickets[0])
 
-    response = client.post(f"/v1/events/manage/occurrences/{world.occurrence.public_id}/cancel",
-                           headers={**auth(world.librarian), **key()})
+    response = client.post(
+        f"/v1/events/manage/occurrences/{world.occurrence.public_id}/cancel", headers={**auth(world.librarian), **key()}
+    )
 
     assert response.status_code == 200, response.json
     assert response.json == {"tickets_refunded": 1, "tickets_used": 1, "patrons_notified": 1}
@@ -152,14 +166,19 @@ def test_cancelling_an_event_leaves_its_dates_that_already_started(client, db, w
     patron = world.patrons[0]
     [ticket] = buy(client, patron, world)
     check_in(client, world, ticket)
-    later = Occurrence(event_id=world.event.id, starts_at=utcnow() + timedelta(days=14), capacity=5, sold=0,
-                       status="scheduled")
+    later = Occurrence(
+        event_id=world.event.id, starts_at=utcnow() + timedelta(days=14), capacity=5, sold=0, status="scheduled"
+    )
     db.add(later)
-    db.execute(update(Occurrence).where(Occurrence.id == world.occurrence.id)
-               .values(starts_at=utcnow() - timedelta(minutes=10)))
+    db.execute(
+        update(Occurrence)
+        .where(Occurrence.id == world.occurrence.id)
+        .values(starts_at=utcnow() - timedelta(minutes=10))
+    )
     db.commit()
-    response = client.post(f"/v1/events/manage/{world.event.public_id}/cancel",
-                           headers={**auth(world.librarian), **key()})
+    response = client.post(
+        f"/v1/events/manage/{world.event.public_id}/cancel", headers={**auth(world.librarian), **key()}
+    )
     assert response.status_code == 200, response.json
     assert response.json["tickets_refunded"] == 0
     db.expire_all()

@@ -34,7 +34,8 @@ def make_world(session) -> World:
     library = make_library(session, network)
     other = make_library(session, network)
     world = World(
-        library=library, other_library=other,
+        library=library,
+        other_library=other,
         librarian=make_staff(session, "librarian", network, libraries=[library]),
         admin=make_staff(session, "admin", network),
         alice=make_patron(session, network, library),
@@ -50,8 +51,11 @@ def money_state(session) -> tuple:
     state = (
         session.scalar(select(func.count()).select_from(JournalEntry)),
         session.scalar(select(func.count()).select_from(Posting)),
-        tuple(session.execute(select(LedgerAccount.key, LedgerAccount.balance, LedgerAccount.held)
-                              .order_by(LedgerAccount.key)).all()),
+        tuple(
+            session.execute(
+                select(LedgerAccount.key, LedgerAccount.balance, LedgerAccount.held).order_by(LedgerAccount.key)
+            ).all()
+        ),
         tuple(session.execute(select(FundingLot.id, FundingLot.remaining).order_by(FundingLot.id)).all()),
         tuple(session.execute(select(Fee.public_id, Fee.status, Fee.amount).order_by(Fee.id)).all()),
     )
@@ -61,8 +65,9 @@ def money_state(session) -> tuple:
 
 def wallet_balance(session, patron) -> tuple[int, int] | None:
     """(balance, held) of the patron's wallet as committed, without keeping a transaction open."""
-    row = session.execute(select(LedgerAccount.balance, LedgerAccount.held)
-                          .where(LedgerAccount.key == f"wallet:{patron.public_id}")).first()
+    row = session.execute(
+        select(LedgerAccount.balance, LedgerAccount.held).where(LedgerAccount.key == f"wallet:{patron.public_id}")
+    ).first()
     session.commit()
     return tuple(row) if row else None
 

@@ -22,8 +22,18 @@ WORKERS, PAYMENTS_EACH, FEE = 50, 20, 100
 
 def _outstanding_fees(session, world, patron, count, amount):
     other = next(t for t in fee_types_of(session, world.library.network) if t.code == "other")
-    fees = [Fee(network_id=world.library.network_id, library_id=world.library.id, patron_id=patron.id,
-                fee_type_id=other.id, amount=amount, currency="EUR", charged_by="test") for _ in range(count)]
+    fees = [
+        Fee(
+            network_id=world.library.network_id,
+            library_id=world.library.id,
+            patron_id=patron.id,
+            fee_type_id=other.id,
+            amount=amount,
+            currency="EUR",
+            charged_by="test",
+        )
+        for _ in range(count)
+    ]
     session.add_all(fees)
     session.commit()
     return [fee.public_id for fee in fees]
@@ -55,7 +65,10 @@ def test_fifty_workers_paying_from_one_wallet_never_overspend(app, db, app_ctx):
     assert results.count((422, "insufficient_funds")) == len(fee_ids) - affordable
     assert wallet_balance(db, world.alice) == (50, 0)
     assert db.scalar(select(func.count()).select_from(Fee).where(Fee.status == "paid")) == affordable
-    assert db.scalar(select(func.count()).select_from(JournalEntry).where(JournalEntry.kind == "fee_payment")) == affordable
+    assert (
+        db.scalar(select(func.count()).select_from(JournalEntry).where(JournalEntry.kind == "fee_payment"))
+        == affordable
+    )
     report = run_audit(db)
     db.commit()
     assert report.clean, report.problems
@@ -112,8 +125,7 @@ def test_one_fee_paid_from_ten_devices_and_waived_at_once_is_settled_once(app, d
     def waive():
         client = app.test_client()
         start.wait()
-        return client.post(f"/v1/fees/{fee_id}/waive", json={"reason": "chiusura pratica"},
-                           headers=waiver).status_code
+        return client.post(f"/v1/fees/{fee_id}/waive", json={"reason": "chiusura pratica"}, headers=waiver).status_code
 
     with ThreadPoolExecutor(11) as pool:
         waived = pool.submit(waive)

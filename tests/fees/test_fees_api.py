@@ -35,8 +35,16 @@ def test_librarian_charges_a_fee_with_the_types_default_amount_and_the_patron_is
 
 def test_types_list_the_eight_standard_fees_of_the_network(client, world):
     types = client.get("/v1/fees/types", headers=world.auth(world.librarian)).get_json()["data"]
-    assert {t["code"] for t in types} == {"overdue", "lost_item", "damaged_item", "new_card", "printing",
-                                          "interlibrary_loan", "room_booking", "other"}
+    assert {t["code"] for t in types} == {
+        "overdue",
+        "lost_item",
+        "damaged_item",
+        "new_card",
+        "printing",
+        "interlibrary_loan",
+        "room_booking",
+        "other",
+    }
     other = next(t for t in types if t["code"] == "other")
     assert other["name_it"] == "Altro" and other["default_amount"]["amount"] == 0
 
@@ -44,12 +52,18 @@ def test_types_list_the_eight_standard_fees_of_the_network(client, world):
 def test_admin_changes_a_default_amount_and_new_charges_use_it(client, world):
     types = client.get("/v1/fees/types", headers=world.auth(world.admin)).get_json()["data"]
     printing = next(t for t in types if t["code"] == "printing")
-    changed = client.patch(f"/v1/fees/types/{printing['id']}", json={"default_amount": {"amount": 15, "currency": "EUR"}},
-                           headers=world.auth(world.admin))
+    changed = client.patch(
+        f"/v1/fees/types/{printing['id']}",
+        json={"default_amount": {"amount": 15, "currency": "EUR"}},
+        headers=world.auth(world.admin),
+    )
     assert changed.status_code == 200 and changed.get_json()["default_amount"]["amount"] == 15
     assert charge(client, world, world.alice, type_="printing").get_json()["amount"]["amount"] == 15
-    refused = client.patch(f"/v1/fees/types/{printing['id']}", json={"default_amount": {"amount": 1, "currency": "EUR"}},
-                           headers=world.auth(world.librarian))
+    refused = client.patch(
+        f"/v1/fees/types/{printing['id']}",
+        json={"default_amount": {"amount": 1, "currency": "EUR"}},
+        headers=world.auth(world.librarian),
+    )
     assert refused.status_code == 403
 
 
@@ -72,8 +86,12 @@ def test_other_type_needs_an_amount(client, db, world):
 @pytest.mark.parametrize("amount", [-100, 0, 12.5, "500", 10**12, True, None])
 def test_bad_charge_amounts_are_refused_and_change_nothing(client, db, world, amount):
     before = money_state(db)
-    body = {"patron_id": world.alice.public_id, "library_id": world.library.public_id, "type": "overdue",
-            "amount": {"amount": amount, "currency": "EUR"}}
+    body = {
+        "patron_id": world.alice.public_id,
+        "library_id": world.library.public_id,
+        "type": "overdue",
+        "amount": {"amount": amount, "currency": "EUR"},
+    }
     response = client.post("/v1/fees", json=body, headers=world.idem(world.librarian))
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "validation_error"
@@ -83,8 +101,12 @@ def test_bad_charge_amounts_are_refused_and_change_nothing(client, db, world, am
 
 def test_unknown_currency_is_refused(client, db, world):
     before = money_state(db)
-    body = {"patron_id": world.alice.public_id, "library_id": world.library.public_id, "type": "overdue",
-            "amount": {"amount": 100, "currency": "USD"}}
+    body = {
+        "patron_id": world.alice.public_id,
+        "library_id": world.library.public_id,
+        "type": "overdue",
+        "amount": {"amount": 100, "currency": "USD"},
+    }
     response = client.post("/v1/fees", json=body, headers=world.idem(world.librarian))
     assert response.status_code == 400 and response.get_json()["error"]["param"] == "amount.currency"
     assert money_state(db) == before
@@ -104,9 +126,11 @@ def test_patron_pays_several_fees_of_two_libraries_in_one_transaction(client, db
     fund_wallet(db, world.alice, 5000)
     db.commit()
     first = charge(client, world, world.alice, 150).get_json()["id"]
-    client_admin_fee = client.post("/v1/fees", json={
-        "patron_id": world.alice.public_id, "library_id": world.other_library.public_id, "type": "new_card"},
-        headers=world.idem(world.admin)).get_json()["id"]
+    client_admin_fee = client.post(
+        "/v1/fees",
+        json={"patron_id": world.alice.public_id, "library_id": world.other_library.public_id, "type": "new_card"},
+        headers=world.idem(world.admin),
+    ).get_json()["id"]
 
     response = pay(client, world, world.alice, [first, client_admin_fee])
     assert response.status_code == 201, response.get_json()
@@ -205,10 +229,15 @@ def test_waiving_a_paid_fee_gives_the_money_back_to_the_same_funding(client, db,
 
 
 def test_waiving_needs_a_reason_and_the_fee_in_scope(client, db, world):
-    fee = client.post("/v1/fees", json={"patron_id": world.alice.public_id, "library_id": world.other_library.public_id,
-                                        "type": "overdue"}, headers=world.idem(world.admin)).get_json()["id"]
+    fee = client.post(
+        "/v1/fees",
+        json={"patron_id": world.alice.public_id, "library_id": world.other_library.public_id, "type": "overdue"},
+        headers=world.idem(world.admin),
+    ).get_json()["id"]
     before = money_state(db)
-    out_of_scope = client.post(f"/v1/fees/{fee}/waive", json={"reason": "perché sì"}, headers=world.idem(world.librarian))
+    out_of_scope = client.post(
+        f"/v1/fees/{fee}/waive", json={"reason": "perché sì"}, headers=world.idem(world.librarian)
+    )
     assert out_of_scope.status_code == 404
     no_reason = client.post(f"/v1/fees/{fee}/waive", json={}, headers=world.idem(world.admin))
     assert no_reason.status_code == 400 and no_reason.get_json()["error"]["param"] == "reason"
@@ -220,8 +249,11 @@ def test_waiving_needs_a_reason_and_the_fee_in_scope(client, db, world):
 def test_librarian_history_shows_only_their_libraries_and_filters(client, world):
     mine = charge(client, world, world.alice, 100).get_json()["id"]
     charge(client, world, world.bob, 200)
-    client.post("/v1/fees", json={"patron_id": world.alice.public_id, "library_id": world.other_library.public_id,
-                                  "type": "overdue"}, headers=world.idem(world.admin))
+    client.post(
+        "/v1/fees",
+        json={"patron_id": world.alice.public_id, "library_id": world.other_library.public_id, "type": "overdue"},
+        headers=world.idem(world.admin),
+    )
     listed = client.get("/v1/fees", headers=world.auth(world.librarian)).get_json()["data"]
     assert len(listed) == 2 and {f["library"]["id"] for f in listed} == {world.library.public_id}
     alices = client.get(f"/v1/fees?patron_id={world.alice.public_id}", headers=world.auth(world.librarian)).get_json()
@@ -229,19 +261,35 @@ def test_librarian_history_shows_only_their_libraries_and_filters(client, world)
     assert len(client.get("/v1/fees", headers=world.auth(world.admin)).get_json()["data"]) == 3
     page = client.get("/v1/fees?limit=1", headers=world.auth(world.admin)).get_json()
     assert page["has_more"] and len(page["data"]) == 1
-    rest = client.get(f"/v1/fees?limit=5&starting_after={page['next_cursor']}", headers=world.auth(world.admin)).get_json()
+    rest = client.get(
+        f"/v1/fees?limit=5&starting_after={page['next_cursor']}", headers=world.auth(world.admin)
+    ).get_json()
     assert len(rest["data"]) == 2 and not rest["has_more"]
 
 
 def _batch(world, **changes):
     items = [
-        {"external_id": "CLAVIS-1", "card_number": world.alice.card_number, "library_code": world.library.code,
-         "type": "overdue", "amount": {"amount": 120, "currency": "EUR"}, "description": "3 giorni"},
-        {"external_id": "CLAVIS-2", "card_number": world.bob.card_number.lower(), "library_code": world.library.code,
-         "type": "printing"},
+        {
+            "external_id": "CLAVIS-1",
+            "card_number": world.alice.card_number,
+            "library_code": world.library.code,
+            "type": "overdue",
+            "amount": {"amount": 120, "currency": "EUR"},
+            "description": "3 giorni",
+        },
+        {
+            "external_id": "CLAVIS-2",
+            "card_number": world.bob.card_number.lower(),
+            "library_code": world.library.code,
+            "type": "printing",
+        },
         {"external_id": "CLAVIS-3", "card_number": "NOSUCHCARD", "library_code": world.library.code, "type": "overdue"},
-        {"external_id": "CLAVIS-4", "card_number": world.alice.card_number, "library_code": world.other_library.code,
-         "type": "overdue"},
+        {
+            "external_id": "CLAVIS-4",
+            "card_number": world.alice.card_number,
+            "library_code": world.other_library.code,
+            "type": "overdue",
+        },
     ]
     for item in items:
         item.update(changes.get(item["external_id"], {}))
@@ -252,9 +300,12 @@ def test_batch_import_is_idempotent_by_external_id_with_a_result_per_item(client
     first = client.post("/v1/fees/import", json=_batch(world), headers=world.auth(world.librarian))
     assert first.status_code == 200, first.get_json()
     results = {r["external_id"]: (r["result"], r["error"]) for r in first.get_json()["data"]}
-    assert results == {"CLAVIS-1": ("created", None), "CLAVIS-2": ("created", None),
-                       "CLAVIS-3": ("rejected", "unknown_card_number"),
-                       "CLAVIS-4": ("rejected", "unknown_library_code")}
+    assert results == {
+        "CLAVIS-1": ("created", None),
+        "CLAVIS-2": ("created", None),
+        "CLAVIS-3": ("rejected", "unknown_card_number"),
+        "CLAVIS-4": ("rejected", "unknown_library_code"),
+    }
     after_first = money_state(db)
 
     again = client.post("/v1/fees/import", json=_batch(world), headers=world.auth(world.librarian))
@@ -262,10 +313,17 @@ def test_batch_import_is_idempotent_by_external_id_with_a_result_per_item(client
     assert [r["fee_id"] for r in again.get_json()["data"][:2]] == [r["fee_id"] for r in first.get_json()["data"][:2]]
     assert money_state(db) == after_first
 
-    reused = client.post("/v1/fees/import", json=_batch(world, **{"CLAVIS-1": {"amount": {"amount": 999, "currency": "EUR"}}}),
-                         headers=world.auth(world.librarian))
-    assert reused.get_json()["data"][0] == {"external_id": "CLAVIS-1", "result": "rejected",
-                                            "fee_id": None, "error": "external_id_reused"}
+    reused = client.post(
+        "/v1/fees/import",
+        json=_batch(world, **{"CLAVIS-1": {"amount": {"amount": 999, "currency": "EUR"}}}),
+        headers=world.auth(world.librarian),
+    )
+    assert reused.get_json()["data"][0] == {
+        "external_id": "CLAVIS-1",
+        "result": "rejected",
+        "fee_id": None,
+        "error": "external_id_reused",
+    }
     assert money_state(db) == after_first
     alices = client.get("/v1/fees", headers=world.auth(world.alice)).get_json()["data"]
     assert [(f["external_id"], f["amount"]["amount"]) for f in alices] == [("CLAVIS-1", 120)]

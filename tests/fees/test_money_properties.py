@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule, run_state_machine_as_test
@@ -24,7 +23,13 @@ from backend.fees.models import Fee
 from backend.ledger.audit import run_audit
 from backend.ledger.models import LedgerAccount, Posting
 from backend.ledger.services import (
-    capture_hold, credit, house_account, place_hold, release_hold, reverse_entry, wallet_of,
+    capture_hold,
+    credit,
+    house_account,
+    place_hold,
+    release_hold,
+    reverse_entry,
+    wallet_of,
 )
 from backend.money import Money
 from tests.support.factories import make_library, make_network, make_patron, make_staff
@@ -44,8 +49,12 @@ class MoneyMachine(RuleBasedStateMachine):
         network = make_network(session)
         self.library = make_library(session, network)
         librarian = make_staff(session, "librarian", network, libraries=[self.library])
-        self.principal = Principal(subject=librarian.public_id, role="librarian", network_id=network.public_id,
-                                   library_ids=(self.library.public_id,))
+        self.principal = Principal(
+            subject=librarian.public_id,
+            role="librarian",
+            network_id=network.public_id,
+            library_ids=(self.library.public_id,),
+        )
         self.patrons = [make_patron(session, network, self.library) for _ in range(2)]
         self.balance = [0, 0]
         self.held = [0, 0]
@@ -72,8 +81,14 @@ class MoneyMachine(RuleBasedStateMachine):
 
     @rule(target=charged, who=st.integers(0, 1), amount=amounts)
     def charge(self, who, amount):
-        fee = fees.charge_fee(self.s, self.principal, patron=self.patrons[who], library=self.library,
-                              type_code="other", amount=Money(amount))
+        fee = fees.charge_fee(
+            self.s,
+            self.principal,
+            patron=self.patrons[who],
+            library=self.library,
+            type_code="other",
+            amount=Money(amount),
+        )
         self.fee_status[fee.public_id] = (who, amount, "outstanding")
         return fee.public_id
 
@@ -127,8 +142,9 @@ class MoneyMachine(RuleBasedStateMachine):
     @rule(target=holds, who=st.integers(0, 1), amount=amounts)
     def hold(self, who, amount):
         wallet = wallet_of(self.s, self.patrons[who])
-        held, refused = self._try(lambda: place_hold(self.s, wallet, Money(amount),
-                                                     expires_at=utcnow() + timedelta(minutes=5)))
+        held, refused = self._try(
+            lambda: place_hold(self.s, wallet, Money(amount), expires_at=utcnow() + timedelta(minutes=5))
+        )
         if amount <= self._available(who):
             assert refused is None
             self.held[who] += amount
@@ -172,8 +188,11 @@ class MoneyMachine(RuleBasedStateMachine):
     @invariant()
     def wallets_match_the_model_and_never_go_negative(self):
         for who, patron in enumerate(self.patrons):
-            row = self.s.execute(select(LedgerAccount.balance, LedgerAccount.held)
-                                 .where(LedgerAccount.key == f"wallet:{patron.public_id}")).first()
+            row = self.s.execute(
+                select(LedgerAccount.balance, LedgerAccount.held).where(
+                    LedgerAccount.key == f"wallet:{patron.public_id}"
+                )
+            ).first()
             balance, held = row if row else (0, 0)
             assert (balance, held) == (self.balance[who], self.held[who])
             assert balance >= 0 and 0 <= held <= balance
@@ -183,8 +202,10 @@ class MoneyMachine(RuleBasedStateMachine):
         statuses = dict(self.s.execute(select(Fee.public_id, Fee.status)).all())
         assert statuses == {f: status for f, (_, _, status) in self.fee_status.items()}
         income = self.s.scalar(
-            select(func.coalesce(func.sum(Posting.amount), 0)).join(LedgerAccount)
-            .where(LedgerAccount.kind == "fee_income"))
+            select(func.coalesce(func.sum(Posting.amount), 0))
+            .join(LedgerAccount)
+            .where(LedgerAccount.kind == "fee_income")
+        )
         assert -int(income) == self.income
 
     @invariant()
@@ -199,6 +220,7 @@ class MoneyMachine(RuleBasedStateMachine):
 def test_random_money_histories_keep_every_invariant(db, app_ctx):
     run_state_machine_as_test(
         lambda: MoneyMachine(db),
-        settings=settings(max_examples=25, stateful_step_count=30, deadline=None,
-                          suppress_health_check=list(HealthCheck)),
+        settings=settings(
+            max_examples=25, stateful_step_count=30, deadline=None, suppress_health_check=list(HealthCheck)
+        ),
     )

@@ -5,7 +5,13 @@ import pytest
 
 from backend.errors import DomainError
 from backend.ledger.services import (
-    credit, debit, house_account, post_entry, reverse_entry, wallet_lots, wallet_of,
+    credit,
+    debit,
+    house_account,
+    post_entry,
+    reverse_entry,
+    wallet_lots,
+    wallet_of,
 )
 from backend.money import Money
 from tests.support.factories import make_library, make_network, make_patron
@@ -23,8 +29,9 @@ def world(db, app_ctx):
 
 def pay(session, patron, income, amount, **kw):
     wallet = wallet_of(session, patron)
-    return post_entry(session, kind="fee_payment",
-                      legs=[debit(wallet, Money(amount)), credit(income, Money(amount))], **kw)
+    return post_entry(
+        session, kind="fee_payment", legs=[debit(wallet, Money(amount)), credit(income, Money(amount))], **kw
+    )
 
 
 def test_the_returned_entry_loads_its_postings_and_the_wallet_shows_its_new_balance(world):
@@ -32,8 +39,7 @@ def test_the_returned_entry_loads_its_postings_and_the_wallet_shows_its_new_bala
     fund_wallet(session, patron, 1000)
     wallet = wallet_of(session, patron)
     payment = pay(session, patron, income, 400)
-    assert sorted((p.account_id, p.amount) for p in payment.postings) == sorted(
-        [(wallet.id, 400), (income.id, -400)])
+    assert sorted((p.account_id, p.amount) for p in payment.postings) == sorted([(wallet.id, 400), (income.id, -400)])
     assert (wallet.balance, wallet.held) == (600, 0)
 
 
@@ -46,8 +52,9 @@ def test_lots_already_in_the_session_follow_spending_and_giving_back(world):
     payment = pay(session, patron, income, 600)
     assert (cash.remaining, card.remaining) == (0, 200)
     for amount, after in ((100, (0, 300)), (500, (300, 500))):
-        post_entry(session, kind="refund", legs=[debit(income, Money(amount)), credit(wallet, Money(amount))],
-                   refunds=payment)
+        post_entry(
+            session, kind="refund", legs=[debit(income, Money(amount)), credit(wallet, Money(amount))], refunds=payment
+        )
         assert (cash.remaining, card.remaining) == after
 
 
@@ -58,8 +65,12 @@ def test_an_entry_rolled_back_in_a_savepoint_leaves_nothing_stale_behind(world):
     [lot] = wallet_lots(session, wallet)
     # Refused after the wallet was debited: only card money, none of it cash.
     with pytest.raises(DomainError), session.begin_nested():
-        post_entry(session, kind="payout_cash", legs=[debit(wallet, Money(200)), credit(income, Money(200))],
-                   spend_from=("cash",))
+        post_entry(
+            session,
+            kind="payout_cash",
+            legs=[debit(wallet, Money(200)), credit(income, Money(200))],
+            spend_from=("cash",),
+        )
     assert (wallet.balance, lot.remaining) == (500, 500)
     pay(session, patron, income, 500)
     # Refused after inserting its entry; the error (kept, as a caller may) still

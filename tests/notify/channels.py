@@ -29,8 +29,7 @@ class SmtpInbox:
         self.arrived = threading.Event()
 
     async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content,
-                                                                    policy=policy.default)))
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default)))
         self.arrived.set()
         return "250 OK"
 
@@ -58,8 +57,7 @@ class BrowserKeys:
 
     def __init__(self):
         self.private_key = ec.generate_private_key(ec.SECP256R1())
-        self.p256dh = b64url(self.private_key.public_key().public_bytes(
-            Encoding.X962, PublicFormat.UncompressedPoint))
+        self.p256dh = b64url(self.private_key.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint))
         self.auth_secret = b"0123456789abcdef"
         self.auth = b64url(self.auth_secret)
 
@@ -113,10 +111,16 @@ class FakeFcmAdapter(requests.adapters.BaseAdapter):
         if self.status == 200:
             body = {"name": "projects/demo-project/messages/1"}
         else:
-            body = {"error": {"code": self.status, "message": "Requested entity was not found.",
-                              "status": "NOT_FOUND", "details": [{
-                                  "@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError",
-                                  "errorCode": self.error_code}]}}
+            body = {
+                "error": {
+                    "code": self.status,
+                    "message": "Requested entity was not found.",
+                    "status": "NOT_FOUND",
+                    "details": [
+                        {"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": self.error_code}
+                    ],
+                }
+            }
         response._content = json.dumps(body).encode()
         response.headers["Content-Type"] = "application/json"
         return response

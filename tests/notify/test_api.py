@@ -7,8 +7,7 @@ from backend.notify.models import Delivery, Device, NotificationPreferences
 from backend.notify.services import notify
 from tests.support.factories import bearer, make_network, make_patron, make_staff
 
-SUBSCRIPTION = {"endpoint": "https://push.example.org/send/abc",
-                "keys": {"p256dh": "B" * 87, "auth": "a" * 22}}
+SUBSCRIPTION = {"endpoint": "https://push.example.org/send/abc", "keys": {"p256dh": "B" * 87, "auth": "a" * 22}}
 
 
 def _setup(db):
@@ -26,11 +25,14 @@ def test_inbox_pages_newest_first_and_only_mine(app_ctx, client, db):
     db.commit()
     first = client.get("/v1/notifications?limit=3", headers=bearer(me)).get_json()
     assert [n["title"] for n in first["data"]] == [
-        "Ricarica di 5,00\xa0€ non riuscita", "Ricarica di 4,00\xa0€ non riuscita",
-        "Ricarica di 3,00\xa0€ non riuscita"]
+        "Ricarica di 5,00\xa0€ non riuscita",
+        "Ricarica di 4,00\xa0€ non riuscita",
+        "Ricarica di 3,00\xa0€ non riuscita",
+    ]
     assert first["has_more"] is True
-    second = client.get(f"/v1/notifications?limit=3&starting_after={first['next_cursor']}",
-                        headers=bearer(me)).get_json()
+    second = client.get(
+        f"/v1/notifications?limit=3&starting_after={first['next_cursor']}", headers=bearer(me)
+    ).get_json()
     assert len(second["data"]) == 2 and second["has_more"] is False
     assert first["data"][0]["data"]["amount"] == {"amount": 500, "currency": "EUR"}
 
@@ -56,10 +58,18 @@ def test_mark_read_updates_the_unread_count_and_is_mine_only(app_ctx, client, db
 def test_preferences_default_then_change(app_ctx, client, db):
     _, me, _ = _setup(db)
     got = client.get("/v1/notifications/preferences", headers=bearer(me)).get_json()
-    assert got == {"transactional": True, "reminders": True, "campaign_news": True,
-                   "marketing": False, "email": True, "push": True, "low_balance_threshold": 500}
-    changed = client.patch("/v1/notifications/preferences", headers=bearer(me),
-                           json={"marketing": True, "low_balance_threshold": 1500})
+    assert got == {
+        "transactional": True,
+        "reminders": True,
+        "campaign_news": True,
+        "marketing": False,
+        "email": True,
+        "push": True,
+        "low_balance_threshold": 500,
+    }
+    changed = client.patch(
+        "/v1/notifications/preferences", headers=bearer(me), json={"marketing": True, "low_balance_threshold": 1500}
+    )
     assert changed.status_code == 200
     assert changed.get_json()["marketing"] is True
     assert changed.get_json()["low_balance_threshold"] == 1500
@@ -67,8 +77,12 @@ def test_preferences_default_then_change(app_ctx, client, db):
 
 def test_bad_preferences_are_refused_and_change_nothing(app_ctx, client, db):
     _, me, _ = _setup(db)
-    for body in ({"low_balance_threshold": -1}, {"low_balance_threshold": 12.5},
-                 {"transactional": False}, {"marketing": "yes please"}):
+    for body in (
+        {"low_balance_threshold": -1},
+        {"low_balance_threshold": 12.5},
+        {"transactional": False},
+        {"marketing": "yes please"},
+    ):
         response = client.patch("/v1/notifications/preferences", headers=bearer(me), json=body)
         assert response.status_code == 400, body
         assert response.get_json()["error"]["code"] == "validation_error"
@@ -77,11 +91,15 @@ def test_bad_preferences_are_refused_and_change_nothing(app_ctx, client, db):
 
 def test_register_and_unregister_devices(app_ctx, client, db):
     _, me, other = _setup(db)
-    phone = client.post("/v1/notifications/devices", headers=bearer(me),
-                        json={"kind": "fcm", "token": "fcm-registration-token-1", "label": "Pixel"})
+    phone = client.post(
+        "/v1/notifications/devices",
+        headers=bearer(me),
+        json={"kind": "fcm", "token": "fcm-registration-token-1", "label": "Pixel"},
+    )
     assert phone.status_code == 201
-    browser = client.post("/v1/notifications/devices", headers=bearer(me),
-                          json={"kind": "webpush", "subscription": SUBSCRIPTION})
+    browser = client.post(
+        "/v1/notifications/devices", headers=bearer(me), json={"kind": "webpush", "subscription": SUBSCRIPTION}
+    )
     assert browser.status_code == 201
     listed = client.get("/v1/notifications/devices", headers=bearer(me)).get_json()["data"]
     assert {d["kind"] for d in listed} == {"fcm", "webpush"}
@@ -104,9 +122,13 @@ def test_a_token_signed_in_by_someone_else_moves_to_them(app_ctx, client, db):
 
 def test_bad_device_registrations_are_400_and_store_nothing(app_ctx, client, db):
     _, me, _ = _setup(db)
-    for body in ({"kind": "fcm"}, {"kind": "webpush", "token": "x" * 20}, {"kind": "sms", "token": "x" * 20},
-                 {"kind": "webpush", "subscription": {**SUBSCRIPTION, "endpoint": "http://insecure/x"}},
-                 {"kind": "webpush", "subscription": {"endpoint": SUBSCRIPTION["endpoint"]}}):
+    for body in (
+        {"kind": "fcm"},
+        {"kind": "webpush", "token": "x" * 20},
+        {"kind": "sms", "token": "x" * 20},
+        {"kind": "webpush", "subscription": {**SUBSCRIPTION, "endpoint": "http://insecure/x"}},
+        {"kind": "webpush", "subscription": {"endpoint": SUBSCRIPTION["endpoint"]}},
+    ):
         response = client.post("/v1/notifications/devices", headers=bearer(me), json=body)
         assert response.status_code == 400, body
     assert db.scalar(select(func.count()).select_from(Device)) == 0
@@ -138,11 +160,11 @@ def test_admin_sees_and_retries_dead_deliveries_of_their_network_only(app, clien
     with app.app_context():
         page = client.get("/v1/notifications/failed-deliveries", headers=bearer(admin)).get_json()
         assert [(d["id"], d["recipient"], d["last_error"]) for d in page["data"]] == [
-            (mine, me.public_id, "smtp: refused")]
-        assert client.post(f"/v1/notifications/failed-deliveries/{theirs}/retry",
-                           headers=bearer(admin)).status_code == 404
-        retried = client.post(f"/v1/notifications/failed-deliveries/{mine}/retry",
-                              headers=bearer(admin))
+            (mine, me.public_id, "smtp: refused")
+        ]
+        assert (
+            client.post(f"/v1/notifications/failed-deliveries/{theirs}/retry", headers=bearer(admin)).status_code == 404
+        )
+        retried = client.post(f"/v1/notifications/failed-deliveries/{mine}/retry", headers=bearer(admin))
         assert retried.status_code == 200 and retried.get_json()["status"] == "pending"
-        assert client.get("/v1/notifications/failed-deliveries",
-                          headers=bearer(other_patron)).status_code == 403
+        assert client.get("/v1/notifications/failed-deliveries", headers=bearer(other_patron)).status_code == 403

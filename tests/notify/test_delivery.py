@@ -2,12 +2,11 @@
 
 import itertools
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import firebase_admin
 import google.auth.credentials
 import http_ece
-import pytest
 from firebase_admin import messaging
 from py_vapid import Vapid
 from sqlalchemy import select
@@ -20,7 +19,7 @@ from notifications.channels.fcm import FcmChannel
 from tests.notify.channels import BrowserKeys, FakeFcmAdapter, LocalSmtpServer, PushService, b64url, free_port
 from tests.support.factories import make_network, make_patron
 
-FAR_FUTURE = datetime.now(timezone.utc) + timedelta(days=3)
+FAR_FUTURE = datetime.now(UTC) + timedelta(days=3)
 
 
 def test_email_arrives_at_a_real_smtp_server_in_the_patrons_language(app, db, configure, database):
@@ -30,8 +29,15 @@ def test_email_arrives_at_a_real_smtp_server_in_the_patrons_language(app, db, co
     with LocalSmtpServer() as smtp, configure(smtp_host="127.0.0.1", smtp_port=smtp.port) as settings:
         with app.app_context():
             notify(db, giulia, "topup_succeeded", amount=Money(1250), balance=Money(4000))
-            notify(db, amina, "fee_paid", amount=Money(350), description="Late return",
-                   library="Biblioteca Civica di Rho", balance=Money(650))
+            notify(
+                db,
+                amina,
+                "fee_paid",
+                amount=Money(350),
+                description="Late return",
+                library="Biblioteca Civica di Rho",
+                balance=Money(650),
+            )
             db.commit()
             report = dispatch_once(database, channels_for(settings))
     assert report.sent == 2
@@ -55,10 +61,17 @@ def test_web_push_reaches_the_browser_and_decrypts(app, db, configure, database)
     patron = make_patron(db, make_network(db), language="it")
     with PushService() as push, configure(webpush_vapid_private_key=vapid_key) as settings:
         with app.app_context():
-            register_device(db, patron, kind="webpush", address=f"{push.url}/push/abc123",
-                            p256dh=browser.p256dh, auth=browser.auth)
-            notify(db, patron, "fee_charged", amount=Money(200), description="Ritardo restituzione",
-                   library="Biblioteca di Legnano")
+            register_device(
+                db, patron, kind="webpush", address=f"{push.url}/push/abc123", p256dh=browser.p256dh, auth=browser.auth
+            )
+            notify(
+                db,
+                patron,
+                "fee_charged",
+                amount=Money(200),
+                description="Ritardo restituzione",
+                library="Biblioteca di Legnano",
+            )
             db.commit()
             report = dispatch_once(database, channels_for(settings))
     assert report.sent == 1
@@ -66,8 +79,9 @@ def test_web_push_reaches_the_browser_and_decrypts(app, db, configure, database)
     assert path == "/push/abc123"
     assert headers["Content-Encoding"] == "aes128gcm"
     assert headers["Authorization"].startswith("vapid t=")
-    clear = http_ece.decrypt(body, private_key=browser.private_key,
-                             auth_secret=browser.auth_secret, version="aes128gcm")
+    clear = http_ece.decrypt(
+        body, private_key=browser.private_key, auth_secret=browser.auth_secret, version="aes128gcm"
+    )
     shown = json.loads(clear)
     assert shown["title"] == "Nuovo addebito di 2,00\xa0€"
     assert shown["data"]["amount"] == {"amount": 200, "currency": "EUR"}
@@ -81,8 +95,9 @@ def test_gone_web_push_subscription_is_forgotten(app, db, configure, database):
     patron = make_patron(db, make_network(db))
     with PushService(status=410) as push, configure(webpush_vapid_private_key=vapid_key) as settings:
         with app.app_context():
-            register_device(db, patron, kind="webpush", address=f"{push.url}/push/old",
-                            p256dh=browser.p256dh, auth=browser.auth)
+            register_device(
+                db, patron, kind="webpush", address=f"{push.url}/push/old", p256dh=browser.p256dh, auth=browser.auth
+            )
             notify(db, patron, "topup_failed", amount=Money(1000))
             db.commit()
             report = dispatch_once(database, channels_for(settings))
@@ -110,8 +125,7 @@ _apps = itertools.count()
 
 
 def _fcm_channel(adapter):
-    app = firebase_admin.initialize_app(_FakeCredential(), {"projectId": "demo-project"},
-                                        name=f"test-{next(_apps)}")
+    app = firebase_admin.initialize_app(_FakeCredential(), {"projectId": "demo-project"}, name=f"test-{next(_apps)}")
     messaging._get_messaging_service(app)._client.session.mount("https://fcm.googleapis.com", adapter)
     return FcmChannel(app)
 
@@ -119,12 +133,20 @@ def _fcm_channel(adapter):
 def test_fcm_push_goes_through_firebase_admin(app, db, configure, database):
     adapter = FakeFcmAdapter()
     patron = make_patron(db, make_network(db), language="en")
-    when = datetime(2026, 12, 5, 17, 30, tzinfo=timezone.utc)
+    when = datetime(2026, 12, 5, 17, 30, tzinfo=UTC)
     with configure(fcm_credentials_file="/unused/in/this/test.json"):
         with app.app_context():
             register_device(db, patron, kind="fcm", address="fcm-token-abc")
-            notify(db, patron, "ticket_confirmed", event_title="Jazz night", starts_at=when,
-                   venue="Rho", quantity=2, amount=Money(1600))
+            notify(
+                db,
+                patron,
+                "ticket_confirmed",
+                event_title="Jazz night",
+                starts_at=when,
+                venue="Rho",
+                quantity=2,
+                amount=Money(1600),
+            )
             db.commit()
     report = dispatch_once(database, {"fcm": _fcm_channel(adapter)})
     assert report.sent == 1
@@ -170,7 +192,7 @@ def test_failing_channel_is_retried_with_backoff_then_dead_lettered(app, db, con
         first = dispatch_once(database, channels)
         assert first.retried == 1
         status, attempts, next_at, _ = _delivery(db)
-        waits = [next_at - datetime.now(timezone.utc)]
+        waits = [next_at - datetime.now(UTC)]
         assert timedelta(seconds=20) < waits[0] < timedelta(seconds=40)
         # Not due yet: a second tick right away sends nothing.
         assert dispatch_once(database, channels).claimed == 0
@@ -180,7 +202,7 @@ def test_failing_channel_is_retried_with_backoff_then_dead_lettered(app, db, con
             dispatch_once(database, channels, now=tick)
             status, attempts, new_next_at, error = _delivery(db)
             if status == "pending":
-                waits.append(new_next_at - datetime.now(timezone.utc))
+                waits.append(new_next_at - datetime.now(UTC))
             next_at = new_next_at
     assert (status, attempts) == ("dead", MAX_ATTEMPTS)
     assert "Connection" in error or "Errno" in error
@@ -197,8 +219,7 @@ def test_failing_channel_is_retried_with_backoff_then_dead_lettered(app, db, con
 def test_a_dead_channel_does_not_stop_the_others(app, db, configure, database):
     patron = make_patron(db, make_network(db))
     adapter = FakeFcmAdapter()
-    with configure(smtp_host="127.0.0.1", smtp_port=free_port(),
-                   fcm_credentials_file="/unused.json") as settings:
+    with configure(smtp_host="127.0.0.1", smtp_port=free_port(), fcm_credentials_file="/unused.json") as settings:
         with app.app_context():
             register_device(db, patron, kind="fcm", address="tok-1")
             notify(db, patron, "topup_succeeded", amount=Money(500), balance=Money(500))

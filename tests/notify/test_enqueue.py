@@ -1,7 +1,7 @@
 """notify(): the inbox entry and outbox rows are written with the caller's change, in the
 patron's language, honouring preferences and dedupe keys."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -24,15 +24,13 @@ def test_topup_message_in_italian_with_italian_amounts(app_ctx, db, network):
     db.commit()
     assert note.title == "Ricarica di 12,50\xa0€ riuscita"
     assert "Saldo attuale: 40,00\xa0€" in note.body
-    assert note.data == {"amount": {"amount": 1250, "currency": "EUR"},
-                         "balance": {"amount": 4000, "currency": "EUR"}}
+    assert note.data == {"amount": {"amount": 1250, "currency": "EUR"}, "balance": {"amount": 4000, "currency": "EUR"}}
 
 
 def test_english_patron_reads_english(app_ctx, db, network):
     patron = make_patron(db, network, language="en")
-    starts = datetime(2026, 12, 5, 17, 30, tzinfo=timezone.utc)
-    note = notify(db, patron, "event_reminder", event_title="Book club", starts_at=starts,
-                  venue="Biblioteca di Rho")
+    starts = datetime(2026, 12, 5, 17, 30, tzinfo=UTC)
+    note = notify(db, patron, "event_reminder", event_title="Book club", starts_at=starts, venue="Biblioteca di Rho")
     assert note.title == "Tomorrow: Book club"
     # 17:30 UTC is 18:30 in Rome in December.
     assert "Saturday 5 December at 18:30" in note.body
@@ -50,8 +48,12 @@ def test_wrong_data_is_refused_before_anything_is_written(app_ctx, db, network):
 
 
 def test_every_kind_renders_in_both_languages():
-    samples = {"money": Money(999), "when": datetime(2026, 1, 2, 9, 0, tzinfo=timezone.utc),
-               "text": "Testo", "count": 3}
+    samples = {
+        "money": Money(999),
+        "when": datetime(2026, 1, 2, 9, 0, tzinfo=UTC),
+        "text": "Testo",
+        "count": 3,
+    }
     for template in TEMPLATES.values():
         data = {name: samples[kind] for name, kind in template.fields.items()}
         it_title, it_body = template.render("it", data)
@@ -63,16 +65,15 @@ def test_every_kind_renders_in_both_languages():
 def test_switched_off_category_writes_nothing_but_transactional_always_goes(app_ctx, db, network):
     patron = make_patron(db, network)
     update_preferences(db, patron, {"reminders": False, "transactional": False})
-    when = datetime(2026, 12, 5, 17, 30, tzinfo=timezone.utc)
+    when = datetime(2026, 12, 5, 17, 30, tzinfo=UTC)
     assert notify(db, patron, "event_reminder", event_title="X", starts_at=when, venue="Y") is None
-    assert notify(db, patron, "fee_charged", amount=Money(200), description="Ritardo",
-                  library="Rho") is not None
+    assert notify(db, patron, "fee_charged", amount=Money(200), description="Ritardo", library="Rho") is not None
     assert notify(db, patron, "partner_offer", offer_title="2x1", venue="Cinema") is None  # opt-in
 
 
 def test_dedupe_key_notifies_once(app_ctx, db, network):
     patron = make_patron(db, network)
-    when = datetime(2026, 12, 5, 17, 30, tzinfo=timezone.utc)
+    when = datetime(2026, 12, 5, 17, 30, tzinfo=UTC)
     args = dict(event_title="X", starts_at=when, venue="Y", dedupe_key="reminder:occ_1:pat_1")
     assert notify(db, patron, "event_reminder", **args) is not None
     db.commit()
@@ -105,8 +106,7 @@ def test_staff_alert_goes_to_finance_and_admin_of_the_network(app_ctx, db, netwo
     admin = make_staff(db, "admin", network)
     make_staff(db, "librarian", network)
     make_staff(db, "admin", make_network(db))
-    notes = notify_staff(db, network, "ledger_audit_failed", discrepancies=2,
-                         summary="wallet pat_x: 100 != 90")
+    notes = notify_staff(db, network, "ledger_audit_failed", discrepancies=2, summary="wallet pat_x: 100 != 90")
     assert {n.staff_user_id for n in notes} == {finance.id, admin.id}
     with pytest.raises(TemplateDataError):
         notify(db, make_patron(db, network), "ledger_audit_failed", discrepancies=1, summary="x")
@@ -124,4 +124,5 @@ def test_a_message_rolled_back_with_its_savepoint_does_not_stand_in_for_the_next
     db.commit()
     assert "25.00" in note.title
     assert [n.title for n in db.scalars(select(Notification).where(Notification.patron_id == patron.id))] == [
-        note.title]
+        note.title
+    ]

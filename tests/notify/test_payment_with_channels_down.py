@@ -31,14 +31,22 @@ def test_cash_topup_commits_while_every_channel_is_down(app, db, configure, data
     vapid = Vapid()
     vapid.generate_keys()
     down = free_port()  # nothing listens: every connection is refused
-    with configure(smtp_host="127.0.0.1", smtp_port=down,
-                   webpush_vapid_private_key=b64url(
-                       vapid.private_key.private_numbers().private_value.to_bytes(32, "big")),
-                   fcm_credentials_file="/nonexistent/service-account.json") as settings:
+    with configure(
+        smtp_host="127.0.0.1",
+        smtp_port=down,
+        webpush_vapid_private_key=b64url(vapid.private_key.private_numbers().private_value.to_bytes(32, "big")),
+        fcm_credentials_file="/nonexistent/service-account.json",
+    ) as settings:
         with app.app_context():
             browser = BrowserKeys()
-            register_device(db, patron, kind="webpush", address=f"http://127.0.0.1:{down}/push/1",
-                            p256dh=browser.p256dh, auth=browser.auth)
+            register_device(
+                db,
+                patron,
+                kind="webpush",
+                address=f"http://127.0.0.1:{down}/push/1",
+                p256dh=browser.p256dh,
+                auth=browser.auth,
+            )
             register_device(db, patron, kind="fcm", address="fcm-token-of-a-phone")
             cash = open_session(db, desk, librarian, Money(0))
             done = cash_topup(db, settings, cash, librarian, patron, Money(2000))

@@ -5,7 +5,8 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, time as clock, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,11 @@ from sqlalchemy import func, select
 from backend.jobs.models import JobRun
 from backend.jobs.registry import JOBS, Job
 from backend.jobs.runner import FAILED_RUN, RAN, SKIPPED, run_job
-from backend.money import Money
 from backend.notify.models import Notification
 from backend.notify.services import notify
 from tests.support.factories import make_network, make_patron
 
-T0 = datetime(2026, 11, 22, 10, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC)
 
 
 def test_periods_of_interval_and_nightly_jobs():
@@ -28,8 +28,8 @@ def test_periods_of_interval_and_nightly_jobs():
     assert every5.period(T0 + timedelta(seconds=5)) == "2026-11-22T10:00:05Z"
     nightly = Job("y", print, daily_at=clock(2, 0))
     # 00:30 UTC is 01:30 in Rome: still the previous night's period.
-    assert nightly.period(datetime(2026, 11, 22, 0, 30, tzinfo=timezone.utc)) == "2026-11-21"
-    assert nightly.period(datetime(2026, 11, 22, 1, 5, tzinfo=timezone.utc)) == "2026-11-22"
+    assert nightly.period(datetime(2026, 11, 22, 0, 30, tzinfo=UTC)) == "2026-11-21"
+    assert nightly.period(datetime(2026, 11, 22, 1, 5, tzinfo=UTC)) == "2026-11-22"
     with pytest.raises(ValueError):
         Job("z", print)
 
@@ -66,8 +66,16 @@ def test_reminders_are_sent_once_not_on_every_tick(app_ctx, database, db):
         # with a dedupe key per (occurrence, patron).
         def work(session):
             person = session.get(type(patron), patron.id)
-            notify(session, person, "event_reminder", event_title="Caffè letterario",
-                   starts_at=starts, venue="Biblioteca di Rho", dedupe_key=f"reminder:occ_1:{person.public_id}")
+            notify(
+                session,
+                person,
+                "event_reminder",
+                event_title="Caffè letterario",
+                starts_at=starts,
+                venue="Biblioteca di Rho",
+                dedupe_key=f"reminder:occ_1:{person.public_id}",
+            )
+
         database.run_in_transaction(work)
 
     job = Job("event_reminders", remind_tomorrows_events, every=timedelta(minutes=10))
@@ -76,37 +84,59 @@ def test_reminders_are_sent_once_not_on_every_tick(app_ctx, database, db):
     assert db.scalar(select(func.count()).select_from(Notification)) == 1
 
 
-def test_registry_names_are_unique_and_targets_import():
+def test_registry_names_are_unique_and_every_registered_job_runs(app_ctx, database, db):
     names = [job.name for job in JOBS]
     assert len(names) == len(set(names))
-    for job in JOBS:
-        assert callable(job.function())
+    # Run each one for real (on an empty database): a job naming a function that does
+    # not exist, or wrapping a target that cannot run, is a failed run here.
+    failed = [job.name for job in JOBS if run_job(database, job, now=T0) != RAN]
+    assert failed == [], db.execute(select(JobRun.job, JobRun.error).where(JobRun.status == "failed")).all()
+
+
+def test_a_job_naming_a_missing_function_fails_its_run(app_ctx, database, db):
+    from backend.jobs.registry import in_transaction
+
+    typo = Job("typo", in_transaction("backend.events.jobs:no_such_function"), every=timedelta(minutes=1))
+    assert run_job(database, typo, now=T0) == FAILED_RUN
+    assert "AttributeError" in db.scalar(select(JobRun.error).where(JobRun.job == "typo"))
 
 
 def test_prune_jobs_remove_only_expired_rows(app_ctx, database, db):
     from backend.idempotency import IdempotencyKey
     from backend.jobs.registry import job_named
 
-    now = datetime.now(timezone.utc)
-    db.add_all([
-        IdempotencyKey(owner="pat_a", key="old", fingerprint="f", state="done",
-                       created_at=now - timedelta(days=5)),
-        IdempotencyKey(owner="pat_a", key="new", fingerprint="f", state="done",
-                       created_at=now),
-    ])
+    now = datetime.now(UTC)
+    db.add_all(
+        [
+            IdempotencyKey(owner="pat_a", key="old", fingerprint="f", state="done", created_at=now - timedelta(days=5)),
+            IdempotencyKey(owner="pat_a", key="new", fingerprint="f", state="done", created_at=now),
+        ]
+    )
     db.commit()
     assert run_job(database, job_named("prune_idempotency_keys")) == RAN
     assert db.scalars(select(IdempotencyKey.key)).all() == ["new"]
 
 
 def _start_scheduler(database_url: str, run_log: Path) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": database_url, "BORSELLINO_TEST_RUN_LOG": str(run_log),
-           "BORSELLINO_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "BORSELLINO_TEST_RUN_LOG": str(run_log),
+        "BORSELLINO_LOG_LEVEL": "WARNING",
+    }
     return subprocess.Popen(
-        [sys.executable, "-c", "from backend.cli import main; main()",
-         "scheduler", "--jobs", "tests.notify.sched_jobs:JOBS"],
-        env=env, cwd=Path(__file__).resolve().parents[2],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-c",
+            "from backend.cli import main; main()",
+            "scheduler",
+            "--jobs",
+            "tests.notify.sched_jobs:JOBS",
+        ],
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -127,8 +157,9 @@ def test_two_scheduler_processes_run_each_period_once(database_url, db, tmp_path
             proc.wait(timeout=20)
     runs = run_log.read_text().split()
     assert len(runs) >= 6, (first.stderr.read() + second.stderr.read()).decode()[-2000:]
-    claims = db.execute(select(JobRun.period, JobRun.runner, JobRun.status)
-                        .where(JobRun.job == "test_every_second")).all()
+    claims = db.execute(
+        select(JobRun.period, JobRun.runner, JobRun.status).where(JobRun.job == "test_every_second")
+    ).all()
     # Every execution had its own period, and no period was executed twice.
     assert len(runs) == len(claims) == len({period for period, _, _ in claims})
     if database_url.startswith("postgresql"):

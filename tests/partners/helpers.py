@@ -35,14 +35,33 @@ class World:
 
 
 def make_partner(db, network, name="Cinema Teatro Roma", *, wallet_payments=False):
-    partner = Partner(network=network, name=name, tax_code="00743110157", iban="IT60X0542811101000000123456",
-                      wallet_payments=wallet_payments)
+    partner = Partner(
+        network=network,
+        name=name,
+        tax_code="00743110157",
+        iban="IT60X0542811101000000123456",
+        wallet_payments=wallet_payments,
+    )
     db.add(partner)
     db.flush()
-    cinema = PartnerVenue(network=network, partner=partner, name=f"{name} – sala 1", kind="cinema", city="Rho",
-                          latitude=45.53, longitude=9.04)
-    theatre = PartnerVenue(network=network, partner=partner, name=f"{name} – teatro", kind="theatre", city="Rho",
-                           latitude=45.53, longitude=9.05)
+    cinema = PartnerVenue(
+        network=network,
+        partner=partner,
+        name=f"{name} – sala 1",
+        kind="cinema",
+        city="Rho",
+        latitude=45.53,
+        longitude=9.04,
+    )
+    theatre = PartnerVenue(
+        network=network,
+        partner=partner,
+        name=f"{name} – teatro",
+        kind="theatre",
+        city="Rho",
+        latitude=45.53,
+        longitude=9.05,
+    )
     db.add_all([cinema, theatre])
     db.flush()
     return partner, cinema, theatre
@@ -55,12 +74,27 @@ def make_world(db, *, budget_cap=None, wallet_payments=False, patrons=2) -> Worl
     till = make_staff(db, "partner", network)
     till.partner = partner
     today = utcnow().astimezone(ROME).date()
-    agreement = Agreement(partner=partner, network=network, title="Convenzione 2026",
-                          valid_from=today - timedelta(days=60), valid_to=today + timedelta(days=60),
-                          budget_cap=budget_cap, eligible_networks=[network])
+    agreement = Agreement(
+        partner=partner,
+        network=network,
+        title="Convenzione 2026",
+        valid_from=today - timedelta(days=60),
+        valid_to=today + timedelta(days=60),
+        budget_cap=budget_cap,
+        eligible_networks=[network],
+    )
     db.add(agreement)
-    world = World(network, library, partner, cinema, theatre, till, agreement,
-                  make_staff(db, "admin", network), make_staff(db, "finance", network))
+    world = World(
+        network,
+        library,
+        partner,
+        cinema,
+        theatre,
+        till,
+        agreement,
+        make_staff(db, "admin", network),
+        make_staff(db, "finance", network),
+    )
     for _ in range(patrons):
         world.patrons.append(make_patron(db, network, library))
     db.commit()
@@ -69,9 +103,19 @@ def make_world(db, *, budget_cap=None, wallet_payments=False, patrons=2) -> Worl
 
 def make_offer(db, world: World, **overrides) -> Offer:
     today = utcnow().astimezone(ROME).date()
-    values = dict(title_it="Sconto 20%", title_en="20% off", category="cinema", benefit_kind="percent_off",
-                  benefit_value=20, valid_from=today - timedelta(days=30), valid_to=today + timedelta(days=30),
-                  weekdays=[], network_ids=[], library_ids=[], age_bands=[])
+    values = dict(
+        title_it="Sconto 20%",
+        title_en="20% off",
+        category="cinema",
+        benefit_kind="percent_off",
+        benefit_value=20,
+        valid_from=today - timedelta(days=30),
+        valid_to=today + timedelta(days=30),
+        weekdays=[],
+        network_ids=[],
+        library_ids=[],
+        age_bands=[],
+    )
     venues = overrides.pop("venues", None) or [world.cinema]
     values.update(overrides)
     offer = Offer(agreement=world.agreement, venues=venues, **values)
@@ -100,15 +144,23 @@ class Phone:
 
 
 def redeem_body(world: World, offer: Offer, code: str, *, price=1000, quantity=1, venue=None, **extra) -> dict:
-    body = {"code": code, "venue_id": (venue or world.cinema).public_id, "offer_id": offer.public_id,
-            "list_price": {"amount": price, "currency": "EUR"}, "quantity": quantity}
+    body = {
+        "code": code,
+        "venue_id": (venue or world.cinema).public_id,
+        "offer_id": offer.public_id,
+        "list_price": {"amount": price, "currency": "EUR"},
+        "quantity": quantity,
+    }
     body.update(extra)
     return body
 
 
 def post_redemption(client, world: World, body: dict, staff=None):
-    return client.post("/v1/partners/redemptions", json=body,
-                       headers={**bearer(staff or world.till), "Idempotency-Key": str(uuid.uuid4())})
+    return client.post(
+        "/v1/partners/redemptions",
+        json=body,
+        headers={**bearer(staff or world.till), "Idempotency-Key": str(uuid.uuid4())},
+    )
 
 
 def redemption_count(db) -> int:

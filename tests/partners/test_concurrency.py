@@ -38,8 +38,9 @@ def _post(client, headers, body):
 
 def test_the_same_pass_at_several_tills_with_one_use_left_is_accepted_once(app, db, app_ctx, client):
     world = make_world(db)
-    offer = make_offer(db, world, per_patron_day=1, bearer="network", reimbursement_rule="fixed",
-                       reimbursement_value=300)
+    offer = make_offer(
+        db, world, per_patron_day=1, bearer="network", reimbursement_rule="fixed", reimbursement_value=300
+    )
     tills = [world.till] + [make_staff(db, "partner", world.network) for _ in range(5)]
     for till in tills[1:]:
         till.partner = world.partner
@@ -66,8 +67,9 @@ def test_offer_total_and_budget_hold_under_a_rush_of_distinct_patrons(app, db, a
         phone.sync(client, patron)
         phones.append(phone)
     headers = bearer(world.till)
-    results = race(app, [lambda c, p=p: _post(c, headers, redeem_body(world, offer, p.code(), price=2000))
-                         for p in phones])
+    results = race(
+        app, [lambda c, p=p: _post(c, headers, redeem_body(world, offer, p.code(), price=2000)) for p in phones]
+    )
     accepted = [r for r in results if r.status_code == 201]
     assert len(accepted) == 5, [r.get_json() for r in results]  # the budget (5 × 3 €) binds before the total
     db.rollback()

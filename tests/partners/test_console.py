@@ -22,17 +22,27 @@ def _form_key(html):
 def _sign_in(client, db, staff):
     staff.password_hash = hash_secret("till pass")
     db.commit()
-    response = client.post("/console/login", data={"email": staff.email, "password": "till pass",
-                                                   "csrf_token": _csrf(client, "/console/login")})
+    response = client.post(
+        "/console/login",
+        data={"email": staff.email, "password": "till pass", "csrf_token": _csrf(client, "/console/login")},
+    )
     assert response.status_code == 302
 
 
 def _scan(client, world, offer, code, price="10,00", key=None):
     page = client.get("/console/partners/scan").get_data(as_text=True)
-    return client.post("/console/partners/scan", data={
-        "csrf_token": _csrf(client, "/console/partners/scan"), "form_key": key or _form_key(page),
-        "venue_id": world.cinema.public_id, "offer_id": offer.public_id, "list_price": price, "quantity": "1",
-        "code": code})
+    return client.post(
+        "/console/partners/scan",
+        data={
+            "csrf_token": _csrf(client, "/console/partners/scan"),
+            "form_key": key or _form_key(page),
+            "venue_id": world.cinema.public_id,
+            "offer_id": offer.public_id,
+            "list_price": price,
+            "quantity": "1",
+            "code": code,
+        },
+    )
 
 
 def test_scan_result_today_and_statement(client, db):

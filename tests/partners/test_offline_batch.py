@@ -14,20 +14,33 @@ from tests.support.factories import bearer
 
 
 def _upload(client, world, scans, staff=None):
-    return client.post("/v1/partners/redemptions/batch", json={"scans": scans},
-                       headers={**bearer(staff or world.till), "Idempotency-Key": str(uuid.uuid4())})
+    return client.post(
+        "/v1/partners/redemptions/batch",
+        json={"scans": scans},
+        headers={**bearer(staff or world.till), "Idempotency-Key": str(uuid.uuid4())},
+    )
 
 
 def _scan(world, offer, phone, at, **extra):
     body = redeem_body(world, offer, phone.code(at), price=1200, **extra)
-    return {**body, "scan_id": extra.get("scan_id") or str(uuid.uuid4()),
-            "scanned_at": at.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    return {
+        **body,
+        "scan_id": extra.get("scan_id") or str(uuid.uuid4()),
+        "scanned_at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
 
 
 def test_batch_dedupes_flags_over_limit_and_refuses_forgeries(client, db):
     world = make_world(db)
-    museum = make_offer(db, world, benefit_kind="free_entry", per_patron_day=1, bearer="network",
-                        reimbursement_rule="percent", reimbursement_value=50)
+    museum = make_offer(
+        db,
+        world,
+        benefit_kind="free_entry",
+        per_patron_day=1,
+        bearer="network",
+        reimbursement_rule="percent",
+        reimbursement_value=50,
+    )
     phone = Phone()
     phone.sync(client, world.patrons[0])
     now = utcnow()
@@ -59,8 +72,10 @@ def test_batch_dedupes_flags_over_limit_and_refuses_forgeries(client, db):
     # finance approves: reimbursed now; approving twice is refused and changes nothing
     approved = client.post(f"/v1/partners/redemptions/{flagged.public_id}/approve", headers=bearer(world.finance))
     assert approved.status_code == 200 and approved.get_json()["state"] == "approved"
-    assert client.post(f"/v1/partners/redemptions/{flagged.public_id}/approve",
-                       headers=bearer(world.finance)).status_code == 422
+    assert (
+        client.post(f"/v1/partners/redemptions/{flagged.public_id}/approve", headers=bearer(world.finance)).status_code
+        == 422
+    )
     db.expire_all()
     assert db.get(Redemption, flagged.id).reimbursement_entry_id is not None
     statement = client.get(f"/v1/partners/statements/{month.year}/{month.month}", headers=bearer(world.till)).get_json()
@@ -88,17 +103,21 @@ def test_a_use_before_a_revocation_stays_good_after_it_is_flagged(client, db):
 
 def test_rejected_flag_is_never_reimbursed(client, db):
     world = make_world(db)
-    offer = make_offer(db, world, per_patron_total=1, bearer="network", reimbursement_rule="fixed",
-                       reimbursement_value=100)
+    offer = make_offer(
+        db, world, per_patron_total=1, bearer="network", reimbursement_rule="fixed", reimbursement_value=100
+    )
     phone = Phone()
     phone.sync(client, world.patrons[0])
     now = utcnow()
-    results = _upload(client, world, [_scan(world, offer, phone, now - timedelta(minutes=3)),
-                                      _scan(world, offer, phone, now)]).get_json()["results"]
+    results = _upload(
+        client, world, [_scan(world, offer, phone, now - timedelta(minutes=3)), _scan(world, offer, phone, now)]
+    ).get_json()["results"]
     flagged_id = results[1]["redemption"]["id"]
     response = client.post(f"/v1/partners/redemptions/{flagged_id}/reject", headers=bearer(world.finance))
     assert response.status_code == 200 and response.get_json()["state"] == "rejected"
-    assert client.post(f"/v1/partners/redemptions/{flagged_id}/approve", headers=bearer(world.finance)).status_code == 422
+    assert (
+        client.post(f"/v1/partners/redemptions/{flagged_id}/approve", headers=bearer(world.finance)).status_code == 422
+    )
     db.expire_all()
     assert db.scalar(select(Redemption).where(Redemption.public_id == flagged_id)).reimbursement_entry_id is None
     assert_audit_clean(db)
@@ -110,8 +129,11 @@ def test_bad_batch_is_a_400_and_changes_nothing(client, db):
     phone = Phone()
     phone.sync(client, world.patrons[0])
     scan = _scan(world, offer, phone, utcnow())
-    for bad in ({**scan, "list_price": {"amount": -1, "currency": "EUR"}}, {**scan, "scanned_at": "yesterday"},
-                {k: v for k, v in scan.items() if k != "scan_id"}):
+    for bad in (
+        {**scan, "list_price": {"amount": -1, "currency": "EUR"}},
+        {**scan, "scanned_at": "yesterday"},
+        {k: v for k, v in scan.items() if k != "scan_id"},
+    ):
         assert _upload(client, world, [bad]).status_code == 400
     assert _upload(client, world, []).status_code == 400
     assert redemption_count(db) == 0

@@ -30,8 +30,7 @@ def test_pass_verifies_offline_with_only_the_published_keys_and_shows_only_first
     verified = _verifier(client).verify(phone.code(), at=utcnow())
     assert verified.pass_id == issued["id"]
     assert (verified.first_name, verified.initial) == (patron.first_name, patron.last_name[0] + ".")
-    assert issued["holder"] == {"first_name": patron.first_name, "initial": patron.last_name[0] + ".",
-                                "age_band": None}
+    assert issued["holder"] == {"first_name": patron.first_name, "initial": patron.last_name[0] + ".", "age_band": None}
     claims = jwt.decode(issued["token"], options={"verify_signature": False})
     assert set(claims) == {"iss", "aud", "jti", "dk", "net", "fn", "li", "ab", "iat", "exp"}
     assert patron.last_name not in issued["token"] and patron.card_number not in str(claims)
@@ -130,8 +129,17 @@ def test_key_rotation_by_kid():
 
     phone = Phone()
     now = utcnow()
-    claims = {"iss": "borsellino/partner-pass", "aud": "till", "jti": "pas_x", "dk": phone.device_key,
-              "net": "net_x", "fn": "Giulia", "li": "B.", "ab": None, "exp": int((now + timedelta(hours=48)).timestamp())}
+    claims = {
+        "iss": "borsellino/partner-pass",
+        "aud": "till",
+        "jti": "pas_x",
+        "dk": phone.device_key,
+        "net": "net_x",
+        "fn": "Giulia",
+        "li": "B.",
+        "ab": None,
+        "exp": int((now + timedelta(hours=48)).timestamp()),
+    }
     signed_by_old = jwt.encode(claims, keyring(old)[0].private, algorithm="EdDSA", headers={"kid": "k1"})
     code = show_code(signed_by_old, "pas_x", phone.key, now)
     assert [k["kid"] for k in jwks(rotating)["keys"]] == ["k2", "k1"]
@@ -146,12 +154,14 @@ def test_typed_code_works_online_for_the_current_minute_only(client, db):
     phone = Phone()
     issued = phone.sync(client, world.patrons[0])
     db.rollback()
-    from backend.partners.models import Pass
     from sqlalchemy import select
 
+    from backend.partners.models import Pass
+
     pass_ = db.scalar(select(Pass).where(Pass.public_id == issued["id"]))
-    assert post_redemption(client, world, redeem_body(world, offer, passes.otp_now(pass_, utcnow() - timedelta(minutes=5)))
-                           ).get_json()["error"]["code"] in ("pass_stale",)
+    assert post_redemption(
+        client, world, redeem_body(world, offer, passes.otp_now(pass_, utcnow() - timedelta(minutes=5)))
+    ).get_json()["error"]["code"] in ("pass_stale",)
     assert post_redemption(client, world, redeem_body(world, offer, passes.otp_now(pass_, utcnow()))).status_code == 201
 
 

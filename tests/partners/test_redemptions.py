@@ -52,8 +52,13 @@ def test_each_benefit_kind_prices_right(db, app):
     from backend.partners.redeem import price
 
     def offer(kind, value=0, **extra):
-        return Offer(benefit_kind=kind, benefit_value=value, bearer=extra.get("bearer", "partner"),
-                     reimbursement_rule=extra.get("rule"), reimbursement_value=extra.get("rv", 0))
+        return Offer(
+            benefit_kind=kind,
+            benefit_value=value,
+            bearer=extra.get("bearer", "partner"),
+            reimbursement_rule=extra.get("rule"),
+            reimbursement_value=extra.get("rv", 0),
+        )
 
     assert price(offer("percent_off", 25), 1000, 2) == (500, 1500, 0)
     assert price(offer("amount_off", 300), 1000, 2) == (600, 1400, 0)
@@ -75,8 +80,9 @@ def test_per_patron_day_limit_says_when_it_resets(client, db):
     error = response.get_json()["error"]
     assert error["code"] == "limit_reached" and error["period"] == "day"
     tomorrow = utcnow().astimezone(ROME).date() + timedelta(days=1)
-    assert error["resets_at"] == datetime.combine(tomorrow, datetime.min.time(), ROME).astimezone(
-        tz=None).astimezone(__import__("datetime").timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert error["resets_at"] == datetime.combine(tomorrow, datetime.min.time(), ROME).astimezone(tz=None).astimezone(
+        __import__("datetime").timezone.utc
+    ).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert redemption_count(db) == 1
     # another patron still has their own use
     other = _phone(client, world.patrons[1])
@@ -136,7 +142,9 @@ def test_outside_days_and_hours(client, db):
         earlier = make_offer(db, world, time_from="00:00", time_to=today.strftime("%H:%M"))
         error = post_redemption(client, world, redeem_body(world, earlier, phone.code())).get_json()["error"]
         assert error["code"] == "outside_hours"
-    expired = make_offer(db, world, valid_from=today.date() - timedelta(days=10), valid_to=today.date() - timedelta(days=1))
+    expired = make_offer(
+        db, world, valid_from=today.date() - timedelta(days=10), valid_to=today.date() - timedelta(days=1)
+    )
     error = post_redemption(client, world, redeem_body(world, expired, phone.code())).get_json()["error"]
     assert (error["code"], error["reason"]) == ("offer_not_valid", "dates")
     assert redemption_count(db) == 0
@@ -150,10 +158,13 @@ def test_eligibility_network_library_age_and_supporter_card(client, db):
     young.birth_date = date(2015, 1, 1)
     other_library = make_library(db, world.network)
     db.commit()
-    phones = {name: _phone(client, p) for name, p in (("stranger", stranger), ("young", young),
-                                                      ("adult", world.patrons[0]))}
+    phones = {
+        name: _phone(client, p) for name, p in (("stranger", stranger), ("young", young), ("adult", world.patrons[0]))
+    }
     open_offer = make_offer(db, world)
-    error = post_redemption(client, world, redeem_body(world, open_offer, phones["stranger"].code())).get_json()["error"]
+    error = post_redemption(client, world, redeem_body(world, open_offer, phones["stranger"].code())).get_json()[
+        "error"
+    ]
     assert (error["code"], error["reason"]) == ("not_eligible", "network")
 
     kids = make_offer(db, world, age_bands=["under_14"])
@@ -184,7 +195,9 @@ def test_wrong_venue_and_another_partners_venue_or_offer(client, db):
     world = make_world(db)
     offer = make_offer(db, world)  # cinema only
     phone = _phone(client, world.patrons[0])
-    error = post_redemption(client, world, redeem_body(world, offer, phone.code(), venue=world.theatre)).get_json()["error"]
+    error = post_redemption(client, world, redeem_body(world, offer, phone.code(), venue=world.theatre)).get_json()[
+        "error"
+    ]
     assert error["code"] == "wrong_venue"
     _, their_cinema, _ = make_partner(db, world.network, "Altro Cinema")
     db.commit()
@@ -200,11 +213,14 @@ def test_bad_input_is_a_clear_4xx_and_changes_nothing(client, db):
     offer = make_offer(db, world)
     phone = _phone(client, world.patrons[0])
     code = phone.code()
-    for bad in ({"list_price": {"amount": -100, "currency": "EUR"}},
-                {"list_price": {"amount": 10**12, "currency": "EUR"}},
-                {"list_price": {"amount": "12", "currency": "EUR"}},
-                {"list_price": {"amount": 100, "currency": "USD"}},
-                {"quantity": 0}, {"quantity": 500}):
+    for bad in (
+        {"list_price": {"amount": -100, "currency": "EUR"}},
+        {"list_price": {"amount": 10**12, "currency": "EUR"}},
+        {"list_price": {"amount": "12", "currency": "EUR"}},
+        {"list_price": {"amount": 100, "currency": "USD"}},
+        {"quantity": 0},
+        {"quantity": 500},
+    ):
         response = post_redemption(client, world, {**redeem_body(world, offer, code), **bad})
         assert response.status_code == 400, bad
         assert response.get_json()["error"]["type"] == "invalid_request_error"
@@ -215,8 +231,9 @@ def test_bad_input_is_a_clear_4xx_and_changes_nothing(client, db):
 
 def test_network_reimbursement_is_booked_in_the_same_transaction_and_capped_by_the_budget(client, db):
     world = make_world(db, budget_cap=700)
-    museum = make_offer(db, world, benefit_kind="free_entry", bearer="network", reimbursement_rule="fixed",
-                        reimbursement_value=500)
+    museum = make_offer(
+        db, world, benefit_kind="free_entry", bearer="network", reimbursement_rule="fixed", reimbursement_value=500
+    )
     phones = [_phone(client, p) for p in world.patrons]
     first = post_redemption(client, world, redeem_body(world, museum, phones[0].code(), price=1200))
     assert first.status_code == 201
@@ -246,11 +263,18 @@ def test_revoked_offer_or_agreement_refused_at_once(client, db):
     listed = client.get("/v1/partners/revocations", headers=bearer(world.till)).get_json()
     assert offer.public_id in listed["offers"]
     second = make_offer(db, world)
-    assert client.post(f"/v1/partners/agreements/{world.agreement.public_id}/revoke",
-                       headers=bearer(world.admin)).status_code == 200
+    assert (
+        client.post(
+            f"/v1/partners/agreements/{world.agreement.public_id}/revoke", headers=bearer(world.admin)
+        ).status_code
+        == 200
+    )
     error = post_redemption(client, world, redeem_body(world, second, phone.code())).get_json()["error"]
     assert error["code"] == "offer_not_valid"
-    assert world.agreement.public_id in client.get("/v1/partners/revocations", headers=bearer(world.till)).get_json()["agreements"]
+    assert (
+        world.agreement.public_id
+        in client.get("/v1/partners/revocations", headers=bearer(world.till)).get_json()["agreements"]
+    )
     assert client.post(f"/v1/partners/offers/{offer.public_id}/revoke", headers=bearer(world.admin)).status_code == 422
 
 
@@ -294,8 +318,13 @@ def test_bola_partners_and_patrons_see_only_their_own(client, db):
     db.commit()
     red_id = mine["data"][0]["id"]
     assert client.post(f"/v1/partners/redemptions/{red_id}/approve", headers=bearer(other_finance)).status_code == 404
-    assert client.get(f"/v1/partners/partners/{world.partner.public_id}/statements/{month.year}/{month.month}",
-                      headers=bearer(other_finance)).status_code == 404
+    assert (
+        client.get(
+            f"/v1/partners/partners/{world.partner.public_id}/statements/{month.year}/{month.month}",
+            headers=bearer(other_finance),
+        ).status_code
+        == 404
+    )
 
 
 def test_patron_offers_say_eligibility_uses_left_and_savings(client, db):
@@ -316,7 +345,9 @@ def test_patron_offers_say_eligibility_uses_left_and_savings(client, db):
     assert len(near["data"]) == 2
     far = client.get("/v1/partners/offers?lat=41.9&lon=12.5&radius_km=5", headers=bearer(patron)).get_json()
     assert far["data"] == []
-    assert [i["offer"]["id"] for i in client.get("/v1/partners/offers?q=ridotto", headers=bearer(patron)).get_json()["data"]] == [offer.public_id]
+    assert [
+        i["offer"]["id"] for i in client.get("/v1/partners/offers?q=ridotto", headers=bearer(patron)).get_json()["data"]
+    ] == [offer.public_id]
     by_venue = client.get(f"/v1/partners/offers?venue_id={world.theatre.public_id}", headers=bearer(patron)).get_json()
     assert len(by_venue["data"]) == 1
     mine = client.get("/v1/partners/redemptions/mine", headers=bearer(patron)).get_json()

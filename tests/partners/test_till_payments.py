@@ -22,9 +22,16 @@ def _key():
 
 
 def _ask(client, world, phone, amount=1500, staff=None):
-    return client.post("/v1/partners/till-payments", headers={**bearer(staff or world.till), **_key()},
-                       json={"code": phone.code(), "venue_id": world.cinema.public_id,
-                             "amount": {"amount": amount, "currency": "EUR"}, "description": "Popcorn"})
+    return client.post(
+        "/v1/partners/till-payments",
+        headers={**bearer(staff or world.till), **_key()},
+        json={
+            "code": phone.code(),
+            "venue_id": world.cinema.public_id,
+            "amount": {"amount": amount, "currency": "EUR"},
+            "description": "Popcorn",
+        },
+    )
 
 
 def _balance(db, patron) -> int:
@@ -68,8 +75,10 @@ def test_ask_confirm_pay_and_refund(client, db, app_ctx):
     # the other patron can't see or answer it
     other = world.patrons[1]
     assert client.get("/v1/confirmations", headers=bearer(other)).get_json() == []
-    assert client.post(f"/v1/confirmations/{pending[0]['id']}/confirm",
-                       headers={**bearer(other), **_key()}).status_code == 404
+    assert (
+        client.post(f"/v1/confirmations/{pending[0]['id']}/confirm", headers={**bearer(other), **_key()}).status_code
+        == 404
+    )
 
     confirmed = client.post(f"/v1/confirmations/{pending[0]['id']}/confirm", headers={**bearer(patron), **_key()})
     assert confirmed.status_code == 200 and confirmed.get_json()["state"] == "confirmed"
@@ -80,7 +89,9 @@ def test_ask_confirm_pay_and_refund(client, db, app_ctx):
     again = client.post(f"/v1/confirmations/{pending[0]['id']}/confirm", headers={**bearer(patron), **_key()})
     assert again.status_code == 409 and _balance(db, patron) == 500
 
-    refunded = client.post(f"/v1/partners/till-payments/{payment['id']}/refund", headers={**bearer(world.till), **_key()})
+    refunded = client.post(
+        f"/v1/partners/till-payments/{payment['id']}/refund", headers={**bearer(world.till), **_key()}
+    )
     assert refunded.status_code == 200 and refunded.get_json()["state"] == "refunded"
     assert _balance(db, patron) == 2000
     twice = client.post(f"/v1/partners/till-payments/{payment['id']}/refund", headers={**bearer(world.till), **_key()})
@@ -95,7 +106,10 @@ def test_insufficient_funds_is_a_clear_422_and_the_request_stays_open(client, db
     response = client.post(f"/v1/confirmations/{confirmation['id']}/confirm", headers={**bearer(patron), **_key()})
     assert response.status_code == 422 and response.get_json()["error"]["code"] == "insufficient_funds"
     assert _balance(db, patron) == 1000
-    assert client.get(f"/v1/partners/till-payments/{payment['id']}", headers=bearer(world.till)).get_json()["state"] == "pending"
+    assert (
+        client.get(f"/v1/partners/till-payments/{payment['id']}", headers=bearer(world.till)).get_json()["state"]
+        == "pending"
+    )
     fund_wallet(db, patron, 1000)
     db.commit()
     response = client.post(f"/v1/confirmations/{confirmation['id']}/confirm", headers={**bearer(patron), **_key()})
@@ -108,19 +122,26 @@ def test_declined_and_expired_requests_move_no_money(client, db, app_ctx):
     first = _ask(client, world, phone).get_json()
     cid = client.get("/v1/confirmations", headers=bearer(patron)).get_json()[0]["id"]
     assert client.post(f"/v1/confirmations/{cid}/decline", headers=bearer(patron)).get_json()["state"] == "declined"
-    assert client.get(f"/v1/partners/till-payments/{first['id']}", headers=bearer(world.till)).get_json()["state"] == "declined"
+    assert (
+        client.get(f"/v1/partners/till-payments/{first['id']}", headers=bearer(world.till)).get_json()["state"]
+        == "declined"
+    )
 
     second = _ask(client, world, phone).get_json()
     cid = client.get("/v1/confirmations", headers=bearer(patron)).get_json()[0]["id"]
     db.rollback()
-    db.execute(update(Confirmation).where(Confirmation.public_id == cid)
-               .values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.execute(
+        update(Confirmation).where(Confirmation.public_id == cid).values(expires_at=utcnow() - timedelta(seconds=1))
+    )
     db.commit()
     late = client.post(f"/v1/confirmations/{cid}/confirm", headers={**bearer(patron), **_key()})
     assert late.status_code == 422 and late.get_json()["error"]["code"] == "confirmation_expired"
     assert confirmations.expire_due(db) == 1
     db.commit()
-    assert client.get(f"/v1/partners/till-payments/{second['id']}", headers=bearer(world.till)).get_json()["state"] == "expired"
+    assert (
+        client.get(f"/v1/partners/till-payments/{second['id']}", headers=bearer(world.till)).get_json()["state"]
+        == "expired"
+    )
     assert _balance(db, patron) == 2000
 
 
@@ -134,11 +155,16 @@ def test_refund_window_and_other_partners(client, db, app_ctx):
     till_b.partner = partner_b
     db.commit()
     assert client.get(f"/v1/partners/till-payments/{payment['id']}", headers=bearer(till_b)).status_code == 404
-    assert client.post(f"/v1/partners/till-payments/{payment['id']}/refund",
-                       headers={**bearer(till_b), **_key()}).status_code == 404
+    assert (
+        client.post(
+            f"/v1/partners/till-payments/{payment['id']}/refund", headers={**bearer(till_b), **_key()}
+        ).status_code
+        == 404
+    )
     db.rollback()
-    db.execute(update(TillPayment).where(TillPayment.public_id == payment["id"])
-               .values(paid_at=utcnow() - timedelta(days=31)))
+    db.execute(
+        update(TillPayment).where(TillPayment.public_id == payment["id"]).values(paid_at=utcnow() - timedelta(days=31))
+    )
     db.commit()
     late = client.post(f"/v1/partners/till-payments/{payment['id']}/refund", headers={**bearer(world.till), **_key()})
     assert late.status_code == 422 and late.get_json()["error"]["code"] == "refund_window_closed"
@@ -148,9 +174,15 @@ def test_refund_window_and_other_partners(client, db, app_ctx):
 def test_bad_amounts_are_400_and_change_nothing(client, db):
     world, patron, phone = _world(client, db)
     for amount in (-5, 0, 10**12):
-        response = client.post("/v1/partners/till-payments", headers={**bearer(world.till), **_key()},
-                               json={"code": phone.code(), "venue_id": world.cinema.public_id,
-                                     "amount": {"amount": amount, "currency": "EUR"}})
+        response = client.post(
+            "/v1/partners/till-payments",
+            headers={**bearer(world.till), **_key()},
+            json={
+                "code": phone.code(),
+                "venue_id": world.cinema.public_id,
+                "amount": {"amount": amount, "currency": "EUR"},
+            },
+        )
         assert response.status_code == 400
     db.rollback()
     assert db.scalar(select(TillPayment)) is None

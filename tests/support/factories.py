@@ -37,25 +37,45 @@ def make_venue(session, network: Network) -> PartnerVenue:
     return venue
 
 
-def make_patron(session, network: Network, library: Library | None = None, *, pin: str = "1234",
-                status: str = "active", language: str = "it", card: str | None = None) -> Patron:
+def make_patron(
+    session,
+    network: Network,
+    library: Library | None = None,
+    *,
+    pin: str = "1234",
+    status: str = "active",
+    language: str = "it",
+    card: str | None = None,
+) -> Patron:
     n = next(_seq)
     patron = Patron(
-        card_number=card or f"CARD{n:08d}", home_network=network, home_library=library,
-        first_name="Nome", last_name=f"Cognome{n}", pin_hash=hash_secret(pin), status=status,
-        language=language, email=f"patron{n}@example.org",
+        card_number=card or f"CARD{n:08d}",
+        home_network=network,
+        home_library=library,
+        first_name="Nome",
+        last_name=f"Cognome{n}",
+        pin_hash=hash_secret(pin),
+        status=status,
+        language=language,
+        email=f"patron{n}@example.org",
     )
     session.add(patron)
     session.flush()
     return patron
 
 
-def make_staff(session, role: str, network: Network, *, libraries=(), venue=None,
-               password: str = "staff-password") -> StaffUser:
+def make_staff(
+    session, role: str, network: Network, *, libraries=(), venue=None, password: str = "staff-password"
+) -> StaffUser:
     n = next(_seq)
     user = StaffUser(
-        email=f"{role}{n}@example.org", name=f"{role.title()} {n}", role=role, network=network,
-        password_hash=hash_secret(password), partner_venue=venue, libraries=list(libraries),
+        email=f"{role}{n}@example.org",
+        name=f"{role.title()} {n}",
+        role=role,
+        network=network,
+        password_hash=hash_secret(password),
+        partner_venue=venue,
+        libraries=list(libraries),
     )
     session.add(user)
     session.flush()

@@ -12,6 +12,9 @@ def fund_wallet(session, patron, amount: int, *, source: str = "card", provider_
     kind = {"card": "card_clearing", "cash": "cash_drawer", "adjustment": "adjustments"}[source]
     house = house_account(session, kind, f"test-{source}")
     return post_entry(
-        session, kind=f"topup_{source}", legs=[debit(house, Money(amount)), credit(wallet, Money(amount))],
-        funding=Funding(source, provider_ref), memo="test funding",
+        session,
+        kind=f"topup_{source}",
+        legs=[debit(house, Money(amount)), credit(wallet, Money(amount))],
+        funding=Funding(source, provider_ref),
+        memo="test funding",
     )

@@ -106,12 +106,17 @@ class Recording:
             if tag in ("delete", "replace"):
                 lines += [f"  - statement {i + 1} no longer sent: {expected[i]}" for i in range(i1, i2)]
             if tag in ("insert", "replace"):
-                lines += [f"  + statement {j + 1} added: {actual[j]}\n      {_short(self.statements[j].sql)}"
-                          for j in range(j1, j2)]
+                lines += [
+                    f"  + statement {j + 1} added: {actual[j]}\n      {_short(self.statements[j].sql)}"
+                    for j in range(j1, j2)
+                ]
         raise AssertionError(
-            f"{len(actual)} statements sent, {len(expected)} pinned:\n" + "\n".join(lines)
-            + "\nsent:\n" + "\n".join(f"  {n:2d}. {s.label}{'  (prepared)' if s.prepared else ''}"
-                                     for n, s in enumerate(self.statements, 1))
+            f"{len(actual)} statements sent, {len(expected)} pinned:\n"
+            + "\n".join(lines)
+            + "\nsent:\n"
+            + "\n".join(
+                f"  {n:2d}. {s.label}{'  (prepared)' if s.prepared else ''}" for n, s in enumerate(self.statements, 1)
+            )
         )
 
 
@@ -238,7 +243,7 @@ class _SqliteTrace:
     def statements_since_mark(self) -> list[Statement]:
         # sqlite3 reports statements with their parameters filled in; they stay in this
         # process, for the labels and a failing test's message.
-        return [Statement(sql) for sql in self.log[self.start:]]
+        return [Statement(sql) for sql in self.log[self.start :]]
 
     def close(self) -> None:
         for connection in self.connections:

@@ -47,15 +47,23 @@ def app_server(database_url: str, port: int, ratelimit_storage_uri: str, workers
     """Yield the base URL of a gunicorn serving the app; the port must be free."""
     if _answers(port):
         raise RuntimeError(f"port {port} already answers: another server would be tested instead")
-    env = {**os.environ, "DATABASE_URL": database_url, "BORSELLINO_SECRET_KEY": SECRET,
-           "BORSELLINO_JWT_KEYS": JWT_KEYS, "BORSELLINO_BIND": f"127.0.0.1:{port}",
-           "BORSELLINO_WORKERS": str(workers), "BORSELLINO_LOG_LEVEL": "WARNING",
-           "BORSELLINO_RATELIMIT_STORAGE_URI": ratelimit_storage_uri, "BORSELLINO_DATABASE_POOL_SIZE": "2"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "BORSELLINO_SECRET_KEY": SECRET,
+        "BORSELLINO_JWT_KEYS": JWT_KEYS,
+        "BORSELLINO_BIND": f"127.0.0.1:{port}",
+        "BORSELLINO_WORKERS": str(workers),
+        "BORSELLINO_LOG_LEVEL": "WARNING",
+        "BORSELLINO_RATELIMIT_STORAGE_URI": ratelimit_storage_uri,
+        "BORSELLINO_DATABASE_POOL_SIZE": "2",
+    }
     env.pop("BORSELLINO_CONTROL_SOCKET", None)
     borsellino = Path(sys.executable).with_name("borsellino")
     log = tempfile.TemporaryFile()  # a file, not a pipe: a full pipe would stall the server
-    process = subprocess.Popen([str(borsellino), "serve"], env=env, cwd=REPO, stdout=subprocess.DEVNULL,
-                               stderr=log, start_new_session=True)
+    process = subprocess.Popen(
+        [str(borsellino), "serve"], env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True
+    )
     try:
         for _ in range(600):
             if process.poll() is not None:

@@ -10,12 +10,12 @@ from flask.views import MethodView
 from sqlalchemy import select
 
 from backend.accounts.models import Network
-from backend.web.api import Blueprint
-from backend.web.policy import allow, public
-from backend.web.database import db
 from backend.errors import CONFLICT, DomainError
-from backend.web.idempotency import idempotent
 from backend.pagination import PageArgsSchema, page_schema, paginate
+from backend.web.api import Blueprint
+from backend.web.database import db
+from backend.web.idempotency import idempotent
+from backend.web.policy import allow, public
 from backend.web.rate_limit import limiter
 
 blp = Blueprint("testonly", __name__, url_prefix="/v1/_test")
@@ -75,3 +75,19 @@ class Limited(MethodView):
     @limiter.limit("2/minute")
     def get(self):
         return {"ok": True}
+
+
+class SqlErrorIn(ma.Schema):
+    value = ma.fields.String(required=True)
+
+
+@blp.route("/sql-error")
+class SqlError(MethodView):
+    """A statement that fails in the database with a bound value (as a constraint or a bad cast would)."""
+
+    @public
+    @blp.arguments(SqlErrorIn)
+    def post(self, data):
+        from sqlalchemy import text
+
+        db.session.execute(text("SELECT missing_column FROM networks WHERE code = :value"), {"value": data["value"]})

@@ -17,9 +17,13 @@ from tests.topups.fake_stripe import WEBHOOK_SECRET, FakeStripe, event, signed
 @pytest.fixture
 def stripe_fake(app):
     fake = FakeStripe()
-    app.extensions[EXTENSION] = StripeProvider(secret_key="sk_test_123", publishable_key="pk_test_123",
-                                               webhook_secret=WEBHOOK_SECRET, http_client=fake,
-                                               max_network_retries=0)
+    app.extensions[EXTENSION] = StripeProvider(
+        secret_key="sk_test_123",
+        publishable_key="pk_test_123",
+        webhook_secret=WEBHOOK_SECRET,
+        http_client=fake,
+        max_network_retries=0,
+    )
     yield fake
     app.extensions.pop(EXTENSION, None)
 
@@ -37,8 +41,11 @@ class Api:
         self.client, self.db, self.fake = client, db, fake
 
     def start(self, patron, amount=2000, key=None, currency="EUR"):
-        return self.client.post("/v1/wallet/topups", json={"amount": {"amount": amount, "currency": currency}},
-                                headers={**bearer(patron), "Idempotency-Key": key or str(uuid.uuid4())})
+        return self.client.post(
+            "/v1/wallet/topups",
+            json={"amount": {"amount": amount, "currency": currency}},
+            headers={**bearer(patron), "Idempotency-Key": key or str(uuid.uuid4())},
+        )
 
     def started(self, patron, amount=2000):
         response = self.start(patron, amount)
@@ -68,8 +75,9 @@ class Api:
     def backdate(self, topup_id, minutes=30):
         from backend.db import utcnow
 
-        self.db.execute(update(Topup).where(Topup.public_id == topup_id)
-                        .values(created_at=utcnow() - timedelta(minutes=minutes)))
+        self.db.execute(
+            update(Topup).where(Topup.public_id == topup_id).values(created_at=utcnow() - timedelta(minutes=minutes))
+        )
         self.db.commit()
 
     def audit_clean(self):

@@ -61,14 +61,24 @@ class FakeStripe(stripe.HTTPClient):
         if method == "post" and path == "/v1/customers":
             return json.dumps({"id": "cus_" + secrets.token_hex(6), "object": "customer"}), 200
         if method == "post" and path == "/v1/customer_sessions":
-            return json.dumps({"object": "customer_session", "customer": params["customer"],
-                               "client_secret": "cuss_secret_" + secrets.token_hex(6)}), 200
+            return json.dumps(
+                {
+                    "object": "customer_session",
+                    "customer": params["customer"],
+                    "client_secret": "cuss_secret_" + secrets.token_hex(6),
+                }
+            ), 200
         if method == "post" and path == "/v1/payment_intents":
             pi_id = "pi_" + secrets.token_hex(8)
             intent = {
-                "id": pi_id, "object": "payment_intent", "amount": int(params["amount"]),
-                "amount_received": 0, "currency": params["currency"], "status": "requires_payment_method",
-                "client_secret": f"{pi_id}_secret_{secrets.token_hex(4)}", "customer": params.get("customer"),
+                "id": pi_id,
+                "object": "payment_intent",
+                "amount": int(params["amount"]),
+                "amount_received": 0,
+                "currency": params["currency"],
+                "status": "requires_payment_method",
+                "client_secret": f"{pi_id}_secret_{secrets.token_hex(4)}",
+                "customer": params.get("customer"),
                 "metadata": {k[9:-1]: v for k, v in params.items() if k.startswith("metadata[")},
                 "last_payment_error": None,
             }
@@ -77,15 +87,34 @@ class FakeStripe(stripe.HTTPClient):
         if method == "get" and path.startswith("/v1/payment_intents/"):
             intent = self.intents.get(path.rsplit("/", 1)[1])
             if intent is None:
-                return json.dumps({"error": {"type": "invalid_request_error", "code": "resource_missing",
-                                             "message": "No such payment_intent"}}), 404
+                return json.dumps(
+                    {
+                        "error": {
+                            "type": "invalid_request_error",
+                            "code": "resource_missing",
+                            "message": "No such payment_intent",
+                        }
+                    }
+                ), 404
             return json.dumps(intent), 200
         if method == "post" and path == "/v1/refunds":
             if self.refuse_refunds:
-                return json.dumps({"error": {"type": "invalid_request_error", "code": "charge_disputed",
-                                             "message": "Charge has been disputed"}}), 400
-            refund = {"id": "re_" + secrets.token_hex(6), "object": "refund", "amount": int(params["amount"]),
-                      "payment_intent": params["payment_intent"], "status": "succeeded"}
+                return json.dumps(
+                    {
+                        "error": {
+                            "type": "invalid_request_error",
+                            "code": "charge_disputed",
+                            "message": "Charge has been disputed",
+                        }
+                    }
+                ), 400
+            refund = {
+                "id": "re_" + secrets.token_hex(6),
+                "object": "refund",
+                "amount": int(params["amount"]),
+                "payment_intent": params["payment_intent"],
+                "status": "succeeded",
+            }
             self.refunds[refund["id"]] = refund
             return json.dumps(refund), 200
         return json.dumps({"error": {"type": "invalid_request_error", "message": f"no route {path}"}}), 404
@@ -102,8 +131,7 @@ class FakeStripe(stripe.HTTPClient):
         return dict(intent)
 
     def decline(self, intent_id: str) -> dict:
-        self.intents[intent_id].update(status="requires_payment_method",
-                                       last_payment_error={"code": "card_declined"})
+        self.intents[intent_id].update(status="requires_payment_method", last_payment_error={"code": "card_declined"})
         return dict(self.intents[intent_id])
 
     def cancel(self, intent_id: str) -> dict:
@@ -112,8 +140,15 @@ class FakeStripe(stripe.HTTPClient):
 
 
 def event(type_: str, obj: dict, event_id: str | None = None) -> str:
-    return json.dumps({"id": event_id or "evt_" + secrets.token_hex(8), "object": "event", "type": type_,
-                       "created": int(time.time()), "data": {"object": obj}})
+    return json.dumps(
+        {
+            "id": event_id or "evt_" + secrets.token_hex(8),
+            "object": "event",
+            "type": type_,
+            "created": int(time.time()),
+            "data": {"object": obj},
+        }
+    )
 
 
 def signed(payload: str, *, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> dict:

@@ -52,13 +52,17 @@ def test_amounts_outside_the_rules_are_refused_and_nothing_is_created(api, patro
     assert too_small.status_code == 422 and too_small.json["error"]["code"] == "topup_amount_out_of_range"
     too_big = api.start(patron, 50_001)
     assert too_big.status_code == 422
-    not_int = api.client.post("/v1/wallet/topups", json={"amount": {"amount": 12.5, "currency": "EUR"}},
-                              headers={**bearer(patron), "Idempotency-Key": "k1"})
+    not_int = api.client.post(
+        "/v1/wallet/topups",
+        json={"amount": {"amount": 12.5, "currency": "EUR"}},
+        headers={**bearer(patron), "Idempotency-Key": "k1"},
+    )
     assert not_int.status_code == 400 and not_int.json["error"]["param"] == "amount.amount"
     dollars = api.start(patron, 2000, currency="USD")
     assert dollars.status_code == 400
-    no_key = api.client.post("/v1/wallet/topups", json={"amount": {"amount": 2000, "currency": "EUR"}},
-                             headers=bearer(patron))
+    no_key = api.client.post(
+        "/v1/wallet/topups", json={"amount": {"amount": 2000, "currency": "EUR"}}, headers=bearer(patron)
+    )
     assert no_key.status_code == 400
     assert _count(api.db, Topup) == 0
     assert api.fake.calls_to("POST", "/v1/payment_intents") == []

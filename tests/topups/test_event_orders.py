@@ -8,9 +8,11 @@ from tests.events.helpers import auth, buy_body, key, make_world
 def test_the_top_up_webhook_pays_the_order_waiting_for_it(api, db):
     world = make_world(db, capacity=5, price=1200, funds=500, patrons=1)
     patron = world.patrons[0]
-    bought = api.client.post(f"/v1/events/occurrences/{world.occurrence.public_id}/orders",
-                             json=buy_body(world.full, 2, pay_shortfall_by_card=True),
-                             headers={**auth(patron), **key()})
+    bought = api.client.post(
+        f"/v1/events/occurrences/{world.occurrence.public_id}/orders",
+        json=buy_body(world.full, 2, pay_shortfall_by_card=True),
+        headers={**auth(patron), **key()},
+    )
     assert bought.status_code == 202, bought.json
     order_id = bought.json["order"]["id"]
     assert bought.json["shortfall"] == {"amount": 1900, "currency": "EUR"}
@@ -27,9 +29,11 @@ def test_the_top_up_webhook_pays_the_order_waiting_for_it(api, db):
 def test_a_top_up_too_small_for_the_order_credits_the_wallet_and_leaves_the_order_waiting(api, db):
     world = make_world(db, capacity=5, price=1200, funds=0, patrons=1)
     patron = world.patrons[0]
-    bought = api.client.post(f"/v1/events/occurrences/{world.occurrence.public_id}/orders",
-                             json=buy_body(world.full, 2, pay_shortfall_by_card=True),
-                             headers={**auth(patron), **key()})
+    bought = api.client.post(
+        f"/v1/events/occurrences/{world.occurrence.public_id}/orders",
+        json=buy_body(world.full, 2, pay_shortfall_by_card=True),
+        headers={**auth(patron), **key()},
+    )
     assert bought.status_code == 202, bought.json
     _, intent_id = api.started(patron, 1000)
     assert api.deliver("payment_intent.succeeded", api.fake.pay(intent_id)).json["outcome"] == "credited"

@@ -25,14 +25,18 @@ def _spend(db, patron, cents):
     db.rollback()
     wallet = wallet_of(db, patron)
     income = house_account(db, "fee_income", "test-library")
-    post_entry(db, kind="fee_payment", legs=[debit(wallet, Money(cents)), credit(income, Money(cents))],
-               memo="overdue fee")
+    post_entry(
+        db, kind="fee_payment", legs=[debit(wallet, Money(cents)), credit(income, Money(cents))], memo="overdue fee"
+    )
     db.commit()
 
 
 def _ask_refund(api, patron, cents, key=None):
-    return api.client.post("/v1/wallet/refunds", json={"amount": {"amount": cents, "currency": "EUR"}},
-                           headers={**bearer(patron), "Idempotency-Key": key or str(uuid.uuid4())})
+    return api.client.post(
+        "/v1/wallet/refunds",
+        json={"amount": {"amount": cents, "currency": "EUR"}},
+        headers={**bearer(patron), "Idempotency-Key": key or str(uuid.uuid4())},
+    )
 
 
 def _refundable(api, patron):
@@ -55,13 +59,27 @@ def _notifications(db, kind):
 
 
 def _charge(intent_id, amount, refunded):
-    return {"id": "ch_" + intent_id[3:], "object": "charge", "payment_intent": intent_id, "amount": amount,
-            "amount_refunded": refunded, "refunded": refunded == amount, "metadata": {}}
+    return {
+        "id": "ch_" + intent_id[3:],
+        "object": "charge",
+        "payment_intent": intent_id,
+        "amount": amount,
+        "amount_refunded": refunded,
+        "refunded": refunded == amount,
+        "metadata": {},
+    }
 
 
 def _dispute(intent_id, amount, status="needs_response", dispute_id="dp_1"):
-    return {"id": dispute_id, "object": "dispute", "charge": "ch_" + intent_id[3:], "payment_intent": intent_id,
-            "amount": amount, "currency": "eur", "status": status}
+    return {
+        "id": dispute_id,
+        "object": "dispute",
+        "charge": "ch_" + intent_id[3:],
+        "payment_intent": intent_id,
+        "amount": amount,
+        "currency": "eur",
+        "status": status,
+    }
 
 
 # --- refunds asked in the app ----------------------------------------------------
@@ -135,12 +153,15 @@ def test_a_refund_stripe_could_not_answer_is_sent_again_by_the_settle_job(api, p
     api.fake.fail_next = 500
     response = _ask_refund(api, patron, 2000)
     assert response.status_code == 201
-    assert api.client.get(f"/v1/wallet/refunds/{response.json['id']}", headers=bearer(patron)).json["status"] == \
-        "pending"
+    assert (
+        api.client.get(f"/v1/wallet/refunds/{response.json['id']}", headers=bearer(patron)).json["status"] == "pending"
+    )
     assert api.balance(patron) == 0  # reserved for the refund: can't be spent meanwhile
     assert _settle(api) == {"refund_refunded": 1}
-    assert api.client.get(f"/v1/wallet/refunds/{response.json['id']}", headers=bearer(patron)).json["status"] == \
-        "succeeded"
+    assert (
+        api.client.get(f"/v1/wallet/refunds/{response.json['id']}", headers=bearer(patron)).json["status"]
+        == "succeeded"
+    )
     # The same idempotency key both times: Stripe refunds once.
     keys = {params["metadata[refund_id]"] for params in api.fake.calls_to("POST", "/v1/refunds")}
     assert len(keys) == 1 and len(api.fake.refunds) == 1
@@ -156,8 +177,9 @@ def test_a_refund_made_in_the_stripe_dashboard_takes_the_money_back_once(api, pa
     first = api.deliver("charge.refunded", _charge(intent_id, 2000, 500), event_id="evt_r1")
     assert first.json["outcome"] == "refund_booked"
     assert api.balance(patron) == 1500
-    assert api.deliver("charge.refunded", _charge(intent_id, 2000, 500), event_id="evt_r1").json["outcome"] == \
-        "duplicate"
+    assert (
+        api.deliver("charge.refunded", _charge(intent_id, 2000, 500), event_id="evt_r1").json["outcome"] == "duplicate"
+    )
     # A second dashboard refund: the event carries the cumulative amount; only the new part moves.
     assert api.deliver("charge.refunded", _charge(intent_id, 2000, 800)).json["outcome"] == "refund_booked"
     assert api.balance(patron) == 1200
@@ -183,8 +205,10 @@ def test_a_dispute_after_the_money_was_spent_takes_what_is_left_and_books_the_re
     assert opened.json["outcome"] == "dispute_booked"
     assert api.balance(patron) == 0
     assert _chargebacks(api.db) == 1500
-    assert api.deliver("charge.dispute.created", _dispute(intent_id, 2000), event_id="evt_d1").json["outcome"] == \
-        "duplicate"
+    assert (
+        api.deliver("charge.dispute.created", _dispute(intent_id, 2000), event_id="evt_d1").json["outcome"]
+        == "duplicate"
+    )
     assert api.balance(patron) == 0 and _chargebacks(api.db) == 1500
     # Disputed money can no longer be refunded to the card.
     assert _refundable(api, patron) == 0
@@ -199,8 +223,7 @@ def test_a_dispute_overtaking_the_success_event_settles_the_payment_first(api, p
     assert api.balance(patron) == 0
     assert _chargebacks(api.db) == 0
     # The late success event changes nothing.
-    assert api.deliver("payment_intent.succeeded", api.fake.intents[intent_id]).json["outcome"] == \
-        "already_settled"
+    assert api.deliver("payment_intent.succeeded", api.fake.intents[intent_id]).json["outcome"] == "already_settled"
     assert api.balance(patron) == 0
     api.audit_clean()
 
@@ -240,3 +263,21 @@ def test_a_dispute_takes_back_that_payment_s_own_money_and_tells_the_patron(api,
     [notice] = _notifications(api.db, "card_disputed")
     assert "10,00\xa0€" in notice.body
     api.audit_clean()
+
+
+def test_my_refunds_are_listed_newest_first_with_their_parts(api, patron, db):
+    from tests.support.factories import make_library, make_network, make_patron
+
+    _paid_topup(api, patron, 3000)
+    first = _ask_refund(api, patron, 1000)
+    second = _ask_refund(api, patron, 500)
+    assert first.status_code == 201 and second.status_code == 201
+    listed = api.client.get("/v1/wallet/refunds?limit=1", headers=bearer(patron)).json
+    assert [r["id"] for r in listed["data"]] == [second.json["id"]] and listed["has_more"] is True
+    older = api.client.get(f"/v1/wallet/refunds?starting_after={listed['next_cursor']}", headers=bearer(patron)).json
+    assert [(r["id"], r["amount"]["amount"]) for r in older["data"]] == [(first.json["id"], 1000)]
+    assert [p["id"] for p in older["data"][0]["parts"]] == [p["id"] for p in first.json["parts"]]
+    network = make_network(db)
+    stranger = make_patron(db, network, make_library(db, network))
+    db.commit()
+    assert api.client.get("/v1/wallet/refunds", headers=bearer(stranger)).json["data"] == []

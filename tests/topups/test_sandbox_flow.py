@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from backend.ledger.audit import run_audit
-from backend.ledger.services import wallet_of
 from backend.ledger.models import JournalEntry
+from backend.ledger.services import wallet_of
 from backend.topups.models import Topup
 from backend.topups.provider import EXTENSION
 from payments.sandbox import SandboxProvider
@@ -66,8 +66,9 @@ def test_start_pay_in_the_sandbox_credit_and_receipt(app, client, db, sandbox, p
 
 
 def test_a_declined_sandbox_payment_can_be_retried(client, db, sandbox, patron):
-    topup_id = _post(client, patron, "/v1/wallet/topups",
-                     {"amount": {"amount": 1000, "currency": "EUR"}}).json["topup"]["id"]
+    topup_id = _post(client, patron, "/v1/wallet/topups", {"amount": {"amount": 1000, "currency": "EUR"}}).json[
+        "topup"
+    ]["id"]
     declined = _post(client, patron, f"/v1/wallet/topups/{topup_id}/sandbox-payment", {"succeed": False})
     assert declined.status_code == 200
     assert (declined.json["status"], declined.json["failure_code"]) == ("failed", "card_declined")
@@ -78,8 +79,9 @@ def test_a_declined_sandbox_payment_can_be_retried(client, db, sandbox, patron):
 
 
 def test_the_sandbox_payment_is_refused_with_a_real_provider(client, db, stripe_fake, patron):
-    topup_id = _post(client, patron, "/v1/wallet/topups",
-                     {"amount": {"amount": 1000, "currency": "EUR"}}).json["topup"]["id"]
+    topup_id = _post(client, patron, "/v1/wallet/topups", {"amount": {"amount": 1000, "currency": "EUR"}}).json[
+        "topup"
+    ]["id"]
     refused = _post(client, patron, f"/v1/wallet/topups/{topup_id}/sandbox-payment", {})
     assert refused.status_code == 404 and refused.json["error"]["code"] == "sandbox_only"
     db.rollback()
@@ -88,20 +90,24 @@ def test_the_sandbox_payment_is_refused_with_a_real_provider(client, db, stripe_
 
 
 def test_a_signed_sandbox_event_is_an_ordinary_webhook_and_a_forged_one_is_not(app, client, db, sandbox, patron):
-    topup_id = _post(client, patron, "/v1/wallet/topups",
-                     {"amount": {"amount": 1500, "currency": "EUR"}}).json["topup"]["id"]
+    topup_id = _post(client, patron, "/v1/wallet/topups", {"amount": {"amount": 1500, "currency": "EUR"}}).json[
+        "topup"
+    ]["id"]
     provider = app.extensions[EXTENSION]
     db.rollback()
     intent_id = db.scalar(select(Topup.intent_id).where(Topup.public_id == topup_id))
     db.rollback()
     body, signature = provider.pay(provider.retrieve_intent(intent_id))
-    forged = client.post("/v1/payments/webhook", data=body,
-                         headers={"Stripe-Signature": signature.replace("v1=", "v1=0"),
-                                  "Content-Type": "application/json"})
+    forged = client.post(
+        "/v1/payments/webhook",
+        data=body,
+        headers={"Stripe-Signature": signature.replace("v1=", "v1=0"), "Content-Type": "application/json"},
+    )
     assert forged.status_code == 400
     assert _balance(db, patron) == 0
-    delivered = client.post("/v1/payments/webhook", data=body,
-                            headers={"Stripe-Signature": signature, "Content-Type": "application/json"})
+    delivered = client.post(
+        "/v1/payments/webhook", data=body, headers={"Stripe-Signature": signature, "Content-Type": "application/json"}
+    )
     assert delivered.json == {"received": True, "outcome": "credited"}
     assert _balance(db, patron) == 1500
 
@@ -116,10 +122,16 @@ def test_the_app_flow_with_a_real_signed_in_session(client, db, sandbox):
     db.commit()
     token = card_sign_in(client, "SBX0001", "2468").get_json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
-    started = client.post("/v1/wallet/topups", json={"amount": {"amount": 1000, "currency": "EUR"}},
-                          headers={**headers, "Idempotency-Key": "first"})
+    started = client.post(
+        "/v1/wallet/topups",
+        json={"amount": {"amount": 1000, "currency": "EUR"}},
+        headers={**headers, "Idempotency-Key": "first"},
+    )
     assert started.status_code == 201, started.json
-    paid = client.post(f"/v1/wallet/topups/{started.json['topup']['id']}/sandbox-payment", json={},
-                       headers={**headers, "Idempotency-Key": "pay"})
+    paid = client.post(
+        f"/v1/wallet/topups/{started.json['topup']['id']}/sandbox-payment",
+        json={},
+        headers={**headers, "Idempotency-Key": "pay"},
+    )
     assert paid.json["status"] == "succeeded"
     assert _balance(db, person) == 1000

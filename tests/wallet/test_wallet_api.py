@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -37,7 +37,10 @@ def test_an_empty_wallet_shows_zero_and_no_transactions(client, world):
     zero = {"amount": 0, "currency": "EUR"}
     assert body == {"balance": zero, "held": zero, "available": zero}
     assert client.get("/v1/wallet/transactions", headers=world.auth(world.alice)).get_json() == {
-        "data": [], "has_more": False, "next_cursor": None}
+        "data": [],
+        "has_more": False,
+        "next_cursor": None,
+    }
 
 
 def test_balance_shows_held_money_apart(client, db, world):
@@ -59,17 +62,21 @@ def test_transactions_page_newest_first_and_filter_by_kind_and_date(client, db, 
     assert [t["id"] for t in first["data"]][0] == paid and first["has_more"]
     assert first["data"][0]["direction"] == "out" and first["data"][0]["title"] == "Pagamento tariffe"
     assert first["data"][1]["kind"] == "topup_card" and first["data"][1]["amount"]["amount"] == 2000
-    rest = client.get(f"/v1/wallet/transactions?limit=2&starting_after={first['next_cursor']}",
-                      headers=world.auth(world.alice, **{"Accept-Language": "en"})).get_json()
+    rest = client.get(
+        f"/v1/wallet/transactions?limit=2&starting_after={first['next_cursor']}",
+        headers=world.auth(world.alice, **{"Accept-Language": "en"}),
+    ).get_json()
     assert [t["title"] for t in rest["data"]] == ["Cash top-up"] and not rest["has_more"]
 
     only_fees = client.get("/v1/wallet/transactions?kind=fee_payment", headers=world.auth(world.alice)).get_json()
     assert [t["id"] for t in only_fees["data"]] == [paid]
-    future = (datetime.now(timezone.utc) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    future = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     none = client.get(f"/v1/wallet/transactions?created_from={future}", headers=world.auth(world.alice)).get_json()
     assert none["data"] == []
-    backwards = client.get(f"/v1/wallet/transactions?created_from={future}&created_to=2020-01-01T00:00:00Z",
-                           headers=world.auth(world.alice))
+    backwards = client.get(
+        f"/v1/wallet/transactions?created_from={future}&created_to=2020-01-01T00:00:00Z",
+        headers=world.auth(world.alice),
+    )
     assert backwards.status_code == 400 and backwards.get_json()["error"]["param"] == "created_to"
     bad_cursor = client.get("/v1/wallet/transactions?starting_after=txn_nope", headers=world.auth(world.alice))
     assert bad_cursor.status_code == 400 and bad_cursor.get_json()["error"]["code"] == "invalid_cursor"
@@ -83,8 +90,12 @@ def test_a_patron_never_sees_someone_elses_transactions(client, db, world):
     listed = client.get("/v1/wallet/transactions", headers=world.auth(world.bob)).get_json()["data"]
     assert [t["amount"]["amount"] for t in listed] == [10]
     # Bob's cursor can't be used to page through Alice's list either.
-    assert client.get(f"/v1/wallet/transactions?starting_after={entry.public_id}",
-                      headers=world.auth(world.bob)).status_code == 400
+    assert (
+        client.get(
+            f"/v1/wallet/transactions?starting_after={entry.public_id}", headers=world.auth(world.bob)
+        ).status_code
+        == 400
+    )
     mine = client.get(f"/v1/wallet/transactions/{entry.public_id}", headers=world.auth(world.alice)).get_json()
     assert mine["direction"] == "in" and mine["paid_for"] == []
 
@@ -99,7 +110,7 @@ def test_monthly_statement_pdf_has_opening_and_closing_balance_in_the_patrons_la
     db.commit()
     fee = charge(client, world, world.alice, 1250).get_json()["id"]
     pay(client, world, world.alice, [fee])
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     response = client.get(f"/v1/wallet/statements/{now.year}/{now.month}", headers=world.auth(world.alice))
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     text = pdf_text(response.data)
