@@ -66,8 +66,7 @@ FUNDS = 20_000  # each patron starts with 200,00 € of card money
 FEE = 150
 FEES_EACH = 150
 PRICE = 250
-WORKER_TIMEOUT = 10  # gunicorn kills a request stuck this long ...
-IN_FLIGHT_SECONDS = 15  # ... so a retry may take over a dead request's key after this
+WORKER_TIMEOUT = 10  # gunicorn kills a request stuck this long
 
 
 class Unresolved(Exception):
@@ -281,7 +280,7 @@ class Client:
                 self.tally.unresolved.append(f"{op} {method} {path} key={key}")
                 raise Unresolved(op)
             try:
-                response = self.http.request(method, self.base + path, data=payload, headers=sent, timeout=(3, 10))
+                response = self.http.request(method, self.base + path, data=payload, headers=sent, timeout=(3, 15))
             except requests.Timeout:
                 self.tally.add("retries", f"{op}: timeout")
             except requests.ConnectionError:
@@ -683,7 +682,7 @@ def main() -> int:
     parser.add_argument(
         "--drain",
         type=float,
-        default=IN_FLIGHT_SECONDS + 25,
+        default=60.0,
         help="seconds the clients may go on retrying after the run",
     )
     parser.add_argument("--seed", type=int, default=12)
@@ -705,7 +704,6 @@ def main() -> int:
         args.port,
         args.workers,
         BORSELLINO_WORKER_TIMEOUT=str(WORKER_TIMEOUT),
-        BORSELLINO_IDEMPOTENCY_IN_FLIGHT_SECONDS=str(IN_FLIGHT_SECONDS),
         BORSELLINO_PAYMENT_PROVIDER="sandbox",
     )
     scheduler = [start_scheduler(args.database_url)]
