@@ -84,18 +84,37 @@ def serve(gunicorn_args):
 
 
 @main.command("demo")
-@click.option("--port", default=8000, show_default=True,
-              help="Port on 127.0.0.1 (the OpenAPI servers and the printed URLs follow it).")
-@click.option("--reset/--keep", default=True, show_default=True,
-              help="Start from fresh demo data, or keep the existing demo database.")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    help="Port on 127.0.0.1 (the OpenAPI servers and the printed URLs follow it).",
+)
+@click.option(
+    "--reset/--keep",
+    default=True,
+    show_default=True,
+    help="Start from fresh demo data, or keep the existing demo database.",
+)
 @click.option("--folder", default="demo-data", show_default=True, type=click.Path(file_okay=False))
-@click.option("--database-url", default=None, metavar="URL",
-              help="Run on this database instead of SQLite, e.g. postgresql+psycopg://postgres@127.0.0.1/borsellino_demo "
-                   "(its name must contain 'demo': --reset empties it).")
-@click.option("--scheduler/--no-scheduler", default=True, show_default=True,
-              help="Run the job scheduler (notification delivery, housekeeping) beside the server.")
-@click.option("--verbose-scheduler", is_flag=True,
-              help="Log every scheduler run (by default the demo logs only the scheduler's warnings).")
+@click.option(
+    "--database-url",
+    default=None,
+    metavar="URL",
+    help="Run on this database instead of SQLite, e.g. postgresql+psycopg://postgres@127.0.0.1/borsellino_demo "
+    "(its name must contain 'demo': --reset empties it).",
+)
+@click.option(
+    "--scheduler/--no-scheduler",
+    default=True,
+    show_default=True,
+    help="Run the job scheduler (notification delivery, housekeeping) beside the server.",
+)
+@click.option(
+    "--verbose-scheduler",
+    is_flag=True,
+    help="Log every scheduler run (by default the demo logs only the scheduler's warnings).",
+)
 def demo(port, reset, folder, database_url, scheduler, verbose_scheduler):
     """Create, migrate and seed a demo database (SQLite unless --database-url), then serve it on 127.0.0.1."""
     import logging
@@ -115,8 +134,12 @@ def demo(port, reset, folder, database_url, scheduler, verbose_scheduler):
             for suffix in ("", "-wal", "-shm"):
                 Path(str(db_file) + suffix).unlink(missing_ok=True)
         url, where = f"sqlite:///{db_file}", f"SQLite: {db_file}"
-    env = {**os.environ, "DATABASE_URL": url, "BORSELLINO_ENV": "development",
-           "BORSELLINO_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "BORSELLINO_ENV": "development",
+        "BORSELLINO_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+    }
     os.environ.update(env)
     upgrade(url)
     app = create_app({"database_url": url, "public_base_url": env["BORSELLINO_PUBLIC_BASE_URL"]})
@@ -139,8 +162,10 @@ def demo(port, reset, folder, database_url, scheduler, verbose_scheduler):
             # APScheduler narrates every run (the outbox every 5 s): it would bury the lines above.
             logging.getLogger("apscheduler").setLevel(logging.WARNING)
         start_in_background(app)
-        click.echo("  Scheduler      running beside the server" + ("" if verbose_scheduler else
-                                                                  " (quiet; --verbose-scheduler logs each run)"))
+        click.echo(
+            "  Scheduler      running beside the server"
+            + ("" if verbose_scheduler else " (quiet; --verbose-scheduler logs each run)")
+        )
     if logins:
         click.echo("Demo logins:")
         for line in logins:
@@ -170,8 +195,10 @@ def _demo_database(url: str, reset: bool) -> str:
     if parsed.get_backend_name() != "postgresql":
         raise click.ClickException("--database-url takes a PostgreSQL URL (without it the demo uses SQLite)")
     if "demo" not in (parsed.database or ""):
-        raise click.ClickException(f"refusing to use {parsed.database!r} for the demo: its name must contain 'demo' "
-                                   "(every --reset start empties it)")
+        raise click.ClickException(
+            f"refusing to use {parsed.database!r} for the demo: its name must contain 'demo' "
+            "(every --reset start empties it)"
+        )
     if reset:
         engine = create_engine(url, hide_parameters=True)
         with engine.begin() as conn:

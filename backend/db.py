@@ -213,8 +213,7 @@ class Database:
         # No pre-ping (a round trip per checkout): connections are replaced when old,
         # and a dead one is retried (``is_retryable``).
         return create_engine(
-            url, echo=echo, hide_parameters=True, pool_size=pool_size, max_overflow=pool_size,
-            pool_recycle=pool_recycle
+            url, echo=echo, hide_parameters=True, pool_size=pool_size, max_overflow=pool_size, pool_recycle=pool_recycle
         )
 
     @staticmethod

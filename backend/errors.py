@@ -193,12 +193,14 @@ INVALID_CHARACTERS = ErrorCode(
     en="The field '{param}' contains characters that are not allowed (NUL or a lone UTF-16 surrogate).",
 )
 URI_TOO_LONG = ErrorCode(
-    "uri_too_long", 414,
+    "uri_too_long",
+    414,
     it="L'indirizzo della richiesta è troppo lungo (al massimo 4096 caratteri).",
     en="The request URL is too long (at most 4096 characters).",
 )
 HEADERS_TOO_LARGE = ErrorCode(
-    "headers_too_large", 431,
+    "headers_too_large",
+    431,
     it="Un'intestazione della richiesta è troppo grande (al massimo 8 KB).",
     en="A request header is too large (at most 8 KB).",
 )

@@ -85,28 +85,39 @@ def install_pretix(folder: Path, version: str, port: int) -> Path:
     if not python.exists():
         folder.mkdir(parents=True, exist_ok=True)
         subprocess.run(["python3", "-m", "venv", str(folder / "venv")], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", f"pretix=={version}", "gunicorn",
-                        "psycopg2-binary"], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", f"pretix=={version}", "gunicorn", "psycopg2-binary"],
+            check=True,
+        )
     database = folder.name.replace("-", "_")
     (folder / "data").mkdir(exist_ok=True)
     (folder / "pretix.cfg").write_text(
         f"[pretix]\ninstance_name=bench-peer\nurl=http://127.0.0.1:{port}\ncurrency=EUR\n"
         f"datadir={folder / 'data'}\n\n[database]\nbackend=postgresql\nname={database}\nuser=postgres\n"
-        "host=127.0.0.1\nport=5432\n")
+        "host=127.0.0.1\nport=5432\n"
+    )
     import psycopg
 
     with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone():
             conn.execute(f'CREATE DATABASE "{database}"')
-    subprocess.run([str(python), "-m", "pretix", "migrate", "--noinput"], env=pretix_env(folder), check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(python), "-m", "pretix", "migrate", "--noinput"],
+        env=pretix_env(folder),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return python
 
 
 def pretix_python(python: Path, folder: Path, code: str, *args: str) -> str:
     # Arguments through the environment: ``pretix shell -c`` takes only the code.
-    run = subprocess.run([str(python), "-m", "pretix", "shell", "-c", code],
-                         env={**pretix_env(folder), "BENCH_ARGS": json.dumps(args)}, capture_output=True, text=True)
+    run = subprocess.run(
+        [str(python), "-m", "pretix", "shell", "-c", code],
+        env={**pretix_env(folder), "BENCH_ARGS": json.dumps(args)},
+        capture_output=True,
+        text=True,
+    )
     if run.returncode != 0:
         raise SystemExit("pretix shell failed: " + run.stderr[-3000:])
     return run.stdout
@@ -114,9 +125,21 @@ def pretix_python(python: Path, folder: Path, code: str, *args: str) -> str:
 
 def serve_pretix(python: Path, folder: Path, port: int, workers: int) -> subprocess.Popen:
     process = subprocess.Popen(
-        [str(python.with_name("gunicorn")), "pretix.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--timeout", "60"],
-        env=pretix_env(folder), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        [
+            str(python.with_name("gunicorn")),
+            "pretix.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--timeout",
+            "60",
+        ],
+        env=pretix_env(folder),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     for _ in range(600):
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
@@ -185,12 +208,21 @@ def summary(name: str, results, wall: float, sold_ok: int, sold_checked: int, se
     by_status: dict[int, int] = {}
     for status, _, _ in results:
         by_status[status] = by_status.get(status, 0) + 1
-    return {"system": name, "load_before": round(load, 2), "requests": len(results), "responses": by_status,
-            "wall_s": round(wall, 2), "purchases": len(sold),
-            "purchases_per_s_until_sold_out": round(len(sold) / sold_out_at, 1) if sold_out_at else None,
-            "purchase_p50_ms": pct([r[1] for r in sold], 0.5), "purchase_p99_ms": pct([r[1] for r in sold], 0.99),
-            "p99_ms_all": pct([r[1] for r in results], 0.99), "sold_in_database": sold_checked,
-            "oversold": max(0, sold_checked - seats), "ok": sold_checked == seats == len(sold)}
+    return {
+        "system": name,
+        "load_before": round(load, 2),
+        "requests": len(results),
+        "responses": by_status,
+        "wall_s": round(wall, 2),
+        "purchases": len(sold),
+        "purchases_per_s_until_sold_out": round(len(sold) / sold_out_at, 1) if sold_out_at else None,
+        "purchase_p50_ms": pct([r[1] for r in sold], 0.5),
+        "purchase_p99_ms": pct([r[1] for r in sold], 0.99),
+        "p99_ms_all": pct([r[1] for r in results], 0.99),
+        "sold_in_database": sold_checked,
+        "oversold": max(0, sold_checked - seats),
+        "ok": sold_checked == seats == len(sold),
+    }
 
 
 def wait_for_quiet(limit: float, seconds: float) -> float:
@@ -204,8 +236,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pretix-dir", type=Path, default=Path("/tmp/borsellino-peer-pretix"))
     parser.add_argument("--pretix-version", default="2026.8.0")
-    parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/borsellino_peer",
-                        help="Borsellino's database (wiped)")
+    parser.add_argument(
+        "--database-url",
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/borsellino_peer",
+        help="Borsellino's database (wiped)",
+    )
     parser.add_argument("--buyers", type=int, default=2000)
     parser.add_argument("--seats", type=int, default=300)
     parser.add_argument("--connections", type=int, default=32)
@@ -217,7 +252,8 @@ def main():
     parser.add_argument("--quiet-wait", type=float, default=300)
     args = parser.parse_args()
 
-    from bench.server import serve, stop as stop_borsellino
+    from bench.server import serve
+    from bench.server import stop as stop_borsellino
     from bench.ticket_rush import new_occurrence, prepare, verify
 
     folder = args.pretix_dir.resolve()
@@ -225,8 +261,11 @@ def main():
         raise SystemExit("--pretix-dir must be outside the repository")
     print(f"pretix {args.pretix_version} in {folder} …", flush=True)
     python = install_pretix(folder, args.pretix_version, args.pretix_port)
-    setup = json.loads(pretix_python(python, folder, PRETIX_SETUP, str(args.seats), str(args.rounds))
-                       .split("PRETIX-SETUP ", 1)[1].splitlines()[0])
+    setup = json.loads(
+        pretix_python(python, folder, PRETIX_SETUP, str(args.seats), str(args.rounds))
+        .split("PRETIX-SETUP ", 1)[1]
+        .splitlines()[0]
+    )
     print(f"Borsellino: {args.buyers} funded patrons …", flush=True)
     app, network_id, library_id, tokens = prepare(args.database_url, args.buyers)
     pretix_server = serve_pretix(python, folder, args.pretix_port, args.workers)
@@ -235,8 +274,14 @@ def main():
     try:
         for n in range(args.rounds):
             event = setup["events"][n]
-            body = json.dumps({"email": "bench@example.org", "locale": "en", "sales_channel": "web",
-                               "positions": [{"item": event["item"]}]})
+            body = json.dumps(
+                {
+                    "email": "bench@example.org",
+                    "locale": "en",
+                    "sales_channel": "web",
+                    "positions": [{"item": event["item"]}],
+                }
+            )
             headers = {"Authorization": f"Token {setup['token']}", "Content-Type": "application/json"}
             path = f"/api/v1/organizers/bench/events/{event['slug']}/orders/"
             load = wait_for_quiet(args.quiet_load, args.quiet_wait)
@@ -247,9 +292,18 @@ def main():
 
             occurrence, ticket_type = new_occurrence(app, network_id, library_id, args.seats)
             body = json.dumps({"items": [{"ticket_type": ticket_type, "quantity": 1}]})
-            requests = [(f"/v1/events/occurrences/{occurrence}/orders", body,
-                         {"Authorization": f"Bearer {t}", "Idempotency-Key": uuid.uuid4().hex,
-                          "Content-Type": "application/json"}) for t in tokens]
+            requests = [
+                (
+                    f"/v1/events/occurrences/{occurrence}/orders",
+                    body,
+                    {
+                        "Authorization": f"Bearer {t}",
+                        "Idempotency-Key": uuid.uuid4().hex,
+                        "Content-Type": "application/json",
+                    },
+                )
+                for t in tokens
+            ]
             load = wait_for_quiet(args.quiet_load, args.quiet_wait)
             results, wall = rush(args.borsellino_port, requests, args.connections)
             check = verify(app, occurrence, args.seats, n + 1)
@@ -261,11 +315,20 @@ def main():
         stop(pretix_server)
         stop_borsellino(borsellino_server)
     failures = sum(not r["ok"] for r in rows)
-    best = {name: max((r["purchases_per_s_until_sold_out"] or 0) for r in rows if r["system"] == name)
-            for name in ("pretix", "borsellino")}
-    print(json.dumps({"best_purchases_per_s": best,
-                      "ratio_borsellino_to_pretix": round(best["borsellino"] / best["pretix"], 1)
-                      if best["pretix"] else None, "failures": failures}), flush=True)
+    best = {
+        name: max((r["purchases_per_s_until_sold_out"] or 0) for r in rows if r["system"] == name)
+        for name in ("pretix", "borsellino")
+    }
+    print(
+        json.dumps(
+            {
+                "best_purchases_per_s": best,
+                "ratio_borsellino_to_pretix": round(best["borsellino"] / best["pretix"], 1) if best["pretix"] else None,
+                "failures": failures,
+            }
+        ),
+        flush=True,
+    )
     raise SystemExit(1 if failures else 0)
 
 

@@ -20,8 +20,10 @@ from tests.support.database import empty_all_tables, is_postgres, reset_and_migr
 collect_ignore = [] if os.environ.get("BORSELLINO_BROWSER_TESTS") else ["browser"]
 
 
-POSTGRES_HINT = ("TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/borsellino_test "
-                 "bash scripts/test.sh  (an empty database; CI runs them)")
+POSTGRES_HINT = (
+    "TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/borsellino_test "
+    "bash scripts/test.sh  (an empty database; CI runs them)"
+)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -41,7 +43,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if skipped:
         terminalreporter.write_line(
             f"NOTE: {skipped} PostgreSQL-only tests (real concurrency: double spends, last seats, races) "
-            f"were SKIPPED on SQLite. Run them with: {POSTGRES_HINT}", yellow=True, bold=True)
+            f"were SKIPPED on SQLite. Run them with: {POSTGRES_HINT}",
+            yellow=True,
+            bold=True,
+        )
 
 
 def pytest_configure(config):

@@ -122,17 +122,23 @@ def test_another_networks_librarian_sees_who_the_patron_is_but_not_how_to_contac
     db.commit()
     code = client.get("/v1/me/membership", headers=bearer(patron)).get_json()["token"]
 
-    seen = [client.get("/v1/patrons/lookup?card_number=CROSS0001", headers=bearer(visitor)),
-            client.post("/v1/patrons/identify", json={"token": code}, headers=bearer(visitor)),
-            client.get(f"/v1/patrons/{patron.public_id}", headers=bearer(visitor))]
+    seen = [
+        client.get("/v1/patrons/lookup?card_number=CROSS0001", headers=bearer(visitor)),
+        client.post("/v1/patrons/identify", json={"token": code}, headers=bearer(visitor)),
+        client.get(f"/v1/patrons/{patron.public_id}", headers=bearer(visitor)),
+    ]
     for response in seen:
         assert response.status_code == 200, response.get_json()
         body = response.get_json()
         assert body["email"] is None and body["phone"] is None
         assert (body["card_number"], body["first_name"], body["home_library"]["id"]) == (
-            "CROSS0001", patron.first_name, net["mine"].public_id)
+            "CROSS0001",
+            patron.first_name,
+            net["mine"].public_id,
+        )
     assert "+39 02 7654321" not in str([r.get_json() for r in seen]) and patron.email not in str(
-        [r.get_json() for r in seen])
+        [r.get_json() for r in seen]
+    )
 
     own = client.get("/v1/patrons/lookup?card_number=CROSS0001", headers=bearer(net["librarian"])).get_json()
     assert own["email"] == patron.email and own["phone"] == "+39 02 7654321"

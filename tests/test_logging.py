@@ -48,7 +48,8 @@ def test_a_database_error_logs_no_bound_parameter(client, db, caplog, app_log):
         response = client.post("/v1/_test/sql-error", json={"value": secret})
     assert response.status_code == 500 and response.get_json()["error"]["code"] == "internal_error"
     raw = _everything_logged(caplog.records) + "".join(
-        logging.Formatter().formatException(r.exc_info) for r in caplog.records if r.exc_info)
+        logging.Formatter().formatException(r.exc_info) for r in caplog.records if r.exc_info
+    )
     assert "missing_column" in raw  # the error itself is logged
     for part in secret.split():
         assert part not in raw and part not in app_log.getvalue()
@@ -61,8 +62,12 @@ def test_a_rate_limit_hit_logs_neither_card_nor_email(client, db, caplog, app_lo
     db.commit()
     with caplog.at_level(logging.INFO):
         statuses = [card_sign_in(client, "CSBNO0000779", "00000000").status_code for _ in range(11)]
-        statuses += [client.post("/v1/auth/patron/password", json={
-            "email": "marco.rossi@example.org", "password": "wrong-password"}).status_code for _ in range(11)]
+        statuses += [
+            client.post(
+                "/v1/auth/patron/password", json={"email": "marco.rossi@example.org", "password": "wrong-password"}
+            ).status_code
+            for _ in range(11)
+        ]
     assert statuses.count(429) >= 2
     logged = _everything_logged(caplog.records) + app_log.getvalue()
     assert "exceeded" in logged  # flask-limiter did log the hits
@@ -72,6 +77,7 @@ def test_a_rate_limit_hit_logs_neither_card_nor_email(client, db, caplog, app_lo
 
 def test_log_lines_are_scrubbed_of_personal_data_whoever_wrote_them(app, app_log):
     logging.getLogger("smtp.example").warning(
-        "550 <amina.diallo@example.org> refused; card CSBNO0000003, phone +39 333 1234567, cf RSSMRA85T10A562S")
+        "550 <amina.diallo@example.org> refused; card CSBNO0000003, phone +39 333 1234567, cf RSSMRA85T10A562S"
+    )
     line = app_log.getvalue()
     assert "550 <<email>> refused; card <card>, phone <phone>, cf <codice fiscale>" in line

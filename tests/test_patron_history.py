@@ -12,8 +12,11 @@ from tests.support.factories import bearer
 
 
 def _buy(client, world, patron, ticket_type, quantity=1):
-    response = client.post(f"/v1/events/occurrences/{world.occurrence.public_id}/orders",
-                           json=buy_body(ticket_type, quantity), headers={**bearer(patron), **key()})
+    response = client.post(
+        f"/v1/events/occurrences/{world.occurrence.public_id}/orders",
+        json=buy_body(ticket_type, quantity),
+        headers={**bearer(patron), **key()},
+    )
     assert response.status_code == 201, response.json
     return response.json["order"]
 
@@ -41,14 +44,22 @@ def test_the_occurrence_detail_lists_its_ticket_types_with_prices(client, db, wo
     detail = client.get(f"/v1/events/occurrences/{world.occurrence.public_id}").json
     assert [(t["id"], t["name"], t["price"]) for t in detail["ticket_types"]] == [
         (world.full.public_id, "Intero", {"amount": 1200, "currency": "EUR"}),
-        (world.reduced.public_id, "Ridotto", {"amount": 600, "currency": "EUR"})]
+        (world.reduced.public_id, "Ridotto", {"amount": 600, "currency": "EUR"}),
+    ]
 
 
 def test_my_fee_payments_with_the_fees_they_settled(client, db, world):
     alice, bob = world.patrons
-    fee = client.post("/v1/fees", json={"patron_id": alice.public_id, "library_id": world.library.public_id,
-                                         "type": "overdue", "amount": {"amount": 250, "currency": "EUR"}},
-                      headers={**bearer(world.librarian), **key()}).json["id"]
+    fee = client.post(
+        "/v1/fees",
+        json={
+            "patron_id": alice.public_id,
+            "library_id": world.library.public_id,
+            "type": "overdue",
+            "amount": {"amount": 250, "currency": "EUR"},
+        },
+        headers={**bearer(world.librarian), **key()},
+    ).json["id"]
     paid = client.post("/v1/fees/payments", json={"fee_ids": [fee]}, headers={**bearer(alice), **key()})
     assert paid.status_code == 201, paid.json
     mine = client.get("/v1/fees/payments", headers=bearer(alice)).json
@@ -64,10 +75,16 @@ def test_a_cash_top_up_shows_its_receipt_to_the_patron(client, db, world):
     db.add(desk)
     db.commit()
     staff = {**bearer(world.librarian), "Idempotency-Key": str(uuid.uuid4())}
-    cash_session = client.post(f"/v1/desk/desks/{desk.public_id}/sessions",
-                               json={"opening_float": {"amount": 5000, "currency": "EUR"}}, headers=staff).json["id"]
-    topup = client.post(f"/v1/desk/sessions/{cash_session}/topups", headers={**staff, **key()},
-                        json={"card_number": alice.card_number, "amount": {"amount": 1500, "currency": "EUR"}})
+    cash_session = client.post(
+        f"/v1/desk/desks/{desk.public_id}/sessions",
+        json={"opening_float": {"amount": 5000, "currency": "EUR"}},
+        headers=staff,
+    ).json["id"]
+    topup = client.post(
+        f"/v1/desk/sessions/{cash_session}/topups",
+        headers={**staff, **key()},
+        json={"card_number": alice.card_number, "amount": {"amount": 1500, "currency": "EUR"}},
+    )
     assert topup.status_code == 201, topup.json
     [latest] = client.get("/v1/wallet/transactions?limit=1", headers=bearer(alice)).json["data"]
     detail = client.get(f"/v1/wallet/transactions/{latest['id']}", headers=bearer(alice)).json

@@ -41,14 +41,26 @@ def test_api_errors_are_not_sniffed_and_docs_cannot_be_framed(client):
 
 
 def _hammer(client, forwarded_for):
-    return [client.post("/v1/auth/patron/card", json={"card_number": f"NOPE{i:04d}", "pin": "0000"},
-                        headers={"X-Forwarded-For": forwarded_for}).status_code for i in range(31)]
+    return [
+        client.post(
+            "/v1/auth/patron/card",
+            json={"card_number": f"NOPE{i:04d}", "pin": "0000"},
+            headers={"X-Forwarded-For": forwarded_for},
+        ).status_code
+        for i in range(31)
+    ]
 
 
 def test_without_trusted_proxies_a_forwarded_for_header_is_ignored(client):
     # 30/minute per address: the 31st attempt from "different" forwarded addresses is still one client.
-    statuses = [client.post("/v1/auth/patron/card", json={"card_number": f"NOPE{i:04d}", "pin": "0000"},
-                            headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code for i in range(31)]
+    statuses = [
+        client.post(
+            "/v1/auth/patron/card",
+            json={"card_number": f"NOPE{i:04d}", "pin": "0000"},
+            headers={"X-Forwarded-For": f"203.0.113.{i}"},
+        ).status_code
+        for i in range(31)
+    ]
     assert statuses[-1] == 429 and 429 not in statuses[:30]
 
 
@@ -64,9 +76,15 @@ def proxied_client(settings):
 def test_behind_one_trusted_proxy_each_client_has_its_own_bucket(proxied_client):
     assert _hammer(proxied_client, "198.51.100.7")[-1] == 429
     # Another client behind the same proxy is not limited; a spoofed first hop changes nothing.
-    fresh = proxied_client.post("/v1/auth/patron/card", json={"card_number": "NOPE9999", "pin": "0000"},
-                                headers={"X-Forwarded-For": "198.51.100.8"})
+    fresh = proxied_client.post(
+        "/v1/auth/patron/card",
+        json={"card_number": "NOPE9999", "pin": "0000"},
+        headers={"X-Forwarded-For": "198.51.100.8"},
+    )
     assert fresh.status_code == 401
-    spoofed = proxied_client.post("/v1/auth/patron/card", json={"card_number": "NOPE9998", "pin": "0000"},
-                                  headers={"X-Forwarded-For": "10.9.9.9, 198.51.100.7"})
+    spoofed = proxied_client.post(
+        "/v1/auth/patron/card",
+        json={"card_number": "NOPE9998", "pin": "0000"},
+        headers={"X-Forwarded-For": "10.9.9.9, 198.51.100.7"},
+    )
     assert spoofed.status_code == 429

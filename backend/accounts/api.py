@@ -377,8 +377,9 @@ class PatronIdentify(MethodView):
     @patrons_blp.response(200, s.PatronStaffSchema)
     @patrons_blp.doc(summary="Find a patron by the membership code shown in the app")
     def post(self, data):
-        return patrons.as_seen_by(require_principal(), patrons.identify_by_membership_code(
-            db.session, current_settings(), data["token"]))
+        return patrons.as_seen_by(
+            require_principal(), patrons.identify_by_membership_code(db.session, current_settings(), data["token"])
+        )
 
     add_error_responses(post, 422)
 

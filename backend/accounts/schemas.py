@@ -176,10 +176,14 @@ class PatronStaffSchema(ma.Schema):
     card_number = ma.fields.String()
     first_name = ma.fields.String()
     last_name = ma.fields.String()
-    email = ma.fields.String(allow_none=True, metadata={
-        "description": "Only for staff of the patron's home network: null for another network's staff"})
-    phone = ma.fields.String(allow_none=True, metadata={
-        "description": "Only for staff of the patron's home network: null for another network's staff"})
+    email = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "Only for staff of the patron's home network: null for another network's staff"},
+    )
+    phone = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "Only for staff of the patron's home network: null for another network's staff"},
+    )
     language = ma.fields.String()
     status = ma.fields.String()
     home_network = ma.fields.Nested(PlaceSchema)

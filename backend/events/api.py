@@ -100,7 +100,9 @@ class MyOrders(MethodView):
     @blp.response(200, page_schema(s.OrderSchema))
     @blp.doc(summary="My orders, newest first (completed, awaiting payment, expired, cancelled), with their tickets")
     def get(self, args):
-        return tickets.my_orders(db.session, current_person(), limit=args["limit"], starting_after=args["starting_after"])
+        return tickets.my_orders(
+            db.session, current_person(), limit=args["limit"], starting_after=args["starting_after"]
+        )
 
 
 @blp.route("/orders/<order_id>")

@@ -199,8 +199,12 @@ class OccurrenceSchema(ma.Schema):
 
 
 class OccurrenceDetailSchema(OccurrenceSchema):
-    ticket_types = fields.List(fields.Nested(TicketTypeSchema), attribute="event.ticket_types", required=True,
-                               metadata={"description": "What can be bought for this date, with prices"})
+    ticket_types = fields.List(
+        fields.Nested(TicketTypeSchema),
+        attribute="event.ticket_types",
+        required=True,
+        metadata={"description": "What can be bought for this date, with prices"},
+    )
 
 
 class OccurrenceBriefSchema(OccurrenceSchema):

@@ -65,8 +65,9 @@ def my_tickets(
 
 
 def my_orders(session: Session, patron: Patron, *, limit: int, starting_after: str | None) -> Page:
-    return paginate(session, select(Order).where(Order.patron_id == patron.id), Order, limit=limit,
-                    starting_after=starting_after)
+    return paginate(
+        session, select(Order).where(Order.patron_id == patron.id), Order, limit=limit, starting_after=starting_after
+    )
 
 
 def own_ticket(session: Session, patron: Patron, public_id: str) -> Ticket:

@@ -139,8 +139,9 @@ class FeePayments(MethodView):
     @blp.response(200, page_schema(s.FeePaymentSummarySchema))
     @blp.doc(summary="My fee payments, newest first, with the fees each one settled")
     def get(self, args):
-        return services.my_fee_payments(db.session, _caller(), limit=args["limit"],
-                                        starting_after=args["starting_after"])
+        return services.my_fee_payments(
+            db.session, _caller(), limit=args["limit"], starting_after=args["starting_after"]
+        )
 
 
 @blp.route("/<fee_id>")

@@ -33,7 +33,6 @@ from backend.fees.errors import (
 )
 from backend.fees.models import OUTSTANDING, PAID, WAIVED, Fee, FeePayment, FeeType
 from backend.i18n import normalize_language
-from backend.pagination import Page, paginate
 from backend.ledger.services import (
     House,
     credit,
@@ -45,6 +44,7 @@ from backend.ledger.services import (
 )
 from backend.money import Money
 from backend.notify.services import notify, notify_low_balance
+from backend.pagination import Page, paginate
 from backend.wallet import references
 
 # code: (Italian name, English name, default amount in cents; 0 = give the amount each time)
@@ -253,8 +253,11 @@ def import_fees(session: Session, principal: Principal, network: Network, items:
 
 
 def my_fee_payments(session: Session, patron: Patron, *, limit: int, starting_after: str | None) -> Page:
-    stmt = select(FeePayment).where(FeePayment.patron_id == patron.id).options(
-        joinedload(FeePayment.entry), selectinload(FeePayment.fees))
+    stmt = (
+        select(FeePayment)
+        .where(FeePayment.patron_id == patron.id)
+        .options(joinedload(FeePayment.entry), selectinload(FeePayment.fees))
+    )
     return paginate(session, stmt, FeePayment, limit=limit, starting_after=starting_after)
 
 

@@ -99,5 +99,10 @@ def receipt_of_patron(session: Session, patron: Patron, public_id: str) -> Recei
 
 def receipts_of_entry(session: Session, patron: Patron, entry_public_id: str) -> list[Receipt]:
     """The patron's receipts for one ledger entry (a wallet transaction)."""
-    return list(session.scalars(select(Receipt).where(
-        Receipt.entry_public_id == entry_public_id, Receipt.patron_id == patron.id).order_by(Receipt.id)))
+    return list(
+        session.scalars(
+            select(Receipt)
+            .where(Receipt.entry_public_id == entry_public_id, Receipt.patron_id == patron.id)
+            .order_by(Receipt.id)
+        )
+    )

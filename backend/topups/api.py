@@ -201,8 +201,9 @@ class Refunds(MethodView):
     @blp.response(200, page_schema(RefundSchema))
     def get(self, args):
         """My refund requests to card, newest first, each with where its parts stand."""
-        page = refunds.my_refund_requests(db.session, current_person(), limit=args["limit"],
-                                          starting_after=args["starting_after"])
+        page = refunds.my_refund_requests(
+            db.session, current_person(), limit=args["limit"], starting_after=args["starting_after"]
+        )
         page.data = [_refund_body(parts[0].request_id, parts) for parts in page.data]
         return page
 

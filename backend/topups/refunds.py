@@ -124,10 +124,14 @@ def my_refund_requests(session: Session, patron: Patron, *, limit: int, starting
 
     Paged by the request's first part (its id is the cursor).
     """
-    firsts = (select(func.min(CardRefund.id)).where(CardRefund.patron_id == patron.id)
-              .group_by(CardRefund.request_id))
-    page = paginate(session, select(CardRefund).where(CardRefund.id.in_(firsts)), CardRefund,
-                    limit=limit, starting_after=starting_after)
+    firsts = select(func.min(CardRefund.id)).where(CardRefund.patron_id == patron.id).group_by(CardRefund.request_id)
+    page = paginate(
+        session,
+        select(CardRefund).where(CardRefund.id.in_(firsts)),
+        CardRefund,
+        limit=limit,
+        starting_after=starting_after,
+    )
     page.data = [refunds_of_request(session, patron, first.request_id) for first in page.data]
     return page
 

@@ -81,8 +81,11 @@ class MonthlyStatement(MethodView):
 class MyReceipt(MethodView):
     @allow("patron")
     @blp.arguments(ReceiptFormatArgs, location="query")
-    @blp.doc(summary="One of my receipts (cash top-up or payout at a desk, card top-up) as HTML or PDF",
-             description="Its id is in the transaction's `paid_for` (kind `receipt`).", responses=RECEIPT_RESPONSES)
+    @blp.doc(
+        summary="One of my receipts (cash top-up or payout at a desk, card top-up) as HTML or PDF",
+        description="Its id is in the transaction's `paid_for` (kind `receipt`).",
+        responses=RECEIPT_RESPONSES,
+    )
     def get(self, args, receipt_id):
         return receipt_response(receipt_of_patron(db.session, current_person(), receipt_id), args)
 

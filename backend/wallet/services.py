@@ -125,5 +125,6 @@ def get_transaction(session: Session, patron: Patron, public_id: str, language: 
     transaction.paid_for = references.explain(session, patron, entry.reference, language) + [
         # A desk or card top-up's receipt, which the patron can fetch at /v1/wallet/receipts/{id}.
         references.PaidItem("receipt", receipt.public_id, RECEIPT.render(language, number=receipt.number))
-        for receipt in receipts_of_entry(session, patron, entry.public_id)]
+        for receipt in receipts_of_entry(session, patron, entry.public_id)
+    ]
     return transaction

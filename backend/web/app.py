@@ -141,8 +141,10 @@ def _servers(settings: Settings) -> list[dict]:
     here = settings.public_base_url.rstrip("/")
     if here == PRODUCTION_URL:
         return [{"url": PRODUCTION_URL, "description": "Production"}]
-    return [{"url": here, "description": "This server (BORSELLINO_PUBLIC_BASE_URL; the demo's by default)"},
-            {"url": PRODUCTION_URL, "description": "Production"}]
+    return [
+        {"url": here, "description": "This server (BORSELLINO_PUBLIC_BASE_URL; the demo's by default)"},
+        {"url": PRODUCTION_URL, "description": "Production"},
+    ]
 
 
 def _openapi_settings(settings: Settings) -> dict:

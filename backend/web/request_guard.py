@@ -30,11 +30,11 @@ from flask import Request, request
 from backend.errors import (
     BODY_NOT_OBJECT,
     HEADERS_TOO_LARGE,
-    URI_TOO_LONG,
     INVALID_CHARACTERS,
     JSON_TOO_DEEP,
     MALFORMED_REQUEST,
     NUMBER_OUT_OF_RANGE,
+    URI_TOO_LONG,
     DomainError,
 )
 

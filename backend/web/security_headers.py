@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from flask import Response, request
 
-PAGE_POLICY = ("default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+PAGE_POLICY = (
+    "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 DOCS_POLICY = "frame-ancestors 'none'"
 
 
@@ -33,6 +35,6 @@ def add_security_headers(response: Response) -> Response:
         headers.setdefault("Content-Security-Policy", PAGE_POLICY)
     if docs or response.mimetype == "text/html":
         headers.setdefault("X-Frame-Options", "DENY")
-    if (request.path.startswith(("/v1/", "/console")) and "Cache-Control" not in headers):
+    if request.path.startswith(("/v1/", "/console")) and "Cache-Control" not in headers:
         headers["Cache-Control"] = "no-store"
     return response
