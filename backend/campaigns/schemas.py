@@ -22,6 +22,7 @@ from backend.events.schemas import LOCAL_TIME_HELP
 from backend.events.times import to_utc
 from backend.money import MoneyField, PositiveMoneySchema
 from backend.pagination import PageArgsSchema
+from backend.schema_fields import StrictBoolean
 from backend.topups.schemas import PaymentSheetSchema, SandboxPayArgs  # noqa: F401 - shared with top-ups
 
 _URL = fields.Url(schemes={"https"}, validate=validate.Length(max=500))
@@ -61,7 +62,7 @@ class _CampaignFields(ma.Schema):
         validate=validate.OneOf(list(FundingModel)),
         metadata={"description": "keep_it_all (default) or all_or_nothing; fixed at launch"},
     )
-    art_bonus = fields.Boolean(metadata={"description": "Donations qualify for the Art Bonus; fixed at launch"})
+    art_bonus = StrictBoolean(metadata={"description": "Donations qualify for the Art Bonus; fixed at launch"})
     art_bonus_beneficiary = fields.String(
         validate=validate.Length(max=300), metadata={"description": "The public body receiving, as on the receipt"}
     )
@@ -100,13 +101,13 @@ class CampaignUpdateInSchema(ma.Schema):
     results = fields.String(
         load_default="", validate=validate.Length(max=10_000), metadata={"description": "Results achieved"}
     )
-    final_report = fields.Boolean(
+    final_report = StrictBoolean(
         load_default=False, metadata={"description": "The final report, after the deadline: closes the campaign"}
     )
 
 
 class ModerationSchema(ma.Schema):
-    approve = fields.Boolean(required=True, metadata={"description": "true shows the message on the wall"})
+    approve = StrictBoolean(required=True, metadata={"description": "true shows the message on the wall"})
 
 
 class ManageListArgsSchema(PageArgsSchema):
@@ -132,7 +133,7 @@ class ReportArgsSchema(ma.Schema):
 
 class PlanInSchema(ma.Schema):
     price = fields.Nested(PositiveMoneySchema, required=True)
-    active = fields.Boolean(load_default=True)
+    active = StrictBoolean(load_default=True)
 
 
 # --- patrons: requests ---------------------------------------------------------------------
@@ -169,7 +170,7 @@ class DonationRequestSchema(ma.Schema):
         validate=validate.Length(max=500),
         metadata={"description": "Shown on the wall once the owner approves it"},
     )
-    art_bonus = fields.Boolean(load_default=False, metadata={"description": "I want an Art Bonus receipt"})
+    art_bonus = StrictBoolean(load_default=False, metadata={"description": "I want an Art Bonus receipt"})
     tax_code = fields.String(
         load_default=None,
         allow_none=True,

@@ -10,7 +10,7 @@ from backend.guides.models import MediaType, ReadingState, ReservationState, Vis
 from backend.guides.records import format_isbn
 from backend.money import MoneyField, PositiveMoneySchema
 from backend.pagination import PageArgsSchema
-from backend.schema_fields import DateInput, UtcDateTime
+from backend.schema_fields import DateInput, StrictBoolean, UtcDateTime
 from backend.web.language import negotiate_language
 
 V = ma.validate
@@ -364,7 +364,7 @@ class KitUpdateSchema(ma.Schema):
     description = ma.fields.String(validate=V.Length(max=5000))
     units = ma.fields.Integer(strict=True, validate=V.Range(min=1, max=500))
     loan_days = ma.fields.Integer(strict=True, validate=V.Range(min=1, max=90))
-    active = ma.fields.Boolean()
+    active = StrictBoolean()
     guides = ma.fields.List(
         ma.fields.String(**PUBLIC_ID), validate=V.Length(max=50), metadata={"description": "Guides to add the kit to"}
     )

@@ -12,7 +12,7 @@ from backend.events.schemas import JwksSchema
 from backend.money import Money, MoneyField, PositiveMoneySchema, StrictInteger
 from backend.pagination import PageArgsSchema
 from backend.partners.models import AGE_BANDS, BEARERS, BENEFIT_KINDS, REIMBURSEMENT_RULES, VENUE_KINDS
-from backend.schema_fields import AwareDateTimeInput, Computed, UtcDateTime
+from backend.schema_fields import AwareDateTimeInput, Computed, StrictBoolean, UtcDateTime
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 MAX_QUANTITY = 20
@@ -38,7 +38,7 @@ class PartnerInSchema(ma.Schema):
     contact_name = fields.String(load_default="", validate=validate.Length(max=200))
     contact_email = fields.Email(validate=validate.Length(max=254))
     contact_phone = fields.String(load_default="", validate=validate.Length(max=32))
-    wallet_payments = fields.Boolean(load_default=False, metadata={"description": "Pay at the till with the wallet"})
+    wallet_payments = StrictBoolean(load_default=False, metadata={"description": "Pay at the till with the wallet"})
 
 
 class PartnerPatchSchema(ma.Schema):
@@ -48,7 +48,7 @@ class PartnerPatchSchema(ma.Schema):
     contact_name = fields.String(validate=validate.Length(max=200))
     contact_email = fields.Email(validate=validate.Length(max=254))
     contact_phone = fields.String(validate=validate.Length(max=32))
-    wallet_payments = fields.Boolean()
+    wallet_payments = StrictBoolean()
 
 
 class PartnerVenueSchema(ma.Schema):
@@ -158,7 +158,7 @@ class OfferInSchema(ma.Schema):
     network_ids = fields.List(fields.String(validate=validate.Length(max=40)), load_default=list)
     library_ids = fields.List(fields.String(validate=validate.Length(max=40)), load_default=list)
     age_bands = fields.List(fields.String(validate=validate.OneOf(AGE_BANDS)), load_default=list)
-    requires_supporter_card = fields.Boolean(load_default=False)
+    requires_supporter_card = StrictBoolean(load_default=False)
     per_patron_day = StrictInteger(allow_none=True, load_default=None, validate=validate.Range(min=1, max=1000))
     per_patron_week = StrictInteger(allow_none=True, load_default=None, validate=validate.Range(min=1, max=1000))
     per_patron_month = StrictInteger(allow_none=True, load_default=None, validate=validate.Range(min=1, max=1000))

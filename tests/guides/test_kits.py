@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from backend.guides.kits import send_kit_reminders
-from backend.guides.models import KitReservation
+from backend.guides.models import Kit, KitReservation
 from backend.ledger.models import Hold
 from backend.notify.models import Notification
 from tests.events.helpers import assert_audit_clean, balance
@@ -247,3 +247,13 @@ def test_reservations_list_pages_newest_first(client, db):
         headers=auth(patron),
     ).json
     assert [r["id"] for r in page["data"] + rest["data"]] == made[::-1]
+
+
+def test_a_kit_cannot_be_switched_off_by_a_number_in_place_of_false(client, db):
+    # Found by the fuzzed contract: marshmallow's Boolean took 0 for false.
+    world = _world(db)
+    kit = create_kit(client, world)
+    response = client.patch(f"/v1/guides/manage/kits/{kit['id']}", json={"active": 0}, headers=auth(world.librarian))
+    assert response.status_code == 400 and response.json["error"]["param"] == "active"
+    db.expire_all()
+    assert db.scalar(select(Kit.active).where(Kit.public_id == kit["id"])) is True
