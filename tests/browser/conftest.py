@@ -180,6 +180,8 @@ def browser_context_args(browser_context_args):
         "locale": "en-US",
         "timezone_id": "Europe/Rome",
         "viewport": {"width": 1280, "height": 900},
+        # axe-core is injected as an inline script, which the console's CSP rightly refuses.
+        "bypass_csp": True,
     }
 
 
