@@ -6,7 +6,7 @@ another partner's venues, offers and statements are not found. A refused pass re
 the result page with a 422 status, so the unit of work rolls back. The scan form
 carries a one-time ``form_key`` used as the idempotency key (a double tap validates
 once). The camera scan runs in the page (``static/scan.js``: the browser's
-``BarcodeDetector``, else the vendored ZXing library); the cashier can also type the
+``BarcodeDetector``, else the vendored jsQR library); the cashier can also type the
 code shown under the QR.
 """
 
@@ -30,7 +30,7 @@ from backend.web.database import db
 from backend.web.settings import current_settings
 
 STATIC = Path(__file__).resolve().parent / "static"
-ZXING_JS = "zxing-library-0.23.0.min.js"
+QR_READER_JS = "jsQR-1.4.0.js"
 
 register_link("console.partner_scan", Text(it="Convalida pass", en="Validate a pass"), "partner")
 register_link("console.partner_today", Text(it="Utilizzi di oggi", en="Today's redemptions"), "partner")
@@ -80,7 +80,7 @@ T = {
 @console_public
 def partner_static(filename):
     """The scan page's scripts, served with the console (cached: the file names carry versions)."""
-    return send_from_directory(STATIC, filename, max_age=86400 if filename == ZXING_JS else 300)
+    return send_from_directory(STATIC, filename, max_age=86400 if filename == QR_READER_JS else 300)
 
 
 def _scope():
@@ -100,7 +100,7 @@ def _scan_page(scope, *, form=None, status=200):
         offers=offers,
         form=form or {},
         form_key=new_form_key(),
-        zxing=ZXING_JS,
+        qr_reader=QR_READER_JS,
         money=_money,
     ), status
 

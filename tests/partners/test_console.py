@@ -55,8 +55,8 @@ def test_scan_result_today_and_statement(client, db):
     page = client.get("/console/partners/scan")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "Ridotto cinema" in html and world.cinema.name in html
-    assert "zxing-library-0.23.0.min.js" in html
-    assert client.get("/console/partners/static/zxing-library-0.23.0.min.js").status_code == 200
+    assert "jsQR-1.4.0.js" in html
+    assert client.get("/console/partners/static/jsQR-1.4.0.js").status_code == 200
 
     accepted = _scan(client, world, offer, phone.code(), price="8,50")
     html = accepted.get_data(as_text=True)
