@@ -30,6 +30,14 @@ def _sign_in(client, db, staff):
     assert response.status_code == 302
 
 
+def _sign_in_as_another_partner(client, db, world):
+    partner_b, _, _ = make_partner(db, world.network, "Teatro B")
+    till_b = make_staff(db, "partner", world.network)
+    till_b.partner = partner_b
+    db.commit()
+    _sign_in(client, db, till_b)
+
+
 def _scan(client, world, offer, code, price="10,00", key=None):
     page = client.get("/console/partners/scan").get_data(as_text=True)
     return client.post(
@@ -103,11 +111,7 @@ def test_another_partners_offer_or_venue_is_not_found(client, db):
     offer = make_offer(db, world)
     phone = Phone()
     phone.sync(client, world.patrons[0])
-    partner_b, _, _ = make_partner(db, world.network, "Teatro B")
-    till_b = make_staff(db, "partner", world.network)
-    till_b.partner = partner_b
-    db.commit()
-    _sign_in(client, db, till_b)
+    _sign_in_as_another_partner(client, db, world)
     assert "Ridotto" not in client.get("/console/partners/scan").get_data(as_text=True)
     response = _scan(client, world, offer, phone.code())
     assert response.status_code == 404 and "RIFIUTATO" in response.get_data(as_text=True)
@@ -188,11 +192,7 @@ def test_another_partners_till_cannot_upload_onto_our_venue(client, db):
     offer = make_offer(db, world)
     phone = Phone()
     phone.sync(client, world.patrons[0])
-    partner_b, _, _ = make_partner(db, world.network, "Teatro B")
-    till_b = make_staff(db, "partner", world.network)
-    till_b.partner = partner_b
-    db.commit()
-    _sign_in(client, db, till_b)
+    _sign_in_as_another_partner(client, db, world)
     assert client.get("/console/partners/offline/sync").get_json()["offers"] == []
     results = _upload(client, [_offline_scan(world, offer, phone.code(), "b1")]).get_json()["results"]
     assert results[0]["outcome"] == "refused"
