@@ -83,7 +83,12 @@ class CashSessionSchema(ma.Schema):
     )
     topups = MoneyField(required=True)
     payouts = MoneyField(required=True)
-    expected = MoneyField(required=True, metadata={"description": "Float + top-ups − payouts"})
+    expected = MoneyField(
+        required=True,
+        metadata={
+            "description": "Float + cash taken in (top-ups, shop sales) − cash given out (payouts, shop refunds)"
+        },
+    )
     counted = MoneyField(allow_none=True)
     difference = MoneyField(
         allow_none=True, metadata={"description": "Counted − expected: positive surplus, negative deficit"}
