@@ -122,7 +122,9 @@ def session_body(cash_session, totals) -> dict:
 
 class DeskOperationSchema(ma.Schema):
     id = ma.fields.String(required=True)
-    kind = ma.fields.String(required=True, metadata={"description": "cash_topup or cash_payout"})
+    kind = ma.fields.String(
+        required=True, metadata={"description": "cash_topup, cash_payout, shop_sale or shop_refund"}
+    )
     method = ma.fields.String(required=True)
     amount = MoneyField(required=True)
     patron_card_number = ma.fields.String(required=True)

@@ -150,18 +150,7 @@ def _drawer(session: Session, desk: Desk, currency: str) -> LedgerAccount:
 
 def _record(session, cash_session, kind, patron, staff, money, entry, balance) -> DoneOperation:
     desk = cash_session.desk
-    op = DeskOperation(
-        session_id=cash_session.id,
-        kind=kind,
-        method="cash",
-        patron_id=patron.id,
-        operator_id=staff.id,
-        amount=money.amount,
-        currency=money.currency,
-        entry_id=entry.id,
-    )
-    session.add(op)
-    session.flush()
+    op = _operation(session, cash_session, kind, patron, staff, money, entry)
     receipt = issue_receipt(
         session,
         kind=kind,

@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-import threading
+from datetime import datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from backend.shop.models import ShopOrder
-from tests.shop.helpers import assert_audit_clean, balance, make_item, make_world, stock_of
+from backend.db import utcnow
+from backend.i18n import ROME
+from backend.shop.models import RoomSlot, ShopOrder
+from tests.shop.helpers import assert_audit_clean, balance, make_item, make_room, make_world, stock_of
 from tests.support.factories import bearer, make_patron
 from tests.support.ledger import fund_wallet
+from tests.support.threads import race
 
 pytestmark = pytest.mark.postgres_only
-
-
-def race(app, calls):
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(i, call):
-        client = app.test_client()
-        barrier.wait()
-        results[i] = call(client)
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def test_the_last_pieces_are_sold_once_to_many_buyers_at_the_same_moment(app, db, app_ctx):
@@ -77,4 +63,36 @@ def test_one_patron_on_several_devices_cannot_overspend(app, db, app_ctx):
     )
     assert sorted(r.status_code for r in results) == [201, 201, 422, 422, 422]
     assert balance(db, patron) == 200
+    assert_audit_clean(db)
+
+
+def test_two_patrons_booking_the_same_hour_at_once_get_it_once(app, db, app_ctx):
+    world = make_world(db, funds=5000)
+    patrons = [make_patron(db, world.network, world.library) for _ in range(6)]
+    for patron in patrons:
+        fund_wallet(db, patron, 5000)
+    room = make_room(db, world.library, price=1000, hours=((0, "09:00", "19:00"),))
+    day = (utcnow().astimezone(ROME) + timedelta(days=5)).date()
+    # overlapping spans: 10-12 and 11-13 share 11:00
+    spans = [(10, 12), (11, 13)] * 3
+    body = [
+        {
+            "starts_at": datetime.combine(day, time(a), tzinfo=ROME).isoformat(),
+            "ends_at": datetime.combine(day, time(b), tzinfo=ROME).isoformat(),
+        }
+        for a, b in spans
+    ]
+    headers = [{**bearer(p), "Idempotency-Key": f"room-{p.public_id}"} for p in patrons]
+    results = race(
+        app,
+        [
+            lambda c, h=h, b=b: c.post(f"/v1/shop/rooms/{room.public_id}/bookings", headers=h, json=b)
+            for h, b in zip(headers, body)
+        ],
+    )
+    statuses = sorted(r.status_code for r in results)
+    assert statuses == [201] + [409] * 5, [r.get_json() for r in results]
+    db.rollback()
+    assert db.scalar(select(func.count()).select_from(RoomSlot)) == 2
+    assert sorted(balance(db, p) for p in patrons) == [3000] + [5000] * 5
     assert_audit_clean(db)
