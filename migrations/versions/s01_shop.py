@@ -1,7 +1,7 @@
 """shop: items, rooms, opening hours, orders, room bookings
 
 Revision ID: s01_shop
-Revises: t01_topup_states
+Revises: t02_hold_states
 Create Date: 2026-12-02
 
 Adds the library shop. The desk's cash operations gain two kinds (shop_sale, shop_refund): a string column, no schema change.
@@ -13,7 +13,7 @@ from alembic import op
 import backend.db
 
 revision = "s01_shop"
-down_revision = "t01_topup_states"
+down_revision = "t02_hold_states"
 branch_labels = None
 depends_on = None
 
