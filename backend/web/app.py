@@ -16,6 +16,7 @@ from backend.db import Database
 from backend.desk import api as desk_api
 from backend.events import api as events_api
 from backend.fees import api as fees_api
+from backend.finance import api as finance_api
 from backend.guides import api as guides_api
 from backend.notify import api as notify_api
 from backend.notify.services import CHANNELS_INFO, configured_channels
@@ -120,6 +121,7 @@ def _register_blueprints(api: Api) -> None:
         desk_api,
         wallet_api,
         fees_api,
+        finance_api,
         partners_api,
         confirmations_api,
         campaigns_api,
