@@ -15,6 +15,7 @@ from backend.ledger import models as ledger_models  # noqa: F401
 from backend.notify import models as notify_models  # noqa: F401
 from backend.partners import models as partners_models  # noqa: F401
 from backend.receipts import models as receipts_models  # noqa: F401
+from backend.shop import models as shop_models  # noqa: F401
 from backend.topups import models as topups_models  # noqa: F401
 
 metadata = Base.metadata

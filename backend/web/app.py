@@ -21,6 +21,7 @@ from backend.guides import api as guides_api
 from backend.notify import api as notify_api
 from backend.notify.services import CHANNELS_INFO, configured_channels
 from backend.partners import api as partners_api
+from backend.shop import api as shop_api
 from backend.topups import api as topups_api
 from backend.wallet import api as wallet_api
 from backend.web import ops
@@ -124,6 +125,7 @@ def _register_blueprints(api: Api) -> None:
         partners_api,
         confirmations_api,
         campaigns_api,
+        shop_api,
     ):
         for blueprint in module.blueprints:
             api.register_blueprint(blueprint)
