@@ -158,7 +158,9 @@ def _offline_texts(lang: str) -> dict:
 @console_public
 def partner_static(filename):
     """The scan page's scripts, served with the console (cached: the file names carry versions)."""
-    return send_from_directory(STATIC, filename, max_age=86400 if filename in (QR_READER_JS, ED25519_FALLBACK_JS) else 300)
+    return send_from_directory(
+        STATIC, filename, max_age=86400 if filename in (QR_READER_JS, ED25519_FALLBACK_JS) else 300
+    )
 
 
 def _scope():
