@@ -190,16 +190,28 @@ def reconcile(session: Session, run: ReconciliationRun, *, tolerance: int = 0, n
     now = now or utcnow()
     # One re-run at a time per run (the row lock; SQLite writers are serialized anyway).
     session.scalars(select(ReconciliationRun.id).where(ReconciliationRun.id == run.id).with_for_update()).one_or_none()
-    open_items = select(ReconciliationItem.id).where(
-        ReconciliationItem.run_id == run.id, ReconciliationItem.status == ItemState.OPEN
+    open_ids = set(
+        session.scalars(
+            select(ReconciliationItem.id).where(
+                ReconciliationItem.run_id == run.id, ReconciliationItem.status == ItemState.OPEN
+            )
+        )
     )
-    session.execute(delete(ItemRef).where(ItemRef.item_id.in_(open_items)).execution_options(synchronize_session=False))
-    session.execute(
-        delete(ReconciliationItem)
-        .where(ReconciliationItem.run_id == run.id, ReconciliationItem.status == ItemState.OPEN)
-        .execution_options(synchronize_session=False)
-    )
-    session.expire_all()
+    if open_ids:
+        session.execute(
+            delete(ItemRef).where(ItemRef.item_id.in_(open_ids)).execution_options(synchronize_session=False)
+        )
+        session.execute(
+            delete(ReconciliationItem)
+            .where(ReconciliationItem.id.in_(open_ids))
+            .execution_options(synchronize_session=False)
+        )
+        # Forget the deleted rows only (SQLite may hand their ids to the new items).
+        for obj in list(session.identity_map.values()):
+            if (isinstance(obj, ReconciliationItem) and obj.id in open_ids) or (
+                isinstance(obj, ItemRef) and obj.item_id in open_ids
+            ):
+                session.expunge(obj)
 
     kept_external = set(
         session.scalars(
