@@ -73,8 +73,7 @@ T = {
     "box_text": Text(
         it="Qui accanto trovi il codice QR per pagare attraverso il circuito bancario e gli altri canali "
         "di pagamento abilitati.",
-        en="Beside this text is the QR code to pay through the banking network and the other enabled "
-        "payment channels.",
+        en="Beside this text is the QR code to pay through the banking network and the other enabled payment channels.",
     ),
     "addressee": Text(it="Destinatario", en="Addressee"),
     "creditor_short": Text(it="Ente Creditore", en="Creditor body"),

@@ -94,9 +94,7 @@ class FakeGpd:
         """The notice is paid at a PSP: GPD marks the position paid and keeps the receipt."""
         with self._lock:
             position = next(
-                p
-                for (fc, _), p in self.positions.items()
-                if fc == fiscal_code and p["paymentOption"][0]["iuv"] == iuv
+                p for (fc, _), p in self.positions.items() if fc == fiscal_code and p["paymentOption"][0]["iuv"] == iuv
             )
             option = position["paymentOption"][0]
             position["status"] = "PAID"
