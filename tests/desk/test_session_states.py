@@ -57,7 +57,7 @@ def test_the_database_refuses_a_session_state_outside_the_enum(client, db, app_c
     ]
     db.rollback()
     with pytest.raises(IntegrityError):
-        db.execute(update(CashSession).where(CashSession.public_id == sid).values(status="suspended"))
+        db.execute(update(CashSession).where(CashSession.public_id == sid).values(status="paused"))
     db.rollback()
     assert db.scalar(select(CashSession.status).where(CashSession.public_id == sid)) == CashSessionState.OPEN
     db.rollback()
