@@ -42,6 +42,8 @@ ACCOUNT_KINDS = {
     "adjustments": DEBIT_NORMAL,  # goodwill credits, corrections (an expense)
     "chargebacks": DEBIT_NORMAL,  # card disputes lost (an expense)
     "kit_deposits": CREDIT_NORMAL,  # deposits one library holds for lent cultural kits, owed back on return
+    "shop_income": CREDIT_NORMAL,  # one library's shop sales (items, services, rooms)
+    "printing_credit": CREDIT_NORMAL,  # one patron's prepaid printing in one network, owed as printing
 }
 
 # How wallet money came in, so refunds go back the same way and receipts are right.

@@ -1,14 +1,14 @@
 """desk cash sessions: a CHECK constraint keeping each session's status in its enum
 
 Revision ID: t03_desk_session_states
-Revises: t02_hold_states
+Revises: s01_shop
 Create Date: 2026-12-02
 """
 
 from alembic import op
 
 revision = "t03_desk_session_states"
-down_revision = "t02_hold_states"
+down_revision = "s01_shop"
 branch_labels = None
 depends_on = None
 
