@@ -1,7 +1,7 @@
 """reconciliation: payout runs, items, cash deposits and handovers, partner settlements
 
 Revision ID: r01_reconciliation
-Revises: s01_shop
+Revises: t03_desk_session_states
 Create Date: 2026-12-02 06:12:39.231658
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import backend.db
 
 revision = "r01_reconciliation"
-down_revision = "s01_shop"
+down_revision = "t03_desk_session_states"
 branch_labels = None
 depends_on = None
 
