@@ -1,7 +1,7 @@
 """finance: closed periods and their trial balances, clearing between networks, staff audit trail; ledger accounts carry their network
 
 Revision ID: f01_finance
-Revises: t02_hold_states
+Revises: r01_reconciliation
 Create Date: 2026-12-02
 
 Ledger accounts of a patron (wallets) or a library now carry their network too, so the
@@ -15,7 +15,7 @@ from alembic import op
 import backend.db
 
 revision = "f01_finance"
-down_revision = "t02_hold_states"
+down_revision = "r01_reconciliation"
 branch_labels = None
 depends_on = None
 
@@ -75,7 +75,9 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "(state = 'paid') = (entry_id IS NOT NULL)", name=op.f("ck_finance_clearing_transfers_paid_is_booked")
         ),
-        sa.CheckConstraint("state IN ('due', 'paid', 'superseded')", name=op.f("ck_finance_clearing_transfers_state_valid")),
+        sa.CheckConstraint(
+            "state IN ('due', 'paid', 'superseded')", name=op.f("ck_finance_clearing_transfers_state_valid")
+        ),
         sa.CheckConstraint("amount > 0", name=op.f("ck_finance_clearing_transfers_positive")),
         sa.CheckConstraint(
             "payer_network_id <> payee_network_id", name=op.f("ck_finance_clearing_transfers_two_networks")
