@@ -116,3 +116,9 @@ NAME_REQUIRED = ErrorCode(
 CAPACITY_INVALID = ErrorCode(
     "capacity_invalid", 400, it="Capienza non valida: da 1 a 10000.", en="Invalid capacity: 1 to 10000."
 )
+PRINTING_CREDIT_INSUFFICIENT = ErrorCode(
+    "printing_credit_insufficient",
+    422,
+    it="Credito stampa insufficiente: mancano {shortfall} (disponibili {available}).",
+    en="Not enough printing credit: {shortfall} short ({available} available).",
+)
