@@ -341,25 +341,39 @@ def _choice(name: str, allowed, default: str) -> str:
     return value
 
 
-@bp.route("/shop/<library_id>/items", methods=["POST"])
-@staff_page(*STAFF)
-def shop_item_create(library_id):
+def _names() -> dict:
+    form = request.form
+    names = {lang: form.get(f"name_{lang}", "").strip()[:200] for lang in ("it", "en")}
+    if not all(names.values()):
+        raise DomainError(e.NAME_REQUIRED, param="name_it")
+    return {"name_it": names["it"], "name_en": names["en"]}
+
+
+def _catalogue_form(library_id: str, work):
+    """A catalogue form of one of the caller's libraries: ``work(library)``, then back to the page (or why not)."""
     try:
         library = _library(library_id)
     except DomainError:
         return _not_found()
-    form = request.form
     try:
-        name_it, name_en = form.get("name_it", "").strip()[:200], form.get("name_en", "").strip()[:200]
-        if not name_it or not name_en:
-            raise DomainError(e.NAME_REQUIRED, param="name_it")
-        catalog.create_item(
+        work(library)
+    except DomainError as refused:
+        return _catalogue_page(library, error=_error_text(refused), status=refused.error.status)
+    return redirect(url_for("console.shop_catalogue", library_id=library.public_id, notice="saved"))
+
+
+@bp.route("/shop/<library_id>/items", methods=["POST"])
+@staff_page(*STAFF)
+def shop_item_create(library_id):
+    form = request.form
+    return _catalogue_form(
+        library_id,
+        lambda library: catalog.create_item(
             db.session,
             console_principal(),
             {
                 "library_id": library.public_id,
-                "name_it": name_it,
-                "name_en": name_en,
+                **_names(),
                 "description_it": form.get("description_it", "").strip()[:2000],
                 "description_en": form.get("description_en", "").strip()[:2000],
                 "category": _choice("category", CATEGORIES, "other"),
@@ -367,10 +381,8 @@ def shop_item_create(library_id):
                 "price": parse_amount(form.get("price", ""), param="price"),
                 "stock": _stock(form.get("stock", "")),
             },
-        )
-    except DomainError as refused:
-        return _catalogue_page(library, error=_error_text(refused), status=refused.error.status)
-    return redirect(url_for("console.shop_catalogue", library_id=library_id, notice="saved"))
+        ),
+    )
 
 
 @bp.route("/shop/items/<item_id>", methods=["POST"])
@@ -400,33 +412,27 @@ def shop_item_update(item_id):
     return redirect(url_for("console.shop_catalogue", library_id=library.public_id, notice="saved"))
 
 
+def _capacity() -> int:
+    capacity = request.form.get("capacity", "").strip()
+    if not capacity.isdigit() or not 0 < int(capacity) <= 10_000:
+        raise DomainError(e.CAPACITY_INVALID, param="capacity")
+    return int(capacity)
+
+
 @bp.route("/shop/<library_id>/rooms", methods=["POST"])
 @staff_page(*STAFF)
 def shop_room_create(library_id):
-    try:
-        library = _library(library_id)
-    except DomainError:
-        return _not_found()
-    form = request.form
-    try:
-        name_it, name_en = form.get("name_it", "").strip()[:200], form.get("name_en", "").strip()[:200]
-        if not name_it or not name_en:
-            raise DomainError(e.NAME_REQUIRED, param="name_it")
-        capacity = form.get("capacity", "").strip()
-        if not capacity.isdigit() or not 0 < int(capacity) <= 10_000:
-            raise DomainError(e.CAPACITY_INVALID, param="capacity")
-        rooms.create_room(
+    return _catalogue_form(
+        library_id,
+        lambda library: rooms.create_room(
             db.session,
             console_principal(),
             {
                 "library_id": library.public_id,
-                "name_it": name_it,
-                "name_en": name_en,
-                "capacity": int(capacity),
-                "price_per_hour": parse_amount(form.get("price_per_hour", ""), param="price_per_hour"),
+                **_names(),
+                "capacity": _capacity(),
+                "price_per_hour": parse_amount(request.form.get("price_per_hour", ""), param="price_per_hour"),
                 "vat": _choice("vat", VAT_TREATMENTS, "vat_22"),
             },
-        )
-    except DomainError as refused:
-        return _catalogue_page(library, error=_error_text(refused), status=refused.error.status)
-    return redirect(url_for("console.shop_catalogue", library_id=library_id, notice="saved"))
+        ),
+    )
