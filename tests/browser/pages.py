@@ -101,6 +101,22 @@ def demo_shop_catalogue(library_code: str) -> Callable[[object], str]:
     return find
 
 
+def demo_payout_run() -> Callable[[object], str]:
+    """The reconciliation run of the demo's card payout."""
+
+    def find(console) -> str:
+        from sqlalchemy import select
+
+        from backend.finance.reconciliation.demo import DEMO_PAYOUT
+        from backend.finance.reconciliation.models import ReconciliationRun
+
+        return "/console/reconciliation/" + console.read(
+            lambda s: s.scalar(select(ReconciliationRun.public_id).where(ReconciliationRun.external_ref == DEMO_PAYOUT))
+        )
+
+    return find
+
+
 CONSOLE_PAGES = [
     ConsolePage("login", None, "/console/login", "Accesso personale"),
     ConsolePage("dashboard-librarian", "librarian", "/console/", "Ciao, Sara Colombo"),
@@ -123,4 +139,6 @@ CONSOLE_PAGES = [
     ConsolePage("campaigns-art-bonus", "librarian", "/console/campaigns/art-bonus-report", "Rapporto Art Bonus"),
     ConsolePage("shop", "librarian", "/console/shop", "Registra una vendita"),
     ConsolePage("shop-catalogue", "librarian", demo_shop_catalogue("RHO"), "Aggiungi un articolo"),
+    ConsolePage("reconciliation-runs", "finance", "/console/reconciliation", "Riconciliazione dei versamenti carte"),
+    ConsolePage("reconciliation-run", "admin", demo_payout_run(), "Eccezioni"),
 ]

@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import func, select
 
-from backend.desk.models import OPEN, CashSession, Desk
+from backend.desk.models import CashSession, CashSessionState, Desk
 from backend.shop.models import Room, ShopItem, ShopOrder
 from tests.shop.helpers import assert_audit_clean, balance, checkout, make_item, make_world, stock_of
 
@@ -35,7 +35,9 @@ def test_a_cash_sale_rung_up_in_the_console_is_sold_once(client, db, app_ctx):
     desk = Desk(library_id=world.library.id, name="Cassa 1")
     db.add(desk)
     db.flush()
-    cash = CashSession(desk_id=desk.id, status=OPEN, opened_by_id=world.librarian.id, opening_float=0, currency="EUR")
+    cash = CashSession(
+        desk_id=desk.id, status=CashSessionState.OPEN, opened_by_id=world.librarian.id, opening_float=0, currency="EUR"
+    )
     db.add(cash)
     db.commit()
     _login(client, world.librarian)
