@@ -1,12 +1,14 @@
-"""The card-payment provider interface the top-ups domain talks to.
+"""The provider interfaces the top-ups domain talks to: cards, and pagoPA notices.
 
-Plain data in and out (no Stripe objects, no Flask), so the domain code reads
-the same for Stripe and for the offline sandbox, and tests can swap providers.
+Plain data in and out (no Stripe objects, no HTTP, no Flask), so the domain code
+reads the same for the real services and for the offline sandboxes, and tests
+can swap providers.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 
@@ -87,3 +89,91 @@ class PaymentProvider(Protocol):
     def refund(self, *, intent_id: str, amount: int, idempotency_key: str, metadata: dict[str, str]) -> Refund: ...
 
     def parse_webhook(self, payload: bytes | str, signature_header: str | None) -> WebhookEvent: ...
+
+
+# --- payment notices (pagoPA) ----------------------------------------------------
+#
+# A card payment is an intent the app confirms; a pagoPA payment is a debt the
+# public body publishes and the citizen pays at any PSP. Both providers share
+# the error classes above and a ``name``; the notice provider's calls follow
+# the life of a debt position instead of an intent.
+
+
+@dataclass(frozen=True)
+class Creditor:
+    """The public body the money is owed to: one per network."""
+
+    fiscal_code: str  # 11 digits (codice fiscale dell'ente creditore)
+    segregation_code: str  # 2 digits: which of the body's IUV series is ours
+    iban: str  # the treasury account the transfer goes to
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Debtor:
+    """Who the notice is addressed to. ``ANONIMO`` when we hold no codice fiscale."""
+
+    full_name: str
+    fiscal_code: str = "ANONIMO"
+    kind: str = "F"  # F natural person, G legal person
+
+
+@dataclass(frozen=True)
+class DebtPosition:
+    """A debt position as the debt-position service sees it now."""
+
+    iupd: str
+    iuv: str
+    notice_number: str
+    creditor_fiscal_code: str
+    amount: int  # cents
+    # draft | published | valid | invalid | expired | partially_paid | paid | reported
+    status: str
+    due_at: datetime
+    option_status: str = "unpaid"  # unpaid | paid | partially_reported | reported
+
+
+@dataclass(frozen=True)
+class PaidReceipt:
+    """The receipt (RT) of a paid notice: the platform's word that the money was taken."""
+
+    receipt_id: str
+    iuv: str
+    creditor_fiscal_code: str
+    amount: int  # cents
+    outcome: str  # OK or KO
+    paid_at: datetime
+    notice_number: str = ""
+    psp: str = ""
+
+
+class NoticeProvider(Protocol):
+    name: str
+
+    def create_position(
+        self,
+        creditor: Creditor,
+        *,
+        iupd: str,
+        iuv: str,
+        amount: int,
+        description: str,
+        debtor: Debtor,
+        due_at: datetime,
+    ) -> DebtPosition:
+        """A draft position with one payment option and one transfer to the creditor's IBAN.
+
+        Creating the same ``iupd`` again answers the position already there, so a
+        retry never makes a second debt.
+        """
+
+    def publish(self, creditor: Creditor, iupd: str) -> DebtPosition:
+        """Make a draft payable (already published: answered as it is)."""
+
+    def retrieve_position(self, creditor: Creditor, iupd: str) -> DebtPosition: ...
+
+    def retrieve_receipt(self, creditor: Creditor, iuv: str) -> PaidReceipt | None:
+        """The receipt of a paid notice, or None while nothing was paid."""
+
+    def invalidate(self, creditor: Creditor, iupd: str) -> DebtPosition:
+        """Nobody can pay the notice any more (already invalid or expired: answered as it is)."""
