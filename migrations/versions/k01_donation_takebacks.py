@@ -1,7 +1,7 @@
 """donations: card money taken back at the provider (refunds made there, disputes)
 
 Revision ID: k01_donation_takebacks
-Revises: t03_desk_session_states
+Revises: r01_reconciliation
 Create Date: 2026-12-02
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "k01_donation_takebacks"
-down_revision = "t03_desk_session_states"
+down_revision = "r01_reconciliation"
 branch_labels = None
 depends_on = None
 
