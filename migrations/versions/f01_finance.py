@@ -1,7 +1,7 @@
 """finance: closed periods and their trial balances, clearing between networks, staff audit trail; ledger accounts carry their network
 
 Revision ID: f01_finance
-Revises: r01_reconciliation
+Revises: k01_donation_takebacks
 Create Date: 2026-12-02
 
 Ledger accounts of a patron (wallets) or a library now carry their network too, so the
@@ -15,7 +15,7 @@ from alembic import op
 import backend.db
 
 revision = "f01_finance"
-down_revision = "r01_reconciliation"
+down_revision = "k01_donation_takebacks"
 branch_labels = None
 depends_on = None
 
