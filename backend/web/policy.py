@@ -28,6 +28,7 @@ from backend.accounts.services import person_of
 from backend.auth.principal import ROLES, Principal
 from backend.auth.tokens import InvalidToken, decode_access_token
 from backend.errors import FORBIDDEN, UNAUTHENTICATED, DomainError, ErrorCode
+from backend.finance.audit import bind_staff
 from backend.web.api import add_doc, add_error_responses
 from backend.web.database import db
 from backend.web.settings import current_settings
@@ -102,6 +103,8 @@ def allow(*roles: str):
             principal = require_principal()
             if principal.role not in policy.roles:
                 raise DomainError(FORBIDDEN)
+            # What a staff member's request changes is theirs in the audit trail.
+            bind_staff(db.session, principal, "api")
             return func(*args, **kwargs)
 
         wrapper._policy = policy
