@@ -117,12 +117,17 @@ def insert_returning(session: Session, model: type[M], rows: list[dict[str, Any]
     """
     if issubclass(model, PublicIdMixin):
         rows = [{"public_id": new_public_id(model.PUBLIC_ID_PREFIX), **row} for row in rows]
-    stmt, keys = _insert_returning_all(model)
+    stmt, keys, new_instance = _insert_returning_all(model)
     objects = []
-    for row in session.execute(stmt, rows).mappings():
-        obj = model(**{key: row[name] for name, key in keys})
+    # On the session's connection: a Core insert of a table is not autoflushed by
+    # ``session.execute`` either, and this skips the ORM's execution path.
+    for row in session.connection().execute(stmt, rows):
+        # Built as the ORM's loader builds a loaded object (no constructor, no
+        # attribute events): the values are what the database holds.
+        obj = new_instance()
+        obj.__dict__.update(zip(keys, row))
         make_transient_to_detached(obj)
-        if session.identity_map.get(session.identity_key(model, row["id"])) is None:
+        if session.identity_map.get(session.identity_key(model, obj.id)) is None:
             session.add(obj)
         else:
             obj = session.merge(obj, load=False)
@@ -131,12 +136,13 @@ def insert_returning(session: Session, model: type[M], rows: list[dict[str, Any]
 
 
 @cache
-def _insert_returning_all(model: type) -> tuple[Any, list[tuple[str, str]]]:
-    """Built once per model: the statement, and (column name, attribute name) pairs."""
+def _insert_returning_all(model: type) -> tuple[Any, list[str], Callable[[], Any]]:
+    """Built once per model: the statement, the attribute names of its returned columns, the factory."""
     mapper = inspect(model)
     table = mapper.local_table
-    keys = [(column.name, mapper.get_property_by_column(column).key) for column in table.columns]
-    return insert(table).returning(*table.columns, sort_by_parameter_order=True), keys
+    keys = [mapper.get_property_by_column(column).key for column in table.columns]
+    statement = insert(table).returning(*table.columns, sort_by_parameter_order=True)
+    return statement, keys, mapper.class_manager.new_instance
 
 
 def dialect_insert(session: Session):

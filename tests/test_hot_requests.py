@@ -59,8 +59,8 @@ def idem(token: str) -> dict:
 # --- the pins --------------------------------------------------------------------------------------
 # What the driver sends for each request, in order: one transaction per request (the idempotency
 # claim is its first write), no pool ping, the refusal stored and committed in the same transaction.
-# "pg: " marks what only PostgreSQL is sent (the bound on a duplicate's wait, set and reset around
-# the claim).
+# "pg: " marks what only PostgreSQL is sent. On PostgreSQL the claim bounds a duplicate's wait itself
+# (``lock_timeout`` set and lifted inside the INSERT: no SET LOCAL round trips).
 
 
 def pinned(is_pg: bool, labels: str) -> list[str]:
@@ -90,9 +90,7 @@ COMMIT
 PIN_FEE_PAYMENT = """
 BEGIN
 SELECT auth_sessions
-pg: SET LOCAL lock_timeout
 INSERT idempotency_keys
-pg: SET LOCAL lock_timeout
 SELECT patrons
 SELECT fees
 SELECT ledger_accounts
@@ -114,11 +112,8 @@ COMMIT
 PIN_PURCHASE = """
 BEGIN
 SELECT auth_sessions
-pg: SET LOCAL lock_timeout
 INSERT idempotency_keys
-pg: SET LOCAL lock_timeout
 SELECT occurrences
-SELECT patrons
 SELECT patrons
 SELECT tickets
 SELECT ledger_accounts
@@ -141,9 +136,7 @@ COMMIT
 PIN_SOLD_OUT = """
 BEGIN
 SELECT auth_sessions
-pg: SET LOCAL lock_timeout
 INSERT idempotency_keys
-pg: SET LOCAL lock_timeout
 SELECT occurrences
 UPDATE idempotency_keys
 COMMIT

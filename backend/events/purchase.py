@@ -4,8 +4,9 @@ Order of work (it matters under a sell-out):
 
 1. ``open_sale``: the cheap refusals, from one read of the occurrence and
    before the buyer is even loaded (sales window, unknown type, sold out);
-2. ``sell``: the patron's own row is locked (``FOR NO KEY UPDATE``) so two
-   devices of one patron can't both pass the per-patron limit;
+2. ``sell``: the patron's own row is locked (``FOR NO KEY UPDATE``, by the
+   statement that loads the buyer) so two devices of one patron can't both
+   pass the per-patron limit;
 3. the wallet is debited through the ledger (guarded; 422 with the shortfall,
    nothing reserved), then the order and its tickets are inserted;
 4. the seats are taken **last** with one guarded update (``seats``), so the
@@ -206,10 +207,17 @@ def open_sale(session: Session, occurrence_public_id: str, items: Sequence[Item]
 
 
 def sell(
-    session: Session, patron: Patron, sale: Sale, *, pay_shortfall_by_card: bool = False, actor: str | None = None
+    session: Session,
+    patron: Patron,
+    sale: Sale,
+    *,
+    pay_shortfall_by_card: bool = False,
+    actor: str | None = None,
+    locked: bool = False,
 ) -> PurchaseResult:
+    """``locked``: the caller read the patron's row ``FOR NO KEY UPDATE`` in this transaction."""
     occurrence = sale.occurrence
-    check_patron_limit(session, patron, occurrence, sale.count)
+    check_patron_limit(session, patron, occurrence, sale.count, lock=not locked)
     result = place_order(
         session, patron, occurrence, sale.lines, pay_shortfall_by_card=pay_shortfall_by_card, actor=actor
     )

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.accounts.models import Library, Network, Patron
-from backend.db import dialect_insert, new_public_id, utcnow
+from backend.db import dialect_insert, insert_returning, new_public_id, utcnow
 from backend.errors import DomainError
 from backend.ledger.errors import (
     ALREADY_REVERSED,
@@ -117,6 +117,12 @@ class House:
     network: Network | None = None
 
 
+# Built once: every payment reads its accounts with it.
+_ACCOUNTS_BY_KEY = select(LedgerAccount).where(
+    LedgerAccount.key.in_(bindparam("keys", expanding=True)), LedgerAccount.currency == bindparam("currency")
+)
+
+
 def wallet_and_house_accounts(
     session: Session, patron: Patron, houses: Sequence[House], currency: str = "EUR"
 ) -> tuple[LedgerAccount, list[LedgerAccount]]:
@@ -130,11 +136,7 @@ def wallet_and_house_accounts(
     house_keys = [f"{house.kind}:{house.owner_public_id}" for house in houses]
     found = {
         account.key: account
-        for account in session.scalars(
-            select(LedgerAccount).where(
-                LedgerAccount.key.in_([wallet_key, *house_keys]), LedgerAccount.currency == currency
-            )
-        )
+        for account in session.scalars(_ACCOUNTS_BY_KEY, {"keys": [wallet_key, *house_keys], "currency": currency})
     }
     wallet = found.get(wallet_key) or wallet_of(session, patron, currency)
     accounts = [
@@ -256,23 +258,26 @@ def post_entry(
     _check_balanced(legs)
     currency = legs[0].account.currency
     now = utcnow()
-    # The entry itself goes through the unit of work, not ``db.insert_returning``
-    # (the cheaper Core statement the postings and lots below use): this flush must
-    # also write what the caller left pending (rows the entry or its postings may
-    # refer to) before any ledger row, and insert_returning would write only the
-    # entry. The README's "Data access" rule says when each is used.
-    entry = JournalEntry(
-        kind=kind,
-        currency=currency,
-        memo=memo[:300],
-        reference=reference,
-        actor=actor,
-        created_at=now,
-        refunds_id=refunds.id if refunds is not None else None,
-        reverses_id=reverses.id if reverses is not None else None,
-    )
-    session.add(entry)
+    # What the caller left pending (rows the entry or its postings may refer to) is
+    # written first: a flush with nothing pending costs nothing. The entry itself is
+    # then one ``INSERT … RETURNING`` (``db.insert_returning``), like the rows below.
     session.flush()
+    [entry] = insert_returning(
+        session,
+        JournalEntry,
+        [
+            dict(
+                kind=kind,
+                currency=currency,
+                memo=memo[:300],
+                reference=reference,
+                actor=actor,
+                created_at=now,
+                refunds_id=refunds.id if refunds is not None else None,
+                reverses_id=reverses.id if reverses is not None else None,
+            )
+        ],
+    )
     connection = session.connection()
     connection.execute(
         _INSERT_POSTING,

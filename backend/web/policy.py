@@ -65,9 +65,12 @@ def _authenticate() -> Principal | None:
     return Principal.from_claims(claims)
 
 
-def current_person() -> Patron | StaffUser:
-    """The caller's own patron or staff record (401 without a valid token, or once the account is gone)."""
-    return person_of(db.session, require_principal())
+def current_person(*, lock: bool = False) -> Patron | StaffUser:
+    """The caller's own patron or staff record (401 without a valid token, or once the account is gone).
+
+    ``lock``: a patron's row is read ``FOR NO KEY UPDATE`` (``person_of``).
+    """
+    return person_of(db.session, require_principal(), lock=lock)
 
 
 def require_principal() -> Principal:

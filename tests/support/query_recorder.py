@@ -73,6 +73,10 @@ def label(sql: str) -> str:
         "DELETE": r"^DELETE\s+FROM\s+([\w\".]+)",
         "WITH": r"\bFROM\s+([\w\".]+)",
     }
+    if verb == "WITH":  # a CTE: labelled by the statement it leads to (WITH … INSERT INTO idempotency_keys)
+        found = re.search(r"\)\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+([\w\".]+)", text, re.I)
+        if found:
+            return f"{found.group(1).split()[0].upper()} {found.group(2).strip(chr(34)).lower()}"
     pattern = patterns.get(verb)
     if pattern:
         found = re.search(pattern, text, re.I)
