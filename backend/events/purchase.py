@@ -30,7 +30,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from backend.accounts.models import Patron
+from backend.accounts.models import Library, Network, Patron
 from backend.db import get_or_404, insert_returning, new_public_id, utcnow
 from backend.errors import NOT_FOUND, DomainError
 from backend.events import seats
@@ -88,8 +88,26 @@ _SELLABLE_OCCURRENCE = (
     .join(Event)
     .where(Occurrence.public_id == bindparam("public_id"), Event.status != EventState.DRAFT)
     .options(
-        joinedload(Occurrence.event).options(
-            joinedload(Event.library), joinedload(Event.network), joinedload(Event.ticket_types)
+        # Only what a sale reads (rules, organizer, notification text): every column
+        # loaded costs CPU per request, and a sell-out is thousands of requests. The
+        # others load on first access.
+        joinedload(Occurrence.event)
+        .load_only(
+            Event.public_id,
+            Event.network_id,
+            Event.library_id,
+            Event.title,
+            Event.venue_name,
+            Event.status,
+            Event.per_patron_limit,
+            Event.sales_open_days,
+            Event.sales_close_minutes,
+            Event.payment_hold_minutes,
+        )
+        .options(
+            joinedload(Event.library).load_only(Library.public_id, Library.network_id),
+            joinedload(Event.network).load_only(Network.public_id),
+            joinedload(Event.ticket_types),
         )
     )
 )

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import BigInteger, bindparam, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -204,6 +204,12 @@ _INSERT_LOT = _lots.insert()
 _INSERT_ALLOCATION = LotAllocation.__table__.insert()
 _MOVE_LOT = (
     update(_lots).where(_lots.c.id == bindparam("lot_id")).values(remaining=_lots.c.remaining - bindparam("spent"))
+)
+_moved = _MOVE_LOT.returning(_lots.c.id).cte("moved")
+_MOVE_AND_ALLOCATE = LotAllocation.__table__.insert().from_select(
+    ["lot_id", "entry_id", "amount"],
+    # Not "entry_id": a parameter named like a funding_lots column would become a SET of the UPDATE.
+    select(_moved.c.id, bindparam("allocation_entry", type_=BigInteger), bindparam("spent", type_=BigInteger)),
 )
 _CREDIT_WALLET = (
     update(_accounts)
@@ -419,11 +425,18 @@ def _allocate(session: Session, entry: JournalEntry, moves: dict[int, int]) -> N
     if not moves:
         return
     connection = session.connection()
-    connection.execute(_MOVE_LOT, [{"lot_id": lot_id, "spent": amount} for lot_id, amount in moves.items()])
-    connection.execute(
-        _INSERT_ALLOCATION,
-        [{"lot_id": lot_id, "entry_id": entry.id, "amount": amount} for lot_id, amount in moves.items()],
-    )
+    if connection.dialect.name == "postgresql":
+        # Each lot's move and its allocation in one statement (SQLite has no UPDATE in a CTE).
+        connection.execute(
+            _MOVE_AND_ALLOCATE,
+            [{"lot_id": lot_id, "allocation_entry": entry.id, "spent": amount} for lot_id, amount in moves.items()],
+        )
+    else:
+        connection.execute(_MOVE_LOT, [{"lot_id": lot_id, "spent": amount} for lot_id, amount in moves.items()])
+        connection.execute(
+            _INSERT_ALLOCATION,
+            [{"lot_id": lot_id, "entry_id": entry.id, "amount": amount} for lot_id, amount in moves.items()],
+        )
     # A lot the session already holds must not keep its old remaining.
     for lot_id in moves:
         lot = session.identity_map.get(session.identity_key(FundingLot, lot_id))
