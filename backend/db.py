@@ -16,12 +16,25 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, create_engine, event, insert, inspect, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    insert,
+    inspect,
+    select,
+)
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, make_transient_to_detached, mapped_column, sessionmaker
+from sqlalchemy.sql.expression import Executable
 from sqlalchemy.types import TypeDecorator
 
 from backend.errors import NOT_FOUND, DomainError
@@ -73,6 +86,9 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime()}
+    # Every model here is mapped to one table (never a join or a select), so its
+    # ``__table__`` is a Table and its Core statements type-check.
+    __table__: ClassVar[Table]
 
 
 def new_public_id(prefix: str) -> str:
@@ -307,6 +323,11 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn):
         mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def rows_changed(session: Session, statement: Executable) -> int:
+    """Rows an UPDATE or DELETE matched: 0 when a guarded update found its row moved on."""
+    return cast("CursorResult[Any]", session.execute(statement)).rowcount
 
 
 def get_or_404(session: Session, model: type[M], public_id: str, *, param: str | None = None, **where: Any) -> M:

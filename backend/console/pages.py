@@ -135,5 +135,6 @@ def find_patron():
 # Other domains' console pages: one import line each.
 from backend.campaigns import console as _campaigns_console  # noqa: E402,F401
 from backend.desk import console as _desk_console  # noqa: E402,F401
+from backend.finance import console as _finance_console  # noqa: E402,F401
 from backend.guides import console as _guides_console  # noqa: E402,F401
 from backend.partners import console as _partners_console  # noqa: E402,F401

@@ -53,6 +53,8 @@ register_labels(
     {
         "cash_topup": Text(it="Ricarica in contanti", en="Cash top-up"),
         "cash_payout": Text(it="Restituzione in contanti", en="Cash payout"),
+        "shop_sale": Text(it="Vendita in biblioteca", en="Library shop sale"),
+        "shop_refund": Text(it="Rimborso di una vendita", en="Library shop refund"),
     },
 )
 register_labels("payment_method", {"cash": Text(it="Contanti", en="Cash")})

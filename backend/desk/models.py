@@ -19,6 +19,9 @@ from backend.db import Base, PublicIdMixin, TimestampMixin
 
 OPEN, CLOSED = "open", "closed"
 TOPUP, PAYOUT = "cash_topup", "cash_payout"
+# Cash taken or given back for a library shop sale (``backend.shop``): counted in the drawer too.
+SHOP_SALE, SHOP_REFUND = "shop_sale", "shop_refund"
+CASH_IN, CASH_OUT = (TOPUP, SHOP_SALE), (PAYOUT, SHOP_REFUND)
 
 
 class Desk(PublicIdMixin, TimestampMixin, Base):
@@ -71,7 +74,7 @@ class DeskOperation(PublicIdMixin, TimestampMixin, Base):
     PUBLIC_ID_PREFIX = "dop"
 
     session_id: Mapped[int] = mapped_column(ForeignKey("cash_sessions.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))  # cash_topup | cash_payout
+    kind: Mapped[str] = mapped_column(String(20))  # cash_topup | cash_payout | shop_sale | shop_refund
     method: Mapped[str] = mapped_column(String(12), default="cash")
     patron_id: Mapped[int] = mapped_column(ForeignKey("patrons.id"), index=True)
     operator_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))

@@ -83,7 +83,12 @@ class CashSessionSchema(ma.Schema):
     )
     topups = MoneyField(required=True)
     payouts = MoneyField(required=True)
-    expected = MoneyField(required=True, metadata={"description": "Float + top-ups − payouts"})
+    expected = MoneyField(
+        required=True,
+        metadata={
+            "description": "Float + cash taken in (top-ups, shop sales) − cash given out (payouts, shop refunds)"
+        },
+    )
     counted = MoneyField(allow_none=True)
     difference = MoneyField(
         allow_none=True, metadata={"description": "Counted − expected: positive surplus, negative deficit"}
@@ -117,7 +122,9 @@ def session_body(cash_session, totals) -> dict:
 
 class DeskOperationSchema(ma.Schema):
     id = ma.fields.String(required=True)
-    kind = ma.fields.String(required=True, metadata={"description": "cash_topup or cash_payout"})
+    kind = ma.fields.String(
+        required=True, metadata={"description": "cash_topup, cash_payout, shop_sale or shop_refund"}
+    )
     method = ma.fields.String(required=True)
     amount = MoneyField(required=True)
     patron_card_number = ma.fields.String(required=True)

@@ -29,11 +29,12 @@ from backend.desk.errors import (
     SESSION_ALREADY_OPEN,
     SESSION_CLOSED,
 )
-from backend.desk.models import CLOSED, OPEN, PAYOUT, TOPUP, CashSession, Desk, DeskOperation
+from backend.desk.models import CASH_IN, CASH_OUT, CLOSED, OPEN, PAYOUT, TOPUP, CashSession, Desk, DeskOperation
 from backend.errors import NOT_FOUND, DomainError
-from backend.ledger.models import LedgerAccount
+from backend.ledger.models import JournalEntry, LedgerAccount
 from backend.ledger.services import (
     Funding,
+    Leg,
     credit,
     debit,
     house_account,
@@ -149,18 +150,7 @@ def _drawer(session: Session, desk: Desk, currency: str) -> LedgerAccount:
 
 def _record(session, cash_session, kind, patron, staff, money, entry, balance) -> DoneOperation:
     desk = cash_session.desk
-    op = DeskOperation(
-        session_id=cash_session.id,
-        kind=kind,
-        method="cash",
-        patron_id=patron.id,
-        operator_id=staff.id,
-        amount=money.amount,
-        currency=money.currency,
-        entry_id=entry.id,
-    )
-    session.add(op)
-    session.flush()
+    op = _operation(session, cash_session, kind, patron, staff, money, entry)
     receipt = issue_receipt(
         session,
         kind=kind,
@@ -245,6 +235,75 @@ def cash_payout(
     return done
 
 
+def take_cash(
+    session: Session,
+    cash_session: CashSession,
+    staff: StaffUser,
+    patron: Patron,
+    money: Money,
+    *,
+    kind: str,
+    to: list[Leg],
+    reference: str,
+    memo: str,
+) -> tuple[JournalEntry, DeskOperation]:
+    """Cash into the drawer for something sold at the desk (``to``: the credit legs), in the open session."""
+    if kind not in CASH_IN:
+        raise ValueError(f"{kind!r} does not bring cash in")
+    _claim_open(session, cash_session)
+    drawer = _drawer(session, cash_session.desk, money.currency)
+    entry = post_entry(
+        session, kind=kind, legs=[debit(drawer, money), *to], memo=memo, reference=reference, actor=staff.public_id
+    )
+    return entry, _operation(session, cash_session, kind, patron, staff, money, entry)
+
+
+def give_cash(
+    session: Session,
+    cash_session: CashSession,
+    staff: StaffUser,
+    patron: Patron,
+    money: Money,
+    *,
+    kind: str,
+    from_: list[Leg],
+    reference: str,
+    memo: str,
+    refunds: JournalEntry | None = None,
+) -> tuple[JournalEntry, DeskOperation]:
+    """Cash out of the drawer (``from_``: the debit legs), e.g. a shop sale refunded in cash."""
+    if kind not in CASH_OUT:
+        raise ValueError(f"{kind!r} does not take cash out")
+    _claim_open(session, cash_session)
+    drawer = _drawer(session, cash_session.desk, money.currency)
+    entry = post_entry(
+        session,
+        kind=kind,
+        legs=[*from_, credit(drawer, money)],
+        memo=memo,
+        reference=reference,
+        actor=staff.public_id,
+        refunds=refunds,
+    )
+    return entry, _operation(session, cash_session, kind, patron, staff, money, entry)
+
+
+def _operation(session, cash_session, kind, patron, staff, money, entry) -> DeskOperation:
+    op = DeskOperation(
+        session_id=cash_session.id,
+        kind=kind,
+        method="cash",
+        patron_id=patron.id,
+        operator_id=staff.id,
+        amount=money.amount,
+        currency=money.currency,
+        entry_id=entry.id,
+    )
+    session.add(op)
+    session.flush()
+    return op
+
+
 # --- cash-up --------------------------------------------------------------------
 
 
@@ -267,13 +326,15 @@ def totals(session: Session, cash_session: CashSession) -> SessionTotals:
     sums = {(kind, method): int(total) for kind, method, _, total in rows}
     topups = sum(v for (k, m), v in sums.items() if k == TOPUP and m == "cash")
     payouts = sum(v for (k, m), v in sums.items() if k == PAYOUT and m == "cash")
+    cash_in = sum(v for (k, m), v in sums.items() if k in CASH_IN and m == "cash")
+    cash_out = sum(v for (k, m), v in sums.items() if k in CASH_OUT and m == "cash")
     return SessionTotals(
         by_operation=[
             {"operation": k, "method": m, "count": int(n), "total": Money(int(t), cur)} for k, m, n, t in rows
         ],
         topups=Money(topups, cur),
         payouts=Money(payouts, cur),
-        expected=Money(cash_session.opening_float + topups - payouts, cur),
+        expected=Money(cash_session.opening_float + cash_in - cash_out, cur),
     )
 
 

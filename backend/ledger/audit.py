@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backend.ledger.models import FundingLot, Hold, JournalEntry, LedgerAccount, Posting
+from backend.ledger.models import RESERVING_HOLD_STATES, FundingLot, Hold, JournalEntry, LedgerAccount, Posting
 
 
 @dataclass
@@ -68,7 +68,7 @@ def run_audit(session: Session) -> AuditReport:
     pending = dict(
         session.execute(
             select(Hold.account_id, func.sum(Hold.amount))
-            .where(Hold.status.in_(("pending", "settling")))
+            .where(Hold.status.in_(RESERVING_HOLD_STATES))
             .group_by(Hold.account_id)
         ).all()
     )

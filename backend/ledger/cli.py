@@ -7,13 +7,13 @@ from flask.cli import with_appcontext
 
 
 @click.group("ledger")
-def ledger_cli():
+def ledger_cli() -> None:
     """The ledger: audit and inspection."""
 
 
 @ledger_cli.command("audit")
 @with_appcontext
-def audit_command():
+def audit_command() -> None:
     """Recompute every balance from postings; exit 1 on any discrepancy."""
     from backend.ledger.audit import run_audit
     from backend.web.database import db

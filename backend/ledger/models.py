@@ -15,11 +15,13 @@ and never queues on one hot row.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.db import Base, BigId, PublicIdMixin, TimestampMixin
+from backend.states import Transitions, state_check
 
 DEBIT_NORMAL = "debit"
 CREDIT_NORMAL = "credit"
@@ -40,6 +42,8 @@ ACCOUNT_KINDS = {
     "adjustments": DEBIT_NORMAL,  # goodwill credits, corrections (an expense)
     "chargebacks": DEBIT_NORMAL,  # card disputes lost (an expense)
     "kit_deposits": CREDIT_NORMAL,  # deposits one library holds for lent cultural kits, owed back on return
+    "shop_income": CREDIT_NORMAL,  # one library's shop sales (items, services, rooms)
+    "printing_credit": CREDIT_NORMAL,  # one patron's prepaid printing in one network, owed as printing
 }
 
 # How wallet money came in, so refunds go back the same way and receipts are right.
@@ -116,6 +120,27 @@ class Posting(Base):
     )
 
 
+class HoldState(StrEnum):
+    PENDING = "pending"  # the money is reserved in the wallet's ``held``
+    # Claimed by the one capture or release under way, inside its transaction: the
+    # guarded claim is what keeps a capture and a release from both winning.
+    SETTLING = "settling"
+    CAPTURED = "captured"
+    RELEASED = "released"
+    EXPIRED = "expired"
+
+
+HOLD_TRANSITIONS = Transitions(
+    HoldState,
+    {
+        HoldState.PENDING: {HoldState.SETTLING},
+        HoldState.SETTLING: {HoldState.CAPTURED, HoldState.RELEASED, HoldState.EXPIRED},
+    },
+)
+# Holds whose money is still counted in the wallet's ``held``.
+RESERVING_HOLD_STATES = (HoldState.PENDING, HoldState.SETTLING)
+
+
 class Hold(PublicIdMixin, TimestampMixin, Base):
     """Wallet money reserved for something not yet settled (pending → captured | released | expired)."""
 
@@ -125,7 +150,7 @@ class Hold(PublicIdMixin, TimestampMixin, Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"), index=True)
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(12), default="pending")
+    status: Mapped[str] = mapped_column(String(12), default=HoldState.PENDING)
     expires_at: Mapped[datetime] = mapped_column(index=True)
     reference: Mapped[str | None] = mapped_column(String(64))
     settled_at: Mapped[datetime | None]
@@ -133,7 +158,7 @@ class Hold(PublicIdMixin, TimestampMixin, Base):
 
     account: Mapped[LedgerAccount] = relationship()
 
-    __table_args__ = (CheckConstraint("amount > 0", name="positive"),)
+    __table_args__ = (CheckConstraint("amount > 0", name="positive"), state_check("status", HoldState))
 
 
 class FundingLot(PublicIdMixin, TimestampMixin, Base):

@@ -18,13 +18,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, func, select, update
+from sqlalchemy import BigInteger, Row, bindparam, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.accounts.models import Library, Network, Patron
-from backend.db import dialect_insert, insert_returning, new_public_id, utcnow
+from backend.db import dialect_insert, insert_returning, new_public_id, rows_changed, utcnow
 from backend.errors import DomainError
 from backend.ledger.errors import (
     ALREADY_REVERSED,
@@ -37,19 +38,22 @@ from backend.ledger.models import (
     ACCOUNT_KINDS,
     CREDIT_NORMAL,
     FUNDING_SOURCES,
+    HOLD_TRANSITIONS,
     FundingLot,
     Hold,
+    HoldState,
     JournalEntry,
     LedgerAccount,
     LotAllocation,
     Posting,
 )
 from backend.money import Money
+from backend.states import transition
 
 # --- accounts ---------------------------------------------------------------
 
 
-def _get_or_create_account(session: Session, *, kind: str, key: str, currency: str, **owner) -> LedgerAccount:
+def _get_or_create_account(session: Session, *, kind: str, key: str, currency: str, **owner: Any) -> LedgerAccount:
     if kind not in ACCOUNT_KINDS:
         raise ValueError(f"unknown account kind {kind!r}")
     found = session.scalar(select(LedgerAccount).where(LedgerAccount.key == key, LedgerAccount.currency == currency))
@@ -153,7 +157,7 @@ def account_balance(session: Session, account: LedgerAccount) -> Money:
     """Balance on the account's normal side, from its postings (any account)."""
     total = session.scalar(select(func.coalesce(func.sum(Posting.amount), 0)).where(Posting.account_id == account.id))
     sign = -1 if account.normal_side == CREDIT_NORMAL else 1
-    return Money(int(total) * sign, account.currency)
+    return Money(int(total or 0) * sign, account.currency)
 
 
 # --- entries ----------------------------------------------------------------
@@ -188,7 +192,7 @@ class Funding:
     source: str
     provider_ref: str | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.source not in FUNDING_SOURCES:
             raise ValueError(f"unknown funding source {self.source!r}")
 
@@ -307,8 +311,9 @@ def post_entry(
         if delta < 0:
             hold = from_hold if from_hold is not None and from_hold.account_id == account_id else None
             _decrease_wallet(session, wallet, -delta, hold)
-            if reverses is not None or take_back_from is not None:
-                _take_back_lots(session, wallet, entry, reverses or take_back_from, -delta)
+            taken_from = reverses if reverses is not None else take_back_from
+            if taken_from is not None:
+                _take_back_lots(session, wallet, entry, taken_from, -delta)
             else:
                 _spend_lots(session, wallet, entry, -delta, spend_from)
         elif delta > 0:
@@ -333,7 +338,7 @@ def post_entry(
             else:
                 raise ValueError("a wallet credit needs funding= (new money) or refunds= (money back)")
     if from_hold is not None:
-        _settle_hold(session, from_hold, "captured", entry)
+        _settle_hold(session, from_hold, HoldState.CAPTURED, entry)
         session.flush()
     return entry
 
@@ -398,7 +403,7 @@ def _decrease_wallet(session: Session, wallet: LedgerAccount, amount: int, hold:
     _set_balance(session, wallet, row)
 
 
-def _set_balance(session: Session, wallet: LedgerAccount, row) -> None:
+def _set_balance(session: Session, wallet: LedgerAccount, row: Row[Any]) -> None:
     """The wallet object takes the balance the guarded update returned: nothing reads it again.
 
     Inside a savepoint it is expired instead: a savepoint's rollback would not
@@ -522,12 +527,13 @@ def place_hold(
 ) -> Hold:
     """Reserve wallet money until it is captured, released, or expires."""
     amount = _positive(money, wallet)
-    changed = session.execute(
+    changed = rows_changed(
+        session,
         update(LedgerAccount)
         .where(LedgerAccount.id == wallet.id, LedgerAccount.balance - LedgerAccount.held >= amount)
         .values(held=LedgerAccount.held + amount)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     session.expire(wallet, ["balance", "held"])
     if changed != 1:
         raise _insufficient(wallet, amount, wallet.available)
@@ -537,7 +543,7 @@ def place_hold(
         currency=wallet.currency,
         expires_at=expires_at,
         reference=reference,
-        status="pending",
+        status=HoldState.PENDING,
     )
     session.add(hold)
     session.flush()
@@ -556,7 +562,7 @@ def capture_hold(
 ) -> JournalEntry:
     """Settle a pending hold: the wallet pays the held amount to ``legs_to`` (credits)."""
     hold = _lock_pending(session, hold)
-    wallet = session.get(LedgerAccount, hold.account_id)
+    wallet = session.get_one(LedgerAccount, hold.account_id)
     total = -sum(leg.amount for leg in legs_to)
     if total != hold.amount:
         raise UnbalancedEntry("a capture must credit exactly the held amount")
@@ -571,7 +577,7 @@ def capture_hold(
     )
 
 
-def release_hold(session: Session, hold: Hold, *, status: str = "released") -> Hold:
+def release_hold(session: Session, hold: Hold, *, status: HoldState = HoldState.RELEASED) -> Hold:
     hold = _lock_pending(session, hold)
     session.execute(
         update(LedgerAccount)
@@ -591,12 +597,12 @@ def expire_holds(session: Session, now: datetime | None = None) -> int:
     """Release every pending hold past its expiry; returns how many (scheduler job)."""
     now = now or utcnow()
     expired = session.scalars(
-        select(Hold).where(Hold.status == "pending", Hold.expires_at <= now).order_by(Hold.id).limit(500)
+        select(Hold).where(Hold.status == HoldState.PENDING, Hold.expires_at <= now).order_by(Hold.id).limit(500)
     ).all()
     count = 0
     for hold in expired:
         try:
-            release_hold(session, hold, status="expired")
+            release_hold(session, hold, status=HoldState.EXPIRED)
             count += 1
         except DomainError:
             continue  # settled meanwhile by its owner
@@ -605,23 +611,23 @@ def expire_holds(session: Session, now: datetime | None = None) -> int:
 
 def _lock_pending(session: Session, hold: Hold) -> Hold:
     # Claim the hold with a guarded update so capture and release can't both win.
-    claimed = session.execute(
-        update(Hold)
-        .where(Hold.id == hold.id, Hold.status == "pending")
-        .values(status="settling")
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    claimed = rows_changed(session, transition(Hold, HOLD_TRANSITIONS, HoldState.SETTLING, Hold.id == hold.id))
     session.expire(hold)
     if claimed != 1:
         raise DomainError(HOLD_NOT_PENDING)
     return hold
 
 
-def _settle_hold(session: Session, hold: Hold, status: str, entry: JournalEntry | None) -> None:
-    hold.status = status
-    hold.settled_at = utcnow()
-    if entry is not None:
-        hold.capture_entry_id = entry.id
+def _settle_hold(session: Session, hold: Hold, status: HoldState, entry: JournalEntry | None) -> None:
+    settled = rows_changed(
+        session,
+        transition(Hold, HOLD_TRANSITIONS, status, Hold.id == hold.id).values(
+            settled_at=utcnow(), capture_entry_id=entry.id if entry is not None else None
+        ),
+    )
+    session.expire(hold)
+    if settled != 1:
+        raise RuntimeError(f"hold {hold.id} was not claimed before settling")  # programming error
 
 
 # --- reading --------------------------------------------------------------

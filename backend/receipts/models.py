@@ -34,7 +34,7 @@ class Receipt(PublicIdMixin, TimestampMixin, Base):
     year: Mapped[int] = mapped_column(Integer)
     sequence: Mapped[int] = mapped_column(Integer)
     number: Mapped[str] = mapped_column(String(60), unique=True)
-    # cash_topup | cash_payout | card_topup | card_refund
+    # cash_topup | cash_payout | card_topup | card_refund | shop_sale | shop_refund
     kind: Mapped[str] = mapped_column(String(20))
     patron_id: Mapped[int] = mapped_column(ForeignKey("patrons.id"), index=True)
     library_id: Mapped[int | None] = mapped_column(ForeignKey("libraries.id"))
@@ -47,7 +47,7 @@ class Receipt(PublicIdMixin, TimestampMixin, Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     balance_after: Mapped[int] = mapped_column(BigInteger)
-    method: Mapped[str] = mapped_column(String(12))  # cash | card
+    method: Mapped[str] = mapped_column(String(12))  # cash | card | wallet
     # Public id of what it documents (desk operation, top-up) and the ledger entry.
     reference: Mapped[str] = mapped_column(String(64), index=True)
     entry_public_id: Mapped[str] = mapped_column(String(40))

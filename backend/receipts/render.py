@@ -15,6 +15,8 @@ TITLES = {
     "cash_payout": Text(it="Restituzione di saldo in contanti", en="Wallet balance paid out in cash"),
     "card_topup": Text(it="Ricarica del borsellino con carta", en="Wallet top-up by card"),
     "card_refund": Text(it="Rimborso del saldo su carta", en="Wallet balance refunded to card"),
+    "shop_sale": Text(it="Acquisto in biblioteca", en="Library shop purchase"),
+    "shop_refund": Text(it="Rimborso di un acquisto in biblioteca", en="Library shop purchase refunded"),
 }
 LABELS = {
     "receipt": Text(it="Ricevuta n.", en="Receipt no."),
@@ -32,7 +34,11 @@ LABELS = {
         en="Rete delle Reti – the libraries' electronic wallet. Please keep this receipt.",
     ),
 }
-METHODS = {"cash": Text(it="contanti", en="cash"), "card": Text(it="carta", en="card")}
+METHODS = {
+    "cash": Text(it="contanti", en="cash"),
+    "card": Text(it="carta", en="card"),
+    "wallet": Text(it="borsellino", en="wallet"),
+}
 
 
 def receipt_rows(receipt: Receipt, language: str) -> tuple[str, list[tuple[str, str]]]:

@@ -12,7 +12,7 @@ from backend.receipts.http import RECEIPT_RESPONSES, ReceiptFormatArgs, receipt_
 from backend.receipts.services import receipt_for
 from backend.topups import refunds, services
 from backend.topups.errors import SANDBOX_ONLY, TOPUP_NOT_PAYABLE
-from backend.topups.models import CardRefund, Topup
+from backend.topups.models import OPEN_TOPUP_STATES, CardRefund, Topup
 from backend.topups.provider import get_provider
 from backend.topups.schemas import (
     RefundableSchema,
@@ -127,7 +127,7 @@ class SandboxPayment(MethodView):
         if not isinstance(provider, SandboxProvider):
             raise DomainError(SANDBOX_ONLY)
         topup = services.topup_of(db.session, current_person(), topup_id)
-        if topup.status not in ("pending", "failed"):
+        if topup.status not in OPEN_TOPUP_STATES:
             raise DomainError(TOPUP_NOT_PAYABLE)
         body, signature = provider.pay(provider.retrieve_intent(topup.intent_id), succeed=args["succeed"])
         services.receive_webhook(db.session, provider, body, signature)

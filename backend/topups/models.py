@@ -8,27 +8,47 @@ id), and only a verified provider event or the settle job moves it on::
        │  └──payment_failed──▶ failed ──(patron retries the sheet)──▶ succeeded
        └──canceled──▶ canceled
     amount_mismatch: the provider reports another amount; nothing credited, for finance.
+
+The moves are ``TOPUP_TRANSITIONS`` and ``REFUND_TRANSITIONS``: every status
+change is a guarded update built from them (``backend.states.transition``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.accounts.models import Patron
 from backend.db import Base, BigId, PublicIdMixin, TimestampMixin, utcnow
+from backend.states import Transitions, state_check
 
-PENDING, SUCCEEDED, FAILED, CANCELED, AMOUNT_MISMATCH = (
-    "pending",
-    "succeeded",
-    "failed",
-    "canceled",
-    "amount_mismatch",
+
+class TopupState(StrEnum):
+    PENDING = "pending"  # waiting for the provider's word
+    SUCCEEDED = "succeeded"  # the wallet was credited, exactly once
+    FAILED = "failed"  # an attempt was declined; the patron may retry on the same intent
+    CANCELED = "canceled"
+    AMOUNT_MISMATCH = "amount_mismatch"  # the provider reports another amount: nothing credited
+
+
+TOPUP_TRANSITIONS = Transitions(
+    TopupState,
+    {
+        TopupState.PENDING: {
+            TopupState.SUCCEEDED,
+            TopupState.FAILED,
+            TopupState.CANCELED,
+            TopupState.AMOUNT_MISMATCH,
+        },
+        # A declined attempt is not final: the patron retries the sheet on the same intent.
+        TopupState.FAILED: {TopupState.SUCCEEDED, TopupState.CANCELED, TopupState.AMOUNT_MISMATCH},
+    },
 )
-# Statuses the settle job and webhooks may still move on.
-OPEN_STATUSES = (PENDING, FAILED)
+# States the settle job and webhooks may still move on.
+OPEN_TOPUP_STATES = tuple(s for s in TopupState if not TOPUP_TRANSITIONS.is_final(s))
 
 
 class Topup(PublicIdMixin, TimestampMixin, Base):
@@ -38,7 +58,7 @@ class Topup(PublicIdMixin, TimestampMixin, Base):
     patron_id: Mapped[int] = mapped_column(ForeignKey("patrons.id"))
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(20), default=PENDING)
+    status: Mapped[str] = mapped_column(String(20), default=TopupState.PENDING)
     provider: Mapped[str] = mapped_column(String(20))
     intent_id: Mapped[str | None] = mapped_column(String(120), unique=True)
     failure_code: Mapped[str | None] = mapped_column(String(80))
@@ -55,6 +75,7 @@ class Topup(PublicIdMixin, TimestampMixin, Base):
     __table_args__ = (
         Index("ix_topups_patron_id_id", "patron_id", "id"),
         Index("ix_topups_status_created_at", "status", "created_at"),
+        state_check("status", TopupState),
     )
 
 
@@ -88,7 +109,16 @@ class ProviderEvent(Base):
     __table_args__ = (UniqueConstraint("provider", "event_id"),)
 
 
-REFUND_PENDING, REFUND_SUCCEEDED, REFUND_FAILED = "pending", "succeeded", "failed"
+class RefundState(StrEnum):
+    PENDING = "pending"  # the wallet is debited; the provider has not answered yet
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # refused by the provider: the debit was reversed
+
+
+REFUND_TRANSITIONS = Transitions(
+    RefundState,
+    {RefundState.PENDING: {RefundState.SUCCEEDED, RefundState.FAILED}},
+)
 
 
 class CardRefund(PublicIdMixin, TimestampMixin, Base):
@@ -109,7 +139,7 @@ class CardRefund(PublicIdMixin, TimestampMixin, Base):
     request_id: Mapped[str] = mapped_column(String(40), index=True)
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(12), default=REFUND_PENDING)
+    status: Mapped[str] = mapped_column(String(12), default=RefundState.PENDING)
     provider_refund_id: Mapped[str | None] = mapped_column(String(120))
     entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"))
     attempts: Mapped[int] = mapped_column(default=0)
@@ -117,3 +147,5 @@ class CardRefund(PublicIdMixin, TimestampMixin, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     topup: Mapped[Topup] = relationship()
+
+    __table_args__ = (state_check("status", RefundState),)

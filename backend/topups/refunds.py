@@ -25,8 +25,9 @@ from backend.ledger.services import credit, debit, house_account, post_entry, re
 from backend.money import Money
 from backend.notify.services import notify
 from backend.pagination import Page, paginate
+from backend.states import transition
 from backend.topups.errors import NOTHING_TO_REFUND
-from backend.topups.models import REFUND_FAILED, REFUND_PENDING, REFUND_SUCCEEDED, SUCCEEDED, CardRefund, Topup
+from backend.topups.models import REFUND_TRANSITIONS, CardRefund, RefundState, Topup, TopupState
 from backend.topups.services import _lock_wallet, _topup_description
 from payments.base import PaymentError, PaymentProvider, PaymentRefused
 
@@ -44,7 +45,7 @@ def _refundable_lots(session: Session, patron: Patron, currency: str):
     out = []
     for lot in wallet_lots(session, wallet, ("card",)):
         topup = session.scalar(select(Topup).where(Topup.intent_id == lot.provider_ref)) if lot.provider_ref else None
-        if topup is None or topup.status != SUCCEEDED or topup.patron_id != patron.id:
+        if topup is None or topup.status != TopupState.SUCCEEDED or topup.patron_id != patron.id:
             break
         room = topup.amount - topup.refunded_amount - topup.disputed_amount
         amount = min(lot.remaining, room)
@@ -78,7 +79,7 @@ def request_refund(session: Session, patron: Patron, money: Money, *, actor: str
             request_id=request_id,
             amount=part.amount,
             currency=part.currency,
-            status=REFUND_PENDING,
+            status=RefundState.PENDING,
             entry_id=0,
         )
         entry = post_entry(
@@ -137,7 +138,7 @@ def my_refund_requests(session: Session, patron: Patron, *, limit: int, starting
 
 
 def pending_refund_ids(session: Session, request_id: str | None = None, limit: int = 200) -> list[int]:
-    stmt = select(CardRefund.id).where(CardRefund.status == REFUND_PENDING)
+    stmt = select(CardRefund.id).where(CardRefund.status == RefundState.PENDING)
     if request_id:
         stmt = stmt.where(CardRefund.request_id == request_id)
     return list(session.scalars(stmt.order_by(CardRefund.id).limit(limit)))
@@ -148,7 +149,7 @@ def submit_refund(database, provider: PaymentProvider, refund_id: int) -> str:
 
     def load(session):
         refund = session.get(CardRefund, refund_id)
-        if refund is None or refund.status != REFUND_PENDING:
+        if refund is None or refund.status != RefundState.PENDING:
             return None
         return refund.public_id, refund.topup.intent_id, refund.amount
 
@@ -174,10 +175,7 @@ def submit_refund(database, provider: PaymentProvider, refund_id: int) -> str:
 
 def _accepted(session: Session, refund_id: int, provider_refund_id: str) -> str:
     if not session.execute(
-        update(CardRefund)
-        .where(CardRefund.id == refund_id, CardRefund.status == REFUND_PENDING)
-        .values(
-            status=REFUND_SUCCEEDED,
+        transition(CardRefund, REFUND_TRANSITIONS, RefundState.SUCCEEDED, CardRefund.id == refund_id).values(
             provider_refund_id=provider_refund_id,
             attempts=CardRefund.attempts + 1,
             updated_at=utcnow(),
@@ -197,9 +195,9 @@ def _accepted(session: Session, refund_id: int, provider_refund_id: str) -> str:
 
 def _refused(session: Session, refund_id: int, reason: str) -> str:
     if not session.execute(
-        update(CardRefund)
-        .where(CardRefund.id == refund_id, CardRefund.status == REFUND_PENDING)
-        .values(status=REFUND_FAILED, last_error=reason[:300], attempts=CardRefund.attempts + 1, updated_at=utcnow())
+        transition(CardRefund, REFUND_TRANSITIONS, RefundState.FAILED, CardRefund.id == refund_id).values(
+            last_error=reason[:300], attempts=CardRefund.attempts + 1, updated_at=utcnow()
+        )
     ).rowcount:
         return "not_pending"
     refund = session.get(CardRefund, refund_id)
@@ -220,7 +218,7 @@ def _refused(session: Session, refund_id: int, reason: str) -> str:
 def _retry_later(session: Session, refund_id: int, reason: str) -> None:
     session.execute(
         update(CardRefund)
-        .where(CardRefund.id == refund_id, CardRefund.status == REFUND_PENDING)
+        .where(CardRefund.id == refund_id, CardRefund.status == RefundState.PENDING)
         .values(attempts=CardRefund.attempts + 1, last_error=reason[:300], updated_at=utcnow())
     )
 

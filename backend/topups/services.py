@@ -34,6 +34,7 @@ from backend.ledger.services import (
 from backend.money import Money
 from backend.notify.services import notify
 from backend.receipts.services import app_series, issue_receipt
+from backend.states import transition
 from backend.topups.errors import (
     INVALID_WEBHOOK,
     PAYMENT_PROVIDER_UNAVAILABLE,
@@ -42,15 +43,12 @@ from backend.topups.errors import (
     WALLET_LIMIT_EXCEEDED,
 )
 from backend.topups.models import (
-    AMOUNT_MISMATCH,
-    CANCELED,
-    FAILED,
-    OPEN_STATUSES,
-    PENDING,
-    SUCCEEDED,
+    OPEN_TOPUP_STATES,
+    TOPUP_TRANSITIONS,
     PaymentCustomer,
     ProviderEvent,
     Topup,
+    TopupState,
 )
 from payments.base import Intent, InvalidWebhook, PaymentError, PaymentProvider, WalletSheet, WebhookEvent
 
@@ -114,7 +112,11 @@ def start_topup(
     """Our record first, then the provider's intent carrying our id (metadata + idempotency key)."""
     check_topup_amount(session, settings, patron, money)
     topup = Topup(
-        patron_id=patron.id, amount=money.amount, currency=money.currency, status=PENDING, provider=provider.name
+        patron_id=patron.id,
+        amount=money.amount,
+        currency=money.currency,
+        status=TopupState.PENDING,
+        provider=provider.name,
     )
     session.add(topup)
     session.flush()
@@ -145,14 +147,10 @@ def topup_of(session: Session, patron: Patron, public_id: str) -> Topup:
 # --- applying the provider's word -----------------------------------------------
 
 
-def _move(session: Session, topup: Topup, to: str, from_: tuple[str, ...], **values) -> bool:
-    """Guarded status change: True for the one caller that made it."""
-    now = utcnow()
+def _move(session: Session, topup: Topup, target: TopupState, **values) -> bool:
+    """Guarded status change (sources from ``TOPUP_TRANSITIONS``): True for the one caller that made it."""
     changed = session.execute(
-        update(Topup)
-        .where(Topup.id == topup.id, Topup.status.in_(from_))
-        .values(status=to, updated_at=now, **values)
-        .execution_options(synchronize_session=False)
+        transition(Topup, TOPUP_TRANSITIONS, target, Topup.id == topup.id).values(updated_at=utcnow(), **values)
     ).rowcount
     session.refresh(topup)
     return changed == 1
@@ -165,8 +163,7 @@ def apply_intent(session: Session, provider: PaymentProvider, topup: Topup, inte
             if _move(
                 session,
                 topup,
-                AMOUNT_MISMATCH,
-                OPEN_STATUSES,
+                TopupState.AMOUNT_MISMATCH,
                 failure_code=f"provider reports {intent.amount_received} {intent.currency}",
             ):
                 log.error(
@@ -180,20 +177,20 @@ def apply_intent(session: Session, provider: PaymentProvider, topup: Topup, inte
                 )
                 return "amount_mismatch"
             return "already_settled"
-        if not _move(session, topup, SUCCEEDED, OPEN_STATUSES, settled_at=utcnow(), failure_code=None):
+        if not _move(session, topup, TopupState.SUCCEEDED, settled_at=utcnow(), failure_code=None):
             return "already_settled"
         _credit_wallet(session, provider, topup)
         return "credited"
     if intent.status == "canceled":
-        was_pending = topup.status == PENDING
-        if _move(session, topup, CANCELED, OPEN_STATUSES, settled_at=utcnow()):
+        was_pending = topup.status == TopupState.PENDING
+        if _move(session, topup, TopupState.CANCELED, settled_at=utcnow()):
             if was_pending:
                 notify(session, topup.patron, "topup_failed", amount=Money(topup.amount, topup.currency))
             return "canceled"
         return "already_settled"
     if intent.status == "requires_payment_method" and intent.last_error:
         # A declined attempt: the patron may still retry on the same intent.
-        if _move(session, topup, FAILED, (PENDING,), failure_code=intent.last_error[:80]):
+        if _move(session, topup, TopupState.FAILED, failure_code=intent.last_error[:80]):
             notify(session, topup.patron, "topup_failed", amount=Money(topup.amount, topup.currency))
             return "marked_failed"
         return "unchanged"
@@ -339,7 +336,7 @@ def _fetch(provider: PaymentProvider, intent_id: str) -> Intent:
 
 def _ensure_credited(session: Session, provider: PaymentProvider, topup: Topup) -> None:
     """A refund or dispute may overtake the success event: settle the payment first."""
-    if topup.status in OPEN_STATUSES:
+    if topup.status in OPEN_TOPUP_STATES:
         apply_intent(session, provider, topup, _fetch(provider, topup.intent_id))
 
 
@@ -406,7 +403,7 @@ def book_provider_refund(session: Session, topup: Topup, amount_refunded_total: 
     """
     before = topup.refunded_amount
     delta = min(amount_refunded_total, topup.amount) - before
-    if delta <= 0 or topup.status != SUCCEEDED:
+    if delta <= 0 or topup.status != TopupState.SUCCEEDED:
         return "already_booked"
     if not session.execute(
         update(Topup)
@@ -425,7 +422,7 @@ def book_provider_refund(session: Session, topup: Topup, amount_refunded_total: 
 
 
 def book_dispute(session: Session, topup: Topup, amount: int, dispute_id: str) -> str:
-    if amount <= 0 or topup.status != SUCCEEDED:
+    if amount <= 0 or topup.status != TopupState.SUCCEEDED:
         return "ignored"
     amount = min(amount, topup.amount - topup.disputed_amount)
     if amount <= 0:
@@ -493,7 +490,7 @@ def open_topups_to_settle(session: Session, now=None, limit: int = 200) -> list[
         session.scalars(
             select(Topup.id)
             .where(
-                Topup.status.in_(OPEN_STATUSES),
+                Topup.status.in_(OPEN_TOPUP_STATES),
                 Topup.intent_id.is_not(None),
                 Topup.created_at <= now - SETTLE_AFTER,
                 Topup.created_at >= now - SETTLE_WITHIN,
@@ -506,7 +503,7 @@ def open_topups_to_settle(session: Session, now=None, limit: int = 200) -> list[
 
 def settle_topup(session: Session, provider: PaymentProvider, topup_id: int) -> str:
     topup = session.get(Topup, topup_id)
-    if topup is None or topup.status not in OPEN_STATUSES:
+    if topup is None or topup.status not in OPEN_TOPUP_STATES:
         return "already_settled"
     return apply_intent(session, provider, topup, provider.retrieve_intent(topup.intent_id))
 

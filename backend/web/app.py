@@ -16,10 +16,12 @@ from backend.db import Database
 from backend.desk import api as desk_api
 from backend.events import api as events_api
 from backend.fees import api as fees_api
+from backend.finance import api as finance_api
 from backend.guides import api as guides_api
 from backend.notify import api as notify_api
 from backend.notify.services import CHANNELS_INFO, configured_channels
 from backend.partners import api as partners_api
+from backend.shop import api as shop_api
 from backend.topups import api as topups_api
 from backend.wallet import api as wallet_api
 from backend.web import ops
@@ -119,9 +121,11 @@ def _register_blueprints(api: Api) -> None:
         desk_api,
         wallet_api,
         fees_api,
+        finance_api,
         partners_api,
         confirmations_api,
         campaigns_api,
+        shop_api,
     ):
         for blueprint in module.blueprints:
             api.register_blueprint(blueprint)

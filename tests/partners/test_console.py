@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from backend.auth.passwords import hash_secret
 from backend.db import utcnow
 from backend.i18n import ROME
-from tests.partners.helpers import Phone, make_offer, make_partner, make_world, redemption_count
+from tests.partners.helpers import Phone, assert_audit_clean, make_offer, make_partner, make_world, redemption_count
 from tests.support.factories import make_staff
 
 
@@ -27,6 +28,14 @@ def _sign_in(client, db, staff):
         data={"email": staff.email, "password": "till pass", "csrf_token": _csrf(client, "/console/login")},
     )
     assert response.status_code == 302
+
+
+def _sign_in_as_another_partner(client, db, world):
+    partner_b, _, _ = make_partner(db, world.network, "Teatro B")
+    till_b = make_staff(db, "partner", world.network)
+    till_b.partner = partner_b
+    db.commit()
+    _sign_in(client, db, till_b)
 
 
 def _scan(client, world, offer, code, price="10,00", key=None):
@@ -55,8 +64,8 @@ def test_scan_result_today_and_statement(client, db):
     page = client.get("/console/partners/scan")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "Ridotto cinema" in html and world.cinema.name in html
-    assert "zxing-library-0.23.0.min.js" in html
-    assert client.get("/console/partners/static/zxing-library-0.23.0.min.js").status_code == 200
+    assert "jsQR-1.4.0.js" in html
+    assert client.get("/console/partners/static/jsQR-1.4.0.js").status_code == 200
 
     accepted = _scan(client, world, offer, phone.code(), price="8,50")
     html = accepted.get_data(as_text=True)
@@ -102,13 +111,89 @@ def test_another_partners_offer_or_venue_is_not_found(client, db):
     offer = make_offer(db, world)
     phone = Phone()
     phone.sync(client, world.patrons[0])
-    partner_b, _, _ = make_partner(db, world.network, "Teatro B")
-    till_b = make_staff(db, "partner", world.network)
-    till_b.partner = partner_b
-    db.commit()
-    _sign_in(client, db, till_b)
+    _sign_in_as_another_partner(client, db, world)
     assert "Ridotto" not in client.get("/console/partners/scan").get_data(as_text=True)
     response = _scan(client, world, offer, phone.code())
     assert response.status_code == 404 and "RIFIUTATO" in response.get_data(as_text=True)
     assert redemption_count(db) == 0
     assert world.patrons[0].first_name not in client.get("/console/partners/today").get_data(as_text=True)
+
+
+def _upload(client, scans, csrf=None):
+    return client.post(
+        "/console/partners/offline/upload",
+        data={"csrf_token": csrf or _csrf(client, "/console/partners/scan"), "scans": json.dumps(scans)},
+    )
+
+
+def _offline_scan(world, offer, code, scan_id, venue=None):
+    return {
+        "scan_id": scan_id,
+        "code": code,
+        "venue_id": (venue or world.cinema).public_id,
+        "offer_id": offer.public_id,
+        "list_price": {"amount": 850, "currency": "EUR"},
+        "quantity": 1,
+        "scanned_at": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def test_the_offline_sync_gives_keys_revocations_and_offers_and_no_patron(client, db):
+    world = make_world(db)
+    offer = make_offer(db, world, title_it="Ridotto cinema")
+    phone = Phone()
+    phone.sync(client, world.patrons[0])
+    _sign_in(client, db, world.till)
+    synced = client.get("/console/partners/offline/sync")
+    assert synced.status_code == 200 and synced.is_json
+    body = synced.get_json()
+    assert body["jwks"] == client.get("/v1/partners/keys").get_json()
+    assert set(body["revoked"]) == {"passes", "offers", "agreements"}
+    assert [o["id"] for o in body["offers"]] == [offer.public_id]
+    assert world.cinema.public_id in body["offers"][0]["venues"]
+    assert world.patrons[0].first_name not in synced.get_data(as_text=True)
+    assert body["synced_at"].endswith("Z")
+
+
+def test_an_offline_upload_records_once_and_bad_batches_change_nothing(client, db):
+    world = make_world(db)
+    offer = make_offer(db, world, per_patron_day=1)
+    phone = Phone()
+    phone.sync(client, world.patrons[0])
+    _sign_in(client, db, world.till)
+    code = phone.code()
+    # Not JSON, an empty batch, a scan without its id, a negative price: 400, nothing recorded.
+    csrf = _csrf(client, "/console/partners/scan")
+    for scans in ("not json", [], [{**_offline_scan(world, offer, code, "s1"), "scan_id": ""}]):
+        response = client.post(
+            "/console/partners/offline/upload",
+            data={"csrf_token": csrf, "scans": scans if isinstance(scans, str) else json.dumps(scans)},
+        )
+        assert response.status_code == 400 and response.get_json()["error"]["code"] == "validation_error"
+    negative = {**_offline_scan(world, offer, code, "s1"), "list_price": {"amount": -850, "currency": "EUR"}}
+    assert _upload(client, [negative], csrf).status_code == 400
+    assert redemption_count(db) == 0
+
+    batch = [_offline_scan(world, offer, code, "s1"), _offline_scan(world, offer, code, "s2")]
+    answer = _upload(client, batch, csrf)
+    assert answer.status_code == 200
+    results = answer.get_json()["results"]
+    assert [(r["scan_id"], r["outcome"]) for r in results] == [("s1", "accepted"), ("s2", "flagged")]
+    assert results[1]["message"] == "limite di utilizzi superato"
+    assert redemption_count(db) == 2
+    again = _upload(client, batch, csrf).get_json()["results"]
+    assert [r["outcome"] for r in again] == ["already_recorded", "already_recorded"]
+    assert redemption_count(db) == 2
+    assert_audit_clean(db)
+
+
+def test_another_partners_till_cannot_upload_onto_our_venue(client, db):
+    world = make_world(db)
+    offer = make_offer(db, world)
+    phone = Phone()
+    phone.sync(client, world.patrons[0])
+    _sign_in_as_another_partner(client, db, world)
+    assert client.get("/console/partners/offline/sync").get_json()["offers"] == []
+    results = _upload(client, [_offline_scan(world, offer, phone.code(), "b1")]).get_json()["results"]
+    assert results[0]["outcome"] == "refused"
+    assert redemption_count(db) == 0
