@@ -181,8 +181,6 @@ SELECT auth_sessions
 INSERT idempotency_keys
 SELECT campaigns
 SELECT patrons
-SELECT libraries
-SELECT networks
 SELECT ledger_accounts
 INSERT journal_entries
 INSERT postings
@@ -194,7 +192,6 @@ INSERT lot_allocations
 INSERT donations
 SELECT notification_preferences
 INSERT notifications
-SELECT donation_receipts
 UPDATE idempotency_keys
 COMMIT
 """
