@@ -7,8 +7,15 @@ only reader of ``os.environ`` for the app; tests build ``Settings`` directly.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace  # noqa: F401 (fields: tests)
 from pathlib import Path
+from typing import Any
+
+from stdnum import iban as stdnum_iban
+from stdnum import luhn
+
+from payments.base import Creditor
 
 DEMO_SECRET = "demo-secret-change-me-0000000000000000"
 DEFAULT_DATABASE_URL = "sqlite:///" + str(Path("demo-data") / "borsellino.sqlite")
@@ -42,9 +49,26 @@ class Settings:
     stripe_secret_key: str = ""
     stripe_publishable_key: str = ""
     stripe_webhook_secret: str = ""
+    # Which top-up channels each network's patrons get: "CODE=stripe+pagopa;CODE2=pagopa", "*" for the rest.
+    topup_channels: str = "*=stripe"
+    # pagoPA: `sandbox` (demo only) or `gpd` (the debt-position service).
+    pagopa_provider: str = "sandbox"
+    pagopa_gpd_url: str = "https://api.uat.platform.pagopa.it/gpd/debt-positions-service/v1"
+    pagopa_receipts_url: str = "https://api.uat.platform.pagopa.it/gpd/payments-receipts-service/v1"
+    pagopa_subscription_key: str = ""
+    # The key the paid-receipt notifier presents (header `Ocp-Apim-Subscription-Key`).
+    pagopa_notification_key: str = ""
+    # Each network's creditor body: "CODE=fiscal code:segregation code:IBAN;CODE2=…".
+    pagopa_creditors: str = ""
+    # How long a pagoPA notice can be paid.
+    pagopa_notice_days: int = 30
     topup_min_amount: int = 500
     topup_max_amount: int = 50_000
     wallet_max_balance: int = 100_000
+    # Code of the network that holds the card processor account: its finance reconciles the payouts.
+    card_account_network: str = ""
+    # Cents a statement line and our booking may differ by and still match.
+    reconciliation_tolerance: int = 0
     donation_min_amount: int = 100
     donation_max_amount: int = 500_000
     currency: str = "EUR"
@@ -67,7 +91,7 @@ class Settings:
     # Cheap hashing is for the test suite only; production refuses it.
     password_hash_fast: bool = False
     testing: bool = False
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_production(self) -> bool:
@@ -77,13 +101,46 @@ class Settings:
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
-    def with_overrides(self, **changes) -> Settings:
+    def channels_of(self, network_code: str) -> tuple[str, ...]:
+        """The top-up methods a network offers (``stripe``, ``pagopa``), in the configured order."""
+        table = _pairs(self.topup_channels, "BORSELLINO_TOPUP_CHANNELS")
+        chosen = table.get(network_code, table.get("*", ""))
+        methods = tuple(m for m in chosen.replace(",", "+").split("+") if m)
+        unknown = set(methods) - set(TOPUP_METHODS)
+        if unknown:
+            raise ConfigError(f"BORSELLINO_TOPUP_CHANNELS names unknown methods {sorted(unknown)}")
+        return methods
+
+    def pagopa_creditor(self, network_code: str) -> Creditor | None:
+        """The network's creditor body for pagoPA, or None when it has none configured."""
+        raw = _pairs(self.pagopa_creditors, "BORSELLINO_PAGOPA_CREDITORS").get(network_code)
+        if raw is None:
+            return None
+        parts = raw.split(":")
+        if len(parts) != 3:
+            raise ConfigError(
+                f"BORSELLINO_PAGOPA_CREDITORS for {network_code}: expected fiscal code:segregation code:IBAN"
+            )
+        fiscal_code, segregation_code, iban = (p.strip() for p in parts)
+        if not (len(fiscal_code) == 11 and fiscal_code.isdigit() and luhn.is_valid(fiscal_code)):
+            raise ConfigError(f"BORSELLINO_PAGOPA_CREDITORS for {network_code}: the fiscal code is not valid")
+        if not (len(segregation_code) == 2 and segregation_code.isdigit()):
+            raise ConfigError(f"BORSELLINO_PAGOPA_CREDITORS for {network_code}: the segregation code is 2 digits")
+        if not stdnum_iban.is_valid(iban):
+            raise ConfigError(f"BORSELLINO_PAGOPA_CREDITORS for {network_code}: the IBAN is not valid")
+        return Creditor(fiscal_code, segregation_code, stdnum_iban.compact(iban))
+
+    def offers_pagopa(self) -> bool:
+        table = _pairs(self.topup_channels, "BORSELLINO_TOPUP_CHANNELS")
+        return any("pagopa" in value for value in table.values())
+
+    def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
     @classmethod
-    def from_env(cls, environ: dict | None = None) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         environ = os.environ if environ is None else environ
-        values = {}
+        values: dict[str, Any] = {}
         for f in fields(cls):
             if f.name == "extra":
                 continue
@@ -113,6 +170,13 @@ class Settings:
             problems.append("DATABASE_URL points to SQLite; production needs PostgreSQL")
         if self.payment_provider == "sandbox":
             problems.append("BORSELLINO_PAYMENT_PROVIDER is 'sandbox', which takes no real money")
+        if self.offers_pagopa():
+            if self.pagopa_provider == "sandbox":
+                problems.append("BORSELLINO_PAGOPA_PROVIDER is 'sandbox', which takes no real money")
+            if not self.pagopa_subscription_key or not self.pagopa_notification_key:
+                problems.append("BORSELLINO_PAGOPA_SUBSCRIPTION_KEY or BORSELLINO_PAGOPA_NOTIFICATION_KEY is not set")
+            if not self.pagopa_creditors:
+                problems.append("BORSELLINO_PAGOPA_CREDITORS is empty while a network offers pagoPA")
         if self.password_hash_fast:
             problems.append("BORSELLINO_PASSWORD_HASH_FAST weakens password hashing")
         if problems:
@@ -120,6 +184,21 @@ class Settings:
 
 
 ENV_PREFIX = "BORSELLINO_"
+TOPUP_METHODS = ("stripe", "pagopa")
+
+
+def _pairs(raw: str, name: str) -> dict[str, str]:
+    """``"A=x;B=y"`` as a dict (``;`` between pairs, ``=`` inside)."""
+    table = {}
+    for item in raw.split(";"):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"{name}: expected CODE=value pairs separated by ';', got {item!r}")
+        table[key.strip()] = value.strip()
+    return table
+
 
 # Documented in the README; a test checks every Settings field appears here.
 ENV_VARS = {
@@ -143,6 +222,18 @@ ENV_VARS = {
     "BORSELLINO_STRIPE_SECRET_KEY": "Stripe secret key",
     "BORSELLINO_STRIPE_PUBLISHABLE_KEY": "Stripe publishable key, handed to the app",
     "BORSELLINO_STRIPE_WEBHOOK_SECRET": "Stripe webhook signing secret",
+    "BORSELLINO_CARD_ACCOUNT_NETWORK": "code of the network holding the Stripe account: its finance staff "
+    "reconcile the payouts (empty with a single network: that one)",
+    "BORSELLINO_RECONCILIATION_TOLERANCE": "cents a statement line may differ from our booking and still match (0)",
+    "BORSELLINO_TOPUP_CHANNELS": "top-up methods per network code, `CSBNO=stripe+pagopa;SBM=pagopa`, `*` for "
+    "every other network (`*=stripe`)",
+    "BORSELLINO_PAGOPA_PROVIDER": "`sandbox` (demo only) or `gpd` (pagoPA's debt-position service)",
+    "BORSELLINO_PAGOPA_GPD_URL": "base URL of GPD's debt-position service",
+    "BORSELLINO_PAGOPA_RECEIPTS_URL": "base URL of GPD's payment-receipts service",
+    "BORSELLINO_PAGOPA_SUBSCRIPTION_KEY": "subscription key for the GPD services",
+    "BORSELLINO_PAGOPA_NOTIFICATION_KEY": "key the paid-receipt notifier sends in `Ocp-Apim-Subscription-Key`",
+    "BORSELLINO_PAGOPA_CREDITORS": "each network's creditor body, `CSBNO=<fiscal code>:<segregation code>:<IBAN>;…`",
+    "BORSELLINO_PAGOPA_NOTICE_DAYS": "days a pagoPA notice can be paid (30)",
     "BORSELLINO_TOPUP_MIN_AMOUNT": "smallest card top-up in cents (500)",
     "BORSELLINO_TOPUP_MAX_AMOUNT": "largest card top-up in cents (50000)",
     "BORSELLINO_WALLET_MAX_BALANCE": "largest wallet balance in cents (100000)",

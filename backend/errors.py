@@ -14,6 +14,7 @@ carry besides those four are declared once, in ``ERROR_VALUES``. No app is neede
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from backend.i18n import ROME, Text
 from backend.money import Money
@@ -94,12 +95,14 @@ ERROR_VALUES: dict[str, tuple[str, str]] = {
     "units": ("integer", "The kit's number of units"),
     "start_date": ("string", "The first day it is possible (YYYY-MM-DD, Europe/Rome)"),
     "next_free_dates": ("date_ranges", "The next free ranges of the same length (kit_unavailable)"),
+    "session": ("string", "Public id of the cash session at fault"),
+    "month": ("string", "The month at fault (YYYY-MM, Europe/Rome)"),
     "stock_left": ("integer", "How many of the item are left (out_of_stock)"),
     "item_id": ("string", "Public id of the shop item at fault"),
 }
 
 
-def _shown(value, language: str):
+def _shown(value: Any, language: str) -> Any:
     """A value as the message shows it to people."""
     if isinstance(value, Money):
         return value.format(language)
@@ -108,7 +111,7 @@ def _shown(value, language: str):
     return value
 
 
-def _sent(value):
+def _sent(value: Any) -> Any:
     """A value as the error object carries it."""
     if isinstance(value, Money):
         return value.as_dict()
@@ -124,7 +127,9 @@ class DomainError(Exception):
     and are added to the error object, e.g. the shortfall.
     """
 
-    def __init__(self, error: ErrorCode, *, param: str | None = None, headers=None, **values):
+    def __init__(
+        self, error: ErrorCode, *, param: str | None = None, headers: dict[str, str] | None = None, **values: Any
+    ) -> None:
         undeclared = set(values) - set(ERROR_VALUES)
         if undeclared:
             raise TypeError(f"{error!r}: declare {sorted(undeclared)} in backend.errors.ERROR_VALUES")
@@ -134,7 +139,7 @@ class DomainError(Exception):
         self.headers = headers or {}
         self.extra = values
 
-    def body(self, language: str) -> dict:
+    def body(self, language: str) -> dict[str, Any]:
         shown = {k: _shown(v, language) for k, v in self.extra.items()}
         if self.param:
             shown.setdefault("param", self.param)  # messages may name the field at fault

@@ -24,7 +24,7 @@ from backend.auth.passwords import hash_secret, verify_secret
 from backend.auth.principal import Principal
 from backend.config import Settings
 from backend.db import utcnow
-from backend.errors import DomainError
+from backend.errors import DomainError, ErrorCode
 from backend.i18n import Text
 
 # --- sign-in ---------------------------------------------------------------
@@ -72,11 +72,15 @@ _PERSON = {model: select(model).where(model.public_id == bindparam("subject")) f
 _LOCKED_PATRON = _PERSON[Patron].with_for_update(key_share=True)
 
 
-def person_of(session: Session, principal: Principal, *, lock: bool = False) -> Patron | StaffUser:
+def person_of(
+    session: Session, principal: Principal, *, gone: ErrorCode = ACCOUNT_GONE, lock: bool = False
+) -> Patron | StaffUser:
     """The caller's record; a deleted patron or deactivated user is signed out (401).
 
-    ``lock`` (patrons only): the row is read ``FOR NO KEY UPDATE``, which serializes
-    that patron's own purchases (a per-patron limit) without a second statement.
+    ``gone``: the refusal when the record is missing or closed, for the few views
+    whose contract answers something else (the inbox's 404). ``lock`` (patrons
+    only): the row is read ``FOR NO KEY UPDATE``, which serializes that patron's
+    own purchases (a per-patron limit) without a second statement.
     """
     model = Patron if principal.is_patron else StaffUser
     statement = _LOCKED_PATRON if lock and model is Patron else _PERSON[model]
@@ -86,7 +90,7 @@ def person_of(session: Session, principal: Principal, *, lock: bool = False) -> 
         or (isinstance(person, Patron) and person.status == "deleted")
         or (isinstance(person, StaffUser) and not person.active)
     ):
-        raise DomainError(ACCOUNT_GONE)
+        raise DomainError(gone)
     return person
 
 

@@ -299,3 +299,13 @@ class PrintingCreditSchema(ma.Schema):
     network_id = fields.String()
     network_name = fields.String()
     balance = MoneyField()
+
+
+class PrintingUseInSchema(ma.Schema):
+    library_id = fields.String(required=True, validate=_ID)
+    card_number = fields.String(validate=validate.Length(min=1, max=32))
+    membership_code = fields.String(
+        validate=validate.Length(min=1, max=200), metadata={"description": "The membership QR's content"}
+    )
+    amount = fields.Nested(PositiveMoneySchema, required=True, metadata={"description": "What the printing cost"})
+    description = fields.String(load_default="", validate=validate.Length(max=200), metadata={"example": "20 A4"})

@@ -87,6 +87,36 @@ def demo_campaign(title: str) -> Callable[[object], str]:
     return find
 
 
+def demo_shop_catalogue(library_code: str) -> Callable[[object], str]:
+    """The items-and-rooms page of a demo library's shop."""
+
+    def find(console) -> str:
+        from sqlalchemy import select
+
+        from backend.accounts.models import Library
+
+        public_id = console.read(lambda s: s.scalar(select(Library.public_id).where(Library.code == library_code)))
+        return f"/console/shop/{public_id}/catalogue"
+
+    return find
+
+
+def demo_payout_run() -> Callable[[object], str]:
+    """The reconciliation run of the demo's card payout."""
+
+    def find(console) -> str:
+        from sqlalchemy import select
+
+        from backend.finance.reconciliation.demo import DEMO_PAYOUT
+        from backend.finance.reconciliation.models import ReconciliationRun
+
+        return "/console/reconciliation/" + console.read(
+            lambda s: s.scalar(select(ReconciliationRun.public_id).where(ReconciliationRun.external_ref == DEMO_PAYOUT))
+        )
+
+    return find
+
+
 CONSOLE_PAGES = [
     ConsolePage("login", None, "/console/login", "Accesso personale"),
     ConsolePage("dashboard-librarian", "librarian", "/console/", "Ciao, Sara Colombo"),
@@ -107,4 +137,8 @@ CONSOLE_PAGES = [
     ConsolePage("campaigns-index", "librarian", "/console/campaigns", "Nuova campagna"),
     ConsolePage("campaign-detail", "librarian", demo_campaign("Un angolo morbido per i più piccoli"), "Donatori"),
     ConsolePage("campaigns-art-bonus", "librarian", "/console/campaigns/art-bonus-report", "Rapporto Art Bonus"),
+    ConsolePage("shop", "librarian", "/console/shop", "Registra una vendita"),
+    ConsolePage("shop-catalogue", "librarian", demo_shop_catalogue("RHO"), "Aggiungi un articolo"),
+    ConsolePage("reconciliation-runs", "finance", "/console/reconciliation", "Riconciliazione dei versamenti carte"),
+    ConsolePage("reconciliation-run", "admin", demo_payout_run(), "Eccezioni"),
 ]
