@@ -176,7 +176,7 @@ def claim(session: Session, owner: str, key: str, fingerprint: str, ttl: timedel
             raise DomainError(IDEMPOTENCY_IN_PROGRESS, headers={"Retry-After": "1"}) from None
         raise
     if claimed is not None:
-        return claimed
+        return int(claimed)
     if bounded:  # no row returned, so the bound was not lifted by the claim itself
         connection.exec_driver_sql("SET LOCAL lock_timeout = DEFAULT")
     row = connection.execute(statements["existing"], {"owner": owner, "key": key}).one()
