@@ -69,6 +69,7 @@ ERROR_VALUES: dict[str, tuple[str, str]] = {
     "retry_after_minutes": ("integer", "Minutes before signing in may be tried again"),
     "max_length": ("integer", "The longest value accepted, in characters"),
     "status": ("string", "The object's current state, which refused the operation"),
+    "offered": ("string", "The top-up methods the patron's network offers, comma-separated (topup_method_not_offered)"),
     "state": ("string", "The object's current state, which refused the operation"),
     "reason": ("string", "Why the request was refused, in short"),
     "field": ("string", "The field at fault (as param)"),

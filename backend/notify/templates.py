@@ -36,6 +36,7 @@ supporter_card_issued transactional network: TEXT, amount: MONEY, valid_until: W
 partner_offer         marketing     offer_title: TEXT, venue: TEXT
 confirmation_request  transactional requester: TEXT, description: TEXT, amount: MONEY, expires_at: WHEN
 ledger_audit_failed   staff         discrepancies: COUNT, summary: TEXT (use ``notify_staff``)
+pagopa_late_receipt   staff         amount: MONEY, notice: TEXT, state: TEXT (use ``notify_staff``)
 ===================== ============= ===================================================
 """
 
@@ -398,6 +399,21 @@ register(
             en="The nightly ledger audit found {discrepancies} discrepancies. Details: {summary}",
         ),
         {"discrepancies": COUNT, "summary": TEXT},
+        for_staff=True,
+    )
+)
+register(
+    Template(
+        "pagopa_late_receipt",
+        TRANSACTIONAL,
+        Text(it="pagoPA: avviso {notice} pagato in ritardo", en="pagoPA: notice {notice} paid late"),
+        Text(
+            it="L'avviso {notice} era già {state}, ma è arrivata la ricevuta di pagamento: {amount} è stato "
+            "accreditato sul borsellino dell'utente. Verificare con il flusso di rendicontazione.",
+            en="Notice {notice} was already {state}, but its payment receipt arrived: {amount} was credited "
+            "to the patron's wallet. Check it against the reporting flow.",
+        ),
+        {"amount": MONEY, "notice": TEXT, "state": TEXT},
         for_staff=True,
     )
 )
