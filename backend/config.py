@@ -68,6 +68,10 @@ class Settings:
     topup_min_amount: int = 500
     topup_max_amount: int = 50_000
     wallet_max_balance: int = 100_000
+    # Code of the network that holds the card processor account: its finance reconciles the payouts.
+    card_account_network: str = ""
+    # Cents a statement line and our booking may differ by and still match.
+    reconciliation_tolerance: int = 0
     donation_min_amount: int = 100
     donation_max_amount: int = 500_000
     currency: str = "EUR"
@@ -221,6 +225,9 @@ ENV_VARS = {
     "BORSELLINO_STRIPE_SECRET_KEY": "Stripe secret key",
     "BORSELLINO_STRIPE_PUBLISHABLE_KEY": "Stripe publishable key, handed to the app",
     "BORSELLINO_STRIPE_WEBHOOK_SECRET": "Stripe webhook signing secret",
+    "BORSELLINO_CARD_ACCOUNT_NETWORK": "code of the network holding the Stripe account: its finance staff "
+    "reconcile the payouts (empty with a single network: that one)",
+    "BORSELLINO_RECONCILIATION_TOLERANCE": "cents a statement line may differ from our booking and still match (0)",
     "BORSELLINO_TOPUP_CHANNELS": "top-up methods per network code, `CSBNO=stripe+pagopa;SBM=pagopa`, `*` for "
     "every other network (default: the demo's networks, `CSBNO=stripe+pagopa;SBM=pagopa;*=stripe`)",
     "BORSELLINO_PAGOPA_PROVIDER": "`sandbox` (demo only) or `gpd` (pagoPA's debt-position service)",

@@ -125,3 +125,8 @@ def seed(session: Session, settings: Settings) -> DemoContext:
         seeder(session, ctx)
         session.flush()
     return ctx
+
+
+from backend.finance.reconciliation.demo import seed_reconciliation
+
+SEEDERS.append(seed_reconciliation)  # noqa: E402,E702

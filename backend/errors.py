@@ -95,6 +95,8 @@ ERROR_VALUES: dict[str, tuple[str, str]] = {
     "units": ("integer", "The kit's number of units"),
     "start_date": ("string", "The first day it is possible (YYYY-MM-DD, Europe/Rome)"),
     "next_free_dates": ("date_ranges", "The next free ranges of the same length (kit_unavailable)"),
+    "session": ("string", "Public id of the cash session at fault"),
+    "month": ("string", "The month at fault (YYYY-MM, Europe/Rome)"),
     "stock_left": ("integer", "How many of the item are left (out_of_stock)"),
     "item_id": ("string", "Public id of the shop item at fault"),
 }

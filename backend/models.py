@@ -9,6 +9,7 @@ from backend.desk import models as desk_models  # noqa: F401
 from backend.events import models as events_models  # noqa: F401
 from backend.fees import models as fees_models  # noqa: F401
 from backend.finance import models as finance_models  # noqa: F401
+from backend.finance.reconciliation import models as reconciliation_models  # noqa: F401
 from backend.guides import models as guides_models  # noqa: F401
 from backend.jobs import models as jobs_models  # noqa: F401
 from backend.ledger import models as ledger_models  # noqa: F401

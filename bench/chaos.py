@@ -115,7 +115,7 @@ def prepare(url: str, clients: int):
     from backend.campaigns import services as campaigns
     from backend.campaigns.models import Campaign, CampaignState, FundingModel
     from backend.db import new_public_id, utcnow
-    from backend.desk.models import OPEN, CashSession, Desk
+    from backend.desk.models import CashSession, CashSessionState, Desk
     from backend.events.models import Event, Occurrence, TicketType
     from backend.fees.models import Fee
     from backend.fees.services import fee_types_of
@@ -174,7 +174,7 @@ def prepare(url: str, clients: int):
         session.add(desk)
         session.flush()
         cash_session = CashSession(
-            desk_id=desk.id, status=OPEN, opened_by_id=librarian.id, opening_float=0, currency="EUR"
+            desk_id=desk.id, status=CashSessionState.OPEN, opened_by_id=librarian.id, opening_float=0, currency="EUR"
         )
         event = Event(
             network_id=network.id,

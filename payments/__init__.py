@@ -5,11 +5,13 @@ Nothing here imports Flask: the app picks and configures one (``backend.topups.p
 """
 
 from payments.base import (  # noqa: F401
+    BalanceTransaction,
     Intent,
     InvalidWebhook,
     PaymentError,
     PaymentProvider,
     PaymentRefused,
+    Payout,
     Refund,
     WalletSheet,
     WebhookEvent,

@@ -64,6 +64,39 @@ class WebhookEvent:
     object: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Payout:
+    """Money the provider sent to the bank account: one sum for many balance transactions."""
+
+    id: str
+    status: str  # pending | in_transit | paid | failed | canceled
+    amount: int
+    currency: str  # upper case
+    arrival_date: int  # unix seconds
+    created: int
+
+
+@dataclass(frozen=True)
+class BalanceTransaction:
+    """One movement of the provider's balance for us (a charge, refund, dispute, fee…).
+
+    ``payment_intent_id`` is the payment it is about (from the charge, refund or
+    dispute behind it), ``None`` for the provider's own fees and adjustments.
+    """
+
+    id: str
+    type: str  # charge | payment | refund | payment_refund | adjustment | stripe_fee | payout | …
+    reporting_category: str
+    amount: int  # gross, signed: > 0 into the balance
+    fee: int  # what the provider kept on it (>= 0, or < 0 for a fee given back)
+    net: int
+    currency: str  # upper case
+    created: int
+    source_id: str | None = None
+    payment_intent_id: str | None = None
+    description: str = ""
+
+
 class PaymentProvider(Protocol):
     name: str
     publishable_key: str
@@ -89,6 +122,14 @@ class PaymentProvider(Protocol):
     def refund(self, *, intent_id: str, amount: int, idempotency_key: str, metadata: dict[str, str]) -> Refund: ...
 
     def parse_webhook(self, payload: bytes | str, signature_header: str | None) -> WebhookEvent: ...
+
+    def retrieve_payout(self, payout_id: str) -> Payout: ...
+
+    def recent_payouts(self, *, arrived_after: int, limit: int = 100) -> list[Payout]:
+        """Paid payouts that arrived after ``arrived_after`` (unix seconds), oldest first."""
+
+    def payout_transactions(self, payout_id: str) -> list[BalanceTransaction]:
+        """Every balance transaction the payout carries (not the payout's own)."""
 
 
 # --- payment notices (pagoPA) ----------------------------------------------------

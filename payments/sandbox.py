@@ -17,7 +17,7 @@ import secrets
 import threading
 import time
 
-from payments.base import Intent, PaymentError, Refund, WalletSheet, WebhookEvent
+from payments.base import BalanceTransaction, Intent, PaymentError, Payout, Refund, WalletSheet, WebhookEvent
 from payments.signing import sign, verify
 from payments.stripe_provider import parse_event
 
@@ -81,6 +81,16 @@ class SandboxProvider:
     def parse_webhook(self, payload: bytes | str, signature_header: str | None) -> WebhookEvent:
         verify(payload, signature_header, self.webhook_secret)
         return parse_event(payload)
+
+    # The sandbox moves no real money, so it never pays out: there is nothing to reconcile.
+    def retrieve_payout(self, payout_id: str) -> Payout:
+        raise PaymentError(f"sandbox: no such payout {payout_id}")
+
+    def recent_payouts(self, *, arrived_after: int, limit: int = 100) -> list[Payout]:
+        return []
+
+    def payout_transactions(self, payout_id: str) -> list[BalanceTransaction]:
+        raise PaymentError(f"sandbox: no such payout {payout_id}")
 
     # --- demo only -------------------------------------------------------
 

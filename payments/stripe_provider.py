@@ -12,8 +12,18 @@ from collections.abc import Callable
 from typing import Any
 
 import stripe
+from stripe.params import BalanceTransactionListParams, PayoutListParams
 
-from payments.base import Intent, PaymentError, PaymentRefused, Refund, WalletSheet, WebhookEvent
+from payments.base import (
+    BalanceTransaction,
+    Intent,
+    PaymentError,
+    PaymentRefused,
+    Payout,
+    Refund,
+    WalletSheet,
+    WebhookEvent,
+)
 from payments.signing import verify
 
 
@@ -87,6 +97,31 @@ class StripeProvider:
         verify(payload, signature_header, self._webhook_secret)
         return parse_event(payload)
 
+    def retrieve_payout(self, payout_id: str) -> Payout:
+        try:
+            return _payout(self._client.v1.payouts.retrieve(payout_id))
+        except stripe.StripeError as exc:
+            raise PaymentError(_message(exc)) from exc
+
+    def recent_payouts(self, *, arrived_after: int, limit: int = 100) -> list[Payout]:
+        params: PayoutListParams = {"status": "paid", "arrival_date": {"gt": arrived_after}, "limit": min(limit, 100)}
+        try:
+            page = self._client.v1.payouts.list(params)
+            payouts = [_payout(p) for p in page.auto_paging_iter()]
+        except stripe.StripeError as exc:
+            raise PaymentError(_message(exc)) from exc
+        return sorted(payouts, key=lambda p: (p.arrival_date, p.id))[:limit]
+
+    def payout_transactions(self, payout_id: str) -> list[BalanceTransaction]:
+        # The source is expanded so each line names the payment it is about.
+        params: BalanceTransactionListParams = {"payout": payout_id, "limit": 100, "expand": ["data.source"]}
+        try:
+            page = self._client.v1.balance_transactions.list(params)
+            lines = [_balance_transaction(t) for t in page.auto_paging_iter()]
+        except stripe.StripeError as exc:
+            raise PaymentError(_message(exc)) from exc
+        return [line for line in lines if line.type != "payout"]
+
     @staticmethod
     def _call(method: Callable[..., Any], params: dict[str, Any], options: dict[str, Any] | None) -> Any:
         try:
@@ -124,6 +159,44 @@ def _intent(obj: Any) -> Intent:
         metadata=dict(obj.get("metadata") or {}),
         client_secret=obj.get("client_secret"),
         last_error=(error.get("code") or error.get("message")),
+    )
+
+
+def _payout(obj: Any) -> Payout:
+    obj = obj.to_dict() if hasattr(obj, "to_dict") else obj
+    return Payout(
+        id=str(obj["id"]),
+        status=str(obj["status"]),
+        amount=int(obj["amount"]),
+        currency=str(obj["currency"]).upper(),
+        arrival_date=int(obj.get("arrival_date") or 0),
+        created=int(obj.get("created") or 0),
+    )
+
+
+def _balance_transaction(obj: Any) -> BalanceTransaction:
+    obj = obj.to_dict() if hasattr(obj, "to_dict") else obj
+    source = obj.get("source")
+    source_id, intent_id = None, None
+    if isinstance(source, dict):
+        source_id = source.get("id")
+        intent_id = source.get("payment_intent")
+        if isinstance(intent_id, dict):
+            intent_id = intent_id.get("id")
+    elif isinstance(source, str):
+        source_id = source
+    return BalanceTransaction(
+        id=str(obj["id"]),
+        type=str(obj["type"]),
+        reporting_category=str(obj.get("reporting_category") or ""),
+        amount=int(obj["amount"]),
+        fee=int(obj.get("fee") or 0),
+        net=int(obj["net"]) if obj.get("net") is not None else int(obj["amount"]) - int(obj.get("fee") or 0),
+        currency=str(obj["currency"]).upper(),
+        created=int(obj.get("created") or 0),
+        source_id=str(source_id) if source_id else None,
+        payment_intent_id=str(intent_id) if intent_id else None,
+        description=str(obj.get("description") or "")[:300],
     )
 
 

@@ -95,7 +95,7 @@ def present_donation(donation: Donation) -> Donation:
     receipt = receipts.receipt_of(db.session, donation)
     donation.receipt_number = receipt.number if receipt else None
     donation.art_bonus_eligible = (
-        Money(donation.eligible_amount, donation.currency)
+        Money(donation.kept_eligible, donation.currency)
         if donation.eligible_amount is not None and donation.art_bonus_requested
         else None
     )

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from backend.campaigns.donations import _move as move_donation
@@ -35,8 +35,8 @@ from backend.campaigns.models import (
     FundingModel,
     Method,
 )
+from backend.campaigns.services import KEPT, collected_amount
 from backend.campaigns.services import _move as move_campaign
-from backend.campaigns.services import collected_amount
 from backend.db import utcnow
 from backend.errors import DomainError
 from backend.i18n import Text
@@ -191,7 +191,9 @@ def _to_income(session: Session, campaign: Campaign, donations: list[Donation], 
     ).rowcount
     if claimed != len(ids):
         raise RuntimeError(f"campaign {campaign.public_id}: donations settled concurrently; retry")
-    total = Money(sum(d.amount for d in donations), campaign.currency)
+    # Read after the claim (the rows are locked): a refund or dispute booked meanwhile left the fund already.
+    kept = session.scalar(select(func.coalesce(func.sum(KEPT), 0)).where(Donation.id.in_(ids)))
+    total = Money(int(kept), campaign.currency)
     fund = account(session, fund_of(campaign), campaign.currency)
     income = account(session, income_of(campaign), campaign.currency)
     post_entry(
@@ -208,12 +210,17 @@ def _to_income(session: Session, campaign: Campaign, donations: list[Donation], 
 def _refund_to_card(session: Session, campaign: Campaign, donation: Donation, now: datetime) -> None:
     if not move_donation(session, donation, DonationState.REFUND_PENDING, settled_at=now):
         return
+    # What the provider already took back (a refund made there, a dispute) is not refunded again.
+    money = Money(donation.kept_amount, donation.currency)
+    if money.amount == 0:
+        _tell_missed(session, campaign, donation)
+        return
     fund = account(session, fund_of(campaign), donation.currency)
     clearing = house_account(session, "card_clearing", donation.provider, donation.currency)
     post_entry(
         session,
         kind="donation_card_refund",
-        legs=[debit(fund, donation.money), credit(clearing, donation.money)],
+        legs=[debit(fund, money), credit(clearing, money)],
         memo=f"goal missed: refund of {donation.intent_id}",
         reference=donation.public_id,
     )
@@ -228,10 +235,14 @@ def send_card_refunds(session: Session, provider: PaymentProvider, limit: int = 
             select(Donation).where(Donation.state == DonationState.REFUND_PENDING).order_by(Donation.id).limit(limit)
         )
     ):
+        if donation.kept_amount == 0:  # the provider took it all back already
+            if move_donation(session, donation, DonationState.REFUNDED):
+                sent += 1
+            continue
         try:
             provider.refund(
                 intent_id=donation.intent_id,
-                amount=donation.amount,
+                amount=donation.kept_amount,
                 idempotency_key=f"donation-refund-{donation.public_id}",
                 metadata={"donation_id": donation.public_id},
             )

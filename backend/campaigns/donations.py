@@ -55,11 +55,12 @@ from backend.ledger.services import (
     house_account,
     place_hold,
     post_entry,
+    reverse_entry,
     spent_by_source,
     wallet_and_house_accounts,
 )
 from backend.money import Money
-from backend.notify.services import notify
+from backend.notify.services import notify, notify_staff
 from backend.topups import services as topups
 from payments.base import Intent, PaymentError, PaymentProvider, WebhookEvent
 
@@ -348,10 +349,149 @@ def handle_provider_event(session: Session, provider: PaymentProvider, event: We
             return None
         if event.type == "charge.refunded" and donation.state in (DonationState.REFUND_PENDING, DonationState.REFUNDED):
             return "donation_refund_confirmed"
-        # A dispute or a refund made at the provider on a donation: finance follows it up.
-        log.warning("provider event %s on donation %s needs finance's attention", event.type, donation.public_id)
-        return "donation_needs_review"
+        if event.type not in ("charge.refunded", "charge.dispute.created", "charge.dispute.closed"):
+            return "ignored"
+        if donation.state in (DonationState.PENDING, DonationState.FAILED):
+            # A refund or dispute may overtake the success event: settle the payment first.
+            apply_intent(session, donation, topups._fetch(provider, donation.intent_id))
+        if donation.state != DonationState.SUCCEEDED:
+            log.warning("provider event %s on donation %s in state %s", event.type, donation.public_id, donation.state)
+            return "donation_needs_review"
+        if event.type == "charge.refunded":
+            return book_provider_refund(session, donation, int(obj.get("amount_refunded") or 0))
+        if event.type == "charge.dispute.created":
+            return book_dispute(session, donation, int(obj.get("amount") or 0), str(obj.get("id")))
+        if obj.get("status") != "won":
+            return "dispute_lost"  # the money stays taken back, as booked when the dispute opened
+        return undo_dispute(session, donation, str(obj.get("id")))
     return None
+
+
+# --- card money taken back at the provider --------------------------------------------------
+
+
+def _holder_of_money(donation: Donation) -> House:
+    """Where the donation's money is now: the fund, or the owner's income once the campaign settled."""
+    if donation.campaign is None:
+        return network_fund(donation.network)
+    return income_of(donation.campaign) if donation.settled_at is not None else fund_of(donation.campaign)
+
+
+def _take_back(session: Session, donation: Donation, amount: int, *, kind: str, memo: str) -> JournalEntry:
+    """The provider took ``amount`` of a card donation back: out of the fund (or income) to card clearing."""
+    money = Money(amount, donation.currency)
+    clearing = house_account(session, "card_clearing", donation.provider, donation.currency)
+    return post_entry(
+        session,
+        kind=kind,
+        legs=[debit(account(session, _holder_of_money(donation), donation.currency), money), credit(clearing, money)],
+        memo=memo,
+        reference=donation.public_id,
+    )
+
+
+def _tell_owner(session: Session, donation: Donation, kind: str, amount: int) -> None:
+    campaign = donation.campaign
+    notify_staff(
+        session,
+        donation.network,
+        kind,
+        dedupe_key=f"{kind}:{donation.public_id}:{donation.refunded_amount}:{donation.disputed_amount}",
+        campaign_title=campaign.title if campaign is not None else donation.network.name,
+        donation=donation.public_id,
+        amount=Money(amount, donation.currency),
+        kept=Money(donation.kept_amount, donation.currency),
+    )
+
+
+def _add_taken_back(session: Session, donation: Donation, column, before: int, amount: int) -> bool:
+    """Guarded on the value read: two deliveries at once cannot both book the same money."""
+    moved = session.execute(
+        update(Donation)
+        .where(Donation.id == donation.id, column == before)
+        .values({column: before + amount, Donation.updated_at: utcnow()})
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(donation)  # the row is now locked: settled_at is read as it stands
+    return moved == 1
+
+
+def book_provider_refund(session: Session, donation: Donation, amount_refunded_total: int) -> str:
+    """``charge.refunded`` carries the cumulative refunded amount; book only what is new."""
+    before = donation.refunded_amount
+    delta = min(min(amount_refunded_total, donation.amount) - before, donation.kept_amount)
+    if delta <= 0:
+        return "already_booked"
+    if not _add_taken_back(session, donation, Donation.refunded_amount, before, delta):
+        raise RuntimeError("concurrent refund booking; the provider will redeliver")
+    _take_back(
+        session,
+        donation,
+        delta,
+        kind="donation_card_refund_external",
+        memo=f"refund made at the provider on {donation.intent_id}",
+    )
+    notify(
+        session,
+        donation.patron,
+        "refund_processed",
+        amount=Money(delta, donation.currency),
+        description=_description(donation),
+    )
+    _tell_owner(session, donation, "donation_card_refunded", delta)
+    return "donation_refund_booked"
+
+
+def book_dispute(session: Session, donation: Donation, amount: int, dispute_id: str) -> str:
+    if amount <= 0:
+        return "ignored"
+    if session.scalar(select(JournalEntry.id).where(*_dispute_entry(donation, dispute_id))):
+        return "already_booked"
+    before = donation.disputed_amount
+    amount = min(amount, donation.kept_amount)
+    if amount <= 0:
+        return "already_booked"
+    if not _add_taken_back(session, donation, Donation.disputed_amount, before, amount):
+        raise RuntimeError("concurrent dispute booking; the provider will redeliver")
+    _take_back(
+        session,
+        donation,
+        amount,
+        kind="donation_card_dispute",
+        memo=f"card dispute {dispute_id} on {donation.intent_id}",
+    )
+    _tell_owner(session, donation, "donation_card_disputed", amount)
+    return "donation_dispute_booked"
+
+
+def _dispute_entry(donation: Donation, dispute_id: str):
+    return (
+        JournalEntry.kind == "donation_card_dispute",
+        JournalEntry.reference == donation.public_id,
+        JournalEntry.memo == f"card dispute {dispute_id} on {donation.intent_id}",
+    )
+
+
+def undo_dispute(session: Session, donation: Donation, dispute_id: str) -> str:
+    """A dispute we won: the money returns to where it was taken from (fund or income)."""
+    entry = session.scalar(select(JournalEntry).where(*_dispute_entry(donation, dispute_id)))
+    if entry is None:
+        return "unknown_dispute"
+    if session.scalar(select(JournalEntry.id).where(JournalEntry.reverses_id == entry.id)):
+        return "already_booked"
+    amount = sum(p.amount for p in entry.postings if p.account.kind == "card_clearing")
+    amount = abs(amount)
+    before = donation.disputed_amount
+    if not _add_taken_back(session, donation, Donation.disputed_amount, before, -amount):
+        raise RuntimeError("concurrent dispute booking; the provider will redeliver")
+    reverse_entry(session, entry, memo=f"card dispute {dispute_id} won on {donation.intent_id}")
+    _tell_owner(session, donation, "donation_dispute_won", amount)
+    return "donation_dispute_won"
+
+
+def _description(donation: Donation) -> str:
+    campaign = donation.campaign
+    return f"donazione/donation: {campaign.title if campaign is not None else donation.network.name}"
 
 
 topups.register_event_handler(handle_provider_event)

@@ -231,6 +231,10 @@ class Donation(PublicIdMixin, TimestampMixin, Base):
     recurring_id: Mapped[int | None] = mapped_column(ForeignKey("recurring_donations.id"))
     period: Mapped[str | None] = mapped_column(String(10))
     succeeded_at: Mapped[datetime | None]
+    # Card money taken back at the provider after it reached the fund: refunds made there
+    # (cumulative) and disputes still open or lost. What the donor gave is amount minus both.
+    refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    disputed_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # When the money left the campaign fund at the deadline (to income, or back to the card).
     settled_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -242,6 +246,10 @@ class Donation(PublicIdMixin, TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("tax_code IS NULL OR art_bonus_requested", name="tax_code_only_for_art_bonus"),
+        CheckConstraint(
+            "refunded_amount >= 0 AND disputed_amount >= 0 AND refunded_amount + disputed_amount <= amount",
+            name="taken_back_within_amount",
+        ),
         state_check("state", DonationState, name="state_valid"),
         state_check("visibility", Visibility, name="visibility_valid"),
         state_check("message_status", MessageStatus, name="message_status_valid"),
@@ -256,6 +264,16 @@ class Donation(PublicIdMixin, TimestampMixin, Base):
         from backend.money import Money
 
         return Money(self.amount, self.currency)
+
+    @property
+    def kept_amount(self) -> int:
+        """What the campaign keeps of this donation: less refunds made at the provider and disputes."""
+        return self.amount - (self.refunded_amount or 0) - (self.disputed_amount or 0)
+
+    @property
+    def kept_eligible(self) -> int:
+        """The Art Bonus eligible part still given (card money taken back is eligible money)."""
+        return min(self.eligible_amount or 0, self.kept_amount)
 
 
 class RecurringState(StrEnum):

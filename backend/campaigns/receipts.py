@@ -10,6 +10,10 @@ transaction that writes the receipt, so a rollback never leaves a gap.
 
 Art Bonus: the receipt states the eligible amount (card money) apart from the
 part funded by cash, which is not eligible.
+
+Card money the provider took back later (a refund made there, a dispute not won)
+is not a donation any more: the receipt states it, and the donor's yearly summary
+and the owner's Art Bonus report count only what the donation still gives.
 """
 
 from __future__ import annotations
@@ -125,6 +129,11 @@ LABELS = {
     "method": Text(it="Metodo di pagamento", en="Payment method"),
     "eligible": Text(it="Importo ammesso all'Art Bonus", en="Amount eligible for the Art Bonus"),
     "not_eligible": Text(it="Non ammesso (versato in contanti)", en="Not eligible (paid in cash)"),
+    "taken_back": Text(
+        it="Restituito al donatore (rimborso o contestazione sulla carta)",
+        en="Given back to the donor (card refund or dispute)",
+    ),
+    "kept": Text(it="Importo della donazione", en="Amount donated"),
     "footer": Text(
         it="+Teca – Rete delle Reti. Erogazione liberale a favore della cultura.",
         en="+Teca – Rete delle Reti. A donation in support of culture.",
@@ -163,10 +172,15 @@ def receipt_rows(receipt: DonationReceipt, language: str) -> tuple[str, list[tup
         (LABELS["amount"].render(language), money(receipt.amount)),
         (LABELS["method"].render(language), METHODS[receipt.method].render(language)),
     ]
+    kept = min(receipt.amount, donation.kept_amount)
+    if kept < receipt.amount:
+        rows.append((LABELS["taken_back"].render(language), money(receipt.amount - kept)))
+        rows.append((LABELS["kept"].render(language), money(kept)))
     if art_bonus:
-        rows.append((LABELS["eligible"].render(language), money(receipt.eligible_amount)))
-        if receipt.eligible_amount < receipt.amount:
-            rows.append((LABELS["not_eligible"].render(language), money(receipt.amount - receipt.eligible_amount)))
+        eligible = min(receipt.eligible_amount, kept)
+        rows.append((LABELS["eligible"].render(language), money(eligible)))
+        if eligible < kept:
+            rows.append((LABELS["not_eligible"].render(language), money(kept - eligible)))
     title = LABELS["title_art_bonus" if art_bonus else "title"].render(language)
     footer = LABELS["footer_art_bonus" if art_bonus else "footer"].render(language)
     return title, rows, footer
@@ -215,12 +229,13 @@ def donor_summary(session: Session, patron: Patron, year: int) -> dict:
             .order_by(Donation.succeeded_at, Donation.id)
         )
     )
+    donations = [d for d in donations if d.kept_amount > 0]  # all of it taken back: nothing to declare
     lines = [SummaryLine(d, issue_receipt(session, d)) for d in donations]
     currency = "EUR"
     return {
         "year": year,
-        "total": Money(sum(d.amount for d in donations), currency),
-        "art_bonus_eligible": Money(sum(d.eligible_amount or 0 for d in donations if d.art_bonus_requested), currency),
+        "total": Money(sum(d.kept_amount for d in donations), currency),
+        "art_bonus_eligible": Money(sum(d.kept_eligible for d in donations if d.art_bonus_requested), currency),
         "donations": [_summary_item(line) for line in lines],
     }
 
@@ -234,12 +249,10 @@ def _summary_item(line: SummaryLine) -> dict:
         "date": donation.succeeded_at,
         "beneficiary": beneficiary,
         "purpose": purpose,
-        "amount": donation.money,
+        "amount": Money(donation.kept_amount, donation.currency),
         "method": donation.method,
         "art_bonus": donation.art_bonus_requested,
-        "art_bonus_eligible": Money(
-            donation.eligible_amount or 0 if donation.art_bonus_requested else 0, donation.currency
-        ),
+        "art_bonus_eligible": Money(donation.kept_eligible if donation.art_bonus_requested else 0, donation.currency),
     }
 
 
@@ -272,6 +285,7 @@ def art_bonus_report(session: Session, network: Network, library: Library | None
             .order_by(Donation.succeeded_at, Donation.id)
         )
     )
+    donations = [d for d in donations if d.kept_amount > 0]
     rows = []
     for donation in donations:
         receipt = issue_receipt(session, donation)
@@ -283,8 +297,8 @@ def art_bonus_report(session: Session, network: Network, library: Library | None
                 "campaign_title": donation.campaign.title,
                 "donor_name": receipt.donor_name,
                 "tax_code": donation.tax_code,
-                "amount": donation.money,
-                "art_bonus_eligible": Money(donation.eligible_amount or 0, donation.currency),
+                "amount": Money(donation.kept_amount, donation.currency),
+                "art_bonus_eligible": Money(donation.kept_eligible, donation.currency),
                 "method": donation.method,
                 "anonymous": donation.visibility == "anonymous",
             }
@@ -293,7 +307,7 @@ def art_bonus_report(session: Session, network: Network, library: Library | None
         "owner": library.name if library is not None else network.name,
         "year": year,
         "month": month,
-        "total": Money(sum(d.amount for d in donations), "EUR"),
-        "total_eligible": Money(sum(d.eligible_amount or 0 for d in donations), "EUR"),
+        "total": Money(sum(d.kept_amount for d in donations), "EUR"),
+        "total_eligible": Money(sum(d.kept_eligible for d in donations), "EUR"),
         "donations": rows,
     }

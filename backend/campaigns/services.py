@@ -224,6 +224,10 @@ def is_following(session: Session, campaign: Campaign, patron: Patron) -> bool:
 # --- progress ----------------------------------------------------------------------------
 
 
+# What a donation still gives: card money the provider took back (a refund made there, a dispute) is not raised.
+KEPT = Donation.amount - Donation.refunded_amount - Donation.disputed_amount
+
+
 @dataclass(frozen=True)
 class Progress:
     raised: Money
@@ -243,7 +247,7 @@ def progress_of(session: Session, campaigns: list[Campaign], now: datetime | Non
             for cid, raised, donors in session.execute(
                 select(
                     Donation.campaign_id,
-                    func.coalesce(func.sum(Donation.amount), 0),
+                    func.coalesce(func.sum(KEPT), 0),
                     func.count(distinct(Donation.patron_id)),
                 )
                 .where(Donation.campaign_id.in_(ids), Donation.state.in_(COUNTED_STATES))
@@ -271,7 +275,7 @@ def collected_amount(session: Session, campaign: Campaign) -> int:
     """What counts for the goal at the deadline: collected plus pledged (holds), gross."""
     return int(
         session.scalar(
-            select(func.coalesce(func.sum(Donation.amount), 0)).where(
+            select(func.coalesce(func.sum(KEPT), 0)).where(
                 Donation.campaign_id == campaign.id,
                 Donation.state.in_((DonationState.PLEDGED, DonationState.SUCCEEDED)),
             )
@@ -286,7 +290,7 @@ SORTS = ("ending_soon", "most_funded", "newest")
 
 def _raised_expr():
     return (
-        select(func.coalesce(func.sum(Donation.amount), 0))
+        select(func.coalesce(func.sum(KEPT), 0))
         .where(Donation.campaign_id == Campaign.id, Donation.state.in_(COUNTED_STATES))
         .correlate(Campaign)
         .scalar_subquery()

@@ -136,5 +136,6 @@ def find_patron():
 from backend.campaigns import console as _campaigns_console  # noqa: E402,F401
 from backend.desk import console as _desk_console  # noqa: E402,F401
 from backend.finance import console as _finance_console  # noqa: E402,F401
+from backend.finance.reconciliation import console as _reconciliation_console  # noqa: E402,F401
 from backend.guides import console as _guides_console  # noqa: E402,F401
 from backend.partners import console as _partners_console  # noqa: E402,F401

@@ -6,7 +6,7 @@ and close the session at the end of the day to see the cash-up.
 
 from __future__ import annotations
 
-from backend.desk.models import OPEN, CashSession, Desk
+from backend.desk.models import CashSession, CashSessionState, Desk
 
 OPENING_FLOAT = 10_000  # 100,00 € of change in each drawer
 
@@ -21,7 +21,11 @@ def seed_desks(session, ctx) -> None:
         opener = librarian if librarian is not None and library in librarian.libraries else admin
         session.add(
             CashSession(
-                desk_id=desk.id, status=OPEN, opened_by_id=opener.id, opening_float=OPENING_FLOAT, currency="EUR"
+                desk_id=desk.id,
+                status=CashSessionState.OPEN,
+                opened_by_id=opener.id,
+                opening_float=OPENING_FLOAT,
+                currency="EUR",
             )
         )
     session.flush()

@@ -3,21 +3,29 @@
 One desk has at most one open session, enforced by a partial unique index
 (PostgreSQL and SQLite both support it). Every operation first bumps the
 session row with a guarded update (``status = 'open'``), and closing is the
-same kind of guarded update, so an operation and a close never interleave:
-a closed session accepts nothing more.
+same kind of guarded update, its sources taken from ``CASH_SESSION_TRANSITIONS``,
+so an operation and a close never interleave: a closed session accepts nothing more.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.accounts.models import Library, Patron, StaffUser
 from backend.db import Base, PublicIdMixin, TimestampMixin
+from backend.states import Transitions, state_check
 
-OPEN, CLOSED = "open", "closed"
+
+class CashSessionState(StrEnum):
+    OPEN = "open"  # takes operations
+    CLOSED = "closed"  # counted and booked: takes nothing more
+
+
+CASH_SESSION_TRANSITIONS = Transitions(CashSessionState, {CashSessionState.OPEN: {CashSessionState.CLOSED}})
 TOPUP, PAYOUT = "cash_topup", "cash_payout"
 # Cash taken or given back for a library shop sale (``backend.shop``): counted in the drawer too.
 SHOP_SALE, SHOP_REFUND = "shop_sale", "shop_refund"
@@ -40,7 +48,7 @@ class CashSession(PublicIdMixin, TimestampMixin, Base):
     PUBLIC_ID_PREFIX = "css"
 
     desk_id: Mapped[int] = mapped_column(ForeignKey("desks.id"))
-    status: Mapped[str] = mapped_column(String(8), default=OPEN)
+    status: Mapped[str] = mapped_column(String(8), default=CashSessionState.OPEN)
     opened_by_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
     opening_float: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
@@ -66,6 +74,7 @@ class CashSession(PublicIdMixin, TimestampMixin, Base):
             postgresql_where=text("status = 'open'"),
             sqlite_where=text("status = 'open'"),
         ),
+        state_check("status", CashSessionState),
     )
 
 

@@ -29,7 +29,17 @@ from backend.desk.errors import (
     SESSION_ALREADY_OPEN,
     SESSION_CLOSED,
 )
-from backend.desk.models import CASH_IN, CASH_OUT, CLOSED, OPEN, PAYOUT, TOPUP, CashSession, Desk, DeskOperation
+from backend.desk.models import (
+    CASH_IN,
+    CASH_OUT,
+    CASH_SESSION_TRANSITIONS,
+    PAYOUT,
+    TOPUP,
+    CashSession,
+    CashSessionState,
+    Desk,
+    DeskOperation,
+)
 from backend.errors import NOT_FOUND, DomainError
 from backend.ledger.models import JournalEntry, LedgerAccount
 from backend.ledger.services import (
@@ -46,6 +56,7 @@ from backend.money import Money
 from backend.notify.services import notify
 from backend.receipts.models import Receipt
 from backend.receipts.services import issue_receipt, library_series
+from backend.states import transition
 from backend.topups.services import check_wallet_room, wallet_credited
 from backend.wallet.services import find_wallet
 
@@ -70,7 +81,7 @@ def open_session_ids(session: Session, desks: list[Desk]) -> dict[int, str]:
     """The public id of each desk's open cash session (desks without one are absent), in one query."""
     rows = session.execute(
         select(CashSession.desk_id, CashSession.public_id).where(
-            CashSession.desk_id.in_([desk.id for desk in desks]), CashSession.status == OPEN
+            CashSession.desk_id.in_([desk.id for desk in desks]), CashSession.status == CashSessionState.OPEN
         )
     )
     return {desk_id: public_id for desk_id, public_id in rows}
@@ -89,11 +100,13 @@ def cash_session_in_scope(session: Session, principal: Principal, public_id: str
 
 
 def open_session(session: Session, desk: Desk, staff: StaffUser, opening_float: Money) -> CashSession:
-    if session.scalar(select(CashSession.id).where(CashSession.desk_id == desk.id, CashSession.status == OPEN)):
+    if session.scalar(
+        select(CashSession.id).where(CashSession.desk_id == desk.id, CashSession.status == CashSessionState.OPEN)
+    ):
         raise DomainError(SESSION_ALREADY_OPEN)
     cash_session = CashSession(
         desk_id=desk.id,
-        status=OPEN,
+        status=CashSessionState.OPEN,
         opened_by_id=staff.id,
         opening_float=opening_float.amount,
         currency=opening_float.currency,
@@ -112,7 +125,7 @@ def _claim_open(session: Session, cash_session: CashSession) -> None:
     if (
         session.execute(
             update(CashSession)
-            .where(CashSession.id == cash_session.id, CashSession.status == OPEN)
+            .where(CashSession.id == cash_session.id, CashSession.status == CashSessionState.OPEN)
             .values(operations_count=CashSession.operations_count + 1)
             .execution_options(synchronize_session=False)
         ).rowcount
@@ -345,10 +358,9 @@ def close_session(
     now = utcnow()
     if (
         session.execute(
-            update(CashSession)
-            .where(CashSession.id == cash_session.id, CashSession.status == OPEN)
-            .values(status=CLOSED, closed_at=now, closed_by_id=staff.id, counted_amount=counted.amount, note=note[:500])
-            .execution_options(synchronize_session=False)
+            transition(
+                CashSession, CASH_SESSION_TRANSITIONS, CashSessionState.CLOSED, CashSession.id == cash_session.id
+            ).values(closed_at=now, closed_by_id=staff.id, counted_amount=counted.amount, note=note[:500])
         ).rowcount
         != 1
     ):

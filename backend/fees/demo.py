@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from backend.auth.principal import Principal
-from backend.desk.models import OPEN, CashSession, Desk
+from backend.desk.models import CashSession, CashSessionState, Desk
 from backend.desk.services import cash_topup
 from backend.fees.services import charge_fee, pay_fees
 from backend.money import Money
@@ -32,7 +32,7 @@ def seed_wallets_and_fees(session, ctx) -> None:
     cash_session = session.scalar(
         select(CashSession)
         .join(Desk, Desk.id == CashSession.desk_id)
-        .where(Desk.library_id == library.id, CashSession.status == OPEN)
+        .where(Desk.library_id == library.id, CashSession.status == CashSessionState.OPEN)
     )
     for index, cents in WALLETS.items():
         cash_topup(session, ctx.settings, cash_session, librarian, ctx.patrons[index], Money(cents))

@@ -9,6 +9,7 @@ library's ``fee_income``); the fee records which payment settled it.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -17,9 +18,22 @@ from backend.accounts.models import Library, Network, Patron
 from backend.db import Base, PublicIdMixin, TimestampMixin
 from backend.ledger.models import JournalEntry
 from backend.money import Money
+from backend.states import Transitions, state_check
 
-OUTSTANDING, PAID, WAIVED = "outstanding", "paid", "waived"
-FEE_STATUSES = (OUTSTANDING, PAID, WAIVED)
+
+class FeeState(StrEnum):
+    OUTSTANDING = "outstanding"
+    PAID = "paid"
+    WAIVED = "waived"  # cancelled by a librarian; a paid fee's money went back to the wallet
+
+
+FEE_TRANSITIONS = Transitions(
+    FeeState,
+    {
+        FeeState.OUTSTANDING: {FeeState.PAID, FeeState.WAIVED},
+        FeeState.PAID: {FeeState.WAIVED},
+    },
+)
 
 
 class FeeType(PublicIdMixin, TimestampMixin, Base):
@@ -81,7 +95,7 @@ class Fee(PublicIdMixin, TimestampMixin, Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     description: Mapped[str] = mapped_column(String(300), default="")
-    status: Mapped[str] = mapped_column(String(12), default=OUTSTANDING)
+    status: Mapped[str] = mapped_column(String(12), default=FeeState.OUTSTANDING)
     # The library management system's own id of this fee (batch import key).
     external_id: Mapped[str | None] = mapped_column(String(80))
     # Staff public id, or "import" for the batch import.
@@ -107,7 +121,7 @@ class Fee(PublicIdMixin, TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("network_id", "external_id"),
         CheckConstraint("amount > 0", name="positive"),
-        CheckConstraint("status IN ('outstanding', 'paid', 'waived')", name="known_status"),
+        state_check("status", FeeState, name="known_status"),
         Index("ix_fees_patron_id_status", "patron_id", "status"),
         Index("ix_fees_library_id_id", "library_id", "id"),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from backend.fees.models import FEE_STATUSES
+from backend.fees.models import FeeState
 from backend.fees.services import describe
 from backend.money import MoneyField, PositiveMoneySchema
 from backend.pagination import PageArgsSchema
@@ -84,7 +84,7 @@ class FeeSchema(ma.Schema):
 
 
 class FeeListArgsSchema(PageArgsSchema):
-    status = ma.fields.String(validate=V.OneOf(FEE_STATUSES))
+    status = ma.fields.String(validate=V.OneOf([s.value for s in FeeState]))
 
 
 class StaffFeeListArgsSchema(FeeListArgsSchema):

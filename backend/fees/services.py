@@ -31,7 +31,7 @@ from backend.fees.errors import (
     FEE_NOT_OUTSTANDING,
     UNKNOWN_FEE_TYPE,
 )
-from backend.fees.models import OUTSTANDING, PAID, WAIVED, Fee, FeePayment, FeeType
+from backend.fees.models import FEE_TRANSITIONS, Fee, FeePayment, FeeState, FeeType
 from backend.i18n import normalize_language
 from backend.ledger.services import (
     House,
@@ -45,6 +45,7 @@ from backend.ledger.services import (
 from backend.money import Money
 from backend.notify.services import notify, notify_low_balance
 from backend.pagination import Page, paginate
+from backend.states import guard, transition
 from backend.wallet import references
 
 # code: (Italian name, English name, default amount in cents; 0 = give the amount each time)
@@ -144,7 +145,7 @@ def charge_fee(
         amount=money.amount,
         currency=money.currency,
         description=description,
-        status=OUTSTANDING,
+        status=FeeState.OUTSTANDING,
         charged_by=principal.subject,
     )
     session.add(fee)
@@ -220,7 +221,7 @@ def import_fees(session: Session, principal: Principal, network: Network, items:
                 amount=money.amount,
                 currency=money.currency,
                 description=description,
-                status=OUTSTANDING,
+                status=FeeState.OUTSTANDING,
                 external_id=external_id,
                 charged_by=principal.subject,
             )
@@ -265,8 +266,8 @@ _fees = Fee.__table__
 # Built once: every fee payment runs it.
 _CLAIM_FEES = (
     update(_fees)
-    .where(_fees.c.id.in_(bindparam("fee_ids", expanding=True)), _fees.c.status == OUTSTANDING)
-    .values(status=PAID, paid_at=bindparam("paid_at"), payment_id=bindparam("payment_id"))
+    .where(_fees.c.id.in_(bindparam("fee_ids", expanding=True)), guard(_fees.c.status, FEE_TRANSITIONS, FeeState.PAID))
+    .values(status=FeeState.PAID, paid_at=bindparam("paid_at"), payment_id=bindparam("payment_id"))
 )
 
 
@@ -289,8 +290,9 @@ def pay_fees(session: Session, patron: Patron, fee_ids: list[str]) -> FeePayment
     if len(fees) != len(wanted):
         raise DomainError(NOT_FOUND, param="fee_ids")
     for fee in fees:
-        if fee.status != OUTSTANDING:
-            raise DomainError(FEE_NOT_OUTSTANDING, param="fee_ids", fee_id=fee.public_id, status=fee.status)
+        FEE_TRANSITIONS.check(
+            fee.status, FeeState.PAID, FEE_NOT_OUTSTANDING, param="fee_ids", fee_id=fee.public_id, status=fee.status
+        )
     currencies = {fee.currency for fee in fees}
     if len(currencies) != 1:
         raise DomainError(FEE_CHANGED, param="fee_ids")
@@ -350,7 +352,7 @@ def pay_fees(session: Session, patron: Patron, fee_ids: list[str]) -> FeePayment
     set_committed_value(payment, "fees", fees)
     for fee in fees:
         for name, value in (
-            ("status", PAID),
+            ("status", FeeState.PAID),
             ("paid_at", entry.created_at),
             ("payment_id", payment.id),
             ("payment", payment),
@@ -384,19 +386,18 @@ def _tell_paid(session: Session, patron: Patron, fees: list[Fee], total: Money, 
 def waive_fee(session: Session, principal: Principal, fee_id: str, reason: str) -> Fee:
     """Cancel a fee; a paid one gives its money back to the wallet (refund of the payment entry)."""
     fee = get_fee_for_staff(session, principal, fee_id)
-    if fee.status == WAIVED:
-        raise DomainError(FEE_ALREADY_WAIVED, fee_id=fee.public_id)
+    FEE_TRANSITIONS.check(fee.status, FeeState.WAIVED, FEE_ALREADY_WAIVED, fee_id=fee.public_id)
     was = fee.status
+    # Also still in the state read: a fee paid meanwhile must be refunded, not waived as outstanding.
     changed = session.execute(
-        update(Fee)
-        .where(Fee.id == fee.id, Fee.status == was)
-        .values(status=WAIVED, waived_at=utcnow(), waived_by=principal.subject, waive_reason=reason)
-        .execution_options(synchronize_session=False)
+        transition(Fee, FEE_TRANSITIONS, FeeState.WAIVED, Fee.id == fee.id, Fee.status == was).values(
+            waived_at=utcnow(), waived_by=principal.subject, waive_reason=reason
+        )
     ).rowcount
     if changed != 1:
         raise DomainError(FEE_CHANGED)
     session.expire(fee)
-    if was == PAID:
+    if was == FeeState.PAID:
         money = Money(fee.amount, fee.currency)
         income = house_account(session, "fee_income", fee.library.public_id, fee.currency, library=fee.library)
         refund = post_entry(

@@ -71,3 +71,10 @@ def campaigns_settle_card_donations() -> dict:
     from backend.topups.provider import get_provider
 
     return settle_card_donations(current_database(), get_provider(current_app))
+
+
+def reconcile_card_payouts() -> dict:
+    from backend.finance.reconciliation.stripe_payouts import reconcile_recent_payouts
+    from backend.topups.provider import get_provider
+
+    return reconcile_recent_payouts(current_database(), get_provider(current_app), current_app.config["SETTINGS"])

@@ -104,6 +104,7 @@ JOBS: list[Job] = [
         "backend.jobs.entries:campaigns_settle_card_donations",
         every=timedelta(minutes=2),
     ),
+    Job("reconcile_card_payouts", "backend.jobs.entries:reconcile_card_payouts", every=timedelta(hours=1)),
 ]
 
 

@@ -44,6 +44,9 @@ ACCOUNT_KINDS = {
     "adjustments": DEBIT_NORMAL,  # goodwill credits, corrections (an expense)
     "chargebacks": DEBIT_NORMAL,  # card disputes lost (an expense)
     "kit_deposits": CREDIT_NORMAL,  # deposits one library holds for lent cultural kits, owed back on return
+    "bank": DEBIT_NORMAL,  # a network's bank account (card payouts, cash deposits, transfers out)
+    "card_fees": DEBIT_NORMAL,  # what the card processor kept on a network's payouts (an expense)
+    "cash_in_transit": DEBIT_NORMAL,  # one library's cash out of the drawers, not yet on the bank's slip
     "shop_income": CREDIT_NORMAL,  # one library's shop sales (items, services, rooms)
     "printing_credit": CREDIT_NORMAL,  # one patron's prepaid printing in one network, owed as printing
 }

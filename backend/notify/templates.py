@@ -36,6 +36,9 @@ supporter_card_issued transactional network: TEXT, amount: MONEY, valid_until: W
 partner_offer         marketing     offer_title: TEXT, venue: TEXT
 confirmation_request  transactional requester: TEXT, description: TEXT, amount: MONEY, expires_at: WHEN
 ledger_audit_failed   staff         discrepancies: COUNT, summary: TEXT (use ``notify_staff``)
+donation_card_refunded staff        campaign_title: TEXT, donation: TEXT, amount: MONEY, kept: MONEY (``notify_staff``)
+donation_card_disputed staff        campaign_title: TEXT, donation: TEXT, amount: MONEY, kept: MONEY (``notify_staff``)
+donation_dispute_won  staff         campaign_title: TEXT, donation: TEXT, amount: MONEY, kept: MONEY (``notify_staff``)
 pagopa_late_receipt   staff         amount: MONEY, notice: TEXT, state: TEXT (use ``notify_staff``)
 ===================== ============= ===================================================
 """
@@ -417,3 +420,42 @@ register(
         for_staff=True,
     )
 )
+
+
+# Card donations whose money the provider took back, or gave back (campaign owners and finance).
+_DONATION_TAKEBACK_DATA = {"campaign_title": TEXT, "donation": TEXT, "amount": MONEY, "kept": MONEY}
+for _kind, _subject, _body in (
+    (
+        "donation_card_refunded",
+        Text(it="Donazione rimborsata sulla carta: {amount}", en="Card donation refunded: {amount}"),
+        Text(
+            it="Il gestore dei pagamenti ha rimborsato {amount} della donazione {donation} a «{campaign_title}». "
+            "Il totale raccolto e l'importo Art Bonus sono stati ridotti; della donazione restano {kept}.",
+            en="The payment provider refunded {amount} of donation {donation} to '{campaign_title}'. "
+            "The raised total and the Art Bonus amount were reduced; {kept} of the donation remains.",
+        ),
+    ),
+    (
+        "donation_card_disputed",
+        Text(it="Donazione contestata dalla banca: {amount}", en="Card donation disputed: {amount}"),
+        Text(
+            it="La banca del donatore ha contestato {amount} della donazione {donation} a «{campaign_title}» "
+            "e il gestore dei pagamenti li ha ripresi. Il totale raccolto è stato ridotto; se la "
+            "contestazione viene vinta la somma torna alla campagna. Della donazione restano {kept}.",
+            en="The donor's bank disputed {amount} of donation {donation} to '{campaign_title}' and the "
+            "payment provider took it back. The raised total was reduced; if the dispute is won the money "
+            "returns to the campaign. {kept} of the donation remains.",
+        ),
+    ),
+    (
+        "donation_dispute_won",
+        Text(it="Contestazione vinta: {amount} tornati alla campagna", en="Dispute won: {amount} back to the campaign"),
+        Text(
+            it="La contestazione della donazione {donation} a «{campaign_title}» è stata vinta: {amount} "
+            "tornano alla campagna. Della donazione restano {kept}.",
+            en="The dispute on donation {donation} to '{campaign_title}' was won: {amount} returns to the "
+            "campaign. {kept} of the donation remains.",
+        ),
+    ),
+):
+    register(Template(_kind, TRANSACTIONAL, _subject, _body, _DONATION_TAKEBACK_DATA, for_staff=True))

@@ -17,6 +17,7 @@ from backend.desk import api as desk_api
 from backend.events import api as events_api
 from backend.fees import api as fees_api
 from backend.finance import api as finance_api
+from backend.finance.reconciliation import api as reconciliation_api
 from backend.guides import api as guides_api
 from backend.notify import api as notify_api
 from backend.notify.services import CHANNELS_INFO, configured_channels
@@ -125,6 +126,7 @@ def _register_blueprints(api: Api) -> None:
         partners_api,
         confirmations_api,
         campaigns_api,
+        reconciliation_api,
         shop_api,
     ):
         for blueprint in module.blueprints:

@@ -1,7 +1,7 @@
 """pagoPA top-ups: notices, bank refunds, reporting flows
 
 Revision ID: y01_pagopa
-Revises: s01_shop
+Revises: k01_donation_takebacks
 Create Date: 2026-12-02
 
 A pagoPA top-up keeps its debt position and receipt in pagopa_notices; top-ups
@@ -15,7 +15,7 @@ from alembic import op
 import backend.db
 
 revision = "y01_pagopa"
-down_revision = "s01_shop"
+down_revision = "k01_donation_takebacks"
 branch_labels = None
 depends_on = None
 

@@ -87,6 +87,22 @@ def demo_campaign(title: str) -> Callable[[object], str]:
     return find
 
 
+def demo_payout_run() -> Callable[[object], str]:
+    """The reconciliation run of the demo's card payout."""
+
+    def find(console) -> str:
+        from sqlalchemy import select
+
+        from backend.finance.reconciliation.demo import DEMO_PAYOUT
+        from backend.finance.reconciliation.models import ReconciliationRun
+
+        return "/console/reconciliation/" + console.read(
+            lambda s: s.scalar(select(ReconciliationRun.public_id).where(ReconciliationRun.external_ref == DEMO_PAYOUT))
+        )
+
+    return find
+
+
 CONSOLE_PAGES = [
     ConsolePage("login", None, "/console/login", "Accesso personale"),
     ConsolePage("dashboard-librarian", "librarian", "/console/", "Ciao, Sara Colombo"),
@@ -107,4 +123,6 @@ CONSOLE_PAGES = [
     ConsolePage("campaigns-index", "librarian", "/console/campaigns", "Nuova campagna"),
     ConsolePage("campaign-detail", "librarian", demo_campaign("Un angolo morbido per i più piccoli"), "Donatori"),
     ConsolePage("campaigns-art-bonus", "librarian", "/console/campaigns/art-bonus-report", "Rapporto Art Bonus"),
+    ConsolePage("reconciliation-runs", "finance", "/console/reconciliation", "Riconciliazione dei versamenti carte"),
+    ConsolePage("reconciliation-run", "admin", demo_payout_run(), "Eccezioni"),
 ]

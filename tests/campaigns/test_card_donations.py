@@ -4,31 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select, update
 
 from backend.campaigns import closing
 from backend.campaigns.models import Campaign, Donation
 from backend.db import utcnow
 from backend.topups.models import Topup
-from backend.topups.provider import EXTENSION
-from payments.stripe_provider import StripeProvider
 from tests.campaigns.helpers import assert_audit_clean, auth, donate, fund_balance, key, make_campaign, make_world
-from tests.topups.fake_stripe import WEBHOOK_SECRET, FakeStripe, event, signed
-
-
-@pytest.fixture
-def stripe_fake(app):
-    fake = FakeStripe()
-    app.extensions[EXTENSION] = StripeProvider(
-        secret_key="sk_test_123",
-        publishable_key="pk_test_123",
-        webhook_secret=WEBHOOK_SECRET,
-        http_client=fake,
-        max_network_retries=0,
-    )
-    yield fake
-    app.extensions.pop(EXTENSION, None)
+from tests.topups.fake_stripe import event, signed
 
 
 def _deliver(client, type_, obj, event_id=None):

@@ -1,0 +1,116 @@
+"""HTTP layer of reconciliation: payout runs and their exceptions, cash by day and deposits,
+partner settlements (finance and admins of the network)."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from backend.finance.reconciliation import services, stripe_payouts
+from backend.finance.reconciliation.models import ReconciliationItem, ReconciliationRun
+from backend.finance.reconciliation.schemas import (
+    ReconciliationItemListArgs,
+    ReconciliationItemSchema,
+    ReconciliationRunListArgs,
+    ReconciliationRunSchema,
+    ResolveExceptionSchema,
+)
+from backend.pagination import page_schema, paginate
+from backend.web.api import Blueprint, add_error_responses
+from backend.web.database import db
+from backend.web.policy import allow, require_principal
+from backend.web.settings import current_settings
+
+blp = Blueprint(
+    "finance_reconciliation",
+    __name__,
+    url_prefix="/v1/finance/reconciliation",
+    description="Reconciliation of card payouts, cash deposits and partner settlements (finance staff)",
+)
+
+FINANCE = ("finance", "admin")
+
+
+@blp.record_once
+def _settings_for_webhooks(state):
+    # The payout webhook handler gets a session only: it reads the settings from the session's info.
+    state.app.extensions["borsellino.db"].session_info[stripe_payouts.SETTINGS_INFO] = state.app.config["SETTINGS"]
+
+
+@blp.route("/runs")
+class Runs(MethodView):
+    @allow(*FINANCE)
+    @blp.arguments(ReconciliationRunListArgs, location="query")
+    @blp.response(200, page_schema(ReconciliationRunSchema))
+    def get(self, args):
+        """Reconciliation runs of my network (one per card payout), newest first."""
+        stmt = services.runs_query(
+            db.session, require_principal(), status=args.get("status"), source=args.get("source")
+        )
+        return paginate(db.session, stmt, ReconciliationRun, limit=args["limit"], starting_after=args["starting_after"])
+
+
+@blp.route("/runs/<run_id>")
+class RunById(MethodView):
+    @allow(*FINANCE)
+    @blp.response(200, ReconciliationRunSchema)
+    def get(self, run_id):
+        """One run with its counts: matched, exceptions, still open."""
+        return services.run_in_scope(db.session, require_principal(), run_id)
+
+
+add_error_responses(RunById.get, 404)
+
+
+@blp.route("/runs/<run_id>/rerun")
+class RunAgain(MethodView):
+    @allow(*FINANCE)
+    @blp.response(200, ReconciliationRunSchema)
+    def post(self, run_id):
+        """Match the run again against the ledger as it is now.
+
+        Idempotent: matched and resolved items stay as they are, open exceptions
+        are recomputed, nothing is booked twice.
+        """
+        return services.rerun(
+            db.session, require_principal(), run_id, tolerance=current_settings().reconciliation_tolerance
+        )
+
+
+add_error_responses(RunAgain.post, 404)
+
+
+@blp.route("/runs/<run_id>/items")
+class RunItems(MethodView):
+    @allow(*FINANCE)
+    @blp.arguments(ReconciliationItemListArgs, location="query")
+    @blp.response(200, page_schema(ReconciliationItemSchema))
+    def get(self, args, run_id):
+        """The run's items: matches and exceptions (amount differences, missing, unexpected)."""
+        run = services.run_in_scope(db.session, require_principal(), run_id)
+        stmt = services.items_query(run, exceptions_only=args["exceptions_only"], status=args.get("status"))
+        return paginate(
+            db.session,
+            stmt,
+            ReconciliationItem,
+            limit=args["limit"],
+            starting_after=args["starting_after"],
+            descending=False,
+        )
+
+
+add_error_responses(RunItems.get, 404)
+
+
+@blp.route("/runs/<run_id>/items/<item_id>/resolve")
+class ResolveItem(MethodView):
+    @allow(*FINANCE)
+    @blp.arguments(ResolveExceptionSchema)
+    @blp.response(200, ReconciliationItemSchema)
+    def post(self, data, run_id, item_id):
+        """Resolve an open exception with a note (who, when and the note are kept for good)."""
+        return services.resolve_item(db.session, require_principal(), run_id, item_id, data["note"])
+
+
+add_error_responses(ResolveItem.post, 404, 409)
+
+blueprints = [blp]
