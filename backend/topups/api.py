@@ -13,18 +13,23 @@ from backend.money import Money
 from backend.pagination import PageArgsSchema, page_schema, paginate, select
 from backend.receipts.http import RECEIPT_RESPONSES, ReceiptFormatArgs, receipt_response
 from backend.receipts.services import receipt_for
-from backend.topups import pagopa, refunds, services
+from backend.topups import bank_refunds, pagopa, refunds, services
 from backend.topups.errors import PAGOPA_NOTIFICATION_REFUSED, SANDBOX_ONLY, TOPUP_NOT_PAYABLE
-from backend.topups.models import OPEN_TOPUP_STATES, CardRefund, PagopaNotice, Topup, TopupState
+from backend.topups.models import OPEN_TOPUP_STATES, BankRefund, CardRefund, PagopaNotice, Topup, TopupState
 from backend.topups.notice import NoticeSheet, render_notice
 from backend.topups.provider import get_notice_provider, get_provider
 from backend.topups.schemas import (
+    BankRefundDecisionSchema,
+    BankRefundListArgs,
+    BankRefundRequestSchema,
+    BankRefundSchema,
     NoticeArgs,
     PagopaReceiptNotificationSchema,
     RefundableSchema,
     RefundRequestSchema,
     RefundSchema,
     SandboxPayArgs,
+    StaffBankRefundSchema,
     StartedTopupSchema,
     TopupMethodsSchema,
     TopupRequestSchema,
@@ -263,8 +268,11 @@ class Refundable(MethodView):
     @allow("patron")
     @blp.response(200, RefundableSchema)
     def get(self):
-        """How much of my balance can go back to my card(s) now."""
-        return {"refundable_to_card": refunds.refundable_amount(db.session, current_person())}
+        """How much of my balance can go back now: to my card(s), and by bank transfer (pagoPA money)."""
+        return {
+            "refundable_to_card": refunds.refundable_amount(db.session, current_person()),
+            "refundable_by_bank_transfer": bank_refunds.refundable_by_transfer(db.session, current_person()),
+        }
 
 
 def _refund_body(request_id: str, parts: list[CardRefund]) -> dict:
@@ -401,4 +409,89 @@ class PagopaReceipt(MethodView):
 
 add_error_responses(PagopaReceipt.post, 400, 401, 404, 409, 503)
 
-blueprints = [blp, webhooks]
+
+@blp.route("/bank-refunds")
+class BankRefunds(MethodView):
+    @allow("patron")
+    @idempotent
+    @blp.arguments(BankRefundRequestSchema)
+    @blp.response(201, BankRefundSchema)
+    def post(self, data):
+        """Ask for balance paid in through pagoPA back by bank transfer to my IBAN.
+
+        The wallet is debited now (pagoPA money only; card money goes back to the
+        card, cash at a desk); finance approves and orders the transfer, or
+        rejects and the money is back in the wallet. 400 `invalid_iban`, 422
+        `not_refundable_by_transfer` with what can be refunded this way.
+        """
+        return bank_refunds.request_bank_refund(
+            db.session,
+            current_person(),
+            data["amount"],
+            iban=data["iban"],
+            account_holder=data["account_holder"],
+            actor=require_principal().subject,
+        )
+
+    @allow("patron")
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, page_schema(BankRefundSchema))
+    def get(self, args):
+        """My refund requests by bank transfer, newest first."""
+        return paginate(db.session, bank_refunds.my_bank_refunds(current_person()), BankRefund, **args)
+
+
+add_error_responses(BankRefunds.post, 400, 422)
+
+
+finance_refunds = Blueprint(
+    "finance_bank_refunds",
+    __name__,
+    url_prefix="/v1/finance/bank-refunds",
+    description="Refunds of pagoPA money by bank transfer, decided by finance",
+)
+
+
+@finance_refunds.route("")
+class FinanceBankRefunds(MethodView):
+    @allow("finance", "admin")
+    @finance_refunds.arguments(BankRefundListArgs, location="query")
+    @finance_refunds.response(200, page_schema(StaffBankRefundSchema))
+    def get(self, args):
+        """Refund requests by bank transfer of my network's patrons (filter: status), newest first."""
+        stmt = bank_refunds.refunds_of_network(db.session, require_principal(), args.get("status"))
+        return paginate(db.session, stmt, BankRefund, limit=args["limit"], starting_after=args["starting_after"])
+
+
+def _decide(refund_id, data, approve):
+    return bank_refunds.decide_bank_refund(
+        db.session, require_principal(), refund_id, approve=approve, note=data.get("note")
+    )
+
+
+@finance_refunds.route("/<refund_id>/approve")
+class ApproveBankRefund(MethodView):
+    @allow("finance", "admin")
+    @idempotent
+    @finance_refunds.arguments(BankRefundDecisionSchema)
+    @finance_refunds.response(200, StaffBankRefundSchema)
+    def post(self, data, refund_id):
+        """Approve: the transfer to the patron's IBAN is ordered and booked. 409 once decided."""
+        return _decide(refund_id, data, True)
+
+
+@finance_refunds.route("/<refund_id>/reject")
+class RejectBankRefund(MethodView):
+    @allow("finance", "admin")
+    @idempotent
+    @finance_refunds.arguments(BankRefundDecisionSchema)
+    @finance_refunds.response(200, StaffBankRefundSchema)
+    def post(self, data, refund_id):
+        """Reject (say why in `note`): the money goes back to the patron's wallet. 409 once decided."""
+        return _decide(refund_id, data, False)
+
+
+add_error_responses(ApproveBankRefund.post, 404, 409)
+add_error_responses(RejectBankRefund.post, 404, 409)
+
+blueprints = [blp, webhooks, finance_refunds]

@@ -86,3 +86,21 @@ TOPUP_NOT_CANCELABLE = ErrorCode(
     it="Questa ricarica non si può più annullare.",
     en="This top-up can no longer be canceled.",
 )
+INVALID_IBAN = ErrorCode(
+    "invalid_iban",
+    400,
+    it="IBAN non valido: controlla le cifre.",
+    en="Invalid IBAN: check the digits.",
+)
+NOT_REFUNDABLE_BY_TRANSFER = ErrorCode(
+    "not_refundable_by_transfer",
+    422,
+    it="Con bonifico puoi farti rimborsare al più {refundable}: è il saldo versato con pagoPA.",
+    en="At most {refundable} can be refunded by bank transfer: the balance paid in through pagoPA.",
+)
+BANK_REFUND_DECIDED = ErrorCode(
+    "bank_refund_decided",
+    409,
+    it="Questa richiesta di rimborso è già stata decisa ({state}).",
+    en="This refund request was already decided ({state}).",
+)

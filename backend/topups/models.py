@@ -12,8 +12,9 @@ a verified provider event, a verified pagoPA receipt or the settle job moves it 
 
 A pagoPA top-up's notice (``PagopaNotice``) holds the debt position: IUV,
 notice number, creditor, due date, and the receipt once paid. Money paid by
-pagoPA goes back by bank transfer (``BankRefund``), approved by finance; the
-PSPs' reporting flows (``ReportingFlow``) say which IUVs reached the treasury.
+pagoPA goes back by bank transfer (``BankRefund``), approved by finance. The
+PSPs' reporting flows, which say which IUVs reached the treasury, are
+reconciliation runs of the finance domain (``finance/reconciliation/pagopa_flows``).
 
 The moves are ``TOPUP_TRANSITIONS`` and ``REFUND_TRANSITIONS``: every status
 change is a guarded update built from them (``backend.states.transition``).
@@ -244,51 +245,3 @@ class BankRefund(PublicIdMixin, TimestampMixin, Base):
         CheckConstraint("amount > 0", name="positive"),
         Index("ix_bank_refunds_network_id_status", "network_id", "status"),
     )
-
-
-class ReportingFlow(PublicIdMixin, TimestampMixin, Base):
-    """One PSP's reporting flow (flusso di rendicontazione): the IUVs one bank transfer paid to the treasury."""
-
-    __tablename__ = "pagopa_reporting_flows"
-    PUBLIC_ID_PREFIX = "fdr"
-
-    network_id: Mapped[int] = mapped_column(ForeignKey("networks.id"), index=True)
-    creditor_fiscal_code: Mapped[str] = mapped_column(String(11))
-    flow_id: Mapped[str] = mapped_column(String(64))  # identificativoFlusso
-    flow_date: Mapped[datetime]
-    psp_id: Mapped[str] = mapped_column(String(35))
-    # identificativoUnivocoRegolamento: the bank transfer that credited the treasury.
-    settlement_ref: Mapped[str] = mapped_column(String(64))
-    settlement_date: Mapped[datetime]
-    total_amount: Mapped[int] = mapped_column(BigInteger)
-    matched: Mapped[int] = mapped_column(default=0)
-    unexpected: Mapped[int] = mapped_column(default=0)
-    missing: Mapped[int] = mapped_column(default=0)
-
-    lines: Mapped[list[ReportingLine]] = relationship(back_populates="flow", order_by="ReportingLine.id")
-
-    __table_args__ = (UniqueConstraint("creditor_fiscal_code", "flow_id"),)
-
-
-class LineMatch(StrEnum):
-    MATCHED = "matched"  # our receipt, same amount
-    UNEXPECTED = "unexpected"  # an IUV we hold no receipt for
-    AMOUNT_DIFFERENCE = "amount_difference"  # ours, another amount
-
-
-class ReportingLine(Base):
-    __tablename__ = "pagopa_reporting_lines"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    flow_id: Mapped[int] = mapped_column(ForeignKey("pagopa_reporting_flows.id"), index=True)
-    iuv: Mapped[str] = mapped_column(String(35))
-    receipt_id: Mapped[str] = mapped_column(String(64))  # identificativoUnivocoRiscossione
-    amount: Mapped[int] = mapped_column(BigInteger)
-    outcome: Mapped[str] = mapped_column(String(2))  # codiceEsitoSingoloPagamento: 0 paid, 3 revoked, …
-    paid_on: Mapped[datetime]
-    match: Mapped[str] = mapped_column(String(20))
-    notice_id: Mapped[int | None] = mapped_column(ForeignKey("pagopa_notices.id"))
-
-    flow: Mapped[ReportingFlow] = relationship(back_populates="lines")
-
-    __table_args__ = (state_check("match", LineMatch), Index("ix_pagopa_reporting_lines_iuv", "iuv"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from backend.money import Money, MoneyField, PositiveMoneySchema
+from backend.pagination import PageArgsSchema
 from backend.schema_fields import StrictBoolean, UtcDateTime
 
 
@@ -153,6 +154,9 @@ class RefundSchema(ma.Schema):
 
 class RefundableSchema(ma.Schema):
     refundable_to_card = MoneyField(required=True)
+    refundable_by_bank_transfer = MoneyField(
+        required=True, metadata={"description": "Balance paid in through pagoPA: it goes back by bank transfer"}
+    )
 
 
 class WebhookAckSchema(ma.Schema):
@@ -162,3 +166,71 @@ class WebhookAckSchema(ma.Schema):
 
 class SandboxPayArgs(ma.Schema):
     succeed = StrictBoolean(load_default=True)
+
+
+class BankRefundRequestSchema(ma.Schema):
+    amount = ma.fields.Nested(PositiveMoneySchema, required=True)
+    iban = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(min=15, max=42),
+        metadata={"description": "Where the transfer goes (spaces allowed); checked with its check digits"},
+    )
+    account_holder = ma.fields.String(
+        required=True, validate=ma.validate.Length(min=2, max=140), metadata={"description": "The account's holder"}
+    )
+
+
+class BankRefundSchema(ma.Schema):
+    id = ma.fields.String(attribute="public_id", required=True)
+    amount = MoneyField(required=True)
+    status = ma.fields.String(
+        required=True,
+        metadata={
+            "description": "requested (the wallet is debited, finance decides), approved (the transfer is "
+            "ordered), rejected (the money is back in the wallet)"
+        },
+    )
+    iban = ma.fields.String(required=True, metadata={"description": "Masked: country, check digits, last four"})
+    account_holder = ma.fields.String(required=True)
+    note = ma.fields.String(required=True, allow_none=True, metadata={"description": "Finance's note on the decision"})
+    created_at = UtcDateTime(required=True)
+    decided_at = UtcDateTime(required=True, allow_none=True)
+
+    @ma.pre_dump
+    def _shown(self, refund, **kwargs):
+        from backend.topups.bank_refunds import masked
+
+        return {
+            "public_id": refund.public_id,
+            "amount": Money(refund.amount, refund.currency),
+            "status": refund.status,
+            "iban": masked(refund.iban),
+            "account_holder": refund.account_holder,
+            "note": refund.note,
+            "created_at": refund.created_at,
+            "decided_at": refund.decided_at,
+        }
+
+
+class StaffBankRefundSchema(BankRefundSchema):
+    patron_id = ma.fields.String(required=True)
+    patron_name = ma.fields.String(required=True)
+    iban = ma.fields.String(required=True, metadata={"description": "In full, to order the transfer"})
+
+    @ma.pre_dump
+    def _shown(self, refund, **kwargs):
+        shown = BankRefundSchema._shown(self, refund)
+        return {
+            **shown,
+            "iban": refund.iban,
+            "patron_id": refund.patron.public_id,
+            "patron_name": refund.patron.display_name,
+        }
+
+
+class BankRefundListArgs(PageArgsSchema):
+    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(("requested", "approved", "rejected")))
+
+
+class BankRefundDecisionSchema(ma.Schema):
+    note = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=300))

@@ -1,4 +1,4 @@
-"""pagoPA top-ups: notices, bank refunds, reporting flows
+"""pagoPA top-ups: notices and bank refunds
 
 Revision ID: y01_pagopa
 Revises: k01_donation_takebacks
@@ -23,34 +23,6 @@ TOPUP_STATES = ("pending", "succeeded", "failed", "canceled", "amount_mismatch",
 
 
 def upgrade() -> None:
-    op.create_table(
-        "pagopa_reporting_flows",
-        sa.Column("network_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("creditor_fiscal_code", sa.String(length=11), nullable=False),
-        sa.Column("flow_id", sa.String(length=64), nullable=False),
-        sa.Column("flow_date", backend.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("psp_id", sa.String(length=35), nullable=False),
-        sa.Column("settlement_ref", sa.String(length=64), nullable=False),
-        sa.Column("settlement_date", backend.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("total_amount", sa.BigInteger(), nullable=False),
-        sa.Column("matched", sa.Integer(), nullable=False),
-        sa.Column("unexpected", sa.Integer(), nullable=False),
-        sa.Column("missing", sa.Integer(), nullable=False),
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
-        sa.Column("public_id", sa.String(length=40), nullable=False),
-        sa.Column("created_at", backend.db.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["network_id"], ["networks.id"], name=op.f("fk_pagopa_reporting_flows_network_id_networks")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_pagopa_reporting_flows")),
-        sa.UniqueConstraint(
-            "creditor_fiscal_code", "flow_id", name=op.f("uq_pagopa_reporting_flows_creditor_fiscal_code_flow_id")
-        ),
-        sa.UniqueConstraint("public_id", name=op.f("uq_pagopa_reporting_flows_public_id")),
-    )
-    with op.batch_alter_table("pagopa_reporting_flows", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_pagopa_reporting_flows_network_id"), ["network_id"], unique=False)
-
     op.create_table(
         "bank_refunds",
         sa.Column("patron_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -118,58 +90,18 @@ def upgrade() -> None:
     with op.batch_alter_table("pagopa_notices", schema=None) as batch_op:
         batch_op.create_index("ix_pagopa_notices_due_at", ["due_at"], unique=False)
 
-    op.create_table(
-        "pagopa_reporting_lines",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
-        sa.Column("flow_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("iuv", sa.String(length=35), nullable=False),
-        sa.Column("receipt_id", sa.String(length=64), nullable=False),
-        sa.Column("amount", sa.BigInteger(), nullable=False),
-        sa.Column("outcome", sa.String(length=2), nullable=False),
-        sa.Column("paid_on", backend.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("match", sa.String(length=20), nullable=False),
-        sa.Column("notice_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
-        sa.CheckConstraint(
-            "match IN ('matched', 'unexpected', 'amount_difference')",
-            name=op.f("ck_pagopa_reporting_lines_match_valid"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["flow_id"],
-            ["pagopa_reporting_flows.id"],
-            name=op.f("fk_pagopa_reporting_lines_flow_id_pagopa_reporting_flows"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["notice_id"], ["pagopa_notices.id"], name=op.f("fk_pagopa_reporting_lines_notice_id_pagopa_notices")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_pagopa_reporting_lines")),
-    )
-    with op.batch_alter_table("pagopa_reporting_lines", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_pagopa_reporting_lines_flow_id"), ["flow_id"], unique=False)
-        batch_op.create_index("ix_pagopa_reporting_lines_iuv", ["iuv"], unique=False)
-
     _topup_states(TOPUP_STATES)
 
 
 def downgrade() -> None:
     _topup_states(TOPUP_STATES[:-2])
-    with op.batch_alter_table("pagopa_reporting_lines", schema=None) as batch_op:
-        batch_op.drop_index("ix_pagopa_reporting_lines_iuv")
-        batch_op.drop_index(batch_op.f("ix_pagopa_reporting_lines_flow_id"))
-
-    op.drop_table("pagopa_reporting_lines")
     with op.batch_alter_table("pagopa_notices", schema=None) as batch_op:
         batch_op.drop_index("ix_pagopa_notices_due_at")
-
     op.drop_table("pagopa_notices")
     with op.batch_alter_table("bank_refunds", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_bank_refunds_patron_id"))
         batch_op.drop_index("ix_bank_refunds_network_id_status")
-
     op.drop_table("bank_refunds")
-    with op.batch_alter_table("pagopa_reporting_flows", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_pagopa_reporting_flows_network_id"))
-
-    op.drop_table("pagopa_reporting_flows")
 
 
 def _topup_states(states):
