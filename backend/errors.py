@@ -72,6 +72,7 @@ ERROR_VALUES: dict[str, tuple[str, str]] = {
     "offered": ("string", "The top-up methods the patron's network offers, comma-separated (topup_method_not_offered)"),
     "state": ("string", "The object's current state, which refused the operation"),
     "reason": ("string", "Why the request was refused, in short"),
+    "fiscal_code": ("string", "A creditor body's fiscal code (unknown_creditor)"),
     "field": ("string", "The field at fault (as param)"),
     "ticket_type": ("string", "Name of the ticket type"),
     "fee_id": ("string", "Public id of the fee at fault"),

@@ -26,10 +26,9 @@ from backend.accounts.models import Network, Patron
 from backend.config import Settings
 from backend.db import dialect_insert, get_or_404, utcnow
 from backend.errors import DomainError
-from backend.ledger.services import Funding, credit, debit, house_account, post_entry, wallet_of
+from backend.ledger.services import Funding, house_account
 from backend.money import Money
 from backend.notify.services import notify, notify_staff
-from backend.receipts.services import app_series, issue_receipt
 from backend.states import transition
 from backend.topups.errors import (
     NOT_A_PAGOPA_TOPUP,
@@ -47,7 +46,7 @@ from backend.topups.models import (
     Topup,
     TopupState,
 )
-from backend.topups.services import check_topup_amount, wallet_credited
+from backend.topups.services import check_topup_amount, credit_topup
 from payments.base import Creditor, Debtor, NoticeProvider, PaidReceipt, PaymentError
 from payments.pagopa import new_iuv, notice_number
 
@@ -233,39 +232,17 @@ def _settle(session: Session, notice: PagopaNotice, topup: Topup, receipt: PaidR
 
 
 def _credit_wallet(session: Session, topup: Topup, notice: PagopaNotice) -> None:
-    patron = topup.patron
-    money = Money(topup.amount, topup.currency)
-    wallet = wallet_of(session, patron, money.currency)
     network = notice.network
-    clearing = house_account(session, "pagopa_clearing", network.public_id, money.currency, network=network)
-    entry = post_entry(
+    clearing = house_account(session, "pagopa_clearing", network.public_id, topup.currency, network=network)
+    credit_topup(
         session,
+        topup,
+        clearing,
         kind="topup_pagopa",
-        legs=[debit(clearing, money), credit(wallet, money)],
         memo=f"pagoPA top-up, notice {notice.notice_number}",
-        reference=topup.public_id,
-        actor="system",
         funding=Funding("pagopa", provider_ref=notice.iuv),
-    )
-    topup.entry_id = entry.id
-    balance = Money(wallet.balance, wallet.currency)
-    home = patron.home_network
-    issue_receipt(
-        session,
-        kind="pagopa_topup",
-        patron=patron,
-        series=app_series(home),
-        network=home,
-        issuer_name=home.name,
-        operator_name="App",
-        amount=money,
-        balance_after=balance,
         method="pagopa",
-        reference=topup.public_id,
-        entry=entry,
     )
-    notify(session, patron, "topup_succeeded", amount=money, balance=balance)
-    wallet_credited(session, patron)
 
 
 def find_notice(session: Session, creditor_fiscal_code: str, iuv: str) -> PagopaNotice:
