@@ -7,8 +7,10 @@ only reader of ``os.environ`` for the app; tests build ``Settings`` directly.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace  # noqa: F401 (fields: tests)
 from pathlib import Path
+from typing import Any
 
 from stdnum import iban as stdnum_iban
 from stdnum import luhn
@@ -94,7 +96,7 @@ class Settings:
     # Cheap hashing is for the test suite only; production refuses it.
     password_hash_fast: bool = False
     testing: bool = False
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_production(self) -> bool:
@@ -137,13 +139,13 @@ class Settings:
         table = _pairs(self.topup_channels, "BORSELLINO_TOPUP_CHANNELS")
         return any("pagopa" in value for value in table.values())
 
-    def with_overrides(self, **changes) -> Settings:
+    def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
     @classmethod
-    def from_env(cls, environ: dict | None = None) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         environ = os.environ if environ is None else environ
-        values = {}
+        values: dict[str, Any] = {}
         for f in fields(cls):
             if f.name == "extra":
                 continue

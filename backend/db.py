@@ -13,7 +13,7 @@ import logging
 import random
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, ClassVar, TypeVar, cast
@@ -31,9 +31,18 @@ from sqlalchemy import (
     inspect,
     select,
 )
-from sqlalchemy.engine import CursorResult, Engine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, make_transient_to_detached, mapped_column, sessionmaker
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Mapper,
+    Session,
+    make_transient_to_detached,
+    mapped_column,
+    sessionmaker,
+)
 from sqlalchemy.sql.expression import Executable
 from sqlalchemy.types import TypeDecorator
 
@@ -56,13 +65,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes on every backend (SQLite stores naive UTC text)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -70,7 +79,7 @@ class UTCDateTime(TypeDecorator):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -133,7 +142,8 @@ def insert_returning(session: Session, model: type[M], rows: list[dict[str, Any]
     """
     if issubclass(model, PublicIdMixin):
         rows = [{"public_id": new_public_id(model.PUBLIC_ID_PREFIX), **row} for row in rows]
-    stmt, keys = _insert_returning_all(model)
+    # A class is hashable; mypy's Hashable protocol does not see it through type[...].
+    stmt, keys = _insert_returning_all(model)  # type: ignore[arg-type]
     objects = []
     for row in session.execute(stmt, rows).mappings():
         obj = model(**{key: row[name] for name, key in keys})
@@ -147,21 +157,19 @@ def insert_returning(session: Session, model: type[M], rows: list[dict[str, Any]
 
 
 @cache
-def _insert_returning_all(model: type) -> tuple[Any, list[tuple[str, str]]]:
+def _insert_returning_all(model: type[Any]) -> tuple[Any, list[tuple[str, str]]]:
     """Built once per model: the statement, and (column name, attribute name) pairs."""
-    mapper = inspect(model)
-    table = mapper.local_table
+    mapper: Mapper[Any] = inspect(model)
+    table = cast(Table, mapper.local_table)  # models map one table each
     keys = [(column.name, mapper.get_property_by_column(column).key) for column in table.columns]
     return insert(table).returning(*table.columns, sort_by_parameter_order=True), keys
 
 
-def dialect_insert(session: Session):
+def dialect_insert(session: Session) -> Callable[[Any], postgresql.Insert | sqlite.Insert]:
     """``insert`` of the session's dialect, for ``on_conflict_do_nothing`` (PostgreSQL, SQLite)."""
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+        return postgresql.insert
+    return sqlite.insert
 
 
 # --- retries --------------------------------------------------------------
@@ -250,7 +258,7 @@ class Database:
         if mark is None:
             return True
         connection, writes = mark
-        return connection.closed or connection.info.get(_WRITES, 0) != writes
+        return bool(connection.closed or connection.info.get(_WRITES, 0) != writes)
 
     def new_session(self, *, immediate: bool = True) -> Session:
         """A new session; ``immediate=False`` begins SQLite transactions DEFERRED (no effect on PostgreSQL)."""
@@ -270,7 +278,7 @@ class Database:
                 session.rollback()
                 if not is_retryable(exc, committing=committing) or attempt == self.max_attempts - 1:
                     raise
-                log.info("retrying transaction after %s", type(exc.orig).__name__)
+                log.info("retrying transaction after %s", type(getattr(exc, "orig", exc)).__name__)
                 backoff(attempt)
             finally:
                 session.close()
@@ -286,15 +294,17 @@ _MARK = "borsellino.writes_mark"
 _NOT_WRITES = ("SELECT", "SET ", "SHOW", "BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT", "PRAGMA")
 
 
-def _track_writes(engine: Engine, sessionmakers) -> None:
+def _track_writes(engine: Engine, sessionmakers: Iterable[sessionmaker[Session]]) -> None:
     """Count each connection's writing statements, for ``Database.wrote_since_mark``."""
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _count(conn, _cursor, statement, _parameters, _context, _executemany):
+    def _count(
+        conn: Connection, _cursor: Any, statement: str, _parameters: Any, _context: Any, _executemany: bool
+    ) -> None:
         if not statement.lstrip()[:9].upper().startswith(_NOT_WRITES):
             conn.info[_WRITES] = conn.info.get(_WRITES, 0) + 1
 
-    def _begin(session, _transaction, connection):
+    def _begin(session: Session, _transaction: Any, connection: Connection) -> None:
         session.info[_MARK] = (connection, connection.info.get(_WRITES, 0))
 
     for maker in sessionmakers:
@@ -303,7 +313,7 @@ def _track_writes(engine: Engine, sessionmakers) -> None:
 
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control away from pysqlite so that BEGIN is ours.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -314,7 +324,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):
+    def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
         conn.exec_driver_sql(f"BEGIN {mode}")
 

@@ -117,6 +117,9 @@ SEEDERS.append(seed_partners)  # noqa: E402,E702
 from backend.campaigns.demo import seed_campaigns
 
 SEEDERS.append(seed_campaigns)  # noqa: E402,E702
+from backend.shop.demo import seed_shop
+
+SEEDERS.append(seed_shop)  # noqa: E402,E702
 
 
 def seed(session: Session, settings: Settings) -> DemoContext:

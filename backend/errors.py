@@ -14,6 +14,7 @@ carry besides those four are declared once, in ``ERROR_VALUES``. No app is neede
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from backend.i18n import ROME, Text
 from backend.money import Money
@@ -103,7 +104,7 @@ ERROR_VALUES: dict[str, tuple[str, str]] = {
 }
 
 
-def _shown(value, language: str):
+def _shown(value: Any, language: str) -> Any:
     """A value as the message shows it to people."""
     if isinstance(value, Money):
         return value.format(language)
@@ -112,7 +113,7 @@ def _shown(value, language: str):
     return value
 
 
-def _sent(value):
+def _sent(value: Any) -> Any:
     """A value as the error object carries it."""
     if isinstance(value, Money):
         return value.as_dict()
@@ -128,7 +129,9 @@ class DomainError(Exception):
     and are added to the error object, e.g. the shortfall.
     """
 
-    def __init__(self, error: ErrorCode, *, param: str | None = None, headers=None, **values):
+    def __init__(
+        self, error: ErrorCode, *, param: str | None = None, headers: dict[str, str] | None = None, **values: Any
+    ) -> None:
         undeclared = set(values) - set(ERROR_VALUES)
         if undeclared:
             raise TypeError(f"{error!r}: declare {sorted(undeclared)} in backend.errors.ERROR_VALUES")
@@ -138,7 +141,7 @@ class DomainError(Exception):
         self.headers = headers or {}
         self.extra = values
 
-    def body(self, language: str) -> dict:
+    def body(self, language: str) -> dict[str, Any]:
         shown = {k: _shown(v, language) for k, v in self.extra.items()}
         if self.param:
             shown.setdefault("param", self.param)  # messages may name the field at fault

@@ -7,11 +7,14 @@ well under 1% at the radii a patron asks for (≤ 200 km) and at Italian latitud
 from __future__ import annotations
 
 import math
+from typing import Any
+
+from sqlalchemy import ColumnElement
 
 KM_PER_DEGREE = 111.32
 
 
-def near(latitude, longitude, lat: float, lon: float, radius_km: float) -> list:
+def near(latitude: Any, longitude: Any, lat: float, lon: float, radius_km: float) -> list[ColumnElement[bool]]:
     """SQL conditions for "the point in columns (``latitude``, ``longitude``) is within ``radius_km`` of (lat, lon)"."""
     dlat = radius_km / KM_PER_DEGREE
     scale = max(math.cos(math.radians(lat)), 1e-6)

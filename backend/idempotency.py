@@ -30,12 +30,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Integer, String, Text, UniqueConstraint, bindparam, delete, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from backend.db import Base, BigId, utcnow
+from backend.db import Base, BigId, rows_changed, utcnow
 from backend.errors import DomainError, ErrorCode
 
 MAX_KEY_LENGTH = 255
@@ -95,7 +96,7 @@ _keys = IdempotencyKey.__table__
 
 
 @cache
-def _statements(dialect_name: str) -> dict:
+def _statements(dialect_name: str) -> dict[str, Any]:
     """Built once per dialect (``on_conflict_do_nothing`` is dialect-specific)."""
     from sqlalchemy.dialects import postgresql, sqlite
 
@@ -144,7 +145,7 @@ def claim(session: Session, owner: str, key: str, fingerprint: str, ttl: timedel
     try:
         if bounded:  # only the claim's wait: the request's own lock waits (a busy wallet) stay unbounded
             connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(wait_ms)}")
-        claimed = connection.execute(statements["claim"], params).scalar()
+        claimed: int | None = connection.execute(statements["claim"], params).scalar()
     except OperationalError as exc:
         if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
             session.rollback()
@@ -160,7 +161,7 @@ def claim(session: Session, owner: str, key: str, fingerprint: str, ttl: timedel
         if connection.execute(
             statements["renew"], {**params, "claim_id": row.id, "created_at": row.created_at}
         ).rowcount:
-            return row.id
+            return int(row.id)
         raise DomainError(IDEMPOTENCY_IN_PROGRESS, headers={"Retry-After": "1"})
     if row.fingerprint != fingerprint:
         raise DomainError(IDEMPOTENCY_KEY_REUSED, param="Idempotency-Key")
@@ -187,4 +188,4 @@ def store_refusal(session: Session, owner: str, key: str, fingerprint: str, stat
 def prune_expired(session: Session, ttl: timedelta, now: datetime | None = None) -> int:
     """Delete keys past their time to live; returns how many."""
     now = now or utcnow()
-    return session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < now - ttl)).rowcount
+    return rows_changed(session, delete(IdempotencyKey).where(IdempotencyKey.created_at < now - ttl))

@@ -43,12 +43,12 @@ class Page:
 
 def paginate(
     session: Session,
-    stmt: Select,
-    model,
+    stmt: Select[Any],
+    model: Any,
     *,
     limit: int = DEFAULT_LIMIT,
     starting_after: str | None = None,
-    order_by=None,
+    order_by: Any = None,
     descending: bool = True,
 ) -> Page:
     """Run ``stmt`` (a ``select(model)`` with its filters) one page at a time.

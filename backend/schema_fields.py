@@ -20,21 +20,24 @@ Responses, so the contract types every property:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import marshmallow as ma
+from marshmallow.types import ErrorMessages
 
 from backend.i18n import ROME
 
 MIN_YEAR, MAX_YEAR = 1900, 2999
 
 
-class _InRange:
-    default_error_messages = {"out_of_range": f"Date out of range (years {MIN_YEAR}–{MAX_YEAR})."}
+class _InRange(ma.fields.Field[Any]):
+    """Mixed in before a date or date-time field: its parsed value must fall in the years above."""
 
-    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
+    default_error_messages: ErrorMessages = {"out_of_range": f"Date out of range (years {MIN_YEAR}–{MAX_YEAR})."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> Any:
         parsed = super()._deserialize(value, attr, data, **kwargs)
         if not MIN_YEAR <= parsed.year <= MAX_YEAR:
             raise self.make_error("out_of_range")
@@ -72,28 +75,36 @@ class UtcDateTime(_InRange, ma.fields.AwareDateTime):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(default_timezone=UTC, **kwargs)
 
-    def _serialize(self, value, attr, obj, **kwargs):
+    def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return None if value is None else utc_timestamp(value)
 
 
-class Computed(ma.fields.Field):
+class Computed(ma.fields.Field[Any]):
     """``fn(obj)``, serialized and documented as ``field`` (``None`` stays ``null``)."""
 
-    def __init__(self, fn: Callable[[Any], Any], field: ma.fields.Field, **kwargs: Any) -> None:
+    def __init__(self, fn: Callable[[Any], Any], field: ma.fields.Field[Any], **kwargs: Any) -> None:
         super().__init__(dump_only=True, **kwargs)
         self.fn = fn
         self.field = field
         # The documented type is the inner field's: it carries the nullability.
         self.field.allow_none = self.allow_none
 
-    def get_value(self, obj, attr, accessor=None, default=ma.missing):
+    def get_value(
+        self,
+        obj: Any,
+        attr: str,
+        accessor: Callable[[Any, str, Any], Any] | None = None,
+        default: Any = ma.missing,
+    ) -> Any:
         return self.fn(obj)
 
-    def _serialize(self, value, attr, obj, **kwargs):
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         return None if value is None else self.field._serialize(value, attr, obj, **kwargs)
 
 
-def computed_properties(converter, field: ma.fields.Field, ret: dict, **kwargs: Any) -> dict:
+def computed_properties(
+    converter: Any, field: ma.fields.Field[Any], ret: dict[str, Any], **kwargs: Any
+) -> dict[str, Any]:
     """apispec attribute function: a ``Computed`` is documented as its inner field."""
     if not isinstance(field, Computed):
         return {}
@@ -106,7 +117,7 @@ class StrictBoolean(ma.fields.Boolean):
     """A JSON ``true`` or ``false`` in a request body; refuses ``0``, ``1``, ``"yes"`` and
     friends, which marshmallow's ``Boolean`` takes (the contract says ``boolean``)."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> bool:
         if not isinstance(value, bool):
             raise self.make_error("invalid")
         return value

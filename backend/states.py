@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import CheckConstraint, ColumnElement, Update, update
+from sqlalchemy.orm import QueryableAttribute
 
 from backend.errors import DomainError, ErrorCode
 
@@ -37,19 +38,20 @@ class Transitions(Generic[S]):
         if unknown:
             raise ValueError(f"{states.__name__}: transitions to unknown states {unknown}")
 
-    def allows(self, source: S, target: S) -> bool:
+    # A source is what a row holds: a plain str from a ``Mapped[str]`` column, or the enum.
+    def allows(self, source: S | str, target: S) -> bool:
         return target in self._next[self.states(source)]
 
     def sources_of(self, target: S) -> tuple[S, ...]:
         """The states from which ``target`` may be reached, for a guarded ``WHERE state IN``."""
         return tuple(s for s, targets in self._next.items() if target in targets)
 
-    def check(self, source: S, target: S, error: ErrorCode = INVALID_STATE, **values) -> None:
+    def check(self, source: S | str, target: S, error: ErrorCode = INVALID_STATE, **values: Any) -> None:
         """Raise ``DomainError(error)`` unless ``source → target`` is listed."""
         if not self.allows(source, target):
             raise DomainError(error, **values)
 
-    def is_final(self, state: S) -> bool:
+    def is_final(self, state: S | str) -> bool:
         return not self._next[self.states(state)]
 
 
@@ -59,7 +61,9 @@ def state_check(column: str, states: type[StrEnum], name: str | None = None) -> 
     return CheckConstraint(f"{column} IN ({values})", name=name or f"{column}_valid")
 
 
-def guard(column: Any, table: Transitions[Any], target: StrEnum) -> ColumnElement[bool]:
+def guard(
+    column: ColumnElement[str] | QueryableAttribute[str], table: Transitions[Any], target: StrEnum
+) -> ColumnElement[bool]:
     """``column IN table.sources_of(target)``: the condition of a guarded move to ``target``.
 
     For statements built on the table rather than the model (hot paths); a single
@@ -67,11 +71,13 @@ def guard(column: Any, table: Transitions[Any], target: StrEnum) -> ColumnElemen
     """
     sources = table.sources_of(target)
     if len(sources) == 1:
-        return column == sources[0]  # type: ignore[no-any-return]
-    return column.in_(sources)  # type: ignore[no-any-return]
+        return cast(ColumnElement[bool], column == sources[0])  # == is typed loosely on attributes
+    return column.in_(sources)
 
 
-def transition(model, table: Transitions, target: StrEnum, *where, column: str = "status") -> Update:
+def transition(
+    model: type[Any], table: Transitions[Any], target: StrEnum, *where: ColumnElement[bool], column: str = "status"
+) -> Update:
     """``UPDATE model SET column = target WHERE … AND column IN table.sources_of(target)``.
 
     The guarded update every move goes through: add ``.values(...)`` for the

@@ -15,6 +15,7 @@ from backend.accounts.models import Library, Network, Partner, PartnerVenue, Sta
 from backend.auth.passwords import hash_secret
 from backend.db import get_or_404
 from backend.errors import CONFLICT, NOT_FOUND, DomainError
+from backend.finance import audit
 
 
 def create_network(session: Session, code: str, name: str) -> Network:
@@ -121,7 +122,19 @@ def create_staff(
     )
     session.add(user)
     session.flush()
+    audit.record(session, "staff.create", target=user.public_id, before=None, after=_rights(user))
     return user
+
+
+def _rights(user: StaffUser) -> dict:
+    """A staff user's rights as the audit trail keeps them (no email, no name)."""
+    return {
+        "role": user.role,
+        "active": user.active is not False,
+        "libraries": sorted(library.public_id for library in user.libraries),
+        "partner_venue": user.partner_venue.public_id if user.partner_venue else None,
+        "partner": user.partner.public_id if user.partner else None,
+    }
 
 
 def list_staff(session: Session, network: Network) -> list[StaffUser]:
@@ -130,6 +143,8 @@ def list_staff(session: Session, network: Network) -> list[StaffUser]:
 
 def deactivate_staff(session: Session, network: Network, public_id: str) -> StaffUser:
     user = get_or_404(session, StaffUser, public_id, network_id=network.id)
+    before = _rights(user)
     user.active = False
+    audit.record(session, "staff.deactivate", target=user.public_id, before=before, after=_rights(user))
     sessions.revoke_all(session, user, "deactivated")
     return user

@@ -44,3 +44,17 @@ def acts_for_owner(session, principal: Principal, network, library: Library | No
             )
         )
     return False
+
+
+def libraries_in_scope(session, principal: Principal) -> list[Library]:
+    """The libraries a staff member acts for (``acts_for_library``), by name: a librarian's, or an admin's network's."""
+    from sqlalchemy import select
+
+    from backend.accounts.models import Network
+
+    stmt = select(Library).order_by(Library.name)
+    if principal.role == "librarian":
+        return list(session.scalars(stmt.where(Library.public_id.in_(principal.library_ids or ("-",)))))
+    if principal.role in ("admin", "finance"):
+        return list(session.scalars(stmt.join(Network).where(Network.public_id == principal.network_id)))
+    return []

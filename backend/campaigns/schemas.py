@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -22,26 +20,17 @@ from backend.events.schemas import LOCAL_TIME_HELP
 from backend.events.times import to_utc
 from backend.money import MoneyField, PositiveMoneySchema
 from backend.pagination import PageArgsSchema
-from backend.schema_fields import StrictBoolean
+from backend.schema_fields import DateTimeInput, StrictBoolean, UtcDateTime
 from backend.topups.schemas import PaymentSheetSchema, SandboxPayArgs  # noqa: F401 - shared with top-ups
 
 _URL = fields.Url(schemes={"https"}, validate=validate.Length(max=500))
 
 
-class LocalDateTime(fields.DateTime):
+class LocalDateTime(DateTimeInput):
     """A moment typed by an owner: without an offset it is Europe/Rome wall-clock time; stored UTC."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         return to_utc(super()._deserialize(value, attr, data, **kwargs))
-
-
-class UtcDateTime(fields.DateTime):
-    """A moment in the API: UTC, ISO 8601 ending in ``Z``."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 # --- owners: requests -------------------------------------------------------------------

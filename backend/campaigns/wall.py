@@ -107,9 +107,10 @@ def moderate(session: Session, donation: Donation, approve: bool) -> Donation:
 def export_mine(session: Session, patron) -> dict:
     """The patron's part of ``GET /v1/me/export``: their donations, recurring donations and supporter cards."""
     from backend.campaigns.models import RecurringDonation, SupporterCard
+    from backend.schema_fields import utc_timestamp
 
     def iso(moment):
-        return moment.isoformat().replace("+00:00", "Z") if moment else None
+        return utc_timestamp(moment) if moment else None
 
     donations = session.scalars(select(Donation).where(Donation.patron_id == patron.id).order_by(Donation.id))
     return {

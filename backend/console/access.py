@@ -16,6 +16,7 @@ from backend.accounts.services import person_of
 from backend.auth.principal import STAFF_ROLES, Principal
 from backend.console.labels import label
 from backend.db import utcnow
+from backend.finance.audit import bind_staff
 from backend.i18n import DEFAULT_LANGUAGE, LANGUAGES, Text, local_time
 from backend.web.database import db
 from backend.web.policy import Policy
@@ -94,6 +95,7 @@ def staff_page(*roles: str):
                 return redirect(url_for("console.login", next=request.full_path.rstrip("?")))
             if principal.role not in policy.roles:
                 return render("console/message.html", message=FORBIDDEN_TEXT), 403
+            bind_staff(db.session, principal, "console")
             return func(*args, **kwargs)
 
         wrapper._policy = policy

@@ -139,3 +139,4 @@ from backend.finance import console as _finance_console  # noqa: E402,F401
 from backend.finance.reconciliation import console as _reconciliation_console  # noqa: E402,F401
 from backend.guides import console as _guides_console  # noqa: E402,F401
 from backend.partners import console as _partners_console  # noqa: E402,F401
+from backend.shop import console as _shop_console  # noqa: E402,F401

@@ -1,12 +1,28 @@
 """HTTP layer of finance (``/v1/finance``): period close, reports, clearing between networks, audit trail.
 
-For finance staff and admins of a network, scoped to it. The reconciliation endpoints are in
-``backend.finance.reconciliation.api`` (their own blueprint).
+For finance staff and admins of a network, always scoped to the caller's network. The
+reconciliation endpoints are in ``backend.finance.reconciliation.api`` (their own blueprint).
 """
 
 from __future__ import annotations
 
-from backend.web.api import Blueprint
+from flask.views import MethodView
+
+from backend.finance import audit, clearing, periods
+from backend.finance import schemas as s
+from backend.finance.models import StaffAuditEvent
+from backend.finance.present import (
+    present_period,
+    present_period_detail,
+    present_statement,
+    present_statement_summary,
+    present_transfer,
+)
+from backend.pagination import page_schema, paginate
+from backend.web.api import Blueprint, add_error_responses
+from backend.web.database import db
+from backend.web.idempotency import idempotent
+from backend.web.policy import allow, require_principal
 
 blp = Blueprint(
     "finance",
@@ -14,5 +30,126 @@ blp = Blueprint(
     url_prefix="/v1/finance",
     description="Finance: period close, reports and exports, clearing between networks, staff audit trail",
 )
+
+FINANCE = ("finance", "admin")
+
+
+@blp.route("/periods")
+class Periods(MethodView):
+    @allow(*FINANCE)
+    @blp.response(200, s.ClosedPeriodListSchema)
+    @blp.doc(summary="The network's closed (and reopened) months, newest first")
+    def get(self):
+        return {"data": [present_period(p) for p in periods.list_closes(db.session, require_principal())]}
+
+    @allow(*FINANCE)
+    @blp.arguments(s.FinanceMonthSchema)
+    @blp.response(201, s.ClosedPeriodDetailSchema)
+    @blp.doc(summary="Close a finished month: no posting may be dated inside it; its trial balance is stored")
+    def post(self, data):
+        period = periods.close_period(db.session, require_principal(), data["month"])
+        return present_period_detail(db.session, period)
+
+
+add_error_responses(Periods.post, 409, 422)
+
+
+@blp.route("/periods/<month>")
+class PeriodDetail(MethodView):
+    @allow(*FINANCE)
+    @blp.response(200, s.ClosedPeriodDetailSchema)
+    @blp.doc(summary="A month's latest close with the trial balance stored at closing")
+    def get(self, month):
+        return present_period_detail(db.session, periods.get_close(db.session, require_principal(), month))
+
+
+add_error_responses(PeriodDetail.get, 400, 404)
+
+
+@blp.route("/periods/<month>/reopen")
+class ReopenPeriod(MethodView):
+    @allow("admin")
+    @blp.arguments(s.ReopenPeriodSchema)
+    @blp.response(200, s.ClosedPeriodDetailSchema)
+    @blp.doc(summary="Reopen a closed month (admins only; audited with the reason)")
+    def post(self, data, month):
+        period = periods.reopen_period(
+            db.session, require_principal(), periods.parse_month(month), reason=data["reason"]
+        )
+        return present_period_detail(db.session, period)
+
+
+add_error_responses(ReopenPeriod.post, 400, 422)
+
+
+@blp.route("/clearing")
+class Clearing(MethodView):
+    @allow(*FINANCE)
+    @blp.response(200, s.ClearingStatementListSchema)
+    @blp.doc(summary="Monthly clearing statements between networks, newest first")
+    def get(self):
+        statements = clearing.list_statements(db.session, require_principal())
+        return {"data": [present_statement_summary(st) for st in statements]}
+
+    @allow(*FINANCE)
+    @blp.arguments(s.FinanceMonthSchema)
+    @blp.response(200, s.ClearingStatementSchema)
+    @blp.doc(
+        summary="Draw up a finished month's clearing statement (positions at its end, netted transfers); "
+        "the same statement once drawn up"
+    )
+    def post(self, data):
+        principal = require_principal()
+        statement = clearing.draw_up(db.session, principal, data["month"])
+        return present_statement(db.session, statement, periods.network_of(db.session, principal))
+
+
+add_error_responses(Clearing.post, 422)
+
+
+@blp.route("/clearing/<month>")
+class ClearingDetail(MethodView):
+    @allow(*FINANCE)
+    @blp.response(200, s.ClearingStatementSchema)
+    @blp.doc(summary="A month's clearing statement: every network's position and the transfers that settle them")
+    def get(self, month):
+        principal = require_principal()
+        statement = clearing.get_statement(db.session, principal, month)
+        return present_statement(db.session, statement, periods.network_of(db.session, principal))
+
+
+add_error_responses(ClearingDetail.get, 400, 404)
+
+
+@blp.route("/clearing/transfers/<transfer_id>/paid")
+class TransferPaid(MethodView):
+    @allow(*FINANCE)
+    @idempotent
+    @blp.arguments(s.ClearingTransferInSchema)
+    @blp.response(200, s.ClearingTransferSchema)
+    @blp.doc(summary="Mark a transfer my network sent as paid, with the bank reference: booked in the ledger")
+    def post(self, data, transfer_id):
+        transfer = clearing.mark_paid(
+            db.session, require_principal(), transfer_id, bank_reference=data["bank_reference"]
+        )
+        return present_transfer(db.session, transfer)
+
+
+add_error_responses(TransferPaid.post, 404, 409)
+
+
+@blp.route("/audit")
+class AuditTrail(MethodView):
+    @allow(*FINANCE)
+    @blp.arguments(s.AuditArgsSchema, location="query")
+    @blp.response(200, page_schema(s.AuditEventSchema))
+    @blp.doc(summary="The staff audit trail of my network, newest first: who changed money or rights, when, how")
+    def get(self, args):
+        network = periods.network_of(db.session, require_principal())
+        stmt = audit.events_for(db.session, network.id, action=args["action"], actor=args["actor"])
+        return paginate(db.session, stmt, StaffAuditEvent, limit=args["limit"], starting_after=args["starting_after"])
+
+
+add_error_responses(AuditTrail.get, 400)
 
 blueprints = (blp,)

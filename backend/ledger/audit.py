@@ -3,7 +3,8 @@
 Checks that every entry has at least two postings in one currency summing to
 zero; that every wallet's cached balance equals its postings and is not
 negative; that its held amount equals its pending holds; and that its funding
-lots add up to its balance. Reads only; the nightly job reports findings.
+lots add up to its balance; that the positions between networks sum to zero.
+Reads only; the nightly job reports findings.
 """
 
 from __future__ import annotations
@@ -92,4 +93,14 @@ def run_audit(session: Session) -> AuditReport:
             report.problems.append(f"{name}: held {account.held} but pending holds sum to {pending.get(account.id, 0)}")
         if int(lots.get(account.id, 0)) != expected:
             report.problems.append(f"{name}: funding lots sum to {lots.get(account.id, 0)}, balance is {expected}")
+    # What networks owe each other is a closed system: the settlement accounts and the
+    # central clearing always sum to zero (a settlement paid moves both sides at once).
+    for currency, total in session.execute(
+        select(LedgerAccount.currency, func.sum(Posting.amount))
+        .join(Posting, Posting.account_id == LedgerAccount.id)
+        .where(LedgerAccount.kind.in_(("network_settlement", "network_clearing")))
+        .group_by(LedgerAccount.currency)
+    ):
+        if int(total) != 0:
+            report.problems.append(f"positions between networks ({currency}) sum to {total}, not zero")
     return report

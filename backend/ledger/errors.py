@@ -26,6 +26,18 @@ HOLD_NOT_PENDING = ErrorCode(
     it="La prenotazione di importo è già stata chiusa.",
     en="The hold has already been settled.",
 )
+PERIOD_CLOSED = ErrorCode(
+    "period_closed",
+    422,
+    it=(
+        "Il periodo {month} è chiuso: nessuna registrazione può avere una data al suo interno. "
+        "Le correzioni vanno nel periodo aperto, come storni."
+    ),
+    en=(
+        "The period {month} is closed: no posting may be dated inside it. "
+        "Corrections go into the open period, as reversals."
+    ),
+)
 
 
 class UnbalancedEntry(ValueError):

@@ -16,12 +16,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.db import Base, BigId, PublicIdMixin, TimestampMixin
 from backend.states import Transitions, state_check
+
+if TYPE_CHECKING:
+    from backend.accounts.models import Network
 
 DEBIT_NORMAL = "debit"
 CREDIT_NORMAL = "credit"
@@ -40,7 +44,8 @@ ACCOUNT_KINDS = {
     "donation_income": CREDIT_NORMAL,  # donations a library or network received (campaigns settled)
     "partner_payable": CREDIT_NORMAL,  # what one network owes one partner (reimbursements, till payments)
     "partner_reimbursements": DEBIT_NORMAL,  # a network's reimbursements of partner offers (an expense)
-    "network_settlement": CREDIT_NORMAL,  # between networks
+    "network_settlement": CREDIT_NORMAL,  # one network's position towards the others (owed > 0, owed to it < 0)
+    "network_clearing": DEBIT_NORMAL,  # the central clearing between networks (what no one network carries)
     "adjustments": DEBIT_NORMAL,  # goodwill credits, corrections (an expense)
     "chargebacks": DEBIT_NORMAL,  # card disputes lost (an expense)
     "kit_deposits": CREDIT_NORMAL,  # deposits one library holds for lent cultural kits, owed back on return
@@ -202,3 +207,66 @@ class LotAllocation(Base):
     lot: Mapped[FundingLot] = relationship()
 
     __table_args__ = (CheckConstraint("amount <> 0", name="nonzero"),)
+
+
+class PeriodState(StrEnum):
+    CLOSED = "closed"  # nothing may be posted with a date inside it
+    REOPENED = "reopened"  # by an admin; a later close is a new row
+
+
+PERIOD_TRANSITIONS = Transitions(PeriodState, {PeriodState.CLOSED: {PeriodState.REOPENED}})
+
+
+class ClosedPeriod(PublicIdMixin, TimestampMixin, Base):
+    """A network's month (Europe/Rome) closed by finance: ``post_entry`` refuses postings dated inside it.
+
+    At most one closed row per network and month (a partial unique index); reopening
+    keeps the row, marked reopened, and a new close writes a new row with a new trial balance.
+    """
+
+    __tablename__ = "ledger_closed_periods"
+    PUBLIC_ID_PREFIX = "prd"
+
+    network_id: Mapped[int] = mapped_column(ForeignKey("networks.id"))
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM, Europe/Rome
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(12), default=PeriodState.CLOSED)
+    closed_by: Mapped[str] = mapped_column(String(64))
+    reopened_at: Mapped[datetime | None]
+    reopened_by: Mapped[str | None] = mapped_column(String(64))
+    reopen_reason: Mapped[str | None] = mapped_column(String(300))
+
+    network: Mapped[Network] = relationship()
+
+    __table_args__ = (
+        state_check("state", PeriodState),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        Index(
+            "uq_ledger_closed_periods_network_month_closed",
+            "network_id",
+            "month",
+            unique=True,
+            postgresql_where=text("state = 'closed'"),
+            sqlite_where=text("state = 'closed'"),
+        ),
+        Index("ix_ledger_closed_periods_network_id_ends_at", "network_id", "ends_at"),
+    )
+
+
+class ClosedPeriodBalance(Base):
+    """One account's closing balance in a closed period's stored trial balance.
+
+    ``amount`` is the signed sum of the account's postings up to the period's end
+    (debit > 0). ``account_id`` NULL is the network's counterpart in the accounts
+    shared by every network (the card processor's clearing), so the lines sum to zero.
+    """
+
+    __tablename__ = "ledger_closed_period_balances"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("ledger_closed_periods.id"), index=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_accounts.id"))
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+    account: Mapped[LedgerAccount | None] = relationship()

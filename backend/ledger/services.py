@@ -15,7 +15,7 @@ that wallet, so no extra locks are needed.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -47,6 +47,7 @@ from backend.ledger.models import (
     LotAllocation,
     Posting,
 )
+from backend.ledger.periods import refuse_if_closed
 from backend.money import Money
 from backend.states import transition
 
@@ -85,7 +86,13 @@ def _get_or_create_account(session: Session, *, kind: str, key: str, currency: s
 def wallet_of(session: Session, patron: Patron, currency: str = "EUR") -> LedgerAccount:
     """The patron's wallet in ``currency`` (created empty on first use)."""
     return _get_or_create_account(
-        session, kind="wallet", key=f"wallet:{patron.public_id}", currency=currency, patron_id=patron.id
+        session,
+        kind="wallet",
+        key=f"wallet:{patron.public_id}",
+        currency=currency,
+        patron_id=patron.id,
+        # The wallet is a liability of the patron's home network, wherever it is spent.
+        network_id=patron.home_network_id,
     )
 
 
@@ -107,7 +114,9 @@ def house_account(
         key=f"{kind}:{owner_public_id}",
         currency=currency,
         library_id=library.id if library else None,
-        network_id=network.id if network else None,
+        # Every account of a library or a network is in that network's books; only shared
+        # accounts (the card processor's clearing) have none.
+        network_id=network.id if network else (library.network_id if library else None),
     )
 
 
@@ -227,6 +236,53 @@ _CAPTURE_FROM_WALLET = (
 )
 
 
+def settlement_account(session: Session, network: Network, currency: str = "EUR") -> LedgerAccount:
+    """The network's position towards the other networks (credit balance: it owes; debit: it is owed)."""
+    return house_account(session, "network_settlement", network.public_id, currency, network=network)
+
+
+def between_networks(session: Session, legs: Sequence[Leg]) -> list[Leg]:
+    """The legs that make each network's part of an entry balance, on its ``network_settlement`` account.
+
+    A patron of network A paying 5 € in a library of B: A's wallet is debited (A
+    owes 5 € less to its patron) and B's income credited. A's part then nets to
+    +5 €, so A's settlement account is credited 5 € (A owes the others 5 €) and
+    B's debited 5 € (B is owed 5 €). The settlement accounts of all networks sum
+    to zero: together they are the central clearing. Legs on shared accounts
+    (no network) are not any network's part; if they would leave the settlement
+    legs unbalanced, the rest goes to the central ``network_clearing`` account.
+    Nothing is added to an entry inside one network, or whose parts already
+    balance (a reversal, a settlement paid between two banks).
+    """
+    nets: dict[int, int] = defaultdict(int)
+    for leg in legs:
+        if leg.account.network_id is not None:
+            nets[leg.account.network_id] += leg.amount
+    if len(nets) < 2 or not any(nets.values()):
+        return []
+    currency = legs[0].account.currency
+    networks = {n.id: n for n in session.scalars(select(Network).where(Network.id.in_(sorted(nets))))}
+    extra = [
+        Leg(
+            house_account(session, "network_settlement", networks[nid].public_id, currency, network=networks[nid]), -net
+        )
+        for nid, net in sorted(nets.items())
+        if net
+    ]
+    rest = -sum(leg.amount for leg in extra)
+    if rest:
+        extra.append(Leg(house_account(session, "network_clearing", "central", currency), rest))
+    return extra
+
+
+# Called with every entry posted, after its postings (the staff audit trail registers one).
+_ENTRY_HOOKS: list[Callable[[Session, JournalEntry, Sequence[Leg]], None]] = []
+
+
+def register_entry_hook(hook: Callable[[Session, JournalEntry, Sequence[Leg]], None]) -> None:
+    _ENTRY_HOOKS.append(hook)
+
+
 def post_entry(
     session: Session,
     *,
@@ -241,6 +297,7 @@ def post_entry(
     from_hold: Hold | None = None,
     reverses: JournalEntry | None = None,
     take_back_from: JournalEntry | None = None,
+    dated: datetime | None = None,
 ) -> JournalEntry:
     """Write one balanced entry and apply it to the wallets it touches.
 
@@ -253,13 +310,23 @@ def post_entry(
     made elsewhere, a dispute) comes first out of the lots that payment's
     credit opened, then oldest first. ``reverses`` is for ``reverse_entry`` only.
 
+    ``dated``: the entry's date when it is not now (a bank deposit of yesterday);
+    422 ``period_closed`` when it falls inside a closed period of a network the
+    entry touches. An entry touching accounts of several networks (a patron of A
+    paying in B) gets one more leg per network on its ``network_settlement``
+    account, so each network's part of the entry balances (``between_networks``).
+
     Like every service, it may leave partial writes in the session when it
     raises: the request's unit of work rolls them back. Code that must carry
     on after a refusal (a batch, a job) calls it inside ``session.begin_nested()``.
     """
     _check_balanced(legs)
     currency = legs[0].account.currency
+    legs = [*legs, *between_networks(session, legs)]
     now = utcnow()
+    if dated is not None and dated < now:
+        refuse_if_closed(session, (leg.account.network_id for leg in legs if leg.account.network_id), dated)
+        now = dated
     # The entry itself goes through the unit of work, not ``db.insert_returning``
     # (the cheaper Core statement the postings and lots below use): this flush must
     # also write what the caller left pending (rows the entry or its postings may
@@ -329,6 +396,8 @@ def post_entry(
     if from_hold is not None:
         _settle_hold(session, from_hold, HoldState.CAPTURED, entry)
         session.flush()
+    for hook in _ENTRY_HOOKS:
+        hook(session, entry, legs)
     return entry
 
 

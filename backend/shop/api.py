@@ -420,4 +420,18 @@ class DeskSales(MethodView):
 
 add_error_responses(DeskSales.post, 400, 404, 409, 422)
 
+
+@blp.route("/manage/printing-uses")
+class PrintingUses(MethodView):
+    @allow(*STAFF)
+    @idempotent
+    @blp.arguments(s.PrintingUseInSchema)
+    @blp.response(201, s.PrintingCreditSchema)
+    @blp.doc(summary="Printing done for a patron, paid from their printing credit (not enough: 422 with the shortfall)")
+    def post(self, data):
+        return orders.use_printing_credit(db.session, current_settings(), require_principal(), current_person(), data)
+
+
+add_error_responses(PrintingUses.post, 400, 404, 409, 422)
+
 blueprints = (blp,)

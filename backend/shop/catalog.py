@@ -7,6 +7,7 @@ an item's scope get the same 404 as for an item that does not exist.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 
 from sqlalchemy import and_, exists, or_, select
@@ -128,9 +129,7 @@ def on_sale_at(library: Library, now: datetime):
     listed = exists().where(ShopItemLibrary.item_id == ShopItem.id)
     listed_here = exists().where(ShopItemLibrary.item_id == ShopItem.id, ShopItemLibrary.library_id == library.id)
     return and_(
-        ShopItem.active.is_(True),
-        or_(ShopItem.active_from.is_(None), ShopItem.active_from <= now),
-        or_(ShopItem.active_to.is_(None), ShopItem.active_to > now),
+        _live(now),
         or_(
             ShopItem.library_id == library.id,
             and_(ShopItem.library_id.is_(None), ShopItem.network_id == library.network_id, or_(~listed, listed_here)),
@@ -162,15 +161,45 @@ def item_on_sale(session: Session, library_id: str, item_id: str, now: datetime 
     return item
 
 
+def _live(now: datetime):
+    return and_(
+        ShopItem.active.is_(True),
+        or_(ShopItem.active_from.is_(None), ShopItem.active_from <= now),
+        or_(ShopItem.active_to.is_(None), ShopItem.active_to > now),
+    )
+
+
 def shop_libraries(session: Session, now: datetime | None = None) -> list[dict]:
-    """Libraries that sell something or have a room, with the categories they sell."""
+    """Libraries that sell something or have a room, with the categories they sell (a few queries in all)."""
     now = now or utcnow()
+    live = _live(now)
+    by_library: dict[int, set[str]] = defaultdict(set)
+    for library_id, category in session.execute(
+        select(ShopItem.library_id, ShopItem.category).where(live, ShopItem.library_id.is_not(None)).distinct()
+    ):
+        by_library[library_id].add(category)
+    for library_id, category in session.execute(
+        select(ShopItemLibrary.library_id, ShopItem.category)
+        .join(ShopItem, ShopItem.id == ShopItemLibrary.item_id)
+        .where(live, ShopItem.library_id.is_(None))
+        .distinct()
+    ):
+        by_library[library_id].add(category)
+    listed = exists().where(ShopItemLibrary.item_id == ShopItem.id)
+    by_network: dict[int, set[str]] = defaultdict(set)
+    for network_id, category in session.execute(
+        select(ShopItem.network_id, ShopItem.category).where(live, ShopItem.library_id.is_(None), ~listed).distinct()
+    ):
+        by_network[network_id].add(category)
+    for (library_id,) in session.execute(select(Room.library_id).where(Room.active.is_(True)).distinct()):
+        by_library[library_id].add("room")
+    stmt = select(Library).options(selectinload(Library.network)).order_by(Library.network_id, Library.id)
+    if by_network:
+        stmt = stmt.where(or_(Library.id.in_(by_library), Library.network_id.in_(by_network)))
+    else:
+        stmt = stmt.where(Library.id.in_(by_library))
     out = []
-    for library in session.scalars(select(Library).order_by(Library.network_id, Library.id)):
-        categories = set(session.scalars(select(ShopItem.category).where(on_sale_at(library, now)).distinct()))
-        has_rooms = session.scalar(select(Room.id).where(Room.library_id == library.id, Room.active.is_(True)).limit(1))
-        if has_rooms:
-            categories.add("room")
-        if categories:
-            out.append({"library": library, "categories": [c for c in CATEGORIES if c in categories]})
+    for library in session.scalars(stmt):
+        categories = by_library.get(library.id, set()) | by_network.get(library.network_id, set())
+        out.append({"library": library, "categories": [c for c in CATEGORIES if c in categories]})
     return out

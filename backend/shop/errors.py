@@ -92,3 +92,33 @@ HOURS_OVERLAP = ErrorCode(
     it="Gli orari di apertura di uno stesso giorno non possono sovrapporsi.",
     en="Opening hours of one day must not overlap.",
 )
+
+# The console's forms (the API refuses the same with a validation_error).
+QUANTITY_INVALID = ErrorCode(
+    "quantity_invalid", 400, it="Quantità non valida: da 1 a 99.", en="Invalid quantity: 1 to 99."
+)
+DESCRIPTION_REQUIRED = ErrorCode(
+    "description_required",
+    400,
+    it="Un importo libero richiede una descrizione.",
+    en="A free amount needs a description.",
+)
+STOCK_INVALID = ErrorCode(
+    "stock_invalid",
+    400,
+    it="Disponibilità non valida: un numero intero, o vuoto se non si conta.",
+    en="Invalid stock: a whole number, or empty when not counted.",
+)
+CHOICE_INVALID = ErrorCode("choice_invalid", 400, it="Scelta non valida.", en="Invalid choice.")
+NAME_REQUIRED = ErrorCode(
+    "name_required", 400, it="Indica il nome in italiano e in inglese.", en="Give the name in Italian and in English."
+)
+CAPACITY_INVALID = ErrorCode(
+    "capacity_invalid", 400, it="Capienza non valida: da 1 a 10000.", en="Invalid capacity: 1 to 10000."
+)
+PRINTING_CREDIT_INSUFFICIENT = ErrorCode(
+    "printing_credit_insufficient",
+    422,
+    it="Credito stampa insufficiente: mancano {shortfall} (disponibili {available}).",
+    en="Not enough printing credit: {shortfall} short ({available} available).",
+)

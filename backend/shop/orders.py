@@ -25,9 +25,10 @@ from sqlalchemy.orm import Session, selectinload
 from backend.accounts.models import Library, Network, Patron, StaffUser
 from backend.auth.principal import Principal
 from backend.auth.scope import require_library
+from backend.config import Settings
 from backend.db import get_or_404, utcnow
 from backend.desk.models import SHOP_REFUND, CashSession
-from backend.desk.services import cash_session_in_scope, give_cash
+from backend.desk.services import cash_session_in_scope, find_patron, give_cash
 from backend.errors import NOT_FOUND, DomainError
 from backend.i18n import Text, normalize_language
 from backend.ledger.models import JournalEntry, LedgerAccount
@@ -65,7 +66,7 @@ from backend.shop.models import (
 from backend.wallet import references
 from backend.wallet.services import find_wallet
 
-PURCHASE, REFUND = "shop_purchase", "shop_refund"
+PURCHASE, REFUND, PRINTING_USED = "shop_purchase", "shop_refund", "shop_printing_used"
 
 
 @dataclass
@@ -99,6 +100,12 @@ def printing_balance(session: Session, patron: Patron, network: Network, currenc
     """The patron's printing credit in ``network``: what was bought, less what was refunded."""
     house = printing_of(patron, network)
     account = house_account(session, house.kind, house.owner_public_id, currency, network=network)
+    return account_balance(session, account)
+
+
+def locked_balance(session: Session, account: LedgerAccount) -> Money:
+    """A house account's balance, its row locked first: what takes printing credit back reads it one at a time."""
+    session.execute(select(LedgerAccount.id).where(LedgerAccount.id == account.id).with_for_update())
     return account_balance(session, account)
 
 
@@ -339,8 +346,11 @@ def _with_lines(stmt):
 
 
 def my_orders(session: Session, patron: Patron, *, limit: int, starting_after: str | None) -> Page:
+    # A desk sale the patron declined or let expire never happened: it is not among their orders.
     stmt = _with_lines(
-        select(ShopOrder).where(ShopOrder.patron_id == patron.id, ShopOrder.state != OrderState.DECLINED)
+        select(ShopOrder).where(
+            ShopOrder.patron_id == patron.id, ShopOrder.state.not_in((OrderState.DECLINED, OrderState.EXPIRED))
+        )
     )
     return paginate(session, stmt, ShopOrder, limit=limit, starting_after=starting_after)
 
@@ -381,6 +391,42 @@ def my_printing_credit(session: Session, patron: Patron) -> list[dict]:
             }
         )
     return out
+
+
+def use_printing_credit(
+    session: Session, settings: Settings, principal: Principal, staff: StaffUser, data: dict
+) -> dict:
+    """Printing done at the library, paid from the patron's printing credit: it becomes the library's income.
+
+    The credit account's row is locked first, so two uses at once are counted one after
+    the other and the credit never goes below zero.
+    """
+    library = require_library(principal, library_by_id(session, data["library_id"]))
+    patron = find_patron(
+        session, settings, card_number=data.get("card_number"), membership_code=data.get("membership_code")
+    )
+    money, description = data["amount"], data["description"]
+    house = printing_of(patron, library.network)
+    account = house_account(session, house.kind, house.owner_public_id, money.currency, network=library.network)
+    available = locked_balance(session, account)
+    if available.amount < money.amount:
+        raise DomainError(
+            e.PRINTING_CREDIT_INSUFFICIENT, param="amount", shortfall=money - available, available=available
+        )
+    income = house_account(session, "shop_income", library.public_id, money.currency, library=library)
+    post_entry(
+        session,
+        kind=PRINTING_USED,
+        legs=[debit(account, money), credit(income, money)],
+        memo=f"printing at {library.code}: {description}"[:300],
+        reference=patron.public_id,
+        actor=staff.public_id,
+    )
+    return {
+        "network_id": library.network.public_id,
+        "network_name": library.network.name,
+        "balance": available - money,
+    }
 
 
 def order_for_staff(session: Session, principal: Principal, order_id: str) -> ShopOrder:
@@ -495,7 +541,7 @@ def refund_entry(
     income, printing = split(lines)
     houses = [income_of(library), printing_of(patron, library.network)]
     wallet, (income_account, printing_account) = wallet_and_house_accounts(session, patron, houses, order.currency)
-    if printing.amount and account_balance(session, printing_account).amount < printing.amount:
+    if printing.amount and locked_balance(session, printing_account).amount < printing.amount:
         raise DomainError(e.PRINTING_CREDIT_USED)
     from_legs = []
     if income.amount:

@@ -191,7 +191,8 @@ class RoomBookingInSchema(ma.Schema):
 class RoomBookingSchema(ma.Schema):
     id = fields.String(attribute="public_id")
     room_id = Computed(lambda b: b.room.public_id, fields.String())
-    room_name = Computed(lambda b: b.room.name_it, fields.String())
+    room_name_it = Computed(lambda b: b.room.name_it, fields.String())
+    room_name_en = Computed(lambda b: b.room.name_en, fields.String())
     library_id = Computed(lambda b: b.room.library.public_id, fields.String())
     order_id = Computed(lambda b: b.order.public_id, fields.String())
     starts_at = UtcDateTime()
@@ -299,3 +300,13 @@ class PrintingCreditSchema(ma.Schema):
     network_id = fields.String()
     network_name = fields.String()
     balance = MoneyField()
+
+
+class PrintingUseInSchema(ma.Schema):
+    library_id = fields.String(required=True, validate=_ID)
+    card_number = fields.String(validate=validate.Length(min=1, max=32))
+    membership_code = fields.String(
+        validate=validate.Length(min=1, max=200), metadata={"description": "The membership QR's content"}
+    )
+    amount = fields.Nested(PositiveMoneySchema, required=True, metadata={"description": "What the printing cost"})
+    description = fields.String(load_default="", validate=validate.Length(max=200), metadata={"example": "20 A4"})

@@ -1,7 +1,7 @@
 """pagoPA top-ups: notices and bank refunds
 
 Revision ID: y01_pagopa
-Revises: k01_donation_takebacks
+Revises: f01_finance
 Create Date: 2026-12-02
 
 A pagoPA top-up keeps its debt position and receipt in pagopa_notices; top-ups
@@ -15,7 +15,7 @@ from alembic import op
 import backend.db
 
 revision = "y01_pagopa"
-down_revision = "k01_donation_takebacks"
+down_revision = "f01_finance"
 branch_labels = None
 depends_on = None
 

@@ -87,6 +87,20 @@ def demo_campaign(title: str) -> Callable[[object], str]:
     return find
 
 
+def demo_shop_catalogue(library_code: str) -> Callable[[object], str]:
+    """The items-and-rooms page of a demo library's shop."""
+
+    def find(console) -> str:
+        from sqlalchemy import select
+
+        from backend.accounts.models import Library
+
+        public_id = console.read(lambda s: s.scalar(select(Library.public_id).where(Library.code == library_code)))
+        return f"/console/shop/{public_id}/catalogue"
+
+    return find
+
+
 def demo_payout_run() -> Callable[[object], str]:
     """The reconciliation run of the demo's card payout."""
 
@@ -123,6 +137,8 @@ CONSOLE_PAGES = [
     ConsolePage("campaigns-index", "librarian", "/console/campaigns", "Nuova campagna"),
     ConsolePage("campaign-detail", "librarian", demo_campaign("Un angolo morbido per i più piccoli"), "Donatori"),
     ConsolePage("campaigns-art-bonus", "librarian", "/console/campaigns/art-bonus-report", "Rapporto Art Bonus"),
+    ConsolePage("shop", "librarian", "/console/shop", "Registra una vendita"),
+    ConsolePage("shop-catalogue", "librarian", demo_shop_catalogue("RHO"), "Aggiungi un articolo"),
     ConsolePage("reconciliation-runs", "finance", "/console/reconciliation", "Riconciliazione dei versamenti carte"),
     ConsolePage("reconciliation-run", "admin", demo_payout_run(), "Eccezioni"),
 ]

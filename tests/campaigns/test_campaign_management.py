@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from backend.campaigns.models import Campaign
-from tests.campaigns.helpers import auth, donate, make_campaign, make_world
+from backend.db import utcnow
+from tests.campaigns.helpers import auth, donate, key, make_campaign, make_world
 
 BODY = {
     "title": "Bibliobus",
@@ -106,3 +109,81 @@ def test_discovery_of_my_library_near_me_ending_soon_and_most_funded(client, db)
     assert page["has_more"] is True
     rest = client.get(f"/v1/campaigns?limit=1&starting_after={page['next_cursor']}").json
     assert [c["id"] for c in rest["data"]] == [later.public_id]
+
+
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+_WHOLE_SECOND_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+
+def _timestamps(value, where=""):
+    """Every date-time string in a JSON answer, with where it was found."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            yield from _timestamps(item, f"{where}.{name}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _timestamps(item, f"{where}[{index}]")
+    elif isinstance(value, str) and _TIMESTAMP.match(value):
+        yield where, value
+
+
+def test_every_campaign_time_is_sent_in_whole_seconds_utc(client, db):
+    world = make_world(db, patrons=1)
+    patron = world.patrons[0]
+    owner = auth(world.librarian)
+    created = client.post(
+        "/v1/campaigns/manage",
+        json={
+            "library_id": world.library.public_id,
+            "title": "Bibliobus",
+            "goal": {"amount": 100_000, "currency": "EUR"},
+            "deadline": "2099-07-31T23:59:30.654321+02:00",  # fractions typed: none sent back
+        },
+        headers=owner,
+    )
+    assert created.json["deadline"] == "2099-07-31T21:59:30Z"
+    campaign_id = created.json["id"]
+    assert client.post(f"/v1/campaigns/manage/{campaign_id}/launch", headers=owner).status_code == 200
+    client.post(f"/v1/campaigns/manage/{campaign_id}/updates", json={"body": "Si parte!"}, headers=owner)
+    donated = client.post(
+        f"/v1/campaigns/{campaign_id}/donations",
+        json={"amount": {"amount": 500, "currency": "EUR"}},
+        headers={**auth(patron), **key()},
+    )
+    client.post(
+        f"/v1/campaigns/{campaign_id}/recurring",
+        json={"amount": {"amount": 300, "currency": "EUR"}, "interval": "monthly"},
+        headers={**auth(patron), **key()},
+    )
+    client.put(
+        f"/v1/campaigns/supporter-cards/plans/{world.network.public_id}",
+        json={"price": {"amount": 1000, "currency": "EUR"}},
+        headers=auth(world.admin),
+    )
+    client.post(
+        "/v1/campaigns/supporter-cards",
+        json={"network_id": world.network.public_id, "method": "wallet"},
+        headers={**auth(patron), **key()},
+    )
+    year = utcnow().year
+    answers = [
+        created,
+        donated,
+        client.get(f"/v1/campaigns/{campaign_id}"),
+        client.get(f"/v1/campaigns?library_id={world.library.public_id}"),
+        client.get(f"/v1/campaigns/{campaign_id}/updates"),
+        client.get(f"/v1/campaigns/manage/{campaign_id}", headers=owner),
+        client.get(f"/v1/campaigns/manage/{campaign_id}/donations", headers=owner),
+        client.get("/v1/campaigns/donations", headers=auth(patron)),
+        client.get(f"/v1/campaigns/donations/summary?year={year}", headers=auth(patron)),
+        client.get("/v1/campaigns/recurring", headers=auth(patron)),
+        client.get("/v1/campaigns/supporter-cards", headers=auth(patron)),
+    ]
+    export = client.get("/v1/me/export", headers=auth(patron)).json["campaigns"]  # the campaigns' part
+    found = []
+    for answer in answers:
+        assert answer.status_code in (200, 201), answer.json
+        found += list(_timestamps(answer.json))
+    found += list(_timestamps(export, "export"))
+    assert len(found) >= 15  # deadlines, launches, creations, next runs, card validity, export
+    assert [(where, value) for where, value in found if not _WHOLE_SECOND_UTC.match(value)] == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select, update
 
 from backend.campaigns import closing
@@ -16,6 +17,7 @@ from backend.notify.models import Notification
 from tests.campaigns.helpers import assert_audit_clean, auth, fund_balance, make_campaign, make_world
 from tests.campaigns.test_card_donations import _deliver, _start
 from tests.support.factories import make_staff
+from tests.support.threads import race
 
 CF = "RSSMRA85T10A562S"
 
@@ -216,3 +218,24 @@ def stripe_fake_provider(client):
     from backend.topups.provider import EXTENSION
 
     return client.application.extensions[EXTENSION]
+
+
+@pytest.mark.postgres_only
+def test_one_dispute_delivered_twice_at_once_under_two_event_ids_is_booked_once(app, client, db, stripe_fake):
+    world = make_world(db, patrons=1, funds=0)
+    campaign = make_campaign(db, world)
+    _, intent_id = _paid(client, db, stripe_fake, world, campaign, 2500)
+    opened = [_dispute(intent_id, 2500) for _ in range(4)]
+    outcomes = race(
+        app,
+        [
+            lambda c, obj=obj, n=n: _deliver(c, "charge.dispute.created", obj, f"evt_race_{n}")
+            for n, obj in enumerate(opened)
+        ],
+    )
+    booked = [r.json.get("outcome") for r in outcomes if r.status_code == 200]
+    assert booked.count("donation_dispute_booked") == 1
+    # A delivery that met the other's booking answers an error: the provider delivers it again.
+    assert all(r.status_code in (200, 500) for r in outcomes)
+    assert (fund_balance(db, campaign), _raised(client, campaign)) == (0, 0)
+    assert_audit_clean(db)

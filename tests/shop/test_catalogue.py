@@ -77,6 +77,8 @@ def test_a_network_admin_sells_a_network_item_in_the_libraries_listed(client, db
     patron = world.patrons[0]
     sister = client.get(f"/v1/shop/libraries/{world.sister.public_id}/items", headers=bearer(patron)).get_json()
     assert [i["id"] for i in sister["data"]] == [item["id"]]
+    libraries = client.get("/v1/shop/libraries", headers=bearer(patron)).get_json()
+    assert [(lib["id"], lib["categories"]) for lib in libraries] == [(world.sister.public_id, ["printing"])]
     here = client.get(f"/v1/shop/libraries/{world.library.public_id}/items", headers=bearer(patron)).get_json()
     assert here["data"] == []
     # every library of the network when none is listed
@@ -84,6 +86,10 @@ def test_a_network_admin_sells_a_network_item_in_the_libraries_listed(client, db
     assert patched.status_code == 200
     here = client.get(f"/v1/shop/libraries/{world.library.public_id}/items", headers=bearer(patron)).get_json()
     assert [i["id"] for i in here["data"]] == [item["id"]]
+    libraries = client.get("/v1/shop/libraries", headers=bearer(patron)).get_json()
+    assert sorted((lib["id"], tuple(lib["categories"])) for lib in libraries) == sorted(
+        [(world.library.public_id, ("printing",)), (world.sister.public_id, ("printing",))]
+    )
     # never in another network's library, and another network's library cannot be listed
     other = client.get(f"/v1/shop/libraries/{world.other_library.public_id}/items", headers=bearer(patron)).get_json()
     assert other["data"] == []

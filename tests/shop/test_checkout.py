@@ -214,3 +214,38 @@ def test_a_librarian_refunds_an_app_order_to_the_wallet(client, db, app_ctx):
     )
     assert kinds == ["shop_purchase", "shop_refund"]
     assert_audit_clean(db)
+
+
+def test_printing_done_at_the_library_is_paid_from_the_printing_credit(client, db, app_ctx):
+    world = make_world(db, funds=5000)
+    patron = world.patrons[0]
+    credit = make_item(db, world.library, price=500, category="printing", name="Credito stampa")
+    order = checkout(client, patron, world.library, [{"item_id": credit.public_id, "quantity": 1}]).get_json()
+
+    def use(cents, staff=None):
+        return client.post(
+            "/v1/shop/manage/printing-uses",
+            headers={**bearer(staff or world.librarian), **key()},
+            json={
+                "library_id": world.library.public_id,
+                "card_number": patron.card_number,
+                "amount": {"amount": cents, "currency": "EUR"},
+                "description": "20 A4",
+            },
+        )
+
+    used = use(300)
+    assert used.status_code == 201, used.get_json()
+    assert used.get_json()["balance"] == {"amount": 200, "currency": "EUR"}
+    too_much = use(250)
+    assert too_much.status_code == 422
+    assert too_much.get_json()["error"]["shortfall"] == {"amount": 50, "currency": "EUR"}
+    assert use(100, staff=world.sister_librarian).status_code == 404
+    assert client.get("/v1/shop/printing-credit", headers=bearer(patron)).get_json()[0]["balance"]["amount"] == 200
+    # the credit bought is partly used: that order can no longer be refunded
+    refund = client.post(
+        f"/v1/shop/manage/orders/{order['id']}/refund", headers={**bearer(world.librarian), **key()}, json={}
+    )
+    assert refund.status_code == 422 and refund.get_json()["error"]["code"] == "printing_credit_used"
+    assert balance(db, patron) == 4500
+    assert_audit_clean(db)

@@ -96,3 +96,34 @@ def test_two_patrons_booking_the_same_hour_at_once_get_it_once(app, db, app_ctx)
     assert db.scalar(select(func.count()).select_from(RoomSlot)) == 2
     assert sorted(balance(db, p) for p in patrons) == [3000] + [5000] * 5
     assert_audit_clean(db)
+
+
+def test_printing_credit_used_at_two_desks_at_once_never_goes_below_zero(app, db, app_ctx):
+    world = make_world(db, funds=5000)
+    patron = world.patrons[0]
+    credit = make_item(db, world.library, price=500, category="printing", name="Credito stampa")
+    db.commit()
+    with app.test_client() as c:
+        bought = c.post(
+            "/v1/shop/orders",
+            headers={**bearer(patron), "Idempotency-Key": "buy"},
+            json={"library_id": world.library.public_id, "lines": [{"item_id": credit.public_id, "quantity": 1}]},
+        )
+        assert bought.status_code == 201
+    auth = bearer(world.librarian)
+    body = {
+        "library_id": world.library.public_id,
+        "card_number": patron.card_number,
+        "amount": {"amount": 200, "currency": "EUR"},
+    }
+    results = race(
+        app,
+        [
+            lambda c, n=n: c.post(
+                "/v1/shop/manage/printing-uses", headers={**auth, "Idempotency-Key": f"use-{n}"}, json=body
+            )
+            for n in range(5)
+        ],
+    )
+    assert sorted(r.status_code for r in results) == [201, 201, 422, 422, 422]
+    assert_audit_clean(db)
