@@ -1,7 +1,7 @@
 """pagoPA top-ups: notices and bank refunds
 
 Revision ID: y01_pagopa
-Revises: f01_finance
+Revises: t04_card_disputes
 Create Date: 2026-12-02
 
 A pagoPA top-up keeps its debt position and receipt in pagopa_notices; top-ups
@@ -15,7 +15,7 @@ from alembic import op
 import backend.db
 
 revision = "y01_pagopa"
-down_revision = "f01_finance"
+down_revision = "t04_card_disputes"
 branch_labels = None
 depends_on = None
 
