@@ -80,3 +80,15 @@ TRANSFER_REFERENCE_REQUIRED = ErrorCode(
     it="Indica il riferimento del bonifico (CRO/TRN), al più 140 caratteri.",
     en="Give the bank transfer's reference (CRO/TRN), at most 140 characters.",
 )
+INVALID_REPORTING_FLOW = ErrorCode(
+    "invalid_reporting_flow",
+    400,
+    it="Flusso di rendicontazione pagoPA non leggibile: {reason}.",
+    en="Unreadable pagoPA reporting flow: {reason}.",
+)
+UNKNOWN_CREDITOR = ErrorCode(
+    "unknown_creditor",
+    422,
+    it="Il flusso è per l'ente {fiscal_code}, che non è la tua rete.",
+    en="The flow is for creditor body {fiscal_code}, which is not your network.",
+)
