@@ -109,6 +109,25 @@ class ProviderEvent(Base):
     __table_args__ = (UniqueConstraint("provider", "event_id"),)
 
 
+class CardDispute(Base):
+    """A dispute the provider opened on one card top-up, and the entry that took the money back.
+
+    Found again by the provider's own dispute id when the dispute closes (won: that
+    entry is reversed), never by the entry's memo text.
+    """
+
+    __tablename__ = "card_disputes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    dispute_id: Mapped[str] = mapped_column(String(120))
+    topup_id: Mapped[int] = mapped_column(ForeignKey("topups.id"), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("provider", "dispute_id"),)
+
+
 class RefundState(StrEnum):
     PENDING = "pending"  # the wallet is debited; the provider has not answered yet
     SUCCEEDED = "succeeded"
