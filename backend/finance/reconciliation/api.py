@@ -3,9 +3,10 @@ partner settlements (finance and admins of the network)."""
 
 from __future__ import annotations
 
+from flask import request
 from flask.views import MethodView
 
-from backend.finance.reconciliation import cash, services, stripe_payouts
+from backend.finance.reconciliation import cash, pagopa_flows, services, stripe_payouts
 from backend.finance.reconciliation.models import CashDeposit, ReconciliationItem, ReconciliationRun
 from backend.finance.reconciliation.schemas import (
     CashDayArgs,
@@ -55,6 +56,25 @@ class Runs(MethodView):
             db.session, require_principal(), status=args.get("status"), source=args.get("source")
         )
         return paginate(db.session, stmt, ReconciliationRun, limit=args["limit"], starting_after=args["starting_after"])
+
+
+@blp.route("/pagopa-flows")
+class PagopaFlows(MethodView):
+    @allow(*FINANCE)
+    @blp.doc(
+        requestBody={
+            "required": True,
+            "description": "A PSP's reporting flow (FlussoRiversamento XML) for my network's creditor body",
+            "content": {"application/xml": {"schema": {"type": "string"}}},
+        }
+    )
+    @blp.response(201, ReconciliationRunSchema)
+    def post(self):
+        """Ingest a pagoPA reporting flow: its run, matched to our receipts by IUV (again: the same run)."""
+        return pagopa_flows.ingest_flow(db.session, current_settings(), require_principal(), request.get_data())
+
+
+add_error_responses(PagopaFlows.post, 400, 422)
 
 
 @blp.route("/runs/<run_id>")
