@@ -24,7 +24,7 @@ from backend.auth.passwords import hash_secret, verify_secret
 from backend.auth.principal import Principal
 from backend.config import Settings
 from backend.db import utcnow
-from backend.errors import DomainError
+from backend.errors import DomainError, ErrorCode
 from backend.i18n import Text
 
 # --- sign-in ---------------------------------------------------------------
@@ -66,8 +66,12 @@ def staff_sign_in(
 # --- who is calling ----------------------------------------------------------
 
 
-def person_of(session: Session, principal: Principal) -> Patron | StaffUser:
-    """The caller's record; a deleted patron or deactivated user is signed out (401)."""
+def person_of(session: Session, principal: Principal, *, gone: ErrorCode = ACCOUNT_GONE) -> Patron | StaffUser:
+    """The caller's record; a deleted patron or deactivated user is signed out (401).
+
+    ``gone``: the refusal when the record is missing or closed, for the few views
+    whose contract answers something else (the inbox's 404).
+    """
     model = Patron if principal.is_patron else StaffUser
     person = session.scalar(select(model).where(model.public_id == principal.subject))
     if (
@@ -75,7 +79,7 @@ def person_of(session: Session, principal: Principal) -> Patron | StaffUser:
         or (isinstance(person, Patron) and person.status == "deleted")
         or (isinstance(person, StaffUser) and not person.active)
     ):
-        raise DomainError(ACCOUNT_GONE)
+        raise DomainError(gone)
     return person
 
 

@@ -67,7 +67,7 @@ from payments.base import Intent, PaymentError, PaymentProvider, WebhookEvent
 log = logging.getLogger(__name__)
 
 # Funding sources whose euros are traceable payments (Art Bonus excludes cash).
-ART_BONUS_SOURCES = ("card",)
+ART_BONUS_SOURCES = ("card", "pagopa")
 # A pledge's hold outlives the deadline by this much, so the closing job settles it first.
 HOLD_MARGIN = timedelta(days=14)
 

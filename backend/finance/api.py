@@ -6,22 +6,26 @@ reconciliation endpoints are in ``backend.finance.reconciliation.api`` (their ow
 
 from __future__ import annotations
 
+from flask import Response, jsonify
 from flask.views import MethodView
 
-from backend.finance import audit, clearing, periods
+from backend.finance import audit, clearing, exports, periods, psd2, reports
 from backend.finance import schemas as s
 from backend.finance.models import StaffAuditEvent
 from backend.finance.present import (
     present_period,
     present_period_detail,
+    present_report,
     present_statement,
     present_statement_summary,
     present_transfer,
 )
+from backend.i18n import normalize_language
 from backend.pagination import page_schema, paginate
 from backend.web.api import Blueprint, add_error_responses
 from backend.web.database import db
 from backend.web.idempotency import idempotent
+from backend.web.language import negotiate_language
 from backend.web.policy import allow, require_principal
 
 blp = Blueprint(
@@ -32,6 +36,20 @@ blp = Blueprint(
 )
 
 FINANCE = ("finance", "admin")
+MONTH_PARAM = {
+    "in": "path",
+    "name": "month",
+    "required": True,
+    "description": "A calendar month in Europe/Rome, YYYY-MM",
+    "schema": {"type": "string", "pattern": s.MONTH_PATTERN},
+}
+REPORT_PARAM = {
+    "in": "path",
+    "name": "report",
+    "required": True,
+    "description": "Which report",
+    "schema": {"type": "string", "enum": list(s.REPORT_NAMES)},
+}
 
 
 @blp.route("/periods")
@@ -54,7 +72,7 @@ class Periods(MethodView):
 add_error_responses(Periods.post, 409, 422)
 
 
-@blp.route("/periods/<month>")
+@blp.route("/periods/<month>", parameters=[MONTH_PARAM])
 class PeriodDetail(MethodView):
     @allow(*FINANCE)
     @blp.response(200, s.ClosedPeriodDetailSchema)
@@ -66,7 +84,7 @@ class PeriodDetail(MethodView):
 add_error_responses(PeriodDetail.get, 400, 404)
 
 
-@blp.route("/periods/<month>/reopen")
+@blp.route("/periods/<month>/reopen", parameters=[MONTH_PARAM])
 class ReopenPeriod(MethodView):
     @allow("admin")
     @blp.arguments(s.ReopenPeriodSchema)
@@ -107,7 +125,7 @@ class Clearing(MethodView):
 add_error_responses(Clearing.post, 422)
 
 
-@blp.route("/clearing/<month>")
+@blp.route("/clearing/<month>", parameters=[MONTH_PARAM])
 class ClearingDetail(MethodView):
     @allow(*FINANCE)
     @blp.response(200, s.ClearingStatementSchema)
@@ -136,6 +154,55 @@ class TransferPaid(MethodView):
 
 
 add_error_responses(TransferPaid.post, 404, 409)
+
+
+REPORT_RESPONSES = {
+    200: {
+        "description": "The report: JSON, or a file in the format asked for",
+        "content": {
+            "application/json": {"schema": s.FinanceReportSchema},
+            "text/csv": {"schema": {"type": "string"}},
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                "schema": {"type": "string", "format": "binary"}
+            },
+        },
+    },
+}
+
+
+@blp.route("/reports/<month>/<report>", parameters=[MONTH_PARAM, REPORT_PARAM])
+class Report(MethodView):
+    @allow(*FINANCE)
+    @blp.arguments(s.FinanceReportArgsSchema, location="query")
+    @blp.doc(
+        summary="A month's report of my network (trial_balance, wallet_float, income, card_fees, "
+        "cash_over_short, journal, treasury, audit) as JSON, CSV or XLSX",
+        responses=REPORT_RESPONSES,
+    )
+    def get(self, args, month, report):
+        principal = require_principal()
+        table, network = reports.report_for(db.session, principal, month, report)
+        language = normalize_language(args["lang"] or negotiate_language())
+        if args["format"] == "json":
+            return jsonify(present_report(table, month, language))
+        body = exports.render(table, args["format"], language)
+        response = Response(body, mimetype=exports.MEDIA_TYPES[args["format"]])
+        name = exports.filename(table, network.code, month, args["format"])
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+
+add_error_responses(Report.get, 400, 404)
+
+
+@blp.route("/psd2")
+class Psd2Monitor(MethodView):
+    @allow(*FINANCE)
+    @blp.response(200, s.Psd2MonitorSchema)
+    @blp.doc(summary="PSD2 limited-network monitor: wallet payments over the last 12 months against 1,000,000 €")
+    def get(self):
+        return psd2.monitor(db.session, require_principal())
 
 
 @blp.route("/audit")

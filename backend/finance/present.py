@@ -7,8 +7,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from backend.accounts.models import Network
+from backend.finance.exports import machine_value
 from backend.finance.models import ClearingStatement, ClearingTransfer, TransferState
 from backend.finance.periods import stored_balance
+from backend.finance.reports import Table
 from backend.ledger.models import ClosedPeriod, JournalEntry, LedgerAccount
 from backend.money import Money
 
@@ -90,3 +92,14 @@ def present_statement(session: Session, statement: ClearingStatement, network: N
     mine = next((p.amount for p in statement.positions if p.network_id == network.id), 0)
     out["my_position"] = Money(mine, statement.currency)
     return out
+
+
+def present_report(table: Table, month: str, language: str) -> dict[str, Any]:
+    return {
+        "name": table.name,
+        "title": table.title.render(language),
+        "month": month,
+        "currency": table.currency,
+        "columns": [{"name": c.name, "label": c.label.render(language), "type": c.type} for c in table.columns],
+        "rows": [[machine_value(c.type, v) for c, v in zip(table.columns, row)] for row in table.rows],
+    }

@@ -145,3 +145,78 @@ class ClearingStatementSchema(ClearingStatementSummarySchema):
 
 class ClearingStatementListSchema(ma.Schema):
     data = ma.fields.List(ma.fields.Nested(ClearingStatementSummarySchema), metadata={"description": "Newest first"})
+
+
+REPORT_NAMES = (
+    "trial_balance",
+    "wallet_float",
+    "income",
+    "card_fees",
+    "cash_over_short",
+    "journal",
+    "treasury",
+    "audit",
+)
+
+
+class FinanceReportArgsSchema(ma.Schema):
+    format = ma.fields.String(
+        load_default="json",
+        validate=V.OneOf(("json", "csv", "csv_it", "xlsx")),
+        metadata={
+            "description": "json; csv (ISO dates, cents); csv_it (; separated, dd/mm/yyyy, 1.234,56); xlsx",
+        },
+    )
+    lang = ma.fields.String(
+        load_default=None,
+        validate=V.OneOf(("it", "en")),
+        metadata={"description": "Language of the headers; default from Accept-Language"},
+    )
+
+
+class FinanceReportColumnSchema(ma.Schema):
+    name = ma.fields.String(metadata={"description": "Machine name of the column"})
+    label = ma.fields.String(metadata={"description": "Header in the request's language"})
+    type = ma.fields.String(
+        validate=V.OneOf(("text", "int", "money", "date", "datetime")),
+        metadata={"description": "text; int; money (integer cents); date (YYYY-MM-DD, Europe/Rome); datetime (UTC)"},
+    )
+
+
+class FinanceReportSchema(ma.Schema):
+    name = ma.fields.String(metadata={"description": "The report"})
+    title = ma.fields.String(metadata={"description": "Its title in the request's language"})
+    month = ma.fields.String(metadata={"description": "YYYY-MM, Europe/Rome"})
+    currency = ma.fields.String(metadata={"description": "ISO 4217 code of every money column"})
+    columns = ma.fields.List(ma.fields.Nested(FinanceReportColumnSchema))
+    rows = ma.fields.List(
+        ma.fields.List(
+            ma.fields.Raw(
+                allow_none=True,
+                metadata={"type": ["string", "integer"], "description": "A cell, typed by its column"},
+            )
+        ),
+        metadata={"description": "One list of cells per row, in the order of the columns"},
+    )
+
+
+class Psd2VolumeSchema(ma.Schema):
+    volume = MoneyField(metadata={"description": "Wallet payments in the window"})
+    transactions = ma.fields.Integer(metadata={"description": "How many payments"})
+    share = ma.fields.Float(metadata={"description": "Share of the 1,000,000 € threshold (0.8 = 80 %)"})
+    level = ma.fields.String(
+        validate=V.OneOf(("ok", "warning", "exceeded")),
+        metadata={"description": "ok; warning from 80 %; exceeded above the threshold"},
+    )
+
+
+class Psd2MonitorSchema(ma.Schema):
+    window_start = UtcDateTime(metadata={"description": "Start of the 12 months"})
+    window_end = UtcDateTime(metadata={"description": "End of the 12 months (now)"})
+    threshold = MoneyField(metadata={"description": "1,000,000 €"})
+    warn_at = MoneyField(metadata={"description": "80 % of the threshold"})
+    network = ma.fields.Nested(Psd2VolumeSchema, metadata={"description": "Wallets issued by my network"})
+    total = ma.fields.Nested(Psd2VolumeSchema, metadata={"description": "All networks together"})
+    draft = ma.fields.String(
+        allow_none=True, metadata={"description": "Draft notification to the Banca d'Italia (above the threshold)"}
+    )

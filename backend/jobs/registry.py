@@ -105,6 +105,7 @@ JOBS: list[Job] = [
         every=timedelta(minutes=2),
     ),
     Job("reconcile_card_payouts", "backend.jobs.entries:reconcile_card_payouts", every=timedelta(hours=1)),
+    Job("finance_psd2_monitor", in_transaction("backend.finance.psd2:warn"), daily_at=time(6, 0)),
 ]
 
 

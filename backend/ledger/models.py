@@ -34,6 +34,8 @@ CREDIT_NORMAL = "credit"
 ACCOUNT_KINDS = {
     "wallet": CREDIT_NORMAL,  # what the network owes the patron
     "card_clearing": DEBIT_NORMAL,  # due from the card processor
+    "pagopa_clearing": DEBIT_NORMAL,  # paid by pagoPA receipts, on its way to (or at) the network's treasury
+    "bank_refunds_payable": CREDIT_NORMAL,  # pagoPA money owed back to patrons by bank transfer
     "cash_drawer": DEBIT_NORMAL,  # cash in one desk's drawer
     "cash_over_short": DEBIT_NORMAL,  # counted cash differences (deficit > 0)
     "fee_income": CREDIT_NORMAL,  # one library's fee income
@@ -55,7 +57,7 @@ ACCOUNT_KINDS = {
 }
 
 # How wallet money came in, so refunds go back the same way and receipts are right.
-FUNDING_SOURCES = ("card", "cash", "adjustment")
+FUNDING_SOURCES = ("card", "cash", "adjustment", "pagopa")
 
 
 class LedgerAccount(PublicIdMixin, TimestampMixin, Base):

@@ -39,6 +39,9 @@ ledger_audit_failed   staff         discrepancies: COUNT, summary: TEXT (use ``n
 donation_card_refunded staff        campaign_title: TEXT, donation: TEXT, amount: MONEY, kept: MONEY (``notify_staff``)
 donation_card_disputed staff        campaign_title: TEXT, donation: TEXT, amount: MONEY, kept: MONEY (``notify_staff``)
 donation_dispute_won  staff         campaign_title: TEXT, donation: TEXT, amount: MONEY, kept: MONEY (``notify_staff``)
+psd2_warning          staff         volume: MONEY, network_volume: MONEY, share: TEXT (``notify_staff``)
+psd2_exceeded         staff         volume: MONEY, network_volume: MONEY, share: TEXT (``notify_staff``)
+pagopa_late_receipt   staff         amount: MONEY, notice: TEXT, state: TEXT (use ``notify_staff``)
 ===================== ============= ===================================================
 """
 
@@ -404,7 +407,59 @@ register(
         for_staff=True,
     )
 )
+register(
+    Template(
+        "pagopa_late_receipt",
+        TRANSACTIONAL,
+        Text(it="pagoPA: avviso {notice} pagato in ritardo", en="pagoPA: notice {notice} paid late"),
+        Text(
+            it="L'avviso {notice} era già {state}, ma è arrivata la ricevuta di pagamento: {amount} è stato "
+            "accreditato sul borsellino dell'utente. Verificare con il flusso di rendicontazione.",
+            en="Notice {notice} was already {state}, but its payment receipt arrived: {amount} was credited "
+            "to the patron's wallet. Check it against the reporting flow.",
+        ),
+        {"amount": MONEY, "notice": TEXT, "state": TEXT},
+        for_staff=True,
+    )
+)
 
+# The wallet's payment volume near or above the PSD2 limited-network threshold (finance and admins).
+for _kind, _subject, _body in (
+    (
+        "psd2_warning",
+        Text(
+            it="Borsellino: volume pagamenti al {share} della soglia PSD2",
+            en="Wallet: payments at {share} of the PSD2 threshold",
+        ),
+        Text(
+            it="Negli ultimi 12 mesi i pagamenti con il borsellino sono stati {volume} ({share} di 1.000.000 €; "
+            "la tua rete {network_volume}). Oltre la soglia va informata la Banca d'Italia (rete limitata).",
+            en="Wallet payments over the last 12 months came to {volume} ({share} of 1,000,000 €; your network "
+            "{network_volume}). Above the threshold the Banca d'Italia must be notified (limited network).",
+        ),
+    ),
+    (
+        "psd2_exceeded",
+        Text(it="Borsellino: superata la soglia PSD2", en="Wallet: PSD2 threshold exceeded"),
+        Text(
+            it="Negli ultimi 12 mesi i pagamenti con il borsellino sono stati {volume} ({share} di 1.000.000 €; "
+            "la tua rete {network_volume}). La bozza della comunicazione alla Banca d'Italia è nella console, "
+            "sezione Finanza.",
+            en="Wallet payments over the last 12 months came to {volume} ({share} of 1,000,000 €; your network "
+            "{network_volume}). The draft notification to the Banca d'Italia is in the console, Finance section.",
+        ),
+    ),
+):
+    register(
+        Template(
+            _kind,
+            TRANSACTIONAL,
+            _subject,
+            _body,
+            {"volume": MONEY, "network_volume": MONEY, "share": TEXT},
+            for_staff=True,
+        )
+    )
 
 # Card donations whose money the provider took back, or gave back (campaign owners and finance).
 _DONATION_TAKEBACK_DATA = {"campaign_title": TEXT, "donation": TEXT, "amount": MONEY, "kept": MONEY}

@@ -346,8 +346,11 @@ def _with_lines(stmt):
 
 
 def my_orders(session: Session, patron: Patron, *, limit: int, starting_after: str | None) -> Page:
+    # A desk sale the patron declined or let expire never happened: it is not among their orders.
     stmt = _with_lines(
-        select(ShopOrder).where(ShopOrder.patron_id == patron.id, ShopOrder.state != OrderState.DECLINED)
+        select(ShopOrder).where(
+            ShopOrder.patron_id == patron.id, ShopOrder.state.not_in((OrderState.DECLINED, OrderState.EXPIRED))
+        )
     )
     return paginate(session, stmt, ShopOrder, limit=limit, starting_after=starting_after)
 

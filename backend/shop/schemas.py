@@ -191,7 +191,8 @@ class RoomBookingInSchema(ma.Schema):
 class RoomBookingSchema(ma.Schema):
     id = fields.String(attribute="public_id")
     room_id = Computed(lambda b: b.room.public_id, fields.String())
-    room_name = Computed(lambda b: b.room.name_it, fields.String())
+    room_name_it = Computed(lambda b: b.room.name_it, fields.String())
+    room_name_en = Computed(lambda b: b.room.name_en, fields.String())
     library_id = Computed(lambda b: b.room.library.public_id, fields.String())
     order_id = Computed(lambda b: b.order.public_id, fields.String())
     starts_at = UtcDateTime()

@@ -45,6 +45,7 @@ from backend.topups.errors import (
 from backend.topups.models import (
     OPEN_TOPUP_STATES,
     TOPUP_TRANSITIONS,
+    CardDispute,
     PaymentCustomer,
     ProviderEvent,
     Topup,
@@ -198,25 +199,40 @@ def apply_intent(session: Session, provider: PaymentProvider, topup: Topup, inte
 
 
 def _credit_wallet(session: Session, provider: PaymentProvider, topup: Topup) -> None:
+    clearing = house_account(session, "card_clearing", topup.provider, topup.currency)
+    credit_topup(
+        session,
+        topup,
+        clearing,
+        kind="topup_card",
+        memo=f"card top-up {topup.intent_id}",
+        funding=Funding("card", provider_ref=topup.intent_id),
+        method="card",
+    )
+
+
+def credit_topup(
+    session: Session, topup: Topup, clearing: LedgerAccount, *, kind: str, memo: str, funding: Funding, method: str
+) -> JournalEntry:
+    """A confirmed top-up reaches the wallet: the entry from ``clearing``, the receipt, the patron told."""
     patron = topup.patron
     money = Money(topup.amount, topup.currency)
     wallet = wallet_of(session, patron, money.currency)
-    clearing = house_account(session, "card_clearing", topup.provider, money.currency)
     entry = post_entry(
         session,
-        kind="topup_card",
+        kind=kind,
         legs=[debit(clearing, money), credit(wallet, money)],
-        memo=f"card top-up {topup.intent_id}",
+        memo=memo,
         reference=topup.public_id,
         actor="system",
-        funding=Funding("card", provider_ref=topup.intent_id),
+        funding=funding,
     )
     topup.entry_id = entry.id
     balance = Money(wallet.balance, wallet.currency)
     network = patron.home_network
     issue_receipt(
         session,
-        kind="card_topup",
+        kind=f"{method}_topup",
         patron=patron,
         series=app_series(network),
         network=network,
@@ -224,12 +240,13 @@ def _credit_wallet(session: Session, provider: PaymentProvider, topup: Topup) ->
         operator_name="App",
         amount=money,
         balance_after=balance,
-        method="card",
+        method=method,
         reference=topup.public_id,
         entry=entry,
     )
     notify(session, patron, "topup_succeeded", amount=money, balance=balance)
     wallet_credited(session, patron)
+    return entry
 
 
 def wallet_credited(session: Session, patron: Patron) -> None:
@@ -421,9 +438,21 @@ def book_provider_refund(session: Session, topup: Topup, amount_refunded_total: 
     return "refund_booked"
 
 
+def _dispute_of(session: Session, topup: Topup, dispute_id: str) -> CardDispute | None:
+    return session.scalar(
+        select(CardDispute).where(
+            CardDispute.provider == topup.provider,
+            CardDispute.dispute_id == dispute_id,
+            CardDispute.topup_id == topup.id,
+        )
+    )
+
+
 def book_dispute(session: Session, topup: Topup, amount: int, dispute_id: str) -> str:
     if amount <= 0 or topup.status != TopupState.SUCCEEDED:
         return "ignored"
+    if _dispute_of(session, topup, dispute_id) is not None:
+        return "already_booked"  # the same dispute told again (its id is unique at the provider)
     amount = min(amount, topup.amount - topup.disputed_amount)
     if amount <= 0:
         return "already_booked"
@@ -434,9 +463,10 @@ def book_dispute(session: Session, topup: Topup, amount: int, dispute_id: str) -
         .execution_options(synchronize_session=False)
     )
     session.refresh(topup)
-    _, taken = _take_back(
+    entry, taken = _take_back(
         session, topup, amount, kind="card_dispute", memo=f"card dispute {dispute_id} on {topup.intent_id}"
     )
+    session.add(CardDispute(provider=topup.provider, dispute_id=dispute_id, topup_id=topup.id, entry_id=entry.id))
     notify(
         session,
         topup.patron,
@@ -450,15 +480,10 @@ def book_dispute(session: Session, topup: Topup, amount: int, dispute_id: str) -
 
 def undo_dispute(session: Session, topup: Topup, dispute_id: str) -> str:
     """A dispute we won: the money taken back returns where it was (wallet lots, chargebacks)."""
-    entry = session.scalar(
-        select(JournalEntry).where(
-            JournalEntry.kind == "card_dispute",
-            JournalEntry.reference == topup.public_id,
-            JournalEntry.memo.like(f"card dispute {dispute_id} on %"),
-        )
-    )
-    if entry is None:
+    dispute = _dispute_of(session, topup, dispute_id)
+    if dispute is None:
         return "unknown_dispute"
+    entry = session.get_one(JournalEntry, dispute.entry_id)
     if session.scalar(select(JournalEntry.id).where(JournalEntry.reverses_id == entry.id)):
         return "already_booked"
     amount = -sum(p.amount for p in entry.postings if p.account.kind == "card_clearing")

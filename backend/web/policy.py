@@ -22,11 +22,12 @@ from functools import wraps
 from flask import g, request
 from sqlalchemy.orm import Session
 
+from backend.accounts.errors import ACCOUNT_GONE
 from backend.accounts.models import Patron, StaffUser
 from backend.accounts.services import person_of
 from backend.auth.principal import ROLES, Principal
 from backend.auth.tokens import InvalidToken, decode_access_token
-from backend.errors import FORBIDDEN, UNAUTHENTICATED, DomainError
+from backend.errors import FORBIDDEN, UNAUTHENTICATED, DomainError, ErrorCode
 from backend.finance.audit import bind_staff
 from backend.web.api import add_doc, add_error_responses
 from backend.web.database import db
@@ -66,9 +67,9 @@ def _authenticate() -> Principal | None:
     return Principal.from_claims(claims)
 
 
-def current_person() -> Patron | StaffUser:
-    """The caller's own patron or staff record (401 without a valid token, or once the account is gone)."""
-    return person_of(db.session, require_principal())
+def current_person(*, gone: ErrorCode = ACCOUNT_GONE) -> Patron | StaffUser:
+    """The caller's own patron or staff record (401 without a valid token, or ``gone`` once the account is)."""
+    return person_of(db.session, require_principal(), gone=gone)
 
 
 def require_principal() -> Principal:

@@ -3,7 +3,7 @@
 from sqlalchemy import func, select
 
 from backend.money import Money
-from backend.notify.models import Delivery, Device, NotificationPreferences
+from backend.notify.models import Delivery, Device, Notification, NotificationPreferences
 from backend.notify.services import notify
 from tests.support.factories import bearer, make_network, make_patron, make_staff
 
@@ -168,3 +168,23 @@ def test_admin_sees_and_retries_dead_deliveries_of_their_network_only(app, clien
         retried = client.post(f"/v1/notifications/failed-deliveries/{mine}/retry", headers=bearer(admin))
         assert retried.status_code == 200 and retried.get_json()["status"] == "pending"
         assert client.get("/v1/notifications/failed-deliveries", headers=bearer(other_patron)).status_code == 403
+
+
+def test_a_deleted_patrons_inbox_is_not_found(app_ctx, client, db):
+    _, me, _ = _setup(db)
+    notify(db, me, "topup_failed", amount=Money(100))
+    token = bearer(me)  # issued before the account was deleted
+    me.status = "deleted"
+    db.commit()
+    for method, url in (
+        ("get", "/v1/notifications"),
+        ("get", "/v1/notifications/unread-count"),
+        ("post", "/v1/notifications/read-all"),
+        ("get", "/v1/notifications/preferences"),
+    ):
+        response = getattr(client, method)(url, headers=token)
+        assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found", url
+    db.rollback()
+    assert (
+        db.scalar(select(Notification.read_at).where(Notification.patron_id == me.id)) is None
+    )  # read-all did nothing

@@ -85,6 +85,7 @@ def test_a_free_amount_declined_or_expired_moves_no_money(client, db, app_ctx):
     db.rollback()
     assert db.scalar(select(ShopOrder.state).where(ShopOrder.public_id == expiring["id"])) == "expired"
     assert balance(db, patron) == 5000
+    assert client.get("/v1/shop/orders", headers=bearer(patron)).get_json()["data"] == []
     assert_audit_clean(db)
 
 

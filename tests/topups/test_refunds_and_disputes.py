@@ -281,3 +281,28 @@ def test_my_refunds_are_listed_newest_first_with_their_parts(api, patron, db):
     stranger = make_patron(db, network, make_library(db, network))
     db.commit()
     assert api.client.get("/v1/wallet/refunds", headers=bearer(stranger)).json["data"] == []
+
+
+def test_a_dispute_told_twice_takes_the_money_once_and_a_win_reverses_that_dispute_only(api, patron):
+    topup_id, intent_id = _paid_topup(api, patron, 2000)
+    first = api.deliver("charge.dispute.created", _dispute(intent_id, 500, dispute_id="dp_a"))
+    assert first.json["outcome"] == "dispute_booked"
+    # The same dispute in another event (the provider's dispute id is what identifies it).
+    again = api.deliver("charge.dispute.created", _dispute(intent_id, 500, dispute_id="dp_a"))
+    assert again.json["outcome"] == "already_booked"
+    assert api.balance(patron) == 1500
+    assert api.deliver("charge.dispute.created", _dispute(intent_id, 300, dispute_id="dp_b")).json["outcome"] == (
+        "dispute_booked"
+    )
+    assert api.balance(patron) == 1200
+
+    won = api.deliver("charge.dispute.closed", _dispute(intent_id, 300, status="won", dispute_id="dp_b"))
+    assert won.json["outcome"] == "dispute_won"
+    assert api.balance(patron) == 1500
+    api.db.rollback()
+    assert api.db.scalar(select(Topup.disputed_amount).where(Topup.public_id == topup_id)) == 500
+    api.db.rollback()
+    unknown = api.deliver("charge.dispute.closed", _dispute(intent_id, 300, status="won", dispute_id="dp_c"))
+    assert unknown.json["outcome"] == "unknown_dispute"
+    assert api.balance(patron) == 1500
+    api.audit_clean()

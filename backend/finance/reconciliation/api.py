@@ -3,11 +3,19 @@ partner settlements (finance and admins of the network)."""
 
 from __future__ import annotations
 
+from flask import request
 from flask.views import MethodView
 
-from backend.finance.reconciliation import services, stripe_payouts
-from backend.finance.reconciliation.models import ReconciliationItem, ReconciliationRun
+from backend.finance.reconciliation import cash, pagopa_flows, services, stripe_payouts
+from backend.finance.reconciliation.models import CashDeposit, ReconciliationItem, ReconciliationRun
 from backend.finance.reconciliation.schemas import (
+    CashDayArgs,
+    CashDaySchema,
+    DepositCreateSchema,
+    DepositListArgs,
+    DepositSchema,
+    HandoverCreateSchema,
+    HandoverListSchema,
     ReconciliationItemListArgs,
     ReconciliationItemSchema,
     ReconciliationRunListArgs,
@@ -17,6 +25,7 @@ from backend.finance.reconciliation.schemas import (
 from backend.pagination import page_schema, paginate
 from backend.web.api import Blueprint, add_error_responses
 from backend.web.database import db
+from backend.web.idempotency import idempotent
 from backend.web.policy import allow, require_principal
 from backend.web.settings import current_settings
 
@@ -47,6 +56,25 @@ class Runs(MethodView):
             db.session, require_principal(), status=args.get("status"), source=args.get("source")
         )
         return paginate(db.session, stmt, ReconciliationRun, limit=args["limit"], starting_after=args["starting_after"])
+
+
+@blp.route("/pagopa-flows")
+class PagopaFlows(MethodView):
+    @allow(*FINANCE)
+    @blp.doc(
+        requestBody={
+            "required": True,
+            "description": "A PSP's reporting flow (FlussoRiversamento XML) for my network's creditor body",
+            "content": {"application/xml": {"schema": {"type": "string"}}},
+        }
+    )
+    @blp.response(201, ReconciliationRunSchema)
+    def post(self):
+        """Ingest a pagoPA reporting flow: its run, matched to our receipts by IUV (again: the same run)."""
+        return pagopa_flows.ingest_flow(db.session, current_settings(), require_principal(), request.get_data())
+
+
+add_error_responses(PagopaFlows.post, 400, 422)
 
 
 @blp.route("/runs/<run_id>")
@@ -112,5 +140,63 @@ class ResolveItem(MethodView):
 
 
 add_error_responses(ResolveItem.post, 404, 409)
+
+
+@blp.route("/cash/days")
+class CashDay(MethodView):
+    @allow(*FINANCE)
+    @blp.arguments(CashDayArgs, location="query")
+    @blp.response(200, CashDaySchema)
+    def get(self, args):
+        """One day's cash per library (Europe/Rome): every desk session's expected, counted and
+        difference, what each hands to the bank, and the cash in transit now."""
+        libraries = cash.cash_day(db.session, require_principal(), args["day"], args.get("library_id"))
+        return {"day": args["day"], "libraries": libraries}
+
+
+add_error_responses(CashDay.get, 404)
+
+
+@blp.route("/cash/handovers")
+class CashHandovers(MethodView):
+    @allow(*FINANCE)
+    @idempotent
+    @blp.arguments(HandoverCreateSchema)
+    @blp.response(201, HandoverListSchema)
+    def post(self, data):
+        """Closed sessions' cash leaves the drawers for the bank: it is in transit until deposited."""
+        return {"data": cash.hand_over(db.session, require_principal(), data["session_ids"])}
+
+
+add_error_responses(CashHandovers.post, 404, 409, 422)
+
+
+@blp.route("/cash/deposits")
+class CashDeposits(MethodView):
+    @allow(*FINANCE)
+    @idempotent
+    @blp.arguments(DepositCreateSchema)
+    @blp.response(201, DepositSchema)
+    def post(self, data):
+        """Record a bank deposit slip and the closed sessions whose cash it carries.
+
+        In transit → bank; a slip for another amount than the sessions carry books the
+        difference to the library's cash over/short (shown as `difference`).
+        """
+        return cash.record_deposit(db.session, require_principal(), **data)
+
+    @allow(*FINANCE)
+    @blp.arguments(DepositListArgs, location="query")
+    @blp.response(200, page_schema(DepositSchema))
+    def get(self, args):
+        """Bank deposits of cash of my network, newest first."""
+        stmt = cash.deposits_query(db.session, require_principal(), args.get("library_id"))
+        page = paginate(db.session, stmt, CashDeposit, limit=args["limit"], starting_after=args["starting_after"])
+        page.data = cash.with_sessions(db.session, page.data)
+        return page
+
+
+add_error_responses(CashDeposits.post, 404, 409, 422)
+add_error_responses(CashDeposits.get, 404)
 
 blueprints = [blp]

@@ -68,3 +68,15 @@ MONTH_NOT_ENDED = ErrorCode(
     it="Il mese {month} non è ancora finito.",
     en="The month {month} has not ended yet.",
 )
+INVALID_REPORTING_FLOW = ErrorCode(
+    "invalid_reporting_flow",
+    400,
+    it="Flusso di rendicontazione pagoPA non leggibile: {reason}.",
+    en="Unreadable pagoPA reporting flow: {reason}.",
+)
+UNKNOWN_CREDITOR = ErrorCode(
+    "unknown_creditor",
+    422,
+    it="Il flusso è per l'ente {fiscal_code}, che non è la tua rete.",
+    en="The flow is for creditor body {fiscal_code}, which is not your network.",
+)

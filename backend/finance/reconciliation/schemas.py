@@ -104,6 +104,7 @@ class CashSessionLineSchema(ma.Schema):
     counted = MoneyField(required=True, allow_none=True)
     difference = MoneyField(required=True, allow_none=True)
     to_bank = MoneyField(required=True, allow_none=True, metadata={"description": "Counted minus the opening float"})
+    handed_over = ma.fields.Boolean(required=True, metadata={"description": "Its cash left the drawer for the bank"})
     deposit_id = ma.fields.String(required=True, allow_none=True)
 
 
@@ -144,10 +145,28 @@ class DepositSchema(ma.Schema):
     difference = _money("difference", "amount - carried (0 when the slip matches)")
     deposited_on = ma.fields.Date(required=True)
     slip_number = ma.fields.String(required=True)
-    session_ids = ma.fields.List(ma.fields.String(), required=True)
+    session_ids = ma.fields.List(ma.fields.String(), attribute="session_public_ids", required=True)
     note = ma.fields.String(required=True)
     recorded_by = ma.fields.String(required=True)
     created_at = UtcDateTime(required=True)
+
+
+class HandoverCreateSchema(ma.Schema):
+    session_ids = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(min=1, max=40)),
+        required=True,
+        validate=ma.validate.Length(min=1, max=200),
+        metadata={"description": "Closed cash sessions whose cash leaves the drawers for the bank"},
+    )
+
+
+class HandoverSchema(ma.Schema):
+    session_id = Computed(lambda h: h.cash_session.public_id, ma.fields.String(), required=True)
+    amount = _money("amount", "Cash now in transit to the bank")
+
+
+class HandoverListSchema(ma.Schema):
+    data = ma.fields.List(ma.fields.Nested(HandoverSchema), required=True)
 
 
 class DepositListArgs(PageArgsSchema):

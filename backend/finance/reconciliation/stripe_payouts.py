@@ -49,7 +49,9 @@ _KIND_OF_ENTRY = {
     "card_refund": LineKind.REFUND,
     "card_refund_external": LineKind.REFUND,
     "donation_card_refund": LineKind.REFUND,
+    "donation_card_refund_external": LineKind.REFUND,
     "card_dispute": LineKind.DISPUTE,
+    "donation_card_dispute": LineKind.DISPUTE,
 }
 
 
@@ -89,11 +91,12 @@ def candidates(session: Session, run: ReconciliationRun) -> list[OurMovement]:
     ).all()
     entries = [(entry, amount) for entry, amount in rows if entry.public_id not in consumed]
     by_id = {entry.id: entry for entry, _ in entries}
-    # A refund Stripe refused was given back by reversing it: together they moved nothing there.
+    # A refund Stripe refused was given back by reversing it: together they moved nothing there
+    # (a won dispute's reversal did move money: Stripe gave it back).
     cancelled: set[int] = set()
     for entry, _ in entries:
         original = by_id.get(entry.reverses_id) if entry.reverses_id else None
-        if original is not None and original.kind != "card_dispute":
+        if original is not None and _KIND_OF_ENTRY.get(original.kind) != LineKind.DISPUTE:
             cancelled.update((entry.id, original.id))
     entries = [(e, a) for e, a in entries if e.id not in cancelled]
 
