@@ -18,6 +18,10 @@ from stdnum import luhn
 from payments.base import Creditor
 
 DEMO_SECRET = "demo-secret-change-me-0000000000000000"
+# Made-up creditor bodies of the demo networks (valid check digits, no real account).
+DEMO_PAGOPA_CREDITORS = (
+    "CSBNO=80012345676:01:IT60X0542811101000000123456;SBM=80098765433:02:IT07X0542811101000000654321"
+)
 DEFAULT_DATABASE_URL = "sqlite:///" + str(Path("demo-data") / "borsellino.sqlite")
 
 
@@ -50,7 +54,8 @@ class Settings:
     stripe_publishable_key: str = ""
     stripe_webhook_secret: str = ""
     # Which top-up channels each network's patrons get: "CODE=stripe+pagopa;CODE2=pagopa", "*" for the rest.
-    topup_channels: str = "*=stripe"
+    # The default is the demo's networks; production sets its own (``check`` refuses the sandbox).
+    topup_channels: str = "CSBNO=stripe+pagopa;SBM=pagopa;*=stripe"
     # pagoPA: `sandbox` (demo only) or `gpd` (the debt-position service).
     pagopa_provider: str = "sandbox"
     pagopa_gpd_url: str = "https://api.uat.platform.pagopa.it/gpd/debt-positions-service/v1"
@@ -58,8 +63,8 @@ class Settings:
     pagopa_subscription_key: str = ""
     # The key the paid-receipt notifier presents (header `Ocp-Apim-Subscription-Key`).
     pagopa_notification_key: str = ""
-    # Each network's creditor body: "CODE=fiscal code:segregation code:IBAN;CODE2=…".
-    pagopa_creditors: str = ""
+    # Each network's creditor body: "CODE=fiscal code:segregation code:IBAN;CODE2=…" (default: the demo's).
+    pagopa_creditors: str = DEMO_PAGOPA_CREDITORS
     # How long a pagoPA notice can be paid.
     pagopa_notice_days: int = 30
     topup_min_amount: int = 500
@@ -69,6 +74,8 @@ class Settings:
     card_account_network: str = ""
     # Cents a statement line and our booking may differ by and still match.
     reconciliation_tolerance: int = 0
+    # The network's commission on wallet payments at partners' tills, in basis points (100 = 1 %).
+    partner_commission_bp: int = 0
     donation_min_amount: int = 100
     donation_max_amount: int = 500_000
     currency: str = "EUR"
@@ -175,8 +182,8 @@ class Settings:
                 problems.append("BORSELLINO_PAGOPA_PROVIDER is 'sandbox', which takes no real money")
             if not self.pagopa_subscription_key or not self.pagopa_notification_key:
                 problems.append("BORSELLINO_PAGOPA_SUBSCRIPTION_KEY or BORSELLINO_PAGOPA_NOTIFICATION_KEY is not set")
-            if not self.pagopa_creditors:
-                problems.append("BORSELLINO_PAGOPA_CREDITORS is empty while a network offers pagoPA")
+            if not self.pagopa_creditors or self.pagopa_creditors == DEMO_PAGOPA_CREDITORS:
+                problems.append("BORSELLINO_PAGOPA_CREDITORS is empty or the demo's while a network offers pagoPA")
         if self.password_hash_fast:
             problems.append("BORSELLINO_PASSWORD_HASH_FAST weakens password hashing")
         if problems:
@@ -225,14 +232,17 @@ ENV_VARS = {
     "BORSELLINO_CARD_ACCOUNT_NETWORK": "code of the network holding the Stripe account: its finance staff "
     "reconcile the payouts (empty with a single network: that one)",
     "BORSELLINO_RECONCILIATION_TOLERANCE": "cents a statement line may differ from our booking and still match (0)",
+    "BORSELLINO_PARTNER_COMMISSION_BP": "the network's commission on partners' till payments, in basis points "
+    "(0; 150 = 1.5 %), kept in the monthly partner settlement",
     "BORSELLINO_TOPUP_CHANNELS": "top-up methods per network code, `CSBNO=stripe+pagopa;SBM=pagopa`, `*` for "
-    "every other network (`*=stripe`)",
+    "every other network (default: the demo's networks, `CSBNO=stripe+pagopa;SBM=pagopa;*=stripe`)",
     "BORSELLINO_PAGOPA_PROVIDER": "`sandbox` (demo only) or `gpd` (pagoPA's debt-position service)",
     "BORSELLINO_PAGOPA_GPD_URL": "base URL of GPD's debt-position service",
     "BORSELLINO_PAGOPA_RECEIPTS_URL": "base URL of GPD's payment-receipts service",
     "BORSELLINO_PAGOPA_SUBSCRIPTION_KEY": "subscription key for the GPD services",
     "BORSELLINO_PAGOPA_NOTIFICATION_KEY": "key the paid-receipt notifier sends in `Ocp-Apim-Subscription-Key`",
-    "BORSELLINO_PAGOPA_CREDITORS": "each network's creditor body, `CSBNO=<fiscal code>:<segregation code>:<IBAN>;…`",
+    "BORSELLINO_PAGOPA_CREDITORS": "each network's creditor body, `CSBNO=<fiscal code>:<segregation code>:<IBAN>;…` "
+    "(default: made-up ones for the demo networks, refused in production)",
     "BORSELLINO_PAGOPA_NOTICE_DAYS": "days a pagoPA notice can be paid (30)",
     "BORSELLINO_TOPUP_MIN_AMOUNT": "smallest card top-up in cents (500)",
     "BORSELLINO_TOPUP_MAX_AMOUNT": "largest card top-up in cents (50000)",

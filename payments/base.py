@@ -186,6 +186,7 @@ class PaidReceipt:
     paid_at: datetime
     notice_number: str = ""
     psp: str = ""
+    psp_id: str = ""
 
 
 class NoticeProvider(Protocol):

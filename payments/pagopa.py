@@ -266,6 +266,7 @@ def _receipt(data: Any, creditor: Creditor) -> PaidReceipt:
             paid_at=_parse_time(data.get("paymentDateTime")),
             notice_number=str(data.get("noticeNumber") or ""),
             psp=str(data.get("pspCompanyName") or data.get("idPSP") or ""),
+            psp_id=str(data.get("idPSP") or ""),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PaymentError(f"pagoPA answered a receipt we cannot read: {exc!r}") from exc

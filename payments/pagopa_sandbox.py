@@ -94,6 +94,7 @@ class SandboxNoticeProvider:
             paid_at=paid_at,
             notice_number=notice_number(iuv),
             psp="Sandbox PSP",
+            psp_id="SBXPSP01",
         )
         with self._lock:
             receipt = self._receipts.setdefault(iuv, receipt)

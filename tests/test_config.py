@@ -11,6 +11,7 @@ SAFE = dict(
     jwt_keys="k1:" + "x" * 40,
     database_url="postgresql+psycopg://u@127.0.0.1/borsellino",
     payment_provider="stripe",
+    topup_channels="*=stripe",
 )
 
 
@@ -24,6 +25,7 @@ SAFE = dict(
         ({"password_hash_fast": True}, "BORSELLINO_PASSWORD_HASH_FAST"),
         ({"topup_channels": "*=stripe+pagopa"}, "BORSELLINO_PAGOPA_PROVIDER is 'sandbox'"),
         ({"topup_channels": "*=pagopa", "pagopa_provider": "gpd"}, "BORSELLINO_PAGOPA_CREDITORS"),
+        ({"topup_channels": "*=pagopa", "pagopa_creditors": ""}, "BORSELLINO_PAGOPA_CREDITORS"),
     ],
 )
 def test_production_refuses_unsafe_settings(unsafe, words):
@@ -58,8 +60,7 @@ def test_every_setting_is_documented():
 
 def test_production_accepts_pagopa_with_gpd_keys_and_creditors():
     Settings(
-        **SAFE,
-        topup_channels="CSBNO=stripe+pagopa;*=stripe",
+        **{**SAFE, "topup_channels": "CSBNO=stripe+pagopa;*=stripe"},
         pagopa_provider="gpd",
         pagopa_subscription_key="k",
         pagopa_notification_key="n",

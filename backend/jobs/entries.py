@@ -38,10 +38,11 @@ def nightly_ledger_audit() -> int:
 
 
 def settle_topups() -> None:
-    from backend.topups.jobs import settle
-    from backend.topups.provider import get_provider
+    from backend.topups.jobs import settle, settle_pagopa
+    from backend.topups.provider import get_notice_provider, get_provider
 
     counts = settle(current_database(), get_provider(current_app))
+    counts.update(settle_pagopa(current_database(), get_notice_provider(current_app), current_app.config["SETTINGS"]))
     if counts:
         log.info("topups settle: %s", counts)
 

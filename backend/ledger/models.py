@@ -34,6 +34,8 @@ CREDIT_NORMAL = "credit"
 ACCOUNT_KINDS = {
     "wallet": CREDIT_NORMAL,  # what the network owes the patron
     "card_clearing": DEBIT_NORMAL,  # due from the card processor
+    "pagopa_clearing": DEBIT_NORMAL,  # paid by pagoPA receipts, on its way to (or at) the network's treasury
+    "bank_refunds_payable": CREDIT_NORMAL,  # pagoPA money owed back to patrons by bank transfer
     "cash_drawer": DEBIT_NORMAL,  # cash in one desk's drawer
     "cash_over_short": DEBIT_NORMAL,  # counted cash differences (deficit > 0)
     "fee_income": CREDIT_NORMAL,  # one library's fee income
@@ -50,12 +52,13 @@ ACCOUNT_KINDS = {
     "bank": DEBIT_NORMAL,  # a network's bank account (card payouts, cash deposits, transfers out)
     "card_fees": DEBIT_NORMAL,  # what the card processor kept on a network's payouts (an expense)
     "cash_in_transit": DEBIT_NORMAL,  # one library's cash out of the drawers, not yet on the bank's slip
+    "commission_income": CREDIT_NORMAL,  # a network's commission on partners' till payments
     "shop_income": CREDIT_NORMAL,  # one library's shop sales (items, services, rooms)
     "printing_credit": CREDIT_NORMAL,  # one patron's prepaid printing in one network, owed as printing
 }
 
 # How wallet money came in, so refunds go back the same way and receipts are right.
-FUNDING_SOURCES = ("card", "cash", "adjustment")
+FUNDING_SOURCES = ("card", "cash", "adjustment", "pagopa")
 
 
 class LedgerAccount(PublicIdMixin, TimestampMixin, Base):

@@ -41,6 +41,7 @@ donation_card_disputed staff        campaign_title: TEXT, donation: TEXT, amount
 donation_dispute_won  staff         campaign_title: TEXT, donation: TEXT, amount: MONEY, kept: MONEY (``notify_staff``)
 psd2_warning          staff         volume: MONEY, network_volume: MONEY, share: TEXT (``notify_staff``)
 psd2_exceeded         staff         volume: MONEY, network_volume: MONEY, share: TEXT (``notify_staff``)
+pagopa_late_receipt   staff         amount: MONEY, notice: TEXT, state: TEXT (use ``notify_staff``)
 ===================== ============= ===================================================
 """
 
@@ -403,6 +404,21 @@ register(
             en="The nightly ledger audit found {discrepancies} discrepancies. Details: {summary}",
         ),
         {"discrepancies": COUNT, "summary": TEXT},
+        for_staff=True,
+    )
+)
+register(
+    Template(
+        "pagopa_late_receipt",
+        TRANSACTIONAL,
+        Text(it="pagoPA: avviso {notice} pagato in ritardo", en="pagoPA: notice {notice} paid late"),
+        Text(
+            it="L'avviso {notice} era già {state}, ma è arrivata la ricevuta di pagamento: {amount} è stato "
+            "accreditato sul borsellino dell'utente. Verificare con il flusso di rendicontazione.",
+            en="Notice {notice} was already {state}, but its payment receipt arrived: {amount} was credited "
+            "to the patron's wallet. Check it against the reporting flow.",
+        ),
+        {"amount": MONEY, "notice": TEXT, "state": TEXT},
         for_staff=True,
     )
 )

@@ -14,6 +14,8 @@ TITLES = {
     "cash_topup": Text(it="Ricarica del borsellino in contanti", en="Wallet top-up in cash"),
     "cash_payout": Text(it="Restituzione di saldo in contanti", en="Wallet balance paid out in cash"),
     "card_topup": Text(it="Ricarica del borsellino con carta", en="Wallet top-up by card"),
+    "pagopa_topup": Text(it="Ricarica del borsellino con pagoPA", en="Wallet top-up by pagoPA"),
+    "bank_refund": Text(it="Rimborso del saldo con bonifico", en="Wallet balance refunded by bank transfer"),
     "card_refund": Text(it="Rimborso del saldo su carta", en="Wallet balance refunded to card"),
     "shop_sale": Text(it="Acquisto in biblioteca", en="Library shop purchase"),
     "shop_refund": Text(it="Rimborso di un acquisto in biblioteca", en="Library shop purchase refunded"),
@@ -37,6 +39,8 @@ LABELS = {
 METHODS = {
     "cash": Text(it="contanti", en="cash"),
     "card": Text(it="carta", en="card"),
+    "pagopa": Text(it="pagoPA", en="pagoPA"),
+    "bank_transfer": Text(it="bonifico", en="bank transfer"),
     "wallet": Text(it="borsellino", en="wallet"),
 }
 

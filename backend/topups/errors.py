@@ -50,3 +50,57 @@ TOPUP_NOT_PAYABLE = ErrorCode(
     it="Questa ricarica non è più in attesa di pagamento.",
     en="This top-up is no longer waiting for payment.",
 )
+TOPUP_METHOD_NOT_OFFERED = ErrorCode(
+    "topup_method_not_offered",
+    422,
+    it="La tua rete non offre questo metodo di ricarica: puoi usare {offered}.",
+    en="Your network does not offer this top-up method: you can use {offered}.",
+)
+NOT_A_PAGOPA_TOPUP = ErrorCode(
+    "not_a_pagopa_topup",
+    404,
+    it="Questa ricarica non ha un avviso pagoPA.",
+    en="This top-up has no pagoPA notice.",
+)
+PAGOPA_NOTIFICATION_REFUSED = ErrorCode(
+    "pagopa_notification_refused",
+    401,
+    it="Notifica pagoPA non autorizzata.",
+    en="Unauthorized pagoPA notification.",
+)
+UNKNOWN_NOTICE = ErrorCode(
+    "unknown_notice",
+    404,
+    it="Nessun avviso pagoPA con questo IUV per questo ente.",
+    en="No pagoPA notice with this IUV for this creditor body.",
+)
+RECEIPT_NOT_AVAILABLE = ErrorCode(
+    "receipt_not_available",
+    409,
+    it="pagoPA non conferma ancora il pagamento: riprova più tardi.",
+    en="pagoPA does not confirm the payment yet: try again later.",
+)
+TOPUP_NOT_CANCELABLE = ErrorCode(
+    "topup_not_cancelable",
+    409,
+    it="Questa ricarica non si può più annullare.",
+    en="This top-up can no longer be canceled.",
+)
+INVALID_IBAN = ErrorCode(
+    "invalid_iban",
+    400,
+    it="IBAN non valido: controlla le cifre.",
+    en="Invalid IBAN: check the digits.",
+)
+NOT_REFUNDABLE_BY_TRANSFER = ErrorCode(
+    "not_refundable_by_transfer",
+    422,
+    it="Con bonifico puoi farti rimborsare al più {refundable}: è il saldo versato con pagoPA.",
+    en="At most {refundable} can be refunded by bank transfer: the balance paid in through pagoPA.",
+)
+BANK_REFUND_DECIDED = ErrorCode(
+    "bank_refund_decided",
+    409,
+    it="Questa richiesta di rimborso è già stata decisa ({state}).",
+    en="This refund request was already decided ({state}).",
+)

@@ -1,4 +1,4 @@
-"""Settle top-ups whose webhook never came, and send pending refunds (scheduler job + CLI).
+"""Settle top-ups whose webhook or receipt never came, and send pending refunds (scheduler job + CLI).
 
 The scheduler's entry point is ``backend.jobs.entries.settle_topups``.
 """
@@ -27,4 +27,21 @@ def settle(database, provider) -> dict[str, int]:
         counts[outcome] = counts.get(outcome, 0) + 1
     for outcome, n in submit_pending_refunds(database, provider).items():
         counts[f"refund_{outcome}"] = n
+    return counts
+
+
+def settle_pagopa(database, provider, settings) -> dict[str, int]:
+    """Ask pagoPA about open notices (receipt? past due?) and given-up ones (a late receipt?)."""
+    from backend.topups.pagopa import notices_to_settle, settle_notice
+
+    counts: dict[str, int] = {}
+    for notice_id in database.run_in_transaction(notices_to_settle):
+        try:
+            outcome = database.run_in_transaction(
+                lambda s: settle_notice(s, provider, settings, notice_id)  # noqa: B023 - runs at once
+            )
+        except (PaymentError, DomainError) as exc:
+            log.warning("could not settle pagoPA notice %s now: %s", notice_id, exc)
+            outcome = "provider_unavailable"
+        counts[f"pagopa_{outcome}"] = counts.get(f"pagopa_{outcome}", 0) + 1
     return counts

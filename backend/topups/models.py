@@ -1,13 +1,20 @@
-"""Card top-ups, the provider's customers and events, refunds to card.
+"""Top-ups by card and by pagoPA, the providers' customers and events, refunds.
 
-A top-up is our record of one card payment into a wallet. It exists before
-the provider's PaymentIntent (whose metadata and idempotency key carry our
-id), and only a verified provider event or the settle job moves it on::
+A top-up is our record of one payment into a wallet. It exists before the
+provider's PaymentIntent or pagoPA debt position (which carry our id), and only
+a verified provider event, a verified pagoPA receipt or the settle job moves it on::
 
     pending ──succeeded──▶ succeeded        (wallet credited, exactly once)
        │  └──payment_failed──▶ failed ──(patron retries the sheet)──▶ succeeded
-       └──canceled──▶ canceled
+       ├──canceled──▶ canceled
+       └──(pagoPA) expired / invalidated ──late receipt──▶ succeeded (flagged)
     amount_mismatch: the provider reports another amount; nothing credited, for finance.
+
+A pagoPA top-up's notice (``PagopaNotice``) holds the debt position: IUV,
+notice number, creditor, due date, and the receipt once paid. Money paid by
+pagoPA goes back by bank transfer (``BankRefund``), approved by finance. The
+PSPs' reporting flows, which say which IUVs reached the treasury, are
+reconciliation runs of the finance domain (``finance/reconciliation/pagopa_flows``).
 
 The moves are ``TOPUP_TRANSITIONS`` and ``REFUND_TRANSITIONS``: every status
 change is a guarded update built from them (``backend.states.transition``).
@@ -18,10 +25,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backend.accounts.models import Patron
+from backend.accounts.models import Network, Patron
 from backend.db import Base, BigId, PublicIdMixin, TimestampMixin, utcnow
 from backend.states import Transitions, state_check
 
@@ -32,6 +39,8 @@ class TopupState(StrEnum):
     FAILED = "failed"  # an attempt was declined; the patron may retry on the same intent
     CANCELED = "canceled"
     AMOUNT_MISMATCH = "amount_mismatch"  # the provider reports another amount: nothing credited
+    EXPIRED = "expired"  # pagoPA: the notice's due date passed unpaid; nothing credited
+    INVALIDATED = "invalidated"  # pagoPA: the position was withdrawn before it was paid
 
 
 TOPUP_TRANSITIONS = Transitions(
@@ -42,13 +51,21 @@ TOPUP_TRANSITIONS = Transitions(
             TopupState.FAILED,
             TopupState.CANCELED,
             TopupState.AMOUNT_MISMATCH,
+            TopupState.EXPIRED,
+            TopupState.INVALIDATED,
         },
         # A declined attempt is not final: the patron retries the sheet on the same intent.
         TopupState.FAILED: {TopupState.SUCCEEDED, TopupState.CANCELED, TopupState.AMOUNT_MISMATCH},
+        # A PSP may still take a payment on a notice we gave up on (printed, paid at a counter
+        # before the invalidation reached it): the money arrived, so a late receipt is credited.
+        TopupState.EXPIRED: {TopupState.SUCCEEDED, TopupState.AMOUNT_MISMATCH},
+        TopupState.INVALIDATED: {TopupState.SUCCEEDED, TopupState.AMOUNT_MISMATCH},
     },
 )
+# Given up on, though a late pagoPA receipt still credits them.
+LATE_RECEIPT_STATES = (TopupState.EXPIRED, TopupState.INVALIDATED)
 # States the settle job and webhooks may still move on.
-OPEN_TOPUP_STATES = tuple(s for s in TopupState if not TOPUP_TRANSITIONS.is_final(s))
+OPEN_TOPUP_STATES = tuple(s for s in TopupState if not TOPUP_TRANSITIONS.is_final(s) and s not in LATE_RECEIPT_STATES)
 
 
 class Topup(PublicIdMixin, TimestampMixin, Base):
@@ -168,3 +185,82 @@ class CardRefund(PublicIdMixin, TimestampMixin, Base):
     topup: Mapped[Topup] = relationship()
 
     __table_args__ = (state_check("status", RefundState),)
+
+
+class PagopaNotice(TimestampMixin, Base):
+    """The debt position behind one pagoPA top-up, and its receipt once paid."""
+
+    __tablename__ = "pagopa_notices"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    topup_id: Mapped[int] = mapped_column(ForeignKey("topups.id"), unique=True)
+    network_id: Mapped[int] = mapped_column(ForeignKey("networks.id"))
+    # The position's id at GPD: ours, from the top-up, so a retried create finds it.
+    iupd: Mapped[str] = mapped_column(String(40), unique=True)
+    iuv: Mapped[str] = mapped_column(String(17))
+    notice_number: Mapped[str] = mapped_column(String(18))
+    creditor_fiscal_code: Mapped[str] = mapped_column(String(11))
+    due_at: Mapped[datetime]
+    published_at: Mapped[datetime | None]
+    # From the receipt (RT): the platform's id of the payment, when, through which PSP.
+    receipt_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    paid_at: Mapped[datetime | None]
+    psp_id: Mapped[str | None] = mapped_column(String(35))
+    psp_name: Mapped[str | None] = mapped_column(String(140))
+    # Paid after we expired or invalidated the position: credited all the same, for finance to see.
+    late_receipt: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    topup: Mapped[Topup] = relationship()
+    network: Mapped[Network] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("creditor_fiscal_code", "iuv"),
+        Index("ix_pagopa_notices_due_at", "due_at"),
+    )
+
+
+class BankRefundState(StrEnum):
+    REQUESTED = "requested"  # the wallet is debited; finance has not decided
+    APPROVED = "approved"  # finance ordered the bank transfer
+    REJECTED = "rejected"  # the debit was reversed: the money is back in the wallet
+
+
+BANK_REFUND_TRANSITIONS = Transitions(
+    BankRefundState,
+    {BankRefundState.REQUESTED: {BankRefundState.APPROVED, BankRefundState.REJECTED}},
+)
+
+
+class BankRefund(PublicIdMixin, TimestampMixin, Base):
+    """pagoPA-funded balance going back by bank transfer to an IBAN the patron gave.
+
+    The wallet is debited when asked (only from pagoPA lots, so the money can't
+    be spent twice or leave as cash); finance approves (the transfer is ordered)
+    or rejects (the debit is reversed).
+    """
+
+    __tablename__ = "bank_refunds"
+    PUBLIC_ID_PREFIX = "brf"
+
+    patron_id: Mapped[int] = mapped_column(ForeignKey("patrons.id"), index=True)
+    network_id: Mapped[int] = mapped_column(ForeignKey("networks.id"))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(12), default=BankRefundState.REQUESTED)
+    # Where the transfer goes: needed to pay, never logged, shown masked.
+    iban: Mapped[str] = mapped_column(String(34))
+    account_holder: Mapped[str] = mapped_column(String(140))
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"))
+    decision_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(String(300))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    patron: Mapped[Patron] = relationship()
+
+    __table_args__ = (
+        state_check("status", BankRefundState),
+        CheckConstraint("amount > 0", name="positive"),
+        Index("ix_bank_refunds_network_id_status", "network_id", "status"),
+    )

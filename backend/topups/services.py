@@ -199,25 +199,40 @@ def apply_intent(session: Session, provider: PaymentProvider, topup: Topup, inte
 
 
 def _credit_wallet(session: Session, provider: PaymentProvider, topup: Topup) -> None:
+    clearing = house_account(session, "card_clearing", topup.provider, topup.currency)
+    credit_topup(
+        session,
+        topup,
+        clearing,
+        kind="topup_card",
+        memo=f"card top-up {topup.intent_id}",
+        funding=Funding("card", provider_ref=topup.intent_id),
+        method="card",
+    )
+
+
+def credit_topup(
+    session: Session, topup: Topup, clearing: LedgerAccount, *, kind: str, memo: str, funding: Funding, method: str
+) -> JournalEntry:
+    """A confirmed top-up reaches the wallet: the entry from ``clearing``, the receipt, the patron told."""
     patron = topup.patron
     money = Money(topup.amount, topup.currency)
     wallet = wallet_of(session, patron, money.currency)
-    clearing = house_account(session, "card_clearing", topup.provider, money.currency)
     entry = post_entry(
         session,
-        kind="topup_card",
+        kind=kind,
         legs=[debit(clearing, money), credit(wallet, money)],
-        memo=f"card top-up {topup.intent_id}",
+        memo=memo,
         reference=topup.public_id,
         actor="system",
-        funding=Funding("card", provider_ref=topup.intent_id),
+        funding=funding,
     )
     topup.entry_id = entry.id
     balance = Money(wallet.balance, wallet.currency)
     network = patron.home_network
     issue_receipt(
         session,
-        kind="card_topup",
+        kind=f"{method}_topup",
         patron=patron,
         series=app_series(network),
         network=network,
@@ -225,12 +240,13 @@ def _credit_wallet(session: Session, provider: PaymentProvider, topup: Topup) ->
         operator_name="App",
         amount=money,
         balance_after=balance,
-        method="card",
+        method=method,
         reference=topup.public_id,
         entry=entry,
     )
     notify(session, patron, "topup_succeeded", amount=money, balance=balance)
     wallet_credited(session, patron)
+    return entry
 
 
 def wallet_credited(session: Session, patron: Patron) -> None:

@@ -68,3 +68,27 @@ MONTH_NOT_ENDED = ErrorCode(
     it="Il mese {month} non è ancora finito.",
     en="The month {month} has not ended yet.",
 )
+SETTLEMENT_NEGATIVE = ErrorCode(
+    "settlement_negative",
+    422,
+    it="Nel mese {month} i rimborsi superano quanto dovuto a un partner: il saldo va regolato a mano.",
+    en="In {month} refunds exceed what a partner is owed: settle that balance by hand.",
+)
+TRANSFER_REFERENCE_REQUIRED = ErrorCode(
+    "transfer_reference_required",
+    400,
+    it="Indica il riferimento del bonifico (CRO/TRN), al più 140 caratteri.",
+    en="Give the bank transfer's reference (CRO/TRN), at most 140 characters.",
+)
+INVALID_REPORTING_FLOW = ErrorCode(
+    "invalid_reporting_flow",
+    400,
+    it="Flusso di rendicontazione pagoPA non leggibile: {reason}.",
+    en="Unreadable pagoPA reporting flow: {reason}.",
+)
+UNKNOWN_CREDITOR = ErrorCode(
+    "unknown_creditor",
+    422,
+    it="Il flusso è per l'ente {fiscal_code}, che non è la tua rete.",
+    en="The flow is for creditor body {fiscal_code}, which is not your network.",
+)
