@@ -25,7 +25,8 @@ from backend.i18n import ROME
 from backend.ledger.errors import PERIOD_CLOSED
 from backend.ledger.models import ClosedPeriod, LedgerAccount, PeriodState, Posting
 
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# Years 1970–2999: a month outside is no month of these books (and year 0 is no date at all).
+MONTH = re.compile(r"^((?:19[7-9]|2\d)\d\d)-(0[1-9]|1[0-2])$")
 
 
 def month_bounds(month: str) -> tuple[datetime, datetime]:
