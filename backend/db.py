@@ -143,12 +143,17 @@ def insert_returning(session: Session, model: type[M], rows: list[dict[str, Any]
     if issubclass(model, PublicIdMixin):
         rows = [{"public_id": new_public_id(model.PUBLIC_ID_PREFIX), **row} for row in rows]
     # A class is hashable; mypy's Hashable protocol does not see it through type[...].
-    stmt, keys = _insert_returning_all(model)  # type: ignore[arg-type]
+    stmt, keys, new_instance = _insert_returning_all(model)  # type: ignore[arg-type]
     objects = []
-    for row in session.execute(stmt, rows).mappings():
-        obj = model(**{key: row[name] for name, key in keys})
+    # On the session's connection: a Core insert of a table is not autoflushed by
+    # ``session.execute`` either, and this skips the ORM's execution path.
+    for row in session.connection().execute(stmt, rows):
+        # Built as the ORM's loader builds a loaded object (no constructor, no
+        # attribute events): the values are what the database holds.
+        obj = new_instance()
+        obj.__dict__.update(zip(keys, row))
         make_transient_to_detached(obj)
-        if session.identity_map.get(session.identity_key(model, row["id"])) is None:
+        if session.identity_map.get(session.identity_key(model, obj.id)) is None:
             session.add(obj)
         else:
             obj = session.merge(obj, load=False)
@@ -157,12 +162,13 @@ def insert_returning(session: Session, model: type[M], rows: list[dict[str, Any]
 
 
 @cache
-def _insert_returning_all(model: type[Any]) -> tuple[Any, list[tuple[str, str]]]:
-    """Built once per model: the statement, and (column name, attribute name) pairs."""
+def _insert_returning_all(model: type[Any]) -> tuple[Any, list[str], Callable[[], Any]]:
+    """Built once per model: the statement, the attribute names of its returned columns, the factory."""
     mapper: Mapper[Any] = inspect(model)
     table = cast(Table, mapper.local_table)  # models map one table each
-    keys = [(column.name, mapper.get_property_by_column(column).key) for column in table.columns]
-    return insert(table).returning(*table.columns, sort_by_parameter_order=True), keys
+    keys = [mapper.get_property_by_column(column).key for column in table.columns]
+    statement = insert(table).returning(*table.columns, sort_by_parameter_order=True)
+    return statement, keys, mapper.class_manager.new_instance
 
 
 def dialect_insert(session: Session) -> Callable[[Any], postgresql.Insert | sqlite.Insert]:

@@ -12,8 +12,9 @@ transaction per request, and the response stored in it (``store``, called by
 the unit of work), so either the business change and its stored response both
 commit or neither. A concurrent duplicate's insert waits on the unique index
 until the first commits, then replays its stored response; on PostgreSQL the
-wait is bounded by ``SET LOCAL lock_timeout`` (``BORSELLINO_IDEMPOTENCY_WAIT_MS``,
-reset right after the claim) and answered 409 past it. SQLite serializes
+wait is bounded by ``lock_timeout`` (``BORSELLINO_IDEMPOTENCY_WAIT_MS``), set
+transaction-locally by the claim statement itself and lifted by its RETURNING,
+and answered 409 past it. SQLite serializes
 writers at ``BEGIN IMMEDIATE`` already. A worker that dies mid-request leaves
 no claim behind (its transaction rolls back), so there is no in-flight state to
 take over. A 4xx is stored for replay: in the request's transaction when it
@@ -32,7 +33,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, String, Text, UniqueConstraint, bindparam, delete, select, update
+from sqlalchemy import Integer, String, Text, UniqueConstraint, bindparam, delete, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -95,6 +96,26 @@ class Replay(Exception):
 _keys = IdempotencyKey.__table__
 
 
+# PostgreSQL: the claim with its own bound on the wait, in one round trip instead of
+# three (SET LOCAL, INSERT, SET LOCAL back). ``bound`` sets lock_timeout before the
+# insert can wait on a concurrent duplicate's uncommitted row, and RETURNING puts the
+# previous value back once the row is in, so the request's own lock waits (a busy
+# wallet, a sell-out's seat row) stay unbounded. No row returned (the key exists):
+# ``claim`` resets it with a statement of its own.
+_BOUNDED_CLAIM = (
+    text(
+        "WITH bound AS (SELECT current_setting('lock_timeout') AS before,"
+        " set_config('lock_timeout', :wait, true) AS now)"
+        " INSERT INTO idempotency_keys (owner, key, fingerprint, state, created_at)"
+        " SELECT :owner, :key, :fingerprint, :state, :now FROM bound"
+        " ON CONFLICT (owner, key) DO NOTHING"
+        " RETURNING id, set_config('lock_timeout', (SELECT before FROM bound), true) AS lifted"
+    )
+    .bindparams(bindparam("now", type_=IdempotencyKey.__table__.c.created_at.type), bindparam("state", DONE))
+    .columns(id=Integer, lifted=Text)
+)
+
+
 @cache
 def _statements(dialect_name: str) -> dict[str, Any]:
     """Built once per dialect (``on_conflict_do_nothing`` is dialect-specific)."""
@@ -124,6 +145,7 @@ def _statements(dialect_name: str) -> dict[str, Any]:
         "store": update(_keys)
         .where(_keys.c.id == bindparam("claim_id"))
         .values(state=DONE, response_status=bindparam("status"), response_body=bindparam("body")),
+        "bounded_claim": _BOUNDED_CLAIM,
         "store_refusal": insert(_keys)
         .values(**row, response_status=bindparam("status"), response_body=bindparam("body"))
         .on_conflict_do_nothing(index_elements=["owner", "key"]),
@@ -143,18 +165,20 @@ def claim(session: Session, owner: str, key: str, fingerprint: str, ttl: timedel
     bounded = connection.dialect.name == "postgresql"
     params = {"owner": owner, "key": key, "fingerprint": fingerprint, "now": now}
     try:
-        if bounded:  # only the claim's wait: the request's own lock waits (a busy wallet) stay unbounded
-            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(wait_ms)}")
-        claimed: int | None = connection.execute(statements["claim"], params).scalar()
+        claimed: int | None
+        if bounded:
+            claimed = connection.execute(statements["bounded_claim"], {**params, "wait": str(int(wait_ms))}).scalar()
+        else:
+            claimed = connection.execute(statements["claim"], params).scalar()
     except OperationalError as exc:
         if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
             session.rollback()
             raise DomainError(IDEMPOTENCY_IN_PROGRESS, headers={"Retry-After": "1"}) from None
         raise
-    if bounded:
-        connection.exec_driver_sql("SET LOCAL lock_timeout = DEFAULT")
     if claimed is not None:
-        return claimed
+        return int(claimed)
+    if bounded:  # no row returned, so the bound was not lifted by the claim itself
+        connection.exec_driver_sql("SET LOCAL lock_timeout = DEFAULT")
     row = connection.execute(statements["existing"], {"owner": owner, "key": key}).one()
     if row.created_at < now - ttl:
         # Expired (not yet pruned): the key starts a new life.

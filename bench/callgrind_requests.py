@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/callgrind_requests.py \
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/<scratch db> \
-        [--scenario purchase refusal fee wallet] [--warmup 20] [--requests 20]
+        [--scenario purchase refusal fee wallet pass donation] [--warmup 20] [--requests 20]
 
 For each scenario the database is wiped and seeded (like ``bench/ticket_rush.py``
 and ``bench/wallet_pay.py``: real sign-in sessions, funded wallets), then one
@@ -13,7 +13,10 @@ callgrind's instrumentation on with a client request, sends ``--requests``
 measured ones and dumps the counters. Instructions divided by requests is one
 request's cost: the Python process only (server code and test client), not
 PostgreSQL's own work. Scenarios: a paid one-ticket purchase, a sold-out
-refusal, a one-fee payment, a wallet read.
+refusal, a one-fee payment, a wallet read, an online pass validation at a till
+(``bench/pass_validation.py``'s partner, offer and passes; each code is signed
+for the current minute by the process, outside the measured part), a wallet
+donation to a live campaign (``bench/donation_rush.py``'s funded patrons).
 
 (Earlier counts in docs/benchmarks.md ran two whole processes of 10 and 40
 requests and divided the difference by 30; both ways count the same requests.)
@@ -33,11 +36,48 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-SCENARIOS = ("purchase", "refusal", "fee", "wallet")
+SCENARIOS = ("purchase", "refusal", "fee", "wallet", "pass", "donation")
 
 
 def prepare(url: str, scenario: str, needed: int) -> dict:
     """Seed the database; return what the child processes send."""
+    if scenario == "pass":
+        from cryptography.hazmat.primitives import serialization
+
+        from bench.pass_validation import prepare as prepare_passes
+
+        _app, phones, token, venue, offer = prepare_passes(url, needed)
+        raw = serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+        return {
+            "requests": [
+                {
+                    "path": "/v1/partners/redemptions",
+                    "token": token,
+                    # The code is shown (signed for the current minute) by the child, just before it is sent.
+                    "phone": [pass_token, pass_id, key.private_bytes(*raw).hex()],
+                    "json": {
+                        "venue_id": venue,
+                        "offer_id": offer,
+                        "list_price": {"amount": 850, "currency": "EUR"},
+                        "quantity": 1,
+                    },
+                    "status": 201,
+                }
+                for pass_token, pass_id, key in phones.phones
+            ]
+        }
+    if scenario == "donation":
+        from bench.donation_rush import new_campaign
+        from bench.donation_rush import prepare as prepare_donors
+
+        app, network_id, library_id, tokens = prepare_donors(url, needed)
+        campaign = new_campaign(app, network_id, library_id, "Raccolta")
+        body = {"amount": {"amount": 125, "currency": "EUR"}}
+        return {
+            "requests": [
+                {"path": f"/v1/campaigns/{campaign}/donations", "token": t, "json": body, "status": 201} for t in tokens
+            ]
+        }
     if scenario == "fee":
         from bench.wallet_pay import prepare as prepare_fees
 
@@ -135,8 +175,22 @@ def child(url: str, items_file: str, warmup: int, count: int) -> None:
         if response.status_code != item["status"]:
             raise SystemExit(f"{item['path']}: {response.status_code} {response.get_data(as_text=True)[:300]}")
 
+    def show_codes(items):  # pass validations: what each patron's phone shows now
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        from backend.db import utcnow
+        from backend.partners.pass_code import show_code
+
+        for item in items:
+            if "phone" in item:
+                pass_token, pass_id, key = item["phone"]
+                private = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(key))
+                item["json"] = {**item["json"], "code": show_code(pass_token, pass_id, private, utcnow())}
+
+    show_codes(requests[:warmup])
     for item in requests[:warmup]:
         send(item)
+    show_codes(requests[warmup:])  # not measured: the phone's work
     callgrind(START_INSTRUMENTATION)  # counting starts at zero: nothing was instrumented before
     for item in requests[warmup:]:
         send(item)

@@ -59,13 +59,15 @@ def idem(token: str) -> dict:
 # --- the pins --------------------------------------------------------------------------------------
 # What the driver sends for each request, in order: one transaction per request (the idempotency
 # claim is its first write), no pool ping, the refusal stored and committed in the same transaction.
-# "pg: " marks what only PostgreSQL is sent (the bound on a duplicate's wait, set and reset around
-# the claim).
+# "pg: " / "sqlite: " mark what only one of them is sent. On PostgreSQL the claim bounds a duplicate's
+# wait itself (``lock_timeout`` set and lifted inside the INSERT: no SET LOCAL round trips), and a
+# funding lot's spend and its allocation are one statement (``WITH moved AS (UPDATE …) INSERT``).
 
 
 def pinned(is_pg: bool, labels: str) -> list[str]:
     lines = [line.strip() for line in labels.splitlines() if line.strip()]
-    return [line.removeprefix("pg: ") for line in lines if is_pg or not line.startswith("pg: ")]
+    mine, other = ("pg: ", "sqlite: ") if is_pg else ("sqlite: ", "pg: ")
+    return [line.removeprefix(mine) for line in lines if not line.startswith(other)]
 
 
 PIN_CARD_SIGN_IN = """
@@ -90,9 +92,7 @@ COMMIT
 PIN_FEE_PAYMENT = """
 BEGIN
 SELECT auth_sessions
-pg: SET LOCAL lock_timeout
 INSERT idempotency_keys
-pg: SET LOCAL lock_timeout
 SELECT patrons
 SELECT fees
 SELECT ledger_accounts
@@ -101,7 +101,7 @@ INSERT postings
 INSERT postings
 UPDATE ledger_accounts
 SELECT funding_lots
-UPDATE funding_lots
+sqlite: UPDATE funding_lots
 INSERT lot_allocations
 INSERT fee_payments
 UPDATE fees
@@ -114,11 +114,8 @@ COMMIT
 PIN_PURCHASE = """
 BEGIN
 SELECT auth_sessions
-pg: SET LOCAL lock_timeout
 INSERT idempotency_keys
-pg: SET LOCAL lock_timeout
 SELECT occurrences
-SELECT patrons
 SELECT patrons
 SELECT tickets
 SELECT ledger_accounts
@@ -127,7 +124,7 @@ INSERT postings
 INSERT postings
 UPDATE ledger_accounts
 SELECT funding_lots
-UPDATE funding_lots
+sqlite: UPDATE funding_lots
 INSERT lot_allocations
 SELECT notification_preferences
 INSERT ticket_orders
@@ -141,9 +138,7 @@ COMMIT
 PIN_SOLD_OUT = """
 BEGIN
 SELECT auth_sessions
-pg: SET LOCAL lock_timeout
 INSERT idempotency_keys
-pg: SET LOCAL lock_timeout
 SELECT occurrences
 UPDATE idempotency_keys
 COMMIT
@@ -161,6 +156,43 @@ SELECT ticket_checkins
 UPDATE tickets
 SELECT tickets
 SELECT ticket_types
+COMMIT
+"""
+
+PIN_PASS_VALIDATION = """
+BEGIN
+SELECT auth_sessions
+INSERT idempotency_keys
+SELECT staff_users
+SELECT partner_venues
+SELECT partner_offers
+SELECT partner_passes
+SELECT partner_agreement_networks
+SELECT patrons
+SELECT partner_redemptions
+INSERT partner_redemptions
+UPDATE idempotency_keys
+COMMIT
+"""
+
+PIN_DONATION = """
+BEGIN
+SELECT auth_sessions
+INSERT idempotency_keys
+SELECT campaigns
+SELECT patrons
+SELECT ledger_accounts
+INSERT journal_entries
+INSERT postings
+INSERT postings
+UPDATE ledger_accounts
+SELECT funding_lots
+sqlite: UPDATE funding_lots
+INSERT lot_allocations
+INSERT donations
+SELECT notification_preferences
+INSERT notifications
+UPDATE idempotency_keys
 COMMIT
 """
 
@@ -318,3 +350,40 @@ def test_a_refusal_after_warm_up_keeps_the_prepared_statements(client, db, query
         assert all(s.prepared for s in recording.statements if s.label not in ("BEGIN", "COMMIT")), [
             (s.label, s.prepared) for s in recording.statements
         ]
+
+
+def test_pass_validation(client, db, query_recorder, is_pg):
+    from tests.partners.helpers import Phone, make_offer, redeem_body
+    from tests.partners.helpers import make_world as make_partners_world
+
+    world = make_partners_world(db, patrons=WARM_UP + 1)
+    offer = make_offer(db, world, per_patron_day=2)
+    till = staff_token(client, world.till)
+    bodies = []
+    for patron in world.patrons:
+        phone = Phone()
+        phone.sync(client, patron)
+        bodies.append(redeem_body(world, offer, phone.code()))
+    for body in bodies[:WARM_UP]:
+        assert client.post("/v1/partners/redemptions", json=body, headers=idem(till)).status_code == 201
+    with query_recorder as recording:
+        response = client.post("/v1/partners/redemptions", json=bodies[-1], headers=idem(till))
+    assert response.status_code == 201, response.json
+    recording.assert_labels(pinned(is_pg, PIN_PASS_VALIDATION))
+
+
+def test_wallet_donation(client, db, query_recorder, is_pg):
+    from tests.campaigns.helpers import make_campaign
+    from tests.campaigns.helpers import make_world as make_campaigns_world
+
+    world = make_campaigns_world(db, patrons=WARM_UP + 1, funds=5000)
+    campaign = make_campaign(db, world)
+    tokens = [card_token(client, patron) for patron in world.patrons]
+    path = f"/v1/campaigns/{campaign.public_id}/donations"
+    body = {"amount": {"amount": 125, "currency": "EUR"}}
+    for token in tokens[:WARM_UP]:
+        assert client.post(path, json=body, headers=idem(token)).status_code == 201
+    with query_recorder as recording:
+        response = client.post(path, json=body, headers=idem(tokens[-1]))
+    assert response.status_code == 201, response.json
+    recording.assert_labels(pinned(is_pg, PIN_DONATION))

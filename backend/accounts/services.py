@@ -5,7 +5,7 @@ Each function takes the request's session and commits nothing.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from backend.accounts import messages, onetime, sessions
@@ -66,14 +66,25 @@ def staff_sign_in(
 # --- who is calling ----------------------------------------------------------
 
 
-def person_of(session: Session, principal: Principal, *, gone: ErrorCode = ACCOUNT_GONE) -> Patron | StaffUser:
+# Built once: every authenticated request that needs its caller runs one of these.
+_PERSON = {model: select(model).where(model.public_id == bindparam("subject")) for model in (Patron, StaffUser)}
+# The buyer's row, locked FOR NO KEY UPDATE as it is read (``person_of(..., lock=True)``).
+_LOCKED_PATRON = _PERSON[Patron].with_for_update(key_share=True)
+
+
+def person_of(
+    session: Session, principal: Principal, *, gone: ErrorCode = ACCOUNT_GONE, lock: bool = False
+) -> Patron | StaffUser:
     """The caller's record; a deleted patron or deactivated user is signed out (401).
 
     ``gone``: the refusal when the record is missing or closed, for the few views
-    whose contract answers something else (the inbox's 404).
+    whose contract answers something else (the inbox's 404). ``lock`` (patrons
+    only): the row is read ``FOR NO KEY UPDATE``, which serializes that patron's
+    own purchases (a per-patron limit) without a second statement.
     """
     model = Patron if principal.is_patron else StaffUser
-    person = session.scalar(select(model).where(model.public_id == principal.subject))
+    statement = _LOCKED_PATRON if lock and model is Patron else _PERSON[model]
+    person = session.scalar(statement, {"subject": principal.subject})
     if (
         person is None
         or (isinstance(person, Patron) and person.status == "deleted")

@@ -19,7 +19,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from backend.accounts.claims import patron_claims, staff_claims
@@ -173,6 +173,11 @@ def revoke_own_session(session: Session, person: Patron | StaffUser, public_id: 
         target.revoked_reason = reason
 
 
+# Built once, run on the session's connection: every authenticated request runs it.
+_sessions = AuthSession.__table__
+_SESSION_REVOKED_AT = select(_sessions.c.revoked_at).where(_sessions.c.public_id == bindparam("sid"))
+
+
 def check_session_alive(session: Session, claims: dict) -> None:
     """Token check: an access token of a revoked (or unknown) session is refused.
 
@@ -181,6 +186,6 @@ def check_session_alive(session: Session, claims: dict) -> None:
     sid = claims.get("sid")
     if sid is None:
         return
-    revoked_at = session.execute(select(AuthSession.revoked_at).where(AuthSession.public_id == sid)).first()
+    revoked_at = session.connection().execute(_SESSION_REVOKED_AT, {"sid": sid}).first()
     if revoked_at is None or revoked_at[0] is not None:
         raise InvalidToken("session revoked")

@@ -91,8 +91,9 @@ def present_campaigns(campaigns: list[Campaign], *, patron=None) -> list[dict]:
     return out
 
 
-def present_donation(donation: Donation) -> Donation:
-    receipt = receipts.receipt_of(db.session, donation)
+def present_donation(donation: Donation, *, just_made: bool = False) -> Donation:
+    """``just_made``: created by this request, so it has no receipt yet (the receipts job numbers them)."""
+    receipt = None if just_made else receipts.receipt_of(db.session, donation)
     donation.receipt_number = receipt.number if receipt else None
     donation.art_bonus_eligible = (
         Money(donation.kept_eligible, donation.currency)
@@ -103,8 +104,8 @@ def present_donation(donation: Donation) -> Donation:
     return donation
 
 
-def _donation_body(donation: Donation) -> dict:
-    d = present_donation(donation)
+def _donation_body(donation: Donation, *, just_made: bool = False) -> dict:
+    d = present_donation(donation, just_made=just_made)
     return {
         **{
             k: getattr(d, k)
@@ -137,7 +138,7 @@ def _started_body(started: giving.StartedDonation) -> dict:
             "customer_id": started.customer_id,
             "customer_session_client_secret": started.customer_session_client_secret,
         }
-    return {"donation": _donation_body(started.donation), "payment_sheet": sheet}
+    return {"donation": _donation_body(started.donation, just_made=True), "payment_sheet": sheet}
 
 
 def _card_body(card: SupporterCard | None) -> dict | None:

@@ -17,8 +17,9 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from stdnum.it import codicefiscale
 
 from backend.accounts.models import Network, Patron
@@ -45,7 +46,7 @@ from backend.campaigns.models import (
     Visibility,
 )
 from backend.config import Settings
-from backend.db import utcnow
+from backend.db import insert_returning, utcnow
 from backend.errors import DomainError
 from backend.ledger.models import JournalEntry
 from backend.ledger.services import (
@@ -202,10 +203,22 @@ def donate(
         actor=patron.public_id,
     )
     mark_collected(session, donation, entry, from_wallet=True)
-    session.add(donation)
-    session.flush()
+    donation = _insert(session, donation)
     notify(session, patron, "donation_received", campaign_title=campaign.title, amount=money)
     return StartedDonation(donation)
+
+
+def _insert(session: Session, donation: Donation) -> Donation:
+    """Write a new donation with one ``INSERT … RETURNING`` (every wallet donation does)."""
+    session.flush()  # what is pending first: insert_returning writes only this row
+    values = {key: donation.__dict__[key] for key in _DONATION_COLUMNS if key in donation.__dict__}
+    [written] = insert_returning(session, Donation, [values])
+    set_committed_value(written, "campaign", donation.campaign)
+    set_committed_value(written, "patron", donation.patron)
+    return written
+
+
+_DONATION_COLUMNS = [attribute.key for attribute in inspect(Donation).column_attrs]
 
 
 def mark_collected(session: Session, donation: Donation, entry: JournalEntry, *, from_wallet: bool) -> None:

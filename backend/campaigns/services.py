@@ -10,8 +10,8 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import distinct, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, distinct, func, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from backend.accounts.models import Library, Network, Patron, StaffUser
 from backend.auth.principal import Principal
@@ -321,10 +321,19 @@ def discover(session: Session, args: dict) -> Page:
     return paginate(session, stmt, Campaign, **common)
 
 
+# Built once: every donation reads its campaign with it.
+_CAMPAIGN_WITH_OWNER = (
+    select(Campaign)
+    .where(Campaign.public_id == bindparam("public_id"))
+    .options(joinedload(Campaign.library), joinedload(Campaign.network))
+)
+
+
 def visible_campaign(session: Session, public_id: str) -> Campaign:
     """Any campaign but a draft (drafts exist only for their owner)."""
-    campaign = get_or_404(session, Campaign, public_id)
-    if campaign.state == CampaignState.DRAFT:
+    # With its owner's library and network, which a donation's ledger accounts name.
+    campaign = session.scalars(_CAMPAIGN_WITH_OWNER, {"public_id": public_id}).first()
+    if campaign is None or campaign.state == CampaignState.DRAFT:
         raise DomainError(NOT_FOUND)
     return campaign
 

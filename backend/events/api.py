@@ -86,7 +86,11 @@ class Orders(MethodView):
     def post(self, data, occurrence_id):
         items = [purchase.Item(i["ticket_type"], i["quantity"]) for i in data["items"]]
         sale = purchase.open_sale(db.session, occurrence_id, items)  # refusals before loading the buyer
-        result = purchase.sell(db.session, current_person(), sale, pay_shortfall_by_card=data["pay_shortfall_by_card"])
+        # The buyer is read and locked in one statement (``sell`` counts their tickets under that lock).
+        buyer = current_person(lock=True)
+        result = purchase.sell(
+            db.session, buyer, sale, pay_shortfall_by_card=data["pay_shortfall_by_card"], locked=True
+        )
         return result, (202 if result.order.status == "awaiting_payment" else 201)
 
 

@@ -4,8 +4,9 @@ Order of work (it matters under a sell-out):
 
 1. ``open_sale``: the cheap refusals, from one read of the occurrence and
    before the buyer is even loaded (sales window, unknown type, sold out);
-2. ``sell``: the patron's own row is locked (``FOR NO KEY UPDATE``) so two
-   devices of one patron can't both pass the per-patron limit;
+2. ``sell``: the patron's own row is locked (``FOR NO KEY UPDATE``, by the
+   statement that loads the buyer) so two devices of one patron can't both
+   pass the per-patron limit;
 3. the wallet is debited through the ledger (guarded; 422 with the shortfall,
    nothing reserved), then the order and its tickets are inserted;
 4. the seats are taken **last** with one guarded update (``seats``), so the
@@ -29,7 +30,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from backend.accounts.models import Patron
+from backend.accounts.models import Library, Network, Patron
 from backend.db import get_or_404, insert_returning, new_public_id, utcnow
 from backend.errors import NOT_FOUND, DomainError
 from backend.events import seats
@@ -87,8 +88,26 @@ _SELLABLE_OCCURRENCE = (
     .join(Event)
     .where(Occurrence.public_id == bindparam("public_id"), Event.status != EventState.DRAFT)
     .options(
-        joinedload(Occurrence.event).options(
-            joinedload(Event.library), joinedload(Event.network), joinedload(Event.ticket_types)
+        # Only what a sale reads (rules, organizer, notification text): every column
+        # loaded costs CPU per request, and a sell-out is thousands of requests. The
+        # others load on first access.
+        joinedload(Occurrence.event)
+        .load_only(
+            Event.public_id,
+            Event.network_id,
+            Event.library_id,
+            Event.title,
+            Event.venue_name,
+            Event.status,
+            Event.per_patron_limit,
+            Event.sales_open_days,
+            Event.sales_close_minutes,
+            Event.payment_hold_minutes,
+        )
+        .options(
+            joinedload(Event.library).load_only(Library.public_id, Library.network_id),
+            joinedload(Event.network).load_only(Network.public_id),
+            joinedload(Event.ticket_types),
         )
     )
 )
@@ -206,10 +225,17 @@ def open_sale(session: Session, occurrence_public_id: str, items: Sequence[Item]
 
 
 def sell(
-    session: Session, patron: Patron, sale: Sale, *, pay_shortfall_by_card: bool = False, actor: str | None = None
+    session: Session,
+    patron: Patron,
+    sale: Sale,
+    *,
+    pay_shortfall_by_card: bool = False,
+    actor: str | None = None,
+    locked: bool = False,
 ) -> PurchaseResult:
+    """``locked``: the caller read the patron's row ``FOR NO KEY UPDATE`` in this transaction."""
     occurrence = sale.occurrence
-    check_patron_limit(session, patron, occurrence, sale.count)
+    check_patron_limit(session, patron, occurrence, sale.count, lock=not locked)
     result = place_order(
         session, patron, occurrence, sale.lines, pay_shortfall_by_card=pay_shortfall_by_card, actor=actor
     )

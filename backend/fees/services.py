@@ -263,7 +263,13 @@ def my_fee_payments(session: Session, patron: Patron, *, limit: int, starting_af
 
 
 _fees = Fee.__table__
-# Built once: every fee payment runs it.
+# Built once: every fee payment runs them.
+_PATRON_FEES = (
+    select(Fee)
+    .where(Fee.public_id.in_(bindparam("public_ids", expanding=True)), Fee.patron_id == bindparam("patron_id"))
+    .options(joinedload(Fee.library), joinedload(Fee.fee_type))
+    .order_by(Fee.id)
+)
 _CLAIM_FEES = (
     update(_fees)
     .where(_fees.c.id.in_(bindparam("fee_ids", expanding=True)), guard(_fees.c.status, FEE_TRANSITIONS, FeeState.PAID))
@@ -279,14 +285,7 @@ def pay_fees(session: Session, patron: Patron, fee_ids: list[str]) -> FeePayment
     is set from the guarded update itself: serializing the payment reads nothing.
     """
     wanted = list(dict.fromkeys(fee_ids))
-    fees = list(
-        session.scalars(
-            select(Fee)
-            .where(Fee.public_id.in_(wanted), Fee.patron_id == patron.id)
-            .options(joinedload(Fee.library), joinedload(Fee.fee_type))
-            .order_by(Fee.id)
-        )
-    )
+    fees = list(session.scalars(_PATRON_FEES, {"public_ids": wanted, "patron_id": patron.id}))
     if len(fees) != len(wanted):
         raise DomainError(NOT_FOUND, param="fee_ids")
     for fee in fees:

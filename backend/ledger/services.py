@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, select, update
+from sqlalchemy import BigInteger, Row, bindparam, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.accounts.models import Library, Network, Patron
-from backend.db import dialect_insert, new_public_id, rows_changed, utcnow
+from backend.db import dialect_insert, insert_returning, new_public_id, rows_changed, utcnow
 from backend.errors import DomainError
 from backend.ledger.errors import (
     ALREADY_REVERSED,
@@ -130,6 +130,12 @@ class House:
     network: Network | None = None
 
 
+# Built once: every payment reads its accounts with it.
+_ACCOUNTS_BY_KEY = select(LedgerAccount).where(
+    LedgerAccount.key.in_(bindparam("keys", expanding=True)), LedgerAccount.currency == bindparam("currency")
+)
+
+
 def wallet_and_house_accounts(
     session: Session, patron: Patron, houses: Sequence[House], currency: str = "EUR"
 ) -> tuple[LedgerAccount, list[LedgerAccount]]:
@@ -143,11 +149,7 @@ def wallet_and_house_accounts(
     house_keys = [f"{house.kind}:{house.owner_public_id}" for house in houses]
     found = {
         account.key: account
-        for account in session.scalars(
-            select(LedgerAccount).where(
-                LedgerAccount.key.in_([wallet_key, *house_keys]), LedgerAccount.currency == currency
-            )
-        )
+        for account in session.scalars(_ACCOUNTS_BY_KEY, {"keys": [wallet_key, *house_keys], "currency": currency})
     }
     wallet = found.get(wallet_key) or wallet_of(session, patron, currency)
     accounts = [
@@ -215,6 +217,12 @@ _INSERT_LOT = _lots.insert()
 _INSERT_ALLOCATION = LotAllocation.__table__.insert()
 _MOVE_LOT = (
     update(_lots).where(_lots.c.id == bindparam("lot_id")).values(remaining=_lots.c.remaining - bindparam("spent"))
+)
+_moved = _MOVE_LOT.returning(_lots.c.id).cte("moved")
+_MOVE_AND_ALLOCATE = LotAllocation.__table__.insert().from_select(
+    ["lot_id", "entry_id", "amount"],
+    # Not "entry_id": a parameter named like a funding_lots column would become a SET of the UPDATE.
+    select(_moved.c.id, bindparam("allocation_entry", type_=BigInteger), bindparam("spent", type_=BigInteger)),
 )
 _CREDIT_WALLET = (
     update(_accounts)
@@ -327,23 +335,26 @@ def post_entry(
     if dated is not None and dated < now:
         refuse_if_closed(session, (leg.account.network_id for leg in legs if leg.account.network_id), dated)
         now = dated
-    # The entry itself goes through the unit of work, not ``db.insert_returning``
-    # (the cheaper Core statement the postings and lots below use): this flush must
-    # also write what the caller left pending (rows the entry or its postings may
-    # refer to) before any ledger row, and insert_returning would write only the
-    # entry. The README's "Data access" rule says when each is used.
-    entry = JournalEntry(
-        kind=kind,
-        currency=currency,
-        memo=memo[:300],
-        reference=reference,
-        actor=actor,
-        created_at=now,
-        refunds_id=refunds.id if refunds is not None else None,
-        reverses_id=reverses.id if reverses is not None else None,
-    )
-    session.add(entry)
+    # What the caller left pending (rows the entry or its postings may refer to) is
+    # written first: a flush with nothing pending costs nothing. The entry itself is
+    # then one ``INSERT … RETURNING`` (``db.insert_returning``), like the rows below.
     session.flush()
+    [entry] = insert_returning(
+        session,
+        JournalEntry,
+        [
+            dict(
+                kind=kind,
+                currency=currency,
+                memo=memo[:300],
+                reference=reference,
+                actor=actor,
+                created_at=now,
+                refunds_id=refunds.id if refunds is not None else None,
+                reverses_id=reverses.id if reverses is not None else None,
+            )
+        ],
+    )
     connection = session.connection()
     connection.execute(
         _INSERT_POSTING,
@@ -488,11 +499,18 @@ def _allocate(session: Session, entry: JournalEntry, moves: dict[int, int]) -> N
     if not moves:
         return
     connection = session.connection()
-    connection.execute(_MOVE_LOT, [{"lot_id": lot_id, "spent": amount} for lot_id, amount in moves.items()])
-    connection.execute(
-        _INSERT_ALLOCATION,
-        [{"lot_id": lot_id, "entry_id": entry.id, "amount": amount} for lot_id, amount in moves.items()],
-    )
+    if connection.dialect.name == "postgresql":
+        # Each lot's move and its allocation in one statement (SQLite has no UPDATE in a CTE).
+        connection.execute(
+            _MOVE_AND_ALLOCATE,
+            [{"lot_id": lot_id, "allocation_entry": entry.id, "spent": amount} for lot_id, amount in moves.items()],
+        )
+    else:
+        connection.execute(_MOVE_LOT, [{"lot_id": lot_id, "spent": amount} for lot_id, amount in moves.items()])
+        connection.execute(
+            _INSERT_ALLOCATION,
+            [{"lot_id": lot_id, "entry_id": entry.id, "amount": amount} for lot_id, amount in moves.items()],
+        )
     # A lot the session already holds must not keep its old remaining.
     for lot_id in moves:
         lot = session.identity_map.get(session.identity_key(FundingLot, lot_id))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Set
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -218,6 +218,12 @@ def configured_channels(settings: Settings) -> frozenset[str]:
 # --- preferences ---------------------------------------------------------------
 
 
+_preferences = NotificationPreferences.__table__
+_PREFERENCES = select(*(_preferences.c[name] for name in NotificationPreferences.DEFAULTS)).where(
+    _preferences.c.patron_id == bindparam("patron_id")
+)
+
+
 def preferences_of(session: Session, patron: Patron) -> dict:
     # A patron without a preferences row is the common case, and the identity map
     # can't remember an absent row: a payment (confirmation + low-balance check)
@@ -225,7 +231,9 @@ def preferences_of(session: Session, patron: Patron) -> dict:
     # transaction only, so a savepoint rollback or a new transaction reads again.
     absent = _absent_preferences(session)
     if patron.id not in absent:
-        row = session.get(NotificationPreferences, patron.id)
+        loaded = session.identity_map.get(session.identity_key(NotificationPreferences, patron.id))
+        # Not loaded (the common case): a prebuilt Core read, no object built.
+        row = loaded or session.connection().execute(_PREFERENCES, {"patron_id": patron.id}).first()
         if row is not None:
             values = {name: getattr(row, name) for name in NotificationPreferences.DEFAULTS}
             return {**values, "transactional": True}

@@ -27,8 +27,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from backend.accounts.models import Patron
@@ -63,14 +64,19 @@ def age_band(birth_date: date | None, on: date) -> str | None:
     return "65_plus"
 
 
+# Built once: every validation runs it (on the session's connection: it reads a link table).
+_AGREEMENT_COVERS = select(agreement_networks.c.agreement_id).where(
+    agreement_networks.c.agreement_id == bindparam("agreement_id"),
+    agreement_networks.c.network_id == bindparam("network_id"),
+)
+
+
 def ineligibility(session: Session, offer: Offer, patron: Patron, at: datetime) -> str | None:
     """Why ``patron`` may not use ``offer`` (``network``, ``home_library``, ``age_band``,
     ``supporter_card``), or None."""
     agreement = offer.agreement
-    if not session.scalar(
-        select(agreement_networks.c.agreement_id).where(
-            agreement_networks.c.agreement_id == agreement.id, agreement_networks.c.network_id == patron.home_network_id
-        )
+    if not session.connection().scalar(
+        _AGREEMENT_COVERS, {"agreement_id": agreement.id, "network_id": patron.home_network_id}
     ):
         return "network"
     if offer.network_ids and patron.home_network.public_id not in offer.network_ids:
@@ -151,20 +157,32 @@ def usage(session: Session, patron_id: int, offer: Offer, at: datetime) -> dict[
     limits = patron_limits(offer)
     if not limits:
         return {}
-    columns = []
+    params: dict = {"patron_id": patron_id, "offer_id": offer.id}
     for period in limits:
-        start, end = period_bounds(period, at)
-        if start is None:
+        if period != "total":
+            params[f"{period}_start"], params[f"{period}_end"] = period_bounds(period, at)
+    row = session.connection().execute(_usage_statement(tuple(limits)), params).one()
+    return {period: int(value) for period, value in zip(limits, row)}
+
+
+@cache
+def _usage_statement(periods: tuple[str, ...]):
+    """Built once per combination of limited periods (at most 16): the count of each, in one row."""
+    redemptions = Redemption.__table__
+    columns = []
+    for period in periods:
+        if period == "total":
             columns.append(func.count())
         else:
-            inside = (Redemption.scanned_at >= start) & (Redemption.scanned_at < end)
+            inside = (redemptions.c.scanned_at >= bindparam(f"{period}_start", type_=redemptions.c.scanned_at.type)) & (
+                redemptions.c.scanned_at < bindparam(f"{period}_end", type_=redemptions.c.scanned_at.type)
+            )
             columns.append(func.coalesce(func.sum(case((inside, 1), else_=0)), 0))
-    row = session.execute(
-        select(*columns).where(
-            Redemption.patron_id == patron_id, Redemption.offer_id == offer.id, Redemption.state.in_(COUNTED_STATES)
-        )
-    ).one()
-    return {period: int(value) for period, value in zip(limits, row)}
+    return select(*columns).where(
+        redemptions.c.patron_id == bindparam("patron_id"),
+        redemptions.c.offer_id == bindparam("offer_id"),
+        redemptions.c.state.in_(COUNTED_STATES),
+    )
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import jwt
 import pyotp
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from backend.accounts.models import Patron
@@ -182,6 +182,10 @@ def _typed(session: Session, code: str, at: datetime) -> tuple[Pass, None]:
     return found, None
 
 
+# Built once: every online validation of a scanned code runs it.
+_PASS_WITH_PATRON = select(Pass).where(Pass.public_id == bindparam("public_id")).options(joinedload(Pass.patron))
+
+
 def read_code(session: Session, settings: Settings, code: str, at: datetime) -> tuple[Pass, VerifiedPass | None]:
     """The pass behind a scanned code (both signatures and the minute checked at ``at``) or a
     typed one; 422 with the precise reason otherwise. Revocation is judged by the caller."""
@@ -193,7 +197,7 @@ def read_code(session: Session, settings: Settings, code: str, at: datetime) -> 
         verified = _verifier(settings.pass_keys, settings.secret_key).verify(code.strip(), at=at)
     except PassRefused as refused:
         raise DomainError(_REFUSALS[refused.reason], param="code", reason=refused.reason) from None
-    found = session.scalar(select(Pass).where(Pass.public_id == verified.pass_id).options(joinedload(Pass.patron)))
+    found = session.scalar(_PASS_WITH_PATRON, {"public_id": verified.pass_id})
     if found is None:
         raise DomainError(e.PASS_INVALID, param="code", reason="unknown")
     return found, verified

@@ -24,14 +24,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from babel.dates import format_datetime
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm.attributes import set_committed_value
 
-from backend.accounts.models import Network, Partner, Patron
+from backend.accounts.models import Network, Partner, PartnerVenue, Patron
 from backend.auth.principal import Principal
 from backend.config import Settings
-from backend.db import get_or_404, utcnow
+from backend.db import get_or_404, insert_returning, utcnow
 from backend.errors import NOT_FOUND, DomainError, ErrorCode
 from backend.events.purchase import lock_patron
 from backend.i18n import LOCALES, ROME, normalize_language
@@ -104,16 +105,29 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
-def _offer_of(session: Session, partner: Partner, offer_id: str) -> Offer:
-    offer = session.scalar(
-        select(Offer)
-        .join(Agreement)
-        .where(Offer.public_id == offer_id, Agreement.partner_id == partner.id)
-        .options(contains_eager(Offer.agreement))
+# Built once: every online validation reads its offer, with its agreement and whether
+# the venue offers it, in one statement.
+_OFFER_AT_VENUE = (
+    select(
+        Offer,
+        exists()
+        .where(offer_venues.c.offer_id == Offer.id, offer_venues.c.venue_id == bindparam("venue_id"))
+        .label("at_venue"),
     )
-    if offer is None:
+    .join(Agreement)
+    .where(Offer.public_id == bindparam("public_id"), Agreement.partner_id == bindparam("partner_id"))
+    .options(contains_eager(Offer.agreement))
+)
+
+
+def _offer_of(session: Session, partner: Partner, offer_id: str, venue: PartnerVenue) -> tuple[Offer, bool]:
+    """The partner's offer, and whether ``venue`` offers it."""
+    row = session.execute(
+        _OFFER_AT_VENUE, {"public_id": offer_id, "partner_id": partner.id, "venue_id": venue.id}
+    ).first()
+    if row is None:
         raise DomainError(NOT_FOUND, param="offer_id")
-    return offer
+    return row[0], row[1]
 
 
 def _payable_accounts(session: Session, network: Network, partner: Partner, currency: str):
@@ -193,13 +207,11 @@ def redeem(
             return Outcome("already_recorded", earlier, holder_of(earlier.patron, earlier.scanned_at.date()))
     at = min(scanned_at, now) if (offline and scanned_at is not None) else now
     venue = scope.venue_by_id(session, venue_id)
-    offer = _offer_of(session, partner, offer_id)
+    offer, at_venue = _offer_of(session, partner, offer_id, venue)
     if not 1 <= quantity <= offer.max_quantity:
         raise DomainError(e.QUANTITY_INVALID, param="quantity", max_quantity=offer.max_quantity)
     pass_, _ = read_code(session, settings, code, at)
-    if not session.scalar(
-        select(offer_venues.c.offer_id).where(offer_venues.c.offer_id == offer.id, offer_venues.c.venue_id == venue.id)
-    ):
+    if not at_venue:
         raise DomainError(e.WRONG_VENUE, param="venue_id")
     patron: Patron = pass_.patron
     agreement = offer.agreement
@@ -233,7 +245,7 @@ def redeem(
         if not offline:
             raise DomainError(broken.error, **broken.values) from None
         flag = broken
-    redemption = Redemption(
+    row = dict(
         offer_id=offer.id,
         agreement_id=agreement.id,
         partner_id=partner.id,
@@ -255,6 +267,7 @@ def redeem(
         created_at=now,
     )
     if scan_id is not None:
+        redemption = Redemption(**row)
         try:
             with session.begin_nested():
                 session.add(redemption)
@@ -265,8 +278,11 @@ def redeem(
             )
             return Outcome("already_recorded", earlier, holder)
     else:
-        session.add(redemption)
-        session.flush()
+        session.flush()  # what is pending first (insert_returning writes only its row)
+        [redemption] = insert_returning(session, Redemption, [row])
+    # The response shows them: held by the redemption, not looked up (or read again) later.
+    for name, value in (("offer", offer), ("venue", venue), ("patron", patron)):
+        set_committed_value(redemption, name, value)
     if flag is None:
         refusal = None
         if not _take_offer_use(session, offer):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from backend.accounts.models import Partner, PartnerVenue, StaffUser
@@ -32,15 +32,19 @@ class TillScope:
         return get_or_404(session, PartnerVenue, venue_id, param=param, partner_id=self.partner.id)
 
 
+# Built once: every request of a till runs it.
+_TILL_STAFF = (
+    select(StaffUser)
+    .where(StaffUser.public_id == bindparam("subject"), StaffUser.active.is_(True))
+    .options(joinedload(StaffUser.partner), joinedload(StaffUser.partner_venue))
+)
+
+
 def till_scope(session: Session, principal: Principal) -> TillScope:
     if principal.role != "partner":
         raise DomainError(NOT_FOUND)
     # One query for the user, their partner and venue: every validation at a till starts here.
-    staff = session.scalar(
-        select(StaffUser)
-        .where(StaffUser.public_id == principal.subject, StaffUser.active.is_(True))
-        .options(joinedload(StaffUser.partner), joinedload(StaffUser.partner_venue))
-    )
+    staff = session.scalar(_TILL_STAFF, {"subject": principal.subject})
     if staff is None:
         staff = person_of(session, principal)  # raises the usual "signed out" answer
     partner = staff.partner or (staff.partner_venue.partner if staff.partner_venue is not None else None)

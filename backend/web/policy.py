@@ -67,9 +67,12 @@ def _authenticate() -> Principal | None:
     return Principal.from_claims(claims)
 
 
-def current_person(*, gone: ErrorCode = ACCOUNT_GONE) -> Patron | StaffUser:
-    """The caller's own patron or staff record (401 without a valid token, or ``gone`` once the account is)."""
-    return person_of(db.session, require_principal(), gone=gone)
+def current_person(*, gone: ErrorCode = ACCOUNT_GONE, lock: bool = False) -> Patron | StaffUser:
+    """The caller's own patron or staff record (401 without a valid token, or ``gone`` once the account is).
+
+    ``lock``: a patron's row is read ``FOR NO KEY UPDATE`` (``person_of``).
+    """
+    return person_of(db.session, require_principal(), gone=gone, lock=lock)
 
 
 def require_principal() -> Principal:

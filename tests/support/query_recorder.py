@@ -73,12 +73,32 @@ def label(sql: str) -> str:
         "DELETE": r"^DELETE\s+FROM\s+([\w\".]+)",
         "WITH": r"\bFROM\s+([\w\".]+)",
     }
+    if verb == "WITH":  # a CTE: labelled by the statement it leads to (WITH … INSERT INTO idempotency_keys)
+        found = re.search(r"\)\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+([\w\".]+)", text, re.I)
+        if found:
+            return f"{found.group(1).split()[0].upper()} {found.group(2).strip(chr(34)).lower()}"
     pattern = patterns.get(verb)
     if pattern:
-        found = re.search(pattern, text, re.I)
+        # A subquery in a SELECT's column list (EXISTS …) does not name the table read.
+        start = _top_level_from(text) if verb == "SELECT" else 0
+        found = re.search(pattern, text[start:], re.I)
         if found:
             return f"{verb} {found.group(1).strip(chr(34)).lower()}"
     return text
+
+
+def _top_level_from(text: str) -> int:
+    """Where the first FROM outside parentheses starts (0 when there is none)."""
+    depth = 0
+    for found in re.finditer(r"[()]|\bFROM\b", text, re.I):
+        token = found.group(0)
+        if token == "(":
+            depth += 1
+        elif token == ")":
+            depth -= 1
+        elif depth == 0:
+            return found.start()
+    return 0
 
 
 @dataclass
