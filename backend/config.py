@@ -74,6 +74,8 @@ class Settings:
     card_account_network: str = ""
     # Cents a statement line and our booking may differ by and still match.
     reconciliation_tolerance: int = 0
+    # The network's commission on wallet payments at partners' tills, in basis points (100 = 1 %).
+    partner_commission_bp: int = 0
     donation_min_amount: int = 100
     donation_max_amount: int = 500_000
     currency: str = "EUR"
@@ -230,6 +232,8 @@ ENV_VARS = {
     "BORSELLINO_CARD_ACCOUNT_NETWORK": "code of the network holding the Stripe account: its finance staff "
     "reconcile the payouts (empty with a single network: that one)",
     "BORSELLINO_RECONCILIATION_TOLERANCE": "cents a statement line may differ from our booking and still match (0)",
+    "BORSELLINO_PARTNER_COMMISSION_BP": "the network's commission on partners' till payments, in basis points "
+    "(0; 150 = 1.5 %), kept in the monthly partner settlement",
     "BORSELLINO_TOPUP_CHANNELS": "top-up methods per network code, `CSBNO=stripe+pagopa;SBM=pagopa`, `*` for "
     "every other network (default: the demo's networks, `CSBNO=stripe+pagopa;SBM=pagopa;*=stripe`)",
     "BORSELLINO_PAGOPA_PROVIDER": "`sandbox` (demo only) or `gpd` (pagoPA's debt-position service)",

@@ -52,6 +52,7 @@ ACCOUNT_KINDS = {
     "bank": DEBIT_NORMAL,  # a network's bank account (card payouts, cash deposits, transfers out)
     "card_fees": DEBIT_NORMAL,  # what the card processor kept on a network's payouts (an expense)
     "cash_in_transit": DEBIT_NORMAL,  # one library's cash out of the drawers, not yet on the bank's slip
+    "commission_income": CREDIT_NORMAL,  # a network's commission on partners' till payments
     "shop_income": CREDIT_NORMAL,  # one library's shop sales (items, services, rooms)
     "printing_credit": CREDIT_NORMAL,  # one patron's prepaid printing in one network, owed as printing
 }

@@ -163,6 +163,13 @@ def partner_static(filename):
     )
 
 
+@bp.route("/partners/till-sw.js")
+@console_public
+def partner_till_worker():
+    """The till's service worker, served here so that its scope covers the scan page."""
+    return send_from_directory(STATIC, "till-sw.js", mimetype="text/javascript", max_age=0)
+
+
 def _scope():
     return till_scope(db.session, console_principal())
 

@@ -10,6 +10,8 @@ unit of work rolls its partial writes back.
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Response, redirect, request, url_for
 
 from backend.accounts.models import Library
@@ -17,9 +19,10 @@ from backend.auth.scope import libraries_in_scope, require_library
 from backend.console.access import bp, console_person, console_principal, language, register_link, render, staff_page
 from backend.console.forms import claim_form, new_form_key, parse_amount
 from backend.console.labels import register_labels
+from backend.db import utcnow
 from backend.desk import services as desk
 from backend.errors import DomainError
-from backend.i18n import Text
+from backend.i18n import ROME, Text
 from backend.money import Money
 from backend.receipts.render import METHODS
 from backend.shop import catalog, counter, orders, rooms
@@ -125,9 +128,12 @@ def _library_page(library: Library, *, notice=None, error=None, status=200):
     recent = orders.library_orders(
         db.session, console_principal(), library.public_id, states=None, limit=20, starting_after=None
     ).data
+    day = _day()
     return render(
         "console/shop/library.html",
         library=library,
+        day=day,
+        bookings=rooms.library_bookings(db.session, console_principal(), library.public_id, day),
         items=items,
         to_prepare=orders.to_prepare(db.session, console_principal(), library.public_id),
         recent=recent,
@@ -140,6 +146,14 @@ def _library_page(library: Library, *, notice=None, error=None, status=200):
         form_key=new_form_key(),
         money=_money,
     ), status
+
+
+def _day() -> date:
+    """The day whose room bookings the page lists: ``?date=YYYY-MM-DD``, else today in Europe/Rome."""
+    try:
+        return date.fromisoformat(request.args.get("date", ""))
+    except ValueError:
+        return utcnow().astimezone(ROME).date()
 
 
 @bp.route("/shop/<library_id>")

@@ -292,3 +292,26 @@ def test_an_offline_till_without_webcrypto_ed25519_verifies_with_the_vendored_li
     expect(page.locator("#verdict")).to_contain_text("ACCETTATO")
     assert page.evaluate(f"JSON.parse(localStorage.getItem('{QUEUE}')).length") == 1
     page.evaluate(f"localStorage.removeItem('{QUEUE}')")  # this till's use stays here: the test is about the check
+
+
+def test_the_till_page_opens_again_without_a_connection(console, new_context, _signed_in_states):
+    context = new_context(storage_state=_signed_in_states("partner"))
+    page = context.new_page()
+    page.set_viewport_size(PHONE)
+    page.goto("/console/partners/scan")
+    expect(page.locator("#till-status")).to_contain_text("Pronto anche senza connessione")
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
+    page.reload()  # now through the service worker, which keeps a copy
+    expect(page.get_by_role("heading", name="Convalida pass")).to_be_visible()
+
+    context.set_offline(True)
+    page.reload()
+    expect(page.get_by_role("heading", name="Convalida pass")).to_be_visible()
+    expect(page.locator("#till-status")).to_have_attribute("data-state", "offline")
+    page.get_by_label("Prezzo intero (€)").fill("8,50")
+    page.get_by_label(re.compile("Oppure scrivi il codice")).fill(_code(console))
+    page.get_by_role("button", name="Convalida", exact=True).click()
+    expect(page.locator("#verdict")).to_contain_text("ACCETTATO")
+    context.set_offline(False)
+    expect(page.locator("#till-status")).to_have_attribute("data-queued", "0")
+    expect(page.locator("#upload-results li")).to_have_count(1)

@@ -14,24 +14,20 @@ from backend.ledger.services import (
     capture_hold,
     credit,
     expire_holds,
-    house_account,
     place_hold,
     release_hold,
     wallet_of,
 )
 from backend.money import Money
-from tests.support.factories import make_library, make_network, make_patron
 from tests.support.ledger import fund_wallet
 
 
 @pytest.fixture
-def world(db, app_ctx):
-    network = make_network(db)
-    library = make_library(db, network)
-    patron = make_patron(db, network, library)
-    income = house_account(db, "fee_income", library.public_id, library=library)
-    fund_wallet(db, patron, 1000)
-    return db, wallet_of(db, patron), income
+def funded(world):
+    """The world's patron with 1000 in the wallet: (session, wallet, income)."""
+    session, patron, income = world
+    fund_wallet(session, patron, 1000)
+    return session, wallet_of(session, patron), income
 
 
 def hold_of(session, wallet, cents, minutes=10):
@@ -50,8 +46,8 @@ def test_the_table_moves_a_hold_once_through_its_claim():
         assert HOLD_TRANSITIONS.is_final(final)
 
 
-def test_a_captured_hold_is_neither_released_nor_captured_again(world):
-    session, wallet, income = world
+def test_a_captured_hold_is_neither_released_nor_captured_again(funded):
+    session, wallet, income = funded
     hold = hold_of(session, wallet, 600)
     capture_hold(session, hold, [credit(income, Money(600))], kind="ticket_purchase")
     before = stored(session, wallet, hold)
@@ -70,8 +66,8 @@ def test_a_captured_hold_is_neither_released_nor_captured_again(world):
     assert run_audit(session).clean
 
 
-def test_a_released_hold_cannot_be_captured_and_the_job_leaves_it_released(world):
-    session, wallet, income = world
+def test_a_released_hold_cannot_be_captured_and_the_job_leaves_it_released(funded):
+    session, wallet, income = funded
     hold = hold_of(session, wallet, 300, minutes=-1)  # past its expiry too
     release_hold(session, hold)
     before = stored(session, wallet, hold)
@@ -84,8 +80,8 @@ def test_a_released_hold_cannot_be_captured_and_the_job_leaves_it_released(world
     assert run_audit(session).clean
 
 
-def test_an_expired_hold_cannot_be_captured(world):
-    session, wallet, income = world
+def test_an_expired_hold_cannot_be_captured(funded):
+    session, wallet, income = funded
     hold = hold_of(session, wallet, 300, minutes=-1)
     assert expire_holds(session) == 1
     before = stored(session, wallet, hold)
@@ -96,8 +92,8 @@ def test_an_expired_hold_cannot_be_captured(world):
     assert run_audit(session).clean
 
 
-def test_the_database_refuses_a_hold_state_outside_the_enum(world):
-    session, wallet, _ = world
+def test_the_database_refuses_a_hold_state_outside_the_enum(funded):
+    session, wallet, _ = funded
     hold = hold_of(session, wallet, 300)
     session.commit()
     with pytest.raises(IntegrityError):

@@ -7,24 +7,13 @@ from backend.errors import DomainError
 from backend.ledger.services import (
     credit,
     debit,
-    house_account,
     post_entry,
     reverse_entry,
     wallet_lots,
     wallet_of,
 )
 from backend.money import Money
-from tests.support.factories import make_library, make_network, make_patron
 from tests.support.ledger import fund_wallet
-
-
-@pytest.fixture
-def world(db, app_ctx):
-    network = make_network(db)
-    library = make_library(db, network)
-    patron = make_patron(db, network, library)
-    income = house_account(db, "fee_income", library.public_id, library=library)
-    return db, patron, income
 
 
 def pay(session, patron, income, amount, **kw):

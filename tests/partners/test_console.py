@@ -66,6 +66,8 @@ def test_scan_result_today_and_statement(client, db):
     assert page.status_code == 200 and "Ridotto cinema" in html and world.cinema.name in html
     assert "jsQR-1.4.0.js" in html
     assert client.get("/console/partners/static/jsQR-1.4.0.js").status_code == 200
+    worker = client.get("/console/partners/till-sw.js")  # its scope must cover the scan page
+    assert worker.status_code == 200 and worker.mimetype == "text/javascript"
 
     accepted = _scan(client, world, offer, phone.code(), price="8,50")
     html = accepted.get_data(as_text=True)

@@ -55,3 +55,24 @@ def test_another_network_and_a_librarian_cannot_open_the_runs(world):
     librarian = world.client.application.test_client()
     _sign_in(librarian, world.librarian)
     assert librarian.get("/console/reconciliation").status_code == 403
+
+
+def test_cash_by_day_and_partner_settlements_pages_open_for_finance(world):
+    client = world.client
+    _sign_in(client, world.finance)
+    day = client.get("/console/reconciliation/cash")
+    assert day.status_code == 200 and "Contanti per giorno" in day.get_data(as_text=True)
+    assert world.library.name in day.get_data(as_text=True)
+    assert client.get("/console/reconciliation/cash?day=ieri").status_code == 400
+    page = client.get("/console/partner-settlements?month=2026-10")
+    assert page.status_code == 200 and "Regolamenti partner" in page.get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    future = client.post("/console/partner-settlements/compute", data={"csrf_token": token, "month": "2999-01"})
+    assert future.status_code == 422 and "non è ancora finito" in future.get_data(as_text=True)
+    done = client.post(
+        "/console/partner-settlements/compute", data={"csrf_token": token, "month": "2026-10"}, follow_redirects=True
+    )
+    assert done.status_code == 200 and "Regolamenti del mese calcolati" in done.get_data(as_text=True)
+    librarian = client.application.test_client()
+    _sign_in(librarian, world.librarian)
+    assert librarian.get("/console/partner-settlements").status_code == 403

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
 
+from backend.db import utcnow
 from backend.desk.models import CashSession, CashSessionState, Desk
+from backend.i18n import ROME
 from backend.shop.models import Room, ShopItem, ShopOrder
-from tests.shop.helpers import assert_audit_clean, balance, checkout, make_item, make_world, stock_of
+from tests.shop.helpers import assert_audit_clean, balance, checkout, key, make_item, make_room, make_world, stock_of
+from tests.support.factories import bearer
 
 
 def _csrf(client, path):
@@ -162,3 +166,24 @@ def test_a_librarian_adds_and_changes_items_and_rooms(client, db, app_ctx):
     db.rollback()
     assert db.scalar(select(Room.price_per_hour)) == 1000
     assert "Sala" in client.get(page).get_data(as_text=True)
+
+
+def test_the_shop_page_lists_a_days_room_bookings(client, db, app_ctx):
+    world = make_world(db, funds=5000)
+    patron = world.patrons[0]
+    room = make_room(db, world.library, hours=((0, "09:00", "19:00"),))
+    day = (utcnow().astimezone(ROME) + timedelta(days=2)).date()
+    booked = client.post(
+        f"/v1/shop/rooms/{room.public_id}/bookings",
+        headers={**bearer(patron), **key()},
+        json={
+            "starts_at": datetime.combine(day, time(10), tzinfo=ROME).isoformat(),
+            "ends_at": datetime.combine(day, time(12), tzinfo=ROME).isoformat(),
+        },
+    )
+    assert booked.status_code == 201
+    _login(client, world.librarian)
+    page = client.get(f"/console/shop/{world.library.public_id}?date={day.isoformat()}").get_data(as_text=True)
+    assert patron.card_number in page and "Sala riunioni" in page and "Prenotata" in page
+    today = client.get(f"/console/shop/{world.library.public_id}").get_data(as_text=True)
+    assert "Nessuna sala prenotata." in today

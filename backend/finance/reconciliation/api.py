@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import request
 from flask.views import MethodView
 
-from backend.finance.reconciliation import cash, pagopa_flows, services, stripe_payouts
+from backend.finance.reconciliation import cash, pagopa_flows, services, settlements, stripe_payouts
 from backend.finance.reconciliation.models import CashDeposit, ReconciliationItem, ReconciliationRun
 from backend.finance.reconciliation.schemas import (
     CashDayArgs,
@@ -16,11 +16,16 @@ from backend.finance.reconciliation.schemas import (
     DepositSchema,
     HandoverCreateSchema,
     HandoverListSchema,
+    MarkPaidSchema,
     ReconciliationItemListArgs,
     ReconciliationItemSchema,
     ReconciliationRunListArgs,
     ReconciliationRunSchema,
     ResolveExceptionSchema,
+    SettlementComputeSchema,
+    SettlementListArgs,
+    SettlementListSchema,
+    SettlementSchema,
 )
 from backend.pagination import page_schema, paginate
 from backend.web.api import Blueprint, add_error_responses
@@ -198,5 +203,58 @@ class CashDeposits(MethodView):
 
 add_error_responses(CashDeposits.post, 404, 409, 422)
 add_error_responses(CashDeposits.get, 404)
+
+
+@blp.route("/partner-settlements")
+class PartnerSettlements(MethodView):
+    @allow(*FINANCE)
+    @blp.arguments(SettlementComputeSchema)
+    @blp.response(200, SettlementListSchema)
+    def post(self, data):
+        """Compute (again) the month's drafts: what my network owes each partner.
+
+        Reimbursements within the budget cap, plus wallet payments at the till, less
+        refunds and the network's commission. Approved and paid settlements stay as they are.
+        """
+        data = settlements.compute_month(
+            db.session, require_principal(), data["month"], commission_bp=current_settings().partner_commission_bp
+        )
+        return {"data": data}
+
+    @allow(*FINANCE)
+    @blp.arguments(SettlementListArgs, location="query")
+    @blp.response(200, SettlementListSchema)
+    def get(self, args):
+        """My network's partner settlements (of one month, or all), newest month first."""
+        return {"data": settlements.list_month(db.session, require_principal(), args.get("month"))}
+
+
+add_error_responses(PartnerSettlements.post, 404, 422)
+
+
+@blp.route("/partner-settlements/<settlement_id>/approve")
+class ApproveSettlement(MethodView):
+    @allow(*FINANCE)
+    @blp.response(200, SettlementSchema)
+    def post(self, settlement_id):
+        """Approve a draft settlement (it is then fixed)."""
+        return settlements.approve(db.session, require_principal(), settlement_id)
+
+
+add_error_responses(ApproveSettlement.post, 404, 409)
+
+
+@blp.route("/partner-settlements/<settlement_id>/paid")
+class PaySettlement(MethodView):
+    @allow(*FINANCE)
+    @idempotent
+    @blp.arguments(MarkPaidSchema)
+    @blp.response(200, SettlementSchema)
+    def post(self, data, settlement_id):
+        """Mark an approved settlement paid with the bank transfer's reference (booked in the ledger)."""
+        return settlements.mark_paid(db.session, require_principal(), settlement_id, data["transfer_reference"])
+
+
+add_error_responses(PaySettlement.post, 404, 409)
 
 blueprints = [blp]

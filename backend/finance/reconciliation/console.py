@@ -7,19 +7,26 @@ reason and a 4xx status, so the unit of work rolls back.
 
 from __future__ import annotations
 
+import re
+from datetime import date, timedelta
+
 from flask import redirect, request, url_for
 
 from backend.console.access import bp, console_principal, language, register_link, render, staff_page
+from backend.console.forms import claim_form, new_form_key
 from backend.console.labels import register_labels
+from backend.db import utcnow
 from backend.errors import DomainError
-from backend.finance.reconciliation import services
+from backend.finance.reconciliation import cash, services, settlements
+from backend.finance.reconciliation.errors import TRANSFER_REFERENCE_REQUIRED
 from backend.finance.reconciliation.models import ReconciliationItem, ReconciliationRun
-from backend.i18n import Text
+from backend.i18n import ROME, Text
 from backend.money import Money
 from backend.web.database import db
 from backend.web.settings import current_settings
 
 FINANCE = ("finance", "admin")
+_MONTH = re.compile(r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$")
 
 T = {
     "title": Text(it="Riconciliazioni", en="Reconciliation"),
@@ -29,9 +36,24 @@ T = {
         en="Matched again: matches and resolutions stay as they were.",
     ),
     "not_found": Text(it="Non trovato, o non è della tua rete.", en="Not found, or not of your network."),
+    "bad_day": Text(it="Data non valida: usa AAAA-MM-GG.", en="Not a valid date: use YYYY-MM-DD."),
+    "computed": Text(it="Regolamenti del mese calcolati.", en="The month's settlements are computed."),
+    "approved": Text(it="Regolamento approvato.", en="Settlement approved."),
+    "paid": Text(it="Regolamento segnato come pagato.", en="Settlement marked paid."),
 }
 
 register_link("console.reconciliation_runs", T["title"], *FINANCE)
+register_link("console.reconciliation_cash", Text(it="Contanti per giorno", en="Cash by day"), *FINANCE)
+register_link("console.partner_settlements", Text(it="Regolamenti partner", en="Partner settlements"), *FINANCE)
+register_labels("cash_session_status", {"open": Text(it="Aperta", en="Open"), "closed": Text(it="Chiusa", en="Closed")})
+register_labels(
+    "settlement_status",
+    {
+        "draft": Text(it="Bozza", en="Draft"),
+        "approved": Text(it="Approvato", en="Approved"),
+        "paid": Text(it="Pagato", en="Paid"),
+    },
+)
 register_labels(
     "reconciliation_run_status",
     {
@@ -72,7 +94,13 @@ register_labels("reconciliation_source", {"stripe": Text(it="Carte (Stripe)", en
 
 def _page(template: str, status: int = 200, **context):
     lang = language()
-    return render(template, money=lambda cents, currency="EUR": Money(cents, currency).format(lang), **context), status
+    return render(
+        template,
+        money=lambda cents, currency="EUR": Money(cents, currency).format(lang),
+        shown=lambda m: m.format(lang) if m is not None else "",
+        form_key=new_form_key(),
+        **context,
+    ), status
 
 
 @bp.route("/reconciliation")
@@ -142,3 +170,78 @@ def reconciliation_resolve(run_id, item_id):
     except DomainError as refused:
         return _run_page(run, error=refused.body(language())["error"]["message"], status=refused.error.status)
     return redirect(url_for("console.reconciliation_run", run_id=run_id, notice="resolved"))
+
+
+@bp.route("/reconciliation/cash")
+@staff_page(*FINANCE)
+def reconciliation_cash():
+    raw = request.args.get("day", "")
+    try:
+        day = date.fromisoformat(raw) if raw else utcnow().astimezone(ROME).date()
+    except ValueError:
+        return render("console/message.html", message=T["bad_day"]), 400
+    libraries = cash.cash_day(db.session, console_principal(), day)
+    return _page("console/reconciliation/cash.html", day=day, libraries=libraries)
+
+
+def _previous_month() -> str:
+    first = utcnow().astimezone(ROME).date().replace(day=1)
+    last = first - timedelta(days=1)
+    return f"{last.year:04d}-{last.month:02d}"
+
+
+def _settlements_page(month: str, *, notice=None, error=None, status=200):
+    if error:
+        db.session.rollback()
+    rows = settlements.list_month(db.session, console_principal(), month)
+    return _page(
+        "console/reconciliation/settlements.html", status, month=month, settlements=rows, notice=notice, error=error
+    )
+
+
+@bp.route("/partner-settlements")
+@staff_page(*FINANCE)
+def partner_settlements():
+    month = request.args.get("month") or _previous_month()
+    if not _MONTH.match(month):
+        return render("console/message.html", message=T["bad_day"]), 400
+    text = T.get(request.args.get("notice", ""))
+    return _settlements_page(month, notice=text.render(language()) if text else None)
+
+
+@bp.route("/partner-settlements/compute", methods=["POST"])
+@staff_page(*FINANCE)
+def partner_settlements_compute():
+    month = request.form.get("month", "")
+    if not _MONTH.match(month):
+        return render("console/message.html", message=T["bad_day"]), 400
+    try:
+        settlements.compute_month(
+            db.session, console_principal(), month, commission_bp=current_settings().partner_commission_bp
+        )
+    except DomainError as refused:
+        return _settlements_page(month, error=refused.body(language())["error"]["message"], status=refused.error.status)
+    return redirect(url_for("console.partner_settlements", month=month, notice="computed"))
+
+
+@bp.route("/partner-settlements/<settlement_id>/<action>", methods=["POST"])
+@staff_page(*FINANCE)
+def partner_settlement_action(settlement_id, action):
+    month = request.form.get("month", "")
+    if action not in ("approve", "paid") or not _MONTH.match(month):
+        return _not_found()
+    if action == "paid" and not claim_form():
+        return redirect(url_for("console.partner_settlements", month=month))
+    try:
+        if action == "approve":
+            settlements.approve(db.session, console_principal(), settlement_id)
+        else:
+            reference = request.form.get("transfer_reference", "").strip()
+            if not reference or len(reference) > 140:
+                raise DomainError(TRANSFER_REFERENCE_REQUIRED, param="transfer_reference")
+            settlements.mark_paid(db.session, console_principal(), settlement_id, reference)
+    except DomainError as refused:
+        return _settlements_page(month, error=refused.body(language())["error"]["message"], status=refused.error.status)
+    return redirect(
+        url_for("console.partner_settlements", month=month, notice="approved" if action == "approve" else "paid")
+    )

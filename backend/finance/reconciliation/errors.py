@@ -68,6 +68,18 @@ MONTH_NOT_ENDED = ErrorCode(
     it="Il mese {month} non è ancora finito.",
     en="The month {month} has not ended yet.",
 )
+SETTLEMENT_NEGATIVE = ErrorCode(
+    "settlement_negative",
+    422,
+    it="Nel mese {month} i rimborsi superano quanto dovuto a un partner: il saldo va regolato a mano.",
+    en="In {month} refunds exceed what a partner is owed: settle that balance by hand.",
+)
+TRANSFER_REFERENCE_REQUIRED = ErrorCode(
+    "transfer_reference_required",
+    400,
+    it="Indica il riferimento del bonifico (CRO/TRN), al più 140 caratteri.",
+    en="Give the bank transfer's reference (CRO/TRN), at most 140 characters.",
+)
 INVALID_REPORTING_FLOW = ErrorCode(
     "invalid_reporting_flow",
     400,

@@ -201,7 +201,7 @@ class SettlementSchema(ma.Schema):
     transfer_reference = ma.fields.String(required=True, allow_none=True)
 
 
-class SettlementListArgs(PageArgsSchema):
+class SettlementListArgs(ma.Schema):
     month = ma.fields.String(validate=ma.validate.Regexp(r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$"))
 
 

@@ -278,6 +278,8 @@
     });
   }
 
+  // The page itself opens offline too, from the copy the service worker keeps (static/till-sw.js).
+  if (navigator.serviceWorker) { navigator.serviceWorker.register(config.dataset.worker).catch(function () {}); }
   window.addEventListener("online", function () { showStatus(); upload().then(sync); });
   window.addEventListener("offline", showStatus);
   showStatus();

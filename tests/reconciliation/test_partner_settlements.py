@@ -1,0 +1,174 @@
+"""Monthly partner settlements: computed from the month's payable, approved, paid by transfer, in the ledger."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from backend.accounts.models import Partner
+from backend.ledger.models import LedgerAccount, Posting
+from backend.ledger.services import account_balance, credit, debit, house_account, post_entry, wallet_of
+from backend.money import Money
+from tests.campaigns.helpers import assert_audit_clean
+from tests.support.factories import bearer, make_network, make_patron, make_staff
+from tests.support.ledger import fund_wallet
+
+URL = "/v1/finance/reconciliation/partner-settlements"
+MONTH = "2026-10"
+IN_OCTOBER = datetime.fromisoformat("2026-10-15T10:00:00+00:00")
+
+
+def _partner(db, network, name):
+    partner = Partner(network_id=network.id, name=name, tax_code="01234567890", iban="IT60X0542811101000000123456")
+    db.add(partner)
+    db.flush()
+    return partner
+
+
+def _book(db, network, partner, kind, cents, patron=None, when=IN_OCTOBER):
+    """What the partners' own code books on the network's payable to the partner (reimbursement, till)."""
+    payable = house_account(db, "partner_payable", f"{network.public_id}:{partner.public_id}", network=network)
+    money = Money(cents)
+    if kind == "partner_reimbursement":
+        expense = house_account(db, "partner_reimbursements", network.public_id, network=network)
+        legs = [debit(expense, money), credit(payable, money)]
+    elif kind == "partner_till_payment":
+        legs = [debit(wallet_of(db, patron), money), credit(payable, money)]
+    else:
+        legs = [debit(payable, money), credit(wallet_of(db, patron), money)]
+    entry = (
+        post_entry(db, kind=kind, legs=legs, memo="test", funding=None, refunds=None)
+        if kind != "partner_till_refund"
+        else None
+    )
+    if entry is None:
+        from backend.ledger.services import Funding
+
+        entry = post_entry(db, kind=kind, legs=legs, memo="test", funding=Funding("adjustment"))
+    db.execute(update(Posting).where(Posting.entry_id == entry.id).values(created_at=when))
+    return entry
+
+
+class World:
+    def __init__(self, client, db):
+        self.client, self.db = client, db
+        self.network = make_network(db)
+        self.other = make_network(db)
+        self.finance = make_staff(db, "finance", self.network)
+        self.admin = make_staff(db, "admin", self.network)
+        self.other_finance = make_staff(db, "finance", self.other)
+        self.cinema = _partner(db, self.network, "Cinema Teatro Roma")
+        self.museum = _partner(db, self.network, "Museo del Giocattolo")
+        self.patron = make_patron(db, self.network)
+        fund_wallet(db, self.patron, 10_000)
+        _book(db, self.network, self.cinema, "partner_reimbursement", 300)
+        _book(db, self.network, self.cinema, "partner_reimbursement", 450)
+        _book(db, self.network, self.cinema, "partner_till_payment", 2_000, self.patron)
+        _book(db, self.network, self.cinema, "partner_till_payment", 1_000, self.patron)
+        _book(db, self.network, self.cinema, "partner_till_refund", 1_000, self.patron)
+        _book(db, self.network, self.museum, "partner_reimbursement", 500)
+        # Not October: neither the month before nor the month after.
+        _book(db, self.network, self.cinema, "partner_reimbursement", 9_999, when=IN_OCTOBER - timedelta(days=30))
+        _book(db, self.network, self.cinema, "partner_reimbursement", 7_777, when=IN_OCTOBER + timedelta(days=30))
+        # Another network's payable to the same cinema is that network's business.
+        _book(db, self.other, self.cinema, "partner_reimbursement", 123)
+        db.commit()
+
+    def post(self, path, who=None, json=None, key=False):
+        headers = bearer(who or self.finance)
+        if key:
+            headers["Idempotency-Key"] = str(uuid.uuid4())
+        self.db.commit()
+        return self.client.post(path, json=json, headers=headers)
+
+
+@pytest.fixture
+def world(client, db, app_ctx):
+    return World(client, db)
+
+
+def _by_partner(body):
+    return {s["partner_name"]: s for s in body["data"]}
+
+
+@pytest.fixture
+def commission(app):
+    from dataclasses import replace
+
+    settings = app.config["SETTINGS"]
+    app.config["SETTINGS"] = replace(settings, partner_commission_bp=250)  # 2.5 % on till payments
+    yield
+    app.config["SETTINGS"] = settings
+
+
+def test_the_month_is_computed_approved_and_paid_into_the_ledger(world, app, commission):
+    computed = world.post(URL, json={"month": MONTH})
+    assert computed.status_code == 200, computed.json
+    found = _by_partner(computed.json)
+    cinema = found["Cinema Teatro Roma"]
+    assert cinema["reimbursements"]["amount"] == 750
+    assert (cinema["till_payments"]["amount"], cinema["refunds"]["amount"]) == (3_000, 1_000)
+    assert cinema["commission"]["amount"] == 50  # 2.5 % of 20,00 € net at the till
+    assert cinema["total"]["amount"] == 750 + 3_000 - 1_000 - 50
+    assert cinema["status"] == "draft" and found["Museo del Giocattolo"]["total"]["amount"] == 500
+
+    # Recomputing changes nothing; approve, then pay with the transfer's reference.
+    again = _by_partner(world.post(URL, json={"month": MONTH}).json)["Cinema Teatro Roma"]
+    assert again["id"] == cinema["id"]
+    paid_early = world.post(f"{URL}/{cinema['id']}/paid", json={"transfer_reference": "TRN1"}, key=True)
+    assert paid_early.status_code == 409 and paid_early.json["error"]["code"] == "settlement_not_approved"
+    approved = world.post(f"{URL}/{cinema['id']}/approve", world.admin)
+    assert approved.status_code == 200 and approved.json["status"] == "approved"
+    assert approved.json["approved_by"] == world.admin.public_id
+    assert world.post(f"{URL}/{cinema['id']}/approve").status_code == 409
+    # An approved settlement is fixed: a later booking in October does not change it.
+    _book(world.db, world.network, world.cinema, "partner_reimbursement", 100)
+    world.db.commit()
+    refreshed = _by_partner(world.post(URL, json={"month": MONTH}).json)
+    fixed = refreshed["Cinema Teatro Roma"]
+    assert refreshed["Museo del Giocattolo"]["status"] == "draft"
+    assert fixed["total"]["amount"] == 2_700 and fixed["status"] == "approved"
+
+    blank = world.post(f"{URL}/{cinema['id']}/paid", json={"transfer_reference": ""}, key=True)
+    assert blank.status_code == 400
+    paid = world.post(f"{URL}/{cinema['id']}/paid", json={"transfer_reference": "TRN 0306 9999 1234"}, key=True)
+    assert paid.status_code == 200, paid.json
+    assert paid.json["status"] == "paid" and paid.json["transfer_reference"] == "TRN 0306 9999 1234"
+    twice = world.post(f"{URL}/{cinema['id']}/paid", json={"transfer_reference": "TRN2"}, key=True)
+    assert twice.status_code == 409
+
+    world.db.rollback()
+
+    def balance(kind, owner):
+        account = world.db.scalar(select(LedgerAccount).where(LedgerAccount.key == f"{kind}:{owner}"))
+        return account_balance(world.db, account).amount
+
+    net = world.network.public_id
+    assert balance("bank", net) == -2_700
+    assert balance("commission_income", net) == 50
+    # What is left on the cinema's payable is only what other months added.
+    assert balance("partner_payable", f"{net}:{world.cinema.public_id}") == 9_999 + 7_777 + 100
+    world.db.rollback()
+    assert_audit_clean(world.db)
+
+
+def test_bad_months_and_other_networks_are_refused(world):
+    assert world.post(URL, json={"month": "2026-13"}).status_code == 400
+    assert world.post(URL, json={"month": "ottobre"}).status_code == 400
+    future = world.post(URL, json={"month": "2999-01"})
+    assert future.status_code == 422 and future.json["error"]["code"] == "month_not_ended"
+    assert world.client.get(URL, headers=bearer(world.finance)).json["data"] == []
+    draft = _by_partner(world.post(URL, json={"month": MONTH}).json)["Museo del Giocattolo"]
+    other = world.post(f"{URL}/{draft['id']}/approve", world.other_finance)
+    assert other.status_code == 404
+    others = world.post(URL, world.other_finance, json={"month": MONTH}).json["data"]
+    assert [s["total"]["amount"] for s in others] == [123]
+    assert (
+        world.client.get(URL, headers=bearer(world.other_finance)).json["data"][0]["partner_name"]
+        == "Cinema Teatro Roma"
+    )
+    listed = world.client.get(URL, headers=bearer(world.finance), query_string={"month": MONTH}).json["data"]
+    assert {s["status"] for s in listed} == {"draft"}
