@@ -133,3 +133,7 @@ def seed(session: Session, settings: Settings) -> DemoContext:
 from backend.finance.reconciliation.demo import seed_reconciliation
 
 SEEDERS.append(seed_reconciliation)  # noqa: E402,E702
+
+from backend.finance.demo import seed_finance
+
+SEEDERS.append(seed_finance)  # noqa: E402,E702

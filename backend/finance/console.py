@@ -1,9 +1,219 @@
 """Console pages of finance: period close, clearing between networks, reports and downloads.
 
-Finance staff and admins of a network. The reconciliation pages are in
-``backend.finance.reconciliation.console``.
+The same services as the API (``backend.finance``), so the same rules: finance staff and
+admins of a network, only their network's books; reopening a month is for admins. A
+refused form renders the page again with the reason and a 4xx status, so the unit of
+work rolls back. The reconciliation pages are in ``backend.finance.reconciliation.console``.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from flask import Response, redirect, request, url_for
+
+from backend.console.access import bp, console_principal, language, register_link, render, staff_page
+from backend.db import utcnow
+from backend.errors import DomainError
+from backend.finance import clearing, exports, periods, psd2, reports
+from backend.finance.errors import BANK_REFERENCE_REQUIRED
+from backend.finance.present import present_period_detail, present_statement
+from backend.i18n import Text
+from backend.ledger.periods import month_bounds, month_of
+from backend.money import Money
+from backend.web.database import db
+
 FINANCE = ("finance", "admin")
+
+T = {
+    "title": Text(it="Finanza", en="Finance"),
+    "clearing": Text(it="Compensazione tra reti", en="Clearing between networks"),
+    "closed": Text(
+        it="Mese chiuso: il bilancio di verifica è stato salvato.", en="Month closed: its trial balance was stored."
+    ),
+    "reopened": Text(it="Mese riaperto.", en="Month reopened."),
+    "paid": Text(it="Trasferimento registrato come pagato.", en="Transfer booked as paid."),
+    "not_found": Text(it="Non trovato, o non è della tua rete.", en="Not found, or not of your network."),
+}
+REPORT_LABELS = {
+    "trial_balance": Text(it="Bilancio di verifica", en="Trial balance"),
+    "wallet_float": Text(it="Giacenza dei borsellini", en="Wallet float"),
+    "income": Text(it="Entrate per biblioteca e tipo", en="Income per library and kind"),
+    "card_fees": Text(it="Commissioni Stripe", en="Stripe fees"),
+    "cash_over_short": Text(it="Differenze di cassa", en="Cash over/short"),
+    "journal": Text(it="Prima nota", en="Journal"),
+    "treasury": Text(it="Elenco per la tesoreria", en="List for the treasury"),
+    "audit": Text(it="Registro delle azioni del personale", en="Staff audit trail"),
+}
+
+register_link("console.finance_index", T["title"], *FINANCE)
+register_link("console.finance_clearing", T["clearing"], *FINANCE)
+
+
+def _page(template: str, status: int = 200, **context):
+    lang = language()
+    return (
+        render(
+            template,
+            money=lambda value: value.format(lang) if isinstance(value, Money) else Money(value).format(lang),
+            **context,
+        ),
+        status,
+    )
+
+
+def _error(refused: DomainError) -> str:
+    return refused.body(language())["error"]["message"]
+
+
+def _ended_months(count: int = 12) -> list[str]:
+    months, start = [], month_bounds(month_of(utcnow()))[0]
+    for _ in range(count):
+        start = month_bounds(month_of(start - timedelta(days=1)))[0]
+        months.append(month_of(start))
+    return months
+
+
+def _notice() -> str | None:
+    text = T.get(request.args.get("notice", ""))
+    return text.render(language()) if text else None
+
+
+@bp.route("/finance")
+@staff_page(*FINANCE)
+def finance_index(*, error: str | None = None, status: int = 200):
+    principal = console_principal()
+    months = _ended_months()
+    chosen = request.args.get("month") or months[0]
+    if chosen not in months:
+        chosen = months[0]
+    return _page(
+        "console/finance/index.html",
+        status,
+        closes=periods.list_closes(db.session, principal),
+        months=months,
+        chosen=chosen,
+        reports=[(name, REPORT_LABELS[name]) for name in reports.REPORTS],
+        monitor=psd2.monitor(db.session, principal),
+        is_admin=principal.role == "admin",
+        notice=_notice(),
+        error=error,
+    )
+
+
+@bp.route("/finance/periods", methods=["POST"])
+@staff_page(*FINANCE)
+def finance_close_period():
+    month = request.form.get("month", "")
+    try:
+        periods.close_period(db.session, console_principal(), periods.parse_month(month))
+    except DomainError as refused:
+        db.session.rollback()
+        return finance_index(error=_error(refused), status=refused.error.status)
+    return redirect(url_for("console.finance_period", month=month, notice="closed"))
+
+
+@bp.route("/finance/periods/<month>")
+@staff_page(*FINANCE)
+def finance_period(month, *, error: str | None = None, status: int = 200):
+    try:
+        period = periods.get_close(db.session, console_principal(), month)
+    except DomainError:
+        return render("console/message.html", message=T["not_found"]), 404
+    return _page(
+        "console/finance/period.html",
+        status,
+        period=present_period_detail(db.session, period),
+        is_admin=console_principal().role == "admin",
+        notice=_notice(),
+        error=error,
+    )
+
+
+@bp.route("/finance/periods/<month>/reopen", methods=["POST"])
+@staff_page("admin")
+def finance_reopen_period(month):
+    try:
+        periods.reopen_period(
+            db.session, console_principal(), periods.parse_month(month), reason=request.form.get("reason", "").strip()
+        )
+    except DomainError as refused:
+        db.session.rollback()
+        return finance_period(month, error=_error(refused), status=refused.error.status)
+    return redirect(url_for("console.finance_period", month=month, notice="reopened"))
+
+
+@bp.route("/finance/reports/<month>/<report>.<fmt>")
+@staff_page(*FINANCE)
+def finance_download(month, report, fmt):
+    if fmt not in exports.FORMATS:
+        return render("console/message.html", message=T["not_found"]), 404
+    try:
+        table, network = reports.report_for(db.session, console_principal(), month, report)
+    except DomainError:
+        return render("console/message.html", message=T["not_found"]), 404
+    response = Response(exports.render(table, fmt, language()), mimetype=exports.MEDIA_TYPES[fmt])
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{exports.filename(table, network.code, month, fmt)}"'
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/finance/clearing")
+@staff_page(*FINANCE)
+def finance_clearing(*, error: str | None = None, status: int = 200):
+    principal = console_principal()
+    return _page(
+        "console/finance/clearing.html",
+        status,
+        statements=clearing.list_statements(db.session, principal),
+        months=_ended_months(),
+        error=error,
+    )
+
+
+@bp.route("/finance/clearing", methods=["POST"])
+@staff_page(*FINANCE)
+def finance_draw_up():
+    month = request.form.get("month", "")
+    try:
+        clearing.draw_up(db.session, console_principal(), month)
+    except DomainError as refused:
+        db.session.rollback()
+        return finance_clearing(error=_error(refused), status=refused.error.status)
+    return redirect(url_for("console.finance_statement", month=month))
+
+
+@bp.route("/finance/clearing/<month>")
+@staff_page(*FINANCE)
+def finance_statement(month, *, error: str | None = None, status: int = 200):
+    principal = console_principal()
+    try:
+        statement = clearing.get_statement(db.session, principal, month)
+    except DomainError:
+        return render("console/message.html", message=T["not_found"]), 404
+    network = periods.network_of(db.session, principal)
+    return _page(
+        "console/finance/statement.html",
+        status,
+        statement=present_statement(db.session, statement, network),
+        mine=network.public_id,
+        notice=_notice(),
+        error=error,
+    )
+
+
+@bp.route("/finance/clearing/transfers/<transfer_id>/paid", methods=["POST"])
+@staff_page(*FINANCE)
+def finance_transfer_paid(transfer_id):
+    month = request.form.get("month", "")
+    reference = request.form.get("bank_reference", "").strip()
+    try:
+        if not 3 <= len(reference) <= 140:
+            raise DomainError(BANK_REFERENCE_REQUIRED, param="bank_reference")
+        clearing.mark_paid(db.session, console_principal(), transfer_id, bank_reference=reference)
+    except DomainError as refused:
+        db.session.rollback()
+        return finance_statement(month, error=_error(refused), status=refused.error.status)
+    return redirect(url_for("console.finance_statement", month=month, notice="paid"))

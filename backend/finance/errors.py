@@ -33,3 +33,9 @@ TRANSFER_NOT_DUE = ErrorCode(
     it="Questo trasferimento non è da pagare (stato: {state}).",
     en="This transfer is not due (state: {state}).",
 )
+BANK_REFERENCE_REQUIRED = ErrorCode(
+    "bank_reference_required",
+    400,
+    it="Indica il riferimento del bonifico (CRO/TRN), da 3 a 140 caratteri.",
+    en="Give the bank transfer's reference (CRO/TRN), 3 to 140 characters.",
+)

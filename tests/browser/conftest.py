@@ -55,6 +55,7 @@ LOGINS = {
     "finance": "finanza@csbno.demo",
     "admin": "admin@csbno.demo",
     "other_librarian": "bibliotecaria@legnano.demo",  # Biblioteca Civica di Legnano, same network
+    "other_finance": "finanza@sbm.demo",  # the other network (SBM), from backend.finance.demo
 }
 SPARE_DESK = "Cassa 2"  # at Rho, no session open: the journey opens one
 

@@ -141,6 +141,8 @@ CONSOLE_PAGES = [
     ConsolePage("shop-catalogue", "librarian", demo_shop_catalogue("RHO"), "Aggiungi un articolo"),
     ConsolePage("reconciliation-runs", "finance", "/console/reconciliation", "Riconciliazione dei versamenti carte"),
     ConsolePage("reconciliation-run", "admin", demo_payout_run(), "Eccezioni"),
+    ConsolePage("finance-index", "finance", "/console/finance", "Chiusura del mese"),
+    ConsolePage("finance-clearing", "finance", "/console/finance/clearing", "Compensazione tra reti"),
     ConsolePage("reconciliation-cash", "finance", "/console/reconciliation/cash", "Contanti per giorno"),
     ConsolePage("partner-settlements", "finance", "/console/partner-settlements", "Regolamenti partner"),
 ]
