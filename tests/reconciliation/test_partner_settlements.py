@@ -116,6 +116,14 @@ def test_the_month_is_computed_approved_and_paid_into_the_ledger(world, app, com
     assert approved.status_code == 200 and approved.json["status"] == "approved"
     assert approved.json["approved_by"] == world.admin.public_id
     assert world.post(f"{URL}/{cinema['id']}/approve").status_code == 409
+    from backend.finance.models import StaffAuditEvent
+
+    world.db.rollback()
+    approvals = world.db.scalars(
+        select(StaffAuditEvent).where(StaffAuditEvent.action == "partner_settlement.approved")
+    ).all()
+    assert [(e.actor, e.target) for e in approvals] == [(world.admin.public_id, cinema["id"])]
+    world.db.rollback()
     # An approved settlement is fixed: a later booking in October does not change it.
     _book(world.db, world.network, world.cinema, "partner_reimbursement", 100)
     world.db.commit()
