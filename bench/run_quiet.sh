@@ -41,11 +41,11 @@ EOF
 
 if [ -n "${SMOKE:-}" ]; then
     # Tiny sizes: each benchmark runs end to end in seconds (the numbers mean nothing).
-    RUSH=(--patrons 120 --seats 20 --connections 8)
-    FEE=(--patrons 60 --fees-each 6 --connections 8 --seconds 1)
-    PASS=(--patrons 400 --connections 8 --seconds 1)
-    DONATION=(--patrons 200 --connections 8 --seconds 1)
-    PEER=(--buyers 60 --seats 20 --connections 8 --rounds 2 --quiet-wait 0)
+    RUSH=(--patrons 250 --seats 20 --connections 8 --workers 1)
+    FEE=(--patrons 60 --fees-each 6 --connections 8 --seconds 1 --workers 1)
+    PASS=(--patrons 400 --connections 8 --seconds 1 --workers 1)
+    DONATION=(--patrons 200 --connections 8 --seconds 1 --workers 1)
+    PEER=(--buyers 60 --seats 20 --connections 8 --rounds 2 --quiet-wait 0 --workers 1)
     LIMITS=(120 120 150 120 300)
 else
     RUSH=(--connections 32)

@@ -63,10 +63,14 @@ def serve(url: str, port: int, workers: int, app: str = "backend.wsgi:app", **ex
     process = subprocess.Popen(
         argv, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
     )
-    for _ in range(300):
-        if process.poll() is None and _answers(port):
-            return process
-        time.sleep(0.1)
+    try:
+        for _ in range(300):
+            if process.poll() is None and _answers(port):
+                return process
+            time.sleep(0.1)
+    except BaseException:  # interrupted while the workers boot: never leave the server running
+        stop(process)
+        raise
     stop(process)
     raise SystemExit("gunicorn did not start: " + process.stderr.read().decode()[-2000:])
 

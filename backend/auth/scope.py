@@ -6,9 +6,16 @@ ids of other libraries' things reveal nothing.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from backend.accounts.models import Library
 from backend.auth.principal import Principal
 from backend.errors import NOT_FOUND, DomainError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from backend.accounts.models import Network
 
 
 def acts_for_library(principal: Principal, library: Library) -> bool:
@@ -16,7 +23,7 @@ def acts_for_library(principal: Principal, library: Library) -> bool:
     if principal.role == "librarian":
         return library.public_id in principal.library_ids
     if principal.role in ("admin", "finance"):
-        return library.network.public_id == principal.network_id
+        return bool(library.network.public_id == principal.network_id)
     return False
 
 
@@ -26,7 +33,7 @@ def require_library(principal: Principal, library: Library | None) -> Library:
     return library
 
 
-def acts_for_owner(session, principal: Principal, network, library: Library | None) -> bool:
+def acts_for_owner(session: Session, principal: Principal, network: Network, library: Library | None) -> bool:
     """Staff of an owner that is a library (see ``acts_for_library``) or a whole network.
 
     A network's things: its admins (and finance) and the librarians of any of its libraries.
@@ -46,7 +53,7 @@ def acts_for_owner(session, principal: Principal, network, library: Library | No
     return False
 
 
-def libraries_in_scope(session, principal: Principal) -> list[Library]:
+def libraries_in_scope(session: Session, principal: Principal) -> list[Library]:
     """The libraries a staff member acts for (``acts_for_library``), by name: a librarian's, or an admin's network's."""
     from sqlalchemy import select
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 from functools import cache
+from typing import Any
 
 import jwt
 
@@ -43,7 +44,7 @@ def _parse_keys(jwt_keys: str, secret_key: str) -> dict[str, str]:
     return {"dev": hashlib.sha256(("jwt:" + secret_key).encode()).hexdigest()}
 
 
-def issue_access_token(claims: dict, settings: Settings, *, minutes: int | None = None) -> str:
+def issue_access_token(claims: dict[str, Any], settings: Settings, *, minutes: int | None = None) -> str:
     keys = signing_keys(settings)
     kid, secret = next(iter(keys.items()))
     now = utcnow()
@@ -58,7 +59,7 @@ def issue_access_token(claims: dict, settings: Settings, *, minutes: int | None 
     return jwt.encode(payload, secret, algorithm=ALGORITHM, headers={"kid": kid})
 
 
-def decode_access_token(token: str, settings: Settings) -> dict:
+def decode_access_token(token: str, settings: Settings) -> dict[str, Any]:
     """The verified claims, or ``InvalidToken``.
 
     Almost every token is signed with the current key (the first), so it is tried
@@ -74,24 +75,27 @@ def decode_access_token(token: str, settings: Settings) -> dict:
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from exc
     if decoded is not None and decoded["header"].get("kid") == kid:
-        return decoded["payload"]
+        payload: dict[str, Any] = decoded["payload"]
+        return payload
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from exc
     if header.get("alg") != ALGORITHM:
         raise InvalidToken("algorithm not allowed")
-    secret = keys.get(header.get("kid"))
-    if secret is None or header.get("kid") == kid:
+    named = header.get("kid")
+    older = keys.get(named) if isinstance(named, str) else None
+    if older is None or named == kid:
         raise InvalidToken("unknown key id or bad signature")
     try:
-        return _decode(token, secret)["payload"]
+        payload = _decode(token, older)["payload"]
+        return payload
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from exc
 
 
-def _decode(token: str, secret: str) -> dict:
-    return jwt.decode_complete(
+def _decode(token: str, secret: str) -> dict[str, Any]:
+    decoded: dict[str, Any] = jwt.decode_complete(
         token,
         secret,
         algorithms=[ALGORITHM],
@@ -99,3 +103,4 @@ def _decode(token: str, secret: str) -> dict:
         issuer=ISSUER,
         options={"require": ["exp", "iat", "iss", "aud", "sub"]},
     )
+    return decoded

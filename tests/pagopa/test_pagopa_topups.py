@@ -10,7 +10,6 @@ from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from backend.campaigns.donations import ART_BONUS_SOURCES
 from backend.ledger.models import FundingLot, JournalEntry
 from backend.notify.models import Notification
 from backend.receipts.models import Receipt
@@ -112,7 +111,6 @@ def test_a_verified_receipt_credits_once_with_funding_pagopa(api, patron):
     assert status["status"] == "succeeded" and status["receipt_id"] and status["pagopa"]["paid_at"]
     [lot] = api.db.scalars(select(FundingLot)).all()
     assert (lot.source, lot.amount, lot.provider_ref) == ("pagopa", 2000, iuv)
-    assert "pagopa" in ART_BONUS_SOURCES  # traceable money: Art Bonus eligible, unlike cash
     assert count(api.db, JournalEntry, JournalEntry.kind == "topup_pagopa") == 1
     assert count(api.db, Receipt, Receipt.method == "pagopa") == 1
     assert _kinds(api.db).count("topup_succeeded") == 1
@@ -239,3 +237,23 @@ def test_the_notice_pdf_is_mine_only_and_its_qr_decodes_to_the_payload(api, db, 
     db.commit()
     assert api.client.get(topup["pagopa"]["notice_pdf_url"], headers=bearer(stranger)).status_code == 404
     assert api.client.get(f"/v1/wallet/topups/{topup['id']}/notice?lang=de", headers=bearer(patron)).status_code == 400
+
+
+def test_pagopa_money_is_art_bonus_eligible_and_cash_is_not(api, db, patron):
+    from backend.accounts.models import Library
+    from tests.campaigns.helpers import World, donate, make_campaign
+    from tests.support.ledger import fund_wallet
+
+    topup = api.started(patron, 2000)
+    api.gpd.pay(FISCAL_CODE, topup["pagopa"]["iuv"])
+    assert api.notify(topup["pagopa"]["iuv"]).json["outcome"] == "credited"
+    fund_wallet(db, patron, 1000, source="cash")
+    db.commit()
+    library = db.scalar(select(Library).where(Library.network_id == patron.home_network_id))
+    world = World(patron.home_network, library, library, None, None, None, [patron])
+    campaign = make_campaign(db, world, art_bonus=True)
+    db.commit()
+    made = donate(api.client, patron, campaign, 3000, art_bonus=True, tax_code="RSSMRA85T10A562S")
+    assert made.status_code == 201, made.json
+    assert made.json["donation"]["art_bonus_eligible"] == {"amount": 2000, "currency": "EUR"}
+    api.audit_clean()

@@ -6,11 +6,11 @@ import uuid
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from backend.accounts.models import Partner
-from backend.ledger.models import LedgerAccount, Posting
-from backend.ledger.services import account_balance, credit, debit, house_account, post_entry, wallet_of
+from backend.ledger.models import LedgerAccount
+from backend.ledger.services import Funding, account_balance, credit, debit, house_account, post_entry, wallet_of
 from backend.money import Money
 from tests.campaigns.helpers import assert_audit_clean
 from tests.support.factories import bearer, make_network, make_patron, make_staff
@@ -39,17 +39,9 @@ def _book(db, network, partner, kind, cents, patron=None, when=IN_OCTOBER):
         legs = [debit(wallet_of(db, patron), money), credit(payable, money)]
     else:
         legs = [debit(payable, money), credit(wallet_of(db, patron), money)]
-    entry = (
-        post_entry(db, kind=kind, legs=legs, memo="test", funding=None, refunds=None)
-        if kind != "partner_till_refund"
-        else None
-    )
-    if entry is None:
-        from backend.ledger.services import Funding
-
-        entry = post_entry(db, kind=kind, legs=legs, memo="test", funding=Funding("adjustment"))
-    db.execute(update(Posting).where(Posting.entry_id == entry.id).values(created_at=when))
-    return entry
+    # A till refund credits the wallet again (the till code points it at the payment; any lot will do here).
+    funding = Funding("adjustment") if kind == "partner_till_refund" else None
+    return post_entry(db, kind=kind, legs=legs, memo="test", funding=funding, dated=when)
 
 
 class World:
@@ -124,6 +116,14 @@ def test_the_month_is_computed_approved_and_paid_into_the_ledger(world, app, com
     assert approved.status_code == 200 and approved.json["status"] == "approved"
     assert approved.json["approved_by"] == world.admin.public_id
     assert world.post(f"{URL}/{cinema['id']}/approve").status_code == 409
+    from backend.finance.models import StaffAuditEvent
+
+    world.db.rollback()
+    approvals = world.db.scalars(
+        select(StaffAuditEvent).where(StaffAuditEvent.action == "partner_settlement.approved")
+    ).all()
+    assert [(e.actor, e.target) for e in approvals] == [(world.admin.public_id, cinema["id"])]
+    world.db.rollback()
     # An approved settlement is fixed: a later booking in October does not change it.
     _book(world.db, world.network, world.cinema, "partner_reimbursement", 100)
     world.db.commit()

@@ -168,6 +168,15 @@ def test_finance_resolves_exceptions_with_a_note_and_the_run_is_reconciled(world
     assert done.status_code == 200, done.json
     assert done.json["status"] == "resolved" and done.json["resolved_by"] == world.finance.public_id
     assert done.json["note"].startswith("Pagamento annullato") and done.json["resolved_at"].endswith("Z")
+    from backend.finance.models import StaffAuditEvent
+
+    world.db.rollback()
+    [event] = world.db.scalars(
+        select(StaffAuditEvent).where(StaffAuditEvent.action == "reconciliation.exception_resolved")
+    ).all()
+    assert event.actor == world.finance.public_id and event.target == missing["id"]
+    assert event.after["note"].startswith("Pagamento annullato") and event.before == {"status": "open"}
+    world.db.rollback()
     twice = world.post(url, json={"note": "again"})
     assert twice.status_code == 409 and twice.json["error"]["code"] == "reconciliation_item_not_open"
     assert world.get(f"{RUNS}/{run['id']}").json["status"] == "open"

@@ -33,6 +33,7 @@ from backend.accounts.models import Network
 from backend.auth.principal import Principal
 from backend.db import dialect_insert, get_or_404, new_public_id, utcnow
 from backend.errors import DomainError
+from backend.finance import audit
 from backend.finance.reconciliation.errors import EXCEPTION_NOT_OPEN, NOTE_REQUIRED
 from backend.finance.reconciliation.models import (
     ITEM_TRANSITIONS,
@@ -456,5 +457,14 @@ def resolve_item(
     if moved != 1:
         raise DomainError(EXCEPTION_NOT_OPEN, status=item.status)
     session.refresh(item)
+    audit.record(
+        session,
+        "reconciliation.exception_resolved",
+        target=item.public_id,
+        before={"status": ItemState.OPEN.value},
+        after={"status": ItemState.RESOLVED.value, "note": item.note, "run": run.public_id},
+        principal=principal,
+        now=now,
+    )
     refresh_counts(session, run, now=now)
     return item

@@ -26,6 +26,7 @@ from backend.accounts.models import Network, Partner
 from backend.auth.principal import Principal
 from backend.db import dialect_insert, get_or_404, new_public_id, utcnow
 from backend.errors import DomainError
+from backend.finance import audit
 from backend.finance.reconciliation.errors import (
     MONTH_NOT_ENDED,
     SETTLEMENT_NEGATIVE,
@@ -154,6 +155,14 @@ def approve(
     if moved != 1:
         raise DomainError(SETTLEMENT_NOT_DRAFT, status=settlement.status)
     session.refresh(settlement)
+    audit.record(
+        session,
+        "partner_settlement.approved",
+        target=settlement.public_id,
+        before={"status": SettlementState.DRAFT.value},
+        after={"status": SettlementState.APPROVED.value, "total": settlement.total, "month": settlement.month},
+        principal=principal,
+    )
     return settlement
 
 
@@ -171,6 +180,15 @@ def mark_paid(
     if moved != 1:
         raise DomainError(SETTLEMENT_NOT_APPROVED, status=settlement.status)
     session.refresh(settlement)
+    audit.record(
+        session,
+        "partner_settlement.paid",
+        target=settlement.public_id,
+        before={"status": SettlementState.APPROVED.value},
+        after={"status": SettlementState.PAID.value, "transfer_reference": settlement.transfer_reference},
+        principal=principal,
+        now=now,
+    )
     network, partner, cur = session.get(Network, settlement.network_id), settlement.partner, settlement.currency
     owed = settlement.total + settlement.commission
     if owed > 0:
