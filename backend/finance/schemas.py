@@ -9,7 +9,7 @@ from backend.money import MoneyField
 from backend.pagination import PageArgsSchema
 from backend.schema_fields import UtcDateTime
 
-MONTH_PATTERN = r"^(19[7-9]|2\d)\d\d-(0[1-9]|1[0-2])$"
+MONTH_PATTERN = r"^(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])$"
 
 
 class FinanceMonthSchema(ma.Schema):

@@ -26,7 +26,7 @@ from backend.ledger.errors import PERIOD_CLOSED
 from backend.ledger.models import ClosedPeriod, LedgerAccount, PeriodState, Posting
 
 # Years 1970–2999: a month outside is no month of these books (and year 0 is no date at all).
-MONTH = re.compile(r"^((?:19[7-9]|2\d)\d\d)-(0[1-9]|1[0-2])$")
+MONTH = re.compile(r"^(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])$")
 
 
 def month_bounds(month: str) -> tuple[datetime, datetime]:

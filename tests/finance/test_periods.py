@@ -92,7 +92,7 @@ def test_closing_twice_or_an_unfinished_month_is_refused(closed, db, client):
     assert twice.status_code == 409 and twice.get_json()["error"]["code"] == "period_already_closed"
     current = client.post("/v1/finance/periods", json={"month": month_of(utcnow())}, headers=auth(a.finance))
     assert current.status_code == 422 and current.get_json()["error"]["code"] == "period_not_ended"
-    for month_text in ("2026-13", "0000-01", "9999-12"):
+    for month_text in ("2026-13", "0000-01", "9999-12", "19700-01"):
         bad = client.post("/v1/finance/periods", json={"month": month_text}, headers=auth(a.finance))
         assert bad.status_code == 400
     for path in ("/v1/finance/periods/0000-01", "/v1/finance/reports/0000-01/trial_balance"):
