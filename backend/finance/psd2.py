@@ -104,7 +104,7 @@ def monitor(session: Session, principal: Principal, *, now: datetime | None = No
         "threshold": Money(THRESHOLD),
         "warn_at": Money(int(THRESHOLD * WARN_SHARE)),
         "network": _present(mine),
-        "total": _present(total),
+        "all_networks": _present(total),
         "draft": draft_notification(network, total, start, end) if total.level == "exceeded" else None,
     }
 

@@ -216,7 +216,7 @@ class Psd2MonitorSchema(ma.Schema):
     threshold = MoneyField(metadata={"description": "1,000,000 €"})
     warn_at = MoneyField(metadata={"description": "80 % of the threshold"})
     network = ma.fields.Nested(Psd2VolumeSchema, metadata={"description": "Wallets issued by my network"})
-    total = ma.fields.Nested(Psd2VolumeSchema, metadata={"description": "All networks together"})
+    all_networks = ma.fields.Nested(Psd2VolumeSchema, metadata={"description": "All networks together"})
     draft = ma.fields.String(
         allow_none=True, metadata={"description": "Draft notification to the Banca d'Italia (above the threshold)"}
     )

@@ -58,13 +58,13 @@ def test_finance_and_admins_are_warned_at_80_percent_once_and_get_a_draft_above(
     assert sorted(notes) == sorted((person.id, "psd2_warning") for person in (a.finance, a.admin, b.finance, b.admin))
     # Nobody else: not the librarians, not the patrons.
     body = client.get("/v1/finance/psd2", headers=auth(b.finance)).get_json()
-    assert body["network"]["volume"]["amount"] == 0 and body["total"]["level"] == "warning"
+    assert body["network"]["volume"]["amount"] == 0 and body["all_networks"]["level"] == "warning"
     assert body["draft"] is None
 
     pay_fee(db, a.patron, a.library, 200_001 * EURO)
     db.commit()
     body = client.get("/v1/finance/psd2", headers=auth(a.admin)).get_json()
-    assert body["total"]["level"] == "exceeded" and body["total"]["share"] >= 1
+    assert body["all_networks"]["level"] == "exceeded" and body["all_networks"]["share"] >= 1
     assert "Banca d'Italia" in body["draft"] and "1.000.001,00" in body["draft"]
     warn(db)
     db.commit()
