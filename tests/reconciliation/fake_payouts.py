@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
 import time
 from urllib.parse import parse_qsl, urlsplit
 
@@ -22,14 +23,15 @@ class FakeStripePayouts(FakeStripe):
         super().__init__()
         self.payouts: dict[str, dict] = {}
         self.payout_lines: dict[str, list[dict]] = {}
-        self._query: dict[str, str] = {}
+        # Per thread: the race tests call the seam from two threads at once.
+        self._local = threading.local()
 
     def request(self, method, url, headers, post_data=None, *, _usage=None):
-        self._query = dict(parse_qsl(urlsplit(url).query))
+        self._local.query = dict(parse_qsl(urlsplit(url).query))
         return super().request(method, url, headers, post_data, _usage=_usage)
 
     def _route(self, method, path, params):
-        query = self._query
+        query = getattr(self._local, "query", {})
         if method == "get" and path.startswith("/v1/payouts/"):
             payout = self.payouts.get(path.rsplit("/", 1)[1])
             if payout is None:
