@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from babel.dates import format_datetime
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from backend.accounts.models import Library, Network, Patron
@@ -256,6 +256,26 @@ def _summary_item(line: SummaryLine) -> dict:
     }
 
 
+def art_bonus_donations(session: Session, owner: ColumnElement[bool], start: datetime, end: datetime) -> list[Donation]:
+    """The Art Bonus donations of the campaigns ``owner`` selects received in [start, end), as
+    the owner must report them: asked for, collected, and still giving something."""
+    donations = session.scalars(
+        select(Donation)
+        .join(Campaign, Campaign.id == Donation.campaign_id)
+        .where(
+            owner,
+            Campaign.art_bonus.is_(True),
+            Donation.purpose == Purpose.CAMPAIGN,
+            Donation.state.in_(RECEIPTED_STATES),
+            Donation.art_bonus_requested.is_(True),
+            Donation.succeeded_at >= start,
+            Donation.succeeded_at < end,
+        )
+        .order_by(Donation.succeeded_at, Donation.id)
+    )
+    return [d for d in donations if d.kept_amount > 0]
+
+
 def art_bonus_report(session: Session, network: Network, library: Library | None, year: int, month: int) -> dict:
     """Art Bonus donations an owner received in a (Europe/Rome) month: what it must report.
 
@@ -269,23 +289,7 @@ def art_bonus_report(session: Session, network: Network, library: Library | None
         if library is not None
         else ((Campaign.network_id == network.id) & Campaign.library_id.is_(None))
     )
-    donations = list(
-        session.scalars(
-            select(Donation)
-            .join(Campaign, Campaign.id == Donation.campaign_id)
-            .where(
-                owner,
-                Campaign.art_bonus.is_(True),
-                Donation.purpose == Purpose.CAMPAIGN,
-                Donation.state.in_(RECEIPTED_STATES),
-                Donation.art_bonus_requested.is_(True),
-                Donation.succeeded_at >= start,
-                Donation.succeeded_at < end,
-            )
-            .order_by(Donation.succeeded_at, Donation.id)
-        )
-    )
-    donations = [d for d in donations if d.kept_amount > 0]
+    donations = art_bonus_donations(session, owner, start, end)
     rows = []
     for donation in donations:
         receipt = issue_receipt(session, donation)

@@ -176,7 +176,7 @@ class Report(MethodView):
     @blp.arguments(s.FinanceReportArgsSchema, location="query")
     @blp.doc(
         summary="A month's report of my network (trial_balance, wallet_float, income, card_fees, "
-        "cash_over_short, journal, treasury, audit) as JSON, CSV or XLSX",
+        "cash_over_short, journal, treasury, audit, campaign_closings, art_bonus) as JSON, CSV or XLSX",
         responses=REPORT_RESPONSES,
     )
     def get(self, args, month, report):

@@ -44,6 +44,8 @@ REPORT_LABELS = {
     "journal": Text(it="Prima nota", en="Journal"),
     "treasury": Text(it="Elenco per la tesoreria", en="List for the treasury"),
     "audit": Text(it="Registro delle azioni del personale", en="Staff audit trail"),
+    "campaign_closings": Text(it="Chiusure delle campagne", en="Campaign closing transfers"),
+    "art_bonus": Text(it="Art Bonus per beneficiario", en="Art Bonus per owner"),
 }
 
 register_link("console.finance_index", T["title"], *FINANCE)

@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 
 from backend.accounts.models import Library, Network
 from backend.auth.principal import Principal
+from backend.campaigns.models import Campaign
+from backend.campaigns.receipts import art_bonus_donations
 from backend.errors import NOT_FOUND, DomainError
 from backend.finance.models import StaffAuditEvent
 from backend.finance.periods import network_of, parse_month
@@ -41,6 +43,8 @@ INCOME_ACCOUNT_KINDS = {
 }
 INCOME_ENTRY_KINDS = {"supporter_card": "supporter_cards"}
 INCOME_CATEGORIES = ("fees", "tickets", "donations", "supporter_cards")
+# The entry a campaign's closing books: its fund to the owner's donation income (campaigns.closing).
+CAMPAIGN_CLOSING_KIND = "campaign_settlement"
 
 
 @dataclass(frozen=True)
@@ -333,6 +337,75 @@ def audit_report(session: Session, network: Network, month: str) -> Table:
     return table
 
 
+def campaign_closings_report(session: Session, network: Network, month: str) -> Table:
+    """Campaigns settled in the month: what each closing moved from its fund to the owner's income."""
+    rows = session.execute(
+        select(
+            Posting.created_at, JournalEntry.public_id, JournalEntry.reference, LedgerAccount.library_id, Posting.amount
+        )
+        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
+        .where(
+            JournalEntry.kind == CAMPAIGN_CLOSING_KIND,
+            LedgerAccount.kind == "donation_income",
+            LedgerAccount.network_id == network.id,
+            _in_month(month),
+        )
+        .order_by(Posting.created_at, Posting.id)
+    ).all()
+    titles = dict(
+        session.execute(
+            select(Campaign.public_id, Campaign.title).where(
+                Campaign.network_id == network.id, Campaign.public_id.in_({r[2] for r in rows if r[2]})
+            )
+        ).all()
+    )
+    table = Table(
+        "campaign_closings",
+        Text(it=f"Chiusure delle campagne di {month}", en=f"Campaign closing transfers of {month}"),
+        [
+            _c("date", "Data", "Date", "date"),
+            _c("entry", "Registrazione", "Entry"),
+            _c("campaign", "Campagna", "Campaign"),
+            _c("title", "Titolo", "Title"),
+            _c("owner", "Beneficiario", "Owner"),
+            _c("amount", "Trasferito alle entrate", "Moved to income", "money"),
+        ],
+    )
+    names = _library_names(session, network)
+    for at, entry, campaign, library_id, amount in rows:
+        owner = names.get(library_id, network.name) if library_id else network.name
+        table.rows.append([at, entry, campaign or "", titles.get(campaign, ""), owner, -int(amount)])
+    return table
+
+
+def art_bonus_totals_report(session: Session, network: Network, month: str) -> Table:
+    """Per owner, the Art Bonus donations received in the month: the totals of the campaigns'
+    monthly Art Bonus report (the same donations, without the donors' details)."""
+    start, end = month_bounds(month)
+    per_owner: dict[int | None, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for donation in art_bonus_donations(session, Campaign.network_id == network.id, start, end):
+        totals = per_owner[donation.campaign.library_id]
+        totals[0] += 1
+        totals[1] += donation.kept_amount
+        totals[2] += donation.kept_eligible
+    table = Table(
+        "art_bonus",
+        Text(it=f"Art Bonus di {month}: erogazioni ricevute per beneficiario", en=f"Art Bonus of {month} per owner"),
+        [
+            _c("owner", "Beneficiario", "Owner"),
+            _c("donations", "Erogazioni", "Donations", "int"),
+            _c("amount", "Importo", "Amount", "money"),
+            _c("eligible", "Importo ammesso all'Art Bonus", "Eligible for the Art Bonus", "money"),
+        ],
+    )
+    names = _library_names(session, network)
+    for library_id in sorted(per_owner, key=lambda i: (i is None, names.get(i, ""))):
+        owner = names.get(library_id, network.name) if library_id else network.name
+        table.rows.append([owner, *per_owner[library_id]])
+    return table
+
+
 def report_for(session: Session, principal: Principal, month: str, name: str) -> tuple[Table, Network]:
     """The caller's network's report ``name`` for ``month`` (404 for an unknown report)."""
     network = network_of(session, principal)
@@ -352,6 +425,8 @@ REPORTS: dict[str, Callable[[Session, Network, str], Table]] = {
     "journal": journal_report,
     "treasury": treasury_report,
     "audit": audit_report,
+    "campaign_closings": campaign_closings_report,
+    "art_bonus": art_bonus_totals_report,
 }
 
 

@@ -156,6 +156,8 @@ REPORT_NAMES = (
     "journal",
     "treasury",
     "audit",
+    "campaign_closings",
+    "art_bonus",
 )
 
 
