@@ -99,6 +99,7 @@ ERROR_VALUES: dict[str, tuple[str, str]] = {
     "next_free_dates": ("date_ranges", "The next free ranges of the same length (kit_unavailable)"),
     "session": ("string", "Public id of the cash session at fault"),
     "month": ("string", "The month at fault (YYYY-MM, Europe/Rome)"),
+    "partner": ("string", "Name of the partner at fault"),
     "stock_left": ("integer", "How many of the item are left (out_of_stock)"),
     "item_id": ("string", "Public id of the shop item at fault"),
 }

@@ -172,3 +172,80 @@ def test_bad_months_and_other_networks_are_refused(world):
     )
     listed = world.client.get(URL, headers=bearer(world.finance), query_string={"month": MONTH}).json["data"]
     assert {s["status"] for s in listed} == {"draft"}
+
+
+SEPTEMBER = datetime.fromisoformat("2026-09-10T10:00:00+00:00")
+NOVEMBER = datetime.fromisoformat("2026-11-10T10:00:00+00:00")
+
+
+def _bookshop(world):
+    """A bookshop whose September refunds exceed its till payments by 6 €; nothing in October;
+    10 € of reimbursements in November."""
+    shop = _partner(world.db, world.network, "Libreria Ubik")
+    _book(world.db, world.network, shop, "partner_till_payment", 1_000, world.patron, when=SEPTEMBER)
+    _book(world.db, world.network, shop, "partner_till_refund", 1_600, world.patron, when=SEPTEMBER)
+    _book(world.db, world.network, shop, "partner_reimbursement", 1_000, when=NOVEMBER)
+    world.db.commit()
+    return shop
+
+
+def _shop_of(world, month):
+    response = world.post(URL, json={"month": month})
+    assert response.status_code == 200, response.json
+    return _by_partner(response.json)["Libreria Ubik"]
+
+
+def _money(s, *names):
+    return tuple(s[n]["amount"] for n in names)
+
+
+def test_a_month_of_more_refunds_than_owed_is_carried_and_netted_the_next_month(world):
+    shop = _bookshop(world)
+    september = _shop_of(world, "2026-09")
+    assert _money(september, "till_payments", "refunds", "total", "carried_forward") == (1_000, 1_600, 0, 600)
+    assert september["carried_from_month"] is None
+    assert world.post(f"{URL}/{september['id']}/approve").status_code == 200
+    # A month without movements still shows the carry, and hands it on whole.
+    october = _shop_of(world, "2026-10")
+    assert _money(october, "carried_in", "total", "carried_forward") == (600, 0, 600)
+    assert october["carried_from_month"] == "2026-09"
+    november = _shop_of(world, "2026-11")
+    assert _money(november, "reimbursements", "carried_in", "total", "carried_forward") == (1_000, 600, 400, 0)
+    assert november["carried_from_month"] == "2026-10"
+    # Recomputing is the same, then it is approved and paid: 4 € leave the bank.
+    assert _shop_of(world, "2026-11") == november
+    for settlement in (october, november):
+        assert world.post(f"{URL}/{settlement['id']}/approve").status_code == 200
+    paid = world.post(f"{URL}/{november['id']}/paid", json={"transfer_reference": "TRN 77"}, key=True)
+    assert paid.status_code == 200, paid.json
+    assert _money(paid.json, "total", "carried_in") == (400, 600)
+
+    world.db.rollback()
+    net = world.network.public_id
+    payable = world.db.scalar(
+        select(LedgerAccount).where(LedgerAccount.key == f"partner_payable:{net}:{shop.public_id}")
+    )
+    bank = world.db.scalar(select(LedgerAccount).where(LedgerAccount.key == f"bank:{net}"))
+    # Nothing lost, nothing paid twice: the three months leave the payable at zero.
+    assert account_balance(world.db, payable).amount == 0
+    assert account_balance(world.db, bank).amount == -400
+    world.db.rollback()
+    assert_audit_clean(world.db)
+    others = world.client.get(URL, headers=bearer(world.other_finance)).json["data"]
+    assert "Libreria Ubik" not in {s["partner_name"] for s in others}
+
+
+def test_a_month_computed_after_a_later_one_took_the_carry_is_refused_and_nothing_changes(world):
+    _bookshop(world)
+    assert _money(_shop_of(world, "2026-09"), "carried_forward") == (600,)
+    # November drawn up first takes September's carry directly...
+    november = _shop_of(world, "2026-11")
+    assert november["carried_from_month"] == "2026-09" and november["total"]["amount"] == 400
+    # ...so October may not take it again.
+    refused = world.post(URL, json={"month": "2026-10"})
+    assert refused.status_code == 409 and refused.json["error"]["code"] == "settlement_out_of_order"
+    assert "Libreria Ubik" in refused.json["error"]["message"]
+    listed = world.client.get(URL, headers=bearer(world.finance), query_string={"month": "2026-10"}).json["data"]
+    assert listed == []
+    again = world.client.get(URL, headers=bearer(world.finance), query_string={"month": "2026-11"}).json["data"]
+    assert [s for s in again if s["partner_name"] == "Libreria Ubik"] == [november]

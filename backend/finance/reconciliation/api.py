@@ -215,6 +215,8 @@ class PartnerSettlements(MethodView):
 
         Reimbursements within the budget cap, plus wallet payments at the till, less
         refunds and the network's commission. Approved and paid settlements stay as they are.
+        A month whose refunds exceed what it owes transfers nothing: the rest is carried
+        forward and netted in the partner's next settlement (compute months in order).
         """
         data = settlements.compute_month(
             db.session, require_principal(), data["month"], commission_bp=current_settings().partner_commission_bp
@@ -229,7 +231,7 @@ class PartnerSettlements(MethodView):
         return {"data": settlements.list_month(db.session, require_principal(), args.get("month"))}
 
 
-add_error_responses(PartnerSettlements.post, 404, 422)
+add_error_responses(PartnerSettlements.post, 404, 409, 422)
 
 
 @blp.route("/partner-settlements/<settlement_id>/approve")

@@ -68,11 +68,11 @@ MONTH_NOT_ENDED = ErrorCode(
     it="Il mese {month} non è ancora finito.",
     en="The month {month} has not ended yet.",
 )
-SETTLEMENT_NEGATIVE = ErrorCode(
-    "settlement_negative",
-    422,
-    it="Nel mese {month} i rimborsi superano quanto dovuto a un partner: il saldo va regolato a mano.",
-    en="In {month} refunds exceed what a partner is owed: settle that balance by hand.",
+SETTLEMENT_OUT_OF_ORDER = ErrorCode(
+    "settlement_out_of_order",
+    409,
+    it="I regolamenti di {partner} vanno calcolati mese per mese: {month} è già calcolato con il riporto di prima.",
+    en="Settle {partner} month by month: {month} is already computed with the earlier carry.",
 )
 TRANSFER_REFERENCE_REQUIRED = ErrorCode(
     "transfer_reference_required",

@@ -276,6 +276,12 @@ class PartnerSettlement(PublicIdMixin, TimestampMixin, Base):
     refunds: Mapped[int] = mapped_column(BigInteger, default=0)
     commission: Mapped[int] = mapped_column(BigInteger, default=0)
     total: Mapped[int] = mapped_column(BigInteger, default=0)
+    # A month whose refunds exceed what it owes transfers nothing and hands the rest on
+    # (``carried_forward``); the partner's next settlement takes it (``carried_in``, from
+    # ``carried_from_id``, once: unique) and nets it.
+    carried_in: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    carried_forward: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("partner_settlements.id"), unique=True)
     approved_by: Mapped[str | None] = mapped_column(String(64))
     approved_at: Mapped[datetime | None]
     paid_by: Mapped[str | None] = mapped_column(String(64))
@@ -285,9 +291,12 @@ class PartnerSettlement(PublicIdMixin, TimestampMixin, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     partner: Mapped[Partner] = relationship()
+    carried_from: Mapped[PartnerSettlement | None] = relationship(remote_side="PartnerSettlement.id")
 
     __table_args__ = (
         UniqueConstraint("network_id", "partner_id", "month"),
         state_check("status", SettlementState, name="status_valid"),
         CheckConstraint("total >= 0", name="total_not_negative"),
+        CheckConstraint("carried_in >= 0 AND carried_forward >= 0", name="carry_not_negative"),
+        CheckConstraint("total = 0 OR carried_forward = 0", name="transfer_or_carry"),
     )

@@ -195,6 +195,17 @@ class SettlementSchema(ma.Schema):
     refunds = _money("refunds", "Till payments refunded to patrons")
     commission = _money("commission", "The network's commission")
     total = _money("total", "What the network transfers to the partner")
+    carried_in = _money("carried_in", "Refunds beyond what an earlier month owed, netted in this one")
+    carried_forward = _money(
+        "carried_forward", "What this month's refunds exceed: nothing is transferred, the next month nets it"
+    )
+    carried_from_month = Computed(
+        lambda s: s.carried_from.month if s.carried_from is not None else None,
+        ma.fields.String(),
+        required=True,
+        allow_none=True,
+        metadata={"description": "The month whose carry this settlement nets (YYYY-MM), if any"},
+    )
     approved_by = ma.fields.String(required=True, allow_none=True)
     approved_at = UtcDateTime(required=True, allow_none=True)
     paid_at = UtcDateTime(required=True, allow_none=True)

@@ -4,7 +4,10 @@ The month's movements on the network's payable to the partner (Europe/Rome
 month) make the settlement: offer reimbursements booked within the agreement's
 budget cap (``partners.redeem``), wallet payments at the partner's till, less
 the till refunds, less the network's commission on till payments
-(``BORSELLINO_PARTNER_COMMISSION_BP``, basis points). A draft is recomputed on
+(``BORSELLINO_PARTNER_COMMISSION_BP``, basis points), less what an earlier month
+carried forward. A month whose refunds exceed what it owes transfers nothing and
+carries the difference to the partner's next settlement, which nets it (the payable
+keeps the partner's debt meanwhile, so the ledger needs no entry for the carry). A draft is recomputed on
 demand; finance approves it, then marks it paid with the bank transfer's
 reference, which books::
 
@@ -29,9 +32,9 @@ from backend.errors import DomainError
 from backend.finance import audit
 from backend.finance.reconciliation.errors import (
     MONTH_NOT_ENDED,
-    SETTLEMENT_NEGATIVE,
     SETTLEMENT_NOT_APPROVED,
     SETTLEMENT_NOT_DRAFT,
+    SETTLEMENT_OUT_OF_ORDER,
 )
 from backend.finance.reconciliation.models import SETTLEMENT_TRANSITIONS, PartnerSettlement, SettlementState
 from backend.ledger.models import JournalEntry, LedgerAccount, Posting
@@ -90,23 +93,41 @@ def compute_month(
         p.public_id: p
         for p in session.scalars(select(Partner).where(Partner.public_id.in_([pid for pid, _ in sums]))).all()
     }
+    earlier = _latest_earlier(session, network, month)
+    for (partner_id, currency), source in earlier.items():
+        if source.carried_forward > 0 and (partner := session.get(Partner, partner_id)) is not None:
+            partners.setdefault(partner.public_id, partner)
+            sums.setdefault((partner.public_id, currency), {})
     for (partner_id, currency), values in sums.items():
         partner = partners.get(partner_id)
         if partner is None:
             continue
+        this = session.scalar(
+            select(PartnerSettlement).where(
+                PartnerSettlement.network_id == network.id,
+                PartnerSettlement.partner_id == partner.id,
+                PartnerSettlement.month == month,
+            )
+        )
+        if this is not None and this.status != SettlementState.DRAFT:
+            continue  # approved and paid ones stay as they are
         reimbursements, till, refunds = (values.get(c, 0) for c in ("reimbursements", "till_payments", "refunds"))
         commission = max(0, (till - refunds) * commission_bp // 10_000)
-        total = reimbursements + till - refunds - commission
-        if total < 0:
-            raise DomainError(SETTLEMENT_NEGATIVE, param="month", month=month)
+        source = earlier.get((partner.id, currency))
+        carried_in = source.carried_forward if source is not None else 0
+        net = reimbursements + till - refunds - commission - carried_in
         amounts = dict(
             reimbursements=reimbursements,
             till_payments=till,
             refunds=refunds,
             commission=commission,
-            total=total,
+            carried_in=carried_in,
+            carried_forward=max(-net, 0),
+            carried_from_id=source.id if carried_in else None,
+            total=max(net, 0),
             updated_at=now,
         )
+        _check_in_order(session, network, partner, currency, month, this, source, amounts["carried_forward"])
         session.execute(
             dialect_insert(session)(PartnerSettlement)
             .values(
@@ -127,6 +148,60 @@ def compute_month(
         )
     session.expire_all()
     return list_month(session, principal, month)
+
+
+def _latest_earlier(session: Session, network: Network, month: str) -> dict[tuple[int, str], PartnerSettlement]:
+    """Each partner's latest settlement before ``month``: what it carries forward is netted now."""
+    latest = (
+        select(PartnerSettlement.partner_id, PartnerSettlement.currency, func.max(PartnerSettlement.month).label("m"))
+        .where(PartnerSettlement.network_id == network.id, PartnerSettlement.month < month)
+        .group_by(PartnerSettlement.partner_id, PartnerSettlement.currency)
+        .subquery()
+    )
+    rows = session.scalars(
+        select(PartnerSettlement)
+        .join(
+            latest,
+            (PartnerSettlement.partner_id == latest.c.partner_id)
+            & (PartnerSettlement.currency == latest.c.currency)
+            & (PartnerSettlement.month == latest.c.m),
+        )
+        .where(PartnerSettlement.network_id == network.id)
+    )
+    return {(s.partner_id, s.currency): s for s in rows}
+
+
+def _check_in_order(
+    session: Session,
+    network: Network,
+    partner: Partner,
+    currency: str,
+    month: str,
+    this: PartnerSettlement | None,
+    source: PartnerSettlement | None,
+    carried_forward: int,
+) -> None:
+    """A carry is netted once and never lost: computing a month out of order would do one or the other."""
+    if source is not None and source.carried_forward > 0:
+        taker = session.scalar(select(PartnerSettlement).where(PartnerSettlement.carried_from_id == source.id))
+        if taker is not None and taker.month != month:
+            raise DomainError(SETTLEMENT_OUT_OF_ORDER, param="month", partner=partner.name, month=taker.month)
+    later = session.scalar(
+        select(PartnerSettlement)
+        .where(
+            PartnerSettlement.network_id == network.id,
+            PartnerSettlement.partner_id == partner.id,
+            PartnerSettlement.currency == currency,
+            PartnerSettlement.month > month,
+        )
+        .order_by(PartnerSettlement.month)
+        .limit(1)
+    )
+    if later is None:
+        return
+    taken = later.carried_in if this is not None and later.carried_from_id == this.id else 0
+    if carried_forward != taken:
+        raise DomainError(SETTLEMENT_OUT_OF_ORDER, param="month", partner=partner.name, month=later.month)
 
 
 def list_month(session: Session, principal: Principal, month: str | None = None) -> list[PartnerSettlement]:
@@ -210,7 +285,14 @@ def mark_paid(
             session,
             kind="partner_settlement",
             legs=legs,
-            memo=f"settlement {settlement.month} to {partner.name}: transfer {settlement.transfer_reference}"[:300],
+            memo=(
+                f"settlement {settlement.month} to {partner.name}: transfer {settlement.transfer_reference}"
+                + (
+                    f", net of {settlement.carried_in} carried from {settlement.carried_from.month}"
+                    if settlement.carried_from
+                    else ""
+                )
+            )[:300],
             reference=settlement.public_id,
             actor=principal.subject,
         )
