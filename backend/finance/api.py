@@ -210,10 +210,20 @@ class AuditTrail(MethodView):
     @allow(*FINANCE)
     @blp.arguments(s.AuditArgsSchema, location="query")
     @blp.response(200, page_schema(s.AuditEventSchema))
-    @blp.doc(summary="The staff audit trail of my network, newest first: who changed money or rights, when, how")
+    @blp.doc(
+        summary="The staff audit trail of my network, newest first: who changed money or rights, when, how "
+        "(filters: action, actor, created_from, created_to)"
+    )
     def get(self, args):
         network = periods.network_of(db.session, require_principal())
-        stmt = audit.events_for(db.session, network.id, action=args["action"], actor=args["actor"])
+        stmt = audit.events_for(
+            db.session,
+            network.id,
+            action=args["action"],
+            actor=args["actor"],
+            since=args["created_from"],
+            until=args["created_to"],
+        )
         return paginate(db.session, stmt, StaffAuditEvent, limit=args["limit"], starting_after=args["starting_after"])
 
 

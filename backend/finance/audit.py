@@ -92,13 +92,28 @@ def record(
     return event
 
 
-def events_for(session: Session, network_id: int, *, action: str | None = None, actor: str | None = None) -> Select:
-    """The network's audit events (its staff's actions), for ``paginate``; filters by action prefix and actor."""
+def events_for(
+    session: Session,
+    network_id: int,
+    *,
+    action: str | None = None,
+    actor: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Select:
+    """The network's audit events (its staff's actions), for ``paginate``.
+
+    Filters: action prefix, actor, and when (``since`` included, ``until`` excluded).
+    """
     stmt = select(StaffAuditEvent).where(StaffAuditEvent.network_id == network_id)
     if action:
         stmt = stmt.where(StaffAuditEvent.action.startswith(action, autoescape=True))
     if actor:
         stmt = stmt.where(StaffAuditEvent.actor == actor)
+    if since is not None:
+        stmt = stmt.where(StaffAuditEvent.created_at >= since)
+    if until is not None:
+        stmt = stmt.where(StaffAuditEvent.created_at < until)
     return stmt
 
 

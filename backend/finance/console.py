@@ -8,19 +8,24 @@ work rolls back. The reconciliation pages are in ``backend.finance.reconciliatio
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Response, redirect, request, url_for
+from sqlalchemy import select
 
+from backend.accounts.models import StaffUser
 from backend.console.access import bp, console_principal, language, register_link, render, staff_page
+from backend.console.labels import register_labels
 from backend.db import utcnow
 from backend.errors import DomainError
-from backend.finance import clearing, exports, periods, psd2, reports
+from backend.finance import audit, clearing, exports, periods, psd2, reports
 from backend.finance.errors import BANK_REFERENCE_REQUIRED
+from backend.finance.models import StaffAuditEvent
 from backend.finance.present import present_period_detail, present_statement
-from backend.i18n import Text
+from backend.i18n import ROME, Text
 from backend.ledger.periods import month_bounds, month_of
 from backend.money import Money
+from backend.pagination import paginate
 from backend.web.database import db
 
 FINANCE = ("finance", "admin")
@@ -34,6 +39,11 @@ T = {
     "reopened": Text(it="Mese riaperto.", en="Month reopened."),
     "paid": Text(it="Trasferimento registrato come pagato.", en="Transfer booked as paid."),
     "not_found": Text(it="Non trovato, o non è della tua rete.", en="Not found, or not of your network."),
+    "audit": Text(it="Registro delle azioni del personale", en="Staff audit trail"),
+    "bad_filter": Text(
+        it="Filtro non valido: date come AAAA-MM-GG, la prima non dopo la seconda.",
+        en="Not a valid filter: dates as YYYY-MM-DD, the first not after the second.",
+    ),
 }
 REPORT_LABELS = {
     "trial_balance": Text(it="Bilancio di verifica", en="Trial balance"),
@@ -50,6 +60,38 @@ REPORT_LABELS = {
 
 register_link("console.finance_index", T["title"], *FINANCE)
 register_link("console.finance_clearing", T["clearing"], *FINANCE)
+register_link("console.finance_audit", T["audit"], *FINANCE)
+# The prefixes people filter by; the page labels each event by its prefix's group.
+AUDIT_GROUPS = {
+    "ledger.": Text(it="Movimenti contabili", en="Ledger entries"),
+    "period.": Text(it="Chiusura dei mesi", en="Month close"),
+    "clearing.": Text(it="Compensazione tra reti", en="Clearing between networks"),
+    "partner_settlement.": Text(it="Regolamenti partner", en="Partner settlements"),
+    "reconciliation.": Text(it="Riconciliazioni", en="Reconciliation"),
+    "staff.": Text(it="Personale e permessi", en="Staff and rights"),
+}
+register_labels(
+    "audit_action",
+    {
+        "ledger.entry": Text(it="Movimento registrato", en="Entry posted"),
+        "period.close": Text(it="Mese chiuso", en="Month closed"),
+        "period.reopen": Text(it="Mese riaperto", en="Month reopened"),
+        "clearing.paid": Text(it="Trasferimento tra reti pagato", en="Clearing transfer paid"),
+        "partner_settlement.approved": Text(it="Regolamento partner approvato", en="Partner settlement approved"),
+        "partner_settlement.paid": Text(it="Regolamento partner pagato", en="Partner settlement paid"),
+        "reconciliation.exception_resolved": Text(it="Eccezione risolta", en="Exception resolved"),
+        "staff.create": Text(it="Utente del personale creato", en="Staff user created"),
+        "staff.deactivate": Text(it="Utente del personale disattivato", en="Staff user deactivated"),
+    },
+)
+register_labels(
+    "audit_channel",
+    {
+        "api": Text(it="App/API", en="App/API"),
+        "console": Text(it="Console", en="Console"),
+        "cli": Text(it="Riga di comando", en="Command line"),
+    },
+)
 
 
 def _page(template: str, status: int = 200, **context):
@@ -219,3 +261,68 @@ def finance_transfer_paid(transfer_id):
         db.session.rollback()
         return finance_statement(month, error=_error(refused), status=refused.error.status)
     return redirect(url_for("console.finance_statement", month=month, notice="paid"))
+
+
+# --- the staff audit trail (read-only) -------------------------------------------------------
+
+
+def _rome_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), ROME).astimezone(UTC)
+
+
+def _months_between(first: date, last: date) -> list[str]:
+    months, cursor = [], first.replace(day=1)
+    while cursor <= last and len(months) < 12:
+        months.append(f"{cursor.year:04d}-{cursor.month:02d}")
+        cursor = (cursor + timedelta(days=32)).replace(day=1)
+    return months
+
+
+@bp.route("/finance/audit")
+@staff_page(*FINANCE)
+def finance_audit():
+    """Who did what, when: filtered by person, kind of action and days (Europe/Rome); never edited here."""
+    principal = console_principal()
+    network = periods.network_of(db.session, principal)
+    args = request.args
+    actor = args.get("actor", "").strip() or None
+    action = args.get("action", "")
+    action = action if action in AUDIT_GROUPS else None
+    try:
+        day_from = date.fromisoformat(args["from"]) if args.get("from") else None
+        day_to = date.fromisoformat(args["to"]) if args.get("to") else None
+    except ValueError:
+        day_from = day_to = None
+        valid = False
+    else:
+        valid = not (day_from and day_to and day_from > day_to)
+    if not valid:
+        return render("console/message.html", message=T["bad_filter"]), 400
+    staff = list(
+        db.session.scalars(select(StaffUser).where(StaffUser.network_id == network.id).order_by(StaffUser.name))
+    )
+    stmt = audit.events_for(
+        db.session,
+        network.id,
+        action=action,
+        actor=actor,
+        since=_rome_midnight(day_from) if day_from else None,
+        until=_rome_midnight(day_to + timedelta(days=1)) if day_to else None,
+    )
+    try:
+        page = paginate(db.session, stmt, StaffAuditEvent, limit=50, starting_after=args.get("after") or None)
+    except DomainError:
+        return render("console/message.html", message=T["bad_filter"]), 400
+    today = utcnow().astimezone(ROME).date()
+    last = min(day_to or today, today)
+    first = day_from or (last.replace(day=1) - timedelta(days=1)).replace(day=1)
+    return _page(
+        "console/finance/audit.html",
+        events=page.data,
+        next_cursor=page.next_cursor,
+        staff=staff,
+        names={person.public_id: person.name for person in staff},
+        groups=AUDIT_GROUPS,
+        chosen={"actor": actor or "", "action": action or "", "from": args.get("from", ""), "to": args.get("to", "")},
+        export_months=list(reversed(_months_between(first, last))) if first <= last else [],
+    )

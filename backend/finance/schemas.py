@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import marshmallow as ma
 from marshmallow import validate as V
 
 from backend.money import MoneyField
 from backend.pagination import PageArgsSchema
-from backend.schema_fields import UtcDateTime
+from backend.schema_fields import AwareDateTimeInput, UtcDateTime
 
 MONTH_PATTERN = r"^(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])$"
 
@@ -73,6 +75,17 @@ class AuditArgsSchema(PageArgsSchema):
     actor = ma.fields.String(
         load_default=None, validate=V.Length(max=64), metadata={"description": "Only this staff user's actions"}
     )
+    created_from = AwareDateTimeInput(
+        load_default=None, default_timezone=UTC, metadata={"description": "Only from this moment on (inclusive)"}
+    )
+    created_to = AwareDateTimeInput(
+        load_default=None, default_timezone=UTC, metadata={"description": "Only before this moment (exclusive)"}
+    )
+
+    @ma.validates_schema
+    def _ordered(self, data, **kwargs):
+        if data.get("created_from") and data.get("created_to") and data["created_from"] >= data["created_to"]:
+            raise ma.ValidationError("must be after created_from", "created_to")
 
 
 class AuditEventSchema(ma.Schema):

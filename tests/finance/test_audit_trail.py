@@ -109,3 +109,32 @@ def test_the_database_refuses_to_change_or_delete_an_event(client, db, app_ctx):
         db.rollback()
     assert db.scalar(select(func.count()).select_from(StaffAuditEvent)) == 1
     db.rollback()
+
+
+def test_the_trail_is_filtered_by_when_and_a_bad_range_is_refused(client, db, app_ctx):
+    from datetime import timedelta
+
+    from backend.db import utcnow
+
+    a = make_net(db)
+    db.commit()
+    client.post("/v1/admin/staff/" + a.librarian.public_id + "/deactivate", headers=auth(a.admin))
+    now = utcnow()
+    hour = timedelta(hours=1)
+
+    def listed(**window):
+        response = client.get(
+            "/v1/finance/audit", query_string={k: v.isoformat() for k, v in window.items()}, headers=auth(a.finance)
+        )
+        assert response.status_code == 200, response.get_json()
+        return [e["action"] for e in response.get_json()["data"]]
+
+    assert listed(created_from=now - hour, created_to=now + hour) == ["staff.deactivate"]
+    assert listed(created_from=now + hour) == []
+    assert listed(created_to=now - hour) == []
+    refused = client.get(
+        "/v1/finance/audit",
+        query_string={"created_from": (now + hour).isoformat(), "created_to": now.isoformat()},
+        headers=auth(a.finance),
+    )
+    assert refused.status_code == 400 and refused.get_json()["error"]["param"] == "created_to"
