@@ -321,3 +321,58 @@ def with_sessions(session: Session, deposits: list[CashDeposit]) -> list[CashDep
     for deposit in deposits:
         deposit.session_public_ids = [public_id for deposit_id, public_id in rows if deposit_id == deposit.id]
     return deposits
+
+
+# --- what is still to deposit ----------------------------------------------------------
+
+
+@dataclass
+class PendingSession:
+    session_id: str
+    desk_name: str
+    closed_at: datetime | None
+    to_bank: Money
+    handed_over: bool
+
+
+def network_libraries(session: Session, principal: Principal) -> list[Library]:
+    return list(
+        session.scalars(
+            select(Library).where(Library.network_id == _network(session, principal).id).order_by(Library.name)
+        )
+    )
+
+
+def in_transit(session: Session, principal: Principal, library_id: str) -> Money:
+    return account_balance(session, in_transit_account(session, _library(session, principal, library_id)))
+
+
+def undeposited_sessions(session: Session, principal: Principal, library_id: str) -> list[PendingSession]:
+    """A library's closed sessions with cash for the bank that no slip carries yet, oldest first.
+
+    Handed over (in transit) or still in the drawers: a deposit can carry either.
+    """
+    library = _library(session, principal, library_id)
+    rows = session.execute(
+        select(CashSession, CashHandover.id)
+        .join(Desk, Desk.id == CashSession.desk_id)
+        .outerjoin(CashHandover, CashHandover.cash_session_id == CashSession.id)
+        .where(
+            Desk.library_id == library.id,
+            CashSession.status == CashSessionState.CLOSED,
+            CashHandover.deposit_id.is_(None),
+            CashSession.counted_amount - CashSession.opening_float > 0,
+        )
+        .order_by(CashSession.closed_at, CashSession.id)
+        .limit(200)  # a deposit carries at most 200 sessions (the API's limit too)
+    ).all()
+    return [
+        PendingSession(
+            session_id=s.public_id,
+            desk_name=s.desk.name,
+            closed_at=s.closed_at,
+            to_bank=Money(_to_bank(s), s.currency),
+            handed_over=handover_id is not None,
+        )
+        for s, handover_id in rows
+    ]

@@ -13,13 +13,13 @@ from datetime import date, timedelta
 from flask import redirect, request, url_for
 
 from backend.console.access import bp, console_principal, language, register_link, render, staff_page
-from backend.console.forms import claim_form, new_form_key
+from backend.console.forms import claim_form, new_form_key, parse_amount
 from backend.console.labels import register_labels
 from backend.db import utcnow
 from backend.errors import DomainError
 from backend.finance.reconciliation import cash, services, settlements
 from backend.finance.reconciliation.errors import TRANSFER_REFERENCE_REQUIRED
-from backend.finance.reconciliation.models import ReconciliationItem, ReconciliationRun
+from backend.finance.reconciliation.models import CashDeposit, ReconciliationItem, ReconciliationRun
 from backend.i18n import ROME, Text
 from backend.money import Money
 from backend.web.database import db
@@ -40,10 +40,26 @@ T = {
     "computed": Text(it="Regolamenti del mese calcolati.", en="The month's settlements are computed."),
     "approved": Text(it="Regolamento approvato.", en="Settlement approved."),
     "paid": Text(it="Regolamento segnato come pagato.", en="Settlement marked paid."),
+    "handed_over": Text(
+        it="Contanti consegnati per il versamento: restano in viaggio finché non registri la distinta.",
+        en="Cash handed over for the bank: it stays in transit until you record the slip.",
+    ),
+    "deposited": Text(it="Versamento registrato.", en="Deposit recorded."),
+    "choose_sessions": Text(
+        it="Scegli almeno una sessione di cassa chiusa.", en="Choose at least one closed cash session."
+    ),
+    "slip_required": Text(
+        it="Indica il numero della distinta (al più 60 caratteri).", en="Give the slip number (at most 60 characters)."
+    ),
+    "bad_deposit_day": Text(
+        it="Data del versamento non valida: usa AAAA-MM-GG, non nel futuro.",
+        en="Not a valid deposit date: use YYYY-MM-DD, not in the future.",
+    ),
 }
 
 register_link("console.reconciliation_runs", T["title"], *FINANCE)
 register_link("console.reconciliation_cash", Text(it="Contanti per giorno", en="Cash by day"), *FINANCE)
+register_link("console.cash_deposits", Text(it="Versamenti in banca", en="Bank deposits"), *FINANCE)
 register_link("console.partner_settlements", Text(it="Regolamenti partner", en="Partner settlements"), *FINANCE)
 register_labels("cash_session_status", {"open": Text(it="Aperta", en="Open"), "closed": Text(it="Chiusa", en="Closed")})
 register_labels(
@@ -245,3 +261,102 @@ def partner_settlement_action(settlement_id, action):
     return redirect(
         url_for("console.partner_settlements", month=month, notice="approved" if action == "approve" else "paid")
     )
+
+
+# --- cash in transit: hand-over and bank deposit ------------------------------------------
+
+
+class _Refused(Exception):
+    def __init__(self, message: str, status: int = 400):
+        self.message, self.status = message, status
+
+
+def _deposits_page(library_id: str | None, *, notice=None, error=None, status=200, form=None):
+    if error:
+        db.session.rollback()
+    principal = console_principal()
+    libraries = cash.network_libraries(db.session, principal)
+    library = next((lib for lib in libraries if lib.public_id == library_id), libraries[0] if libraries else None)
+    if library_id and (library is None or library.public_id != library_id):
+        return _not_found()
+    pending = cash.undeposited_sessions(db.session, principal, library.public_id) if library else []
+    stmt = cash.deposits_query(db.session, principal, library.public_id if library else None)
+    deposits = cash.with_sessions(db.session, list(db.session.scalars(stmt.order_by(CashDeposit.id.desc()).limit(50))))
+    return _page(
+        "console/reconciliation/deposits.html",
+        status,
+        libraries=libraries,
+        library=library,
+        in_transit=cash.in_transit(db.session, principal, library.public_id) if library else None,
+        pending=pending,
+        deposits=deposits,
+        today=utcnow().astimezone(ROME).date(),
+        form=form or {},
+        notice=notice,
+        error=error,
+    )
+
+
+@bp.route("/reconciliation/deposits")
+@staff_page(*FINANCE)
+def cash_deposits():
+    text = T.get(request.args.get("notice", ""))
+    return _deposits_page(request.args.get("library_id"), notice=text.render(language()) if text else None)
+
+
+def _chosen_sessions() -> list[str]:
+    chosen = [sid.strip() for sid in request.form.getlist("session_ids") if sid.strip()]
+    if not chosen or len(chosen) > 200:
+        raise _Refused(T["choose_sessions"].render(language()))
+    return chosen
+
+
+@bp.route("/reconciliation/deposits/handover", methods=["POST"])
+@staff_page(*FINANCE)
+def cash_handover():
+    library_id = request.form.get("library_id", "")
+    try:
+        chosen = _chosen_sessions()
+        cash.hand_over(db.session, console_principal(), chosen)
+    except _Refused as refused:
+        return _deposits_page(library_id, error=refused.message, status=refused.status, form=request.form)
+    except DomainError as refused:
+        message = refused.body(language())["error"]["message"]
+        return _deposits_page(library_id, error=message, status=refused.error.status, form=request.form)
+    return redirect(url_for("console.cash_deposits", library_id=library_id, notice="handed_over"))
+
+
+@bp.route("/reconciliation/deposits", methods=["POST"])
+@staff_page(*FINANCE)
+def cash_record_deposit():
+    library_id = request.form.get("library_id", "")
+    if not claim_form():  # a double click or a resubmitted form: the first one recorded it
+        return redirect(url_for("console.cash_deposits", library_id=library_id))
+    try:
+        chosen = _chosen_sessions()
+        slip = request.form.get("slip_number", "").strip()
+        if not 1 <= len(slip) <= 60:
+            raise _Refused(T["slip_required"].render(language()))
+        try:
+            day = date.fromisoformat(request.form.get("deposited_on", ""))
+        except ValueError:
+            raise _Refused(T["bad_deposit_day"].render(language())) from None
+        if day > utcnow().astimezone(ROME).date():
+            raise _Refused(T["bad_deposit_day"].render(language()))
+        amount = parse_amount(request.form.get("amount", ""))
+        cash.record_deposit(
+            db.session,
+            console_principal(),
+            library_id=library_id,
+            amount=amount,
+            deposited_on=day,
+            slip_number=slip,
+            session_ids=chosen,
+            note=request.form.get("note", "")[:500],
+        )
+    except _Refused as refused:
+        return _deposits_page(library_id, error=refused.message, status=refused.status, form=request.form)
+    except DomainError as refused:
+        message = refused.body(language())["error"]["message"]
+        return _deposits_page(library_id, error=message, status=refused.error.status, form=request.form)
+    return redirect(url_for("console.cash_deposits", library_id=library_id, notice="deposited"))
