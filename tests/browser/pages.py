@@ -145,4 +145,6 @@ CONSOLE_PAGES = [
     ConsolePage("finance-clearing", "finance", "/console/finance/clearing", "Compensazione tra reti"),
     ConsolePage("reconciliation-cash", "finance", "/console/reconciliation/cash", "Contanti per giorno"),
     ConsolePage("partner-settlements", "finance", "/console/partner-settlements", "Regolamenti partner"),
+    ConsolePage("cash-deposits", "finance", "/console/reconciliation/deposits", "Versamenti in banca dei contanti"),
+    ConsolePage("finance-audit", "admin", "/console/finance/audit", "Registro delle azioni del personale"),
 ]
