@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from backend.accounts.models import Library, Network, Partner
 from backend.db import Base, BigId, PublicIdMixin, TimestampMixin, utcnow
 from backend.desk.models import CashSession
+from backend.ledger.models import JournalEntry
 from backend.states import Transitions, state_check
 
 
@@ -146,8 +147,11 @@ class ReconciliationItem(PublicIdMixin, TimestampMixin, Base):
     note: Mapped[str] = mapped_column(String(1000), default="")
     resolved_by: Mapped[str | None] = mapped_column(String(64))
     resolved_at: Mapped[datetime | None]
+    # A match within the tolerance whose amounts differ: the difference booked once, at matching.
+    difference_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"), unique=True)
 
     refs: Mapped[list[ItemRef]] = relationship(order_by="ItemRef.id", back_populates="item")
+    difference_entry: Mapped[JournalEntry | None] = relationship()
 
     __table_args__ = (
         state_check("outcome", Outcome, name="outcome_valid"),

@@ -61,6 +61,16 @@ class ReconciliationItemSchema(ma.Schema):
     external_amount = _money("external_amount", "Sum of the statement's lines in this item")
     our_amount = _money("our_amount", "Sum of our bookings in this item")
     difference = _money("difference", "external_amount - our_amount")
+    difference_entry_id = Computed(
+        lambda i: i.difference_entry.public_id if i.difference_entry is not None else None,
+        ma.fields.String(),
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "A match within the tolerance whose amounts differ: the journal entry that booked "
+            "the difference (to reconciliation_differences)"
+        },
+    )
     refs = ma.fields.List(ma.fields.Nested(ReconciliationRefSchema), required=True)
     note = ma.fields.String(required=True, metadata={"description": "How finance resolved it"})
     resolved_by = ma.fields.String(required=True, allow_none=True)

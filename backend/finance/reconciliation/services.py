@@ -6,6 +6,9 @@ them (``OurMovement``: one ledger entry each, keyed like the lines). The engine
 then, per key (kind + payment id):
 
 1. pairs lines and movements of equal amount (within the tolerance) one to one;
+   a match within the tolerance whose amounts differ books the difference once, on
+   the run's account against the network's ``reconciliation_differences``, and the
+   item names that entry (it stays matched, so re-runs never book it again);
 2. matches what is left as a group when the sums agree (Stripe groups: two
    refunds made at Stripe booked as one cumulative refund, a payment in parts),
    or records an ``amount_difference`` when they don't;
@@ -48,7 +51,11 @@ from backend.finance.reconciliation.models import (
     StatementLine,
 )
 from backend.ledger.models import LedgerAccount
+from backend.ledger.services import credit, debit, house_account, post_entry
+from backend.money import Money
 from backend.states import transition
+
+DIFFERENCE_ENTRY_KIND = "reconciliation_difference"
 
 # Our bookings and the source's own clock differ by the time a webhook takes:
 # a movement this close to the cut-off is not yet called missing.
@@ -315,6 +322,8 @@ def _item(
     )
     session.add(item)
     session.flush()
+    if outcome == Outcome.MATCHED and item.difference:
+        _book_difference(session, run, item)
     session.add_all(
         [
             ItemRef(
@@ -342,6 +351,31 @@ def _item(
         ]
     )
     return item
+
+
+def _book_difference(session: Session, run: ReconciliationRun, item: ReconciliationItem) -> None:
+    """The run's account moves to what the statement says; the gap is the network's gain or cost.
+
+    Lines and our movements are signed alike (> 0 into the account), so a statement that
+    says more than we booked debits the account and credits the differences account."""
+    network = session.get(Network, run.network_id)
+    account = session.get(LedgerAccount, run.account_id)
+    differences = house_account(session, "reconciliation_differences", network.public_id, run.currency, network=network)
+    gap = Money(abs(item.difference), run.currency)
+    legs = (
+        [debit(account, gap), credit(differences, gap)]
+        if item.difference > 0
+        else [debit(differences, gap), credit(account, gap)]
+    )
+    entry = post_entry(
+        session,
+        kind=DIFFERENCE_ENTRY_KIND,
+        legs=legs,
+        memo=f"{run.source} {run.external_ref}: {item.kind} {item.match_key or ''} differs by {item.difference}"[:300],
+        reference=item.public_id,
+    )
+    item.difference_entry_id = entry.id
+    session.flush()
 
 
 def _resolve_found_elsewhere(session: Session, run: ReconciliationRun, now: datetime) -> None:

@@ -86,7 +86,11 @@ def candidates(session: Session, run: ReconciliationRun) -> list[OurMovement]:
     rows = session.execute(
         select(JournalEntry, Posting.amount)
         .join(Posting, Posting.entry_id == JournalEntry.id)
-        .where(Posting.account_id == clearing_id, JournalEntry.kind != PAYOUT_ENTRY_KIND)
+        .where(
+            Posting.account_id == clearing_id,
+            # The run's own bookings: the payout, and the differences it accepted.
+            JournalEntry.kind.not_in((PAYOUT_ENTRY_KIND, services.DIFFERENCE_ENTRY_KIND)),
+        )
         .order_by(JournalEntry.id)
     ).all()
     entries = [(entry, amount) for entry, amount in rows if entry.public_id not in consumed]
