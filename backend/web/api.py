@@ -92,6 +92,13 @@ class Blueprint(flask_smorest.Blueprint):
         super().__init__(*args, **kwargs)
         self._routes_to_document: list[tuple] = []
 
+    def arguments(self, schema, *args, **kwargs):
+        # webargs builds a schema *class* anew on every request (its fields deep-copied,
+        # nested schemas too): one instance per view instead. Loading keeps no state on it.
+        if isinstance(schema, type) and issubclass(schema, ma.Schema):
+            schema = schema()
+        return super().arguments(schema, *args, **kwargs)
+
     def _store_endpoint_docs(self, endpoint, obj, parameters, tags, **options):
         # Read a view's documentation when the blueprint joins the Api, not when
         # its route is declared: ``add_error_responses(View.post, 404)`` written
