@@ -130,8 +130,8 @@ SELECT notification_preferences
 INSERT ticket_orders
 INSERT tickets
 INSERT notifications
-UPDATE occurrences
 UPDATE idempotency_keys
+UPDATE occurrences
 COMMIT
 """
 

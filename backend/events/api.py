@@ -12,6 +12,7 @@ from backend.web.database import db
 from backend.web.idempotency import idempotent
 from backend.web.policy import allow, current_person, public, require_principal
 from backend.web.settings import current_settings
+from backend.web.unit_of_work import write_last
 
 blp = Blueprint(
     "events",
@@ -91,6 +92,9 @@ class Orders(MethodView):
         result = purchase.sell(
             db.session, buyer, sale, pay_shortfall_by_card=data["pay_shortfall_by_card"], locked=True
         )
+        # The seats lock the row every buyer of this date updates: taken once the response
+        # is rendered and stored, just before the commit (a sell-out then refuses and rolls back).
+        write_last(lambda: purchase.take_sale_seats(db.session, sale))
         return result, (202 if result.order.status == "awaiting_payment" else 201)
 
 

@@ -9,8 +9,10 @@ Order of work (it matters under a sell-out):
    pass the per-patron limit;
 3. the wallet is debited through the ledger (guarded; 422 with the shortfall,
    nothing reserved), then the order and its tickets are inserted;
-4. the seats are taken **last** with one guarded update (``seats``), so the
-   hot occurrence row is locked only for that statement and the commit.
+4. the seats are taken **last** with one guarded update (``take_sale_seats``):
+   the HTTP view runs it after its response is rendered and stored for
+   idempotent replay, so the hot occurrence row is locked only for that
+   statement and the commit.
 
 Any refusal raises and the request's unit of work rolls everything back.
 
@@ -233,17 +235,28 @@ def sell(
     actor: str | None = None,
     locked: bool = False,
 ) -> PurchaseResult:
-    """``locked``: the caller read the patron's row ``FOR NO KEY UPDATE`` in this transaction."""
+    """Everything of a purchase but its seats: ``take_sale_seats`` must follow in the same transaction.
+
+    ``locked``: the caller read the patron's row ``FOR NO KEY UPDATE`` in this transaction.
+    The seats are the caller's last statement (the HTTP view takes them after its response
+    is rendered and stored), because they lock the row every buyer of the date updates.
+    """
     occurrence = sale.occurrence
     check_patron_limit(session, patron, occurrence, sale.count, lock=not locked)
-    result = place_order(
+    return place_order(
         session, patron, occurrence, sale.lines, pay_shortfall_by_card=pay_shortfall_by_card, actor=actor
     )
-    # Last: the only statements that touch the shared occurrence row.
+
+
+def take_sale_seats(session: Session, sale: Sale) -> None:
+    """The sale's seats, by guarded updates (``SOLD_OUT`` / ``TYPE_SOLD_OUT``: roll the purchase back).
+
+    The only statements of a purchase on the shared occurrence row: run them last,
+    so that the row stays locked only from them to the commit.
+    """
     for ticket_type, quantity in sale.lines:
-        seats.take_type_seats(session, occurrence, ticket_type, quantity)
-    seats.take_seats(session, occurrence, sale.count)
-    return result
+        seats.take_type_seats(session, sale.occurrence, ticket_type, quantity)
+    seats.take_seats(session, sale.occurrence, sale.count)
 
 
 def place_order(

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from backend.db import utcnow
 from backend.events.models import Occurrence, Order, Ticket
@@ -200,3 +200,36 @@ def test_purchase_needs_an_idempotency_key_and_a_patron(client, db, world):
 def test_someone_elses_order_is_404(client, db, world):
     order = buy(client, world.patrons[0], world.occurrence, buy_body(world.full)).json["order"]
     assert client.get(f"/v1/events/orders/{order['id']}", headers=auth(world.patrons[1])).status_code == 404
+
+
+def test_the_last_seats_going_after_the_response_is_stored_refuse_and_charge_nothing(client, db, app, world):
+    """The seats are the purchase's last statement, after its response is stored: losing them
+    there (another buyer's commit in between) answers sold out, keeps the refusal for replay,
+    and leaves no order, ticket or charge behind."""
+    from sqlalchemy import event
+
+    engine = app.extensions["borsellino.db"].engine
+    patron = world.patrons[0]
+    seen = []
+
+    def others_take_the_rest(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("UPDATE OCCURRENCES") and not seen:
+            seen.append(True)  # in this transaction, just before the guarded update: the date fills up
+            cursor.execute("UPDATE occurrences SET sold = capacity")
+
+    headers = key()
+    event.listen(engine, "before_cursor_execute", others_take_the_rest)
+    try:
+        response = buy(client, patron, world.occurrence, buy_body(world.full), headers)
+    finally:
+        event.remove(engine, "before_cursor_execute", others_take_the_rest)
+    assert seen and response.status_code == 409, response.json
+    assert response.json["error"]["code"] == "sold_out"
+    assert balance(db, patron) == 10_000
+    assert counts(db, world.occurrence)["sold"] == 0  # the rollback took the other change with it
+    assert db.scalar(select(func.count()).select_from(Order)) == 0
+    assert db.scalar(select(func.count()).select_from(Ticket)) == 0
+    replay = buy(client, patron, world.occurrence, buy_body(world.full), headers)
+    assert replay.status_code == 409 and replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.json == response.json
+    assert_audit_clean(db)
