@@ -9,7 +9,11 @@ import multiprocessing
 import os
 
 bind = os.environ.get("BORSELLINO_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("BORSELLINO_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+# One worker per core plus one (to run while another waits on PostgreSQL), not 2n+1:
+# the app is CPU-bound, and on 2 cores five workers cost ~30 % more CPU per ticket
+# purchase than three in the same rush (gunicorn + PostgreSQL CPU per purchase,
+# docs/benchmarks.md "A lean request path, third round").
+workers = int(os.environ.get("BORSELLINO_WORKERS", multiprocessing.cpu_count() + 1))
 threads = int(os.environ.get("BORSELLINO_THREADS", "1"))
 worker_class = "gthread" if threads > 1 else "sync"
 max_requests = int(os.environ.get("BORSELLINO_MAX_REQUESTS", "2000"))
@@ -34,3 +38,15 @@ if _control:
     control_socket = _control
 else:
     control_socket_disable = True
+
+
+def post_worker_init(worker):
+    # Configure the mappers, open a connection and compile the hot reads before the first
+    # request (backend/web/warmup.py): a fresh worker's first purchase cost ~400 ms of CPU.
+    # A database not yet reachable must not keep the worker from serving: it warms on use.
+    from backend.web.warmup import warm_up
+
+    try:
+        warm_up(worker.wsgi)
+    except Exception:
+        worker.log.warning("warm-up skipped", exc_info=True)

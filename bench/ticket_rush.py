@@ -351,7 +351,8 @@ def main():
     parser.add_argument("--patrons", type=int, default=2000)
     parser.add_argument("--seats", type=int, default=300)
     parser.add_argument("--connections", type=int, nargs="+", default=[32, 64])
-    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
+    # As backend/gunicorn_conf.py: one per core plus one.
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) + 1)
     parser.add_argument("--client", choices=["wrk", "python"], default="wrk" if shutil.which("wrk") else "python")
     args = parser.parse_args()
 
