@@ -165,10 +165,7 @@ SELECT auth_sessions
 INSERT idempotency_keys
 SELECT staff_users
 SELECT partner_venues
-SELECT partner_offers
 SELECT partner_passes
-SELECT partner_agreement_networks
-SELECT patrons
 SELECT partner_redemptions
 INSERT partner_redemptions
 UPDATE idempotency_keys

@@ -71,13 +71,20 @@ _AGREEMENT_COVERS = select(agreement_networks.c.agreement_id).where(
 )
 
 
-def ineligibility(session: Session, offer: Offer, patron: Patron, at: datetime) -> str | None:
+def ineligibility(
+    session: Session, offer: Offer, patron: Patron, at: datetime, covered: bool | None = None
+) -> str | None:
     """Why ``patron`` may not use ``offer`` (``network``, ``home_library``, ``age_band``,
-    ``supporter_card``), or None."""
+    ``supporter_card``), or None. ``covered``: whether the agreement covers the patron's network,
+    when the caller read it already (a till's validation reads it with the pass)."""
     agreement = offer.agreement
-    if not session.connection().scalar(
-        _AGREEMENT_COVERS, {"agreement_id": agreement.id, "network_id": patron.home_network_id}
-    ):
+    if covered is None:
+        covered = bool(
+            session.connection().scalar(
+                _AGREEMENT_COVERS, {"agreement_id": agreement.id, "network_id": patron.home_network_id}
+            )
+        )
+    if not covered:
         return "network"
     if offer.network_ids and patron.home_network.public_id not in offer.network_ids:
         return "network"

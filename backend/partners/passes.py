@@ -12,12 +12,14 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
+from typing import Any
 
 import jwt
 import pyotp
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import bindparam, exists, inspect, select, update
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.accounts.models import Patron
 from backend.config import Settings
@@ -26,7 +28,16 @@ from backend.errors import DomainError
 from backend.i18n import ROME
 from backend.partners import errors as e
 from backend.partners.eligibility import age_band
-from backend.partners.models import PASS_TRANSITIONS, Agreement, AgreementState, Offer, OfferState, Pass, PassState
+from backend.partners.models import (
+    PASS_TRANSITIONS,
+    Agreement,
+    AgreementState,
+    Offer,
+    OfferState,
+    Pass,
+    PassState,
+    agreement_networks,
+)
 from backend.partners.pass_code import AUDIENCE, ISSUER, PassRefused, VerifiedPass, Verifier
 from backend.partners.passkeys import b64url_decode, jwks, keyring
 
@@ -206,3 +217,87 @@ def read_code(session: Session, settings: Settings, code: str, at: datetime) -> 
 def otp_now(pass_: Pass, at: datetime) -> str:
     """The typed code the app shows at ``at`` (the app computes it; tests use this)."""
     return f"{pass_.short_code}-{pyotp.TOTP(pass_.otp_secret, interval=60).at(at)}"
+
+
+# --- the online validation's reads: Core rows made persistent objects ---------------------------
+
+
+@cache
+def _shape(model: type) -> tuple[int, list[str], Any, int]:
+    """Built once per model: how many columns its table has, their attribute names, the
+    factory, where its (one-column) primary key is."""
+    mapper = inspect(model)
+    columns = list(mapper.local_table.columns)
+    keys = [mapper.get_property_by_column(column).key for column in columns]
+    [primary_key] = mapper.primary_key
+    return len(keys), keys, mapper.class_manager.new_instance, columns.index(primary_key)
+
+
+def loaded(session: Session, model: type, values) -> Any:
+    """The ``model`` object whose columns (in table order) are ``values``, persistent in ``session``.
+
+    As ``backend.db.insert_returning`` builds what it inserted, and as the ORM's loader
+    builds a loaded object (no constructor, no attribute events), for rows a hot path
+    reads with a prebuilt Core statement: several tables' rows come in one round trip
+    without the ORM's execution path. An object the session already holds is kept
+    (the ORM's default: its values are not overwritten).
+    """
+    _, keys, new_instance, primary_key = _shape(model)
+    found = session.identity_map.get(session.identity_key(model, values[primary_key]))
+    if found is not None:
+        return found
+    obj = new_instance()
+    obj.__dict__.update(zip(keys, values))
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj
+
+
+_PASSES, _PATRONS = Pass.__table__, Patron.__table__
+# Built once: every online validation runs it. The pass, its patron locked (``FOR NO KEY
+# UPDATE``, as ticket purchases lock the buyer: the uses counted after it are all the
+# patron's, and inserts that merely reference the patron are not blocked) and whether the
+# offer's agreement covers the patron's network, in one round trip.
+_PASS_LOCKING_PATRON = (
+    select(
+        *_PASSES.c,
+        *_PATRONS.c,
+        exists()
+        .where(
+            agreement_networks.c.agreement_id == bindparam("agreement_id"),
+            agreement_networks.c.network_id == _PATRONS.c.home_network_id,
+        )
+        .label("covered"),
+    )
+    .join_from(_PASSES, _PATRONS, _PATRONS.c.id == _PASSES.c.patron_id)
+    .where(_PASSES.c.public_id == bindparam("public_id"))
+    .with_for_update(of=_PATRONS, key_share=True)
+)
+
+
+def read_code_locking_patron(
+    session: Session, settings: Settings, code: str, at: datetime, agreement_id: int
+) -> tuple[Pass, bool]:
+    """As ``read_code``, and the patron locked until the transaction ends; with whether the
+    agreement ``agreement_id`` covers the patron's network."""
+    if not isinstance(code, str) or not code.strip():
+        raise DomainError(e.PASS_INVALID, param="code", reason="empty")
+    if "~" in code:
+        try:
+            public_id = _verifier(settings.pass_keys, settings.secret_key).verify(code.strip(), at=at).pass_id
+        except PassRefused as refused:
+            raise DomainError(_REFUSALS[refused.reason], param="code", reason=refused.reason) from None
+    else:
+        public_id = _typed(session, code, at)[0].public_id
+    row = (
+        session.connection()
+        .execute(_PASS_LOCKING_PATRON, {"public_id": public_id, "agreement_id": agreement_id})
+        .first()
+    )
+    if row is None:
+        raise DomainError(e.PASS_INVALID, param="code", reason="unknown")
+    width = _shape(Pass)[0]
+    pass_ = loaded(session, Pass, row[:width])
+    patron = loaded(session, Patron, row[width:-1])
+    set_committed_value(pass_, "patron", patron)
+    return pass_, bool(row[-1])

@@ -26,7 +26,7 @@ from datetime import datetime
 from babel.dates import format_datetime
 from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.accounts.models import Network, Partner, PartnerVenue, Patron
@@ -34,7 +34,6 @@ from backend.auth.principal import Principal
 from backend.config import Settings
 from backend.db import get_or_404, insert_returning, utcnow
 from backend.errors import NOT_FOUND, DomainError, ErrorCode
-from backend.events.purchase import lock_patron
 from backend.i18n import LOCALES, ROME, normalize_language
 from backend.ledger.services import credit, debit, house_account, post_entry
 from backend.money import Money
@@ -49,7 +48,7 @@ from backend.partners.models import (
     RedemptionState,
     offer_venues,
 )
-from backend.partners.passes import holder_of, read_code
+from backend.partners.passes import holder_of, loaded, read_code_locking_patron
 from backend.partners.scope import TillScope
 
 
@@ -105,29 +104,50 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
-# Built once: every online validation reads its offer, with its agreement and whether
-# the venue offers it, in one statement.
-_OFFER_AT_VENUE = (
+_VENUES, _OFFERS, _AGREEMENTS = PartnerVenue.__table__, Offer.__table__, Agreement.__table__
+# Built once: every validation reads the partner's venue, the offer with its agreement (if
+# the partner has it) and whether the venue offers it, in one statement.
+_SCENE = (
     select(
-        Offer,
+        *_VENUES.c,
+        *_OFFERS.c,
+        *_AGREEMENTS.c,
         exists()
-        .where(offer_venues.c.offer_id == Offer.id, offer_venues.c.venue_id == bindparam("venue_id"))
+        .where(offer_venues.c.offer_id == _OFFERS.c.id, offer_venues.c.venue_id == _VENUES.c.id)
         .label("at_venue"),
     )
-    .join(Agreement)
-    .where(Offer.public_id == bindparam("public_id"), Agreement.partner_id == bindparam("partner_id"))
-    .options(contains_eager(Offer.agreement))
+    .select_from(
+        _VENUES.outerjoin(
+            _OFFERS.join(
+                _AGREEMENTS,
+                (_AGREEMENTS.c.id == _OFFERS.c.agreement_id) & (_AGREEMENTS.c.partner_id == bindparam("partner_id")),
+            ),
+            _OFFERS.c.public_id == bindparam("offer_id"),
+        )
+    )
+    .where(_VENUES.c.public_id == bindparam("venue_id"), _VENUES.c.partner_id == bindparam("partner_id"))
 )
 
 
-def _offer_of(session: Session, partner: Partner, offer_id: str, venue: PartnerVenue) -> tuple[Offer, bool]:
-    """The partner's offer, and whether ``venue`` offers it."""
-    row = session.execute(
-        _OFFER_AT_VENUE, {"public_id": offer_id, "partner_id": partner.id, "venue_id": venue.id}
-    ).first()
+def _scene(session: Session, scope: TillScope, venue_id: str, offer_id: str) -> tuple[PartnerVenue, Offer, bool]:
+    """The till's venue (404 ``venue_id`` if not theirs), the partner's offer (404 ``offer_id``)
+    with its agreement, and whether the venue offers it."""
+    if scope.venue is not None and scope.venue.public_id != venue_id:  # staff of one venue: no other
+        raise DomainError(NOT_FOUND, param="venue_id")
+    row = (
+        session.connection()
+        .execute(_SCENE, {"venue_id": venue_id, "offer_id": offer_id, "partner_id": scope.partner.id})
+        .first()
+    )
     if row is None:
+        raise DomainError(NOT_FOUND, param="venue_id")
+    venues, offers = len(_VENUES.c), len(_VENUES.c) + len(_OFFERS.c)
+    if row[offers] is None:  # the agreement's id: no offer of this partner by that id
         raise DomainError(NOT_FOUND, param="offer_id")
-    return row[0], row[1]
+    venue = loaded(session, PartnerVenue, row[:venues])
+    offer = loaded(session, Offer, row[venues:offers])
+    set_committed_value(offer, "agreement", loaded(session, Agreement, row[offers:-1]))
+    return venue, offer, bool(row[-1])
 
 
 def _payable_accounts(session: Session, network: Network, partner: Partner, currency: str):
@@ -206,11 +226,10 @@ def redeem(
         if earlier is not None:
             return Outcome("already_recorded", earlier, holder_of(earlier.patron, earlier.scanned_at.date()))
     at = min(scanned_at, now) if (offline and scanned_at is not None) else now
-    venue = scope.venue_by_id(session, venue_id)
-    offer, at_venue = _offer_of(session, partner, offer_id, venue)
+    venue, offer, at_venue = _scene(session, scope, venue_id, offer_id)
     if not 1 <= quantity <= offer.max_quantity:
         raise DomainError(e.QUANTITY_INVALID, param="quantity", max_quantity=offer.max_quantity)
-    pass_, _ = read_code(session, settings, code, at)
+    pass_, covered = read_code_locking_patron(session, settings, code, at, offer.agreement_id)
     if not at_venue:
         raise DomainError(e.WRONG_VENUE, param="venue_id")
     patron: Patron = pass_.patron
@@ -228,10 +247,10 @@ def redeem(
             if reason == "hours":
                 raise _Problem(e.OUTSIDE_HOURS, when=when)
             raise _Problem(e.OFFER_NOT_VALID, reason=reason)
-        reason = ineligibility(session, offer, patron, at)
+        reason = ineligibility(session, offer, patron, at, covered)
         if reason is not None:
             raise _Problem(e.NOT_ELIGIBLE, reason=reason)
-        lock_patron(session, patron)
+        # The patron is locked since the pass was read: the uses counted now are all of them.
         room = allowance(offer, usage(session, patron.id, offer, at), at)
         if room.uses_left == 0:
             raise _Problem(

@@ -170,3 +170,52 @@ def test_device_key_must_be_an_ed25519_key(client, db):
     response = client.post("/v1/partners/pass", json={"device_key": "A" * 43 + "!"}, headers=bearer(world.patrons[0]))
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "device_key_invalid"
+
+
+def test_a_pass_signed_with_a_real_key_but_wrong_claims_or_headers_is_refused_as_tampered():
+    from backend.partners.passkeys import keyring
+
+    settings = Settings(pass_keys="k1:seed-one")
+    key = keyring(settings)[0]
+    phone = Phone()
+    now = utcnow()
+    good = {
+        "iss": "borsellino/partner-pass",
+        "aud": "till",
+        "jti": "pas_x",
+        "dk": phone.device_key,
+        "net": "net_x",
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(hours=48)).timestamp()),
+    }
+    verifier = Verifier(jwks(settings))
+
+    def code(claims=None, headers=None, algorithm="EdDSA", signer=key.private):
+        token = jwt.encode(
+            claims if claims is not None else good, signer, algorithm=algorithm, headers=headers or {"kid": "k1"}
+        )
+        return show_code(token, "pas_x", phone.key, now)
+
+    assert verifier.verify(code(), at=now).pass_id == "pas_x"
+    assert verifier.verify(code({**good, "aud": ["other", "till"]}), at=now).pass_id == "pas_x"
+    later = int((now + timedelta(hours=1)).timestamp())
+    for bad in (
+        code({**good, "aud": "other"}),
+        code({k: v for k, v in good.items() if k != "aud"}),
+        code({**good, "iss": "someone-else"}),
+        code({k: v for k, v in good.items() if k != "net"}),
+        code({**good, "jti": 7}),
+        code({**good, "iat": later}),
+        code({**good, "nbf": later}),
+        code({**good, "exp": "soon"}),
+        code(headers={"kid": "k2"}),
+        code(headers={"kid": "k1", "crit": ["exp"]}),
+        code(algorithm="HS256", signer="k1-secret-that-is-long-enough-for-hmac"),
+    ):
+        with pytest.raises(PassRefused, match="tampered"):
+            verifier.verify(bad, at=now)
+    token, minute, signature = code().split("~")
+    header, payload, jws = token.split(".")
+    for segments in ((header + "=", payload, jws), (header, payload + "!", jws), (header, payload, jws[:-1] + "B")):
+        with pytest.raises(PassRefused, match="tampered"):
+            verifier.verify("~".join([".".join(segments), minute, signature]), at=now)
