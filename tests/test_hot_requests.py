@@ -166,8 +166,9 @@ INSERT idempotency_keys
 SELECT staff_users
 SELECT partner_venues
 SELECT partner_passes
-SELECT partner_redemptions
-INSERT partner_redemptions
+pg: WITH partner_redemptions
+sqlite: SELECT partner_redemptions
+sqlite: INSERT partner_redemptions
 UPDATE idempotency_keys
 COMMIT
 """

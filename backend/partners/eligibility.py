@@ -159,32 +159,38 @@ def patron_limits(offer: Offer) -> dict[str, int]:
     return {period: limit for period, limit in limits.items() if limit is not None}
 
 
+def usage_params(patron_id: int, offer: Offer, at: datetime) -> dict:
+    """The parameters of ``usage_statement``: the patron, the offer, each limited period's bounds."""
+    params: dict = {"patron_id": patron_id, "offer_id": offer.id}
+    for period in patron_limits(offer):
+        if period != "total":
+            params[f"{period}_start"], params[f"{period}_end"] = period_bounds(period, at)
+    return params
+
+
 def usage(session: Session, patron_id: int, offer: Offer, at: datetime) -> dict[str, int]:
     """Uses of ``offer`` by the patron in each limited period containing ``at`` (one query)."""
     limits = patron_limits(offer)
     if not limits:
         return {}
-    params: dict = {"patron_id": patron_id, "offer_id": offer.id}
-    for period in limits:
-        if period != "total":
-            params[f"{period}_start"], params[f"{period}_end"] = period_bounds(period, at)
-    row = session.connection().execute(_usage_statement(tuple(limits)), params).one()
+    row = session.connection().execute(usage_statement(tuple(limits)), usage_params(patron_id, offer, at)).one()
     return {period: int(value) for period, value in zip(limits, row)}
 
 
 @cache
-def _usage_statement(periods: tuple[str, ...]):
-    """Built once per combination of limited periods (at most 16): the count of each, in one row."""
+def usage_statement(periods: tuple[str, ...]):
+    """Built once per combination of limited periods (at most 16): the count of each, in one row
+    (a column named after each period)."""
     redemptions = Redemption.__table__
     columns = []
     for period in periods:
         if period == "total":
-            columns.append(func.count())
+            columns.append(func.count().label(period))
         else:
             inside = (redemptions.c.scanned_at >= bindparam(f"{period}_start", type_=redemptions.c.scanned_at.type)) & (
                 redemptions.c.scanned_at < bindparam(f"{period}_end", type_=redemptions.c.scanned_at.type)
             )
-            columns.append(func.coalesce(func.sum(case((inside, 1), else_=0)), 0))
+            columns.append(func.coalesce(func.sum(case((inside, 1), else_=0)), 0).label(period))
     return select(*columns).where(
         redemptions.c.patron_id == bindparam("patron_id"),
         redemptions.c.offer_id == bindparam("offer_id"),

@@ -22,9 +22,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
 from babel.dates import format_datetime
-from sqlalchemy import bindparam, exists, select, update
+from sqlalchemy import bindparam, exists, insert, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -32,13 +34,22 @@ from sqlalchemy.orm.attributes import set_committed_value
 from backend.accounts.models import Network, Partner, PartnerVenue, Patron
 from backend.auth.principal import Principal
 from backend.config import Settings
-from backend.db import get_or_404, insert_returning, utcnow
+from backend.db import get_or_404, insert_returning, new_public_id, utcnow
 from backend.errors import NOT_FOUND, DomainError, ErrorCode
 from backend.i18n import LOCALES, ROME, normalize_language
 from backend.ledger.services import credit, debit, house_account, post_entry
 from backend.money import Money
 from backend.partners import errors as e
-from backend.partners.eligibility import Allowance, allowance, ineligibility, invalidity, usage
+from backend.partners.eligibility import (
+    Allowance,
+    allowance,
+    ineligibility,
+    invalidity,
+    patron_limits,
+    usage,
+    usage_params,
+    usage_statement,
+)
 from backend.partners.models import (
     REDEMPTION_TRANSITIONS,
     Agreement,
@@ -201,6 +212,73 @@ def _take_offer_use(session: Session, offer: Offer) -> bool:
     )
 
 
+def _limit_reached(room: Allowance, language: str) -> _Problem:
+    return _Problem(
+        e.LIMIT_REACHED,
+        period=room.period,
+        limit=room.limit,
+        resets=resets_text(room.resets_at, normalize_language(language)),
+        resets_at=_iso(room.resets_at),
+    )
+
+
+_REDEMPTIONS = Redemption.__table__
+# What an online validation inserts (``redeem``'s row, and the public id).
+_ONLINE_COLUMNS = (
+    "public_id",
+    "offer_id",
+    "agreement_id",
+    "partner_id",
+    "venue_id",
+    "patron_id",
+    "pass_id",
+    "staff_user_id",
+    "scan_id",
+    "channel",
+    "scanned_at",
+    "quantity",
+    "currency",
+    "list_price",
+    "discount",
+    "price_to_pay",
+    "reimbursement",
+    "state",
+    "flag_reason",
+    "created_at",
+)
+
+
+@cache
+def _insert_under_limits_statement(periods: tuple[str, ...]):
+    """Built once per combination of limited periods (PostgreSQL): the patron's uses of the
+    offer counted and the redemption inserted only if every count is under its limit, in one
+    statement; it answers the counts and, when inserted, the new row. The patron is locked
+    before it runs, so the count and the insert see the same redemptions."""
+    counts = usage_statement(periods).cte("counts")
+    values = select(*(bindparam(f"new_{name}", type_=_REDEMPTIONS.c[name].type) for name in _ONLINE_COLUMNS)).where(
+        *(counts.c[period] < bindparam(f"{period}_limit") for period in periods)
+    )
+    inserted = (
+        insert(_REDEMPTIONS)
+        .from_select(list(_ONLINE_COLUMNS), values, include_defaults=False)
+        .returning(*_REDEMPTIONS.c)
+        .cte("inserted")
+    )
+    return select(*counts.c, *inserted.c).select_from(counts.outerjoin(inserted, true()))
+
+
+def _insert_under_limits(session: Session, offer: Offer, at: datetime, row: dict) -> tuple[dict[str, int], Any]:
+    limits = patron_limits(offer)
+    params = usage_params(row["patron_id"], offer, at)
+    params.update({f"{period}_limit": limit for period, limit in limits.items()})
+    params.update({f"new_{name}": value for name, value in row.items()})
+    params["new_public_id"] = new_public_id(Redemption.PUBLIC_ID_PREFIX)
+    found = session.connection().execute(_insert_under_limits_statement(tuple(limits)), params).one()
+    counts = {period: int(value) for period, value in zip(limits, found)}
+    inserted = found[len(limits) :]
+    return counts, (loaded(session, Redemption, inserted) if inserted[0] is not None else None)
+
+
 def redeem(
     session: Session,
     settings: Settings,
@@ -238,6 +316,14 @@ def redeem(
     discount, to_pay, reimbursement = price(offer, list_price.amount, quantity)
     flag: _Problem | None = None
     room = None
+    # Online on PostgreSQL, the patron's uses are counted by the insert itself (below).
+    counted_with_insert = (
+        not offline
+        and scan_id is None
+        and bool(patron_limits(offer))
+        and (offer.total_limit is None or offer.used < offer.total_limit)
+        and session.get_bind().dialect.name == "postgresql"
+    )
     try:
         if pass_.state != PassState.ACTIVE and (pass_.revoked_at is None or pass_.revoked_at <= at):
             raise _Problem(e.PASS_REVOKED)
@@ -251,15 +337,10 @@ def redeem(
         if reason is not None:
             raise _Problem(e.NOT_ELIGIBLE, reason=reason)
         # The patron is locked since the pass was read: the uses counted now are all of them.
-        room = allowance(offer, usage(session, patron.id, offer, at), at)
-        if room.uses_left == 0:
-            raise _Problem(
-                e.LIMIT_REACHED,
-                period=room.period,
-                limit=room.limit,
-                resets=resets_text(room.resets_at, normalize_language(language)),
-                resets_at=_iso(room.resets_at),
-            )
+        if not counted_with_insert:
+            room = allowance(offer, usage(session, patron.id, offer, at), at)
+            if room.uses_left == 0:
+                raise _limit_reached(room, language)
     except _Problem as broken:
         if not offline:
             raise DomainError(broken.error, **broken.values) from None
@@ -296,6 +377,13 @@ def redeem(
                 select(Redemption).where(Redemption.partner_id == partner.id, Redemption.scan_id == scan_id)
             )
             return Outcome("already_recorded", earlier, holder)
+    elif counted_with_insert:
+        session.flush()  # what is pending first (the statement writes only its row)
+        counts, redemption = _insert_under_limits(session, offer, at, row)
+        room = allowance(offer, counts, at)
+        if redemption is None:  # a patron limit is reached: nothing was written
+            broken = _limit_reached(room, language)
+            raise DomainError(broken.error, **broken.values)
     else:
         session.flush()  # what is pending first (insert_returning writes only its row)
         [redemption] = insert_returning(session, Redemption, [row])
