@@ -62,11 +62,11 @@ def closed_period_at(session: Session, network_ids: Iterable[int], moment: datet
     )
 
 
-def refuse_if_closed(session: Session, network_ids: Iterable[int], moment: datetime) -> None:
+def refuse_if_closed(session: Session, network_ids: Iterable[int], moment: datetime, *, param: str = "dated") -> None:
     """422 ``period_closed`` when ``moment`` is inside a closed period of one of the networks."""
     closed = closed_period_at(session, network_ids, moment)
     if closed is not None:
-        raise DomainError(PERIOD_CLOSED, param="dated", month=closed.month)
+        raise DomainError(PERIOD_CLOSED, param=param, month=closed.month)
 
 
 @dataclass(frozen=True)

@@ -219,3 +219,65 @@ def test_bad_deposits_are_refused_and_change_nothing(desks):
     assert hand_twice.status_code == 409
     assert desks.balance("bank") == 4_300 and desks.balance("cash_in_transit") == 0
     assert_audit_clean(desks.db)
+
+
+def _last_day_of_last_month():
+    from datetime import timedelta
+
+    return utcnow().astimezone(ROME).date().replace(day=1) - timedelta(days=1)
+
+
+def test_a_slip_recorded_days_later_is_booked_on_its_own_day(desks):
+    from backend.finance.reconciliation.models import CashDeposit
+    from backend.ledger.models import JournalEntry
+    from backend.ledger.periods import month_of
+
+    s1 = desks.session(desks.desks[0], 10_000, [4_000], counted=14_000)
+    slip_day = _last_day_of_last_month()
+    done = desks.post(
+        f"{CASH}/deposits",
+        desks.finance,
+        {
+            "library_id": desks.rho.public_id,
+            "amount": _eur(4_000),
+            "deposited_on": slip_day.isoformat(),
+            "slip_number": "B-30",
+            "session_ids": [s1],
+        },
+    )
+    assert done.status_code == 201, done.json
+    deposit = desks.db.scalars(select(CashDeposit)).one()
+    handover = desks.db.scalars(select(CashHandover)).one()
+    for entry_id in (deposit.entry_id, handover.entry_id):
+        booked = desks.db.get(JournalEntry, entry_id).created_at
+        # In the slip's month and on its day (Europe/Rome), not the day it was typed in.
+        assert booked.astimezone(ROME).date() == slip_day
+        assert month_of(booked) == slip_day.strftime("%Y-%m")
+    desks.db.rollback()
+    assert desks.balance("bank") == 4_000 and desks.balance("cash_in_transit") == 0
+    assert_audit_clean(desks.db)
+
+
+def test_a_slip_dated_inside_a_closed_month_is_refused_and_changes_nothing(desks):
+    s1 = desks.session(desks.desks[0], 10_000, [4_000], counted=14_000)
+    slip_day = _last_day_of_last_month()
+    month = slip_day.strftime("%Y-%m")
+    closed = desks.post("/v1/finance/periods", desks.finance, {"month": month})
+    assert closed.status_code == 201, closed.json
+    body = {
+        "library_id": desks.rho.public_id,
+        "amount": _eur(4_000),
+        "deposited_on": slip_day.isoformat(),
+        "slip_number": "B-30",
+        "session_ids": [s1],
+    }
+    refused = desks.post(f"{CASH}/deposits", desks.finance, body)
+    assert refused.status_code == 422, refused.json
+    assert refused.json["error"]["code"] == "period_closed"
+    assert refused.json["error"]["param"] == "deposited_on"
+    assert month in refused.json["error"]["message"]
+    assert _counts(desks) == (0, 0)
+    assert desks.balance("cash_in_transit") == 0 and desks.balance("bank") == 0
+    # The same slip dated in the open month goes through.
+    ok = desks.post(f"{CASH}/deposits", desks.finance, {**body, "deposited_on": _today()})
+    assert ok.status_code == 201, ok.json

@@ -38,6 +38,7 @@ from backend.finance.reconciliation.errors import (
 from backend.finance.reconciliation.models import CashDeposit, CashHandover
 from backend.i18n import ROME
 from backend.ledger.models import LedgerAccount
+from backend.ledger.periods import refuse_if_closed
 from backend.ledger.services import account_balance, credit, debit, house_account, post_entry
 from backend.money import Money
 
@@ -84,6 +85,13 @@ class LibraryDay:
     difference: Money
     in_transit: Money
     sessions: list[SessionLine] = field(default_factory=list)
+
+
+def slip_moment(day: date) -> datetime:
+    """The instant a slip of ``day`` is booked at: the last of that Europe/Rome day, so it
+    follows every session closed that day; today's slip is booked now (the ledger dates
+    an entry "now" when ``dated`` is not in the past)."""
+    return _bounds(day)[1] - timedelta(microseconds=1)
 
 
 def _bounds(day: date) -> tuple[datetime, datetime]:
@@ -183,7 +191,9 @@ def _closed_sessions(session: Session, principal: Principal, session_ids: list[s
     return found
 
 
-def _hand_over(session: Session, principal: Principal, cash_session: CashSession) -> CashHandover:
+def _hand_over(
+    session: Session, principal: Principal, cash_session: CashSession, *, dated: datetime | None = None
+) -> CashHandover:
     amount = _to_bank(cash_session)
     if amount <= 0:
         raise DomainError(NOTHING_TO_DEPOSIT, param="session_ids", session=cash_session.public_id)
@@ -197,6 +207,7 @@ def _hand_over(session: Session, principal: Principal, cash_session: CashSession
         memo=f"cash of session {cash_session.public_id} to the bank run",
         reference=cash_session.public_id,
         actor=principal.subject,
+        dated=dated,
     )
     handover = CashHandover(
         cash_session_id=cash_session.id,
@@ -235,8 +246,15 @@ def record_deposit(
     session_ids: list[str],
     note: str = "",
 ) -> CashDeposit:
-    """A bank slip: the sessions it carries (handed over now if not yet), in transit → bank."""
+    """A bank slip: the sessions it carries (handed over then if not yet), in transit → bank.
+
+    Booked on the slip's day, not the day it is recorded: a slip of the 30th typed in
+    on the 2nd belongs to the month of the 30th (and is refused if that month is closed).
+    """
     library = _library(session, principal, library_id)
+    dated = slip_moment(deposited_on)
+    # Before anything is written, and naming the form's field rather than the ledger's.
+    refuse_if_closed(session, [library.network_id], dated, param="deposited_on")
     slip_number = slip_number.strip()
     if session.scalar(
         select(CashDeposit.id).where(CashDeposit.library_id == library.id, CashDeposit.slip_number == slip_number)
@@ -248,7 +266,7 @@ def record_deposit(
             raise DomainError(SESSION_OTHER_LIBRARY, param="session_ids", session=cash_session.public_id)
         handover = session.scalar(select(CashHandover).where(CashHandover.cash_session_id == cash_session.id))
         if handover is None:
-            handover = _hand_over(session, principal, cash_session)
+            handover = _hand_over(session, principal, cash_session, dated=dated)
         elif handover.deposit_id is not None:
             raise DomainError(SESSION_ALREADY_DEPOSITED, param="session_ids", session=cash_session.public_id)
         handovers.append(handover)
@@ -270,6 +288,7 @@ def record_deposit(
         memo=f"bank deposit slip {slip_number} of {library.code}"[:300],
         reference=library.public_id,
         actor=principal.subject,
+        dated=dated,
     )
     deposit = CashDeposit(
         network_id=library.network_id,
