@@ -91,8 +91,11 @@ def present_campaigns(campaigns: list[Campaign], *, patron=None) -> list[dict]:
     return out
 
 
-def present_donation(donation: Donation, *, just_made: bool = False) -> Donation:
-    """``just_made``: created by this request, so it has no receipt yet (the receipts job numbers them)."""
+def present_donation(donation: Donation, *, just_made: bool = False, campaign_public_id: str | None = None) -> Donation:
+    """``just_made``: created by this request, so it has no receipt yet (the receipts job numbers them).
+
+    ``campaign_public_id``: the campaign's, when the caller knows it (no campaign object to load).
+    """
     receipt = None if just_made else receipts.receipt_of(db.session, donation)
     donation.receipt_number = receipt.number if receipt else None
     donation.art_bonus_eligible = (
@@ -100,12 +103,12 @@ def present_donation(donation: Donation, *, just_made: bool = False) -> Donation
         if donation.eligible_amount is not None and donation.art_bonus_requested
         else None
     )
-    donation.campaign_public_id = donation.campaign.public_id if donation.campaign else None
+    donation.campaign_public_id = campaign_public_id or (donation.campaign.public_id if donation.campaign else None)
     return donation
 
 
-def _donation_body(donation: Donation, *, just_made: bool = False) -> dict:
-    d = present_donation(donation, just_made=just_made)
+def _donation_body(donation: Donation, *, just_made: bool = False, campaign_public_id: str | None = None) -> dict:
+    d = present_donation(donation, just_made=just_made, campaign_public_id=campaign_public_id)
     return {
         **{
             k: getattr(d, k)
@@ -138,7 +141,8 @@ def _started_body(started: giving.StartedDonation) -> dict:
             "customer_id": started.customer_id,
             "customer_session_client_secret": started.customer_session_client_secret,
         }
-    return {"donation": _donation_body(started.donation, just_made=True), "payment_sheet": sheet}
+    body = _donation_body(started.donation, just_made=True, campaign_public_id=started.campaign_public_id)
+    return {"donation": body, "payment_sheet": sheet}
 
 
 def _card_body(card: SupporterCard | None) -> dict | None:
@@ -257,7 +261,7 @@ class Donate(MethodView):
         "(returns the payment sheet; the donation counts once the card provider confirms it)"
     )
     def post(self, data, campaign_id):
-        campaign = services.visible_campaign(db.session, campaign_id)
+        campaign = giving.campaign_to_give(db.session, campaign_id)
         started = giving.donate(
             db.session,
             current_settings(),

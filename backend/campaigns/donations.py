@@ -17,12 +17,12 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import inspect, select, update
+from sqlalchemy import bindparam, inspect, literal, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from stdnum.it import codicefiscale
 
-from backend.accounts.models import Network, Patron
+from backend.accounts.models import Library, Network, Patron
 from backend.campaigns.errors import (
     ART_BONUS_NOT_AVAILABLE,
     CAMPAIGN_ENDED,
@@ -47,8 +47,8 @@ from backend.campaigns.models import (
 )
 from backend.config import Settings
 from backend.db import insert_returning, utcnow
-from backend.errors import DomainError
-from backend.ledger.models import JournalEntry
+from backend.errors import NOT_FOUND, DomainError
+from backend.ledger.models import JournalEntry, LedgerAccount
 from backend.ledger.services import (
     House,
     credit,
@@ -96,10 +96,75 @@ def account(session: Session, house: House, currency: str = "EUR"):
     )
 
 
+# --- the campaign as a donation reads it ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CampaignFacts:
+    """What a donation needs of its campaign: one Core row, no ORM object (every donation reads it)."""
+
+    id: int
+    public_id: str
+    network_id: int
+    library_id: int | None
+    state: str
+    deadline: datetime
+    currency: str
+    model: str
+    art_bonus: bool
+    title: str
+    fund_exists: bool  # the campaign's fund account is there (accounts are never deleted)
+
+
+# Built once. The fund account's existence comes with the campaign: when it exists (every
+# donation but the first) the fund needs no library or network object to be named.
+_FUND = LedgerAccount.__table__.alias("fund")
+_C = Campaign.__table__.c
+_CAMPAIGN_FACTS = (
+    select(
+        _C.id,
+        _C.public_id,
+        _C.network_id,
+        _C.library_id,
+        _C.state,
+        _C.deadline,
+        _C.currency,
+        _C.model,
+        _C.art_bonus,
+        _C.title,
+        _FUND.c.id.is_not(None).label("fund_exists"),
+    )
+    .select_from(Campaign.__table__)
+    .outerjoin(_FUND, (_FUND.c.key == literal("campaign_fund:") + _C.public_id) & (_FUND.c.currency == _C.currency))
+    .where(_C.public_id == bindparam("public_id"))
+)
+
+
+def campaign_to_give(session: Session, public_id: str) -> CampaignFacts:
+    """A campaign one may try to give to: any but a draft (drafts exist only for their owner)."""
+    # On the session's connection: a Core read of columns needs none of the ORM's execution path.
+    row = session.connection().execute(_CAMPAIGN_FACTS, {"public_id": public_id}).first()
+    if row is None or row.state == CampaignState.DRAFT:
+        raise DomainError(NOT_FOUND)
+    return CampaignFacts(*row)
+
+
+def _fund_house(session: Session, campaign: Campaign | CampaignFacts) -> House:
+    if isinstance(campaign, Campaign):
+        return fund_of(campaign)
+    if campaign.fund_exists:
+        return House("campaign_fund", campaign.public_id)
+    # The first donation creates the fund, in the books of the campaign's owner.
+    library = session.get(Library, campaign.library_id) if campaign.library_id is not None else None
+    return House(
+        "campaign_fund", campaign.public_id, library=library, network=session.get(Network, campaign.network_id)
+    )
+
+
 # --- checks -----------------------------------------------------------------------------
 
 
-def check_open(campaign: Campaign, now: datetime | None = None) -> None:
+def check_open(campaign: Campaign | CampaignFacts, now: datetime | None = None) -> None:
     now = now or utcnow()
     if campaign.state != CampaignState.LIVE:
         raise DomainError(CAMPAIGN_NOT_OPEN, state=campaign.state)
@@ -115,7 +180,7 @@ def check_amount(settings: Settings, money: Money, currency: str) -> None:
         raise DomainError(DONATION_AMOUNT_OUT_OF_RANGE, param="amount.amount", min=low, max=high)
 
 
-def checked_tax_code(campaign: Campaign | None, art_bonus: bool, tax_code: str | None) -> str | None:
+def checked_tax_code(campaign: Campaign | CampaignFacts | None, art_bonus: bool, tax_code: str | None) -> str | None:
     """The codice fiscale to keep: only when an Art Bonus receipt is asked for (validated)."""
     if not art_bonus:
         return None
@@ -139,13 +204,14 @@ class StartedDonation:
     customer_id: str | None = None
     customer_session_client_secret: str | None = None
     publishable_key: str | None = None
+    campaign_public_id: str | None = None
 
 
 def donate(
     session: Session,
     settings: Settings,
     patron: Patron,
-    campaign: Campaign,
+    campaign: Campaign | CampaignFacts,
     money: Money,
     *,
     method: str = Method.WALLET,
@@ -179,10 +245,14 @@ def donate(
         recurring_id=recurring_id,
         period=period,
     )
-    donation.campaign, donation.patron = campaign, patron
+    donation.patron = patron
+    if isinstance(campaign, Campaign):
+        donation.campaign = campaign
     if method == Method.CARD:
-        return start_card_payment(session, provider, patron, donation, f"+Teca {campaign.title}"[:200])
-    wallet, [fund] = wallet_and_house_accounts(session, patron, [fund_of(campaign)], money.currency)
+        started = start_card_payment(session, provider, patron, donation, f"+Teca {campaign.title}"[:200])
+        started.campaign_public_id = campaign.public_id
+        return started
+    wallet, [fund] = wallet_and_house_accounts(session, patron, [_fund_house(session, campaign)], money.currency)
     if campaign.model == FundingModel.ALL_OR_NOTHING:
         hold = place_hold(
             session, wallet, money, expires_at=campaign.deadline + HOLD_MARGIN, reference=donation.public_id
@@ -193,7 +263,7 @@ def donate(
         notify(
             session, patron, "donation_pledged", campaign_title=campaign.title, amount=money, deadline=campaign.deadline
         )
-        return StartedDonation(donation)
+        return StartedDonation(donation, campaign_public_id=campaign.public_id)
     entry = post_entry(
         session,
         kind="donation",
@@ -202,10 +272,10 @@ def donate(
         reference=donation.public_id,
         actor=patron.public_id,
     )
-    mark_collected(session, donation, entry, from_wallet=True)
+    mark_collected(session, donation, entry, from_wallet=True, art_bonus=campaign.art_bonus)
     donation = _insert(session, donation)
     notify(session, patron, "donation_received", campaign_title=campaign.title, amount=money)
-    return StartedDonation(donation)
+    return StartedDonation(donation, campaign_public_id=campaign.public_id)
 
 
 def _insert(session: Session, donation: Donation) -> Donation:
@@ -213,7 +283,8 @@ def _insert(session: Session, donation: Donation) -> Donation:
     session.flush()  # what is pending first: insert_returning writes only this row
     values = {key: donation.__dict__[key] for key in _DONATION_COLUMNS if key in donation.__dict__}
     [written] = insert_returning(session, Donation, [values])
-    set_committed_value(written, "campaign", donation.campaign)
+    if "campaign" in donation.__dict__:
+        set_committed_value(written, "campaign", donation.campaign)
     set_committed_value(written, "patron", donation.patron)
     return written
 
@@ -221,14 +292,19 @@ def _insert(session: Session, donation: Donation) -> Donation:
 _DONATION_COLUMNS = [attribute.key for attribute in inspect(Donation).column_attrs]
 
 
-def mark_collected(session: Session, donation: Donation, entry: JournalEntry, *, from_wallet: bool) -> None:
+def mark_collected(
+    session: Session, donation: Donation, entry: JournalEntry, *, from_wallet: bool, art_bonus: bool | None = None
+) -> None:
     """The money reached the fund: record the entry and the Art Bonus eligible part.
 
     From the wallet the part funded by cash is not eligible (the ledger's
     funding lots say how each euro came in); by card all of it is.
+    ``art_bonus``: the campaign's, when the caller has it (else read from the donation's campaign).
     """
+    if art_bonus is None:
+        art_bonus = donation.campaign is not None and donation.campaign.art_bonus
     eligible = 0
-    if donation.campaign is not None and donation.campaign.art_bonus:
+    if art_bonus:
         if from_wallet:
             spent = spent_by_source(session, entry)
             eligible = sum(spent.get(source, 0) for source in ART_BONUS_SOURCES)

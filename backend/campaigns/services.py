@@ -331,7 +331,7 @@ _CAMPAIGN_WITH_OWNER = (
 
 def visible_campaign(session: Session, public_id: str) -> Campaign:
     """Any campaign but a draft (drafts exist only for their owner)."""
-    # With its owner's library and network, which a donation's ledger accounts name.
+    # With its owner's library and network, which the campaign's page shows.
     campaign = session.scalars(_CAMPAIGN_WITH_OWNER, {"public_id": public_id}).first()
     if campaign is None or campaign.state == CampaignState.DRAFT:
         raise DomainError(NOT_FOUND)
