@@ -188,8 +188,6 @@ SELECT funding_lots
 sqlite: UPDATE funding_lots
 INSERT lot_allocations
 INSERT donations
-SELECT notification_preferences
-INSERT notifications
 UPDATE idempotency_keys
 COMMIT
 """

@@ -273,8 +273,8 @@ def donate(
         actor=patron.public_id,
     )
     mark_collected(session, donation, entry, from_wallet=True, art_bonus=campaign.art_bonus)
+    # The donor's thanks goes out with the numbered receipt (``receipts.issue_receipt``).
     donation = _insert(session, donation)
-    notify(session, patron, "donation_received", campaign_title=campaign.title, amount=money)
     return StartedDonation(donation, campaign_public_id=campaign.public_id)
 
 
@@ -405,8 +405,7 @@ def _credit_fund(session: Session, donation: Donation) -> None:
         from backend.campaigns.supporter import issue_card
 
         issue_card(session, donation)
-    else:
-        notify(session, donation.patron, "donation_received", campaign_title=donation.campaign.title, amount=money)
+    # A campaign donation's thanks goes out with its numbered receipt (``receipts.issue_receipt``).
 
 
 def _donation_for_intent(session: Session, intent_id: str | None, metadata: dict | None) -> Donation | None:

@@ -6,7 +6,9 @@ The counter row is the one place where donations of one owner meet, so it is
 kept out of the donation itself: the ``campaigns_issue_receipts`` job numbers
 collected donations in order, and a donor asking for a receipt not yet
 numbered gets it numbered on the spot. Either way the number is taken in the
-transaction that writes the receipt, so a rollback never leaves a gap.
+transaction that writes the receipt, so a rollback never leaves a gap, and the
+donor's "donation received, the receipt is in the app" notification is queued
+in that same transaction (once per receipt, so once per donation).
 
 Art Bonus: the receipt states the eligible amount (card money) apart from the
 part funded by cash, which is not eligible.
@@ -32,6 +34,7 @@ from backend.db import utcnow
 from backend.errors import DomainError
 from backend.i18n import LOCALES, ROME, Text
 from backend.money import Money
+from backend.notify.services import notify
 from backend.receipts.render import html_page, pdf_document
 from backend.receipts.services import next_number
 
@@ -91,6 +94,13 @@ def issue_receipt(session: Session, donation: Donation) -> DonationReceipt:
     receipt.donation = donation
     session.add(receipt)
     session.flush()
+    if donation.purpose == Purpose.CAMPAIGN and donation.hold_id is None and donation.state == DonationState.SUCCEEDED:
+        # The donor's thanks ("the receipt is in the app") goes with the receipt, once, as it is
+        # numbered: out of the donation's request, which stays lean in a rush. A pledge collected
+        # at the deadline was told "campaign funded" instead.
+        notify(
+            session, donation.patron, "donation_received", campaign_title=donation.campaign.title, amount=donation.money
+        )
     return receipt
 
 
