@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.accounts.models import Partner, PartnerVenue, StaffUser
 from backend.accounts.services import person_of
 from backend.auth.principal import Principal
 from backend.db import get_or_404
 from backend.errors import NOT_FOUND, DomainError
+from backend.partners.passes import loaded
 
 
 @dataclass(frozen=True)
@@ -32,19 +34,42 @@ class TillScope:
         return get_or_404(session, PartnerVenue, venue_id, param=param, partner_id=self.partner.id)
 
 
-# Built once: every request of a till runs it.
+_STAFF, _PARTNERS, _VENUES = StaffUser.__table__, Partner.__table__, PartnerVenue.__table__
+# Built once: every request of a till runs it. The user, their venue (if any) and their
+# partner (their own, or their venue's), as Core rows made persistent objects.
 _TILL_STAFF = (
-    select(StaffUser)
-    .where(StaffUser.public_id == bindparam("subject"), StaffUser.active.is_(True))
-    .options(joinedload(StaffUser.partner), joinedload(StaffUser.partner_venue))
+    select(*_STAFF.c, *_VENUES.c, *_PARTNERS.c)
+    .select_from(
+        _STAFF.outerjoin(_VENUES, _VENUES.c.id == _STAFF.c.partner_venue_id).outerjoin(
+            _PARTNERS, _PARTNERS.c.id == func.coalesce(_STAFF.c.partner_id, _VENUES.c.partner_id)
+        )
+    )
+    .where(_STAFF.c.public_id == bindparam("subject"), _STAFF.c.active.is_(True))
 )
+_STAFF_END, _VENUE_END = len(_STAFF.c), len(_STAFF.c) + len(_VENUES.c)
+_VENUE_ID, _PARTNER_ID = _VENUES.c.keys().index("id"), _PARTNERS.c.keys().index("id")
+
+
+def _staff_row(session: Session, subject: str) -> StaffUser | None:
+    row = session.connection().execute(_TILL_STAFF, {"subject": subject}).first()
+    if row is None:
+        return None
+    staff = loaded(session, StaffUser, row[:_STAFF_END])
+    venue_values, partner_values = row[_STAFF_END:_VENUE_END], row[_VENUE_END:]
+    venue = loaded(session, PartnerVenue, venue_values) if venue_values[_VENUE_ID] is not None else None
+    partner = loaded(session, Partner, partner_values) if partner_values[_PARTNER_ID] is not None else None
+    set_committed_value(staff, "partner_venue", venue)
+    set_committed_value(staff, "partner", partner if staff.partner_id is not None else None)
+    if venue is not None and partner is not None and venue.partner_id == partner.id:
+        set_committed_value(venue, "partner", partner)
+    return staff
 
 
 def till_scope(session: Session, principal: Principal) -> TillScope:
     if principal.role != "partner":
         raise DomainError(NOT_FOUND)
     # One query for the user, their partner and venue: every validation at a till starts here.
-    staff = session.scalar(_TILL_STAFF, {"subject": principal.subject})
+    staff = _staff_row(session, principal.subject)
     if staff is None:
         staff = person_of(session, principal)  # raises the usual "signed out" answer
     partner = staff.partner or (staff.partner_venue.partner if staff.partner_venue is not None else None)
