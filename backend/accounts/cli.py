@@ -16,6 +16,25 @@ def admin_cli():
     """Set up networks, libraries, partner venues and staff; import patrons."""
 
 
+def _bind_operator(session, network) -> None:
+    """Make the operator at the shell the author of what the command writes, for the audit trail.
+
+    A command has no signed-in staff member, so the trail would otherwise get nothing; the OS
+    user is the best "who" the machine knows.
+    """
+    import getpass
+
+    from backend.auth.principal import Principal
+    from backend.finance import audit
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (a container's arbitrary uid)
+        user = "unknown"
+    operator = Principal(subject=f"cli:{user}"[:64], role="system", network_id=network.public_id)
+    audit.bind_staff(session, operator, "cli")
+
+
 def _run(work):
     from backend.web.database import db
 
@@ -82,10 +101,13 @@ def create_staff(network_code, role, email, name, library_codes, venue_id, langu
 
     if not is_valid_password(password):
         raise click.BadParameter("10 to 128 characters", param_hint="password")
-    user = _run(
-        lambda s: staffing.create_staff(
+
+    def work(s):
+        network = staffing.network_by_code(s, network_code)
+        _bind_operator(s, network)
+        return staffing.create_staff(
             s,
-            staffing.network_by_code(s, network_code),
+            network,
             email=email,
             name=name,
             role=role,
@@ -94,7 +116,8 @@ def create_staff(network_code, role, email, name, library_codes, venue_id, langu
             venue_id=venue_id,
             language=language,
         )
-    )
+
+    user = _run(work)
     click.echo(f"staff {user.email} {user.role} {user.public_id}")
 
 

@@ -32,6 +32,7 @@ from backend.fees.errors import (
     UNKNOWN_FEE_TYPE,
 )
 from backend.fees.models import FEE_TRANSITIONS, Fee, FeePayment, FeeState, FeeType
+from backend.finance import audit
 from backend.i18n import normalize_language
 from backend.ledger.services import (
     House,
@@ -150,8 +151,22 @@ def charge_fee(
     )
     session.add(fee)
     session.flush()
+    # A charge books nothing in the ledger (the patron owes it until paid), so the entry hook
+    # cannot see it: the audit trail needs its own record of who made the patron owe what.
+    audit.record(session, "fee.charge", target=fee.public_id, before=None, after=_fee_audit(fee))
     _tell_charged(session, fee)
     return fee
+
+
+def _fee_audit(fee: Fee) -> dict:
+    return {
+        "status": str(fee.status),
+        "amount": fee.amount,
+        "currency": fee.currency,
+        "type": fee.fee_type.code,
+        "library": fee.library.public_id,
+        "patron": fee.patron.public_id,
+    }
 
 
 def _tell_charged(session: Session, fee: Fee) -> None:
@@ -387,6 +402,7 @@ def waive_fee(session: Session, principal: Principal, fee_id: str, reason: str) 
     fee = get_fee_for_staff(session, principal, fee_id)
     FEE_TRANSITIONS.check(fee.status, FeeState.WAIVED, FEE_ALREADY_WAIVED, fee_id=fee.public_id)
     was = fee.status
+    before = _fee_audit(fee)
     # Also still in the state read: a fee paid meanwhile must be refunded, not waived as outstanding.
     changed = session.execute(
         transition(Fee, FEE_TRANSITIONS, FeeState.WAIVED, Fee.id == fee.id, Fee.status == was).values(
@@ -412,6 +428,9 @@ def waive_fee(session: Session, principal: Principal, fee_id: str, reason: str) 
         session.flush()
         language = normalize_language(fee.patron.language)
         notify(session, fee.patron, "refund_processed", amount=money, description=describe(fee, language))
+    # Waiving an outstanding fee books nothing (the refund entry of a paid one is in the trail
+    # already); either way the decision itself, with its reason, is recorded.
+    audit.record(session, "fee.waive", target=fee.public_id, before=before, after={**_fee_audit(fee), "reason": reason})
     return fee
 
 

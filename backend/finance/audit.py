@@ -9,7 +9,14 @@ Where it is written (one hook each, not an edit in every domain):
   approvals, adjustments, clearing settlements: whatever a staff request books.
 - **Rights:** staff created or deactivated (``backend.accounts.staffing``), with the role
   and scope before and after.
-- **Finance decisions:** a period closed or reopened, a clearing transfer marked paid.
+- **Finance decisions:** a period closed or reopened, a clearing transfer marked paid, a
+  partner settlement approved or paid.
+- **Money owed or promised without an entry:** a fee charged or waived (``backend.fees``), a
+  partner agreement (its budget cap) or offer created or revoked and a partner's IBAN or
+  terms changed (``backend.partners.catalog``), each with before and after.
+
+A command-line operator has no staff account: ``borsellino admin`` binds a ``system``
+principal named after the OS user (``cli:<user>``) with the channel ``cli``.
 
 The caller is bound to the request's database session by the web layer (``bind_staff``
 from ``@allow`` and the console's ``@staff_page``), so services need no extra argument

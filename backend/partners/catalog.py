@@ -16,6 +16,7 @@ from backend.accounts.models import Network, Partner, PartnerVenue, Patron
 from backend.auth.principal import Principal
 from backend.db import get_or_404, utcnow
 from backend.errors import NOT_FOUND, DomainError
+from backend.finance import audit
 from backend.geo import near
 from backend.i18n import ROME
 from backend.pagination import Page, paginate
@@ -74,9 +75,12 @@ def update_partner(session: Session, principal: Principal, partner_id: str, chan
         changes["tax_code"] = _tax_code(changes["tax_code"])
     if "iban" in changes:
         changes["iban"] = _iban(changes["iban"])
+    before = {name: getattr(partner, name) for name in changes}
     for name, value in changes.items():
         setattr(partner, name, value)
     session.flush()
+    # The IBAN decides where the settlement's money goes, wallet_payments whether the till takes wallets.
+    audit.record(session, "partner.update", target=partner.public_id, before=before, after=dict(changes))
     return partner
 
 
@@ -126,7 +130,40 @@ def create_agreement(session: Session, principal: Principal, partner_id: str, da
     )
     session.add(agreement)
     session.flush()
+    audit.record(
+        session, "agreement.create", target=agreement.public_id, before=None, after=_agreement_audit(agreement)
+    )
     return agreement
+
+
+def _agreement_audit(agreement: Agreement) -> dict:
+    """What of an agreement decides money: its partner, validity, budget cap (cents) and state."""
+    return {
+        "partner": agreement.partner.public_id,
+        "title": agreement.title,
+        "valid_from": agreement.valid_from.isoformat(),
+        "valid_to": agreement.valid_to.isoformat(),
+        "budget_cap": agreement.budget_cap,
+        "currency": agreement.currency,
+        "eligible_networks": [network.public_id for network in agreement.eligible_networks],
+        "state": str(agreement.state),
+    }
+
+
+def _offer_audit(offer: Offer) -> dict:
+    return {
+        "agreement": offer.agreement.public_id,
+        "title": offer.title_it,
+        "benefit_kind": offer.benefit_kind,
+        "benefit_value": offer.benefit_value,
+        "bearer": offer.bearer,
+        "reimbursement_rule": offer.reimbursement_rule,
+        "reimbursement_value": offer.reimbursement_value,
+        "valid_from": offer.valid_from.isoformat(),
+        "valid_to": offer.valid_to.isoformat(),
+        "venues": [venue.public_id for venue in offer.venues],
+        "state": str(offer.state),
+    }
 
 
 def _managed_agreement(session: Session, principal: Principal, agreement_id: str) -> Agreement:
@@ -195,6 +232,7 @@ def create_offer(session: Session, principal: Principal, agreement_id: str, data
         offer.max_quantity = 2
     session.add(offer)
     session.flush()
+    audit.record(session, "offer.create", target=offer.public_id, before=None, after=_offer_audit(offer))
     return offer
 
 
@@ -208,14 +246,20 @@ def revoke_agreement(
     session: Session, principal: Principal, agreement_id: str, now: datetime | None = None
 ) -> Agreement:
     agreement = _managed_agreement(session, principal, agreement_id)
+    before = _agreement_audit(agreement)
     _revoke(session, agreement, AGREEMENT_TRANSITIONS, AgreementState.REVOKED, now or utcnow())
+    audit.record(
+        session, "agreement.revoke", target=agreement.public_id, before=before, after=_agreement_audit(agreement)
+    )
     return agreement
 
 
 def revoke_offer(session: Session, principal: Principal, offer_id: str, now: datetime | None = None) -> Offer:
     offer = get_or_404(session, Offer, offer_id, param="offer_id")
     _managed_agreement(session, principal, offer.agreement.public_id)
+    before = _offer_audit(offer)
     _revoke(session, offer, OFFER_TRANSITIONS, OfferState.REVOKED, now or utcnow())
+    audit.record(session, "offer.revoke", target=offer.public_id, before=before, after=_offer_audit(offer))
     return offer
 
 

@@ -249,3 +249,29 @@ def test_a_month_computed_after_a_later_one_took_the_carry_is_refused_and_nothin
     assert listed == []
     again = world.client.get(URL, headers=bearer(world.finance), query_string={"month": "2026-11"}).json["data"]
     assert [s for s in again if s["partner_name"] == "Libreria Ubik"] == [november]
+
+
+def test_finance_reads_the_approval_and_the_payment_in_the_audit_trail(world):
+    cinema = _by_partner(world.post(URL, json={"month": MONTH}).json)["Cinema Teatro Roma"]
+    assert world.post(f"{URL}/{cinema['id']}/approve", world.admin).status_code == 200
+    paid = world.post(f"{URL}/{cinema['id']}/paid", json={"transfer_reference": "TRN 42"}, key=True)
+    assert paid.status_code == 200, paid.json
+
+    def trail(who, action):
+        response = world.client.get("/v1/finance/audit", query_string={"action": action}, headers=bearer(who))
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["data"]
+
+    events = trail(world.finance, "partner_settlement.")
+    assert [(e["action"], e["actor"], e["target"]) for e in events] == [
+        ("partner_settlement.paid", world.finance.public_id, cinema["id"]),
+        ("partner_settlement.approved", world.admin.public_id, cinema["id"]),
+    ]
+    approved, paid_event = events[1], events[0]
+    assert approved["before"] == {"status": "draft"}
+    assert approved["after"] == {"status": "approved", "total": cinema["total"]["amount"], "month": MONTH}
+    assert paid_event["before"] == {"status": "approved"}
+    assert paid_event["after"] == {"status": "paid", "transfer_reference": "TRN 42"}
+    # The payment's ledger entry is in the trail too, and none of it is another network's to read.
+    assert [e["after"]["kind"] for e in trail(world.finance, "ledger.")] == ["partner_settlement"]
+    assert trail(world.other_finance, "partner_settlement.") == []
