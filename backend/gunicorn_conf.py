@@ -1,7 +1,6 @@
 """gunicorn settings; every value can be set from the environment.
 
-``borsellino serve`` uses this file. Workers are processes (the app is
-CPU-light and waits on PostgreSQL); recycle them now and then, with jitter
+``borsellino serve`` uses this file. Workers are processes; recycle them now and then, with jitter
 so they don't all restart at once.
 """
 

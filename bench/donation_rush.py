@@ -40,7 +40,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.server import serve, settings, stop  # noqa: E402
+from bench.server import DEFAULT_WORKERS, serve, settings, stop  # noqa: E402
 from bench.ticket_rush import burst_wrk, client_cpu, cpu_times, pct, server_cpu  # noqa: E402
 from bench.wallet_pay import run_wrk  # noqa: E402
 
@@ -232,7 +232,7 @@ def main():
     parser.add_argument("--patrons", type=int, default=2000)
     parser.add_argument("--connections", type=int, nargs="+", default=[32])
     parser.add_argument("--seconds", type=int, default=15, help="length of each baseline run")
-    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed (apt-get install wrk)")

@@ -41,7 +41,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.server import serve, settings, stop  # noqa: E402
+from bench.server import DEFAULT_WORKERS, serve, settings, stop  # noqa: E402
 
 
 class Patrons:
@@ -243,7 +243,7 @@ def main():
     parser.add_argument("--patrons", type=int, default=6000)
     parser.add_argument("--connections", type=int, nargs="+", default=[8, 32])
     parser.add_argument("--seconds", type=int, default=15)
-    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed (apt-get install wrk)")

@@ -41,6 +41,10 @@ def _answers(port: int) -> bool:
         return False
 
 
+# The production default (backend/gunicorn_conf.py): one worker per core plus one.
+DEFAULT_WORKERS = (os.cpu_count() or 2) + 1
+
+
 def serve(url: str, port: int, workers: int, app: str = "backend.wsgi:app", **extra_env: str) -> subprocess.Popen:
     """gunicorn with ``backend/gunicorn_conf.py`` serving ``app`` on ``port``; stop it with ``stop(process)``."""
     if _answers(port):

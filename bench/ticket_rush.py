@@ -44,7 +44,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.server import serve, settings, stop  # noqa: E402
+from bench.server import DEFAULT_WORKERS, serve, settings, stop  # noqa: E402
 
 PRICE = 500
 FUNDS = 5_000
@@ -352,7 +352,7 @@ def main():
     parser.add_argument("--seats", type=int, default=300)
     parser.add_argument("--connections", type=int, nargs="+", default=[32, 64])
     # As backend/gunicorn_conf.py: one per core plus one.
-    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) + 1)
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
     parser.add_argument("--client", choices=["wrk", "python"], default="wrk" if shutil.which("wrk") else "python")
     args = parser.parse_args()
 
