@@ -6,8 +6,8 @@ from backend.ledger.errors import PERIOD_CLOSED  # noqa: F401 - the ledger's ref
 PERIOD_NOT_ENDED = ErrorCode(
     "period_not_ended",
     422,
-    it="Il mese {month} non è ancora finito: si può chiudere solo un mese concluso.",
-    en="The month {month} has not ended yet: only a finished month can be closed.",
+    it="Il mese {month} non è ancora finito: si può chiudere solo un mese concluso da qualche minuto.",
+    en="The month {month} has not ended yet: only a month that ended a few minutes ago can be closed.",
 )
 PERIOD_ALREADY_CLOSED = ErrorCode(
     "period_already_closed",
@@ -20,6 +20,12 @@ PERIOD_NOT_CLOSED = ErrorCode(
     422,
     it="Il mese {month} non è chiuso: non c'è nulla da riaprire.",
     en="The month {month} is not closed: there is nothing to reopen.",
+)
+REOPEN_REASON_REQUIRED = ErrorCode(
+    "reopen_reason_required",
+    400,
+    it="Indica perché riapri il mese, da 3 a 300 caratteri.",
+    en="Say why the month is reopened, 3 to 300 characters.",
 )
 INVALID_MONTH = ErrorCode(
     "invalid_month",

@@ -18,9 +18,15 @@ from backend.auth.principal import Principal
 from backend.db import rows_changed, utcnow
 from backend.errors import FORBIDDEN, NOT_FOUND, DomainError
 from backend.finance import audit
-from backend.finance.errors import INVALID_MONTH, PERIOD_ALREADY_CLOSED, PERIOD_NOT_CLOSED, PERIOD_NOT_ENDED
+from backend.finance.errors import (
+    INVALID_MONTH,
+    PERIOD_ALREADY_CLOSED,
+    PERIOD_NOT_CLOSED,
+    PERIOD_NOT_ENDED,
+    REOPEN_REASON_REQUIRED,
+)
 from backend.ledger.models import PERIOD_TRANSITIONS, ClosedPeriod, ClosedPeriodBalance, PeriodState
-from backend.ledger.periods import MONTH, month_bounds, trial_balance
+from backend.ledger.periods import CLOSE_GRACE, MONTH, lock_month, month_bounds, trial_balance
 from backend.states import transition
 
 
@@ -68,15 +74,18 @@ def list_closes(session: Session, principal: Principal) -> list[ClosedPeriod]:
 def close_period(session: Session, principal: Principal, month: str, *, now: datetime | None = None) -> ClosedPeriod:
     """Close ``month`` for the caller's network and store its trial balance.
 
-    Only a month that has ended, by the server's clock as well as ``now``: entries are
-    dated when posted, so none can then land inside it without being back-dated,
-    which the ledger refuses.
+    Only a month that ended ``CLOSE_GRACE`` ago, by the server's clock as well as
+    ``now``: entries are dated when posted, so none can then land inside it without
+    being back-dated, which the ledger refuses. The month's exclusive lock makes a
+    back-dated entry of the month committing meanwhile either wait for the close (and
+    be refused) or be finished before the trial balance is read (and be in it).
     """
     network = network_of(session, principal)
     starts_at, ends_at = month_bounds(month)
     now = now or utcnow()
-    if ends_at > min(now, utcnow()):
+    if ends_at + CLOSE_GRACE > min(now, utcnow()):
         raise DomainError(PERIOD_NOT_ENDED, param="month", month=month)
+    lock_month(session, network.id, month, exclusive=True)
     if session.scalar(
         select(ClosedPeriod.id).where(
             ClosedPeriod.network_id == network.id,
@@ -124,9 +133,15 @@ def close_period(session: Session, principal: Principal, month: str, *, now: dat
 def reopen_period(
     session: Session, principal: Principal, month: str, *, reason: str, now: datetime | None = None
 ) -> ClosedPeriod:
-    """An admin reopens a closed month (the stored trial balance is kept with the reopened row)."""
+    """An admin reopens a closed month (the stored trial balance is kept with the reopened row).
+
+    The reason (3–300 characters) is checked here, for the API and the console alike.
+    """
     if principal.role != "admin":
         raise DomainError(FORBIDDEN)
+    reason = reason.strip()
+    if not 3 <= len(reason) <= 300:
+        raise DomainError(REOPEN_REASON_REQUIRED, param="reason")
     network = network_of(session, principal)
     now = now or utcnow()
     period = current_close(session, network, month)
@@ -136,7 +151,7 @@ def reopen_period(
         session,
         transition(
             ClosedPeriod, PERIOD_TRANSITIONS, PeriodState.REOPENED, ClosedPeriod.id == period.id, column="state"
-        ).values(reopened_at=now, reopened_by=principal.subject, reopen_reason=reason[:300]),
+        ).values(reopened_at=now, reopened_by=principal.subject, reopen_reason=reason),
     )
     if changed != 1:
         raise DomainError(PERIOD_NOT_CLOSED, param="month", month=month)
@@ -146,7 +161,7 @@ def reopen_period(
         "period.reopen",
         target=period.public_id,
         before={"month": month, "state": PeriodState.CLOSED},
-        after={"month": month, "state": PeriodState.REOPENED, "reason": reason[:300]},
+        after={"month": month, "state": PeriodState.REOPENED, "reason": reason},
         principal=principal,
         now=now,
     )

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
+from backend.auth.principal import Principal
 from backend.db import utcnow
 from backend.errors import DomainError
 from backend.finance.models import StaffAuditEvent
+from backend.finance.periods import close_period, reopen_period
 from backend.ledger.audit import run_audit
 from backend.ledger.models import ClosedPeriod, ClosedPeriodBalance, JournalEntry, Posting
-from backend.ledger.periods import month_of
+from backend.ledger.periods import month_bounds, month_of
 from backend.ledger.services import reverse_entry
 from tests.finance.helpers import auth, inside, last_month, make_net, pay_fee, top_up
+
+
+def _principal(staff):
+    return Principal(subject=staff.public_id, role=staff.role, network_id=staff.network.public_id)
 
 
 def _counts(session):
@@ -92,6 +100,13 @@ def test_closing_twice_or_an_unfinished_month_is_refused(closed, db, client):
     assert twice.status_code == 409 and twice.get_json()["error"]["code"] == "period_already_closed"
     current = client.post("/v1/finance/periods", json={"month": month_of(utcnow())}, headers=auth(a.finance))
     assert current.status_code == 422 and current.get_json()["error"]["code"] == "period_not_ended"
+    # A month that ended a moment ago: an entry dated "now" before its end may still be committing.
+    earlier = last_month(month_bounds(month)[0])
+    _, ends_at = month_bounds(earlier)
+    with pytest.raises(DomainError) as too_soon:
+        close_period(db, _principal(a.finance), earlier, now=ends_at + timedelta(minutes=1))
+    assert too_soon.value.error.code == "period_not_ended"
+    db.rollback()
     for month_text in ("2026-13", "0000-01", "9999-12", "19700-01"):
         bad = client.post("/v1/finance/periods", json={"month": month_text}, headers=auth(a.finance))
         assert bad.status_code == 400
@@ -107,6 +122,16 @@ def test_only_an_admin_reopens_and_both_are_audited(closed, db, client):
         f"/v1/finance/periods/{month}/reopen", json={"reason": "late invoice"}, headers=auth(a.finance)
     )
     assert by_finance.status_code == 403
+    assert _counts(db) == before
+    for reason in ("", "   ", " ab ", "x" * 301):
+        short = client.post(f"/v1/finance/periods/{month}/reopen", json={"reason": reason}, headers=auth(a.admin))
+        assert short.status_code == 400, short.get_json()
+        assert short.get_json()["error"]["param"] == "reason"
+        assert _counts(db) == before
+    with pytest.raises(DomainError) as refused:  # the service itself, whoever calls it
+        reopen_period(db, _principal(a.admin), month, reason=" \n ")
+    assert refused.value.error.code == "reopen_reason_required"
+    db.rollback()
     assert _counts(db) == before
 
     reopened = client.post(
