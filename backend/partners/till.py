@@ -39,8 +39,11 @@ CONFIRM_WITHIN = timedelta(minutes=2)
 REFUND_WINDOW = timedelta(days=30)
 
 
-def _payable(patron: Patron, partner: Partner) -> House:
-    network = patron.home_network
+def _payable(partner: Partner) -> House:
+    # The partner's network owes the partner (its settlement pays it), whoever's patron paid:
+    # a patron of another network leaves the liability with the home network's wallet and the
+    # ledger books the position between the two.
+    network = partner.network
     return House("partner_payable", f"{network.public_id}:{partner.public_id}", network=network)
 
 
@@ -118,7 +121,7 @@ def _pay(session: Session, confirmation: Confirmation) -> None:
         TILL_PAYMENT_TRANSITIONS.check(TillPaymentState(payment.state), TillPaymentState.PAID)
     patron = payment.patron
     partner = session.get(Partner, payment.partner_id)
-    wallet, (payable,) = wallet_and_house_accounts(session, patron, [_payable(patron, partner)], payment.currency)
+    wallet, (payable,) = wallet_and_house_accounts(session, patron, [_payable(partner)], payment.currency)
     money = Money(payment.amount, payment.currency)
     entry = post_entry(
         session,
@@ -155,7 +158,7 @@ def refund(session: Session, scope: TillScope, payment_id: str, now: datetime | 
     if not _move(session, payment, TillPaymentState.REFUNDED, refunded_at=now):
         TILL_PAYMENT_TRANSITIONS.check(TillPaymentState(payment.state), TillPaymentState.REFUNDED, state=payment.state)
     patron = payment.patron
-    wallet, (payable,) = wallet_and_house_accounts(session, patron, [_payable(patron, scope.partner)], payment.currency)
+    wallet, (payable,) = wallet_and_house_accounts(session, patron, [_payable(scope.partner)], payment.currency)
     money = Money(payment.amount, payment.currency)
     entry = post_entry(
         session,
