@@ -143,3 +143,94 @@ def test_another_network_and_other_roles_see_none_of_it(client, db, month_of_mon
     assert _get(client, a.finance, month, "payroll").status_code == 404
     assert _get(client, a.finance, "2026-13", "income").status_code == 400
     assert _get(client, a.finance, month, "income", fmt="pdf").status_code == 400
+
+
+def test_card_fees_are_what_stripe_kept_on_the_months_payouts_of_this_network_only(client, db, month_of_money):
+    a, b, _, month = month_of_money
+    clearing = house_account(db, "card_clearing", "test")
+
+    def payout(net, fees, paid, dated):
+        kept = house_account(db, "card_fees", net.network.public_id, network=net.network)
+        bank = house_account(db, "bank", net.network.public_id, network=net.network)
+        legs = [debit(kept, Money(fees)), debit(bank, Money(paid)), credit(clearing, Money(fees + paid))]
+        post_entry(db, kind="stripe_payout", legs=legs, dated=dated)
+
+    payout(a, 87, 9913, inside(month, 3))
+    payout(a, 45, 4955, inside(month, 20))
+    payout(b, 99, 901, inside(month, 3))  # B's
+    payout(a, 500, 500, None)  # this month, not the report's
+    db.commit()
+    assert _get(client, a.finance, month, "card_fees").get_json()["rows"] == [[a.network.name, 87 + 45]]
+    assert _get(client, b.finance, month, "card_fees").get_json()["rows"] == [[b.network.name, 99]]
+
+
+def test_the_month_by_hand_in_csv_and_xlsx(client, db, month_of_money):
+    """The fixture's month added up by hand, not from the report's own rows."""
+    a, _, second, month = month_of_money
+    # Income: fees 12 + 4 (B's patron) at the first library, 3 at the second; ticket 8; donation 20; card 25.
+    csv_rows = list(csv.DictReader(io.StringIO(_get(client, a.finance, month, "income", fmt="csv").get_data(True))))
+    columns = ("fees", "tickets", "donations", "supporter_cards", "total")
+    totals = {column: sum(int(row[f"{column}_cents"]) for row in csv_rows) for column in columns}
+    assert totals == {"fees": 1900, "tickets": 800, "donations": 2000, "supporter_cards": 2500, "total": 7200}
+    book = openpyxl.load_workbook(io.BytesIO(_get(client, a.finance, month, "income", fmt="xlsx").get_data()))
+    last = list(book.active.iter_rows(values_only=True))[-1]
+    assert last[0] == "Totale"
+    assert [Decimal(str(v)) for v in last[1:]] == [
+        Decimal("19"),
+        Decimal("8"),
+        Decimal("20"),
+        Decimal("25"),
+        Decimal("72"),
+    ]
+
+    # The journal: debits are the three top-ups (100 + 50 + 1.234,56), the wallet's payments
+    # (12 + 3 + 8 + 20 + 25), B's patron's 4 € on A's settlement account and the 1,50 € short.
+    by_hand = 10000 + 5000 + 123456 + 1200 + 300 + 800 + 2000 + 2500 + 400 + 150
+    journal = list(csv.DictReader(io.StringIO(_get(client, a.finance, month, "journal", fmt="csv").get_data(True))))
+    assert sum(int(row["debit_cents"]) for row in journal) == by_hand
+    assert sum(int(row["credit_cents"]) for row in journal) == by_hand
+    book = openpyxl.load_workbook(io.BytesIO(_get(client, a.finance, month, "journal", fmt="xlsx").get_data()))
+    last = list(book.active.iter_rows(values_only=True))[-1]
+    assert last[0] == "Totale" and Decimal(str(last[4])) == Decimal(str(last[5])) == Decimal("1458.06")
+
+
+def test_the_trial_balance_matches_the_postings_summed_independently(client, db, month_of_money):
+    from sqlalchemy import func, select
+
+    from backend.ledger.models import LedgerAccount, Posting
+    from backend.ledger.periods import month_bounds
+
+    a, _, _, month = month_of_money
+    _, end = month_bounds(month)
+    rows = _get(client, a.finance, month, "trial_balance").get_json()["rows"]
+    by_kind: dict[str, list[int]] = {}
+    for _key, kind, _library, debit_cents, credit_cents in rows:
+        pair = by_kind.setdefault(kind, [0, 0])
+        pair[0] += debit_cents
+        pair[1] += credit_cents
+    # By hand from the fixture: the wallet holds 1.316,56 €; the counterpart in the shared card
+    # clearing is the three top-ups; B's patron's 4 € are owed to A by B.
+    assert by_kind == {
+        "wallet": [0, 131656],
+        "fee_income": [0, 1200 + 400 + 300],
+        "ticket_income": [0, 800],
+        "campaign_fund": [0, 2000 + 2500],
+        "cash_over_short": [150, 0],
+        "cash_drawer": [0, 150],
+        "network_settlement": [400, 0],
+        "shared": [10000 + 5000 + 123456, 0],
+    }
+    # And from the postings themselves: the shared accounts' side of A's entries, not "minus the rest".
+    own_entries = (
+        select(Posting.entry_id)
+        .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
+        .where(LedgerAccount.network_id == a.network.id)
+    )
+    shared = db.scalar(
+        select(func.sum(Posting.amount))
+        .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
+        .where(LedgerAccount.network_id.is_(None), Posting.entry_id.in_(own_entries), Posting.created_at < end)
+    )
+    db.rollback()
+    assert by_kind["shared"] == [int(shared), 0]
+    assert sum(d for d, _ in by_kind.values()) == sum(c for _, c in by_kind.values())
