@@ -229,8 +229,10 @@ ENV_VARS = {
     "BORSELLINO_STRIPE_SECRET_KEY": "Stripe secret key",
     "BORSELLINO_STRIPE_PUBLISHABLE_KEY": "Stripe publishable key, handed to the app",
     "BORSELLINO_STRIPE_WEBHOOK_SECRET": "Stripe webhook signing secret",
-    "BORSELLINO_CARD_ACCOUNT_NETWORK": "code of the network holding the Stripe account: its finance staff "
-    "reconcile the payouts (empty with a single network: that one)",
+    "BORSELLINO_CARD_ACCOUNT_NETWORK": "code of the network holding the Stripe account: card clearing is in its "
+    "books (other networks' card money is a position it owes them) and its finance staff reconcile the payouts "
+    "(empty with a single network: that one). Set it before the first card payment, and for the migration "
+    "f03_card_accounts_card_network",
     "BORSELLINO_RECONCILIATION_TOLERANCE": "cents a statement line may differ from our booking and still match (0)",
     "BORSELLINO_PARTNER_COMMISSION_BP": "the network's commission on partners' till payments, in basis points "
     "(0; 150 = 1.5 %), kept in the monthly partner settlement",

@@ -41,7 +41,7 @@ from backend.db import utcnow
 from backend.errors import DomainError
 from backend.i18n import Text
 from backend.ledger.models import Hold
-from backend.ledger.services import capture_hold, credit, debit, house_account, post_entry, release_hold
+from backend.ledger.services import capture_hold, card_account, credit, debit, post_entry, release_hold
 from backend.money import Money
 from backend.notify.services import notify
 from payments.base import PaymentError, PaymentProvider, PaymentRefused
@@ -216,7 +216,7 @@ def _refund_to_card(session: Session, campaign: Campaign, donation: Donation, no
         _tell_missed(session, campaign, donation)
         return
     fund = account(session, fund_of(campaign), donation.currency)
-    clearing = house_account(session, "card_clearing", donation.provider, donation.currency)
+    clearing = card_account(session, "card_clearing", donation.provider, donation.currency)
     post_entry(
         session,
         kind="donation_card_refund",

@@ -18,7 +18,7 @@ from backend.campaigns import closing, services, supporter
 from backend.campaigns.donations import donate
 from backend.campaigns.models import Campaign, CampaignState, FundingModel, Visibility
 from backend.db import utcnow
-from backend.ledger.services import Funding, credit, debit, house_account, post_entry, wallet_of
+from backend.ledger.services import Funding, card_account, credit, debit, post_entry, wallet_of
 from backend.money import Money
 
 SUPPORTERS = [
@@ -33,7 +33,7 @@ SUPPORTERS = [
 
 def _fund(session, patron: Patron, cents: int, n: int) -> None:
     wallet = wallet_of(session, patron)
-    clearing = house_account(session, "card_clearing", "sandbox")
+    clearing = card_account(session, "card_clearing", "sandbox")
     post_entry(
         session,
         kind="topup_card",

@@ -51,6 +51,7 @@ from backend.errors import NOT_FOUND, DomainError
 from backend.ledger.models import JournalEntry, LedgerAccount
 from backend.ledger.services import (
     House,
+    card_account,
     credit,
     debit,
     house_account,
@@ -391,7 +392,7 @@ def _credit_fund(session: Session, donation: Donation) -> None:
     money = donation.money
     house = fund_of(donation.campaign) if donation.campaign is not None else network_fund(donation.network)
     fund = account(session, house, money.currency)
-    clearing = house_account(session, "card_clearing", donation.provider, money.currency)
+    clearing = card_account(session, "card_clearing", donation.provider, money.currency)
     entry = post_entry(
         session,
         kind="donation_card",
@@ -468,7 +469,7 @@ def _holder_of_money(donation: Donation) -> House:
 def _take_back(session: Session, donation: Donation, amount: int, *, kind: str, memo: str) -> JournalEntry:
     """The provider took ``amount`` of a card donation back: out of the fund (or income) to card clearing."""
     money = Money(amount, donation.currency)
-    clearing = house_account(session, "card_clearing", donation.provider, donation.currency)
+    clearing = card_account(session, "card_clearing", donation.provider, donation.currency)
     return post_entry(
         session,
         kind=kind,

@@ -115,9 +115,47 @@ def house_account(
         currency=currency,
         library_id=library.id if library else None,
         # Every account of a library or a network is in that network's books; only shared
-        # accounts (the card processor's clearing) have none.
+        # accounts (the central clearing between networks) have none.
         network_id=network.id if network else (library.network_id if library else None),
     )
+
+
+# Key of ``session.info`` naming (by code) the network that holds the card processor's
+# account; the app sets it from ``BORSELLINO_CARD_ACCOUNT_NETWORK``.
+CARD_NETWORK_INFO = "borsellino.ledger.card_account_network"
+
+# The card processor's accounts: what it owes us, and what it took back that no wallet covered.
+CARD_ACCOUNT_KINDS = ("card_clearing", "chargebacks")
+
+
+def card_account(session: Session, kind: str, provider_name: str, currency: str = "EUR") -> LedgerAccount:
+    """``card_clearing`` or ``chargebacks`` of a provider, in the books of the card network.
+
+    There is one processor account, so the card money of every network sits with
+    the network that holds it: a card top-up of a patron of another network is then
+    an entry of two networks, and ``post_entry`` records the position between them
+    (the card network owes the other its patron's money). Without a card network
+    (unset, and more than one network) the account is shared, as before.
+    """
+    if kind not in CARD_ACCOUNT_KINDS:
+        raise ValueError(f"{kind!r} is not a card processor account")
+    key = f"{kind}:{provider_name}"
+    found = session.scalar(select(LedgerAccount).where(LedgerAccount.key == key, LedgerAccount.currency == currency))
+    if found is not None:
+        return found
+    network = card_network(session)
+    return _get_or_create_account(
+        session, kind=kind, key=key, currency=currency, network_id=network.id if network else None
+    )
+
+
+def card_network(session: Session) -> Network | None:
+    """The network holding the card processor's account: the configured one, or the only network."""
+    code = session.info.get(CARD_NETWORK_INFO)
+    if code:
+        return session.scalar(select(Network).where(Network.code == code))
+    only = session.scalars(select(Network).limit(2)).all()
+    return only[0] if len(only) == 1 else None
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from backend.accounts.models import Patron
 from backend.db import new_public_id, utcnow
 from backend.errors import NOT_FOUND, DomainError
 from backend.ledger.models import JournalEntry, LotAllocation
-from backend.ledger.services import credit, debit, house_account, post_entry, reverse_entry, wallet_lots
+from backend.ledger.services import card_account, credit, debit, post_entry, reverse_entry, wallet_lots
 from backend.money import Money
 from backend.notify.services import notify
 from backend.pagination import Page, paginate
@@ -72,7 +72,7 @@ def request_refund(session: Session, patron: Patron, money: Money, *, actor: str
         if left == 0:
             break
         part = Money(min(available, left), money.currency)
-        clearing = house_account(session, "card_clearing", topup.provider, money.currency)
+        clearing = card_account(session, "card_clearing", topup.provider, money.currency)
         refund = CardRefund(
             patron_id=patron.id,
             topup_id=topup.id,

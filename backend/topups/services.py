@@ -24,9 +24,9 @@ from backend.ledger.models import JournalEntry, LedgerAccount
 from backend.ledger.services import (
     Funding,
     Leg,
+    card_account,
     credit,
     debit,
-    house_account,
     post_entry,
     reverse_entry,
     wallet_of,
@@ -199,7 +199,7 @@ def apply_intent(session: Session, provider: PaymentProvider, topup: Topup, inte
 
 
 def _credit_wallet(session: Session, provider: PaymentProvider, topup: Topup) -> None:
-    clearing = house_account(session, "card_clearing", topup.provider, topup.currency)
+    clearing = card_account(session, "card_clearing", topup.provider, topup.currency)
     credit_topup(
         session,
         topup,
@@ -392,14 +392,14 @@ def _take_back(session: Session, topup: Topup, amount: int, *, kind: str, memo: 
     money = Money(amount, topup.currency)
     wallet = _lock_wallet(session, topup.patron, topup.currency)
     take = min(amount, wallet.available)
-    clearing = house_account(session, "card_clearing", topup.provider, topup.currency)
+    clearing = card_account(session, "card_clearing", topup.provider, topup.currency)
     legs: list[Leg] = [credit(clearing, money)]
     if take > 0:
         legs.append(debit(wallet, Money(take, topup.currency)))
     if amount - take > 0:
         legs.append(
             debit(
-                house_account(session, "chargebacks", topup.provider, topup.currency),
+                card_account(session, "chargebacks", topup.provider, topup.currency),
                 Money(amount - take, topup.currency),
             )
         )

@@ -19,6 +19,7 @@ from backend.fees import api as fees_api
 from backend.finance import api as finance_api
 from backend.finance.reconciliation import api as reconciliation_api
 from backend.guides import api as guides_api
+from backend.ledger.services import CARD_NETWORK_INFO
 from backend.notify import api as notify_api
 from backend.notify.services import CHANNELS_INFO, configured_channels
 from backend.partners import api as partners_api
@@ -94,7 +95,8 @@ def create_app(config: Settings | dict | None = None) -> BorsellinoFlask:
 
 
 def configure_database(database: Database, settings: Settings) -> None:
-    """What services read from their session's ``info``: the configured notification channels.
+    """What services read from their session's ``info``: the configured notification channels, and
+    the network holding the card processor's account (whose books card money goes through).
 
     One set, updated in place, shared by every session of ``database`` (even one
     already open), so that the settings of a running app can be changed (tests).
@@ -102,6 +104,7 @@ def configure_database(database: Database, settings: Settings) -> None:
     channels = database.session_info.setdefault(CHANNELS_INFO, set())
     channels.clear()
     channels.update(configured_channels(settings))
+    database.session_info[CARD_NETWORK_INFO] = settings.card_account_network
 
 
 def _reset_request_state() -> None:

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from backend.ledger.models import JournalEntry, LedgerAccount
-from backend.ledger.services import account_balance
+from backend.ledger.services import CARD_NETWORK_INFO, account_balance
 from backend.topups.models import Topup
 from backend.topups.provider import EXTENSION
 from payments.stripe_provider import StripeProvider
@@ -35,9 +35,11 @@ def stripe_fake(app):
     from backend.finance.reconciliation.stripe_payouts import SETTINGS_INFO
 
     info[SETTINGS_INFO] = app.config["SETTINGS"]
+    info[CARD_NETWORK_INFO] = CARD_NETWORK
     yield fake
     app.config["SETTINGS"] = settings
     info[SETTINGS_INFO] = settings
+    info[CARD_NETWORK_INFO] = settings.card_account_network
     app.extensions.pop(EXTENSION, None)
 
 

@@ -31,7 +31,7 @@ from backend.finance.reconciliation.errors import CARD_ACCOUNT_NETWORK_UNSET
 from backend.finance.reconciliation.models import LineKind, ReconciliationRun, Source
 from backend.finance.reconciliation.services import OurMovement, StatementEntry
 from backend.ledger.models import FundingLot, JournalEntry, LedgerAccount, Posting
-from backend.ledger.services import Leg, credit, debit, house_account, post_entry
+from backend.ledger.services import Leg, card_account, credit, debit, house_account, post_entry
 from backend.money import Money
 from backend.topups import services as topups
 from backend.topups.errors import PAYMENT_PROVIDER_UNAVAILABLE
@@ -76,7 +76,7 @@ def line_kind(txn: BalanceTransaction) -> LineKind:
 
 def clearing_account(session: Session, provider_name: str, currency: str) -> LedgerAccount:
     """Card clearing of one provider: what it owes us (the account every card booking uses)."""
-    return house_account(session, "card_clearing", provider_name, currency)
+    return card_account(session, "card_clearing", provider_name, currency)
 
 
 def candidates(session: Session, run: ReconciliationRun) -> list[OurMovement]:
@@ -150,10 +150,14 @@ def candidates(session: Session, run: ReconciliationRun) -> list[OurMovement]:
             intent_id, network_id = refund.topup.intent_id, refund.topup.patron.home_network_id
         elif about is not None and about.id in lot_refs:
             intent_id = lot_refs[about.id]
+        # The card network's finance reconciles every network's card money, but of another
+        # network's patrons it sees only the entry, its kind, amount and network: not which
+        # top-up, donation or refund (and so which patron) it was.
+        theirs = network_id is not None and network_id != run.network_id
         movements.append(
             OurMovement(
                 ref=entry.public_id,
-                label=reference or entry.kind,
+                label=entry.kind if theirs else (reference or entry.kind),
                 kind=kind,
                 match_key=intent_id if kind != LineKind.OTHER else None,
                 amount=int(amount),
