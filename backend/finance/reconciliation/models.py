@@ -152,6 +152,8 @@ class ReconciliationItem(PublicIdMixin, TimestampMixin, Base):
 
     refs: Mapped[list[ItemRef]] = relationship(order_by="ItemRef.id", back_populates="item")
     difference_entry: Mapped[JournalEntry | None] = relationship()
+    # Listed with every item (its code); a few networks, so loaded once per session.
+    network: Mapped[Network | None] = relationship(lazy="selectin")
 
     __table_args__ = (
         state_check("outcome", Outcome, name="outcome_valid"),

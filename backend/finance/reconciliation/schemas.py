@@ -71,6 +71,13 @@ class ReconciliationItemSchema(ma.Schema):
             "the difference (to reconciliation_differences)"
         },
     )
+    network = Computed(
+        lambda i: i.network.code if i.network is not None else None,
+        ma.fields.String(),
+        required=True,
+        allow_none=True,
+        metadata={"description": "Code of the network whose money it is (card money of every network comes here)"},
+    )
     refs = ma.fields.List(ma.fields.Nested(ReconciliationRefSchema), required=True)
     note = ma.fields.String(required=True, metadata={"description": "How finance resolved it"})
     resolved_by = ma.fields.String(required=True, allow_none=True)
