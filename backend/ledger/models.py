@@ -51,6 +51,7 @@ ACCOUNT_KINDS = {
     "kit_deposits": CREDIT_NORMAL,  # deposits one library holds for lent cultural kits, owed back on return
     "bank": DEBIT_NORMAL,  # a network's bank account (card payouts, cash deposits, transfers out)
     "card_fees": DEBIT_NORMAL,  # what the card processor kept on a network's payouts (an expense)
+    "card_adjustments": DEBIT_NORMAL,  # the card processor's own adjustments on a network's payouts (net expense > 0)
     "reconciliation_differences": DEBIT_NORMAL,  # statement vs our bookings, within the tolerance (net expense > 0)
     "cash_in_transit": DEBIT_NORMAL,  # one library's cash out of the drawers, not yet on the bank's slip
     "commission_income": CREDIT_NORMAL,  # a network's commission on partners' till payments

@@ -113,3 +113,15 @@ def dispute(intent_id, amount, fee=1500):
 
 def stripe_fee(amount):
     return _txn("stripe_fee", -amount, 0, {"id": "fee_" + secrets.token_hex(6), "object": "fee"}, category="fee")
+
+
+def adjustment(amount, description="adjustment test"):
+    """Stripe's own correction of the balance (not a dispute's): > 0 it gives, < 0 it takes."""
+    line = _txn(
+        "adjustment",
+        amount,
+        0,
+        {"id": "adj_" + secrets.token_hex(6), "object": "adjustment"},
+        category="other_adjustment",
+    )
+    return {**line, "description": description}

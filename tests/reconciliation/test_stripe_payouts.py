@@ -10,7 +10,7 @@ from backend.campaigns.models import Donation
 from backend.finance.reconciliation.models import ReconciliationItem, ReconciliationRun
 from backend.topups.models import CardRefund
 from tests.campaigns.helpers import make_campaign
-from tests.reconciliation.fake_payouts import charge, dispute, refund, stripe_fee
+from tests.reconciliation.fake_payouts import adjustment, charge, dispute, refund, stripe_fee
 
 RUNS = "/v1/finance/reconciliation/runs"
 
@@ -29,7 +29,7 @@ def _card_donation(world, patron, amount):
     return intent_id
 
 
-def _month(world):
+def _month(world, *extra_lines):
     """A month of card activity, and the payout Stripe makes of it (one line missing, one unexpected)."""
     p0, p1, p2 = world.patrons
     _, pi0 = world.paid_topup(p0, 5000)
@@ -71,6 +71,7 @@ def _month(world):
         refund(pi0, 200),
         dispute(pi2, 3000, fee=1500),
         stripe_fee(200),
+        *extra_lines,
     ]  # the 10 € top-up (pi_missing) is in no payout: missing at Stripe
     payout = world.fake.add_payout(lines)
     return payout, pi_missing
@@ -147,6 +148,49 @@ def test_re_running_changes_nothing_and_books_once(world):
     assert world.entries("card_payout") == 1
     assert world.balance("bank") == 6192 and world.balance("card_fees") == 2008
     world.audit_clean()
+
+
+def test_stripe_adjustments_are_booked_with_the_payout_and_card_clearing_stays_exact(world):
+    payout, _ = _month(world, adjustment(-450, "Correzione saldo"), adjustment(120, "Rimborso commissioni"))
+    assert payout["amount"] == 6192 - 450 + 120
+    assert world.deliver("payout.paid", {"id": payout["id"]}, "evt_adj").json["outcome"] == "payout_reconciled"
+    run = world.get(RUNS).json["data"][0]
+    # The adjustments are matched by the payout's booking, not exceptions: the same two
+    # exceptions as without them (the missing top-up, the unexpected charge).
+    assert (run["matched_count"], run["open_exception_count"]) == (10, 2)
+    adjustments = [i for i in _items(world, run["id"]) if i["kind"] == "adjustment"]
+    assert sorted((i["outcome"], i["external_amount"]["amount"], i["our_amount"]["amount"]) for i in adjustments) == [
+        ("matched", -450, -450),
+        ("matched", 120, 120),
+    ]
+    assert {i["outcome"] for i in _items(world, run["id"], exceptions_only="true")} == {
+        "missing_external",
+        "unexpected",
+    }
+    # Card clearing holds exactly what it did without them; Stripe's net 3.30 € is its own account.
+    assert world.balance("card_clearing") == 1000 - 700
+    assert world.balance("card_adjustments") == 330
+    assert world.balance("bank") == 6192 - 330 and world.balance("card_fees") == 2008
+    world.audit_clean()
+
+    # Re-run by finance and redelivered: nothing more is booked, nothing changes.
+    before = _items(world, run["id"])
+    assert world.post(f"{RUNS}/{run['id']}/rerun").status_code == 200
+    assert world.deliver("payout.paid", {"id": payout["id"]}, "evt_adj_2").json["outcome"] == "payout_reconciled"
+    after = _items(world, run["id"])
+    assert [(i["outcome"], i["kind"], i["external_amount"]) for i in before] == [
+        (i["outcome"], i["kind"], i["external_amount"]) for i in after
+    ]
+    assert world.entries("card_payout") == 1
+    assert world.balance("card_clearing") == 1000 - 700 and world.balance("card_adjustments") == 330
+    world.audit_clean()
+
+    from tests.reconciliation.test_console import _sign_in
+
+    _sign_in(world.client, world.finance)
+    page = world.client.get(f"/console/reconciliation/{run['id']}").get_data(as_text=True)
+    matched = page[page.index('id="matched"') :]
+    assert matched.count("Rettifica") == 2 and "registrata col versamento" in matched
 
 
 def test_finance_resolves_exceptions_with_a_note_and_the_run_is_reconciled(world):

@@ -57,6 +57,9 @@ from backend.states import transition
 
 DIFFERENCE_ENTRY_KIND = "reconciliation_difference"
 
+# Lines the run's own booking accounts for: matched by that booking, never exceptions.
+BOOKED_BY_RUN = (LineKind.FEE, LineKind.ADJUSTMENT)
+
 # Our bookings and the source's own clock differ by the time a webhook takes:
 # a movement this close to the cut-off is not yet called missing.
 CUTOFF_GRACE = timedelta(minutes=15)
@@ -240,8 +243,9 @@ def reconcile(session: Session, run: ReconciliationRun, *, tolerance: int = 0, n
     by_key_lines: dict[tuple[str, str | None], list[StatementLine]] = defaultdict(list)
     by_key_ours: dict[tuple[str, str | None], list[OurMovement]] = defaultdict(list)
     for line in lines:
-        if line.kind == LineKind.FEE:
-            # What the source kept for itself: nothing of ours behind it, booked by the run.
+        if line.kind in BOOKED_BY_RUN:
+            # What the source kept for itself or corrected on its own: nothing of ours behind
+            # it, booked by the run (``stripe_payouts.book_payout``).
             _item(session, run, Outcome.MATCHED, line.kind, None, [line], [], our_amount=line.amount)
             continue
         by_key_lines[(line.kind, line.match_key)].append(line)

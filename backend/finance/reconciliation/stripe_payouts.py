@@ -8,9 +8,10 @@ intent, which Stripe's balance transactions name through their source
 
 Booked once per payout, whatever the number of webhooks and job runs::
 
-    card fees (expense)   debit   what Stripe kept (processing, dispute, own fees)
-    bank                  debit   the payout
-    card clearing         credit  both: the money Stripe no longer owes us
+    card fees (expense)         debit   what Stripe kept (processing, dispute, own fees)
+    card adjustments            debit   Stripe's own corrections taken (credit: given)
+    bank                        debit   the payout
+    card clearing               credit  the payments, refunds and disputes the payout settles
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from backend.db import utcnow
 from backend.errors import DomainError
 from backend.finance.reconciliation import services
 from backend.finance.reconciliation.errors import CARD_ACCOUNT_NETWORK_UNSET
-from backend.finance.reconciliation.models import LineKind, ReconciliationRun, Source
+from backend.finance.reconciliation.models import LineKind, ReconciliationRun, Source, StatementLine
 from backend.finance.reconciliation.services import OurMovement, StatementEntry
 from backend.ledger.models import FundingLot, JournalEntry, LedgerAccount, Posting
 from backend.ledger.services import Leg, card_account, credit, debit, house_account, post_entry
@@ -252,13 +253,27 @@ def book_payout(session: Session, run: ReconciliationRun, network: Network) -> N
     currency = run.currency
     legs: list[Leg] = []
     fees, paid = run.fee_amount, run.statement_amount
+    # Stripe's own adjustments (not a dispute's) move its balance but none of our card
+    # movements: they go to their own account, so card clearing drops by exactly what it
+    # holds of the payments, refunds and disputes in the payout. Lines > 0: Stripe gave.
+    adjusted = sum(
+        session.scalars(
+            select(StatementLine.amount).where(
+                StatementLine.run_id == run.id, StatementLine.kind == LineKind.ADJUSTMENT
+            )
+        )
+    )
+    if adjusted:
+        account = house_account(session, "card_adjustments", network.public_id, currency, network=network)
+        gap = Money(abs(adjusted), currency)
+        legs.append(credit(account, gap) if adjusted > 0 else debit(account, gap))
     if fees:
         account = house_account(session, "card_fees", network.public_id, currency, network=network)
         legs.append(debit(account, Money(fees, currency)) if fees > 0 else credit(account, Money(-fees, currency)))
     if paid:
         bank = house_account(session, "bank", network.public_id, currency, network=network)
         legs.append(debit(bank, Money(paid, currency)) if paid > 0 else credit(bank, Money(-paid, currency)))
-    total = fees + paid
+    total = fees + paid - adjusted
     if total:
         clearing = session.get(LedgerAccount, run.account_id)
         legs.append(credit(clearing, Money(total, currency)) if total > 0 else debit(clearing, Money(-total, currency)))
@@ -268,7 +283,7 @@ def book_payout(session: Session, run: ReconciliationRun, network: Network) -> N
         session,
         kind=PAYOUT_ENTRY_KIND,
         legs=legs,
-        memo=f"Stripe payout {run.external_ref}: fees {fees}, to bank {paid}",
+        memo=f"Stripe payout {run.external_ref}: fees {fees}, adjustments {adjusted}, to bank {paid}",
         reference=run.public_id,
     )
     run.booked_entry_id = entry.id
