@@ -245,6 +245,14 @@ def import_fees(session: Session, principal: Principal, network: Network, items:
         ).scalar()
         if created_id is not None:
             fee = session.get(Fee, created_id)
+            # Only what was created: a batch sent again charges nothing and records nothing.
+            audit.record(
+                session,
+                "fee.charge",
+                target=fee.public_id,
+                before=None,
+                after={**_fee_audit(fee), "external_id": external_id},
+            )
             _tell_charged(session, fee)
             results.append(ImportResult(external_id, "created", fee))
             continue

@@ -44,6 +44,28 @@ def test_a_fee_charged_by_a_librarian_is_in_the_trail_with_amount_and_patron(cli
     assert _trail(client, a, "ledger.") == []
 
 
+def test_fees_imported_by_a_librarian_are_in_the_trail_once_however_often_the_batch_comes(client, db, app_ctx):
+    a = make_net(db)
+    db.commit()
+    batch = {
+        "fees": [
+            {
+                "external_id": "CLAVIS-1",
+                "card_number": a.patron.card_number,
+                "library_code": a.library.code,
+                "type": "overdue",
+                "amount": {"amount": 350, "currency": "EUR"},
+            }
+        ]
+    }
+    for _ in range(2):
+        response = client.post("/v1/fees/import", json=batch, headers=auth(a.librarian))
+        assert response.status_code == 200, response.get_json()
+    [event] = _trail(client, a, "fee.")
+    assert event["action"] == "fee.charge" and event["actor"] == a.librarian.public_id
+    assert event["after"]["external_id"] == "CLAVIS-1" and event["after"]["amount"] == 350
+
+
 def test_waiving_an_unpaid_fee_is_in_the_trail_with_before_after_and_the_reason(client, db, app_ctx):
     a = make_net(db)
     db.commit()
