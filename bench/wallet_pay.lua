@@ -1,4 +1,4 @@
--- wrk script for bench/wallet_pay.py. Arguments: mode items_file
+-- wrk script for bench/wallet_pay.py. Arguments: mode items_file threads run
 --   mode "pay": each request pays one fee: items_file lines are "token<TAB>fee_id",
 --               each used once, with its own Idempotency-Key;
 --   mode "baseline": each request is POST /bench/tpcb (items_file unused).
@@ -15,6 +15,9 @@ end
 
 function init(args)
   mode = args[1]
+  -- Each wrk run its own keys: the warm-up's keys (it may run out of fees and repeat the first)
+  -- must never meet a later run's request for another fee (422, same key, different body).
+  run = args[4] or "0"
   items, statuses, next_item = {}, {}, 1
   if mode == "pay" then
     local n = 0
@@ -40,7 +43,7 @@ function request()
   next_item = next_item + 1
   return wrk.format("POST", "/v1/fees/payments", {
     ["Authorization"] = "Bearer " .. item[1],
-    ["Idempotency-Key"] = string.format("pay-%d-%d", id, next_item),
+    ["Idempotency-Key"] = string.format("pay-%s-%d-%d", run, id, next_item),
     ["Content-Type"] = "application/json",
   }, '{"fee_ids":["' .. item[2] .. '"]}')
 end

@@ -25,6 +25,7 @@ Prints one JSON line per run and the payment/baseline ratio.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import re
@@ -150,6 +151,9 @@ def prepare(url: str, patrons: int, fees_each: int) -> tuple[object, list[tuple[
     return app, pairs
 
 
+_RUNS = itertools.count()
+
+
 def run_wrk(port: int, mode: str, items_file: Path, connections: int, seconds: int) -> dict:
     command = [
         "wrk",
@@ -168,6 +172,7 @@ def run_wrk(port: int, mode: str, items_file: Path, connections: int, seconds: i
         mode,
         str(items_file),
         "1",
+        str(next(_RUNS)),
     ]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     result = json.loads(re.search(r"WALLET_PAY_RESULT (\{.*\})", out).group(1))
