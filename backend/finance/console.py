@@ -69,6 +69,10 @@ AUDIT_GROUPS = {
     "partner_settlement.": Text(it="Regolamenti partner", en="Partner settlements"),
     "reconciliation.": Text(it="Riconciliazioni", en="Reconciliation"),
     "staff.": Text(it="Personale e permessi", en="Staff and rights"),
+    "fee.": Text(it="Addebiti", en="Fees"),
+    "agreement.": Text(it="Convenzioni", en="Agreements"),
+    "offer.": Text(it="Offerte dei partner", en="Partner offers"),
+    "partner.": Text(it="Dati dei partner", en="Partner details"),
 }
 register_labels(
     "audit_action",
@@ -82,6 +86,13 @@ register_labels(
         "reconciliation.exception_resolved": Text(it="Eccezione risolta", en="Exception resolved"),
         "staff.create": Text(it="Utente del personale creato", en="Staff user created"),
         "staff.deactivate": Text(it="Utente del personale disattivato", en="Staff user deactivated"),
+        "fee.charge": Text(it="Addebito registrato", en="Fee charged"),
+        "fee.waive": Text(it="Addebito annullato", en="Fee waived"),
+        "agreement.create": Text(it="Convenzione creata", en="Agreement created"),
+        "agreement.revoke": Text(it="Convenzione revocata", en="Agreement revoked"),
+        "offer.create": Text(it="Offerta creata", en="Offer created"),
+        "offer.revoke": Text(it="Offerta revocata", en="Offer revoked"),
+        "partner.update": Text(it="Dati del partner modificati", en="Partner details changed"),
     },
 )
 register_labels(

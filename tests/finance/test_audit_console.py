@@ -12,6 +12,7 @@ from backend.db import utcnow
 from backend.finance.models import StaffAuditEvent
 from backend.i18n import ROME
 from tests.finance.helpers import auth, inside, last_month, make_net, top_up
+from tests.finance.test_audit_actions import _charge
 from tests.finance.test_console import _login
 
 PAGE = "/console/finance/audit"
@@ -106,3 +107,15 @@ def test_many_events_page_back_with_the_filters_kept(client, db, app_ctx):
     assert "action=staff." in older
     second = client.get(older).get_data(as_text=True)
     assert second.count('id="event-') == 10 and 'id="audit-older"' not in second
+
+
+def test_a_fee_charged_at_the_desk_is_named_and_filtered_as_a_fee_on_the_page(client, db, app_ctx):
+    a = make_net(db)
+    db.commit()
+    _charge(client, a, 1800)
+    _login(client, a.finance)
+    fees = client.get(PAGE, query_string={"action": "fee."}).get_data(as_text=True)
+    assert "Addebito registrato" in fees and "fee.charge" not in fees
+    assert "Nessuna azione con questi filtri" in client.get(PAGE, query_string={"action": "offer."}).get_data(
+        as_text=True
+    )
