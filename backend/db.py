@@ -13,7 +13,7 @@ import logging
 import random
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, ClassVar, TypeVar, cast
@@ -143,22 +143,27 @@ def insert_returning(session: Session, model: type[M], rows: list[dict[str, Any]
     if issubclass(model, PublicIdMixin):
         rows = [{"public_id": new_public_id(model.PUBLIC_ID_PREFIX), **row} for row in rows]
     # A class is hashable; mypy's Hashable protocol does not see it through type[...].
-    stmt, keys, new_instance = _insert_returning_all(model)  # type: ignore[arg-type]
-    objects = []
+    stmt = _insert_returning_all(model)[0]  # type: ignore[arg-type]
     # On the session's connection: a Core insert of a table is not autoflushed by
     # ``session.execute`` either, and this skips the ORM's execution path.
-    for row in session.connection().execute(stmt, rows):
-        # Built as the ORM's loader builds a loaded object (no constructor, no
-        # attribute events): the values are what the database holds.
-        obj = new_instance()
-        obj.__dict__.update(zip(keys, row))
-        make_transient_to_detached(obj)
-        if session.identity_map.get(session.identity_key(model, obj.id)) is None:
-            session.add(obj)
-        else:
-            obj = session.merge(obj, load=False)
-        objects.append(obj)
-    return objects
+    return [persistent_from_row(session, model, row) for row in session.connection().execute(stmt, rows)]
+
+
+def persistent_from_row(session: Session, model: type[M], row: Sequence[Any]) -> M:
+    """The persistent object of a row just written, ``row`` holding every column of the table in order.
+
+    Built as the ORM's loader builds a loaded object (no constructor, no attribute
+    events): the values are what the database holds. For ``insert_returning`` and
+    the hot statements that insert with ``RETURNING`` inside a larger statement.
+    """
+    _stmt, keys, new_instance = _insert_returning_all(model)  # type: ignore[arg-type]
+    obj = new_instance()
+    obj.__dict__.update(zip(keys, row))
+    make_transient_to_detached(obj)
+    if session.identity_map.get(session.identity_key(model, obj.id)) is None:
+        session.add(obj)
+        return cast(M, obj)
+    return cast(M, session.merge(obj, load=False))
 
 
 @cache

@@ -59,9 +59,10 @@ def idem(token: str) -> dict:
 # --- the pins --------------------------------------------------------------------------------------
 # What the driver sends for each request, in order: one transaction per request (the idempotency
 # claim is its first write), no pool ping, the refusal stored and committed in the same transaction.
-# "pg: " / "sqlite: " mark what only one of them is sent. On PostgreSQL the claim bounds a duplicate's
-# wait itself (``lock_timeout`` set and lifted inside the INSERT: no SET LOCAL round trips), and a
-# funding lot's spend and its allocation are one statement (``WITH moved AS (UPDATE …) INSERT``).
+# "pg: " / "sqlite: " mark what only one of them is sent; a statement with CTEs is labelled by what it
+# writes, in order. On PostgreSQL the claim bounds a duplicate's wait itself (``lock_timeout`` set and
+# lifted inside the INSERT: no SET LOCAL round trips), a payment's entry is one statement with its
+# postings and the wallet's guarded debit, and its funding lots are read, spent and allocated in one more.
 
 
 def pinned(is_pg: bool, labels: str) -> list[str]:
@@ -96,13 +97,15 @@ INSERT idempotency_keys
 SELECT patrons
 SELECT fees
 SELECT ledger_accounts
-INSERT journal_entries
-INSERT postings
-INSERT postings
-UPDATE ledger_accounts
-SELECT funding_lots
+pg: UPDATE ledger_accounts + INSERT journal_entries + INSERT postings
+pg: UPDATE funding_lots + INSERT lot_allocations
+sqlite: INSERT journal_entries
+sqlite: INSERT postings
+sqlite: INSERT postings
+sqlite: UPDATE ledger_accounts
+sqlite: SELECT funding_lots
 sqlite: UPDATE funding_lots
-INSERT lot_allocations
+sqlite: INSERT lot_allocations
 INSERT fee_payments
 UPDATE fees
 SELECT notification_preferences
@@ -119,13 +122,15 @@ SELECT occurrences
 SELECT patrons
 SELECT tickets
 SELECT ledger_accounts
-INSERT journal_entries
-INSERT postings
-INSERT postings
-UPDATE ledger_accounts
-SELECT funding_lots
+pg: UPDATE ledger_accounts + INSERT journal_entries + INSERT postings
+pg: UPDATE funding_lots + INSERT lot_allocations
+sqlite: INSERT journal_entries
+sqlite: INSERT postings
+sqlite: INSERT postings
+sqlite: UPDATE ledger_accounts
+sqlite: SELECT funding_lots
 sqlite: UPDATE funding_lots
-INSERT lot_allocations
+sqlite: INSERT lot_allocations
 SELECT notification_preferences
 INSERT ticket_orders
 INSERT tickets
@@ -166,7 +171,7 @@ INSERT idempotency_keys
 SELECT staff_users
 SELECT partner_venues
 SELECT partner_passes
-pg: WITH partner_redemptions
+pg: INSERT partner_redemptions
 sqlite: SELECT partner_redemptions
 sqlite: INSERT partner_redemptions
 UPDATE idempotency_keys
@@ -178,15 +183,15 @@ BEGIN
 SELECT auth_sessions
 INSERT idempotency_keys
 SELECT campaigns
-SELECT patrons
-SELECT ledger_accounts
-INSERT journal_entries
-INSERT postings
-INSERT postings
-UPDATE ledger_accounts
-SELECT funding_lots
+pg: UPDATE ledger_accounts + INSERT journal_entries + INSERT postings
+pg: UPDATE funding_lots + INSERT lot_allocations
+sqlite: INSERT journal_entries
+sqlite: INSERT postings
+sqlite: INSERT postings
+sqlite: UPDATE ledger_accounts
+sqlite: SELECT funding_lots
 sqlite: UPDATE funding_lots
-INSERT lot_allocations
+sqlite: INSERT lot_allocations
 INSERT donations
 UPDATE idempotency_keys
 COMMIT

@@ -261,12 +261,12 @@ class Donate(MethodView):
         "(returns the payment sheet; the donation counts once the card provider confirms it)"
     )
     def post(self, data, campaign_id):
-        campaign = giving.campaign_to_give(db.session, campaign_id)
+        reads = giving.giving_to(db.session, campaign_id, require_principal().subject)
         started = giving.donate(
             db.session,
             current_settings(),
-            current_person(),
-            campaign,
+            reads.donor,
+            reads.campaign,
             data["amount"],
             method=data["method"],
             visibility=data["visibility"],
@@ -274,6 +274,7 @@ class Donate(MethodView):
             art_bonus=data["art_bonus"],
             tax_code=data["tax_code"],
             provider=get_provider(current_app) if data["method"] == "card" else None,
+            accounts=reads.accounts,
         )
         return _started_body(started)
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from stdnum.it import codicefiscale
 
 from backend.accounts.models import Library, Network, Patron
+from backend.accounts.services import signed_in
 from backend.campaigns.errors import (
     ART_BONUS_NOT_AVAILABLE,
     CAMPAIGN_ENDED,
@@ -46,7 +47,7 @@ from backend.campaigns.models import (
     Visibility,
 )
 from backend.config import Settings
-from backend.db import insert_returning, utcnow
+from backend.db import insert_returning, persistent_from_row, utcnow
 from backend.errors import NOT_FOUND, DomainError
 from backend.ledger.models import JournalEntry, LedgerAccount
 from backend.ledger.services import (
@@ -141,13 +142,51 @@ _CAMPAIGN_FACTS = (
 )
 
 
-def campaign_to_give(session: Session, public_id: str) -> CampaignFacts:
-    """A campaign one may try to give to: any but a draft (drafts exist only for their owner)."""
+@dataclass(frozen=True)
+class Giving:
+    """What a wallet or card donation reads before it writes, in one statement."""
+
+    campaign: CampaignFacts
+    donor: Patron
+    accounts: tuple[LedgerAccount, LedgerAccount] | None  # (wallet, fund) once both exist
+
+
+# The campaign's facts with its fund account, the caller's patron row and wallet, joined.
+_WALLET = LedgerAccount.__table__.alias("wallet")
+_PATRONS = Patron.__table__
+_GIVING = (
+    _CAMPAIGN_FACTS.add_columns(*_FUND.c, *_WALLET.c, *_PATRONS.c)
+    .outerjoin(_PATRONS, _PATRONS.c.public_id == bindparam("subject"))
+    .outerjoin(
+        _WALLET, (_WALLET.c.key == literal("wallet:") + bindparam("subject")) & (_WALLET.c.currency == _C.currency)
+    )
+)
+_FACTS, _ACCOUNT = len(_CAMPAIGN_FACTS.selected_columns), len(_FUND.c)
+
+
+def giving_to(session: Session, public_id: str, subject: str) -> Giving:
+    """A campaign one may try to give to (any but a draft: 404) and its donor, the caller.
+
+    ``subject``: the caller's patron public id; a deleted account is signed out (401),
+    as ``person_of`` does.
+    """
     # On the session's connection: a Core read of columns needs none of the ORM's execution path.
-    row = session.connection().execute(_CAMPAIGN_FACTS, {"public_id": public_id}).first()
+    row = session.connection().execute(_GIVING, {"public_id": public_id, "subject": subject}).first()
     if row is None or row.state == CampaignState.DRAFT:
         raise DomainError(NOT_FOUND)
-    return CampaignFacts(*row)
+    fund, wallet, patron = (
+        row[_FACTS : _FACTS + _ACCOUNT],
+        row[_FACTS + _ACCOUNT : _FACTS + 2 * _ACCOUNT],
+        row[_FACTS + 2 * _ACCOUNT :],
+    )
+    donor = signed_in(persistent_from_row(session, Patron, patron) if patron[0] is not None else None)
+    accounts = None
+    if fund[0] is not None and wallet[0] is not None:
+        accounts = (
+            persistent_from_row(session, LedgerAccount, wallet),
+            persistent_from_row(session, LedgerAccount, fund),
+        )
+    return Giving(CampaignFacts(*row[:_FACTS]), donor, accounts)
 
 
 def _fund_house(session: Session, campaign: Campaign | CampaignFacts) -> House:
@@ -224,8 +263,12 @@ def donate(
     recurring_id: int | None = None,
     period: str | None = None,
     now: datetime | None = None,
+    accounts: tuple[LedgerAccount, LedgerAccount] | None = None,
 ) -> StartedDonation:
-    """One donation to a live campaign, before its deadline."""
+    """One donation to a live campaign, before its deadline.
+
+    ``accounts``: the donor's wallet and the campaign's fund when the caller read them (``giving_to``).
+    """
     check_open(campaign, now)
     check_amount(settings, money, campaign.currency)
     kept_tax_code = checked_tax_code(campaign, art_bonus, tax_code)
@@ -253,7 +296,10 @@ def donate(
         started = start_card_payment(session, provider, patron, donation, f"+Teca {campaign.title}"[:200])
         started.campaign_public_id = campaign.public_id
         return started
-    wallet, [fund] = wallet_and_house_accounts(session, patron, [_fund_house(session, campaign)], money.currency)
+    if accounts is not None:
+        wallet, fund = accounts
+    else:
+        wallet, [fund] = wallet_and_house_accounts(session, patron, [_fund_house(session, campaign)], money.currency)
     if campaign.model == FundingModel.ALL_OR_NOTHING:
         hold = place_hold(
             session, wallet, money, expires_at=campaign.deadline + HOLD_MARGIN, reference=donation.public_id

@@ -407,7 +407,9 @@ def _tell_paid(session: Session, patron: Patron, fees: list[Fee], total: Money, 
 
 def waive_fee(session: Session, principal: Principal, fee_id: str, reason: str) -> Fee:
     """Cancel a fee; a paid one gives its money back to the wallet (refund of the payment entry)."""
-    fee = get_fee_for_staff(session, principal, fee_id)
+    # Locked as it is read: a payment racing the waiver either claimed the fee first (the waiver
+    # then reads it paid and refunds it) or waits for the waiver and finds it waived.
+    fee = get_fee_for_staff(session, principal, fee_id, lock=True)
     FEE_TRANSITIONS.check(fee.status, FeeState.WAIVED, FEE_ALREADY_WAIVED, fee_id=fee.public_id)
     was = fee.status
     before = _fee_audit(fee)
@@ -450,8 +452,15 @@ def get_fee_for_patron(session: Session, patron: Patron, fee_id: str) -> Fee:
     return fee
 
 
-def get_fee_for_staff(session: Session, principal: Principal, fee_id: str) -> Fee:
-    fee = get_or_404(session, Fee, fee_id)
+def get_fee_for_staff(session: Session, principal: Principal, fee_id: str, *, lock: bool = False) -> Fee:
+    if lock:
+        fee = session.scalar(
+            select(Fee).where(Fee.public_id == fee_id).with_for_update(of=Fee).execution_options(populate_existing=True)
+        )
+        if fee is None:
+            raise DomainError(NOT_FOUND)
+    else:
+        fee = get_or_404(session, Fee, fee_id)
     require_library(principal, fee.library)
     return fee
 

@@ -18,14 +18,14 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import BigInteger, Row, bindparam, func, select, update
+from sqlalchemy import BigInteger, Row, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.accounts.models import Library, Network, Patron
-from backend.db import dialect_insert, insert_returning, new_public_id, rows_changed, utcnow
+from backend.db import dialect_insert, insert_returning, new_public_id, persistent_from_row, rows_changed, utcnow
 from backend.errors import DomainError
 from backend.ledger.errors import (
     ALREADY_REVERSED,
@@ -282,6 +282,77 @@ _CAPTURE_FROM_WALLET = (
 )
 
 
+# On PostgreSQL an entry is one statement: the entry, its postings (``unnest`` of
+# the legs, in order) and, when the entry debits one wallet from its free balance
+# (every payment), the wallet's guarded debit first: when the guard refuses, the
+# entry is not written either and the statement returns no row.
+_ENTRY_COLUMNS = ", ".join(column.name for column in JournalEntry.__table__.columns)
+_ENTRY_VALUES = (
+    "CAST(:public_id AS VARCHAR), CAST(:kind AS VARCHAR), CAST(:currency AS VARCHAR), CAST(:memo AS VARCHAR), "
+    "CAST(:reference AS VARCHAR), CAST(:reverses_id AS BIGINT), CAST(:refunds_id AS BIGINT), "
+    "CAST(:actor AS VARCHAR), CAST(:created_at AS TIMESTAMP WITH TIME ZONE)"
+)
+_ENTRY_AND_POSTINGS = f"""
+entry AS (
+    INSERT INTO journal_entries (public_id, kind, currency, memo, reference, reverses_id, refunds_id, actor, created_at)
+    SELECT {_ENTRY_VALUES} FROM {{source}}
+    RETURNING {_ENTRY_COLUMNS}
+), posted AS (
+    INSERT INTO postings (entry_id, account_id, amount, currency, created_at)
+    SELECT entry.id, leg.account_id, leg.amount, entry.currency, entry.created_at
+    FROM entry, unnest(CAST(:accounts AS BIGINT[]), CAST(:amounts AS BIGINT[])) WITH ORDINALITY
+        AS leg(account_id, amount, n)
+    ORDER BY leg.n
+)"""
+_POST_ENTRY_PG = text(
+    f"WITH {_ENTRY_AND_POSTINGS.format(source='(SELECT 1) AS one')} "
+    f"SELECT NULL AS balance, NULL AS held, {_ENTRY_COLUMNS} FROM entry"
+)
+_POST_ENTRY_DEBITING_PG = text(
+    """WITH debited AS (
+    UPDATE ledger_accounts SET balance = balance - CAST(:debit AS BIGINT)
+    WHERE id = CAST(:wallet_id AS BIGINT) AND balance - held >= CAST(:debit AS BIGINT)
+    RETURNING balance, held
+), """
+    + _ENTRY_AND_POSTINGS.format(source="debited")
+    + f" SELECT debited.balance, debited.held, {_ENTRY_COLUMNS} FROM debited, entry"
+)
+
+
+def _sole_free_debit(wallet_deltas: dict[int, int], from_hold: Hold | None) -> tuple[int, int] | None:
+    """(wallet id, amount) when the entry's only wallet change is a debit of free balance.
+
+    With several wallets each is changed in account-id order instead (no lock-order deadlock).
+    """
+    if len(wallet_deltas) != 1 or from_hold is not None:
+        return None
+    [(account_id, delta)] = wallet_deltas.items()
+    return (account_id, -delta) if delta < 0 else None
+
+
+def _write_entry_pg(
+    session: Session, values: dict[str, Any], legs: Sequence[Leg], debit: tuple[int, int] | None
+) -> tuple[JournalEntry | None, Row[Any] | None]:
+    """The entry (persistent) and, with ``debit``, the wallet's new ``balance, held``.
+
+    ``(None, None)`` when the debit's guard refused: nothing was written.
+    """
+    params = {
+        **values,
+        "public_id": new_public_id(JournalEntry.PUBLIC_ID_PREFIX),
+        "accounts": [leg.account.id for leg in legs],
+        "amounts": [leg.amount for leg in legs],
+    }
+    if debit is None:
+        row = session.connection().execute(_POST_ENTRY_PG, params).one()
+        return persistent_from_row(session, JournalEntry, row[2:]), None
+    params["wallet_id"], params["debit"] = debit
+    debited = session.connection().execute(_POST_ENTRY_DEBITING_PG, params).first()
+    if debited is None:
+        return None, None
+    return persistent_from_row(session, JournalEntry, debited[2:]), debited
+
+
 def settlement_account(session: Session, network: Network, currency: str = "EUR") -> LedgerAccount:
     """The network's position towards the other networks (credit balance: it owes; debit: it is owed)."""
     return house_account(session, "network_settlement", network.public_id, currency, network=network)
@@ -373,35 +444,6 @@ def post_entry(
     if dated is not None and dated < now:
         refuse_if_closed(session, (leg.account.network_id for leg in legs if leg.account.network_id), dated)
         now = dated
-    # What the caller left pending (rows the entry or its postings may refer to) is
-    # written first: a flush with nothing pending costs nothing. The entry itself is
-    # then one ``INSERT … RETURNING`` (``db.insert_returning``), like the rows below.
-    session.flush()
-    [entry] = insert_returning(
-        session,
-        JournalEntry,
-        [
-            dict(
-                kind=kind,
-                currency=currency,
-                memo=memo[:300],
-                reference=reference,
-                actor=actor,
-                created_at=now,
-                refunds_id=refunds.id if refunds is not None else None,
-                reverses_id=reverses.id if reverses is not None else None,
-            )
-        ],
-    )
-    connection = session.connection()
-    connection.execute(
-        _INSERT_POSTING,
-        [
-            dict(entry_id=entry.id, account_id=leg.account.id, amount=leg.amount, currency=currency, created_at=now)
-            for leg in legs
-        ],
-    )
-
     # Net change per wallet, applied in account-id order so that two entries
     # touching the same wallets never lock them in opposite orders.
     wallet_deltas: dict[int, int] = defaultdict(int)
@@ -410,12 +452,50 @@ def post_entry(
         if leg.account.kind == "wallet":
             wallet_deltas[leg.account.id] -= leg.amount  # credit-normal: a credit raises the balance
             wallets[leg.account.id] = leg.account
+    values = dict(
+        kind=kind,
+        currency=currency,
+        memo=memo[:300],
+        reference=reference,
+        actor=actor,
+        created_at=now,
+        refunds_id=refunds.id if refunds is not None else None,
+        reverses_id=reverses.id if reverses is not None else None,
+    )
+    # What the caller left pending (rows the entry or its postings may refer to) is
+    # written first: a flush with nothing pending costs nothing.
+    session.flush()
+    connection = session.connection()
+    debited_first: int | None = None
+    if connection.dialect.name == "postgresql":
+        # One statement: the entry, its postings and, for the usual payment (one
+        # wallet debited from its free balance), that wallet's guarded debit.
+        sole_debit = _sole_free_debit(wallet_deltas, from_hold)
+        written, balance = _write_entry_pg(session, values, legs, sole_debit)
+        if sole_debit is not None:
+            debited_first, amount = sole_debit
+            if written is None:  # the guard refused: nothing was written
+                session.expire(wallets[debited_first], ["balance", "held"])
+                raise _insufficient(wallets[debited_first], amount, wallets[debited_first].available)
+            _set_balance(session, wallets[debited_first], cast(Row[Any], balance))
+        entry = cast(JournalEntry, written)
+    else:
+        # The entry is one ``INSERT … RETURNING`` (``db.insert_returning``), its postings one more.
+        [entry] = insert_returning(session, JournalEntry, [values])
+        connection.execute(
+            _INSERT_POSTING,
+            [
+                dict(entry_id=entry.id, account_id=leg.account.id, amount=leg.amount, currency=currency, created_at=now)
+                for leg in legs
+            ],
+        )
 
     for account_id in sorted(wallet_deltas):
         delta, wallet = wallet_deltas[account_id], wallets[account_id]
         if delta < 0:
-            hold = from_hold if from_hold is not None and from_hold.account_id == account_id else None
-            _decrease_wallet(session, wallet, -delta, hold)
+            if account_id != debited_first:
+                hold = from_hold if from_hold is not None and from_hold.account_id == account_id else None
+                _decrease_wallet(session, wallet, -delta, hold)
             taken_from = reverses if reverses is not None else take_back_from
             if taken_from is not None:
                 _take_back_lots(session, wallet, entry, taken_from, -delta)
@@ -549,16 +629,52 @@ def _allocate(session: Session, entry: JournalEntry, moves: dict[int, int]) -> N
             _INSERT_ALLOCATION,
             [{"lot_id": lot_id, "entry_id": entry.id, "amount": amount} for lot_id, amount in moves.items()],
         )
-    # A lot the session already holds must not keep its old remaining.
-    for lot_id in moves:
+    _expire_lots(session, moves)
+
+
+def _expire_lots(session: Session, lot_ids: Iterable[int]) -> None:
+    """A lot the session already holds must not keep its old remaining."""
+    for lot_id in lot_ids:
         lot = session.identity_map.get(session.identity_key(FundingLot, lot_id))
         if lot is not None:
             session.expire(lot, ["remaining"])
 
 
+# Oldest lots first, in one statement on PostgreSQL: the lots with money left,
+# what each gives (the running total before it says how much is still needed),
+# their new remaining and the allocations. The wallet's row lock, taken by its
+# debit earlier in the transaction, is what keeps a concurrent payment off these lots.
+_SPEND_OLDEST_PG = text(
+    """WITH lots AS (
+    SELECT id, remaining, CAST(sum(remaining) OVER (ORDER BY id) AS BIGINT) - remaining AS before
+    FROM funding_lots WHERE account_id = CAST(:account_id AS BIGINT) AND remaining > 0
+), taken AS (
+    SELECT id, LEAST(remaining, CAST(:amount AS BIGINT) - before) AS spent
+    FROM lots WHERE before < CAST(:amount AS BIGINT)
+), moved AS (
+    UPDATE funding_lots SET remaining = funding_lots.remaining - taken.spent FROM taken
+    WHERE funding_lots.id = taken.id
+    RETURNING funding_lots.id, taken.spent
+), allocated AS (
+    INSERT INTO lot_allocations (lot_id, entry_id, amount) SELECT id, CAST(:entry_id AS BIGINT), spent FROM moved
+)
+SELECT id, spent FROM moved"""
+)
+
+
 def _spend_lots(
     session: Session, wallet: LedgerAccount, entry: JournalEntry, amount: int, sources: Sequence[str] | None
 ) -> None:
+    connection = session.connection()
+    if sources is None and connection.dialect.name == "postgresql":
+        moved = connection.execute(
+            _SPEND_OLDEST_PG, {"account_id": wallet.id, "amount": amount, "entry_id": entry.id}
+        ).all()
+        spent = sum(row.spent for row in moved)
+        if spent != amount:  # as below: the lots hold less than the debit
+            raise _insufficient(wallet, amount, spent)
+        _expire_lots(session, (row.id for row in moved))
+        return
     # Plain rows (id, source, remaining), no objects: every wallet payment reads them.
     if sources is None:
         lots = list(session.connection().execute(_LOT_ROWS, {"account_id": wallet.id}))

@@ -22,6 +22,7 @@ from tests.campaigns.helpers import (
     make_campaign,
     make_world,
 )
+from tests.support.factories import make_patron
 
 
 @pytest.fixture
@@ -160,3 +161,25 @@ def test_a_message_is_hidden_until_the_owner_approves_it(client, db, world):
     assert ok.status_code == 200 and ok.json["message_status"] == "approved"
     wall = client.get(f"/v1/campaigns/{campaign.public_id}/donors").json["data"]
     assert wall[0]["message"] == "Forza biblioteca!"
+
+
+def test_a_deleted_account_cannot_donate_and_a_first_donor_without_a_wallet_is_refused(client, db, world):
+    # The donation reads its donor together with the campaign and both accounts: the
+    # account rules of every other request hold there too, and so do first times.
+    campaign = make_campaign(db, world, goal=5000)
+    gone, newcomer = world.patrons
+    gone.status = "deleted"
+    refused = donate(client, gone, campaign, 1500)
+    assert refused.status_code == 401 and refused.json["error"]["code"] == "account_not_available"
+    newcomer_wallet_before = balance(db, newcomer)
+    stranger = make_patron(db, world.network, world.library)
+    broke = donate(client, stranger, campaign, 1500)
+    assert broke.status_code == 422 and broke.json["error"]["code"] == "insufficient_funds"
+    assert donation_count(db) == 0
+    assert fund_balance(db, campaign) == 0
+    assert balance(db, newcomer) == newcomer_wallet_before
+    first = donate(client, newcomer, campaign, 1500)  # the campaign's first: its fund is opened
+    assert first.status_code == 201, first.json
+    assert fund_balance(db, campaign) == 1500
+    assert balance(db, newcomer) == (newcomer_wallet_before[0] - 1500, 0)
+    assert_audit_clean(db)

@@ -73,10 +73,10 @@ def label(sql: str) -> str:
         "DELETE": r"^DELETE\s+FROM\s+([\w\".]+)",
         "WITH": r"\bFROM\s+([\w\".]+)",
     }
-    if verb == "WITH":  # a CTE: labelled by the statement it leads to (WITH … INSERT INTO idempotency_keys)
-        found = re.search(r"\)\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+([\w\".]+)", text, re.I)
-        if found:
-            return f"{found.group(1).split()[0].upper()} {found.group(2).strip(chr(34)).lower()}"
+    if verb == "WITH":  # a CTE: labelled by what it writes, in order (``UPDATE funding_lots + INSERT lot_allocations``)
+        writes = re.findall(r"[()]\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+([\w\".]+)", text, re.I)
+        if writes:
+            return " + ".join(f"{verb_.split()[0].upper()} {table.strip(chr(34)).lower()}" for verb_, table in writes)
     pattern = patterns.get(verb)
     if pattern:
         # A subquery in a SELECT's column list (EXISTS …) does not name the table read.
