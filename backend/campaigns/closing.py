@@ -9,7 +9,10 @@ number of schedulers), then settles its donations:
   ``donation_income`` in one entry;
 - all-or-nothing with the goal missed: holds are released, card donations go
   back to the card (``refund_pending``, sent to the provider after the commit and
-  by the job until it answers); donors are told.
+  by the job until it answers); donors are told. The refund is booked in the
+  donation's ``refunded_amount`` at once: from the deadline the donation gives
+  nothing (receipt, yearly summary, Art Bonus report), also while the provider
+  has not paid it yet.
 
 Each donation is settled by its own guarded update (``settled_at IS NULL`` /
 state), so a card donation whose provider event comes after the deadline is
@@ -24,6 +27,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from backend.campaigns.donations import _add_taken_back as add_taken_back
 from backend.campaigns.donations import _move as move_donation
 from backend.campaigns.donations import account, fund_of, income_of, mark_collected
 from backend.campaigns.models import (
@@ -35,12 +39,12 @@ from backend.campaigns.models import (
     FundingModel,
     Method,
 )
-from backend.campaigns.services import KEPT, collected_amount
+from backend.campaigns.services import CARD_REFUND_KIND, GIVEN_BACK_AT_DEADLINE, KEPT, collected_amount
 from backend.campaigns.services import _move as move_campaign
 from backend.db import utcnow
 from backend.errors import DomainError
 from backend.i18n import Text
-from backend.ledger.models import Hold
+from backend.ledger.models import Hold, JournalEntry
 from backend.ledger.services import capture_hold, card_account, credit, debit, post_entry, release_hold
 from backend.money import Money
 from backend.notify.services import notify
@@ -215,16 +219,29 @@ def _refund_to_card(session: Session, campaign: Campaign, donation: Donation, no
     if money.amount == 0:
         _tell_missed(session, campaign, donation)
         return
+    # Given back from now on, as a refund made at the provider is: the donation no longer counts as
+    # given (receipt, yearly summary, Art Bonus report) while the provider is still being asked to pay.
+    if not add_taken_back(session, donation, Donation.refunded_amount, donation.refunded_amount, money.amount):
+        raise RuntimeError(f"donation {donation.public_id} changed while its refund was booked")
     fund = account(session, fund_of(campaign), donation.currency)
     clearing = card_account(session, "card_clearing", donation.provider, donation.currency)
     post_entry(
         session,
-        kind="donation_card_refund",
+        kind=CARD_REFUND_KIND,
         legs=[debit(fund, money), credit(clearing, money)],
         memo=f"goal missed: refund of {donation.intent_id}",
         reference=donation.public_id,
     )
     _tell_missed(session, campaign, donation)
+
+
+def owed_to_card(session: Session, donation: Donation) -> int:
+    """What the closing gave back of a card donation: its ``donation_card_refund`` entry to card clearing.
+
+    Booked as ``refunded_amount`` at the deadline, together with refunds made at the provider
+    before it, so the entry is what tells this refund apart: the amount to ask the provider for.
+    """
+    return int(session.scalar(GIVEN_BACK_AT_DEADLINE.where(JournalEntry.reference == donation.public_id)) or 0)
 
 
 def send_card_refunds(session: Session, provider: PaymentProvider, limit: int = 100) -> int:
@@ -235,14 +252,15 @@ def send_card_refunds(session: Session, provider: PaymentProvider, limit: int = 
             select(Donation).where(Donation.state == DonationState.REFUND_PENDING).order_by(Donation.id).limit(limit)
         )
     ):
-        if donation.kept_amount == 0:  # the provider took it all back already
+        owed = owed_to_card(session, donation)
+        if owed == 0:  # the provider took it all back already
             if move_donation(session, donation, DonationState.REFUNDED):
                 sent += 1
             continue
         try:
             provider.refund(
                 intent_id=donation.intent_id,
-                amount=donation.kept_amount,
+                amount=owed,
                 idempotency_key=f"donation-refund-{donation.public_id}",
                 metadata={"donation_id": donation.public_id},
             )

@@ -231,8 +231,9 @@ class Donation(PublicIdMixin, TimestampMixin, Base):
     recurring_id: Mapped[int | None] = mapped_column(ForeignKey("recurring_donations.id"))
     period: Mapped[str | None] = mapped_column(String(10))
     succeeded_at: Mapped[datetime | None]
-    # Card money taken back at the provider after it reached the fund: refunds made there
-    # (cumulative) and disputes still open or lost. What the donor gave is amount minus both.
+    # Card money taken back after it reached the fund: refunds made at the provider (cumulative) and
+    # the refund of a missed all-or-nothing goal (booked at the deadline, while the provider is still
+    # asked), and disputes still open or lost. What the donor gave is amount minus both.
     refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     disputed_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # When the money left the campaign fund at the deadline (to income, or back to the card).
@@ -267,7 +268,8 @@ class Donation(PublicIdMixin, TimestampMixin, Base):
 
     @property
     def kept_amount(self) -> int:
-        """What the campaign keeps of this donation: less refunds made at the provider and disputes."""
+        """What the campaign keeps of this donation: less card refunds (made at the provider, or of a missed
+        goal) and disputes."""
         return self.amount - (self.refunded_amount or 0) - (self.disputed_amount or 0)
 
     @property

@@ -13,9 +13,11 @@ in that same transaction (once per receipt, so once per donation).
 Art Bonus: the receipt states the eligible amount (card money) apart from the
 part funded by cash, which is not eligible.
 
-Card money the provider took back later (a refund made there, a dispute not won)
-is not a donation any more: the receipt states it, and the donor's yearly summary
-and the owner's Art Bonus report count only what the donation still gives.
+Card money taken back later (a refund made at the provider, a dispute not won, the
+refund of a missed all-or-nothing goal, from the deadline on, also while the provider
+has not paid it yet) is not a donation any more: the receipt states it, and the
+donor's yearly summary and the owner's Art Bonus report count only what the donation
+still gives.
 """
 
 from __future__ import annotations
@@ -143,6 +145,10 @@ LABELS = {
         it="Restituito al donatore (rimborso o contestazione sulla carta)",
         en="Given back to the donor (card refund or dispute)",
     ),
+    "being_given_back": Text(
+        it="In restituzione al donatore (obiettivo non raggiunto: rimborso sulla carta in corso)",
+        en="Being given back to the donor (goal not reached: card refund under way)",
+    ),
     "kept": Text(it="Importo della donazione", en="Amount donated"),
     "footer": Text(
         it="+Teca – Rete delle Reti. Erogazione liberale a favore della cultura.",
@@ -184,7 +190,8 @@ def receipt_rows(receipt: DonationReceipt, language: str) -> tuple[str, list[tup
     ]
     kept = min(receipt.amount, donation.kept_amount)
     if kept < receipt.amount:
-        rows.append((LABELS["taken_back"].render(language), money(receipt.amount - kept)))
+        given_back = "being_given_back" if donation.state == DonationState.REFUND_PENDING else "taken_back"
+        rows.append((LABELS[given_back].render(language), money(receipt.amount - kept)))
         rows.append((LABELS["kept"].render(language), money(kept)))
     if art_bonus:
         eligible = min(receipt.eligible_amount, kept)

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, distinct, func, select, update
+from sqlalchemy import bindparam, case, distinct, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from backend.accounts.models import Library, Network, Patron, StaffUser
@@ -35,6 +35,7 @@ from backend.campaigns.models import (
 from backend.db import dialect_insert, get_or_404, utcnow
 from backend.errors import NOT_FOUND, DomainError
 from backend.geo import near
+from backend.ledger.models import JournalEntry, LedgerAccount, Posting
 from backend.money import Money
 from backend.notify.services import notify
 from backend.pagination import Page, paginate
@@ -224,8 +225,27 @@ def is_following(session: Session, campaign: Campaign, patron: Patron) -> bool:
 # --- progress ----------------------------------------------------------------------------
 
 
-# What a donation still gives: card money the provider took back (a refund made there, a dispute) is not raised.
+# What a donation still gives: card money taken back (a refund made at the provider, a dispute, the
+# refund of a missed all-or-nothing goal) is not raised.
 KEPT = Donation.amount - Donation.refunded_amount - Donation.disputed_amount
+
+# The refund of a missed all-or-nothing goal: the closing's entry moving it from the fund to card clearing.
+CARD_REFUND_KIND = "donation_card_refund"
+GIVEN_BACK_AT_DEADLINE = (
+    select(func.coalesce(-func.sum(Posting.amount), 0))
+    .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+    .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
+    .where(JournalEntry.kind == CARD_REFUND_KIND, LedgerAccount.kind == "card_clearing")
+)
+# A campaign's progress after a missed goal still shows what was raised by the deadline: the donation
+# counts that refund as given back (``refunded_amount``), the progress adds it back, as it counts the
+# released pledges. Only settled donations are in those states: a live campaign's progress never reads it.
+_GIVEN_BACK_FOR_ROW = (
+    GIVEN_BACK_AT_DEADLINE.where(JournalEntry.reference == Donation.public_id).correlate(Donation).scalar_subquery()
+)
+RAISED = KEPT + case(
+    (Donation.state.in_((DonationState.REFUND_PENDING, DonationState.REFUNDED)), _GIVEN_BACK_FOR_ROW), else_=0
+)
 
 
 @dataclass(frozen=True)
@@ -247,7 +267,7 @@ def progress_of(session: Session, campaigns: list[Campaign], now: datetime | Non
             for cid, raised, donors in session.execute(
                 select(
                     Donation.campaign_id,
-                    func.coalesce(func.sum(KEPT), 0),
+                    func.coalesce(func.sum(RAISED), 0),
                     func.count(distinct(Donation.patron_id)),
                 )
                 .where(Donation.campaign_id.in_(ids), Donation.state.in_(COUNTED_STATES))
@@ -290,7 +310,7 @@ SORTS = ("ending_soon", "most_funded", "newest")
 
 def _raised_expr():
     return (
-        select(func.coalesce(func.sum(KEPT), 0))
+        select(func.coalesce(func.sum(RAISED), 0))
         .where(Donation.campaign_id == Campaign.id, Donation.state.in_(COUNTED_STATES))
         .correlate(Campaign)
         .scalar_subquery()
