@@ -1,14 +1,15 @@
 """Donation receipts (HTML + PDF, Italian and English), the donor's yearly summary, the owner's Art Bonus report.
 
-Numbers are gap-free per owner and year (``TECA-RHO-2026-000042``), from the
-same counters as desk receipts (``backend.receipts.services.next_number``).
-The counter row is the one place where donations of one owner meet, so it is
-kept out of the donation itself: the ``campaigns_issue_receipts`` job numbers
-collected donations in order, and a donor asking for a receipt not yet
-numbered gets it numbered on the spot. Either way the number is taken in the
-transaction that writes the receipt, so a rollback never leaves a gap, and the
-donor's "donation received, the receipt is in the app" notification is queued
-in that same transaction (once per receipt, so once per donation).
+Numbers are gap-free per owner and year (``TECA-RHO-2026-000042``, the Europe/Rome
+year of the donation, as the receipt's date), from the same counters as desk
+receipts (``backend.receipts.services.next_number``). The counter row is the
+one place where donations of one owner meet, so it is kept out of the donation
+itself: the ``campaigns_issue_receipts`` job numbers collected donations in
+order, and a donor asking for a receipt not yet numbered gets it numbered on the
+spot. Either way the number is taken in the transaction that writes the
+receipt, so a rollback never leaves a gap, and the donor's "donation received,
+the receipt is in the app" notification is queued in that same transaction
+(once per receipt, so once per donation).
 
 Art Bonus: the receipt states the eligible amount (card money) apart from the
 part funded by cash, which is not eligible.
@@ -34,6 +35,7 @@ from backend.campaigns.errors import RECEIPT_NOT_READY
 from backend.campaigns.models import Campaign, Donation, DonationReceipt, DonationState, Purpose
 from backend.db import utcnow
 from backend.errors import DomainError
+from backend.events.times import in_rome
 from backend.i18n import LOCALES, ROME, Text
 from backend.money import Money
 from backend.notify.services import notify
@@ -75,14 +77,18 @@ def issue_receipt(session: Session, donation: Donation) -> DonationReceipt:
         raise DomainError(RECEIPT_NOT_READY, state=donation.state)
     series = series_of(donation)
     now = utcnow()
-    sequence = next_number(session, series, now.year)
+    donated_at = donation.succeeded_at or now
+    # The series year is the receipt's date's, in Europe/Rome: 23:30 UTC on 31 December is already
+    # the next year there (and a receipt numbered in January for a December donation is December's).
+    year = in_rome(donated_at).year
+    sequence = next_number(session, series, year)
     beneficiary, purpose = beneficiary_and_purpose(donation)
     receipt = DonationReceipt(
         donation_id=donation.id,
         series=series,
-        year=now.year,
+        year=year,
         sequence=sequence,
-        number=f"{series}-{now.year}-{sequence:06d}",
+        number=f"{series}-{year}-{sequence:06d}",
         donor_name=donation.patron.display_name,
         beneficiary=beneficiary[:300],
         purpose=purpose[:500],
@@ -90,7 +96,7 @@ def issue_receipt(session: Session, donation: Donation) -> DonationReceipt:
         eligible_amount=donation.eligible_amount or 0,
         currency=donation.currency,
         method=donation.method,
-        donated_at=donation.succeeded_at or now,
+        donated_at=donated_at,
         created_at=now,
     )
     receipt.donation = donation

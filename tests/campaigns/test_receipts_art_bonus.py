@@ -139,3 +139,37 @@ def test_yearly_summary_and_monthly_art_bonus_report(client, db):
         ]
         == 1500
     )
+
+
+def test_the_receipt_number_takes_the_year_of_the_donation_in_rome(app, client, db, monkeypatch):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    world = make_world(db, patrons=1)
+    campaign = make_campaign(db, world)
+    patron = world.patrons[0]
+    new_year = donate(client, patron, campaign, 1000).json["donation"]["id"]
+    old_year = donate(client, patron, campaign, 700).json["donation"]["id"]
+    # 23:30 UTC on 31 December 2026 is 00:30 on 1 January 2027 in Rome; an hour earlier is still 2026 there.
+    first_of_january = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
+    for public_id, moment in ((new_year, first_of_january), (old_year, first_of_january - timedelta(hours=1))):
+        db.execute(update(Donation).where(Donation.public_id == public_id).values(succeeded_at=moment))
+    db.commit()
+    # The receipts job runs at that moment (still 2026 in UTC).
+    monkeypatch.setattr(receipts, "utcnow", lambda: first_of_january + timedelta(minutes=1))
+    assert app.extensions["borsellino.db"].run_in_transaction(receipts.issue_pending_receipts) == 2
+
+    code = world.library.code
+    html = client.get(f"/v1/campaigns/donations/{new_year}/receipt?lang=it", headers=auth(patron)).get_data(
+        as_text=True
+    )
+    assert f"TECA-{code}-2027-000001" in html and "1 gennaio 2027 00:30" in html
+    html = client.get(f"/v1/campaigns/donations/{old_year}/receipt?lang=it", headers=auth(patron)).get_data(
+        as_text=True
+    )
+    assert f"TECA-{code}-2026-000001" in html and "31 dicembre 2026 23:30" in html
+    # The donor's tax year and the numbering agree.
+    for year, number, amount in ((2027, f"TECA-{code}-2027-000001", 1000), (2026, f"TECA-{code}-2026-000001", 700)):
+        summary = client.get(f"/v1/campaigns/donations/summary?year={year}", headers=auth(patron)).json
+        assert [(d["receipt_number"], d["amount"]["amount"]) for d in summary["donations"]] == [(number, amount)]
