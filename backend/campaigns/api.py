@@ -168,6 +168,7 @@ def _recurring_body(r: RecurringDonation) -> dict:
         "interval": r.interval,
         "visibility": r.visibility,
         "state": r.state,
+        "art_bonus": r.art_bonus_requested,
         "next_run_at": r.next_run_at,
         "failures": r.failures,
     }
@@ -288,7 +289,10 @@ class StartRecurring(MethodView):
     @idempotent
     @blp.arguments(s.RecurringRequestSchema)
     @blp.response(201, s.RecurringSchema)
-    @blp.doc(summary="A monthly or yearly donation from the wallet (the first one is taken within minutes)")
+    @blp.doc(
+        summary="A monthly or yearly donation from the wallet (the first one is taken within minutes); "
+        "`art_bonus` + `tax_code` give each of its donations an Art Bonus receipt"
+    )
     def post(self, data, campaign_id):
         campaign = services.visible_campaign(db.session, campaign_id)
         return _recurring_body(
@@ -300,6 +304,8 @@ class StartRecurring(MethodView):
                 data["amount"],
                 interval=data["interval"],
                 visibility=data["visibility"],
+                art_bonus=data["art_bonus"],
+                tax_code=data["tax_code"],
             )
         )
 

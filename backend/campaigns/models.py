@@ -37,6 +37,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -310,6 +311,10 @@ class RecurringDonation(PublicIdMixin, TimestampMixin, Base):
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     interval: Mapped[str] = mapped_column(String(8))
     visibility: Mapped[str] = mapped_column(String(16), default=Visibility.NAME_AND_AMOUNT)
+    # Each run's donation asks for an Art Bonus receipt with this codice fiscale: kept only for that,
+    # never shown, and erased when the recurring donation stops for good.
+    art_bonus_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    tax_code: Mapped[str | None] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(8), default=RecurringState.ACTIVE)
     # The next charge is due at this moment; its period key is ``next_period``.
     next_run_at: Mapped[datetime] = mapped_column(index=True)
@@ -324,6 +329,7 @@ class RecurringDonation(PublicIdMixin, TimestampMixin, Base):
 
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("tax_code IS NULL OR art_bonus_requested", name="tax_code_only_for_art_bonus"),
         state_check("state", RecurringState, name="state_valid"),
         state_check("interval", Interval, name="interval_valid"),
     )

@@ -7,6 +7,10 @@ runner's update finds it moved on), and the donation row is unique per
 
 A charge the wallet can't cover notifies the donor and is retried once a day
 later; a second failure pauses the recurring donation (the donor may resume it).
+
+A donor who asks for the Art Bonus gives the codice fiscale once, checked at the
+start as for a one-off donation; each run's donation carries it to its receipt.
+It is never shown, and is erased when the recurring donation stops.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.accounts.models import Patron
-from backend.campaigns.donations import check_amount, check_open, donate
+from backend.campaigns.donations import check_amount, check_open, checked_tax_code, donate
 from backend.campaigns.errors import RECURRING_NOT_ACTIVE
 from backend.campaigns.models import (
     RECURRING_TRANSITIONS,
@@ -66,12 +70,19 @@ def start(
     *,
     interval: str,
     visibility: str,
+    art_bonus: bool = False,
+    tax_code: str | None = None,
     now: datetime | None = None,
 ) -> RecurringDonation:
-    """The first charge is due now: the next scheduler run takes it."""
+    """The first charge is due now: the next scheduler run takes it.
+
+    ``art_bonus``: every run's donation asks for an Art Bonus receipt, with the codice fiscale
+    checked now as a one-off donation's is (same refusals).
+    """
     now = now or utcnow()
     check_open(campaign, now)
     check_amount(settings, money, campaign.currency)
+    kept_tax_code = checked_tax_code(campaign, art_bonus, tax_code)
     recurring = RecurringDonation(
         campaign_id=campaign.id,
         patron_id=patron.id,
@@ -79,6 +90,8 @@ def start(
         currency=money.currency,
         interval=interval,
         visibility=visibility,
+        art_bonus_requested=art_bonus,
+        tax_code=kept_tax_code,
         state=RecurringState.ACTIVE,
         next_run_at=now,
         next_period=period_of(now, interval),
@@ -90,6 +103,8 @@ def start(
 
 
 def _move(session: Session, recurring: RecurringDonation, target: RecurringState, **values) -> bool:
+    if target == RecurringState.STOPPED:
+        values["tax_code"] = None  # no receipt will need it any more
     changed = session.execute(
         update(RecurringDonation)
         .where(
@@ -174,6 +189,8 @@ def _run_one(session: Session, settings: Settings, recurring_id: int, seen_due: 
                 campaign,
                 money,
                 visibility=recurring.visibility,
+                art_bonus=recurring.art_bonus_requested,
+                tax_code=recurring.tax_code,
                 recurring_id=recurring.id,
                 period=recurring.next_period,
                 now=now,

@@ -172,6 +172,18 @@ class RecurringRequestSchema(ma.Schema):
     amount = fields.Nested(PositiveMoneySchema, required=True)
     interval = fields.String(required=True, validate=validate.OneOf(list(Interval)))
     visibility = fields.String(load_default=Visibility.NAME_AND_AMOUNT, validate=validate.OneOf(list(Visibility)))
+    art_bonus = StrictBoolean(
+        load_default=False, metadata={"description": "I want an Art Bonus receipt for every donation it makes"}
+    )
+    tax_code = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=32),
+        metadata={
+            "description": "Codice fiscale, required with art_bonus (kept only for its receipts, "
+            "erased when the recurring donation stops)"
+        },
+    )
 
 
 class SupporterCardRequestSchema(ma.Schema):
@@ -299,6 +311,9 @@ class RecurringSchema(ma.Schema):
     interval = fields.String(required=True)
     visibility = fields.String(required=True)
     state = fields.String(required=True, metadata={"description": ", ".join(RecurringState)})
+    art_bonus = fields.Boolean(
+        required=True, metadata={"description": "Each donation it makes gets an Art Bonus receipt"}
+    )
     next_run_at = UtcDateTime(required=True)
     failures = fields.Integer(required=True)
 

@@ -137,6 +137,8 @@ def export_mine(session: Session, patron) -> dict:
                 "amount": r.amount,
                 "interval": r.interval,
                 "state": r.state,
+                "art_bonus": r.art_bonus_requested,
+                "tax_code": r.tax_code,
             }
             for r in session.scalars(
                 select(RecurringDonation).where(RecurringDonation.patron_id == patron.id).order_by(RecurringDonation.id)

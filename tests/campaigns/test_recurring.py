@@ -137,3 +137,99 @@ def test_two_schedulers_at_once_charge_each_period_once(app, client, db):
     for patron in world.patrons:
         assert balance(db, patron) == (4000, 0)
     assert_audit_clean(db)
+
+
+CF = "RSSMRA85T10A562S"
+
+
+def _start_art_bonus(client, patron, campaign, **body):
+    return client.post(
+        f"/v1/campaigns/{campaign.public_id}/recurring",
+        json={"amount": {"amount": 1000, "currency": "EUR"}, "interval": "monthly", **body},
+        headers={**auth(patron), **key()},
+    )
+
+
+def test_a_monthly_art_bonus_donation_gets_an_art_bonus_receipt_every_month(app, client, db, caplog):
+    import json
+    import logging
+
+    from backend.campaigns import receipts
+
+    caplog.set_level(logging.DEBUG)
+    world = make_world(db, patrons=1, funds=5000)  # card money: eligible in full
+    campaign = make_campaign(db, world, days=120, art_bonus=True)
+    patron = world.patrons[0]
+    made = _start_art_bonus(client, patron, campaign, art_bonus=True, tax_code=CF.lower())
+    assert made.status_code == 201, made.json
+    assert made.json["art_bonus"] is True
+    listed = client.get("/v1/campaigns/recurring", headers=auth(patron))
+    assert listed.json["data"][0]["art_bonus"] is True
+    for response in (made, listed):
+        assert CF not in json.dumps(response.json).upper()
+
+    assert _run(app)["charged"] == 1
+    db.rollback()
+    due = db.scalar(select(RecurringDonation.next_run_at))
+    db.commit()
+    assert _run(app, now=due + timedelta(minutes=1))["charged"] == 1
+    app.extensions["borsellino.db"].run_in_transaction(receipts.issue_pending_receipts)
+    mine = client.get("/v1/campaigns/donations", headers=auth(patron)).json["data"]
+    assert [(d["art_bonus"], d["art_bonus_eligible"]) for d in mine] == [
+        (True, {"amount": 1000, "currency": "EUR"})
+    ] * 2
+    for donation in mine:
+        assert CF not in json.dumps(donation)
+        html = client.get(f"/v1/campaigns/donations/{donation['id']}/receipt?lang=it", headers=auth(patron))
+        text = html.get_data(as_text=True)
+        assert "Ricevuta di erogazione liberale – Art Bonus" in text and CF in text
+    assert balance(db, patron) == (3000, 0)
+    # The donor's own copy of their data has it; no log line ever had it.
+    export = client.get("/v1/me/export", headers=auth(patron)).json["campaigns"]["recurring_donations"]
+    assert [(r["art_bonus"], r["tax_code"]) for r in export] == [(True, CF)]
+    assert caplog.records and all(CF not in str(vars(record)).upper() for record in caplog.records)
+
+    # Stopped for good: the codice fiscale has no purpose left and is erased; the receipts keep theirs.
+    stopped = client.post(f"/v1/campaigns/recurring/{made.json['id']}/stop", headers=auth(patron))
+    assert stopped.json["state"] == "stopped"
+    db.rollback()
+    assert db.scalar(select(RecurringDonation.tax_code)) is None
+    assert sorted(db.scalars(select(Donation.tax_code))) == [CF, CF]
+    db.commit()
+
+
+def test_a_recurring_art_bonus_request_is_checked_as_a_one_off_donation_and_bad_ones_create_nothing(app, client, db):
+    world = make_world(db, patrons=1, funds=5000)
+    eligible = make_campaign(db, world, days=120, art_bonus=True)
+    plain = make_campaign(db, world, days=120)
+    patron = world.patrons[0]
+    for campaign, body, code in (
+        (eligible, {"art_bonus": True, "tax_code": "RSSMRA85T10A562X"}, "invalid_tax_code"),
+        (eligible, {"art_bonus": True}, "tax_code_required"),
+        (eligible, {"art_bonus": True, "tax_code": ""}, "tax_code_required"),
+        (plain, {"art_bonus": True, "tax_code": CF}, "art_bonus_not_available"),
+    ):
+        refused = _start_art_bonus(client, patron, campaign, **body)
+        one_off = client.post(
+            f"/v1/campaigns/{campaign.public_id}/donations",
+            json={"amount": {"amount": 1000, "currency": "EUR"}, **body},
+            headers={**auth(patron), **key()},
+        )
+        assert (refused.status_code, refused.json["error"]["code"]) == (422, code), body
+        assert (one_off.status_code, one_off.json["error"]) == (refused.status_code, refused.json["error"])
+    not_a_flag = _start_art_bonus(client, patron, eligible, art_bonus="yes", tax_code=CF)
+    assert not_a_flag.status_code == 400 and not_a_flag.json["error"]["param"] == "art_bonus"
+    db.rollback()
+    assert db.scalar(select(RecurringDonation.id)) is None
+    db.commit()
+    assert _run(app) == {"charged": 0, "failed": 0, "paused": 0, "stopped": 0, "skipped": 0}
+    assert balance(db, patron) == (5000, 0)
+    # A codice fiscale sent without asking for the Art Bonus is not kept.
+    assert _start_art_bonus(client, patron, eligible, tax_code=CF).status_code == 201
+    db.rollback()
+    assert db.scalar(select(RecurringDonation.tax_code)) is None
+    db.commit()
+    _run(app)
+    db.rollback()
+    assert db.scalar(select(Donation.tax_code)) is None and db.scalar(select(Donation.art_bonus_requested)) is False
+    db.commit()
