@@ -7,6 +7,8 @@ runner's update finds it moved on), and the donation row is unique per
 
 A charge the wallet can't cover notifies the donor and is retried once a day
 later; a second failure pauses the recurring donation (the donor may resume it).
+Any other refusal, or the campaign's end, stops it for good, and the donor is
+told why (``recurring_stopped``).
 
 A donor who asks for the Art Bonus gives the codice fiscale once, checked at the
 start as for a one-off donation; each run's donation carries it to its receipt.
@@ -37,13 +39,37 @@ from backend.campaigns.models import (
 from backend.config import Settings
 from backend.db import get_or_404, utcnow
 from backend.errors import DomainError
-from backend.i18n import ROME
+from backend.i18n import ROME, Text, normalize_language
 from backend.ledger.errors import INSUFFICIENT_FUNDS
 from backend.money import Money
+from backend.notify.models import TRANSACTIONAL
 from backend.notify.services import notify
+from backend.notify.templates import MONEY, TEMPLATES, TEXT, Template, register
 
 log = logging.getLogger(__name__)
 RETRY_AFTER = timedelta(days=1)
+
+# The scheduler stopped a recurring donation: the donor hears of it as of a pause (a transactional
+# notice: in the app, and by email and push as their preferences say). Registered with
+# ``backend.notify.templates`` as a domain's notices are.
+RECURRING_STOPPED = Template(
+    "recurring_stopped",
+    TRANSACTIONAL,
+    Text(it="Donazione periodica terminata: {campaign_title}", en="Recurring donation ended: {campaign_title}"),
+    Text(
+        it="La donazione periodica di {amount} a «{campaign_title}» è terminata: non ti sarà più addebitata. "
+        "Motivo: {reason}",
+        en='Your recurring donation of {amount} to "{campaign_title}" has ended and will not be charged again. '
+        "Reason: {reason}",
+    ),
+    {"campaign_title": TEXT, "amount": MONEY, "reason": TEXT},
+)
+if RECURRING_STOPPED.kind not in TEMPLATES:  # importing twice (reloads in tests) registers once
+    register(RECURRING_STOPPED)
+CAMPAIGN_OVER = Text(
+    it="la campagna si è conclusa e non accetta più donazioni.",
+    en="the campaign has ended and no longer accepts donations.",
+)
 
 
 def period_of(moment: datetime, interval: str) -> str:
@@ -178,8 +204,7 @@ def _run_one(session: Session, settings: Settings, recurring_id: int, seen_due: 
     campaign = recurring.campaign
     money = Money(recurring.amount, recurring.currency)
     if campaign.state != CampaignState.LIVE or campaign.deadline <= now:
-        _move(session, recurring, RecurringState.STOPPED, last_error="campaign_ended")
-        return "stopped"
+        return _stopped(session, recurring, campaign, money, "campaign_ended", CAMPAIGN_OVER)
     try:
         with session.begin_nested():
             donate(
@@ -201,8 +226,7 @@ def _run_one(session: Session, settings: Settings, recurring_id: int, seen_due: 
         return "skipped"
     except DomainError as refused:
         if refused.error is not INSUFFICIENT_FUNDS:
-            _move(session, recurring, RecurringState.STOPPED, last_error=refused.error.code[:80])
-            return "stopped"
+            return _stopped(session, recurring, campaign, money, refused.error.code, refused)
         return _failed(session, recurring, campaign, money, now)
     _advance(session, recurring)
     return "charged"
@@ -216,6 +240,22 @@ def _advance(session: Session, recurring: RecurringDonation) -> None:
     recurring.failures = 0
     recurring.last_error = None
     session.flush()
+
+
+def _stopped(
+    session: Session,
+    recurring: RecurringDonation,
+    campaign: Campaign,
+    money: Money,
+    code: str,
+    reason: Text | DomainError,
+) -> str:
+    """For good: the donor is told once, with the reason in their language (the refusal's own message)."""
+    if _move(session, recurring, RecurringState.STOPPED, last_error=code[:80]):
+        language = normalize_language(recurring.patron.language)
+        said = reason.body(language)["error"]["message"] if isinstance(reason, DomainError) else reason.render(language)
+        notify(session, recurring.patron, "recurring_stopped", campaign_title=campaign.title, amount=money, reason=said)
+    return "stopped"
 
 
 def _failed(session: Session, recurring: RecurringDonation, campaign: Campaign, money: Money, now: datetime) -> str:

@@ -88,6 +88,8 @@ def test_an_empty_wallet_notifies_retries_once_then_pauses(app, client, db):
     assert stopped.json["state"] == "stopped"
     again = client.post(f"/v1/campaigns/recurring/{made['id']}/stop", headers=auth(patron))
     assert again.status_code == 422 and again.json["error"]["code"] == "recurring_not_changeable"
+    # Paused and stopped by the donor: nothing says it ended on its own.
+    assert _notes(db, patron, "recurring_stopped") == []
 
 
 def test_another_patron_cannot_stop_my_recurring_donation(app, client, db):
@@ -99,13 +101,87 @@ def test_another_patron_cannot_stop_my_recurring_donation(app, client, db):
     assert client.get("/v1/campaigns/recurring", headers=auth(world.patrons[0])).json["data"][0]["state"] == "active"
 
 
-def test_a_recurring_donation_stops_when_the_campaign_ends(app, client, db):
-    world = make_world(db, patrons=1, funds=5000)
+def _notes(db, patron, kind):
+    db.rollback()
+    out = [(n.title, n.body) for n in db.scalars(select(Notification).filter_by(patron_id=patron.id, kind=kind))]
+    db.commit()
+    return out
+
+
+@pytest.fixture
+def email_on(app):
+    """The deployment sends email (SMTP configured), as notify() reads it from the database's session info."""
+    from backend.web.app import configure_database
+
+    original, database = app.config["SETTINGS"], app.extensions["borsellino.db"]
+    app.config["SETTINGS"] = original.with_overrides(smtp_host="127.0.0.1")
+    configure_database(database, app.config["SETTINGS"])
+    yield
+    app.config["SETTINGS"] = original
+    configure_database(database, original)
+
+
+def test_a_recurring_donation_stops_when_the_campaign_ends_and_the_donor_is_told(app, client, db, email_on):
+    from backend.notify.models import Delivery
+
+    world = make_world(db, patrons=2, funds=5000)
     campaign = make_campaign(db, world, days=20)
-    _start(client, world.patrons[0], campaign)
-    _run(app)
-    assert _run(app, now=utcnow() + timedelta(days=40))["stopped"] == 1
-    assert balance(db, world.patrons[0]) == (4000, 0)
+    italian, english = world.patrons
+    english.language = "en"
+    db.commit()
+    no_email = client.patch("/v1/notifications/preferences", json={"email": False}, headers=auth(english))
+    assert no_email.status_code == 200 and no_email.json["email"] is False
+    for patron in world.patrons:
+        _start(client, patron, campaign)
+    assert _run(app)["charged"] == 2
+    assert _notes(db, italian, "recurring_stopped") == []
+    assert _run(app, now=utcnow() + timedelta(days=40))["stopped"] == 2
+    assert _run(app, now=utcnow() + timedelta(days=80))["stopped"] == 0
+    # As the pause is: in the inbox always, by email as each donor chose.
+    db.rollback()
+    emailed = db.scalars(
+        select(Notification.patron_id).join(Delivery).where(Notification.kind == "recurring_stopped")
+    ).all()
+    db.commit()
+    assert emailed == [italian.id]
+    for patron in world.patrons:
+        assert balance(db, patron) == (4000, 0)
+        assert client.get("/v1/campaigns/recurring", headers=auth(patron)).json["data"][0]["state"] == "stopped"
+    assert _notes(db, italian, "recurring_stopped") == [
+        (
+            "Donazione periodica terminata: Angolo bimbi",
+            "La donazione periodica di 10,00\xa0€ a «Angolo bimbi» è terminata: non ti sarà più addebitata. "
+            "Motivo: la campagna si è conclusa e non accetta più donazioni.",
+        )
+    ]
+    assert _notes(db, english, "recurring_stopped") == [
+        (
+            "Recurring donation ended: Angolo bimbi",
+            'Your recurring donation of €10.00 to "Angolo bimbi" has ended and will not be charged again. '
+            "Reason: the campaign has ended and no longer accepts donations.",
+        )
+    ]
+    inbox = client.get("/v1/notifications", headers=auth(english)).json["data"]
+    assert [n["kind"] for n in inbox if n["kind"].startswith("recurring")] == ["recurring_stopped"]
+
+
+def test_a_refusal_other_than_an_empty_wallet_stops_it_and_says_why(app, client, db):
+    from dataclasses import replace
+
+    world = make_world(db, patrons=1, funds=5000)
+    campaign = make_campaign(db, world, days=120)
+    patron = world.patrons[0]
+    _start(client, patron, campaign, amount=1000)
+    # The network lowered the largest donation below this one's amount.
+    settings = replace(app.config["SETTINGS"], donation_max_amount=500)
+    database = app.extensions["borsellino.db"]
+    assert database.run_in_transaction(lambda s: recurring.run_due(s, settings))["stopped"] == 1
+    assert balance(db, patron) == (5000, 0)
+    [(title, body)] = _notes(db, patron, "recurring_stopped")
+    assert title == "Donazione periodica terminata: Angolo bimbi"
+    assert body.endswith("Motivo: La donazione deve essere tra 1,00\xa0€ e 5,00\xa0€.")
+    assert _notes(db, patron, "recurring_failed") == [] and _notes(db, patron, "recurring_paused") == []
+    assert _run(app, now=utcnow() + timedelta(days=40))["charged"] == 0
 
 
 @pytest.mark.postgres_only
