@@ -2,7 +2,9 @@
 
 The donor's choice decides what anyone else sees: name and amount, name only,
 or nothing that identifies them (anonymous). Anonymous donations carry no name,
-no patron id and no card in any listing, for the public or for staff; the one
+no patron id and no card in any listing, for the public or for staff (finance's
+journal shows the patron's side of their entries as ``wallet:anonymous``,
+``backend.finance.reports``); the one
 exception is the owner's monthly Art Bonus report, for donors who asked for an
 Art Bonus receipt (the tax declaration needs them; ``backend.campaigns.receipts``).
 Messages appear on the wall only once the owner approved them.

@@ -10,19 +10,19 @@ from backend.accounts.models import Network
 from backend.finance.exports import machine_value
 from backend.finance.models import ClearingStatement, ClearingTransfer, TransferState
 from backend.finance.periods import stored_balance
-from backend.finance.reports import Table
-from backend.ledger.models import ClosedPeriod, JournalEntry, LedgerAccount
+from backend.finance.reports import ShownBalance, Table, shown_balances
+from backend.ledger.models import ClosedPeriod, JournalEntry
 from backend.money import Money
 
 
-def balance_line(account: LedgerAccount | None, amount: int, currency: str = "EUR") -> dict[str, Any]:
+def balance_line(line: ShownBalance, currency: str = "EUR") -> dict[str, Any]:
     """A trial-balance line: the signed amount split into a debit and a credit column."""
     return {
-        "account_id": account.public_id if account else None,
-        "kind": account.kind if account else "shared",
-        "key": account.key if account else "shared:counterpart",
-        "debit": Money(max(amount, 0), currency),
-        "credit": Money(max(-amount, 0), currency),
+        "account_id": line.account.public_id if line.account else None,
+        "kind": line.kind,
+        "key": line.key,
+        "debit": Money(max(line.amount, 0), currency),
+        "credit": Money(max(-line.amount, 0), currency),
     }
 
 
@@ -43,7 +43,8 @@ def present_period(period: ClosedPeriod) -> dict[str, Any]:
 
 
 def present_period_detail(session: Session, period: ClosedPeriod, currency: str = "EUR") -> dict[str, Any]:
-    lines = [balance_line(b.account, b.amount, currency) for b in stored_balance(session, period)]
+    # Stored per account; shown as the report is, the patrons' accounts summed per kind.
+    lines = [balance_line(b, currency) for b in shown_balances(stored_balance(session, period))]
     out = present_period(period)
     out["trial_balance"] = lines
     out["total_debit"] = Money(sum(line["debit"].amount for line in lines), currency)

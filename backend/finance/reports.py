@@ -7,13 +7,20 @@ people in Italy (``;``, dd/mm/yyyy, 1.234,56) or XLSX (real dates and numbers, e
 A network sees its own accounts only. What its entries put on accounts shared by every
 network (the card processor's clearing) is shown, other networks' accounts never: a
 payment between networks shows this network's side and its settlement account.
+
+A donor who chose to be anonymous stays so here too. The accounts that are one patron's
+(wallet, printing credit) are shown per kind in the trial balance (``wallet:patrons``: what
+the network owes all its patrons), and the journal names the patron's side of an anonymous
+donation's entries ``wallet:anonymous``: finance reconciles every euro per account kind, and
+no report ties a patron to a donation the public wall shows (by its id and amount) without a
+name, neither directly nor by subtracting a wallet's other lines from its balance.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -23,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from backend.accounts.models import Library, Network
 from backend.auth.principal import Principal
-from backend.campaigns.models import Campaign
+from backend.campaigns.models import Campaign, Donation, Visibility
 from backend.campaigns.receipts import art_bonus_donations
 from backend.errors import NOT_FOUND, DomainError
 from backend.finance.models import StaffAuditEvent
@@ -45,6 +52,8 @@ INCOME_ENTRY_KINDS = {"supporter_card": "supporter_cards"}
 INCOME_CATEGORIES = ("fees", "tickets", "donations", "supporter_cards")
 # The entry a campaign's closing books: its fund to the owner's donation income (campaigns.closing).
 CAMPAIGN_CLOSING_KIND = "campaign_settlement"
+# Accounts that are one patron's: reports show them per kind, never per patron.
+PATRON_ACCOUNT_KINDS = ("wallet", "printing_credit")
 
 
 @dataclass(frozen=True)
@@ -98,18 +107,49 @@ def trial_balance_report(session: Session, network: Network, month: str) -> Tabl
         ],
     )
     names = _library_names(session, network)
-    for line in trial_balance(session, network.id, end):
+    for line in shown_balances(trial_balance(session, network.id, end)):
         account = line.account
         table.rows.append(
             [
-                account.key if account else "shared:counterpart",
-                account.kind if account else "shared",
+                line.key,
+                line.kind,
                 names.get(account.library_id, "") if account else "",
                 max(line.amount, 0),
                 max(-line.amount, 0),
             ]
         )
     return table
+
+
+@dataclass(frozen=True)
+class ShownBalance:
+    """A trial-balance line as finance sees it; ``account`` None: a kind's patron accounts summed
+    (``wallet:patrons``) or the network's part of the shared accounts (``shared:counterpart``)."""
+
+    account: LedgerAccount | None
+    kind: str
+    key: str
+    amount: int
+
+
+def shown_balances(lines: Iterable[Any]) -> list[ShownBalance]:
+    """Trial-balance lines (each with ``account`` and signed ``amount``) with the patrons' accounts
+    summed into one line per kind, where the first of them was; the total is unchanged."""
+    out: list[ShownBalance] = []
+    patrons: dict[str, int] = {}  # kind -> index in out
+    for line in lines:
+        account = line.account
+        if account is None:
+            out.append(ShownBalance(None, "shared", "shared:counterpart", line.amount))
+        elif account.kind in PATRON_ACCOUNT_KINDS:
+            at = patrons.setdefault(account.kind, len(out))
+            if at == len(out):
+                out.append(ShownBalance(None, account.kind, f"{account.kind}:patrons", 0))
+            summed = out[at]
+            out[at] = ShownBalance(None, summed.kind, summed.key, summed.amount + line.amount)
+        else:
+            out.append(ShownBalance(account, account.kind, account.key, line.amount))
+    return out
 
 
 def wallet_float_report(session: Session, network: Network, month: str) -> Table:
@@ -221,7 +261,11 @@ def cash_over_short_report(session: Session, network: Network, month: str) -> Ta
 
 
 def journal_report(session: Session, network: Network, month: str) -> Table:
-    """The prima nota: every posting of the month on the network's accounts, entry by entry."""
+    """The prima nota: every posting of the month on the network's accounts, entry by entry.
+
+    The patron's side of an entry about an anonymous donation (the donation, its pledge collected,
+    a refund or reversal of it: the entries that reference it) is ``wallet:anonymous``.
+    """
     own = select(Posting.entry_id).join(LedgerAccount, LedgerAccount.id == Posting.account_id)
     own = own.where(LedgerAccount.network_id == network.id, _in_month(month))
     rows = session.execute(
@@ -230,12 +274,18 @@ def journal_report(session: Session, network: Network, month: str) -> Table:
             JournalEntry.public_id,
             JournalEntry.kind,
             LedgerAccount.key,
+            LedgerAccount.kind,
             Posting.amount,
             JournalEntry.memo,
             JournalEntry.reference,
+            Donation.id.is_not(None),
         )
         .join(JournalEntry, JournalEntry.id == Posting.entry_id)
         .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
+        .outerjoin(
+            Donation,
+            and_(Donation.public_id == JournalEntry.reference, Donation.visibility == Visibility.ANONYMOUS),
+        )
         .where(Posting.entry_id.in_(own), _own_or_shared(network))
         .order_by(Posting.created_at, JournalEntry.id, Posting.id)
     ).all()
@@ -253,7 +303,9 @@ def journal_report(session: Session, network: Network, month: str) -> Table:
             _c("reference", "Riferimento", "Reference"),
         ],
     )
-    for at, entry, kind, account, amount, memo, reference in rows:
+    for at, entry, kind, account, account_kind, amount, memo, reference, anonymous in rows:
+        if anonymous and account_kind in PATRON_ACCOUNT_KINDS:
+            account = f"{account_kind}:anonymous"
         table.rows.append([at, entry, kind, account, max(amount, 0), max(-amount, 0), memo or "", reference or ""])
     return table
 

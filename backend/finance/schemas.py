@@ -31,10 +31,16 @@ class ReopenPeriodSchema(ma.Schema):
 class TrialBalanceLineSchema(ma.Schema):
     account_id = ma.fields.String(
         allow_none=True,
-        metadata={"description": "Public id of the account; null: the network's part of the shared accounts"},
+        metadata={
+            "description": "Public id of the account; null: the network's part of the shared accounts "
+            "(key shared:counterpart), or the patrons' accounts of one kind summed (key wallet:patrons, "
+            "printing_credit:patrons)"
+        },
     )
     kind = ma.fields.String(metadata={"description": "Account kind (wallet, fee_income, network_settlement, …)"})
-    key = ma.fields.String(metadata={"description": "The account's stable name (kind:owner)"})
+    key = ma.fields.String(
+        metadata={"description": "The account's stable name (kind:owner); patrons' accounts are never named one by one"}
+    )
     debit = MoneyField(metadata={"description": "Debit balance (0 when the account is in credit)"})
     credit = MoneyField(metadata={"description": "Credit balance (0 when the account is in debit)"})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -100,6 +101,19 @@ def donate(client, patron, campaign, amount=1000, *, headers=None, **body):
         json={"amount": {"amount": amount, "currency": "EUR"}, **body},
         headers={**auth(patron), **(headers or key())},
     )
+
+
+def console_sign_in(client, staff, password="staff-password") -> str:
+    """Sign ``staff`` in to the console on ``client``; the page's CSRF token."""
+    page = client.get("/console/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    response = client.post("/console/login", data={"email": staff.email, "password": password, "csrf_token": token})
+    assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
+    return token
+
+
+def csrf_of(client, path) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
 
 
 def balance(session, patron) -> tuple[int, int]:

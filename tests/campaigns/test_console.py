@@ -7,27 +7,15 @@ import re
 from sqlalchemy import select
 
 from backend.campaigns.models import Campaign
-from tests.campaigns.helpers import donate, make_campaign, make_world
-
-
-def _sign_in(client, staff, password="staff-password"):
-    page = client.get("/console/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
-    response = client.post("/console/login", data={"email": staff.email, "password": password, "csrf_token": token})
-    assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
-    return token
-
-
-def _csrf(client, path):
-    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
+from tests.campaigns.helpers import console_sign_in, csrf_of, donate, make_campaign, make_world
 
 
 def test_a_librarian_runs_a_campaign_from_the_console(client, db):
     world = make_world(db, patrons=1)
-    _sign_in(client, world.librarian)
+    console_sign_in(client, world.librarian)
     index = client.get("/console/campaigns")
     assert index.status_code == 200 and "Nuova campagna" in index.get_data(as_text=True)
-    token = _csrf(client, "/console/campaigns")
+    token = csrf_of(client, "/console/campaigns")
     bad = client.post(
         "/console/campaigns",
         data={
@@ -79,8 +67,8 @@ def test_a_librarian_runs_a_campaign_from_the_console(client, db):
 def test_another_librarys_campaign_is_not_found_in_the_console(client, db):
     world = make_world(db, patrons=0)
     campaign = make_campaign(db, world)
-    _sign_in(client, world.other_librarian)
+    console_sign_in(client, world.other_librarian)
     assert client.get(f"/console/campaigns/{campaign.public_id}").status_code == 404
-    token = _csrf(client, "/console/campaigns")
+    token = csrf_of(client, "/console/campaigns")
     assert client.post(f"/console/campaigns/{campaign.public_id}/launch", data={"csrf_token": token}).status_code == 404
     assert client.get(f"/console/campaigns/art-bonus-report?library_id={world.library.public_id}").status_code == 404

@@ -17,6 +17,7 @@ from backend.ledger.models import ClosedPeriod, ClosedPeriodBalance, JournalEntr
 from backend.ledger.periods import month_bounds, month_of
 from backend.ledger.services import reverse_entry
 from tests.finance.helpers import auth, inside, last_month, make_net, pay_fee, top_up
+from tests.support.factories import make_patron
 
 
 def _principal(staff):
@@ -57,6 +58,43 @@ def test_the_close_stores_every_accounts_balance_and_it_sums_to_zero(closed):
     # The card clearing is shared by every network: the network's part of it is one line.
     assert by_kind["shared"]["debit"] == {"amount": 5000, "currency": "EUR"}
     assert body["total_debit"] == body["total_credit"] == {"amount": 5000, "currency": "EUR"}
+
+
+def test_the_stored_trial_balance_shows_the_patrons_wallets_as_one_line_never_one_by_one(db, client):
+    """Stored per account, shown per kind: no patron's balance to set against their journal lines."""
+    a = make_net(db)
+    other = make_patron(db, a.network, a.library)
+    month = last_month()
+    top_up(db, a.patron, 5000, dated=inside(month, 3))
+    top_up(db, other, 700, dated=inside(month, 4))
+    pay_fee(db, other, a.library, 200, dated=inside(month, 5))
+    db.commit()
+    body = client.post("/v1/finance/periods", json={"month": month}, headers=auth(a.finance)).get_json()
+    assert _counted_balances(db, body) == 4  # both wallets, the fee income, the shared counterpart
+    wallets = [line for line in body["trial_balance"] if line["kind"] == "wallet"]
+    assert wallets == [
+        {
+            "account_id": None,
+            "kind": "wallet",
+            "key": "wallet:patrons",
+            "debit": {"amount": 0, "currency": "EUR"},
+            "credit": {"amount": 5500, "currency": "EUR"},
+        }
+    ]
+    shown = client.get(f"/v1/finance/periods/{month}", headers=auth(a.finance)).get_json()
+    assert shown["trial_balance"] == body["trial_balance"] and len(shown["trial_balance"]) == 3
+    assert shown["total_debit"] == shown["total_credit"] == {"amount": 5700, "currency": "EUR"}
+    for patron in (a.patron, other):
+        assert patron.public_id not in str(shown)
+
+
+def _counted_balances(session, body) -> int:
+    period = session.scalar(select(ClosedPeriod).where(ClosedPeriod.public_id == body["public_id"]))
+    count = session.scalar(
+        select(func.count()).select_from(ClosedPeriodBalance).where(ClosedPeriodBalance.period_id == period.id)
+    )
+    session.rollback()
+    return count
 
 
 def test_a_posting_dated_inside_a_closed_month_is_refused_and_nothing_is_written(closed, db):
