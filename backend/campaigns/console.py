@@ -18,12 +18,13 @@ from backend.accounts.models import Library, Network
 from backend.campaigns import receipts, services, wall
 from backend.campaigns.models import Campaign, Donation, FundingModel
 from backend.console.access import bp, console_person, console_principal, language, register_link, render, staff_page
+from backend.console.forms import parse_amount
 from backend.db import utcnow
-from backend.desk.console import parse_amount
 from backend.errors import DomainError
 from backend.events.times import to_utc
 from backend.i18n import ROME, Text
 from backend.money import Money
+from backend.schema_fields import MAX_YEAR, MIN_YEAR
 from backend.web.database import db
 
 STAFF = ("librarian", "admin")
@@ -43,7 +44,20 @@ T = {
     ),
     "moderated": Text(it="Messaggio aggiornato.", en="Message updated."),
     "bad_deadline": Text(
-        it="Scadenza non valida: usa la forma 2026-12-31 23:59.", en="Invalid deadline: use the form 2026-12-31 23:59."
+        it=f"Scadenza non valida: usa la forma 2026-12-31 23:59 (anni {MIN_YEAR}–{MAX_YEAR}).",
+        en=f"Invalid deadline: use the form 2026-12-31 23:59 (years {MIN_YEAR}–{MAX_YEAR}).",
+    ),
+    "bad_model": Text(
+        it="Modello non valido: scegli «tieni tutto» o «tutto o niente».",
+        en="Invalid model: choose “keep it all” or “all or nothing”.",
+    ),
+    "title_required": Text(it="Dai un titolo alla campagna.", en="Give the campaign a title."),
+    "body_required": Text(
+        it="Scrivi il testo dell'aggiornamento: uno vuoto non si pubblica.",
+        en="Write the update's text: an empty one is not posted.",
+    ),
+    "bad_moderation": Text(
+        it="Scegli se approvare o rifiutare il messaggio.", en="Choose whether to approve or reject the message."
     ),
     "report": Text(it="Rapporto Art Bonus", en="Art Bonus report"),
 }
@@ -139,11 +153,18 @@ def campaigns_index():
     return _index()
 
 
-def _deadline(raw: str):
+def _deadline(raw: str) -> datetime | None:
+    """A Rome wall-clock moment typed as ``2026-12-31 23:59``, in the API's years; None otherwise."""
     try:
-        return to_utc(datetime.strptime(raw.strip().replace("T", " "), "%Y-%m-%d %H:%M"))
+        moment = datetime.strptime(raw.strip().replace("T", " "), "%Y-%m-%d %H:%M")
     except ValueError:
         return None
+    # As the API's date-time fields: far from the edges where Rome → UTC overflows (0001-01-01 00:30).
+    return to_utc(moment) if MIN_YEAR <= moment.year <= MAX_YEAR else None
+
+
+def _refused(key: str) -> str:
+    return T[key].render(language())
 
 
 @bp.route("/campaigns", methods=["POST"])
@@ -152,26 +173,30 @@ def campaigns_create():
     form = request.form
     deadline = _deadline(form.get("deadline", ""))
     if deadline is None:
-        return _index(error=T["bad_deadline"].render(language()), status=400, form=form)
+        return _index(error=_refused("bad_deadline"), status=400, form=form)
+    title = form.get("title", "").strip()[:200]
+    if not title:
+        return _index(error=_refused("title_required"), status=400, form=form)
+    model = form.get("model", FundingModel.KEEP_IT_ALL)
+    if model not in set(FundingModel):
+        return _index(error=_refused("bad_model"), status=400, form=form)
     try:
         campaign = services.create_campaign(
             db.session,
             console_principal(),
             {
                 "library_id": form.get("library_id", ""),
-                "title": form.get("title", "").strip()[:200] or "—",
+                "title": title,
                 "story": form.get("story", "")[:20_000],
                 "goal": parse_amount(form.get("goal", "")),
                 "deadline": deadline,
-                "model": FundingModel(form.get("model", "keep_it_all")),
+                "model": FundingModel(model),
                 "art_bonus": form.get("art_bonus") == "on",
                 "art_bonus_beneficiary": form.get("art_bonus_beneficiary", "")[:300],
                 "art_bonus_purpose": form.get("art_bonus_purpose", "")[:500],
                 "good_causes": [c.strip()[:200] for c in form.get("good_causes", "").splitlines() if c.strip()][:12],
             },
         )
-    except ValueError:
-        return _index(error="?", status=400, form=form)
     except DomainError as refused:
         return _index(error=_error_text(refused), status=refused.error.status, form=form)
     return redirect(url_for("console.campaign_detail", campaign_id=campaign.public_id, notice="created"))
@@ -240,7 +265,7 @@ def campaign_post_update(campaign_id):
         return _not_found()
     body = request.form.get("body", "").strip()[:10_000]
     if not body:
-        return _detail(campaign, error="—", status=400)
+        return _detail(campaign, error=_refused("body_required"), status=400)
     try:
         services.post_update(
             db.session,
@@ -262,8 +287,11 @@ def campaign_moderate(donation_id):
     campaign = _managed(donation.campaign.public_id) if donation is not None and donation.campaign else None
     if campaign is None:
         return _not_found()
+    approve = request.form.get("approve")
+    if approve not in ("1", "0"):
+        return _detail(campaign, error=_refused("bad_moderation"), status=400)
     try:
-        wall.moderate(db.session, donation, request.form.get("approve") == "1")
+        wall.moderate(db.session, donation, approve == "1")
     except DomainError as refused:
         return _detail(campaign, error=_error_text(refused), status=refused.error.status)
     return redirect(url_for("console.campaign_detail", campaign_id=campaign.public_id, notice="moderated"))
