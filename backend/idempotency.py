@@ -39,6 +39,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from backend.db import Base, BigId, rows_changed, utcnow
 from backend.errors import DomainError, ErrorCode
+from backend.hot_sql import HotStatement
 
 MAX_KEY_LENGTH = 255
 IDEMPOTENCY_KEY_MISSING = ErrorCode(
@@ -114,6 +115,12 @@ _BOUNDED_CLAIM = (
     .bindparams(bindparam("now", type_=IdempotencyKey.__table__.c.created_at.type), bindparam("state", DONE))
     .columns(id=Integer, lifted=Text)
 )
+_HOT_BOUNDED_CLAIM = HotStatement(_BOUNDED_CLAIM)
+_HOT_STORE = HotStatement(
+    update(_keys)
+    .where(_keys.c.id == bindparam("claim_id"))
+    .values(state=DONE, response_status=bindparam("status"), response_body=bindparam("body"))
+)
 
 
 @cache
@@ -142,10 +149,6 @@ def _statements(dialect_name: str) -> dict[str, Any]:
         .values(
             fingerprint=bindparam("fingerprint"), created_at=bindparam("now"), response_status=None, response_body=None
         ),
-        "store": update(_keys)
-        .where(_keys.c.id == bindparam("claim_id"))
-        .values(state=DONE, response_status=bindparam("status"), response_body=bindparam("body")),
-        "bounded_claim": _BOUNDED_CLAIM,
         "store_refusal": insert(_keys)
         .values(**row, response_status=bindparam("status"), response_body=bindparam("body"))
         .on_conflict_do_nothing(index_elements=["owner", "key"]),
@@ -167,7 +170,8 @@ def claim(session: Session, owner: str, key: str, fingerprint: str, ttl: timedel
     try:
         claimed: int | None
         if bounded:
-            claimed = connection.execute(statements["bounded_claim"], {**params, "wait": str(int(wait_ms))}).scalar()
+            row = _HOT_BOUNDED_CLAIM.first(session, {**params, "wait": str(int(wait_ms))})
+            claimed = row[0] if row is not None else None
         else:
             claimed = connection.execute(statements["claim"], params).scalar()
     except OperationalError as exc:
@@ -194,10 +198,7 @@ def claim(session: Session, owner: str, key: str, fingerprint: str, ttl: timedel
 
 def store(session: Session, claim_id: int, status: int, body: str) -> None:
     """Keep the response of the claimed request, in its transaction, to replay it for the same key."""
-    connection = session.connection()
-    connection.execute(
-        _statements(connection.dialect.name)["store"], {"claim_id": claim_id, "status": status, "body": body}
-    )
+    _HOT_STORE.rowcount(session, {"claim_id": claim_id, "status": status, "body": body})
 
 
 def store_refusal(session: Session, owner: str, key: str, fingerprint: str, status: int, body: str) -> None:

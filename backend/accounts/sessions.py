@@ -29,6 +29,7 @@ from backend.auth.tokens import InvalidToken, issue_access_token
 from backend.config import Settings
 from backend.db import utcnow
 from backend.errors import NOT_FOUND, DomainError
+from backend.hot_sql import HotStatement
 
 
 def token_hash(token: str) -> str:
@@ -175,7 +176,7 @@ def revoke_own_session(session: Session, person: Patron | StaffUser, public_id: 
 
 # Built once, run on the session's connection: every authenticated request runs it.
 _sessions = AuthSession.__table__
-_SESSION_REVOKED_AT = select(_sessions.c.revoked_at).where(_sessions.c.public_id == bindparam("sid"))
+_SESSION_REVOKED_AT = HotStatement(select(_sessions.c.revoked_at).where(_sessions.c.public_id == bindparam("sid")))
 
 
 def check_session_alive(session: Session, claims: dict) -> None:
@@ -186,6 +187,6 @@ def check_session_alive(session: Session, claims: dict) -> None:
     sid = claims.get("sid")
     if sid is None:
         return
-    revoked_at = session.connection().execute(_SESSION_REVOKED_AT, {"sid": sid}).first()
+    revoked_at = _SESSION_REVOKED_AT.first(session, {"sid": sid})
     if revoked_at is None or revoked_at[0] is not None:
         raise InvalidToken("session revoked")

@@ -49,6 +49,7 @@ from backend.campaigns.models import (
 from backend.config import Settings
 from backend.db import insert_returning, persistent_from_row, utcnow
 from backend.errors import NOT_FOUND, DomainError
+from backend.hot_sql import HotStatement
 from backend.ledger.models import JournalEntry, LedgerAccount
 from backend.ledger.services import (
     House,
@@ -154,14 +155,14 @@ class Giving:
 # The campaign's facts with its fund account, the caller's patron row and wallet, joined.
 _WALLET = LedgerAccount.__table__.alias("wallet")
 _PATRONS = Patron.__table__
-_GIVING = (
+_GIVING = HotStatement(
     _CAMPAIGN_FACTS.add_columns(*_FUND.c, *_WALLET.c, *_PATRONS.c)
     .outerjoin(_PATRONS, _PATRONS.c.public_id == bindparam("subject"))
     .outerjoin(
         _WALLET, (_WALLET.c.key == literal("wallet:") + bindparam("subject")) & (_WALLET.c.currency == _C.currency)
     )
 )
-_FACTS, _ACCOUNT = len(_CAMPAIGN_FACTS.selected_columns), len(_FUND.c)
+_FACTS, _ACCOUNT, _STATE = len(_CAMPAIGN_FACTS.selected_columns), len(_FUND.c), 4
 
 
 def giving_to(session: Session, public_id: str, subject: str) -> Giving:
@@ -171,8 +172,8 @@ def giving_to(session: Session, public_id: str, subject: str) -> Giving:
     as ``person_of`` does.
     """
     # On the session's connection: a Core read of columns needs none of the ORM's execution path.
-    row = session.connection().execute(_GIVING, {"public_id": public_id, "subject": subject}).first()
-    if row is None or row.state == CampaignState.DRAFT:
+    row = _GIVING.first(session, {"public_id": public_id, "subject": subject})
+    if row is None or row[_STATE] == CampaignState.DRAFT:
         raise DomainError(NOT_FOUND)
     fund, wallet, patron = (
         row[_FACTS : _FACTS + _ACCOUNT],

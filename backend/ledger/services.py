@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Row, bindparam, func, select, text, update
+from sqlalchemy import BigInteger, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.accounts.models import Library, Network, Patron
 from backend.db import dialect_insert, insert_returning, new_public_id, persistent_from_row, rows_changed, utcnow
 from backend.errors import DomainError
+from backend.hot_sql import HotStatement
 from backend.ledger.errors import (
     ALREADY_REVERSED,
     HOLD_NOT_PENDING,
@@ -304,18 +305,22 @@ entry AS (
         AS leg(account_id, amount, n)
     ORDER BY leg.n
 )"""
-_POST_ENTRY_PG = text(
-    f"WITH {_ENTRY_AND_POSTINGS.format(source='(SELECT 1) AS one')} "
-    f"SELECT NULL AS balance, NULL AS held, {_ENTRY_COLUMNS} FROM entry"
+_POST_ENTRY_PG = HotStatement(
+    text(
+        f"WITH {_ENTRY_AND_POSTINGS.format(source='(SELECT 1) AS one')} "
+        f"SELECT NULL AS balance, NULL AS held, {_ENTRY_COLUMNS} FROM entry"
+    )
 )
-_POST_ENTRY_DEBITING_PG = text(
-    """WITH debited AS (
+_POST_ENTRY_DEBITING_PG = HotStatement(
+    text(
+        """WITH debited AS (
     UPDATE ledger_accounts SET balance = balance - CAST(:debit AS BIGINT)
     WHERE id = CAST(:wallet_id AS BIGINT) AND balance - held >= CAST(:debit AS BIGINT)
     RETURNING balance, held
 ), """
-    + _ENTRY_AND_POSTINGS.format(source="debited")
-    + f" SELECT debited.balance, debited.held, {_ENTRY_COLUMNS} FROM debited, entry"
+        + _ENTRY_AND_POSTINGS.format(source="debited")
+        + f" SELECT debited.balance, debited.held, {_ENTRY_COLUMNS} FROM debited, entry"
+    )
 )
 
 
@@ -332,7 +337,7 @@ def _sole_free_debit(wallet_deltas: dict[int, int], from_hold: Hold | None) -> t
 
 def _write_entry_pg(
     session: Session, values: dict[str, Any], legs: Sequence[Leg], debit: tuple[int, int] | None
-) -> tuple[JournalEntry | None, Row[Any] | None]:
+) -> tuple[JournalEntry | None, Sequence[Any] | None]:
     """The entry (persistent) and, with ``debit``, the wallet's new ``balance, held``.
 
     ``(None, None)`` when the debit's guard refused: nothing was written.
@@ -344,10 +349,10 @@ def _write_entry_pg(
         "amounts": [leg.amount for leg in legs],
     }
     if debit is None:
-        row = session.connection().execute(_POST_ENTRY_PG, params).one()
+        [row] = _POST_ENTRY_PG.rows(session, params)
         return persistent_from_row(session, JournalEntry, row[2:]), None
     params["wallet_id"], params["debit"] = debit
-    debited = session.connection().execute(_POST_ENTRY_DEBITING_PG, params).first()
+    debited = _POST_ENTRY_DEBITING_PG.first(session, params)
     if debited is None:
         return None, None
     return persistent_from_row(session, JournalEntry, debited[2:]), debited
@@ -477,7 +482,7 @@ def post_entry(
             if written is None:  # the guard refused: nothing was written
                 session.expire(wallets[debited_first], ["balance", "held"])
                 raise _insufficient(wallets[debited_first], amount, wallets[debited_first].available)
-            _set_balance(session, wallets[debited_first], cast(Row[Any], balance))
+            _set_balance(session, wallets[debited_first], cast(Sequence[Any], balance))
         entry = cast(JournalEntry, written)
     else:
         # The entry is one ``INSERT … RETURNING`` (``db.insert_returning``), its postings one more.
@@ -590,8 +595,9 @@ def _decrease_wallet(session: Session, wallet: LedgerAccount, amount: int, hold:
     _set_balance(session, wallet, row)
 
 
-def _set_balance(session: Session, wallet: LedgerAccount, row: Row[Any]) -> None:
-    """The wallet object takes the balance the guarded update returned: nothing reads it again.
+def _set_balance(session: Session, wallet: LedgerAccount, row: Sequence[Any]) -> None:
+    """The wallet object takes the ``balance, held`` the guarded update returned (the row's first
+    two values): nothing reads it again.
 
     Inside a savepoint it is expired instead: a savepoint's rollback would not
     undo values set this way, and the wallet must then read what the database says.
@@ -599,8 +605,8 @@ def _set_balance(session: Session, wallet: LedgerAccount, row: Row[Any]) -> None
     if session.in_nested_transaction():
         session.expire(wallet, ["balance", "held"])
     else:
-        set_committed_value(wallet, "balance", row.balance)
-        set_committed_value(wallet, "held", row.held)
+        set_committed_value(wallet, "balance", row[0])
+        set_committed_value(wallet, "held", row[1])
 
 
 def _insufficient(wallet: LedgerAccount, needed: int, available: int) -> DomainError:
@@ -644,8 +650,9 @@ def _expire_lots(session: Session, lot_ids: Iterable[int]) -> None:
 # what each gives (the running total before it says how much is still needed),
 # their new remaining and the allocations. The wallet's row lock, taken by its
 # debit earlier in the transaction, is what keeps a concurrent payment off these lots.
-_SPEND_OLDEST_PG = text(
-    """WITH lots AS (
+_SPEND_OLDEST_PG = HotStatement(
+    text(
+        """WITH lots AS (
     SELECT id, remaining, CAST(sum(remaining) OVER (ORDER BY id) AS BIGINT) - remaining AS before
     FROM funding_lots WHERE account_id = CAST(:account_id AS BIGINT) AND remaining > 0
 ), taken AS (
@@ -659,6 +666,7 @@ _SPEND_OLDEST_PG = text(
     INSERT INTO lot_allocations (lot_id, entry_id, amount) SELECT id, CAST(:entry_id AS BIGINT), spent FROM moved
 )
 SELECT id, spent FROM moved"""
+    )
 )
 
 
@@ -667,13 +675,11 @@ def _spend_lots(
 ) -> None:
     connection = session.connection()
     if sources is None and connection.dialect.name == "postgresql":
-        moved = connection.execute(
-            _SPEND_OLDEST_PG, {"account_id": wallet.id, "amount": amount, "entry_id": entry.id}
-        ).all()
-        spent = sum(row.spent for row in moved)
+        moved = _SPEND_OLDEST_PG.rows(session, {"account_id": wallet.id, "amount": amount, "entry_id": entry.id})
+        spent = sum(lot_spent for _lot, lot_spent in moved)
         if spent != amount:  # as below: the lots hold less than the debit
             raise _insufficient(wallet, amount, spent)
-        _expire_lots(session, (row.id for row in moved))
+        _expire_lots(session, (lot for lot, _spent in moved))
         return
     # Plain rows (id, source, remaining), no objects: every wallet payment reads them.
     if sources is None:
