@@ -38,8 +38,11 @@ class _Compiled:
 
 
 class HotStatement:
-    def __init__(self, statement: Executable) -> None:
+    """``column_keys``: for an INSERT, the columns it is given (compiled into its VALUES)."""
+
+    def __init__(self, statement: Executable, *, column_keys: tuple[str, ...] | None = None) -> None:
         self.statement = statement
+        self.column_keys = column_keys
         self._compiled: dict[Dialect, _Compiled] = {}
 
     def rows(self, session: Session, params: Mapping[str, Any]) -> list[Row]:
@@ -85,12 +88,13 @@ class HotStatement:
     def _for(self, dialect: Dialect) -> _Compiled:
         found = self._compiled.get(dialect)
         if found is None:
-            found = self._compiled[dialect] = _compile(self.statement, dialect)
+            found = self._compiled[dialect] = _compile(self.statement, dialect, self.column_keys)
         return found
 
 
-def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
-    compiled: Any = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+def _compile(statement: Executable, dialect: Dialect, column_keys: tuple[str, ...] | None) -> _Compiled:
+    keys = list(column_keys) if column_keys is not None else None
+    compiled: Any = statement.compile(dialect=dialect, column_keys=keys)  # type: ignore[attr-defined]
     if "POSTCOMPILE" in compiled.string:
         raise ValueError("a HotStatement takes no expanding IN parameters")
     constants = {name: value for name, value in compiled.construct_params(_check=False).items() if value is not None}
