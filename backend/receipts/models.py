@@ -1,10 +1,11 @@
 """Numbered receipts.
 
-Numbers are sequential per series and year, without gaps ("RHO-2026-000042"):
-the Italian habit for receipts, and what lets an auditor see at a glance that
-none is missing. A series is a library (desk receipts) or a network's app
-(card top-ups). The counter row is updated in the same transaction as the
-money, so a rolled-back operation never burns a number.
+Numbers are sequential per series and year, without gaps ("RHO-2026-000042",
+the Europe/Rome year of the receipt's date): the Italian habit for receipts,
+and what lets an auditor see at a glance that none is missing. A series is a
+library (desk receipts) or a network's app (card top-ups). The counter row is
+updated in the same transaction as the money, so a rolled-back operation never
+burns a number.
 """
 
 from __future__ import annotations

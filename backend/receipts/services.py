@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from backend.accounts.models import Library, Network, Patron
 from backend.db import dialect_insert, utcnow
 from backend.errors import NOT_FOUND, DomainError
+from backend.events.times import in_rome
 from backend.ledger.models import JournalEntry
 from backend.money import Money
 from backend.receipts.models import Receipt, ReceiptCounter
@@ -54,12 +55,15 @@ def issue_receipt(
     library: Library | None = None,
 ) -> Receipt:
     now = utcnow()
-    sequence = next_number(session, series, now.year)
+    # The series year is the one of the receipt's date, in Europe/Rome (as printed on it):
+    # 23:30 UTC on 31 December is already 1 January there, and the receipt joins the new year's series.
+    year = in_rome(now).year
+    sequence = next_number(session, series, year)
     receipt = Receipt(
         series=series,
-        year=now.year,
+        year=year,
         sequence=sequence,
-        number=f"{series}-{now.year}-{sequence:06d}",
+        number=f"{series}-{year}-{sequence:06d}",
         kind=kind,
         patron_id=patron.id,
         library_id=library.id if library else None,

@@ -170,3 +170,41 @@ def test_looking_a_patron_up_at_the_desk_writes_nothing(client, db, app_ctx):
     opened = _post(client, f"/v1/desk/desks/{desk.public_id}/sessions", librarian, {"opening_float": _eur(5000)})
     listed = client.get("/v1/desk/desks", headers=bearer(librarian)).json["data"]
     assert [d["open_session_id"] for d in listed] == [opened.json["id"]]
+
+
+def test_a_receipt_issued_after_midnight_in_rome_joins_the_new_year_series(client, db, app_ctx, monkeypatch):
+    from datetime import UTC, datetime
+
+    from backend.receipts import services as receipt_services
+
+    library, librarian, _, patron, desk = _setup(db)
+    sid = _post(client, f"/v1/desk/desks/{desk.public_id}/sessions", librarian, {"opening_float": _eur(5000)}).json[
+        "id"
+    ]
+    # 22:30 UTC on 31 December 2026 is 23:30 in Rome; 23:30 and 23:40 UTC are already 1 January 2027 there.
+    issued = []
+    for hour, minute in ((22, 30), (23, 30), (23, 40)):
+        moment = datetime(2026, 12, 31, hour, minute, tzinfo=UTC)
+        monkeypatch.setattr(receipt_services, "utcnow", lambda moment=moment: moment)
+        op = _post(
+            client,
+            f"/v1/desk/sessions/{sid}/topups",
+            librarian,
+            {"card_number": patron.card_number, "amount": _eur(500)},
+        )
+        assert op.status_code == 201, op.json
+        issued.append(op.json)
+    code = library.code
+    # Gap-free per year: the first receipt of 2027 is number 1 of its series.
+    assert [op["receipt_number"] for op in issued] == [
+        f"{code}-2026-000001",
+        f"{code}-2027-000001",
+        f"{code}-2027-000002",
+    ]
+    for op, date in zip(
+        issued, ("31 dicembre 2026 23:30", "1 gennaio 2027 00:30", "1 gennaio 2027 00:40"), strict=True
+    ):
+        text = client.get(f"/v1/desk/receipts/{op['receipt_id']}?lang=it", headers=bearer(librarian)).get_data(
+            as_text=True
+        )
+        assert op["receipt_number"] in text and date in text
