@@ -28,6 +28,8 @@ from backend.schema_fields import MAX_YEAR, MIN_YEAR
 from backend.web.database import db
 
 STAFF = ("librarian", "admin")
+# The Art Bonus report's years, as the API's (``schemas.ReportArgsSchema``).
+REPORT_YEARS = (2000, 2100)
 
 T = {
     "title": Text(it="Campagne +Teca", en="+Teca campaigns"),
@@ -60,6 +62,10 @@ T = {
         it="Scegli se approvare o rifiutare il messaggio.", en="Choose whether to approve or reject the message."
     ),
     "report": Text(it="Rapporto Art Bonus", en="Art Bonus report"),
+    "bad_period": Text(
+        it=f"Periodo non valido: l'anno va da {REPORT_YEARS[0]} a {REPORT_YEARS[1]}, il mese da 1 a 12.",
+        en=f"Not a valid period: the year goes from {REPORT_YEARS[0]} to {REPORT_YEARS[1]}, the month from 1 to 12.",
+    ),
 }
 STATES = {
     "draft": Text(it="bozza", en="draft"),
@@ -297,17 +303,24 @@ def campaign_moderate(donation_id):
     return redirect(url_for("console.campaign_detail", campaign_id=campaign.public_id, notice="moderated"))
 
 
+def _report_number(raw: str | None, default: int, low: int, high: int) -> int | None:
+    """A year or month of the report's query: absent or blank is ``default``; else ASCII digits in range, or None."""
+    if raw is None or not raw.strip():
+        return default
+    raw = raw.strip()
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        return None
+    return int(raw)
+
+
 @bp.route("/campaigns/art-bonus-report")
 @staff_page(*STAFF)
 def campaigns_art_bonus_report():
     now = utcnow().astimezone(ROME)
-    try:
-        year = int(request.args.get("year", now.year))
-        month = int(request.args.get("month", now.month))
-        if not (2000 <= year <= 2100 and 1 <= month <= 12):
-            raise ValueError
-    except ValueError:
-        year, month = now.year, now.month
+    year = _report_number(request.args.get("year"), now.year, *REPORT_YEARS)
+    month = _report_number(request.args.get("month"), now.month, 1, 12)
+    if year is None or month is None:
+        return render("console/message.html", message=T["bad_period"]), 400
     libraries = _libraries()
     chosen = request.args.get("library_id") or (libraries[0].public_id if libraries else "")
     try:

@@ -163,3 +163,27 @@ def test_an_empty_update_or_a_moderation_with_no_choice_is_refused_with_its_reas
     in_english = client.post(f"{path}/updates", data={"csrf_token": token, "body": ""})
     assert in_english.status_code == 400
     assert _error_of(in_english) == "Write the update's text: an empty one is not posted."
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["month=13", "year=abc", "month=0", "year=1999", "year=2101", "month=1_2", "year=%D9%A2%D9%A0%D9%A2%D9%A6"],
+    ids=["month_13", "year_abc", "month_0", "year_1999", "year_2101", "month_underscore", "year_arabic_digits"],
+)
+def test_a_bad_year_or_month_of_the_art_bonus_report_is_refused_not_replaced_by_this_month(client, db, query):
+    world = make_world(db, patrons=0)
+    console_sign_in(client, world.librarian)
+    path = f"/console/campaigns/art-bonus-report?library_id={world.library.public_id}"
+    refused = client.get(f"{path}&{query}")
+    assert refused.status_code == 400
+    assert _error_of(refused) == "Periodo non valido: l'anno va da 2000 a 2100, il mese da 1 a 12."
+    assert 'id="report"' not in refused.get_data(as_text=True)
+    token = csrf_of(client, path)
+    client.post("/console/language", data={"csrf_token": token, "lang": "en"})
+    in_english = client.get(f"{path}&{query}")
+    assert in_english.status_code == 400
+    assert _error_of(in_english) == "Not a valid period: the year goes from 2000 to 2100, the month from 1 to 12."
+    # A good period shows that month's report.
+    good = client.get(f"{path}&year=2026&month=3")
+    assert good.status_code == 200 and "03/2026" in good.get_data(as_text=True)
+    assert 'id="report"' in good.get_data(as_text=True)
