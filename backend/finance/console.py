@@ -95,6 +95,39 @@ register_labels(
         "partner.update": Text(it="Dati del partner modificati", en="Partner details changed"),
     },
 )
+# The trial balance's "kind" column: one label per ``backend.ledger.models.ACCOUNT_KINDS`` (a test checks
+# none is missing), and ``shared`` for the network's part of the accounts shared by every network.
+register_labels(
+    "account_kind",
+    {
+        "wallet": Text(it="Borsellini degli utenti", en="Patrons' wallets"),
+        "card_clearing": Text(it="Incassi con carta da ricevere", en="Card payments in clearing"),
+        "pagopa_clearing": Text(it="Incassi pagoPA in transito", en="pagoPA payments in transit"),
+        "bank_refunds_payable": Text(it="Rimborsi pagoPA da bonificare", en="pagoPA refunds owed by bank transfer"),
+        "cash_drawer": Text(it="Cassa dello sportello", en="Desk cash drawer"),
+        "cash_over_short": Text(it="Differenze di cassa", en="Cash over/short"),
+        "fee_income": Text(it="Entrate da addebiti", en="Fee income"),
+        "ticket_income": Text(it="Entrate da biglietti", en="Ticket income"),
+        "campaign_fund": Text(it="Fondo della campagna +Teca", en="+Teca campaign fund"),
+        "donation_income": Text(it="Entrate da donazioni", en="Donation income"),
+        "partner_payable": Text(it="Debiti verso i partner", en="Owed to partners"),
+        "partner_reimbursements": Text(it="Rimborsi ai partner (costo)", en="Partner reimbursements (expense)"),
+        "network_settlement": Text(it="Posizione verso le altre reti", en="Position towards other networks"),
+        "network_clearing": Text(it="Compensazione tra reti", en="Clearing between networks"),
+        "adjustments": Text(it="Rettifiche e accrediti di cortesia", en="Adjustments and goodwill credits"),
+        "chargebacks": Text(it="Contestazioni carta perse", en="Card disputes lost"),
+        "kit_deposits": Text(it="Cauzioni dei kit culturali", en="Cultural kit deposits"),
+        "bank": Text(it="Conto in banca", en="Bank account"),
+        "card_fees": Text(it="Commissioni sulle carte", en="Card fees"),
+        "card_adjustments": Text(it="Rettifiche del circuito carte", en="Card processor adjustments"),
+        "reconciliation_differences": Text(it="Differenze di riconciliazione", en="Reconciliation differences"),
+        "cash_in_transit": Text(it="Contanti in versamento", en="Cash in transit"),
+        "commission_income": Text(it="Entrate da commissioni", en="Commission income"),
+        "shop_income": Text(it="Entrate del negozio", en="Shop income"),
+        "printing_credit": Text(it="Credito di stampa degli utenti", en="Patrons' printing credit"),
+        "shared": Text(it="Contropartita nei conti condivisi", en="Counterpart in the shared accounts"),
+    },
+)
 register_labels(
     "audit_channel",
     {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 
@@ -111,3 +112,34 @@ def test_the_paying_network_marks_its_transfer_paid_and_the_other_cannot(client,
     _login(client, a.librarian)
     assert client.get("/console/finance").status_code == 403
     assert client.get(f"/console/finance/clearing/{month}").status_code == 403
+
+
+def _kinds_shown(page: str) -> list[str]:
+    table = re.search(r'<table id="trial-balance">(.*?)</table>', page, re.S).group(1)
+    return [html.unescape(kind) for kind in re.findall(r"<tr><td>[^<]*</td><td>([^<]*)</td>", table)]
+
+
+def test_the_closed_months_trial_balance_names_each_kind_of_account_in_words(client, db, app_ctx):
+    a = make_net(db)
+    month = last_month()
+    top_up(db, a.patron, 3000, dated=inside(month, 2))
+    pay_fee(db, a.patron, a.library, 1250, dated=inside(month, 3))
+    db.commit()
+    _login(client, a.finance)
+    token = _csrf(client, "/console/finance")
+    assert client.post("/console/finance/periods", data={"month": month, "csrf_token": token}).status_code == 302
+    page = client.get(f"/console/finance/periods/{month}").get_data(as_text=True)
+    # The card clearing account of the helpers is shared by every network: its line is the counterpart.
+    assert _kinds_shown(page) == ["Entrate da addebiti", "Borsellini degli utenti", "Contropartita nei conti condivisi"]
+    client.post("/console/language", data={"csrf_token": token, "lang": "en"})
+    page = client.get(f"/console/finance/periods/{month}").get_data(as_text=True)
+    assert _kinds_shown(page) == ["Fee income", "Patrons' wallets", "Counterpart in the shared accounts"]
+
+
+def test_every_kind_of_ledger_account_has_a_label_in_italian_and_english():
+    from backend.console.labels import has_label, label
+    from backend.ledger.models import ACCOUNT_KINDS
+
+    for kind in (*ACCOUNT_KINDS, "shared"):
+        assert has_label("account_kind", kind), kind
+        assert label("account_kind", kind).render("it") != kind and label("account_kind", kind).render("en") != kind
