@@ -47,7 +47,7 @@ from sqlalchemy.sql.expression import Executable
 from sqlalchemy.types import TypeDecorator
 
 from backend.errors import NOT_FOUND, DomainError
-from backend.hot_sql import HotStatement
+from backend.hot_sql import HotStatement, connection_of
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -282,7 +282,7 @@ class Database:
     @staticmethod
     def mark_clean(session: Session) -> None:
         """From now on, ``wrote_since_mark`` tells whether the session's transaction wrote."""
-        connection = session.connection()
+        connection = connection_of(session)
         session.info[_MARK] = (connection, connection.info.get(_WRITES, 0))
 
     @staticmethod

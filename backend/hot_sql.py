@@ -27,6 +27,25 @@ from sqlalchemy.sql.base import Executable
 
 Row = tuple[Any, ...]
 _CURSOR = "borsellino.hot_cursor"
+_CONNECTION = "borsellino.hot_connection"
+
+
+def connection_of(session: Session) -> Connection:
+    """``session.connection()``, kept for the session's current transaction.
+
+    Each ``Session.connection()`` call walks the session's transaction state; a hot
+    request asks for its connection a dozen times, and within one transaction the
+    answer is always the same connection.
+    """
+    # Keyed by the innermost transaction: a savepoint's is emitted when its connection is first asked for.
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    cached = session.info.get(_CONNECTION)
+    if transaction is not None and cached is not None and cached[0] is transaction:
+        connection: Connection = cached[1]
+        return connection
+    connection = session.connection()
+    session.info[_CONNECTION] = (session.get_nested_transaction() or session.get_transaction(), connection)
+    return connection
 
 
 @dataclass(frozen=True)
@@ -47,7 +66,7 @@ class HotStatement:
 
     def rows(self, session: Session, params: Mapping[str, Any]) -> list[Row]:
         """Every row the statement returns."""
-        connection = session.connection()
+        connection = connection_of(session)
         if connection.dialect.name != "postgresql":
             return [tuple(row) for row in connection.execute(self.statement, dict(params))]
         compiled = self._for(connection.dialect)
@@ -63,7 +82,7 @@ class HotStatement:
 
     def rowcount(self, session: Session, params: Mapping[str, Any]) -> int:
         """Rows an UPDATE or DELETE without ``RETURNING`` matched."""
-        connection = session.connection()
+        connection = connection_of(session)
         if connection.dialect.name != "postgresql":
             return int(connection.execute(self.statement, dict(params)).rowcount)
         return int(self._run(connection, self._for(connection.dialect), params).rowcount)

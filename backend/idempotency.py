@@ -39,7 +39,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from backend.db import Base, BigId, rows_changed, utcnow
 from backend.errors import DomainError, ErrorCode
-from backend.hot_sql import HotStatement
+from backend.hot_sql import HotStatement, connection_of
 
 MAX_KEY_LENGTH = 255
 IDEMPOTENCY_KEY_MISSING = ErrorCode(
@@ -162,7 +162,7 @@ def claim(session: Session, owner: str, key: str, fingerprint: str, ttl: timedel
     A concurrent duplicate's insert waits for that commit on the unique index,
     then finds the stored response; on PostgreSQL it waits at most ``wait_ms``.
     """
-    connection = session.connection()
+    connection = connection_of(session)
     statements = _statements(connection.dialect.name)
     now = utcnow()
     bounded = connection.dialect.name == "postgresql"
@@ -203,7 +203,7 @@ def store(session: Session, claim_id: int, status: int, body: str) -> None:
 
 def store_refusal(session: Session, owner: str, key: str, fingerprint: str, status: int, body: str) -> None:
     """Keep a refusal whose request rolled back (claim included), in a transaction of its own."""
-    connection = session.connection()
+    connection = connection_of(session)
     connection.execute(
         _statements(connection.dialect.name)["store_refusal"],
         {"owner": owner, "key": key, "fingerprint": fingerprint, "now": utcnow(), "status": status, "body": body},

@@ -27,7 +27,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from backend.accounts.models import Library, Network, Patron
 from backend.db import dialect_insert, insert_returning, new_public_id, persistent_from_row, rows_changed, utcnow
 from backend.errors import DomainError
-from backend.hot_sql import HotStatement
+from backend.hot_sql import HotStatement, connection_of
 from backend.ledger.errors import (
     ALREADY_REVERSED,
     HOLD_NOT_PENDING,
@@ -470,7 +470,7 @@ def post_entry(
     # What the caller left pending (rows the entry or its postings may refer to) is
     # written first: a flush with nothing pending costs nothing.
     session.flush()
-    connection = session.connection()
+    connection = connection_of(session)
     debited_first: int | None = None
     if connection.dialect.name == "postgresql":
         # One statement: the entry, its postings and, for the usual payment (one
@@ -573,7 +573,7 @@ def _check_balanced(legs: Sequence[Leg]) -> None:
 
 
 def _increase_wallet(session: Session, wallet: LedgerAccount, amount: int) -> None:
-    row = session.connection().execute(_CREDIT_WALLET, {"wallet_id": wallet.id, "credit": amount}).one()
+    row = connection_of(session).execute(_CREDIT_WALLET, {"wallet_id": wallet.id, "credit": amount}).one()
     _set_balance(session, wallet, row)
 
 
@@ -583,12 +583,12 @@ def _decrease_wallet(session: Session, wallet: LedgerAccount, amount: int, hold:
             raise UnbalancedEntry("a capture cannot exceed its hold")
         # Held money is already reserved: it leaves balance and held together.
         row = (
-            session.connection()
+            connection_of(session)
             .execute(_CAPTURE_FROM_WALLET, {"wallet_id": wallet.id, "debit": amount, "release": hold.amount})
             .first()
         )
     else:
-        row = session.connection().execute(_DEBIT_WALLET, {"wallet_id": wallet.id, "debit": amount}).first()
+        row = connection_of(session).execute(_DEBIT_WALLET, {"wallet_id": wallet.id, "debit": amount}).first()
     if row is None:
         session.expire(wallet, ["balance", "held"])
         raise _insufficient(wallet, amount, wallet.available)
@@ -622,7 +622,7 @@ def _allocate(session: Session, entry: JournalEntry, moves: dict[int, int]) -> N
     """Spend (amount > 0) or give back (amount < 0) parts of lots for ``entry``: ``{lot id: amount}``."""
     if not moves:
         return
-    connection = session.connection()
+    connection = connection_of(session)
     if connection.dialect.name == "postgresql":
         # Each lot's move and its allocation in one statement (SQLite has no UPDATE in a CTE).
         connection.execute(
@@ -673,7 +673,7 @@ SELECT id, spent FROM moved"""
 def _spend_lots(
     session: Session, wallet: LedgerAccount, entry: JournalEntry, amount: int, sources: Sequence[str] | None
 ) -> None:
-    connection = session.connection()
+    connection = connection_of(session)
     if sources is None and connection.dialect.name == "postgresql":
         moved = _SPEND_OLDEST_PG.rows(session, {"account_id": wallet.id, "amount": amount, "entry_id": entry.id})
         spent = sum(lot_spent for _lot, lot_spent in moved)
@@ -683,10 +683,10 @@ def _spend_lots(
         return
     # Plain rows (id, source, remaining), no objects: every wallet payment reads them.
     if sources is None:
-        lots = list(session.connection().execute(_LOT_ROWS, {"account_id": wallet.id}))
+        lots = list(connection_of(session).execute(_LOT_ROWS, {"account_id": wallet.id}))
     else:
         lots = list(
-            session.connection().execute(_LOT_ROWS_OF_SOURCES, {"account_id": wallet.id, "sources": list(sources)})
+            connection_of(session).execute(_LOT_ROWS_OF_SOURCES, {"account_id": wallet.id, "sources": list(sources)})
         )
         rank = {source: i for i, source in enumerate(sources)}
         lots.sort(key=lambda lot: (rank[lot.source], lot.id))
