@@ -50,16 +50,20 @@ def paginate(
     starting_after: str | None = None,
     order_by: Any = None,
     descending: bool = True,
+    cursor: Any = None,
 ) -> Page:
     """Run ``stmt`` (a ``select(model)`` with its filters) one page at a time.
 
     Items are ordered by ``order_by`` (default: creation order, the internal
     id), ties broken by id. The cursor must name an item of the same listing;
-    any other value is a 400 ``invalid_cursor``.
+    any other value is a 400 ``invalid_cursor``. ``cursor``: the unique column
+    that names an item in this listing (default: its public id), for a listing
+    that shows its items under another id (the donor wall).
     """
     key = order_by if order_by is not None else model.id
+    named_by = cursor if cursor is not None else model.public_id
     if starting_after is not None:
-        anchor = session.execute(stmt.with_only_columns(key, model.id).where(model.public_id == starting_after)).first()
+        anchor = session.execute(stmt.with_only_columns(key, model.id).where(named_by == starting_after)).first()
         if anchor is None:
             raise DomainError(INVALID_CURSOR, param="starting_after")
         anchor_key, anchor_id = anchor
@@ -76,7 +80,7 @@ def paginate(
     rows = list(session.scalars(stmt.order_by(*ordering).limit(limit + 1)))
     has_more = len(rows) > limit
     rows = rows[:limit]
-    return Page(data=rows, has_more=has_more, next_cursor=rows[-1].public_id if has_more else None)
+    return Page(data=rows, has_more=has_more, next_cursor=getattr(rows[-1], named_by.key) if has_more else None)
 
 
 _page_schemas: dict[str, type[ma.Schema]] = {}

@@ -208,7 +208,10 @@ class DonorWall(MethodView):
     @public
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, page_schema(s.WallEntrySchema))
-    @blp.doc(summary="The donor wall, newest first: each donor's choice of name and amount, name only or anonymous")
+    @blp.doc(
+        summary="The donor wall, newest first: each donor's choice of name and amount, name only or anonymous; "
+        "entries have their own ids (wall_…), which page it"
+    )
     def get(self, args, campaign_id):
         return wall.wall(db.session, services.visible_campaign(db.session, campaign_id), args)
 

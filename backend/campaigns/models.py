@@ -42,7 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.accounts.models import Library, Network, Patron
-from backend.db import Base, BigId, PublicIdMixin, TimestampMixin, utcnow
+from backend.db import Base, BigId, PublicIdMixin, TimestampMixin, new_public_id, utcnow
 from backend.states import Transitions, state_check
 
 
@@ -203,12 +203,24 @@ class Method(StrEnum):
     CARD = "card"
 
 
+# The prefix of a donation's id on the public donor wall.
+WALL_ID_PREFIX = "wall"
+
+
+def new_wall_id() -> str:
+    return new_public_id(WALL_ID_PREFIX)
+
+
 class Donation(PublicIdMixin, TimestampMixin, Base):
     __tablename__ = "donations"
     PUBLIC_ID_PREFIX = "don"
 
     # NULL for a supporter card: a donation to the network's +Teca fund.
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
+    # The id the public donor wall shows (``wall_…``, also its cursor), never ``public_id``: finance,
+    # receipts, reconciliation and the card provider know the donation by ``don_…``, and a list naming
+    # a patron beside it would unmask an anonymous donor. Set on insert (ORM or Core).
+    wall_public_id: Mapped[str] = mapped_column(String(40), unique=True, default=new_wall_id)
     network_id: Mapped[int] = mapped_column(ForeignKey("networks.id"))
     patron_id: Mapped[int] = mapped_column(ForeignKey("patrons.id"))
     purpose: Mapped[str] = mapped_column(String(16), default=Purpose.CAMPAIGN)

@@ -247,7 +247,13 @@ class CampaignUpdateSchema(ma.Schema):
 
 
 class WallEntrySchema(ma.Schema):
-    id = fields.String(required=True)
+    id = fields.String(
+        required=True,
+        metadata={
+            "description": "The entry's id on the wall (`wall_…`), as `next_cursor` names it: not the donation's id, "
+            "which the wall never shows"
+        },
+    )
     donor_name = fields.String(required=True, allow_none=True, metadata={"description": "null when anonymous"})
     anonymous = fields.Boolean(required=True)
     amount = MoneyField(required=True, allow_none=True, metadata={"description": "null when the donor chose name only"})
@@ -256,7 +262,7 @@ class WallEntrySchema(ma.Schema):
 
 
 class StaffDonationSchema(ma.Schema):
-    id = fields.String(required=True)
+    id = fields.String(required=True, metadata={"description": "The donation's id (`don_…`), as moderation takes it"})
     donor_name = fields.String(required=True, allow_none=True, metadata={"description": "null when anonymous"})
     visibility = fields.String(required=True)
     amount = MoneyField(required=True)

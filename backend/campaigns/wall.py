@@ -8,6 +8,12 @@ journal shows the patron's side of their entries as ``wallet:anonymous``,
 exception is the owner's monthly Art Bonus report, for donors who asked for an
 Art Bonus receipt (the tax declaration needs them; ``backend.campaigns.receipts``).
 Messages appear on the wall only once the owner approved them.
+
+The wall names its entries by their own id (``wall_…``, ``Donation.wall_public_id``),
+which is also its cursor, never by the donation's ``don_…`` id: that one is known to
+finance (the journal's references), receipts, reconciliation and the card provider,
+and any list that puts a patron beside it would tell who gave an anonymous entry.
+The owner's list and moderation (staff) keep the donation's own id.
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ def public_name(donation: Donation) -> str | None:
 
 def wall_entry(donation: Donation) -> dict:
     return {
-        "id": donation.public_id,
+        "id": donation.wall_public_id,
         "donor_name": public_name(donation),
         "anonymous": donation.visibility == Visibility.ANONYMOUS,
         "amount": donation.money if donation.visibility != Visibility.NAME_ONLY else None,
@@ -56,6 +62,7 @@ def wall(session: Session, campaign: Campaign, args: dict) -> Page:
         Donation,
         limit=args["limit"],
         starting_after=args.get("starting_after"),
+        cursor=Donation.wall_public_id,
     )
     page.data = [wall_entry(d) for d in page.data]
     return page
