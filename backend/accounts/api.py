@@ -286,8 +286,8 @@ class Me(MethodView):
     @me_blp.response(204)
     @me_blp.doc(
         summary="Delete my account: personal data is pseudonymised, financial records are "
-        "kept as the law requires, every device is signed out. Refused (422 "
-        "wallet_not_empty) while the wallet holds money"
+        "kept as the law requires, every device is signed out, recurring donations stop. "
+        "Refused (422 wallet_not_empty) while the wallet holds money"
     )
     def delete(self):
         privacy.pseudonymise(db.session, current_person())

@@ -7,6 +7,10 @@ Deletion pseudonymises: personal data is overwritten, the patron row stays
 Other domains add their part of the export with ``register_exporter``, and
 may refuse a deletion (raise a ``DomainError``) with ``register_deletion_check``:
 money still in the wallet must go back to its owner first, never be stranded.
+Once every check passed, each ``register_deletion_step`` ends what the patron
+had set going in that domain and erases what it kept only for them (+Teca:
+recurring donations stop, their codice fiscale is erased), in the deletion's
+own transaction; accounts imports none of those domains.
 """
 
 from __future__ import annotations
@@ -31,6 +35,10 @@ EXPORTERS: dict[str, Callable[[Session, Patron], object]] = {}
 DELETION_CHECKS: list[Callable[[Session, Patron], None]] = []
 
 
+# fn(session, patron) -> None, run by the deletion after every check passed; one entry per domain.
+DELETION_STEPS: list[Callable[[Session, Patron], None]] = []
+
+
 def register_exporter(name: str, exporter: Callable[[Session, Patron], object]) -> None:
     EXPORTERS[name] = exporter
 
@@ -38,6 +46,11 @@ def register_exporter(name: str, exporter: Callable[[Session, Patron], object]) 
 def register_deletion_check(check: Callable[[Session, Patron], None]) -> None:
     if check not in DELETION_CHECKS:
         DELETION_CHECKS.append(check)
+
+
+def register_deletion_step(step: Callable[[Session, Patron], None]) -> None:
+    if step not in DELETION_STEPS:
+        DELETION_STEPS.append(step)
 
 
 def _wallet_is_empty(session: Session, patron: Patron) -> None:
@@ -106,6 +119,8 @@ def pseudonymise(session: Session, patron: Patron) -> None:
     """Erase personal data, keep the row (and so the financial records), sign out everywhere."""
     for check in DELETION_CHECKS:
         check(session, patron)
+    for step in DELETION_STEPS:
+        step(session, patron)
     patron.first_name = "—"
     patron.last_name = "—"
     patron.email = patron.phone = patron.login_email = patron.pending_email = None

@@ -13,6 +13,10 @@ told why (``recurring_stopped``).
 A donor who asks for the Art Bonus gives the codice fiscale once, checked at the
 start as for a one-off donation; each run's donation carries it to its receipt.
 It is never shown, and is erased when the recurring donation stops.
+
+A donor who deletes their account stops every recurring donation of theirs with
+it (a deletion step registered with ``backend.accounts.privacy``): nothing more is
+charged, and no codice fiscale stays behind.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.accounts.models import Patron
+from backend.accounts.privacy import register_deletion_step
 from backend.campaigns.donations import check_amount, check_open, checked_tax_code, donate
 from backend.campaigns.errors import RECURRING_NOT_ACTIVE
 from backend.campaigns.models import (
@@ -147,6 +152,22 @@ def stop(session: Session, recurring: RecurringDonation) -> RecurringDonation:
     if not _move(session, recurring, RecurringState.STOPPED):
         raise DomainError(RECURRING_NOT_ACTIVE, state=recurring.state)
     return recurring
+
+
+def stop_all_of_deleted_account(session: Session, patron: Patron) -> None:
+    """The donor deletes their account: each recurring donation still active or paused stops for good
+    (its codice fiscale erased with it). No notice: the account, and its inbox, is going."""
+    running = session.scalars(
+        select(RecurringDonation).where(
+            RecurringDonation.patron_id == patron.id,
+            RecurringDonation.state.in_(RECURRING_TRANSITIONS.sources_of(RecurringState.STOPPED)),
+        )
+    ).all()
+    for recurring in running:
+        _move(session, recurring, RecurringState.STOPPED, last_error="account_deleted")
+
+
+register_deletion_step(stop_all_of_deleted_account)
 
 
 def resume(session: Session, recurring: RecurringDonation, now: datetime | None = None) -> RecurringDonation:

@@ -309,3 +309,65 @@ def test_a_recurring_art_bonus_request_is_checked_as_a_one_off_donation_and_bad_
     db.rollback()
     assert db.scalar(select(Donation.tax_code)) is None and db.scalar(select(Donation.art_bonus_requested)) is False
     db.commit()
+
+
+def test_deleting_the_account_stops_its_recurring_donations_and_erases_their_tax_code(app, client, db):
+    from tests.support.ledger import fund_wallet
+
+    world = make_world(db, patrons=2, funds=1000)
+    campaign = make_campaign(db, world, days=400, art_bonus=True)
+    other_campaign = make_campaign(db, world, days=400, art_bonus=True)
+    leaving, staying = world.patrons
+    monthly = _start_art_bonus(client, leaving, campaign, art_bonus=True, tax_code=CF)
+    yearly = _start_art_bonus(
+        client, leaving, other_campaign, art_bonus=True, tax_code="BNCGLI90A41F205H", interval="yearly"
+    )
+    theirs = _start_art_bonus(
+        client, staying, campaign, art_bonus=True, tax_code=CF, amount={"amount": 100, "currency": "EUR"}
+    )
+    assert {monthly.status_code, yearly.status_code, theirs.status_code} == {201}
+    # The monthly one empties the wallet; the yearly one then fails, and fails again: paused.
+    assert _run(app) == {"charged": 2, "failed": 1, "paused": 0, "stopped": 0, "skipped": 0}
+    assert _run(app, now=utcnow() + timedelta(days=1, minutes=1))["paused"] == 1
+    assert balance(db, leaving) == (0, 0)
+
+    # While the wallet still holds money the deletion is refused, and nothing stops.
+    fund_wallet(db, leaving, 300)
+    db.commit()
+    refused = client.delete("/v1/me", headers=auth(leaving))
+    assert refused.status_code == 422 and refused.json["error"]["code"] == "wallet_not_empty"
+    states = {r["id"]: r["state"] for r in client.get("/v1/campaigns/recurring", headers=auth(leaving)).json["data"]}
+    assert states == {monthly.json["id"]: "active", yearly.json["id"]: "paused"}
+    # The donor gives the rest and deletes the account.
+    assert (
+        client.post(
+            f"/v1/campaigns/{campaign.public_id}/donations",
+            json={"amount": {"amount": 300, "currency": "EUR"}},
+            headers={**auth(leaving), **key()},
+        ).status_code
+        == 201
+    )
+    assert client.delete("/v1/me", headers=auth(leaving)).status_code == 204
+
+    db.rollback()
+    rows = {r.public_id: r for r in db.scalars(select(RecurringDonation))}
+    assert [(rows[r.json["id"]].state, rows[r.json["id"]].tax_code) for r in (monthly, yearly)] == [
+        ("stopped", None),
+        ("stopped", None),
+    ]
+    assert (rows[theirs.json["id"]].state, rows[theirs.json["id"]].tax_code) == ("active", CF)  # another donor's
+    notices_before = db.query(Notification).filter_by(patron_id=leaving.id).count()
+    given_before = db.query(Donation).filter_by(patron_id=leaving.id).count()
+    db.commit()
+    # Money reaching the wallet afterwards (a late top-up) is never taken by the scheduler, in any period.
+    fund_wallet(db, leaving, 5000)
+    db.commit()
+    for days in (2, 40, 370):
+        counts = _run(app, now=utcnow() + timedelta(days=days))
+        assert (counts["failed"], counts["paused"], counts["stopped"]) == (0, 0, 0)
+    assert balance(db, leaving) == (5000, 0)
+    db.rollback()
+    assert db.query(Donation).filter_by(patron_id=leaving.id).count() == given_before
+    assert db.query(Notification).filter_by(patron_id=leaving.id).count() == notices_before
+    assert db.query(Donation).filter_by(patron_id=staying.id).count() == 3  # the other donor's still runs
+    db.commit()
