@@ -32,6 +32,7 @@ campaign_funded       transactional campaign_title: TEXT, amount: MONEY
 campaign_goal_missed  transactional campaign_title: TEXT, amount: MONEY, method: TEXT
 recurring_failed      transactional campaign_title: TEXT, amount: MONEY, retry_at: WHEN
 recurring_paused      transactional campaign_title: TEXT, amount: MONEY
+recurring_stopped     transactional campaign_title: TEXT, amount: MONEY, reason: TEXT (``backend.campaigns.recurring``)
 supporter_card_issued transactional network: TEXT, amount: MONEY, valid_until: WHEN
 partner_offer         marketing     offer_title: TEXT, venue: TEXT
 confirmation_request  transactional requester: TEXT, description: TEXT, amount: MONEY, expires_at: WHEN
