@@ -71,6 +71,19 @@ def pinned(is_pg: bool, labels: str) -> list[str]:
     return [line.removeprefix(mine) for line in lines if not line.startswith(other)]
 
 
+# A wallet debit of one payment as the ledger sends it (``post_entry``), in every paying pin below.
+WALLET_DEBIT = """\
+pg: UPDATE ledger_accounts + INSERT journal_entries + INSERT postings
+pg: UPDATE funding_lots + INSERT lot_allocations
+sqlite: INSERT journal_entries
+sqlite: INSERT postings
+sqlite: INSERT postings
+sqlite: UPDATE ledger_accounts
+sqlite: SELECT funding_lots
+sqlite: UPDATE funding_lots
+sqlite: INSERT lot_allocations
+"""
+
 PIN_CARD_SIGN_IN = """
 BEGIN
 SELECT sign_in_throttles
@@ -90,23 +103,14 @@ SELECT ledger_accounts
 COMMIT
 """
 
-PIN_FEE_PAYMENT = """
+PIN_FEE_PAYMENT = f"""
 BEGIN
 SELECT auth_sessions
 INSERT idempotency_keys
 SELECT patrons
 SELECT fees
 SELECT ledger_accounts
-pg: UPDATE ledger_accounts + INSERT journal_entries + INSERT postings
-pg: UPDATE funding_lots + INSERT lot_allocations
-sqlite: INSERT journal_entries
-sqlite: INSERT postings
-sqlite: INSERT postings
-sqlite: UPDATE ledger_accounts
-sqlite: SELECT funding_lots
-sqlite: UPDATE funding_lots
-sqlite: INSERT lot_allocations
-INSERT fee_payments
+{WALLET_DEBIT}INSERT fee_payments
 UPDATE fees
 SELECT notification_preferences
 INSERT notifications
@@ -114,7 +118,7 @@ UPDATE idempotency_keys
 COMMIT
 """
 
-PIN_PURCHASE = """
+PIN_PURCHASE = f"""
 BEGIN
 SELECT auth_sessions
 INSERT idempotency_keys
@@ -122,16 +126,7 @@ SELECT occurrences
 SELECT patrons
 SELECT tickets
 SELECT ledger_accounts
-pg: UPDATE ledger_accounts + INSERT journal_entries + INSERT postings
-pg: UPDATE funding_lots + INSERT lot_allocations
-sqlite: INSERT journal_entries
-sqlite: INSERT postings
-sqlite: INSERT postings
-sqlite: UPDATE ledger_accounts
-sqlite: SELECT funding_lots
-sqlite: UPDATE funding_lots
-sqlite: INSERT lot_allocations
-SELECT notification_preferences
+{WALLET_DEBIT}SELECT notification_preferences
 INSERT ticket_orders
 INSERT tickets
 INSERT notifications
@@ -178,21 +173,12 @@ UPDATE idempotency_keys
 COMMIT
 """
 
-PIN_DONATION = """
+PIN_DONATION = f"""
 BEGIN
 SELECT auth_sessions
 INSERT idempotency_keys
 SELECT campaigns
-pg: UPDATE ledger_accounts + INSERT journal_entries + INSERT postings
-pg: UPDATE funding_lots + INSERT lot_allocations
-sqlite: INSERT journal_entries
-sqlite: INSERT postings
-sqlite: INSERT postings
-sqlite: UPDATE ledger_accounts
-sqlite: SELECT funding_lots
-sqlite: UPDATE funding_lots
-sqlite: INSERT lot_allocations
-INSERT donations
+{WALLET_DEBIT}INSERT donations
 UPDATE idempotency_keys
 COMMIT
 """
